@@ -1,0 +1,67 @@
+# sam2c: the README's commands live here.
+#   make            build everything into build/bin (installs missing Debian packages first)
+#   make test       build and run the default test suite (what CI runs)
+#   make serve      build, fetch the default checkpoint/gallery when missing, start the demo server
+# Other targets: test-asan, test-slow, fuzz, bench, install, format, clean.
+
+BUILD      ?= build
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+CMAKE_ARGS ?=
+MODEL_SIZE ?= tiny
+FUZZ_SECONDS ?= 60
+CTEST_ARGS ?=
+
+.PHONY: all deps build test test-asan test-slow test-tsan serve inspect fuzz fuzz-build bench install format clean
+
+all: build
+
+deps:
+	@bash scripts/setup.sh
+
+$(BUILD)/CMakeCache.txt:
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DSAM2_WERROR=ON $(CMAKE_ARGS) >/dev/null
+
+build: deps $(BUILD)/CMakeCache.txt
+	@cmake --build $(BUILD) -j $(JOBS)
+
+# Default suite: unit tests, error tests, micro parity. The tiny-model parity runs in test-slow.
+test: build
+	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -LE slow $(CTEST_ARGS)
+
+test-slow: build
+	@cd $(BUILD) && ctest --output-on-failure -L slow $(CTEST_ARGS)
+
+# Same suite under AddressSanitizer + UndefinedBehaviorSanitizer (LeakSanitizer included).
+test-asan: deps
+	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DSAM2_WERROR=ON -DSAM2_SANITIZE=ON -DSAM2_NATIVE=OFF $(CMAKE_ARGS) >/dev/null
+	@cmake --build build-asan -j $(JOBS)
+	@cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --output-on-failure -j $(JOBS) -LE slow $(CTEST_ARGS)
+
+test-tsan: deps
+	@cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSAM2_TSAN=ON -DSAM2_NATIVE=OFF $(CMAKE_ARGS) >/dev/null
+	@cmake --build build-tsan -j $(JOBS)
+	@cd build-tsan && ctest --output-on-failure -L tsan $(CTEST_ARGS)
+
+serve: build
+	@bash scripts/serve.sh
+
+fuzz-build: deps
+	@CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSAM2_FUZZ=ON -DSAM2_BUILD_TESTS=OFF $(CMAKE_ARGS) >/dev/null
+	@cmake --build build-fuzz -j $(JOBS)
+
+# Runs every fuzz target for FUZZ_SECONDS seconds over its committed seed corpus.
+fuzz: fuzz-build
+	@bash scripts/fuzz.sh build-fuzz/bin $(FUZZ_SECONDS)
+
+bench: build
+	@ls $(BUILD)/bin/bench-* 2>/dev/null
+
+install: build
+	@cmake --install $(BUILD)
+
+format:
+	@clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	@rm -rf $(BUILD) build-asan build-tsan build-fuzz

@@ -1,0 +1,104 @@
+#include "core/arena.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ARENA_ALIGN 64
+#define ARENA_MIN_CHUNK (1u << 20)
+
+struct arena_chunk {
+    arena_chunk *next;
+    size_t size;   /* usable bytes in data */
+    size_t offset; /* first free byte */
+    unsigned char *data;
+};
+
+static size_t align_up(size_t n) { return (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1); }
+
+void arena_init(arena *a) { memset(a, 0, sizeof *a); }
+
+static void free_chunks(arena_chunk *c) {
+    while (c) {
+        arena_chunk *next = c->next;
+        free(c->data);
+        free(c);
+        c = next;
+    }
+}
+
+void arena_free(arena *a) {
+    free_chunks(a->head);
+    memset(a, 0, sizeof *a);
+}
+
+static arena_chunk *new_chunk(arena *a, size_t size) {
+    arena_chunk *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    if (posix_memalign((void **)&c->data, ARENA_ALIGN, size) != 0) {
+        free(c);
+        return NULL;
+    }
+    c->size = size;
+    a->capacity += size;
+    a->allocations++;
+    return c;
+}
+
+void *arena_alloc(arena *a, size_t n) {
+    size_t need = align_up(n ? n : 1);
+    if (!a->head || a->head->offset + need > a->head->size) {
+        /* Look for room in an older chunk is pointless (bump allocator); open a new one. */
+        size_t size = need > ARENA_MIN_CHUNK ? need : ARENA_MIN_CHUNK;
+        if (a->head && size < a->head->size) size = a->head->size;
+        arena_chunk *c = new_chunk(a, size);
+        if (!c) return NULL;
+        c->next = a->head;
+        a->head = c;
+    }
+    void *p = a->head->data + a->head->offset;
+    a->head->offset += need;
+    a->used_total += need;
+    if (a->used_total > a->high_water) a->high_water = a->used_total;
+    return p;
+}
+
+float *arena_floats(arena *a, size_t count, int zero) {
+    if (count > SIZE_MAX / sizeof(float)) return NULL;
+    float *p = arena_alloc(a, count * sizeof(float));
+    if (p && zero) memset(p, 0, count * sizeof(float));
+    return p;
+}
+
+void arena_reset(arena *a) {
+    if (a->head && a->head->next) {
+        /* Several chunks: replace them with one block that holds the high-water mark. */
+        size_t want = align_up(a->high_water);
+        free_chunks(a->head);
+        a->head = NULL;
+        a->capacity = 0;
+        arena_chunk *c = new_chunk(a, want > ARENA_MIN_CHUNK ? want : ARENA_MIN_CHUNK);
+        a->head = c; /* NULL on failure: the next alloc retries */
+    }
+    if (a->head) a->head->offset = 0;
+    a->used_total = 0;
+}
+
+arena_mark arena_get_mark(const arena *a) {
+    arena_mark m = {a->head, a->head ? a->head->offset : 0, a->used_total};
+    return m;
+}
+
+void arena_release(arena *a, arena_mark m) {
+    /* Chunks opened after the mark stay allocated (they are reused by the next reset). */
+    if (a->head == m.chunk) {
+        if (a->head) a->head->offset = m.offset;
+        a->used_total = m.used_total;
+        return;
+    }
+    /* The mark's chunk is older: pop newer chunks into a free state is not possible with a
+     * singly linked bump list, so keep them but account the release. */
+    for (arena_chunk *c = a->head; c && c != m.chunk; c = c->next) c->offset = 0;
+    if (m.chunk) m.chunk->offset = m.offset;
+    a->used_total = m.used_total;
+}

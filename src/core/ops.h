@@ -1,0 +1,107 @@
+/* Compute kernels behind a backend interface.
+ *
+ * The model calls kernels only through a `sam2_backend` table, so another backend (CUDA) can be
+ * dropped in without touching model code. Two CPU tables exist: `sam2_backend_ref()` (plain
+ * loops, the definition of each op) and `sam2_backend_cpu()` (blocked, vectorised, threaded;
+ * GEMMs through OpenBLAS). Tests compare the two on random data.
+ *
+ * Conventions
+ *  - float32 everywhere; feature maps are channels-last: [H][W][C] (row = one pixel's C values),
+ *    token sequences are [N][C]. Planar images/masks are [C][H][W].
+ *  - Weights keep PyTorch's layouts: Linear [out][in]; Conv2d [out][in/groups][kh][kw];
+ *    ConvTranspose2d [in][out][kh][kw].
+ *  - Kernels write `out`, never allocate, and may not alias out with inputs unless said.
+ *  - Names follow op_forward(out, in, weights, dims). */
+#ifndef SAM2_CORE_OPS_H
+#define SAM2_CORE_OPS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct sam2_backend {
+    const char *name;
+
+    /* C[M][N] = alpha * op(A) * op(B) + beta * C, row-major; op(X) = X or X^T.
+     * A is [M][K] (lda) or, transposed, [K][M]; B is [K][N] (ldb) or, transposed, [N][K]. */
+    void (*gemm)(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A,
+                 int lda, const float *B, int ldb, float beta, float *C, int ldc);
+
+    /* out[N][OC] = in[N][IC] * W[OC][IC]^T + b[OC] (b may be NULL). out and in must differ. */
+    void (*linear)(float *out, const float *in, const float *w, const float *b, int N, int IC,
+                   int OC);
+
+    /* Row-wise LayerNorm over C (biased variance, eps inside the sqrt), in place allowed. */
+    void (*layernorm)(float *out, const float *in, const float *w, const float *b, int N, int C,
+                      float eps);
+
+    /* Exact GELU 0.5*x*(1+erf(x/sqrt(2))), ReLU, sigmoid; n elements, in place allowed. */
+    void (*gelu)(float *out, const float *in, size_t n);
+    void (*relu)(float *out, const float *in, size_t n);
+    void (*sigmoid)(float *out, const float *in, size_t n);
+
+    /* out[i] = a[i] + b[i]; in place allowed. */
+    void (*add)(float *out, const float *a, const float *b, size_t n);
+
+    /* Softmax of each row of x[rows][cols], in place. */
+    void (*softmax_rows)(float *x, int rows, int cols);
+
+    /* Single-head scaled dot-product attention, softmax(Q K^T / sqrt(D)) V.
+     * q: Lq rows of D floats with row stride ldq; k, v: Lk rows (ldk, ldv); out: Lq rows (ldo).
+     * Strides let heads be read from and written to interleaved [L][H*D] buffers.
+     * scratch: at least attention_scratch_floats(Lq, Lk) floats; the full Lq x Lk matrix is
+     * never materialised beyond one block of rows. */
+    void (*attention)(float *out, int ldo, const float *q, int ldq, const float *k, int ldk,
+                      const float *v, int ldv, int Lq, int Lk, int D, float *scratch);
+
+    /* Multi-head attention over windows: `nwin` independent problems, each with Lq queries and
+     * Lk keys laid out contiguously ([nwin][L][H*D] with the given row strides); heads
+     * interleaved in the channel dimension. Used by Hiera's windowed blocks (many small
+     * problems, parallelised over windows x heads). */
+    void (*attention_batched)(float *out, int ldo, const float *q, int ldq, const float *k,
+                              int ldk, const float *v, int ldv, int nwin, int heads, int Lq,
+                              int Lk, int D, float *scratch);
+
+    /* 2-D convolution, channels-last: in [H][W][IC] -> out [OH][OW][OC],
+     * OH = (H + 2*pad - KH) / stride + 1. groups == IC == OC is depthwise.
+     * scratch: at least conv2d_scratch_floats(...) floats (im2col buffer). */
+    void (*conv2d)(float *out, const float *in, const float *w, const float *b, int H, int W,
+                   int IC, int OC, int KH, int KW, int stride, int pad, int groups,
+                   float *scratch);
+
+    /* ConvTranspose2d with kernel 2, stride 2: in [H][W][IC] -> out [2H][2W][OC];
+     * w in PyTorch layout [IC][OC][2][2]. scratch: conv_t2x2_scratch_floats(...) floats. */
+    void (*conv_transpose2x2)(float *out, const float *in, const float *w, const float *b, int H,
+                              int W, int IC, int OC, float *scratch);
+
+    /* MaxPool2d kernel 2 stride 2 (floor): in [H][W][C] -> out [H/2][W/2][C]. */
+    void (*maxpool2x2)(float *out, const float *in, int H, int W, int C);
+
+    /* Nearest-neighbour upsampling by 2: in [H][W][C] -> out [2H][2W][C]. */
+    void (*upsample_nearest2x)(float *out, const float *in, int H, int W, int C);
+
+    /* Bilinear resize of planar [C][H][W] -> [C][OH][OW], align_corners=False, as
+     * torch.nn.functional.interpolate(mode="bilinear"); with antialias=1 it matches
+     * antialias=True (a triangle filter widened by the scale when downsampling, as PyTorch's
+     * _upsample_bilinear2d_aa). */
+    void (*resize_bilinear)(float *out, const float *in, int C, int H, int W, int OH, int OW,
+                            int antialias);
+
+    /* Bicubic resize of planar [C][H][W] -> [C][OH][OW], align_corners=False, A = -0.75, no
+     * antialias (F.interpolate(mode="bicubic")), borders clamped as PyTorch does. */
+    void (*resize_bicubic)(float *out, const float *in, int C, int H, int W, int OH, int OW);
+} sam2_backend;
+
+/* The plain reference kernels and the optimised CPU kernels. */
+const sam2_backend *sam2_backend_ref(void);
+const sam2_backend *sam2_backend_cpu(void);
+/* The backend the model uses: $SAM2_BACKEND ("ref" or "cpu", default "cpu"). */
+const sam2_backend *sam2_backend_default(void);
+
+/* Scratch sizes (in floats) for the kernels above. */
+size_t attention_scratch_floats(int Lq, int Lk);
+size_t attention_batched_scratch_floats(int nwin, int heads, int Lq, int Lk);
+size_t conv2d_scratch_floats(int H, int W, int IC, int OC, int KH, int KW, int stride, int pad,
+                             int groups);
+size_t conv_t2x2_scratch_floats(int H, int W, int IC, int OC);
+
+#endif

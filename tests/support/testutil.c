@@ -1,0 +1,118 @@
+#include "support/testutil.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int is_dir(const char *p) {
+    struct stat st;
+    return p && stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+const char *test_golden_dir(void) {
+    const char *env = getenv("SAM2_GOLDEN");
+    if (env && *env) return is_dir(env) ? env : NULL;
+    return is_dir(SAM2_GOLDEN_DEFAULT) ? SAM2_GOLDEN_DEFAULT : NULL;
+}
+
+const char *test_data_dir(void) {
+    const char *env = getenv("SAM2_DATA");
+    if (env && *env) return is_dir(env) ? env : NULL;
+    return is_dir(SAM2_DATA_DEFAULT) ? SAM2_DATA_DEFAULT : NULL;
+}
+
+const char *test_path(const char *dir, const char *rel) {
+    static char bufs[8][4096];
+    static int next;
+    char *b = bufs[next++ & 7];
+    snprintf(b, sizeof bufs[0], "%s/%s", dir, rel);
+    return b;
+}
+
+void test_require_dir(const char *dir, const char *what) {
+    if (!dir) {
+        printf("SKIP: %s not found (set SAM2_GOLDEN / SAM2_DATA); these tests did not run\n", what);
+        fflush(stdout);
+        exit(TEST_SKIP_CODE);
+    }
+}
+
+static char tmpdir[256];
+
+static void rm_rf(const char *path) {
+    DIR *d = opendir(path);
+    if (!d) {
+        unlink(path);
+        return;
+    }
+    struct dirent *e;
+    char sub[4096];
+    while ((e = readdir(d))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+        snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
+        rm_rf(sub);
+    }
+    closedir(d);
+    rmdir(path);
+}
+
+const char *test_make_tmpdir(void) {
+    if (!tmpdir[0]) {
+        snprintf(tmpdir, sizeof tmpdir, "/tmp/sam2test-XXXXXX");
+        if (!mkdtemp(tmpdir)) {
+            perror("mkdtemp");
+            exit(1);
+        }
+        atexit(test_cleanup_tmpdir);
+    }
+    return tmpdir;
+}
+
+void test_cleanup_tmpdir(void) {
+    if (tmpdir[0]) rm_rf(tmpdir);
+    tmpdir[0] = 0;
+}
+
+int test_write_file(const char *path, const void *data, size_t n) {
+    FILE *f = fopen(path, "wb");
+    if (!f) return -1;
+    size_t w = fwrite(data, 1, n, f);
+    return (fclose(f) == 0 && w == n) ? 0 : -1;
+}
+
+void *test_read_file(const char *path, size_t *n) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long len = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)len + 1);
+    if (buf && fread(buf, 1, (size_t)len, f) != (size_t)len) {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    if (buf) {
+        buf[len] = 0;
+        if (n) *n = (size_t)len;
+    }
+    return buf;
+}
+
+static int64_t status_kb(const char *key) {
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f) return -1;
+    char line[256];
+    int64_t v = -1;
+    size_t kl = strlen(key);
+    while (fgets(line, sizeof line, f))
+        if (!strncmp(line, key, kl)) v = atoll(line + kl);
+    fclose(f);
+    return v;
+}
+
+int64_t test_rss_bytes(void) { return status_kb("VmRSS:") * 1024; }
+int64_t test_peak_rss_bytes(void) { return status_kb("VmHWM:") * 1024; }
