@@ -70,7 +70,10 @@ sam2_image_predictor *sam2_image_predictor_new(const sam2_model *model, sam2_err
 void sam2_image_predictor_free(sam2_image_predictor *pred);
 
 /* Sets the image (8-bit RGB, rows of `stride` bytes, stride >= 3*width) and computes its
- * embedding. Any size from 1x1 up to 16384x16384. */
+ * embedding. Any size from 1x1 up to SAM2_MAX_IMAGE_SIDE on each side and SAM2_MAX_IMAGE_PIXELS
+ * in all. */
+#define SAM2_MAX_IMAGE_SIDE 16384
+#define SAM2_MAX_IMAGE_PIXELS (1 << 26)
 int sam2_image_set(sam2_image_predictor *pred, const uint8_t *rgb, int width, int height,
                    int stride, sam2_error *err);
 
@@ -87,7 +90,11 @@ typedef struct sam2_prompt {
     int mask_input_size;      /* must equal image_size / 4 when mask_input is set */
     int multimask;            /* 1: three candidate masks; 0: one mask */
     int normalized;           /* 1: point and box coordinates are in [0,1] of width/height */
+    int return_logits;        /* 1: also fill sam2_masks.logits (count x width x height floats) */
 } sam2_prompt;
+
+/* Most points one prompt may carry. */
+#define SAM2_MAX_PROMPT_POINTS 4096
 
 typedef struct sam2_masks {
     int count;           /* 1 or 3 */
@@ -97,7 +104,7 @@ typedef struct sam2_masks {
     float iou[3];        /* predicted IoU of each mask */
     float object_score;  /* object-score logit of the decoder (> 0: object present) */
     uint8_t *masks;      /* [count][height][width], 0 or 1 (logit > 0) */
-    float *logits;       /* [count][height][width] logits at image resolution */
+    float *logits;       /* [count][height][width] logits at image resolution (return_logits) */
     float *low_res;      /* [count][low_res_size^2] logits clamped to [-32, 32] */
 } sam2_masks;
 

@@ -1,0 +1,19 @@
+/* Hiera trunk of the image encoder (modeling/backbones/hieradet.py).
+ *
+ * Input: the normalised image, channels-last [S][S][3]. Output: the four stage outputs,
+ * channels-last [S/4 >> s][S/4 >> s][C_s] with C_s = embed_dim * 2^s, written into caller
+ * buffers. Temporaries come from `scratch` (reset by the caller). */
+#ifndef SAM2_MODEL_HIERA_H
+#define SAM2_MODEL_HIERA_H
+
+#include "core/arena.h"
+#include "core/tap.h"
+#include "model/net.h"
+
+int hiera_forward(const sam2_net *net, const float *img_hwc, float *const stage_out[4],
+                  arena *scratch, const sam2_tap *tap);
+
+/* Multiply-accumulate count of one forward pass (for benchmarks), in FLOPs (2 per MAC). */
+double hiera_flops(const sam2_net *net);
+
+#endif

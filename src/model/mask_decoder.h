@@ -1,0 +1,38 @@
+/* SAM mask decoder (modeling/sam/mask_decoder.py) with its two-way transformer
+ * (modeling/sam/transformer.py). One prompt set per call. */
+#ifndef SAM2_MODEL_MASK_DECODER_H
+#define SAM2_MODEL_MASK_DECODER_H
+
+#include "core/arena.h"
+#include "core/tap.h"
+#include "model/net.h"
+
+typedef struct mask_decoder_in {
+    const float *image_embed; /* [E][E][d] (backbone features, + no_mem_embed for images) */
+    const float *high_res[2]; /* [4E][4E][d/8], [2E][2E][d/4] (NULL when not used) */
+    const float *sparse;      /* [n_sparse][d] */
+    int n_sparse;
+    const float *dense;       /* [E][E][d], or NULL for no_mask_embed */
+    bool multimask;
+} mask_decoder_in;
+
+typedef struct mask_decoder_out {
+    /* All four mask tokens, as MaskDecoder.predict_masks returns them. */
+    float *all_masks;       /* [4][4E][4E], caller buffer */
+    float all_iou[4];
+    float object_score;     /* object-score logit (10 when pred_obj_scores is off) */
+    float *mask_tokens_out; /* [4][d], caller buffer */
+    /* MaskDecoder.forward's selection. */
+    int n_out;              /* 3 (multimask) or 1 */
+    int tokens[3];          /* indices into all_masks of the returned masks */
+    float stability;        /* token-0 stability score (single-mask output only) */
+    int sam_token;          /* token whose output feeds the object pointer when single */
+} mask_decoder_out;
+
+int mask_decoder_forward(const sam2_net *net, const mask_decoder_in *in, mask_decoder_out *out,
+                         arena *scratch, const sam2_tap *tap);
+
+/* Stability score of one mask's logits: count(> delta) / count(> -delta), 1 when empty. */
+float mask_stability(const float *logits, size_t n, float delta);
+
+#endif

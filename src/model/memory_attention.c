@@ -1,0 +1,110 @@
+#include "model/memory_attention.h"
+
+#include "model/layers.h"
+#include "model/position_encoding.h"
+
+#include <string.h>
+
+/* RoPEAttention: projections, RoPE on q and on the first n_rope keys (the key table repeats per
+ * memory frame), attention, output projection. q_in [Lq][d]; k_in, v_in [Lk][kv_dim]. */
+static int rope_attention(const sam2_net *net, const sam2_attn_w *w, float *out, const float *q_in,
+                          int Lq, const float *k_in, const float *v_in, int Lk, int kv_dim,
+                          int internal, int n_rope, arena *scratch) {
+    const sam2_backend *be = net->be;
+    const int d = net->cfg.d_model, heads = net->cfg.mem_attn_heads, hd = internal / heads;
+    const int table_rows = net->embed * net->embed;
+    arena_mark m = arena_get_mark(scratch);
+    float *q = arena_floats(scratch, (size_t)Lq * internal, 0);
+    float *k = arena_floats(scratch, (size_t)Lk * internal, 0);
+    float *v = arena_floats(scratch, (size_t)Lk * internal, 0);
+    float *o = arena_floats(scratch, (size_t)Lq * internal, 0);
+    float *s = arena_floats(scratch, attention_scratch_floats(Lq, Lk), 0);
+    if (!q || !k || !v || !o || !s) return -1;
+    be->linear(q, q_in, w->q.w, w->q.b, Lq, d, internal);
+    be->linear(k, k_in, w->k.w, w->k.b, Lk, kv_dim, internal);
+    be->linear(v, v_in, w->v.w, w->v.b, Lk, kv_dim, internal);
+    for (int h = 0; h < heads; h++) {
+        apply_rope(q + h * hd, Lq, internal, hd, net->rope_cos, net->rope_sin, table_rows);
+        apply_rope(k + h * hd, n_rope, internal, hd, net->rope_cos, net->rope_sin, table_rows);
+    }
+    for (int h = 0; h < heads; h++)
+        be->attention(o + h * hd, internal, q + h * hd, internal, k + h * hd, internal, v + h * hd,
+                      internal, Lq, Lk, hd, s);
+    be->linear(out, o, w->out.w, w->out.b, Lq, internal, d);
+    arena_release(scratch, m);
+    return 0;
+}
+
+int memory_attention_forward(const sam2_net *net, const float *curr, const float *curr_pos,
+                             const float *memory, const float *memory_pos, int M,
+                             int num_obj_ptr_tokens, float *out, arena *scratch) {
+    const sam2_backend *be = net->be;
+    const sam2_config *c = &net->cfg;
+    const int d = c->d_model, md = c->mem_dim, P = net->embed * net->embed;
+    const int n_rope = M - num_obj_ptr_tokens;
+    if (n_rope < 0 || n_rope % P != 0) return -2; /* rope_k_repeat needs whole frames */
+    arena_mark m = arena_get_mark(scratch);
+    float *t2 = arena_floats(scratch, (size_t)P * d, 0);
+    float *a = arena_floats(scratch, (size_t)P * d, 0);
+    float *kin = arena_floats(scratch, (size_t)M * md, 0);
+    float *h = arena_floats(scratch, (size_t)P * c->mem_attn_ffn, 0);
+    float *att = arena_floats(scratch, (size_t)P * d, 0);
+    if (!t2 || !a || !kin || !h || !att) return -1;
+
+    /* output = curr + 0.1 * curr_pos */
+    for (size_t i = 0; i < (size_t)P * d; i++)
+        out[i] = c->mem_attn_pos_enc_at_input ? curr[i] + 0.1f * curr_pos[i] : curr[i];
+    /* Cross-attention keys: memory + memory_pos; values: memory. */
+    if (c->mem_attn_pos_enc_at_cross_keys)
+        be->add(kin, memory, memory_pos, (size_t)M * md);
+    else
+        memcpy(kin, memory, sizeof(float) * (size_t)M * md);
+
+    for (int li = 0; li < c->mem_attn_layers; li++) {
+        const sam2_mem_attn_layer_w *l = &net->w.mem_attn[li];
+        /* self-attention */
+        be->layernorm(t2, out, l->norm1.w, l->norm1.b, P, d, 1e-5f);
+        if (c->mem_attn_pos_enc_at_attn) {
+            add_rows(a, t2, curr_pos, P, d, P);
+            if (rope_attention(net, &l->self_attn, att, a, P, a, t2, P, d, d / c->sa_downsample,
+                               P, scratch))
+                return -1;
+        } else if (rope_attention(net, &l->self_attn, att, t2, P, t2, t2, P, d,
+                                  d / c->sa_downsample, P, scratch)) {
+            return -1;
+        }
+        be->add(out, out, att, (size_t)P * d);
+        /* cross-attention to the memory */
+        be->layernorm(t2, out, l->norm2.w, l->norm2.b, P, d, 1e-5f);
+        const float *q = t2;
+        if (c->mem_attn_pos_enc_at_cross_queries) {
+            add_rows(a, t2, curr_pos, P, d, P);
+            q = a;
+        }
+        if (rope_attention(net, &l->cross_attn, att, q, P, kin, memory, M, md,
+                           d / c->ca_downsample, n_rope, scratch))
+            return -1;
+        be->add(out, out, att, (size_t)P * d);
+        /* feed-forward */
+        be->layernorm(t2, out, l->norm3.w, l->norm3.b, P, d, 1e-5f);
+        be->linear(h, t2, l->linear1.w, l->linear1.b, P, d, c->mem_attn_ffn);
+        activate(be, h, (size_t)P * c->mem_attn_ffn, c->mem_attn_relu ? ACT_RELU : ACT_GELU);
+        be->linear(a, h, l->linear2.w, l->linear2.b, P, c->mem_attn_ffn, d);
+        be->add(out, out, a, (size_t)P * d);
+    }
+    be->layernorm(out, out, net->w.mem_attn_norm.w, net->w.mem_attn_norm.b, P, d, 1e-5f);
+    arena_release(scratch, m);
+    return 0;
+}
+
+double memory_attention_flops(const sam2_net *net, int M) {
+    const sam2_config *c = &net->cfg;
+    const double d = c->d_model, md = c->mem_dim, P = (double)net->embed * net->embed;
+    double per_layer = 2.0 * P * d * d * 4      /* self q, k, v, out */
+                       + 2.0 * 2.0 * P * P * d  /* self QK^T, AV */
+                       + 2.0 * P * d * d * 2    /* cross q, out */
+                       + 2.0 * M * md * d * 2   /* cross k, v */
+                       + 2.0 * 2.0 * P * M * d  /* cross QK^T, AV */
+                       + 2.0 * 2.0 * P * d * c->mem_attn_ffn;
+    return per_layer * c->mem_attn_layers;
+}

@@ -1,0 +1,20 @@
+/* Memory attention (modeling/memory_attention.py): conditions the current frame's features on
+ * the memory bank (past frames' memory features and object pointers). Self-attention and
+ * cross-attention use 2-D axial RoPE; object-pointer tokens (the last num_obj_ptr_tokens memory
+ * tokens) are excluded from RoPE. */
+#ifndef SAM2_MODEL_MEMORY_ATTENTION_H
+#define SAM2_MODEL_MEMORY_ATTENTION_H
+
+#include "core/arena.h"
+#include "core/tap.h"
+#include "model/net.h"
+
+/* curr, curr_pos: [P][d] (P = E*E); memory, memory_pos: [M][mem_dim]; out: [P][d]. */
+int memory_attention_forward(const sam2_net *net, const float *curr, const float *curr_pos,
+                             const float *memory, const float *memory_pos, int M,
+                             int num_obj_ptr_tokens, float *out, arena *scratch);
+
+/* FLOPs of one pass with M memory tokens. */
+double memory_attention_flops(const sam2_net *net, int M);
+
+#endif

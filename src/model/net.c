@@ -1,0 +1,77 @@
+#include "model/net.h"
+
+#include "core/error.h"
+#include "model/position_encoding.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Hiera._get_pos_embed: bicubic-interpolate the background embedding to the stride-4 grid and add
+ * the window embedding tiled over it; stored channels-last. */
+static int make_trunk_pos(sam2_net *net) {
+    const sam2_config *c = &net->cfg;
+    const int C = c->embed_dim, F = net->feat0, w0 = c->window_spec[0];
+    float *planar = malloc(sizeof(float) * (size_t)C * F * F);
+    net->trunk_pos = malloc(sizeof(float) * (size_t)C * F * F);
+    if (!planar || !net->trunk_pos) {
+        free(planar);
+        return -1;
+    }
+    net->be->resize_bicubic(planar, net->w.pos_embed, C, c->bkg_pos_embed[0], c->bkg_pos_embed[1],
+                            F, F);
+    const float *win = net->w.pos_embed_window; /* [C][w0][w0] */
+    for (int y = 0; y < F; y++)
+        for (int x = 0; x < F; x++) {
+            float *o = net->trunk_pos + ((size_t)y * F + x) * C;
+            for (int ch = 0; ch < C; ch++)
+                o[ch] = planar[((size_t)ch * F + y) * F + x] +
+                        win[((size_t)ch * w0 + y % w0) * w0 + x % w0];
+        }
+    free(planar);
+    return 0;
+}
+
+int sam2_net_init(sam2_net *net, const sam2_config *cfg, const sam2_weights *w, sam2_error *err) {
+    memset(net, 0, sizeof *net);
+    net->cfg = *cfg;
+    net->w = *w;
+    net->be = sam2_backend_default();
+    net->num_blocks = sam2_config_hiera_blocks(cfg, net->blocks);
+    net->feat0 = cfg->image_size / 4;
+    net->embed = cfg->image_size / cfg->backbone_stride;
+    const int d = cfg->d_model, E = net->embed;
+
+    if (make_trunk_pos(net) != 0) goto oom;
+    for (int i = 0; i < 4; i++) {
+        int s = net->feat0 >> i;
+        net->neck_pos[i] = malloc(sizeof(float) * (size_t)s * s * d);
+        if (!net->neck_pos[i]) goto oom;
+        sine_pe_hwc(net->neck_pos[i], s, s, d, cfg->neck_pos_temperature);
+    }
+    net->image_pe = malloc(sizeof(float) * (size_t)E * E * d);
+    net->mem_pos = malloc(sizeof(float) * (size_t)E * E * cfg->mem_dim);
+    if (!net->image_pe || !net->mem_pos) goto oom;
+    random_pe_dense_hwc(net->image_pe, E, E, w->pe_gaussian, d);
+    sine_pe_hwc(net->mem_pos, E, E, cfg->mem_dim, 10000.0f);
+
+    net->rope_head_dim = d / cfg->mem_attn_heads;
+    const size_t half = (size_t)net->rope_head_dim / 2;
+    net->rope_cos = malloc(sizeof(float) * (size_t)E * E * half);
+    net->rope_sin = malloc(sizeof(float) * (size_t)E * E * half);
+    if (!net->rope_cos || !net->rope_sin) goto oom;
+    axial_rope_tables(net->rope_cos, net->rope_sin, E, E, net->rope_head_dim, cfg->rope_theta);
+    return 0;
+oom:
+    sam2_net_free(net);
+    return sam2_fail(err, SAM2_ERR_NOMEM, "out of memory while preparing the model constants");
+}
+
+void sam2_net_free(sam2_net *net) {
+    free(net->trunk_pos);
+    for (int i = 0; i < 4; i++) free(net->neck_pos[i]);
+    free(net->image_pe);
+    free(net->mem_pos);
+    free(net->rope_cos);
+    free(net->rope_sin);
+    memset(net, 0, sizeof *net);
+}

@@ -1,0 +1,36 @@
+/* The loaded network: configuration, weights and the image-independent constants derived from
+ * them (positional encodings), computed once at load and shared read-only by every predictor and
+ * session. Run state (activations) lives with the predictors, never here. */
+#ifndef SAM2_MODEL_NET_H
+#define SAM2_MODEL_NET_H
+
+#include "core/ops.h"
+#include "model/config.h"
+#include "model/weights.h"
+#include "sam2.h"
+
+typedef struct sam2_net {
+    sam2_config cfg;
+    sam2_weights w;
+    const sam2_backend *be;
+    sam2_hiera_block_info blocks[SAM2_MAX_BLOCKS];
+    int num_blocks;
+
+    int feat0;  /* stride-4 feature size, image_size / 4 */
+    int embed;  /* stride-16 embedding size E = image_size / 16 */
+
+    float *trunk_pos;   /* [feat0][feat0][embed_dim]: bicubic pos_embed + tiled window embed */
+    float *neck_pos[4]; /* [S/4 >> i]^2 x d_model sine PE of neck level i (HWC) */
+    float *image_pe;    /* [E][E][d_model] dense random-Fourier PE of the prompt encoder */
+    float *mem_pos;     /* [E][E][mem_dim] sine PE of the memory encoder output */
+    /* 2-D axial RoPE of the memory attention over the E x E grid: [E*E][head_dim/2] cos/sin
+     * (pairs [0, hd/4) rotate with x, [hd/4, hd/2) with y). */
+    float *rope_cos, *rope_sin;
+    int rope_head_dim;
+} sam2_net;
+
+/* Derives the constants; cfg and w are copied (the weight data is not). */
+int sam2_net_init(sam2_net *net, const sam2_config *cfg, const sam2_weights *w, sam2_error *err);
+void sam2_net_free(sam2_net *net);
+
+#endif
