@@ -116,6 +116,87 @@ int sam2_image_predict(sam2_image_predictor *pred, const sam2_prompt *prompt, sa
                        sam2_error *err);
 void sam2_masks_free(sam2_masks *masks);
 
+/* ---- video ----------------------------------------------------------------------------------- */
+/* A video: a file in any container/codec FFmpeg decodes (rotation metadata honoured), or a folder
+ * of JPEG/PNG frames named by frame number (as the official predictor accepts). Frames are
+ * decoded lazily, never all held in memory. */
+typedef struct sam2_video sam2_video;
+
+sam2_video *sam2_video_open(const char *path, sam2_error *err);
+void sam2_video_close(sam2_video *video);
+int sam2_video_frame_count(const sam2_video *video);
+int sam2_video_width(const sam2_video *video);  /* display size, after rotation */
+int sam2_video_height(const sam2_video *video);
+double sam2_video_fps(const sam2_video *video);
+
+/* ---- video tracker (SAM2VideoPredictor) ------------------------------------------------------ */
+/* One tracking session over one video: objects are prompted on any frame (points, a box or a
+ * mask) and propagated forward and backward, with the semantics of Meta's December 2024
+ * SAM2VideoPredictor (objects tracked independently, objects may be added after tracking). */
+typedef struct sam2_tracker sam2_tracker;
+
+typedef struct sam2_tracker_options {
+    /* Bytes of per-frame state (memory features, low-res masks, pointers) kept in RAM; past it
+     * state moves to a spill file in spill_dir and comes back on demand (results are identical).
+     * 0: unlimited. */
+    size_t ram_budget_bytes;
+    const char *spill_dir;                 /* NULL: $TMPDIR or /tmp */
+    int add_all_frames_to_correct_as_cond; /* 0: official behaviour (see README) */
+    int max_objects;                       /* 0: default (64) */
+} sam2_tracker_options;
+
+/* Results for one frame: video-resolution mask logits of every object (> 0 is the mask). The
+ * arrays belong to the tracker and stay valid until its next call. */
+typedef struct sam2_frame_result {
+    int frame_index;
+    int num_objects;
+    const int *object_ids;   /* [num_objects], in the order objects were first added */
+    int width, height;       /* video size */
+    const float *logits;     /* [num_objects][height][width] */
+    const float *object_scores; /* [num_objects] object-score logits (> 0: present) */
+} sam2_frame_result;
+
+/* Called once per propagated frame; return non-zero to stop the propagation (it then returns
+ * SAM2_ERR_CANCELLED). */
+typedef int (*sam2_frame_callback)(void *user, const sam2_frame_result *result);
+
+/* The tracker takes ownership of `video` (closed by sam2_tracker_free). */
+sam2_tracker *sam2_tracker_new(const sam2_model *model, sam2_video *video,
+                               const sam2_tracker_options *options, sam2_error *err);
+void sam2_tracker_free(sam2_tracker *tracker);
+const sam2_video *sam2_tracker_video(const sam2_tracker *tracker);
+
+/* add_new_points_or_box: points (and/or a box, whose corners go first) for object obj_id on a
+ * frame. clear_old: replace the object's earlier points on this frame (required with a box).
+ * normalized: coordinates in [0,1] of the video's width/height, else video pixels. `result`
+ * receives the frame's masks for all objects. */
+int sam2_tracker_add_points(sam2_tracker *t, int frame, int obj_id, const sam2_point *points,
+                            int n_points, const float *box, int clear_old, int normalized,
+                            sam2_frame_result *result, sam2_error *err);
+/* add_new_mask: a binary mask (any size; resized to the model's input) for obj_id on a frame. */
+int sam2_tracker_add_mask(sam2_tracker *t, int frame, int obj_id, const uint8_t *mask,
+                          int mask_width, int mask_height, sam2_frame_result *result,
+                          sam2_error *err);
+/* clear_all_prompts_in_frame for one object. */
+int sam2_tracker_clear_frame(sam2_tracker *t, int frame, int obj_id, sam2_frame_result *result,
+                             sam2_error *err);
+/* remove_object; the frames whose masks changed are reported through `cb` (may be NULL). */
+int sam2_tracker_remove_object(sam2_tracker *t, int obj_id, sam2_frame_callback cb, void *user,
+                               sam2_error *err);
+/* reset_state: forget every object, prompt and result. */
+void sam2_tracker_reset(sam2_tracker *t);
+/* propagate_in_video from start_frame (-1: the first prompted frame) over at most max_frames
+ * frames (-1: to the end), forward or in reverse. */
+int sam2_tracker_propagate(sam2_tracker *t, int start_frame, int max_frames, int reverse,
+                           sam2_frame_callback cb, void *user, sam2_error *err);
+/* Asks a running propagation (in another thread) to stop after the current frame. */
+void sam2_tracker_cancel(sam2_tracker *t);
+/* Object ids in the session (returns the count; writes up to max ids). */
+int sam2_tracker_object_ids(const sam2_tracker *t, int *ids, int max);
+/* Bytes of session state held in RAM and in the spill file. */
+size_t sam2_tracker_ram_bytes(const sam2_tracker *t);
+size_t sam2_tracker_spilled_bytes(const sam2_tracker *t);
+
 #ifdef __cplusplus
 }
 #endif
