@@ -7,6 +7,7 @@
 
 static const cli_command COMMANDS[] = {
     {"inspect", "print a checkpoint's configuration and tensors", cmd_inspect},
+    {"doctor", "check the machine, libraries, checkpoint and data folder", cmd_doctor},
 };
 #define NUM_COMMANDS ((int)(sizeof COMMANDS / sizeof COMMANDS[0]))
 

@@ -157,9 +157,11 @@ static int sam_heads(sam2_tracker *t, const float *backbone, const image_feature
     for (int i = 1; i < dout.n_out; i++)
         if (dout.all_iou[dout.tokens[i]] > dout.all_iou[dout.tokens[best]]) best = i;
     if (t->tap) {
-        int32_t choice[5] = {multimask, dout.n_out, dout.tokens[0], best, 0};
-        if (dout.n_out == 3) choice[4] = dout.tokens[1] * 10 + dout.tokens[2];
-        const int64_t sh[1] = {5};
+        /* decoder_choice: multimask, number returned, the returned tokens, best of returned */
+        const int32_t choice[6] = {multimask, dout.n_out, dout.tokens[0],
+                                   dout.n_out > 1 ? dout.tokens[1] : -1,
+                                   dout.n_out > 2 ? dout.tokens[2] : -1, best};
+        const int64_t sh[1] = {6};
         tap_emit(t->tap, "decoder_choice", choice, TAP_I32, 1, sh, TAP_AS_SHAPED);
     }
     ho->low_res = arena_floats(a, (size_t)L * L, 0);
