@@ -449,7 +449,6 @@ static int encode_memory(sam2_tracker *t, const image_features *f, const float *
 
 int tracker_encode_memory(sam2_tracker *t, obj_state *o, int frame, frame_out *fo,
                           sam2_error *err) {
-    (void)o;
     const image_features *f = tracker_features(t, frame, err);
     if (!f) return -1;
     arena_reset(&t->step_arena);
@@ -459,8 +458,8 @@ int tracker_encode_memory(sam2_tracker *t, obj_state *o, int frame, frame_out *f
     if (!pm) return -1;
     t->net->be->resize_bilinear(hr, pm, 1, t->L, t->L, t->S, t->S, 0);
     if (t->tap) {
-        const int32_t marker[2] = {1, frame};
-        const int64_t sh[1] = {2};
+        const int32_t marker[3] = {1, frame, o->id};
+        const int64_t sh[1] = {3};
         tap_emit(t->tap, "model_call", marker, TAP_I32, 1, sh, TAP_AS_SHAPED);
     }
     int rc = encode_memory(t, f, hr, true, fo->object_score, fo, err);
@@ -480,8 +479,8 @@ frame_out *tracker_step(sam2_tracker *t, obj_state *o, const step_request *req, 
     arena *a = &t->step_arena;
     arena_reset(a);
     if (t->tap) {
-        const int32_t marker[2] = {0, req->frame};
-        const int64_t sh[1] = {2};
+        const int32_t marker[3] = {0, req->frame, o->id};
+        const int64_t sh[1] = {3};
         tap_emit(t->tap, "model_call", marker, TAP_I32, 1, sh, TAP_AS_SHAPED);
         if (req->points) {
             const int64_t sp[3] = {1, req->points->n, 2};
