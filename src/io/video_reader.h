@@ -68,9 +68,11 @@ typedef struct sam2_video_info {
 typedef struct sam2_video_reader sam2_video_reader;
 
 /* Opens a file. Errors name the file: SAM2_ERR_IO (missing, unreadable), SAM2_ERR_ARGUMENT (a
- * directory or not a regular file), SAM2_ERR_FORMAT (empty, not a video, no video stream, no
- * decodable frame size), SAM2_ERR_UNSUPPORTED (no decoder for the codec), SAM2_ERR_LIMIT
- * (larger than max_side, more than max_frames). opt may be NULL. */
+ * directory or not a regular file), SAM2_ERR_FORMAT (empty, not a video, a still image such
+ * as a PNG or JPEG file, no video stream, no frames, no frame size), SAM2_ERR_UNSUPPORTED (no
+ * decoder for the codec), SAM2_ERR_LIMIT (larger than max_side, more than max_frames). The
+ * file is read through callbacks, never opened by FFmpeg as a URL, and the demuxer may not
+ * open other files (playlists, references). opt may be NULL. */
 sam2_video_reader *sam2_video_reader_open(const char *path, const sam2_video_reader_options *opt,
                                           sam2_error *err);
 /* Same from memory (uploads, fuzzing). `data` must stay valid until the reader is closed;
