@@ -12,6 +12,7 @@
  *   coordinates; masks are compared with the recorded COCO RLE and stored low-res logits. */
 #include "parity.h"
 
+#include "core/error.h"
 #include "io/pil_resize.h"
 #include "io/rle.h"
 #include "parity_common.h"
@@ -110,6 +111,13 @@ static int run_frames(parity_ctx *ctx, const golden_folder *f) {
     for (int t = 0; t < VID.T; t++) provider_load(NULL, t, VID.S, pre + (size_t)t * per, &err);
     const int64_t sp[4] = {VID.T, 3, VID.S, VID.S};
     parity_tap_emit(ctx->tap, "preprocessed", pre, TAP_F32, 4, sp, TAP_AS_SHAPED);
+    /* Sets that keep one frame's tensor store it as preprocessed_frame<i> [1,3,S,S]. */
+    for (int t = 0; t < VID.T; t++) {
+        char name[64];
+        snprintf(name, sizeof name, "preprocessed_frame%d", t);
+        const int64_t s1[4] = {1, 3, VID.S, VID.S};
+        parity_tap_emit(ctx->tap, name, pre + (size_t)t * per, TAP_F32, 4, s1, TAP_AS_SHAPED);
+    }
     free(pre);
     parity_tap_end(ctx->tap);
     return 0;
