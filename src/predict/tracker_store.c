@@ -198,6 +198,7 @@ static int cmp_seq(const void *a, const void *b) {
 int map_frames_in_order(const sam2_tracker *t, const obj_state *o, map_kind k, int *frames) {
     int n = 0;
     for (int f = 0; f < t->num_frames; f++) n += o->maps[k].at[f] != NULL;
+    if (n == 0) return 0;
     seq_frame *tmp = n ? malloc(sizeof *tmp * (size_t)n) : NULL;
     if (n && !tmp) { /* fall back to frame order; only the float summation order changes */
         int i = 0;
