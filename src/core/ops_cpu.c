@@ -5,42 +5,9 @@
 #include "core/threadpool.h"
 #include "core/vmath.h"
 
-#include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* --- GEMM ------------------------------------------------------------------------------ */
-
-void cpu_gemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A, int lda,
-              const float *B, int ldb, float beta, float *C, int ldc) {
-    if (M <= 0 || N <= 0) return;
-    if (K <= 0) { /* C = beta * C; BLAS would do the same, without reading C when beta is 0 */
-        for (int i = 0; i < M; i++)
-            for (int j = 0; j < N; j++)
-                C[(size_t)i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[(size_t)i * ldc + j];
-        return;
-    }
-    cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
-                trans_b ? CblasTrans : CblasNoTrans, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-}
-
-/* Rows per GEMM call of linear(): the output block is initialised with the bias just before
- * the GEMM accumulates into it (beta = 1), so that block is still in cache. OpenBLAS would
- * otherwise make a zeroing pass of its own for beta = 0: the bias costs nothing extra. */
-#define LINEAR_ROW_BLOCK 2048
-
-void cpu_linear(float *out, const float *in, const float *w, const float *b, int N, int IC,
-                int OC) {
-    for (int r0 = 0; r0 < N; r0 += LINEAR_ROW_BLOCK) {
-        const int rows = N - r0 < LINEAR_ROW_BLOCK ? N - r0 : LINEAR_ROW_BLOCK;
-        float *o = out + (size_t)r0 * OC;
-        if (b)
-            for (int r = 0; r < rows; r++) memcpy(o + (size_t)r * OC, b, sizeof(float) * OC);
-        cpu_gemm(0, 1, rows, OC, IC, 1.0f, in + (size_t)r0 * IC, IC, w, IC, b ? 1.0f : 0.0f, o,
-                 OC);
-    }
-}
 
 /* --- element-wise ops ------------------------------------------------------------------- */
 
@@ -158,13 +125,14 @@ static void layernorm_row(float *y, const float *x, const float *w, const float 
     for (; c < C; c++) ss += (x[c] - mean) * (x[c] - mean);
     const float var = ss / (float)C;
     const float rstd = 1.0f / sqrtf(var + eps);
-    const float shift = -rstd * mean;
-    /* y = (x * rstd + shift) * w + b, the order of PyTorch's CPU LayerNorm */
+    /* (x - mean) * rstd rather than PyTorch's x * rstd - mean * rstd: the same value up to
+     * rounding, without the cancellation when |mean| >> std (or a fused multiply-add)
+     * turning the rounding error of the large products into the result. */
     if (w && b) {
-        for (c = 0; c < C; c++) y[c] = (x[c] * rstd + shift) * w[c] + b[c];
+        for (c = 0; c < C; c++) y[c] = (x[c] - mean) * rstd * w[c] + b[c];
     } else {
         for (c = 0; c < C; c++) {
-            float t = x[c] * rstd + shift;
+            float t = (x[c] - mean) * rstd;
             if (w) t *= w[c];
             if (b) t += b[c];
             y[c] = t;

@@ -13,12 +13,14 @@
  * Only a [Lk x block] score tile per thread exists at a time. */
 #include "core/ops_cpu.h"
 #include "core/threadpool.h"
+#include "core/ukernel.h"
 #include "core/vmath.h"
 
 #include <math.h>
 #include <stdalign.h>
 #include <stdatomic.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 #define ATTN_BQ_MAX 96      /* query rows per task (a multiple of 16 and of 6) */
@@ -63,111 +65,14 @@ size_t attention_scratch_floats(int Lq, int Lk) {
     return attention_batched_scratch_floats(1, 1, Lq, Lk);
 }
 
-/* --- micro-kernel ----------------------------------------------------------------------------
- * C[i][0..nr) (op)= sum_k A(i,k) * B(k, 0..nr) for i < MR (MR <= 6), where
- * A(i,k) = a[i*a_is + k*a_ks] and B(k, j) = b[k*b_ks + j]; C rows at c + i*ldc.
- * accumulate: add to C instead of overwriting. rscale: multiply row i by rscale[i] (after the
- * accumulation). cmax: raise cmax[0..16) to the maximum of each column of the result.
- * masked: nr < 16, B and C are touched only in columns < nr. */
-
-#ifdef SAM2_HAVE_AVX2
-static inline __attribute__((always_inline)) void ukernel(
-    const int MR, int K, const float *a, ptrdiff_t a_is, ptrdiff_t a_ks, const float *b,
-    ptrdiff_t b_ks, float *c, ptrdiff_t ldc, int nr, const int masked, int accumulate,
-    const float *rscale, float *cmax) {
-    __m256 acc0[6], acc1[6];
-    for (int i = 0; i < MR; i++) acc0[i] = acc1[i] = _mm256_setzero_ps();
-    __m256i m0 = _mm256_setzero_si256(), m1 = _mm256_setzero_si256();
-    if (masked) {
-        const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-        m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32(nr), lane);
-        m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32(nr - 8), lane);
-    }
-    for (int k = 0; k < K; k++) {
-        const float *bk = b + k * b_ks;
-        __m256 b0, b1;
-        if (masked) {
-            b0 = _mm256_maskload_ps(bk, m0);
-            b1 = _mm256_maskload_ps(bk + 8, m1);
-        } else {
-            b0 = _mm256_loadu_ps(bk);
-            b1 = _mm256_loadu_ps(bk + 8);
-        }
-        const float *ak = a + k * a_ks;
-        for (int i = 0; i < MR; i++) {
-            __m256 av = _mm256_broadcast_ss(ak + i * a_is);
-            acc0[i] = _mm256_fmadd_ps(av, b0, acc0[i]);
-            acc1[i] = _mm256_fmadd_ps(av, b1, acc1[i]);
-        }
-    }
-    for (int i = 0; i < MR; i++) {
-        float *ci = c + i * ldc;
-        __m256 r0 = acc0[i], r1 = acc1[i];
-        if (masked) {
-            if (accumulate) {
-                r0 = _mm256_add_ps(_mm256_maskload_ps(ci, m0), r0);
-                r1 = _mm256_add_ps(_mm256_maskload_ps(ci + 8, m1), r1);
-            }
-            if (rscale) {
-                __m256 s = _mm256_set1_ps(rscale[i]);
-                r0 = _mm256_mul_ps(r0, s);
-                r1 = _mm256_mul_ps(r1, s);
-            }
-            _mm256_maskstore_ps(ci, m0, r0);
-            _mm256_maskstore_ps(ci + 8, m1, r1);
-        } else {
-            if (accumulate) {
-                r0 = _mm256_add_ps(_mm256_loadu_ps(ci), r0);
-                r1 = _mm256_add_ps(_mm256_loadu_ps(ci + 8), r1);
-            }
-            if (rscale) {
-                __m256 s = _mm256_set1_ps(rscale[i]);
-                r0 = _mm256_mul_ps(r0, s);
-                r1 = _mm256_mul_ps(r1, s);
-            }
-            _mm256_storeu_ps(ci, r0);
-            _mm256_storeu_ps(ci + 8, r1);
-        }
-    }
-    if (cmax) {
-        __m256 m0v = _mm256_loadu_ps(cmax), m1v = _mm256_loadu_ps(cmax + 8);
-        for (int i = 0; i < MR; i++) {
-            m0v = _mm256_max_ps(m0v, acc0[i]);
-            m1v = _mm256_max_ps(m1v, acc1[i]);
-        }
-        _mm256_storeu_ps(cmax, m0v);
-        _mm256_storeu_ps(cmax + 8, m1v);
-    }
-}
-#else
-static inline void ukernel(const int MR, int K, const float *a, ptrdiff_t a_is, ptrdiff_t a_ks,
-                           const float *b, ptrdiff_t b_ks, float *c, ptrdiff_t ldc, int nr,
-                           const int masked, int accumulate, const float *rscale, float *cmax) {
-    (void)masked;
-    for (int i = 0; i < MR; i++) {
-        float acc[16] = {0};
-        for (int k = 0; k < K; k++) {
-            const float av = a[i * a_is + k * a_ks];
-            for (int j = 0; j < nr; j++) acc[j] += av * b[k * b_ks + j];
-        }
-        float *ci = c + i * ldc;
-        for (int j = 0; j < nr; j++) {
-            float r = accumulate ? ci[j] + acc[j] : acc[j];
-            ci[j] = rscale ? r * rscale[i] : r;
-            if (cmax && r > cmax[j]) cmax[j] = r;
-        }
-    }
-}
-#endif
-
 /* Score tile rows: A = keys read in place (a_is = ldk, a_ks = 1), 16 columns, no mask;
  * cmax (or NULL) collects the column maxima. */
 #define SCORE_CASE(MR)                                                                          \
     case MR:                                                                                    \
         if (cmax)                                                                               \
-            ukernel(MR, K, a, lda, 1, b, ldb, c, ldc, 16, 0, accumulate, NULL, cmax);           \
+            ukernel(MR, K, a, lda, 1, b, ldb, c, ldc, 16, 0, accumulate, NULL, NULL, cmax, 0);           \
         else                                                                                    \
-            ukernel(MR, K, a, lda, 1, b, ldb, c, ldc, 16, 0, accumulate, NULL, NULL);           \
+            ukernel(MR, K, a, lda, 1, b, ldb, c, ldc, 16, 0, accumulate, NULL, NULL, NULL, 0);           \
         break;
 static void kernel_scores(int mr, int K, const float *a, ptrdiff_t lda, const float *b,
                           ptrdiff_t ldb, float *c, ptrdiff_t ldc, int accumulate, float *cmax) {
@@ -188,9 +93,9 @@ static void kernel_scores(int mr, int K, const float *a, ptrdiff_t lda, const fl
 #define OUT_CASE(MR)                                                                            \
     case MR:                                                                                    \
         if (nr == 16)                                                                           \
-            ukernel(MR, K, a, 1, lda, b, ldb, c, ldc, 16, 0, accumulate, rscale, NULL);         \
+            ukernel(MR, K, a, 1, lda, b, ldb, c, ldc, 16, 0, accumulate, NULL, rscale, NULL, 1);         \
         else                                                                                    \
-            ukernel(MR, K, a, 1, lda, b, ldb, c, ldc, nr, 1, accumulate, rscale, NULL);         \
+            ukernel(MR, K, a, 1, lda, b, ldb, c, ldc, nr, 1, accumulate, NULL, rscale, NULL, 1);         \
         break;
 static void kernel_output(int mr, int K, const float *a, ptrdiff_t lda, const float *b,
                           ptrdiff_t ldb, float *c, ptrdiff_t ldc, int nr, int accumulate,
@@ -220,48 +125,6 @@ typedef struct attn_job {
     int nslots;
     atomic_int slot_busy[ATTN_MAX_SLOTS];
 } attn_job;
-
-/* qt[d][i] = q[i][d0 + d] * scale for i < nq, 0 up to bqp; d < dc. */
-static void pack_queries(float *qt, const float *q, int ldq, int nq, int bqp, int d0, int dc,
-                         float scale) {
-    int i = 0;
-#ifdef SAM2_HAVE_AVX2
-    const __m256 vs = _mm256_set1_ps(scale);
-    for (; i + 8 <= nq; i += 8) {
-        int d = 0;
-        for (; d + 8 <= dc; d += 8) {
-            /* 8x8 transpose of q[i..i+8][d0+d..d0+d+8] */
-            __m256 r[8], t[8];
-            for (int u = 0; u < 8; u++)
-                r[u] = _mm256_mul_ps(_mm256_loadu_ps(q + (size_t)(i + u) * ldq + d0 + d), vs);
-            for (int u = 0; u < 8; u += 2) {
-                t[u] = _mm256_unpacklo_ps(r[u], r[u + 1]);
-                t[u + 1] = _mm256_unpackhi_ps(r[u], r[u + 1]);
-            }
-            for (int u = 0; u < 8; u += 4) {
-                r[u] = _mm256_shuffle_ps(t[u], t[u + 2], 0x44);
-                r[u + 1] = _mm256_shuffle_ps(t[u], t[u + 2], 0xEE);
-                r[u + 2] = _mm256_shuffle_ps(t[u + 1], t[u + 3], 0x44);
-                r[u + 3] = _mm256_shuffle_ps(t[u + 1], t[u + 3], 0xEE);
-            }
-            /* Now r[u] (u < 4) holds column u of rows 0-3 in its low half and column u + 4
-             * in its high half; r[u + 4] the same for rows 4-7. Joining halves finishes. */
-            for (int u = 0; u < 4; u++) {
-                t[u] = _mm256_permute2f128_ps(r[u], r[u + 4], 0x20);
-                t[u + 4] = _mm256_permute2f128_ps(r[u], r[u + 4], 0x31);
-            }
-            for (int u = 0; u < 8; u++) _mm256_storeu_ps(qt + (size_t)(d + u) * bqp + i, t[u]);
-        }
-        for (; d < dc; d++)
-            for (int u = 0; u < 8; u++)
-                qt[(size_t)d * bqp + i + u] = q[(size_t)(i + u) * ldq + d0 + d] * scale;
-    }
-#endif
-    for (; i < nq; i++)
-        for (int d = 0; d < dc; d++) qt[(size_t)d * bqp + i] = q[(size_t)i * ldq + d0 + d] * scale;
-    for (int d = 0; d < dc; d++)
-        for (int j = nq; j < bqp; j++) qt[(size_t)d * bqp + j] = 0.0f;
-}
 
 /* Softmax down each column of st[Lk][bqp] in place, unnormalised: exp(s - max) with the
  * column maxima given in colmax; inv[i] gets 1 / the column's sum. */
@@ -323,7 +186,7 @@ static void attn_task(const attn_job *J, int64_t task, float *slot) {
     for (int d0 = 0; d0 < D; d0 += ATTN_QT_DEPTH) {
         const int dc = D - d0 < ATTN_QT_DEPTH ? D - d0 : ATTN_QT_DEPTH;
         const int last = d0 + dc >= D;
-        pack_queries(qt, q, J->ldq, nq, bqp, d0, dc, J->scale);
+        pack_transposed(qt, q, J->ldq, nq, bqp, d0, dc, J->scale);
         for (int j0 = 0; j0 < Lk; j0 += 6) {
             const int mr = Lk - j0 < 6 ? Lk - j0 : 6;
             for (int p = 0; p < bqp; p += 16)

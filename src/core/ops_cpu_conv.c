@@ -5,8 +5,10 @@
  *    block and group. The weights are first reordered to [OC][KH][KW][IC/groups] so an im2col
  *    row is a run of whole input pixels (contiguous channels), e.g. the patch embedding
  *    7x7/4 3->96 copies 7 runs of 21 floats per output pixel.
- *  - transposed 2x2/2: one GEMM [H*W][IC] x [IC][2*2*OC] into the scratch (weights reordered to
- *    [IC][ky][kx][OC]), then each row of four OC-runs is copied to its four output pixels. */
+ *  - transposed 2x2/2: each output row 2y+ky is one product of input row y with the weights of
+ *    kernel row ky reordered to [kx][OC][IC] (ops_cpu_gemm.c), written in place. With a long
+ *    reduction (OpenBLAS path) it is one GEMM [H*W][IC] x [IC][2*2*OC] into the scratch, then
+ *    each row of four OC-runs is copied to its four output pixels. */
 #include "core/ops_cpu.h"
 #include "core/threadpool.h"
 
@@ -44,6 +46,7 @@ size_t conv2d_scratch_floats(int H, int W, int IC, int OC, int KH, int KW, int s
 
 size_t conv_t2x2_scratch_floats(int H, int W, int IC, int OC) {
     if (H <= 0 || W <= 0 || IC <= 0 || OC <= 0) return 16;
+    if (cpu_matmul_nt_direct(IC)) return (size_t)IC * 4 * OC + 2 * (size_t)OC + 16;
     size_t row = (size_t)W * 4 * OC;
     size_t rows = CONV_BLOCK_FLOATS / row;
     if (rows < 1) rows = 1;
@@ -163,13 +166,11 @@ void cpu_conv2d(float *out, const float *in, const float *w, const float *b, int
         const int rows = OH - oy0 < block ? OH - oy0 : block;
         float *o = out + (size_t)oy0 * OW * OC;
         const int M = rows * OW;
-        if (b)
-            for (int r = 0; r < M; r++) memcpy(o + (size_t)r * OC, b, sizeof(float) * OC);
         for (int g = 0; g < groups; g++) {
             col_job cj = {col, in, H, W, IC, KH, KW, stride, pad, OW, g * icg, icg, oy0};
             pool_for(rows, 1 + CPU_ELEMWISE_GRAIN / ((int64_t)OW * taps), im2col_rows, &cj);
-            cpu_gemm(0, 1, M, ocg, taps, 1.0f, col, taps, wr + (size_t)g * ocg * taps, taps,
-                     b ? 1.0f : 0.0f, o + (size_t)g * ocg, OC);
+            cpu_matmul_nt(o + (size_t)g * ocg, OC, col, taps, wr + (size_t)g * ocg * taps, taps,
+                          b ? b + (size_t)g * ocg : NULL, M, taps, ocg);
         }
     }
 }
@@ -202,6 +203,20 @@ void cpu_conv_transpose2x2(float *out, const float *in, const float *w, const fl
                            int W, int IC, int OC, float *scratch) {
     if (H <= 0 || W <= 0 || IC <= 0 || OC <= 0) return;
     const int N4 = 4 * OC;
+    if (cpu_matmul_nt_direct(IC)) {
+        /* weights [IC][OC][2][2] -> [ky][kx][OC][IC]; bias repeated for kx = 0, 1 */
+        float *wt = scratch, *bias2 = scratch + (size_t)IC * N4;
+        for (int c = 0; c < IC; c++)
+            for (int o = 0; o < OC; o++)
+                for (int t = 0; t < 4; t++)
+                    wt[((size_t)t * OC + o) * IC + c] = w[((size_t)c * OC + o) * 4 + t];
+        if (b) {
+            memcpy(bias2, b, sizeof(float) * OC);
+            memcpy(bias2 + OC, b, sizeof(float) * OC);
+        }
+        cpu_conv_t2x2_direct(out, in, wt, b ? bias2 : NULL, H, W, IC, OC);
+        return;
+    }
     float *wr = scratch, *tmp = scratch + (size_t)IC * N4;
     /* weights [IC][OC][2][2] -> [IC][ky][kx][OC] */
     for (int c = 0; c < IC; c++)
