@@ -28,6 +28,9 @@
 #define ATTN_QT_DEPTH 128   /* channels of packed queries per pass (stack buffer) */
 #define ATTN_KEY_CHUNK 512  /* keys per pass of O = P V (keeps P and V slices in L2) */
 #define ATTN_MAX_SLOTS 256
+#ifndef ATTN_OUT_PREFETCH
+#define ATTN_OUT_PREFETCH 1 /* software prefetch in the output tiles (see ukernel.h) */
+#endif
 
 static int round_up16(int n) { return (n + 15) & ~15; }
 
@@ -93,9 +96,9 @@ static void kernel_scores(int mr, int K, const float *a, ptrdiff_t lda, const fl
 #define OUT_CASE(MR)                                                                            \
     case MR:                                                                                    \
         if (nr == 16)                                                                           \
-            ukernel(MR, K, a, 1, lda, b, ldb, c, ldc, 16, 0, accumulate, NULL, rscale, NULL, 1);         \
+            ukernel(MR, K, a, 1, lda, b, ldb, c, ldc, 16, 0, accumulate, NULL, rscale, NULL, ATTN_OUT_PREFETCH);         \
         else                                                                                    \
-            ukernel(MR, K, a, 1, lda, b, ldb, c, ldc, nr, 1, accumulate, NULL, rscale, NULL, 1);         \
+            ukernel(MR, K, a, 1, lda, b, ldb, c, ldc, nr, 1, accumulate, NULL, rscale, NULL, ATTN_OUT_PREFETCH);         \
         break;
 static void kernel_output(int mr, int K, const float *a, ptrdiff_t lda, const float *b,
                           ptrdiff_t ldb, float *c, ptrdiff_t ldc, int nr, int accumulate,

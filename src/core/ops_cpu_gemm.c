@@ -16,7 +16,8 @@
 #include <stdalign.h>
 #include <string.h>
 
-#define LIN_MAX_K 512
+#define LIN_MAX_K (1 << 30) /* reductions up to this use the micro-kernel (else OpenBLAS) */
+#define LIN_KC 512           /* reduction slice per packing pass */
 #define LIN_PACK_FLOATS 16384 /* stack buffer for packed weight panels (64 KiB) */
 #define LIN_ROW_BLOCK 256     /* rows per block: packing costs 1/(2*LIN_ROW_BLOCK) per flop */
 #define LINEAR_BLAS_ROW_BLOCK 2048
@@ -43,14 +44,22 @@ typedef struct lin_job {
 #ifdef SAM2_HAVE_AVX2
 #define LIN_CASE(MR)                                                                                \
     case MR:                                                                                        \
-        if (nr == 16)                                                                               \
-            ukernel(MR, K, a, lda, 1, b, 16, c, ldc, 16, 0, 0, bias, NULL, NULL, 0);                \
-        else                                                                                        \
-            ukernel(MR, K, a, lda, 1, b, 16, c, ldc, nr, 1, 0, bias, NULL, NULL, 0);                \
+        if (accumulate) {                                                                           \
+            if (nr == 16)                                                                           \
+                ukernel(MR, K, a, lda, 1, b, 16, c, ldc, 16, 0, 1, NULL, NULL, NULL, 0);            \
+            else                                                                                    \
+                ukernel(MR, K, a, lda, 1, b, 16, c, ldc, nr, 1, 1, NULL, NULL, NULL, 0);            \
+        } else {                                                                                    \
+            if (nr == 16)                                                                           \
+                ukernel(MR, K, a, lda, 1, b, 16, c, ldc, 16, 0, 0, bias, NULL, NULL, 0);            \
+            else                                                                                    \
+                ukernel(MR, K, a, lda, 1, b, 16, c, ldc, nr, 1, 0, bias, NULL, NULL, 0);            \
+        }                                                                                           \
         break;
-/* One tile: mr <= 6 rows of `a` (stride lda) times a packed panel [K][16], nr valid columns. */
+/* One tile: mr <= 6 rows of `a` (stride lda) times a packed panel [K][16], nr valid columns;
+ * either C = bias + A B or C += A B. */
 static void lin_tile(int mr, int K, const float *a, int lda, const float *b, float *c, int ldc,
-                     int nr, const float *bias) {
+                     int nr, const float *bias, int accumulate) {
     static const float zeros[16];
     if (!bias) bias = zeros;
     switch (mr) {
@@ -65,24 +74,30 @@ static void lin_tile(int mr, int K, const float *a, int lda, const float *b, flo
 }
 #undef LIN_CASE
 
-/* rows x OC block of out = a w^T + b on one thread; pk is the LIN_PACK_FLOATS stack buffer. */
+/* rows x OC block of out = a w^T + b on one thread; pk is the LIN_PACK_FLOATS stack buffer.
+ * Columns go in groups of panels that fit pk; within a group the reduction goes in slices of
+ * LIN_KC, accumulating into the group's columns (which stay in cache). */
 static void lin_block(const lin_job *j, const float *a, int lda, float *c, int ldc, int rows,
                       float *pk) {
     const int K = j->IC, OC = j->OC;
-    const int group = LIN_PACK_FLOATS / (K * 16); /* panels per packing pass, >= 2 */
+    const int kc_max = K < LIN_KC ? K : LIN_KC;
+    const int group = LIN_PACK_FLOATS / (kc_max * 16); /* panels per packing pass, >= 2 */
     for (int n0 = 0; n0 < OC; n0 += group * 16) {
         const int np = (OC - n0 + 15) / 16 < group ? (OC - n0 + 15) / 16 : group;
-        for (int p = 0; p < np; p++) {
-            const int c0 = n0 + 16 * p, nc = OC - c0 < 16 ? OC - c0 : 16;
-            pack_transposed(pk + (size_t)p * K * 16, j->w + (size_t)c0 * j->ldw, j->ldw, nc, 16, 0,
-                            K, 1.0f);
-        }
-        for (int i0 = 0; i0 < rows; i0 += 6) {
-            const int mr = rows - i0 < 6 ? rows - i0 : 6;
+        for (int k0 = 0; k0 < K; k0 += LIN_KC) {
+            const int kc = K - k0 < LIN_KC ? K - k0 : LIN_KC;
             for (int p = 0; p < np; p++) {
                 const int c0 = n0 + 16 * p, nc = OC - c0 < 16 ? OC - c0 : 16;
-                lin_tile(mr, K, a + (size_t)i0 * lda, lda, pk + (size_t)p * K * 16,
-                         c + (size_t)i0 * ldc + c0, ldc, nc, j->b ? j->b + c0 : NULL);
+                pack_transposed(pk + (size_t)p * kc * 16, j->w + (size_t)c0 * j->ldw, j->ldw, nc,
+                                16, k0, kc, 1.0f);
+            }
+            for (int i0 = 0; i0 < rows; i0 += 6) {
+                const int mr = rows - i0 < 6 ? rows - i0 : 6;
+                for (int p = 0; p < np; p++) {
+                    const int c0 = n0 + 16 * p, nc = OC - c0 < 16 ? OC - c0 : 16;
+                    lin_tile(mr, kc, a + (size_t)i0 * lda + k0, lda, pk + (size_t)p * kc * 16,
+                             c + (size_t)i0 * ldc + c0, ldc, nc, j->b ? j->b + c0 : NULL, k0 > 0);
+                }
             }
         }
     }
