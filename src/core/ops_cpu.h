@@ -10,7 +10,7 @@ void cpu_linear(float *out, const float *in, const float *w, const float *b, int
 /* out[n][o] = b[o] + sum_k in[n][k] * w[o][k] with row strides ldo, ldi, ldw; b may be NULL. */
 void cpu_matmul_nt(float *out, int ldo, const float *in, int ldi, const float *w, int ldw,
                    const float *b, int N, int IC, int OC);
-/* Whether cpu_matmul_nt uses its own kernel for this reduction length (else OpenBLAS). */
+/* Whether cpu_matmul_nt uses its own kernel (AVX2 builds) rather than OpenBLAS. */
 int cpu_matmul_nt_direct(int IC);
 /* Transposed 2x2/2 convolution straight into the output rows, when cpu_matmul_nt_direct(IC):
  * wr = weights as [ky][kx][OC][IC], bias2 = the bias repeated for kx = 0, 1 (2*OC floats).

@@ -8,7 +8,12 @@
  * micro-kernel (6 queries x 16 channels, V read in place), scaling each row by 1/sum at the end.
  * Computing S transposed means neither K nor V is ever repacked: only the task's own queries
  * are, which is what keeps the many small problems of windowed attention (64 x 64 x 96) fast.
- * Measured against cblas_sgemm per task in bench/bench_ops.c.
+ *
+ * bench-ops on the 2-core test machine (best runs): 1024 windows of 64 tokens, D = 96: this
+ * kernel ~145 GFLOP/s; cblas_sgemm per (window, head) from the pool threads 0.6 GFLOP/s
+ * (OpenBLAS 0.3.21's own threading thrashes when called concurrently); a serial loop of
+ * two-threaded cblas_sgemm calls ~45. Global attention over 4096 tokens, 4 heads of 96: this
+ * kernel ~160 GFLOP/s, blocked two-threaded cblas_sgemm ~120 (SGEMM 2048^3: ~200).
  *
  * Only a [Lk x block] score tile per thread exists at a time. */
 #include "core/ops_cpu.h"

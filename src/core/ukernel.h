@@ -123,8 +123,8 @@ static inline void ukernel(const int MR, int K, const float *a, ptrdiff_t a_is, 
 
 /* Transposing pack: qt[d][i] = q[i][d0 + d] * scale for rows i < nq (row stride ldq) and
  * d < dc, zero for nq <= i < bqp; rows of qt have bqp floats. */
-static inline void pack_transposed(float *qt, const float *q, int ldq, int nq, int bqp, int d0, int dc,
-                         float scale) {
+static inline void pack_transposed(float *qt, const float *q, int ldq, int nq, int bqp, int d0,
+                                   int dc, float scale) {
     int i = 0;
 #ifdef SAM2_HAVE_AVX2
     const __m256 vs = _mm256_set1_ps(scale);
