@@ -37,7 +37,9 @@ static void run_cover(int64_t n, int64_t grain) {
     pool_for(n, grain, cover_task, &c);
     assert_int_equal(atomic_load(&c.bad), 0);
     for (int64_t i = 0; i < n; i++)
-        if (atomic_load(&c.hits[i]) != 1) fail_msg("n=%ld grain=%ld: index %ld run %d times", (long)n, (long)grain, (long)i, atomic_load(&c.hits[i]));
+        if (atomic_load(&c.hits[i]) != 1)
+            fail_msg("n=%ld grain=%ld: index %ld run %d times", (long)n, (long)grain, (long)i,
+                     atomic_load(&c.hits[i]));
     if (n <= 0) assert_int_equal(atomic_load(&c.calls), 0);
     /* only the chunk that ends at n may be shorter than the grain */
     assert_true(atomic_load(&c.short_chunks) <= 1);
@@ -52,7 +54,8 @@ static void test_cover(void **state) {
         for (size_t g = 0; g < sizeof grains / sizeof grains[0]; g++) run_cover(ns[a], grains[g]);
 }
 
-/* --- parallelism --------------------------------------------------------------------------------- */
+/* --- parallelism ---------------------------------------------------------------------------------
+ */
 
 typedef struct who {
     pthread_t threads[64];
@@ -90,7 +93,8 @@ static void test_uses_threads(void **state) {
     pool_set_threads(0);
 }
 
-/* --- nesting --------------------------------------------------------------------------------------- */
+/* --- nesting
+ * --------------------------------------------------------------------------------------- */
 
 typedef struct nest {
     atomic_int inner_calls, inner_bad, outer_items;

@@ -28,16 +28,18 @@
 #include <stdint.h>
 #include <string.h>
 
-#define ATTN_BQ_MAX 96      /* query rows per task (a multiple of 16 and of 6) */
+#define ATTN_BQ_MAX 96             /* query rows per task (a multiple of 16 and of 6) */
 #define ATTN_TILE_FLOATS (1 << 20) /* target size of one thread's score tile */
-#define ATTN_QT_DEPTH 128   /* channels of packed queries per pass (stack buffer) */
-#define ATTN_KEY_CHUNK 512  /* keys per pass of O = P V (keeps P and V slices in L2) */
+#define ATTN_QT_DEPTH 128          /* channels of packed queries per pass (stack buffer) */
+#define ATTN_KEY_CHUNK 512         /* keys per pass of O = P V (keeps P and V slices in L2) */
 #define ATTN_MAX_SLOTS 256
 #ifndef ATTN_OUT_PREFETCH
 #define ATTN_OUT_PREFETCH 1 /* software prefetch in the output tiles (see ukernel.h) */
 #endif
 
-static int round_up16(int n) { return (n + 15) & ~15; }
+static int round_up16(int n) {
+    return (n + 15) & ~15;
+}
 
 /* Query rows per task: a multiple of 48 where possible (whole 16-column panels for the scores
  * and whole 6-row tiles for the output), fewer when the key count is large so that one tile
@@ -75,12 +77,12 @@ size_t attention_scratch_floats(int Lq, int Lk) {
 
 /* Score tile rows: A = keys read in place (a_is = ldk, a_ks = 1), 16 columns, no mask;
  * cmax (or NULL) collects the column maxima. */
-#define SCORE_CASE(MR)                                                                          \
-    case MR:                                                                                    \
-        if (cmax)                                                                               \
-            ukernel(MR, K, a, lda, 1, b, ldb, c, ldc, 16, 0, accumulate, NULL, NULL, cmax, 0);           \
-        else                                                                                    \
-            ukernel(MR, K, a, lda, 1, b, ldb, c, ldc, 16, 0, accumulate, NULL, NULL, NULL, 0);           \
+#define SCORE_CASE(MR)                                                                             \
+    case MR:                                                                                       \
+        if (cmax)                                                                                  \
+            ukernel(MR, K, a, lda, 1, b, ldb, c, ldc, 16, 0, accumulate, NULL, NULL, cmax, 0);     \
+        else                                                                                       \
+            ukernel(MR, K, a, lda, 1, b, ldb, c, ldc, 16, 0, accumulate, NULL, NULL, NULL, 0);     \
         break;
 static void kernel_scores(int mr, int K, const float *a, ptrdiff_t lda, const float *b,
                           ptrdiff_t ldb, float *c, ptrdiff_t ldc, int accumulate, float *cmax) {
@@ -98,12 +100,14 @@ static void kernel_scores(int mr, int K, const float *a, ptrdiff_t lda, const fl
 
 /* Output rows: A = probabilities read down the tile's columns (a_is = 1, a_ks = lda), B = V
  * in place, nr <= 16 columns. */
-#define OUT_CASE(MR)                                                                            \
-    case MR:                                                                                    \
-        if (nr == 16)                                                                           \
-            ukernel(MR, K, a, 1, lda, b, ldb, c, ldc, 16, 0, accumulate, NULL, rscale, NULL, ATTN_OUT_PREFETCH);         \
-        else                                                                                    \
-            ukernel(MR, K, a, 1, lda, b, ldb, c, ldc, nr, 1, accumulate, NULL, rscale, NULL, ATTN_OUT_PREFETCH);         \
+#define OUT_CASE(MR)                                                                               \
+    case MR:                                                                                       \
+        if (nr == 16)                                                                              \
+            ukernel(MR, K, a, 1, lda, b, ldb, c, ldc, 16, 0, accumulate, NULL, rscale, NULL,       \
+                    ATTN_OUT_PREFETCH);                                                            \
+        else                                                                                       \
+            ukernel(MR, K, a, 1, lda, b, ldb, c, ldc, nr, 1, accumulate, NULL, rscale, NULL,       \
+                    ATTN_OUT_PREFETCH);                                                            \
         break;
 static void kernel_output(int mr, int K, const float *a, ptrdiff_t lda, const float *b,
                           ptrdiff_t ldb, float *c, ptrdiff_t ldc, int nr, int accumulate,
@@ -242,8 +246,18 @@ void cpu_attention_batched(float *out, int ldo, const float *q, int ldq, const f
                 for (int c = 0; c < heads * D; c++) out[((size_t)w * Lq + i) * ldo + c] = NAN;
         return;
     }
-    attn_job J = {.out = out, .q = q, .k = k, .v = v, .ldo = ldo, .ldq = ldq, .ldk = ldk,
-                  .ldv = ldv, .heads = heads, .Lq = Lq, .Lk = Lk, .D = D};
+    attn_job J = {.out = out,
+                  .q = q,
+                  .k = k,
+                  .v = v,
+                  .ldo = ldo,
+                  .ldq = ldq,
+                  .ldk = ldk,
+                  .ldv = ldv,
+                  .heads = heads,
+                  .Lq = Lq,
+                  .Lk = Lk,
+                  .D = D};
     J.bq = attn_block_rows(Lq, Lk);
     J.qblocks = (Lq + J.bq - 1) / J.bq;
     J.scale = (float)(1.0 / sqrt((double)D));

@@ -20,9 +20,13 @@
 /* Target size of one im2col block / transposed-conv GEMM block (floats). */
 #define CONV_BLOCK_FLOATS (1 << 20)
 
-static int out_size(int n, int k, int stride, int pad) { return (n + 2 * pad - k) / stride + 1; }
+static int out_size(int n, int k, int stride, int pad) {
+    return (n + 2 * pad - k) / stride + 1;
+}
 
-static int is_depthwise(int IC, int OC, int groups) { return groups > 1 && groups == IC && groups == OC; }
+static int is_depthwise(int IC, int OC, int groups) {
+    return groups > 1 && groups == IC && groups == OC;
+}
 static int is_pointwise(int KH, int KW, int stride, int pad, int groups) {
     return KH == 1 && KW == 1 && stride == 1 && pad == 0 && groups == 1;
 }
@@ -232,7 +236,8 @@ void cpu_conv_transpose2x2(float *out, const float *in, const float *w, const fl
     /* weights [IC][OC][2][2] -> [IC][ky][kx][OC] */
     for (int c = 0; c < IC; c++)
         for (int o = 0; o < OC; o++)
-            for (int t = 0; t < 4; t++) wr[(size_t)c * N4 + (size_t)t * OC + o] = w[((size_t)c * OC + o) * 4 + t];
+            for (int t = 0; t < 4; t++)
+                wr[(size_t)c * N4 + (size_t)t * OC + o] = w[((size_t)c * OC + o) * 4 + t];
     size_t rows_fit = CONV_BLOCK_FLOATS / ((size_t)W * N4);
     const int block = rows_fit < 1 ? 1 : (rows_fit > (size_t)H ? H : (int)rows_fit);
     for (int y0 = 0; y0 < H; y0 += block) {
@@ -240,7 +245,8 @@ void cpu_conv_transpose2x2(float *out, const float *in, const float *w, const fl
         const int M = rows * W;
         if (b)
             for (int r = 0; r < M; r++)
-                for (int t = 0; t < 4; t++) memcpy(tmp + (size_t)r * N4 + (size_t)t * OC, b, sizeof(float) * OC);
+                for (int t = 0; t < 4; t++)
+                    memcpy(tmp + (size_t)r * N4 + (size_t)t * OC, b, sizeof(float) * OC);
         cpu_gemm(0, 0, M, N4, IC, 1.0f, in + (size_t)y0 * W * IC, IC, wr, N4, b ? 1.0f : 0.0f, tmp,
                  N4);
         ct_job j = {out, tmp, W, OC, y0};

@@ -18,7 +18,7 @@
 #include <stdalign.h>
 #include <string.h>
 
-#define LIN_KC 512           /* reduction slice per packing pass */
+#define LIN_KC 512            /* reduction slice per packing pass */
 #define LIN_PACK_FLOATS 16384 /* stack buffer for packed weight panels (64 KiB) */
 #define LIN_ROW_BLOCK 256     /* rows per block: packing costs 1/(2*LIN_ROW_BLOCK) per flop */
 #define LINEAR_BLAS_ROW_BLOCK 2048
@@ -43,19 +43,19 @@ typedef struct lin_job {
 } lin_job;
 
 #ifdef SAM2_HAVE_AVX2
-#define LIN_CASE(MR)                                                                                \
-    case MR:                                                                                        \
-        if (accumulate) {                                                                           \
-            if (nr == 16)                                                                           \
-                ukernel(MR, K, a, lda, 1, b, 16, c, ldc, 16, 0, 1, NULL, NULL, NULL, 0);            \
-            else                                                                                    \
-                ukernel(MR, K, a, lda, 1, b, 16, c, ldc, nr, 1, 1, NULL, NULL, NULL, 0);            \
-        } else {                                                                                    \
-            if (nr == 16)                                                                           \
-                ukernel(MR, K, a, lda, 1, b, 16, c, ldc, 16, 0, 0, bias, NULL, NULL, 0);            \
-            else                                                                                    \
-                ukernel(MR, K, a, lda, 1, b, 16, c, ldc, nr, 1, 0, bias, NULL, NULL, 0);            \
-        }                                                                                           \
+#define LIN_CASE(MR)                                                                               \
+    case MR:                                                                                       \
+        if (accumulate) {                                                                          \
+            if (nr == 16)                                                                          \
+                ukernel(MR, K, a, lda, 1, b, 16, c, ldc, 16, 0, 1, NULL, NULL, NULL, 0);           \
+            else                                                                                   \
+                ukernel(MR, K, a, lda, 1, b, 16, c, ldc, nr, 1, 1, NULL, NULL, NULL, 0);           \
+        } else {                                                                                   \
+            if (nr == 16)                                                                          \
+                ukernel(MR, K, a, lda, 1, b, 16, c, ldc, 16, 0, 0, bias, NULL, NULL, 0);           \
+            else                                                                                   \
+                ukernel(MR, K, a, lda, 1, b, 16, c, ldc, nr, 1, 0, bias, NULL, NULL, 0);           \
+        }                                                                                          \
         break;
 /* One tile: mr <= 6 rows of `a` (stride lda) times a packed panel [K][16], nr valid columns;
  * either C = bias + A B or C += A B. */
@@ -142,7 +142,10 @@ int cpu_conv_t2x2_direct(float *out, const float *in, const float *wr, const flo
                          int W, int IC, int OC) {
     if (IC <= 0) return 0;
     ct_rows_job j = {.lin = {.w = wr, .b = bias2, .ldw = IC, .IC = IC, .OC = 2 * OC},
-                     .in = in, .out = out, .W = W, .IC = IC};
+                     .in = in,
+                     .out = out,
+                     .W = W,
+                     .IC = IC};
     pool_for((int64_t)2 * H, 1, ct_rows, &j);
     return 1;
 }
