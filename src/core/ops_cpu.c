@@ -6,8 +6,35 @@
 #include "core/vmath.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* --- dynamic task loop ---------------------------------------------------------------------- */
+
+typedef struct task_loop {
+    cpu_task_fn fn;
+    void *ctx;
+    int64_t ntasks;
+    atomic_int_fast64_t next;
+} task_loop;
+
+static void task_loop_worker(void *ctx, int64_t begin, int64_t end) {
+    task_loop *l = ctx;
+    (void)end; /* a serial (nested) run gets the whole range: it is worker `begin` alone */
+    for (int64_t t; (t = atomic_fetch_add(&l->next, 1)) < l->ntasks;) l->fn(l->ctx, t, (int)begin);
+}
+
+void cpu_parallel_tasks(int64_t ntasks, int max_workers, cpu_task_fn fn, void *ctx) {
+    if (ntasks <= 0) return;
+    int64_t workers = pool_threads();
+    if (workers > max_workers) workers = max_workers;
+    if (workers > ntasks) workers = ntasks;
+    if (workers < 1) workers = 1;
+    task_loop l = {.fn = fn, .ctx = ctx, .ntasks = ntasks};
+    atomic_init(&l.next, 0);
+    pool_for(workers, 1, task_loop_worker, &l);
+}
 
 /* --- element-wise ops ------------------------------------------------------------------- */
 

@@ -23,7 +23,6 @@
 
 #include <math.h>
 #include <stdalign.h>
-#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -134,8 +133,6 @@ typedef struct attn_job {
     float scale;
     float *scratch;
     size_t slot_floats;
-    int nslots;
-    atomic_int slot_busy[ATTN_MAX_SLOTS];
 } attn_job;
 
 /* Softmax down each column of st[Lk][bqp] in place, unnormalised: exp(s - max) with the
@@ -223,17 +220,9 @@ static void attn_task(const attn_job *J, int64_t task, float *slot) {
     }
 }
 
-static void attn_range(void *ctx, int64_t begin, int64_t end) {
-    attn_job *J = ctx;
-    /* Claim a free scratch slot: at most pool_threads() ranges run at once. */
-    int s = 0;
-    for (;; s = (s + 1) % J->nslots) {
-        int expected = 0;
-        if (atomic_compare_exchange_strong(&J->slot_busy[s], &expected, 1)) break;
-    }
-    float *slot = J->scratch + (size_t)s * J->slot_floats;
-    for (int64_t t = begin; t < end; t++) attn_task(J, t, slot);
-    atomic_store(&J->slot_busy[s], 0);
+static void attn_run(void *ctx, int64_t task, int worker) {
+    const attn_job *J = ctx;
+    attn_task(J, task, J->scratch + (size_t)worker * J->slot_floats);
 }
 
 void cpu_attention_batched(float *out, int ldo, const float *q, int ldq, const float *k, int ldk,
@@ -264,9 +253,7 @@ void cpu_attention_batched(float *out, int ldo, const float *q, int ldq, const f
     J.scratch = scratch;
     J.slot_floats = attn_slot_floats(J.bq, Lk);
     const int64_t tasks = (int64_t)nwin * heads * J.qblocks;
-    J.nslots = attn_slots(tasks);
-    for (int s = 0; s < J.nslots; s++) atomic_init(&J.slot_busy[s], 0);
-    pool_for(tasks, 1, attn_range, &J);
+    cpu_parallel_tasks(tasks, attn_slots(tasks), attn_run, &J);
 }
 
 void cpu_attention(float *out, int ldo, const float *q, int ldq, const float *k, int ldk,

@@ -14,6 +14,7 @@
 #include "core/ukernel.h"
 
 #include <cblas.h>
+#include <limits.h>
 #include <assert.h>
 #include <stdalign.h>
 #include <string.h>
@@ -105,15 +106,14 @@ static void lin_block(const lin_job *j, const float *a, int lda, float *c, int l
     }
 }
 
-static void lin_blocks(void *ctx, int64_t begin, int64_t end) {
+static void lin_run(void *ctx, int64_t blk, int worker) {
     const lin_job *j = ctx;
+    (void)worker;
     alignas(32) float pk[LIN_PACK_FLOATS];
-    for (int64_t blk = begin; blk < end; blk++) {
-        const int r0 = (int)blk * LIN_ROW_BLOCK;
-        const int rows = j->N - r0 < LIN_ROW_BLOCK ? j->N - r0 : LIN_ROW_BLOCK;
-        lin_block(j, j->in + (size_t)r0 * j->ldi, j->ldi, j->out + (size_t)r0 * j->ldo, j->ldo,
-                  rows, pk);
-    }
+    const int r0 = (int)blk * LIN_ROW_BLOCK;
+    const int rows = j->N - r0 < LIN_ROW_BLOCK ? j->N - r0 : LIN_ROW_BLOCK;
+    lin_block(j, j->in + (size_t)r0 * j->ldi, j->ldi, j->out + (size_t)r0 * j->ldo, j->ldo, rows,
+              pk);
 }
 
 /* Transposed 2x2 convolution, one task per (input row y, kernel row ky): output row 2y + ky
@@ -126,16 +126,15 @@ typedef struct ct_rows_job {
     int W, IC;
 } ct_rows_job;
 
-static void ct_rows(void *ctx, int64_t begin, int64_t end) {
+static void ct_row(void *ctx, int64_t t, int worker) {
     const ct_rows_job *j = ctx;
+    (void)worker;
     alignas(32) float pk[LIN_PACK_FLOATS];
-    for (int64_t t = begin; t < end; t++) {
-        const int y = (int)(t / 2), ky = (int)(t % 2);
-        lin_job l = j->lin;
-        l.w += (size_t)ky * l.OC * j->IC;
-        lin_block(&l, j->in + (size_t)y * j->W * j->IC, j->IC,
-                  j->out + (size_t)(2 * y + ky) * j->W * l.OC, l.OC, j->W, pk);
-    }
+    const int y = (int)(t / 2), ky = (int)(t % 2);
+    lin_job l = j->lin;
+    l.w += (size_t)ky * l.OC * j->IC;
+    lin_block(&l, j->in + (size_t)y * j->W * j->IC, j->IC,
+              j->out + (size_t)(2 * y + ky) * j->W * l.OC, l.OC, j->W, pk);
 }
 
 int cpu_conv_t2x2_direct(float *out, const float *in, const float *wr, const float *bias2, int H,
@@ -146,7 +145,7 @@ int cpu_conv_t2x2_direct(float *out, const float *in, const float *wr, const flo
                      .out = out,
                      .W = W,
                      .IC = IC};
-    pool_for((int64_t)2 * H, 1, ct_rows, &j);
+    cpu_parallel_tasks((int64_t)2 * H, INT_MAX, ct_row, &j);
     return 1;
 }
 #endif
@@ -159,7 +158,7 @@ void cpu_matmul_nt(float *out, int ldo, const float *in, int ldi, const float *w
     if (IC > 0) {
         lin_job j = {out, in, w, b, ldo, ldi, ldw, N, IC, OC};
         const int64_t blocks = (N + LIN_ROW_BLOCK - 1) / LIN_ROW_BLOCK;
-        pool_for(blocks, 1, lin_blocks, &j);
+        cpu_parallel_tasks(blocks, INT_MAX, lin_run, &j);
         return;
     }
 #endif
