@@ -26,7 +26,8 @@ static float *randbuf(size_t n) {
         exit(1);
     }
     unsigned s = 1234567u;
-    for (size_t i = 0; i < n; i++) p[i] = (float)((s = s * 1664525u + 1013904223u) >> 8) / 8388608.0f - 1.0f;
+    for (size_t i = 0; i < n; i++)
+        p[i] = (float)((s = s * 1664525u + 1013904223u) >> 8) / 8388608.0f - 1.0f;
     return p;
 }
 
@@ -37,7 +38,10 @@ static int cmpd(const void *a, const void *b) {
 
 typedef void (*bench_fn)(void *ctx);
 
-/* Median seconds of `repeats` calls after one warm-up. */
+static double last_best; /* fastest of the repeats of the last time_median() */
+
+/* Median seconds of `repeats` calls after one warm-up (the fastest goes to last_best: on a
+ * busy machine it is the steadier figure). */
 static double time_median(bench_fn fn, void *ctx) {
     double t[64];
     int n = repeats < 64 ? repeats : 64;
@@ -48,16 +52,19 @@ static double time_median(bench_fn fn, void *ctx) {
         t[i] = perf_now_seconds() - t0;
     }
     qsort(t, (size_t)n, sizeof(double), cmpd);
+    last_best = t[0];
     return t[n / 2];
 }
 
 static void report_flops(const char *what, double flop, double sec) {
-    double g = flop / sec * 1e-9;
-    printf("%-52s %9.2f ms %8.1f GFLOP/s  %5.1f%% of SGEMM\n", what, sec * 1e3, g, 100.0 * g / sgemm_ref);
+    double g = flop / sec * 1e-9, gb = flop / last_best * 1e-9;
+    printf("%-58s %8.2f ms %7.1f GFLOP/s %5.1f%% of SGEMM (best %6.1f)\n", what, sec * 1e3, g,
+           100.0 * g / sgemm_ref, gb);
 }
 
 static void report_bytes(const char *what, double bytes, double sec) {
-    printf("%-52s %9.2f ms %8.1f GB/s\n", what, sec * 1e3, bytes / sec * 1e-9);
+    printf("%-58s %8.2f ms %7.1f GB/s (best %.1f)\n", what, sec * 1e3, bytes / sec * 1e-9,
+           bytes / last_best * 1e-9);
 }
 
 /* --- attention -------------------------------------------------------------------------------- */
@@ -71,8 +78,8 @@ typedef struct attn_ctx {
 static void run_attention(void *p) {
     attn_ctx *c = p;
     const int HD = c->heads * c->D;
-    c->be->attention_batched(c->out, HD, c->qkv, 3 * HD, c->qkv + HD, 3 * HD, c->qkv + 2 * HD, 3 * HD,
-                             c->nwin, c->heads, c->L, c->L, c->D, c->scratch);
+    c->be->attention_batched(c->out, HD, c->qkv, 3 * HD, c->qkv + HD, 3 * HD, c->qkv + 2 * HD,
+                             3 * HD, c->nwin, c->heads, c->L, c->L, c->D, c->scratch);
 }
 
 /* OpenBLAS alternative 1: one (window, head) per pool task, single sgemm calls from each pool
@@ -92,8 +99,8 @@ static void blas_window(attn_ctx *c, int w, int h, float *S) {
         for (int j = 0; j < L; j++) s += (r[j] = expf(r[j] - m));
         for (int j = 0; j < L; j++) r[j] /= s;
     }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, L, D, L, 1.0f, S, L, q + 2 * HD, ld, 0.0f,
-                c->out + (size_t)w * L * HD + (size_t)h * D, HD);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, L, D, L, 1.0f, S, L, q + 2 * HD, ld,
+                0.0f, c->out + (size_t)w * L * HD + (size_t)h * D, HD);
 }
 
 static void blas_pool_task(void *p, int64_t b, int64_t e) {
@@ -118,11 +125,13 @@ static void run_blas_serial(void *p) {
             const float *q = c->qkv + (size_t)w * L * ld + (size_t)h * D;
             for (int i0 = 0; i0 < L; i0 += BQ) {
                 const int nq = L - i0 < BQ ? L - i0 : BQ;
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nq, L, D, 1.0f / sqrtf((float)D),
-                            q + (size_t)i0 * ld, ld, q + HD, ld, 0.0f, c->blas_s, L);
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nq, L, D,
+                            1.0f / sqrtf((float)D), q + (size_t)i0 * ld, ld, q + HD, ld, 0.0f,
+                            c->blas_s, L);
                 c->be->softmax_rows(c->blas_s, nq, L);
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, nq, D, L, 1.0f, c->blas_s, L,
-                            q + 2 * HD, ld, 0.0f, c->out + ((size_t)w * L + i0) * HD + (size_t)h * D, HD);
+                            q + 2 * HD, ld, 0.0f,
+                            c->out + ((size_t)w * L + i0) * HD + (size_t)h * D, HD);
             }
         }
 }
@@ -144,7 +153,8 @@ static void bench_attention(const char *name, int nwin, int heads, int L, int D)
     free(c.qkv), free(c.out), free(c.scratch), free(c.blas_s);
 }
 
-/* --- GEMM-based ops ----------------------------------------------------------------------------- */
+/* --- GEMM-based ops -----------------------------------------------------------------------------
+ */
 
 typedef struct lin_ctx {
     float *in, *w, *b, *out;
@@ -156,11 +166,27 @@ static void run_linear(void *p) {
     sam2_backend_cpu()->linear(c->out, c->in, c->w, c->b, c->N, c->IC, c->OC);
 }
 
+/* The same through OpenBLAS: rows pre-filled with the bias, sgemm NT with beta = 1. */
+static void run_linear_blas(void *p) {
+    lin_ctx *c = p;
+    for (int r = 0; r < c->N; r++) memcpy(c->out + (size_t)r * c->OC, c->b, sizeof(float) * c->OC);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, c->N, c->OC, c->IC, 1.0f, c->in, c->IC,
+                c->w, c->IC, 1.0f, c->out, c->OC);
+}
+
 static void bench_linear(int N, int IC, int OC) {
-    lin_ctx c = {randbuf((size_t)N * IC), randbuf((size_t)OC * IC), randbuf(OC), randbuf((size_t)N * OC), N, IC, OC};
+    lin_ctx c = {randbuf((size_t)N * IC),
+                 randbuf((size_t)OC * IC),
+                 randbuf(OC),
+                 randbuf((size_t)N * OC),
+                 N,
+                 IC,
+                 OC};
     char what[96];
-    snprintf(what, sizeof what, "linear+bias %d x %d -> %d", N, IC, OC);
+    snprintf(what, sizeof what, "linear+bias %d x %d -> %d (sam2 kernel)", N, IC, OC);
     report_flops(what, 2.0 * N * IC * OC, time_median(run_linear, &c));
+    snprintf(what, sizeof what, "linear+bias %d x %d -> %d (OpenBLAS)", N, IC, OC);
+    report_flops(what, 2.0 * N * IC * OC, time_median(run_linear_blas, &c));
     free(c.in), free(c.w), free(c.b), free(c.out);
 }
 
@@ -175,12 +201,22 @@ static void run_conv(void *p) {
                                c->stride, c->pad, c->groups, c->scratch);
 }
 
-static void bench_conv(const char *name, int H, int W, int IC, int OC, int K, int stride, int pad, int groups) {
+static void bench_conv(const char *name, int H, int W, int IC, int OC, int K, int stride, int pad,
+                       int groups) {
     const int OH = (H + 2 * pad - K) / stride + 1, OW = (W + 2 * pad - K) / stride + 1;
-    conv_ctx c = {randbuf((size_t)H * W * IC), randbuf((size_t)OC * (IC / groups) * K * K), randbuf(OC),
+    conv_ctx c = {randbuf((size_t)H * W * IC),
+                  randbuf((size_t)OC * (IC / groups) * K * K),
+                  randbuf(OC),
                   randbuf((size_t)OH * OW * OC),
                   randbuf(conv2d_scratch_floats(H, W, IC, OC, K, K, stride, pad, groups)),
-                  H, W, IC, OC, K, stride, pad, groups};
+                  H,
+                  W,
+                  IC,
+                  OC,
+                  K,
+                  stride,
+                  pad,
+                  groups};
     const double flop = 2.0 * OH * OW * OC * (double)(IC / groups) * K * K;
     report_flops(name, flop, time_median(run_conv, &c));
     free(c.in), free(c.w), free(c.b), free(c.out), free(c.scratch);
@@ -213,9 +249,16 @@ static void run_resize(void *p) {
 }
 
 static void bench_resize(const char *name, int C, int H, int W, int OH, int OW, int aa) {
-    ew_ctx c = {.a = randbuf((size_t)C * H * W), .b = randbuf((size_t)C * OH * OW), .C = C, .H = H,
-                .W = W, .OH = OH, .OW = OW, .aa = aa};
-    printf("%-52s %9.2f ms\n", name, time_median(run_resize, &c) * 1e3);
+    ew_ctx c = {.a = randbuf((size_t)C * H * W),
+                .b = randbuf((size_t)C * OH * OW),
+                .C = C,
+                .H = H,
+                .W = W,
+                .OH = OH,
+                .OW = OW,
+                .aa = aa};
+    double t = time_median(run_resize, &c);
+    printf("%-58s %8.2f ms (best %.2f)\n", name, t * 1e3, last_best * 1e3);
     free(c.a), free(c.b);
 }
 
@@ -223,24 +266,32 @@ int main(int argc, char **argv) {
     if (argc > 1 && atoi(argv[1]) > 0) repeats = atoi(argv[1]);
     printf("bench-ops: %d threads, medians of %d runs\n", pool_threads(), repeats);
     sgemm_ref = perf_sgemm_gflops(2048, 2.0);
-    printf("%-52s %9s    %8.1f GFLOP/s  (reference)\n", "sgemm 2048^3", "", sgemm_ref);
+    printf("%-58s %8s    %7.1f GFLOP/s (reference)\n", "sgemm 2048^3", "", sgemm_ref);
     const int sq[] = {256, 512, 1024};
     for (int i = 0; i < 3; i++) {
         char what[64];
         snprintf(what, sizeof what, "sgemm %d^3", sq[i]);
         double g = perf_sgemm_gflops(sq[i], 0.5);
-        printf("%-52s %9s    %8.1f GFLOP/s  %5.1f%% of SGEMM\n", what, "", g, 100 * g / sgemm_ref);
+        printf("%-58s %8s    %7.1f GFLOP/s %5.1f%% of SGEMM\n", what, "", g, 100 * g / sgemm_ref);
     }
-    const int shp[][3] = {{4096, 288, 96}, {4096, 384, 96}, {4096, 96, 384}, {4096, 1536, 384}, {65536, 288, 96}};
+    const int shp[][3] = {
+        {4096, 288, 96}, {4096, 384, 96}, {4096, 96, 384}, {4096, 1536, 384}, {65536, 288, 96}};
     for (int i = 0; i < 5; i++) {
         char what[64];
         snprintf(what, sizeof what, "sgemm M=%d N=%d K=%d", shp[i][0], shp[i][1], shp[i][2]);
         double g = perf_sgemm_gflops_shape(shp[i][0], shp[i][1], shp[i][2], 0.5);
-        printf("%-52s %9s    %8.1f GFLOP/s  %5.1f%% of SGEMM\n", what, "", g, 100 * g / sgemm_ref);
+        printf("%-58s %8s    %7.1f GFLOP/s %5.1f%% of SGEMM\n", what, "", g, 100 * g / sgemm_ref);
     }
+    /* Hiera-T shapes in row chunks of 4096 tokens: stage 1 qkv / fc1 / fc2, stage 2 qkv / fc1 /
+     * fc2 / proj, stage 4 fc2 */
+    bench_linear(4096, 96, 288);
     bench_linear(4096, 96, 384);
     bench_linear(4096, 384, 96);
+    bench_linear(4096, 384, 1152);
     bench_linear(4096, 384, 1536);
+    bench_linear(4096, 1536, 384);
+    bench_linear(4096, 384, 384);
+    bench_linear(1024, 3072, 768);
 
     bench_attention("windowed 1024 x 64 tok, D=96, 1 head", 1024, 1, 64, 96);
     bench_attention("windowed 256 x 16 tok, D=96, 2 heads", 256, 2, 16, 96);
@@ -251,8 +302,13 @@ int main(int argc, char **argv) {
     bench_conv("conv 3x3 64^2x256 -> 256", 64, 64, 256, 256, 3, 1, 1, 1);
 
     const int rows = 65536;
-    ew_ctx e = {.a = randbuf((size_t)rows * 384), .b = randbuf((size_t)rows * 384), .w = randbuf(96),
-                .bias = randbuf(96), .n = (size_t)rows * 384, .rows = rows, .cols = 96};
+    ew_ctx e = {.a = randbuf((size_t)rows * 384),
+                .b = randbuf((size_t)rows * 384),
+                .w = randbuf(96),
+                .bias = randbuf(96),
+                .n = (size_t)rows * 384,
+                .rows = rows,
+                .cols = 96};
     report_bytes("layernorm 65536 x 96", 2.0 * 4 * rows * 96, time_median(run_layernorm, &e));
     report_bytes("gelu 65536 x 384", 2.0 * 4 * e.n, time_median(run_gelu, &e));
     report_bytes("add 65536 x 384", 3.0 * 4 * e.n, time_median(run_add, &e));

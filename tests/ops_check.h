@@ -10,7 +10,9 @@
 
 static uint64_t ops_rng_state = 0x9E3779B97F4A7C15ull;
 
-static inline void ops_seed(uint64_t s) { ops_rng_state = s * 0x9E3779B97F4A7C15ull + 1; }
+static inline void ops_seed(uint64_t s) {
+    ops_rng_state = s * 0x9E3779B97F4A7C15ull + 1;
+}
 
 /* Uniform in [-1, 1). */
 static inline float ops_rand(void) {
@@ -59,7 +61,10 @@ static inline double ops_rel_err(const float *x, const float *ref, size_t n) {
 static inline size_t ops_bit_diffs(const float *x, const float *ref, size_t n) {
     size_t bad = 0;
     for (size_t i = 0; i < n; i++) {
-        union { float f; uint32_t u; } a = {x[i]}, b = {ref[i]};
+        union {
+            float f;
+            uint32_t u;
+        } a = {x[i]}, b = {ref[i]};
         bad += a.u != b.u;
     }
     return bad;

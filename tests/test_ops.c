@@ -32,7 +32,8 @@
 static const sam2_backend *R, *X;
 
 static void check(double err, double tol, const char *what) {
-    if (getenv("SAM2_TEST_VERBOSE")) print_message("%-60s error %.3g (bound %.3g)\n", what, err, tol);
+    if (getenv("SAM2_TEST_VERBOSE"))
+        print_message("%-60s error %.3g (bound %.3g)\n", what, err, tol);
     if (!(err <= tol)) fail_msg("%s: error %.3g > %.3g", what, err, tol);
 }
 
@@ -40,7 +41,8 @@ static void check(double err, double tol, const char *what) {
 
 static void gemm_case(int ta, int tb, int M, int N, int K, int pad, float alpha, float beta) {
     const int lda = (ta ? M : K) + pad, ldb = (tb ? K : N) + pad, ldc = N + pad;
-    float *A = ops_random((size_t)(ta ? K : M) * lda, 1), *B = ops_random((size_t)(tb ? N : K) * ldb, 1);
+    float *A = ops_random((size_t)(ta ? K : M) * lda, 1),
+          *B = ops_random((size_t)(tb ? N : K) * ldb, 1);
     float *C0 = ops_random((size_t)M * ldc, 1);
     if (beta == 0.0f)
         for (size_t i = 0; i < (size_t)M * ldc; i++) C0[i] = NAN; /* must not leak through */
@@ -50,7 +52,8 @@ static void gemm_case(int ta, int tb, int M, int N, int K, int pad, float alpha,
     char what[96];
     snprintf(what, sizeof what, "gemm ta=%d tb=%d %dx%dx%d beta=%g", ta, tb, M, N, K, beta);
     /* compare the M x N block only: padding columns were not written by either */
-    for (int i = 0; i < M; i++) check(ops_rel_err(Cx + (size_t)i * ldc, Cr + (size_t)i * ldc, N), TOL_GEMM, what);
+    for (int i = 0; i < M; i++)
+        check(ops_rel_err(Cx + (size_t)i * ldc, Cr + (size_t)i * ldc, N), TOL_GEMM, what);
     free(A), free(B), free(C0), free(Cr), free(Cx);
 }
 
@@ -87,7 +90,8 @@ static void test_linear(void **state) {
     linear_case(50, 512, 33, 0);
 }
 
-/* --- row-wise and element-wise ----------------------------------------------------------------- */
+/* --- row-wise and element-wise -----------------------------------------------------------------
+ */
 
 static void test_layernorm(void **state) {
     (void)state;
@@ -108,7 +112,9 @@ static void test_layernorm(void **state) {
         }
 }
 
-static double gelu_exact(double x) { return 0.5 * x * (1.0 + erf(x * M_SQRT1_2)); }
+static double gelu_exact(double x) {
+    return 0.5 * x * (1.0 + erf(x * M_SQRT1_2));
+}
 
 static void test_gelu(void **state) {
     (void)state;
@@ -127,8 +133,8 @@ static void test_gelu(void **state) {
     print_message("gelu sweep: worst error %.3g (bound 2e-7)\n", worst);
     check(worst, 2e-7, "gelu sweep");
     /* tiny, huge and special inputs */
-    const float sp[] = {0.0f, -0.0f, 1e-30f, -1e-30f, 1e-8f, 3.9f, -3.9f, 5.0f, -5.0f, 30.0f, -30.0f,
-                        1e30f, -1e30f, INFINITY, -INFINITY};
+    const float sp[] = {0.0f,  -0.0f, 1e-30f, -1e-30f, 1e-8f,  3.9f,     -3.9f,    5.0f,
+                        -5.0f, 30.0f, -30.0f, 1e30f,   -1e30f, INFINITY, -INFINITY};
     const size_t ns = sizeof sp / sizeof sp[0];
     float out[sizeof sp / sizeof sp[0]];
     X->gelu(out, sp, ns);
@@ -151,8 +157,12 @@ static void test_gelu_known(void **state) {
     (void)state;
     /* x * Phi(x) from tables of the normal distribution */
     const float x[] = {0.0f, 1.0f, -1.0f, 2.0f, -3.0f, 0.5f};
-    const double want[] = {0.0, 0.841344746068543, -0.158655253931457, 1.954499736103642,
-                           -0.004049694094890, 0.345731230637007},
+    const double want[] = {0.0,
+                           0.841344746068543,
+                           -0.158655253931457,
+                           1.954499736103642,
+                           -0.004049694094890,
+                           0.345731230637007},
                  tol = 1e-7;
     float y[6];
     R->gelu(y, x, 6);
@@ -235,7 +245,8 @@ static void attention_case_tol(int nwin, int heads, int Lq, int Lk, int D, int c
     if (nwin == 1 && heads == 1)
         X->attention(out, ldo, q, ldqkv, k, ldqkv, v, ldqkv, Lq, Lk, D, scratch);
     else
-        X->attention_batched(out, ldo, q, ldqkv, k, ldqkv, v, ldqkv, nwin, heads, Lq, Lk, D, scratch);
+        X->attention_batched(out, ldo, q, ldqkv, k, ldqkv, v, ldqkv, nwin, heads, Lq, Lk, D,
+                             scratch);
     const int nrows = check_rows > 0 && check_rows < Lq ? check_rows : Lq;
     float *ref = ops_alloc((size_t)D), *got = ops_alloc((size_t)D);
     double worst = 0;
@@ -250,7 +261,8 @@ static void attention_case_tol(int nwin, int heads, int Lq, int Lk, int D, int c
                 worst = fmax(worst, ops_rel_err(got, ref, D));
             }
     char what[128];
-    snprintf(what, sizeof what, "attention nwin=%d heads=%d Lq=%d Lk=%d D=%d", nwin, heads, Lq, Lk, D);
+    snprintf(what, sizeof what, "attention nwin=%d heads=%d Lq=%d Lk=%d D=%d", nwin, heads, Lq, Lk,
+             D);
     check(worst, tol, what);
     for (size_t r = 0; r < (size_t)nwin * Lq; r++)
         for (int c = HD; c < ldo; c++)
@@ -258,7 +270,8 @@ static void attention_case_tol(int nwin, int heads, int Lq, int Lk, int D, int c
     free(qkv), free(out), free(scratch), free(ref), free(got);
 }
 
-static void attention_case(int nwin, int heads, int Lq, int Lk, int D, int check_rows, float qscale) {
+static void attention_case(int nwin, int heads, int Lq, int Lk, int D, int check_rows,
+                           float qscale) {
     attention_case_tol(nwin, heads, Lq, Lk, D, check_rows, qscale, TOL_ATTN);
 }
 
@@ -268,11 +281,11 @@ static void test_attention(void **state) {
     attention_case(1, 1, 5, 7, 3, 0, 2);
     attention_case(1, 1, 100, 37, 16, 0, 3);
     attention_case(1, 1, 17, 300, 32, 0, 3);
-    attention_case(1, 1, 7, 4096, 16, 0, 3);    /* decoder: tokens to image */
-    attention_case(1, 1, 4096, 7, 16, 64, 3);   /* decoder: image to tokens */
-    attention_case(1, 1, 70, 600, 256, 0, 1);   /* wide heads, several key chunks */
-    attention_case(1, 1, 33, 50, 300, 0, 1);    /* D over one packing pass, not a multiple of 16 */
-    attention_case(1, 1, 40, 20000, 16, 0, 3);  /* long keys: smaller query blocks */
+    attention_case(1, 1, 7, 4096, 16, 0, 3);   /* decoder: tokens to image */
+    attention_case(1, 1, 4096, 7, 16, 64, 3);  /* decoder: image to tokens */
+    attention_case(1, 1, 70, 600, 256, 0, 1);  /* wide heads, several key chunks */
+    attention_case(1, 1, 33, 50, 300, 0, 1);   /* D over one packing pass, not a multiple of 16 */
+    attention_case(1, 1, 40, 20000, 16, 0, 3); /* long keys: smaller query blocks */
     attention_case(1, 1, BIG(4096, 1024), BIG(4096, 1024), 64, 48, 4); /* sampled rows */
     /* Scores of magnitude ~100 (differences beyond exp's range) with D over two packing passes:
      * the column maxima must come from the complete sums. Float rounding of such scores is
@@ -293,16 +306,19 @@ static void test_attention_batched(void **state) {
 
 /* --- convolutions ----------------------------------------------------------------------------- */
 
-static void conv_case(int H, int W, int IC, int OC, int K, int stride, int pad, int groups, int bias) {
+static void conv_case(int H, int W, int IC, int OC, int K, int stride, int pad, int groups,
+                      int bias) {
     const int OH = (H + 2 * pad - K) / stride + 1, OW = (W + 2 * pad - K) / stride + 1;
-    float *in = ops_random((size_t)H * W * IC, 1), *w = ops_random((size_t)OC * (IC / groups) * K * K, 0.3f);
+    float *in = ops_random((size_t)H * W * IC, 1),
+          *w = ops_random((size_t)OC * (IC / groups) * K * K, 0.3f);
     float *b = bias ? ops_random(OC, 1) : NULL;
     float *r = ops_alloc((size_t)OH * OW * OC), *x = ops_alloc((size_t)OH * OW * OC);
     float *scratch = ops_alloc(conv2d_scratch_floats(H, W, IC, OC, K, K, stride, pad, groups));
     R->conv2d(r, in, w, b, H, W, IC, OC, K, K, stride, pad, groups, NULL);
     X->conv2d(x, in, w, b, H, W, IC, OC, K, K, stride, pad, groups, scratch);
     char what[128];
-    snprintf(what, sizeof what, "conv2d %dx%dx%d->%d k%d s%d p%d g%d", H, W, IC, OC, K, stride, pad, groups);
+    snprintf(what, sizeof what, "conv2d %dx%dx%d->%d k%d s%d p%d g%d", H, W, IC, OC, K, stride, pad,
+             groups);
     check(ops_rel_err(x, r, (size_t)OH * OW * OC), TOL_GEMM, what);
     free(in), free(w), free(b), free(r), free(x), free(scratch);
 }
@@ -310,19 +326,20 @@ static void conv_case(int H, int W, int IC, int OC, int K, int stride, int pad, 
 static void test_conv2d(void **state) {
     (void)state;
     conv_case(9, 11, 3, 8, 7, 4, 3, 1, 1);
-    conv_case(BIG(512, 300), 512, 3, 96, 7, 4, 3, 1, 1); /* patch embedding, several im2col blocks */
-    conv_case(10, 12, 32, 16, 1, 1, 0, 1, 1);  /* 1x1 */
-    conv_case(10, 12, 32, 16, 1, 2, 0, 1, 0);  /* 1x1 stride 2 */
+    conv_case(BIG(512, 300), 512, 3, 96, 7, 4, 3, 1,
+              1);                             /* patch embedding, several im2col blocks */
+    conv_case(10, 12, 32, 16, 1, 1, 0, 1, 1); /* 1x1 */
+    conv_case(10, 12, 32, 16, 1, 2, 0, 1, 0); /* 1x1 stride 2 */
     conv_case(13, 7, 5, 6, 3, 1, 1, 1, 1);
     conv_case(13, 7, 5, 6, 3, 2, 1, 1, 0);
-    conv_case(16, 16, 1, 4, 2, 2, 0, 1, 1);   /* mask downscaling */
-    conv_case(16, 16, 4, 16, 4, 4, 0, 1, 1);  /* mask downsampler */
-    conv_case(10, 10, 2, 3, 3, 3, 0, 1, 1);   /* stride not dividing */
-    conv_case(8, 8, 6, 9, 3, 1, 1, 3, 1);     /* grouped */
-    conv_case(20, 17, 32, 32, 7, 1, 3, 32, 1); /* depthwise */
-    conv_case(9, 9, 8, 8, 3, 2, 1, 8, 0);     /* depthwise strided */
+    conv_case(16, 16, 1, 4, 2, 2, 0, 1, 1);                /* mask downscaling */
+    conv_case(16, 16, 4, 16, 4, 4, 0, 1, 1);               /* mask downsampler */
+    conv_case(10, 10, 2, 3, 3, 3, 0, 1, 1);                /* stride not dividing */
+    conv_case(8, 8, 6, 9, 3, 1, 1, 3, 1);                  /* grouped */
+    conv_case(20, 17, 32, 32, 7, 1, 3, 32, 1);             /* depthwise */
+    conv_case(9, 9, 8, 8, 3, 2, 1, 8, 0);                  /* depthwise strided */
     conv_case(BIG(64, 16), 64, 256, 256, 7, 1, 3, 256, 1); /* memory encoder CXBlock */
-    conv_case(9, 10, 64, 20, 3, 1, 1, 1, 1);   /* 576 taps: OpenBLAS path */
+    conv_case(9, 10, 64, 20, 3, 1, 1, 1, 1);               /* 576 taps: OpenBLAS path */
     conv_case(1, 1, 1, 1, 1, 1, 0, 1, 1);
 }
 
@@ -346,7 +363,8 @@ static void conv_t_case(int H, int W, int IC, int OC, int bias) {
     float *in = ops_random((size_t)H * W * IC, 1), *w = ops_random((size_t)IC * OC * 4, 0.3f);
     float *b = bias ? ops_random(OC, 1) : NULL;
     const size_t n = (size_t)4 * H * W * OC;
-    float *r = ops_alloc(n), *x = ops_alloc(n), *scratch = ops_alloc(conv_t2x2_scratch_floats(H, W, IC, OC));
+    float *r = ops_alloc(n), *x = ops_alloc(n),
+          *scratch = ops_alloc(conv_t2x2_scratch_floats(H, W, IC, OC));
     R->conv_transpose2x2(r, in, w, b, H, W, IC, OC, NULL);
     X->conv_transpose2x2(x, in, w, b, H, W, IC, OC, scratch);
     char what[96];

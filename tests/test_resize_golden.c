@@ -22,7 +22,8 @@
 
 #define TOL 1e-5
 
-/* --- inputs ------------------------------------------------------------------------------------ */
+/* --- inputs ------------------------------------------------------------------------------------
+ */
 
 /* 8-bit RGB pixels of a PNG (any colour type), malloc'd; NULL on failure. */
 static unsigned char *load_png_rgb(const char *path, int *w, int *h) {
@@ -110,7 +111,8 @@ static float *preprocess(const sam2_backend *be, const unsigned char *rgb, int w
 }
 
 /* Compares one window [0:1, c0:c1, y0:y1, x0:x1] of mine [3][S][S] with the stored crop. */
-static double compare_crop(const float *mine, int S, const float *crop, size_t count, cJSON *index) {
+static double compare_crop(const float *mine, int S, const float *crop, size_t count,
+                           cJSON *index) {
     int lo[4], hi[4];
     for (int d = 0; d < 4; d++) {
         cJSON *pair = cJSON_GetArrayItem(index, d);
@@ -137,7 +139,9 @@ static int check_case(const char *set_path, const char *img) {
     cJSON *png = find_entry(index, "image_rgb_u8"), *input = find_entry(index, "input_image");
     assert_non_null(png);
     assert_non_null(input);
-    const char *png_rel = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(png, "png"), 0), "file")->valuestring;
+    const char *png_rel =
+        cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(png, "png"), 0), "file")
+            ->valuestring;
     const int S = cJSON_GetArrayItem(cJSON_GetObjectItem(input, "shape"), 2)->valueint;
     int w = 0, h = 0;
     unsigned char *rgb = load_png_rgb(test_path(set_dir, png_rel), &w, &h);
@@ -151,7 +155,8 @@ static int check_case(const char *set_path, const char *img) {
         double worst = 0;
         if (strcmp(stored, "npy") == 0) {
             size_t count = 0;
-            float *g = load_npy_f32(test_path(set_dir, cJSON_GetObjectItem(input, "file")->valuestring), &count);
+            float *g = load_npy_f32(
+                test_path(set_dir, cJSON_GetObjectItem(input, "file")->valuestring), &count);
             assert_non_null(g);
             assert_int_equal(count, (size_t)3 * S * S);
             for (size_t i = 0; i < count; i++) worst = fmax(worst, fabs(mine[i] - g[i]));
@@ -160,9 +165,11 @@ static int check_case(const char *set_path, const char *img) {
             cJSON *crop;
             cJSON_ArrayForEach(crop, cJSON_GetObjectItem(input, "crops")) {
                 size_t count = 0;
-                float *g = load_npy_f32(test_path(set_dir, cJSON_GetObjectItem(crop, "file")->valuestring), &count);
+                float *g = load_npy_f32(
+                    test_path(set_dir, cJSON_GetObjectItem(crop, "file")->valuestring), &count);
                 assert_non_null(g);
-                worst = fmax(worst, compare_crop(mine, S, g, count, cJSON_GetObjectItem(crop, "index")));
+                worst = fmax(worst,
+                             compare_crop(mine, S, g, count, cJSON_GetObjectItem(crop, "index")));
                 free(g);
             }
         }
@@ -176,8 +183,9 @@ static int check_case(const char *set_path, const char *img) {
         const double sd = sqrt(sq / n);
         const double dmean = fabs(mean - cJSON_GetObjectItem(stats, "mean")->valuedouble);
         const double dstd = fabs(sd - cJSON_GetObjectItem(stats, "std")->valuedouble);
-        print_message("%s %s (%dx%d -> %d, %s backend): max |diff| %.3g, mean diff %.3g, std diff %.3g\n",
-                      set_dir, img, w, h, S, be->name, worst, dmean, dstd);
+        print_message(
+            "%s %s (%dx%d -> %d, %s backend): max |diff| %.3g, mean diff %.3g, std diff %.3g\n",
+            set_dir, img, w, h, S, be->name, worst, dmean, dstd);
         if (!(worst <= TOL && dmean <= TOL && dstd <= TOL))
             fail_msg("%s %s: preprocessing differs from the golden input_image", set_dir, img);
         free(mine);

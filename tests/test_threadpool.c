@@ -6,11 +6,13 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include "core/ops_cpu.h"
 #include "core/threadpool.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 typedef struct cover {
@@ -37,7 +39,9 @@ static void run_cover(int64_t n, int64_t grain) {
     pool_for(n, grain, cover_task, &c);
     assert_int_equal(atomic_load(&c.bad), 0);
     for (int64_t i = 0; i < n; i++)
-        if (atomic_load(&c.hits[i]) != 1) fail_msg("n=%ld grain=%ld: index %ld run %d times", (long)n, (long)grain, (long)i, atomic_load(&c.hits[i]));
+        if (atomic_load(&c.hits[i]) != 1)
+            fail_msg("n=%ld grain=%ld: index %ld run %d times", (long)n, (long)grain, (long)i,
+                     atomic_load(&c.hits[i]));
     if (n <= 0) assert_int_equal(atomic_load(&c.calls), 0);
     /* only the chunk that ends at n may be shorter than the grain */
     assert_true(atomic_load(&c.short_chunks) <= 1);
@@ -52,7 +56,8 @@ static void test_cover(void **state) {
         for (size_t g = 0; g < sizeof grains / sizeof grains[0]; g++) run_cover(ns[a], grains[g]);
 }
 
-/* --- parallelism --------------------------------------------------------------------------------- */
+/* --- parallelism ---------------------------------------------------------------------------------
+ */
 
 typedef struct who {
     pthread_t threads[64];
@@ -90,7 +95,8 @@ static void test_uses_threads(void **state) {
     pool_set_threads(0);
 }
 
-/* --- nesting --------------------------------------------------------------------------------------- */
+/* --- nesting
+ * --------------------------------------------------------------------------------------- */
 
 typedef struct nest {
     atomic_int inner_calls, inner_bad, outer_items;
@@ -135,11 +141,51 @@ static void test_nested_serial(void **state) {
     assert_int_equal(atomic_load(&n.inner_bad), 0);
 }
 
+/* --- cpu_parallel_tasks (the kernels' dynamic loop) ---------------------------------------------
+ */
+
+typedef struct tasks_ctx {
+    atomic_int hits[500];
+    atomic_int busy[8];
+    atomic_int bad;
+    int max_workers;
+} tasks_ctx;
+
+static void count_task(void *ctx, int64_t t, int worker) {
+    tasks_ctx *c = ctx;
+    if (t < 0 || t >= 500 || worker < 0 || worker >= c->max_workers) {
+        atomic_fetch_add(&c->bad, 1);
+        return;
+    }
+    /* a worker index (a scratch slice) is never used by two threads at once */
+    if (atomic_exchange(&c->busy[worker], 1) != 0) atomic_fetch_add(&c->bad, 1);
+    usleep(100);
+    atomic_fetch_add(&c->hits[t], 1);
+    atomic_store(&c->busy[worker], 0);
+}
+
+static void test_parallel_tasks(void **state) {
+    (void)state;
+    const int workers[] = {1, 2, 8};
+    const int64_t counts[] = {0, 1, 3, 500};
+    for (int w = 0; w < 3; w++)
+        for (int n = 0; n < 4; n++) {
+            static tasks_ctx c;
+            memset(&c, 0, sizeof c);
+            c.max_workers = workers[w];
+            cpu_parallel_tasks(counts[n], workers[w], count_task, &c);
+            assert_int_equal(atomic_load(&c.bad), 0);
+            for (int64_t t = 0; t < 500; t++)
+                assert_int_equal(atomic_load(&c.hits[t]), t < counts[n] ? 1 : 0);
+        }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cover),
         cmocka_unit_test(test_uses_threads),
         cmocka_unit_test(test_nested_serial),
+        cmocka_unit_test(test_parallel_tasks),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     pool_shutdown();

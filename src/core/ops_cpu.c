@@ -6,8 +6,35 @@
 #include "core/vmath.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* --- dynamic task loop ---------------------------------------------------------------------- */
+
+typedef struct task_loop {
+    cpu_task_fn fn;
+    void *ctx;
+    int64_t ntasks;
+    atomic_int_fast64_t next;
+} task_loop;
+
+static void task_loop_worker(void *ctx, int64_t begin, int64_t end) {
+    task_loop *l = ctx;
+    (void)end; /* a serial (nested) run gets the whole range: it is worker `begin` alone */
+    for (int64_t t; (t = atomic_fetch_add(&l->next, 1)) < l->ntasks;) l->fn(l->ctx, t, (int)begin);
+}
+
+void cpu_parallel_tasks(int64_t ntasks, int max_workers, cpu_task_fn fn, void *ctx) {
+    if (ntasks <= 0) return;
+    int64_t workers = pool_threads();
+    if (workers > max_workers) workers = max_workers;
+    if (workers > ntasks) workers = ntasks;
+    if (workers < 1) workers = 1;
+    task_loop l = {.fn = fn, .ctx = ctx, .ntasks = ntasks};
+    atomic_init(&l.next, 0);
+    pool_for(workers, 1, task_loop_worker, &l);
+}
 
 /* --- element-wise ops ------------------------------------------------------------------- */
 
@@ -31,21 +58,21 @@ static void run_span(span_fn fn, float *out, const float *a, const float *b, siz
 #ifdef SAM2_HAVE_AVX2
 /* Applies a vector function to n floats; the tail goes through a zero-padded vector so every
  * element gets the same arithmetic wherever it sits. */
-#define SPAN_UNARY(NAME, VEXPR)                                                                  \
-    static void NAME(float *out, const float *in, const float *unused, size_t n) {            \
-        (void)unused;                                                                          \
-        size_t i = 0;                                                                          \
-        for (; i + 8 <= n; i += 8) {                                                           \
-            __m256 x = _mm256_loadu_ps(in + i);                                                \
-            _mm256_storeu_ps(out + i, (VEXPR));                                                \
-        }                                                                                      \
-        if (i < n) {                                                                           \
-            float buf[8] = {0};                                                                \
-            memcpy(buf, in + i, sizeof(float) * (n - i));                                      \
-            __m256 x = _mm256_loadu_ps(buf);                                                   \
-            _mm256_storeu_ps(buf, (VEXPR));                                                    \
-            memcpy(out + i, buf, sizeof(float) * (n - i));                                     \
-        }                                                                                      \
+#define SPAN_UNARY(NAME, VEXPR)                                                                    \
+    static void NAME(float *out, const float *in, const float *unused, size_t n) {                 \
+        (void)unused;                                                                              \
+        size_t i = 0;                                                                              \
+        for (; i + 8 <= n; i += 8) {                                                               \
+            __m256 x = _mm256_loadu_ps(in + i);                                                    \
+            _mm256_storeu_ps(out + i, (VEXPR));                                                    \
+        }                                                                                          \
+        if (i < n) {                                                                               \
+            float buf[8] = {0};                                                                    \
+            memcpy(buf, in + i, sizeof(float) * (n - i));                                          \
+            __m256 x = _mm256_loadu_ps(buf);                                                       \
+            _mm256_storeu_ps(buf, (VEXPR));                                                        \
+            memcpy(out + i, buf, sizeof(float) * (n - i));                                         \
+        }                                                                                          \
     }
 
 static inline __m256 v8_gelu(__m256 x) {
@@ -83,8 +110,12 @@ static void add_span(float *out, const float *a, const float *b, size_t n) {
     for (size_t i = 0; i < n; i++) out[i] = a[i] + b[i]; /* auto-vectorised */
 }
 
-static void cpu_gelu(float *out, const float *in, size_t n) { run_span(gelu_span, out, in, NULL, n); }
-static void cpu_relu(float *out, const float *in, size_t n) { run_span(relu_span, out, in, NULL, n); }
+static void cpu_gelu(float *out, const float *in, size_t n) {
+    run_span(gelu_span, out, in, NULL, n);
+}
+static void cpu_relu(float *out, const float *in, size_t n) {
+    run_span(relu_span, out, in, NULL, n);
+}
 static void cpu_sigmoid(float *out, const float *in, size_t n) {
     run_span(sigmoid_span, out, in, NULL, n);
 }
@@ -146,8 +177,8 @@ static void layernorm_task(void *ctx, int64_t begin, int64_t end) {
         layernorm_row(j->out + r * j->C, j->in + r * j->C, j->w, j->b, j->C, j->eps);
 }
 
-static void cpu_layernorm(float *out, const float *in, const float *w, const float *b, int N,
-                          int C, float eps) {
+static void cpu_layernorm(float *out, const float *in, const float *w, const float *b, int N, int C,
+                          float eps) {
     if (N <= 0 || C <= 0) return;
     ln_job j = {out, in, w, b, C, eps};
     pool_for(N, 1 + CPU_ELEMWISE_GRAIN / C, layernorm_task, &j);

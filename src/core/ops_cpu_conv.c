@@ -14,12 +14,19 @@
 
 #include <string.h>
 
+/* Channels per register block of the depthwise convolution. */
+#define DW_CB 64
+
 /* Target size of one im2col block / transposed-conv GEMM block (floats). */
 #define CONV_BLOCK_FLOATS (1 << 20)
 
-static int out_size(int n, int k, int stride, int pad) { return (n + 2 * pad - k) / stride + 1; }
+static int out_size(int n, int k, int stride, int pad) {
+    return (n + 2 * pad - k) / stride + 1;
+}
 
-static int is_depthwise(int IC, int OC, int groups) { return groups > 1 && groups == IC && groups == OC; }
+static int is_depthwise(int IC, int OC, int groups) {
+    return groups > 1 && groups == IC && groups == OC;
+}
 static int is_pointwise(int KH, int KW, int stride, int pad, int groups) {
     return KH == 1 && KW == 1 && stride == 1 && pad == 0 && groups == 1;
 }
@@ -62,27 +69,35 @@ typedef struct dw_job {
     int H, W, C, KH, KW, stride, pad, OW;
 } dw_job;
 
+/* Channels [c0, c0 + n) of one output pixel: the sum over the taps is kept in a small array
+ * the compiler holds in vector registers (n is the constant DW_CB on the main path), so each
+ * tap costs two loads per vector and no store. */
+static inline __attribute__((always_inline)) void depthwise_pixel(const dw_job *j, int oy, int ox,
+                                                                  int c0, const int n) {
+    float acc[DW_CB];
+    for (int c = 0; c < n; c++) acc[c] = j->b ? j->b[c0 + c] : 0.0f;
+    for (int ky = 0; ky < j->KH; ky++) {
+        const int y = oy * j->stride - j->pad + ky;
+        if (y < 0 || y >= j->H) continue;
+        for (int kx = 0; kx < j->KW; kx++) {
+            const int x = ox * j->stride - j->pad + kx;
+            if (x < 0 || x >= j->W) continue;
+            const float *src = j->in + ((size_t)y * j->W + x) * j->C + c0;
+            const float *w = j->wr + ((size_t)ky * j->KW + kx) * j->C + c0;
+            for (int c = 0; c < n; c++) acc[c] += src[c] * w[c];
+        }
+    }
+    float *o = j->out + ((size_t)oy * j->OW + ox) * j->C + c0;
+    for (int c = 0; c < n; c++) o[c] = acc[c];
+}
+
 static void depthwise_rows(void *ctx, int64_t begin, int64_t end) {
     const dw_job *j = ctx;
-    const int C = j->C;
     for (int64_t oy = begin; oy < end; oy++)
         for (int ox = 0; ox < j->OW; ox++) {
-            float *restrict o = j->out + ((size_t)oy * j->OW + ox) * C;
-            if (j->b)
-                memcpy(o, j->b, sizeof(float) * C);
-            else
-                memset(o, 0, sizeof(float) * C);
-            for (int ky = 0; ky < j->KH; ky++) {
-                const int y = (int)oy * j->stride - j->pad + ky;
-                if (y < 0 || y >= j->H) continue;
-                for (int kx = 0; kx < j->KW; kx++) {
-                    const int x = ox * j->stride - j->pad + kx;
-                    if (x < 0 || x >= j->W) continue;
-                    const float *restrict src = j->in + ((size_t)y * j->W + x) * C;
-                    const float *restrict w = j->wr + ((size_t)ky * j->KW + kx) * C;
-                    for (int c = 0; c < C; c++) o[c] += src[c] * w[c];
-                }
-            }
+            int c0 = 0;
+            for (; c0 + DW_CB <= j->C; c0 += DW_CB) depthwise_pixel(j, (int)oy, ox, c0, DW_CB);
+            for (; c0 < j->C; c0++) depthwise_pixel(j, (int)oy, ox, c0, 1);
         }
 }
 
@@ -221,7 +236,8 @@ void cpu_conv_transpose2x2(float *out, const float *in, const float *w, const fl
     /* weights [IC][OC][2][2] -> [IC][ky][kx][OC] */
     for (int c = 0; c < IC; c++)
         for (int o = 0; o < OC; o++)
-            for (int t = 0; t < 4; t++) wr[(size_t)c * N4 + (size_t)t * OC + o] = w[((size_t)c * OC + o) * 4 + t];
+            for (int t = 0; t < 4; t++)
+                wr[(size_t)c * N4 + (size_t)t * OC + o] = w[((size_t)c * OC + o) * 4 + t];
     size_t rows_fit = CONV_BLOCK_FLOATS / ((size_t)W * N4);
     const int block = rows_fit < 1 ? 1 : (rows_fit > (size_t)H ? H : (int)rows_fit);
     for (int y0 = 0; y0 < H; y0 += block) {
@@ -229,7 +245,8 @@ void cpu_conv_transpose2x2(float *out, const float *in, const float *w, const fl
         const int M = rows * W;
         if (b)
             for (int r = 0; r < M; r++)
-                for (int t = 0; t < 4; t++) memcpy(tmp + (size_t)r * N4 + (size_t)t * OC, b, sizeof(float) * OC);
+                for (int t = 0; t < 4; t++)
+                    memcpy(tmp + (size_t)r * N4 + (size_t)t * OC, b, sizeof(float) * OC);
         cpu_gemm(0, 0, M, N4, IC, 1.0f, in + (size_t)y0 * W * IC, IC, wr, N4, b ? 1.0f : 0.0f, tmp,
                  N4);
         ct_job j = {out, tmp, W, OC, y0};

@@ -34,7 +34,8 @@ static int64_t rows_grain(int OW, int taps) {
     return 1 + CPU_ELEMWISE_GRAIN / (work > 0 ? work : 1);
 }
 
-/* --- bilinear, no antialias -------------------------------------------------------------------- */
+/* --- bilinear, no antialias --------------------------------------------------------------------
+ */
 
 static void bilinear_rows(void *ctx, int64_t begin, int64_t end) {
     const resize_job *j = ctx;
@@ -58,7 +59,8 @@ static void bilinear_rows(void *ctx, int64_t begin, int64_t end) {
     }
 }
 
-/* --- bicubic ------------------------------------------------------------------------------------- */
+/* --- bicubic -------------------------------------------------------------------------------------
+ */
 
 static void bicubic_rows(void *ctx, int64_t begin, int64_t end) {
     const resize_job *j = ctx;
@@ -124,7 +126,8 @@ static void aa_rows_direct(const resize_job *j, int64_t begin, int64_t end) {
         const int64_t c = r / j->OH;
         const int oy = (int)(r % j->OH);
         const float *plane = j->in + (size_t)c * j->H * j->W;
-        for (int ox = 0; ox < j->OW; ox++) j->out[(size_t)r * j->OW + ox] = aa_pixel_direct(j, plane, oy, ox);
+        for (int ox = 0; ox < j->OW; ox++)
+            j->out[(size_t)r * j->OW + ox] = aa_pixel_direct(j, plane, oy, ox);
     }
 }
 
@@ -152,16 +155,17 @@ static void aa_rows(void *ctx, int64_t begin, int64_t end) {
     const int hpass = j->OW != j->W, vpass = j->OH != j->H;
     const int tx = hpass ? j->ax.max_taps : 0, ring = vpass ? j->ay.max_taps : 1;
     float mem[AA_STACK_FLOATS];
-    float *wx = mem;                                /* [ncols][tx] */
-    float *rows = wx + (size_t)ncols * tx;          /* [ring][ncols] filtered rows */
-    float *wy = rows + (size_t)ring * ncols;        /* [ring] */
+    float *wx = mem;                         /* [ncols][tx] */
+    float *rows = wx + (size_t)ncols * tx;   /* [ring][ncols] filtered rows */
+    float *wy = rows + (size_t)ring * ncols; /* [ring] */
     int xfirst[RESIZE_COLS], xcount[RESIZE_COLS];
     int held[AA_MAX_RING]; /* the input row each ring slot holds */
 
     for (int x0 = 0; x0 < j->OW; x0 += ncols) {
         const int nc = j->OW - x0 < ncols ? j->OW - x0 : ncols;
         if (hpass)
-            for (int i = 0; i < nc; i++) xcount[i] = aa_axis_weights(&j->ax, x0 + i, &xfirst[i], wx + (size_t)i * tx);
+            for (int i = 0; i < nc; i++)
+                xcount[i] = aa_axis_weights(&j->ax, x0 + i, &xfirst[i], wx + (size_t)i * tx);
         int64_t plane_of_ring = -1;
         for (int64_t r = begin; r < end; r++) {
             const int64_t c = r / j->OH;
@@ -207,7 +211,8 @@ static void aa_rows(void *ctx, int64_t begin, int64_t end) {
     }
 }
 
-/* --- entry points ------------------------------------------------------------------------------- */
+/* --- entry points -------------------------------------------------------------------------------
+ */
 
 void cpu_resize_bilinear(float *out, const float *in, int C, int H, int W, int OH, int OW,
                          int antialias) {

@@ -37,13 +37,14 @@ static void ref_linear(float *out, const float *in, const float *w, const float 
     for (int n = 0; n < N; n++)
         for (int o = 0; o < OC; o++) {
             double acc = b ? b[o] : 0.0;
-            for (int i = 0; i < IC; i++) acc += (double)in[(size_t)n * IC + i] * w[(size_t)o * IC + i];
+            for (int i = 0; i < IC; i++)
+                acc += (double)in[(size_t)n * IC + i] * w[(size_t)o * IC + i];
             out[(size_t)n * OC + o] = (float)acc;
         }
 }
 
-static void ref_layernorm(float *out, const float *in, const float *w, const float *b, int N,
-                          int C, float eps) {
+static void ref_layernorm(float *out, const float *in, const float *w, const float *b, int N, int C,
+                          float eps) {
     for (int n = 0; n < N; n++) {
         const float *x = in + (size_t)n * C;
         double mean = 0, var = 0;

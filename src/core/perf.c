@@ -30,10 +30,13 @@ double perf_sgemm_gflops_shape(int M, int N, int K, double min_seconds) {
     if (a && b && c && rates) {
         /* Values in [-1, 1) from a fixed LCG: reproducible, no denormals. */
         unsigned s = 12345u;
-        for (size_t i = 0; i < (size_t)M * K; i++) a[i] = (float)((s = s * 1664525u + 1013904223u) >> 8) / 8388608.0f - 1.0f;
-        for (size_t i = 0; i < (size_t)K * N; i++) b[i] = (float)((s = s * 1664525u + 1013904223u) >> 8) / 8388608.0f - 1.0f;
+        for (size_t i = 0; i < (size_t)M * K; i++)
+            a[i] = (float)((s = s * 1664525u + 1013904223u) >> 8) / 8388608.0f - 1.0f;
+        for (size_t i = 0; i < (size_t)K * N; i++)
+            b[i] = (float)((s = s * 1664525u + 1013904223u) >> 8) / 8388608.0f - 1.0f;
         const double flop = 2.0 * M * N * K;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, N, K, 1.0f, a, K, b, N, 0.0f, c, N);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, N, K, 1.0f, a, K, b, N, 0.0f, c,
+                    N);
         int calls = 0;
         const double start = perf_now_seconds();
         while (calls < PERF_MAX_CALLS && (calls < 3 || perf_now_seconds() - start < min_seconds)) {

@@ -12,7 +12,9 @@
 
 #include <math.h>
 
-static inline float resize_scale(int in, int out) { return (float)in / (float)out; }
+static inline float resize_scale(int in, int out) {
+    return (float)in / (float)out;
+}
 
 /* Two taps and weights of one output coordinate, bilinear without antialias. */
 typedef struct linear_tap {
@@ -48,7 +50,9 @@ typedef struct cubic_tap {
     float w[4];
 } cubic_tap;
 
-static inline float cubic_inner(float x, float A) { return ((A + 2.0f) * x - (A + 3.0f)) * x * x + 1.0f; }
+static inline float cubic_inner(float x, float A) {
+    return ((A + 2.0f) * x - (A + 3.0f)) * x * x + 1.0f;
+}
 static inline float cubic_outer(float x, float A) {
     return ((A * x - 5.0f * A) * x + 8.0f * A) * x - 4.0f * A;
 }

@@ -23,10 +23,10 @@
 #define UKERNEL_PREFETCH 8
 
 #ifdef SAM2_HAVE_AVX2
-static inline __attribute__((always_inline)) void ukernel(
-    const int MR, int K, const float *a, ptrdiff_t a_is, ptrdiff_t a_ks, const float *b,
-    ptrdiff_t b_ks, float *c, ptrdiff_t ldc, int nr, const int masked, int accumulate,
-    const float *bias, const float *rscale, float *cmax, const int prefetch) {
+static inline __attribute__((always_inline)) void
+ukernel(const int MR, int K, const float *a, ptrdiff_t a_is, ptrdiff_t a_ks, const float *b,
+        ptrdiff_t b_ks, float *c, ptrdiff_t ldc, int nr, const int masked, int accumulate,
+        const float *bias, const float *rscale, float *cmax, const int prefetch) {
     __m256 acc0[6], acc1[6];
     __m256i m0 = _mm256_setzero_si256(), m1 = _mm256_setzero_si256();
     if (masked) {
@@ -47,8 +47,10 @@ static inline __attribute__((always_inline)) void ukernel(
         const float *bk = b + k * b_ks;
         const float *ak = a + k * a_ks;
         if (prefetch) { /* address arithmetic on integers: the target may lie past the end */
-            _mm_prefetch((const char *)((uintptr_t)bk + (uintptr_t)(UKERNEL_PREFETCH * b_ks * 4)), _MM_HINT_T0);
-            _mm_prefetch((const char *)((uintptr_t)ak + (uintptr_t)(UKERNEL_PREFETCH * a_ks * 4)), _MM_HINT_T0);
+            _mm_prefetch((const char *)((uintptr_t)bk + (uintptr_t)(UKERNEL_PREFETCH * b_ks * 4)),
+                         _MM_HINT_T0);
+            _mm_prefetch((const char *)((uintptr_t)ak + (uintptr_t)(UKERNEL_PREFETCH * a_ks * 4)),
+                         _MM_HINT_T0);
         }
         __m256 b0, b1;
         if (masked) {
@@ -74,7 +76,8 @@ static inline __attribute__((always_inline)) void ukernel(
         __m256 r0 = acc0[i], r1 = acc1[i];
         if (accumulate) {
             r0 = _mm256_add_ps(masked ? _mm256_maskload_ps(ci, m0) : _mm256_loadu_ps(ci), r0);
-            r1 = _mm256_add_ps(masked ? _mm256_maskload_ps(ci + 8, m1) : _mm256_loadu_ps(ci + 8), r1);
+            r1 = _mm256_add_ps(masked ? _mm256_maskload_ps(ci + 8, m1) : _mm256_loadu_ps(ci + 8),
+                               r1);
         }
         if (cmax) {
             x0 = _mm256_max_ps(x0, r0);
@@ -101,8 +104,8 @@ static inline __attribute__((always_inline)) void ukernel(
 #else
 static inline void ukernel(const int MR, int K, const float *a, ptrdiff_t a_is, ptrdiff_t a_ks,
                            const float *b, ptrdiff_t b_ks, float *c, ptrdiff_t ldc, int nr,
-                           const int masked, int accumulate, const float *bias,
-                           const float *rscale, float *cmax, const int prefetch) {
+                           const int masked, int accumulate, const float *bias, const float *rscale,
+                           float *cmax, const int prefetch) {
     (void)masked, (void)prefetch;
     for (int i = 0; i < MR; i++) {
         float acc[16];
@@ -123,8 +126,8 @@ static inline void ukernel(const int MR, int K, const float *a, ptrdiff_t a_is, 
 
 /* Transposing pack: qt[d][i] = q[i][d0 + d] * scale for rows i < nq (row stride ldq) and
  * d < dc, zero for nq <= i < bqp; rows of qt have bqp floats. */
-static inline void pack_transposed(float *qt, const float *q, int ldq, int nq, int bqp, int d0, int dc,
-                         float scale) {
+static inline void pack_transposed(float *qt, const float *q, int ldq, int nq, int bqp, int d0,
+                                   int dc, float scale) {
     int i = 0;
 #ifdef SAM2_HAVE_AVX2
     const __m256 vs = _mm256_set1_ps(scale);
