@@ -12,6 +12,9 @@ typedef struct cli_command {
 
 int cmd_inspect(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
+int cmd_segment(int argc, char **argv);
+int cmd_track(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
 
 /* Exit statuses */
 #define CLI_OK 0

@@ -8,6 +8,9 @@
 static const cli_command COMMANDS[] = {
     {"inspect", "print a checkpoint's configuration and tensors", cmd_inspect},
     {"doctor", "check the machine, libraries, checkpoint and data folder", cmd_doctor},
+    {"segment", "segment an object in an image from points, a box or a mask", cmd_segment},
+    {"track", "track objects through a video from clicks, boxes or masks", cmd_track},
+    {"bench", "time the image encoder (bench image) or video tracking (bench track)", cmd_bench},
 };
 #define NUM_COMMANDS ((int)(sizeof COMMANDS / sizeof COMMANDS[0]))
 

@@ -1,0 +1,59 @@
+/* sam2 bench image | track: timing of the image encoder and of video tracking. */
+#include "cli/cli.h"
+#include "cli/bench.h"
+
+#include "core/perf.h"
+#include "sam2.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "usage: sam2 bench image --checkpoint PATH [--config YAML|PRESET] [--image FILE]\n"
+            "                        [--repeat N] [--threads N]\n"
+            "       sam2 bench track --checkpoint PATH [--config YAML|PRESET] --video FILE\n"
+            "                        [--objects N] [--frames M] [--ram-budget MB] [--threads N]\n"
+            "\n"
+            "Run 'sam2 bench image --help' or 'sam2 bench track --help' for details.\n");
+}
+
+double bench_sgemm_gflops(void) {
+    (void)sam2_get_threads(); /* starts the pool, which gives OpenBLAS the same thread count */
+    return perf_sgemm_gflops(1024, 1.0);
+}
+
+double bench_print_sgemm(double before, double after) {
+    const double mean = 0.5 * (before + after);
+    printf("SGEMM GFLOP/s     %.1f   (1024^3 cblas_sgemm, same run: %.1f before, %.1f after)\n",
+           mean, before, after);
+    return mean;
+}
+
+void bench_print_machine(void) {
+    double load = -1;
+    FILE *f = fopen("/proc/loadavg", "r");
+    if (f) {
+        if (fscanf(f, "%lf", &load) != 1) load = -1;
+        fclose(f);
+    }
+    printf("machine           %ld CPUs online, load average %.2f at the end\n",
+           sysconf(_SC_NPROCESSORS_ONLN), load);
+}
+
+int cmd_bench(int argc, char **argv) {
+    if (argc < 2) {
+        usage(stderr);
+        return CLI_USAGE;
+    }
+    if (!strcmp(argv[1], "image")) return bench_image(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "track")) return bench_track(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        usage(stdout);
+        return CLI_OK;
+    }
+    fprintf(stderr, "sam2 bench: unknown benchmark '%s' (image or track)\n", argv[1]);
+    usage(stderr);
+    return CLI_USAGE;
+}

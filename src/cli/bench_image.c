@@ -1,0 +1,234 @@
+/* sam2 bench image: one image-encoder pass at the model's input size, split into the trunk's
+ * four stages, the FPN neck and the high-resolution convolutions, then prompt -> mask decoding
+ * with the upsampling to the image's size (1280x720 unless --image says otherwise). */
+#include "cli/bench.h"
+#include "cli/cli.h"
+#include "cli/cli_util.h"
+
+#include "core/perf.h"
+#include "core/tap.h"
+#include "io/image.h"
+#include "model/image_encoder.h"
+#include "predict/image_predictor.h"
+#include "predict/model_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CMD "bench image"
+#define DECODE_REPEAT 20
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "usage: sam2 bench image --checkpoint PATH [--config YAML|PRESET] [--image FILE]\n"
+            "                        [--repeat N] [--threads N]\n"
+            "\n"
+            "Times the image encoder at the model's input size (after one warm-up pass; the\n"
+            "median of N passes, default 3), stage by stage: preprocessing, trunk stages 0-3\n"
+            "(stage 0 includes the patch embedding), FPN neck, high-resolution convolutions.\n"
+            "Then times one click -> masks on the set image (%d times, median): prompt\n"
+            "encoder, mask decoder, upsampling to the image size and thresholding. Without\n"
+            "--image a synthetic 1280x720 image is used. Prints the encoder's GFLOP count, its\n"
+            "GFLOP/s and the machine's SGEMM GFLOP/s measured in the same run.\n",
+            DECODE_REPEAT);
+}
+
+/* Encoder events, in emission order. */
+enum { EV_START, EV_INPUT, EV_S0, EV_S1, EV_S2, EV_S3, EV_NECK, EV_HIGHRES, EV_END, EV_COUNT };
+/* Decoder events. */
+enum { DV_START, DV_PROMPT, DV_DECODER, DV_UPSAMPLE, DV_END, DV_COUNT };
+
+typedef struct clock_tap {
+    double t[EV_COUNT];
+    int decode; /* 1: recording decoder events */
+} clock_tap;
+
+static void on_tensor(void *user, const char *name, const void *data, tap_dtype dt, int nd,
+                      const int64_t *shape, tap_layout layout) {
+    (void)data, (void)dt, (void)nd, (void)shape, (void)layout;
+    clock_tap *c = user;
+    const double now = perf_now_seconds();
+    if (c->decode) {
+        if (!strcmp(name, "sparse_embeddings"))
+            c->t[DV_PROMPT] = now;
+        else if (!strcmp(name, "decoder_all_mask_logits"))
+            c->t[DV_DECODER] = now;
+        else if (!strcmp(name, "decoder_choice"))
+            c->t[DV_UPSAMPLE] = now;
+        return;
+    }
+    if (!strcmp(name, "input_image"))
+        c->t[EV_INPUT] = now;
+    else if (!strncmp(name, "trunk_stage", 11) && name[11] >= '0' && name[11] <= '3')
+        c->t[EV_S0 + name[11] - '0'] = now;
+    else if (!strcmp(name, "neck_fpn_raw_l0"))
+        c->t[EV_NECK] = now; /* the neck's last level */
+    else if (!strcmp(name, "backbone_fpn_l0"))
+        c->t[EV_HIGHRES] = now;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, int n) {
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/* A 1280x720 test card: smooth gradients with a few solid shapes, so masks are non-trivial. */
+static int synthetic_image(image_rgb *img) {
+    img->width = 1280;
+    img->height = 720;
+    img->pixels = malloc((size_t)3 * img->width * img->height);
+    if (!img->pixels) return -1;
+    for (int y = 0; y < img->height; y++)
+        for (int x = 0; x < img->width; x++) {
+            uint8_t *p = img->pixels + 3 * ((size_t)y * img->width + x);
+            const int dx = x - 640, dy = y - 360;
+            const int disc = dx * dx + dy * dy < 150 * 150;
+            const int rect = x > 120 && x < 360 && y > 100 && y < 300;
+            p[0] = disc ? 230 : rect ? 30 : (uint8_t)(x * 255 / 1279);
+            p[1] = disc ? 60 : rect ? 200 : (uint8_t)(y * 255 / 719);
+            p[2] = disc ? 40 : rect ? 70 : 128;
+        }
+    return 0;
+}
+
+int bench_image(int argc, char **argv) {
+    const char *checkpoint = NULL, *config = NULL, *image = NULL;
+    int repeat = 3, threads = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *v = NULL;
+        int m;
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            usage(stdout);
+            return CLI_OK;
+        } else if ((m = cli_opt(argc, argv, &i, "--checkpoint", &v, CMD))) {
+            if (m < 0) return CLI_USAGE;
+            checkpoint = v;
+        } else if ((m = cli_opt(argc, argv, &i, "--config", &v, CMD))) {
+            if (m < 0) return CLI_USAGE;
+            config = v;
+        } else if ((m = cli_opt(argc, argv, &i, "--image", &v, CMD))) {
+            if (m < 0) return CLI_USAGE;
+            image = v;
+        } else if ((m = cli_opt(argc, argv, &i, "--repeat", &v, CMD))) {
+            if (m < 0) return CLI_USAGE;
+            if (cli_parse_int(v, &repeat) || repeat < 1 || repeat > 1000) {
+                cli_error(CMD, "--repeat '%s': expected an integer 1..1000", v);
+                return CLI_USAGE;
+            }
+        } else if ((m = cli_opt(argc, argv, &i, "--threads", &v, CMD))) {
+            if (m < 0) return CLI_USAGE;
+            if (cli_parse_int(v, &threads) || threads < 1) {
+                cli_error(CMD, "--threads '%s': expected a positive integer", v);
+                return CLI_USAGE;
+            }
+        } else {
+            cli_error(CMD, "unknown argument '%s' (see sam2 bench image --help)", argv[i]);
+            return CLI_USAGE;
+        }
+    }
+    if (!checkpoint) {
+        cli_error(CMD, "--checkpoint is required");
+        return CLI_USAGE;
+    }
+    if (threads) sam2_set_threads(threads);
+
+    sam2_error err = {0};
+    image_rgb img = {0};
+    if (image ? image_load_file(image, &img, &err) : synthetic_image(&img)) {
+        cli_error(CMD, "%s", image ? err.message : "out of memory");
+        return image ? cli_exit_for(err.code) : CLI_FAIL;
+    }
+    int rc = CLI_FAIL;
+    sam2_model *model = cli_load_model(CMD, checkpoint, config, &rc);
+    sam2_image_predictor *pred = model ? sam2_image_predictor_new(model, &err) : NULL;
+    /* Rows of `repeat` samples: the stages between consecutive events, then the encoder
+     * (trunk + neck + high-res convs), then the whole set_image call. */
+    enum { ROW_ENCODER = EV_COUNT - 1, ROW_TOTAL = EV_COUNT, ROWS };
+    double *samples = malloc(sizeof(double) * (size_t)ROWS * repeat);
+    if (!model || !pred || !samples) {
+        if (model) cli_error(CMD, "%s", pred ? "out of memory" : err.message);
+        goto done;
+    }
+    const int S = sam2_model_image_size(model);
+    clock_tap ct = {0};
+    const sam2_tap tap = {.fn = on_tensor, .user = &ct};
+
+    const double sgemm_before = bench_sgemm_gflops();
+    /* Encoder: warm-up, then `repeat` timed passes; samples[stage * n + pass]. */
+    for (int pass = -1; pass < repeat; pass++) {
+        memset(&ct, 0, sizeof ct);
+        ct.t[EV_START] = perf_now_seconds();
+        if (sam2_image_set_tapped(pred, img.pixels, img.width, img.height, 3 * img.width, &tap,
+                                  &err)) {
+            cli_error(CMD, "%s", err.message);
+            goto done;
+        }
+        ct.t[EV_END] = perf_now_seconds();
+        if (pass < 0) continue;
+        for (int e = 1; e < EV_COUNT; e++)
+            samples[(e - 1) * repeat + pass] = 1e3 * (ct.t[e] - ct.t[e - 1]);
+        samples[ROW_ENCODER * repeat + pass] = 1e3 * (ct.t[EV_HIGHRES] - ct.t[EV_INPUT]);
+        samples[ROW_TOTAL * repeat + pass] = 1e3 * (ct.t[EV_END] - ct.t[EV_START]);
+    }
+    double ms[ROWS];
+    for (int r = 0; r < ROWS; r++) ms[r] = median(samples + r * repeat, repeat);
+
+    /* Decoding: one click at the centre, three candidate masks (the usual first click). */
+    const sam2_point click = {img.width * 0.5f, img.height * 0.5f, 1};
+    const sam2_prompt prompt = {.points = &click, .n_points = 1, .multimask = 1};
+    double dms[DV_COUNT][DECODE_REPEAT];
+    for (int pass = -1; pass < DECODE_REPEAT; pass++) {
+        sam2_masks masks;
+        memset(&ct, 0, sizeof ct);
+        ct.decode = 1;
+        ct.t[DV_START] = perf_now_seconds();
+        if (sam2_image_predict_tapped(pred, &prompt, &masks, &tap, &err)) {
+            cli_error(CMD, "%s", err.message);
+            goto done;
+        }
+        ct.t[DV_END] = perf_now_seconds();
+        sam2_masks_free(&masks);
+        for (int e = 1; pass >= 0 && e < DV_COUNT; e++)
+            dms[e - 1][pass] = 1e3 * (ct.t[e] - ct.t[e - 1]);
+        if (pass >= 0) dms[DV_COUNT - 1][pass] = 1e3 * (ct.t[DV_END] - ct.t[DV_START]);
+    }
+    double dmed[DV_COUNT];
+    for (int e = 0; e < DV_COUNT; e++) dmed[e] = median(dms[e], DECODE_REPEAT);
+
+    const double sgemm_after = bench_sgemm_gflops();
+    const double gflop = image_encoder_flops(&model->net) * 1e-9;
+    const double enc_ms = ms[ROW_ENCODER], gflops = gflop / (enc_ms * 1e-3);
+    bench_print_machine();
+    printf("model             %s, input %dx%d, %d threads\n", sam2_model_name(model), S, S,
+           sam2_get_threads());
+    printf("image             %dx%d%s\n", img.width, img.height, image ? "" : " (synthetic)");
+    printf("image encoder     median of %d passes after a warm-up (ms)\n", repeat);
+    static const char *const NAMES[EV_COUNT - 1] = {
+        "preprocess",    "trunk stage 0", "trunk stage 1",  "trunk stage 2",
+        "trunk stage 3", "neck (FPN)",    "high-res convs", "finish"};
+    for (int e = 0; e < EV_COUNT - 1; e++) printf("  %-16s %9.2f\n", NAMES[e], ms[e]);
+    printf("  %-16s %9.2f   (trunk + neck + high-res convs)\n", "encoder", enc_ms);
+    printf("  %-16s %9.2f   (set_image)\n", "total", ms[ROW_TOTAL]);
+    printf("decode            1 click, 3 masks, median of %d (ms)\n", DECODE_REPEAT);
+    printf("  %-16s %9.2f\n  %-16s %9.2f\n  %-16s %9.2f   (to %dx%d, threshold)\n"
+           "  %-16s %9.2f\n",
+           "prompt encoder", dmed[0], "mask decoder", dmed[1], "upsample", dmed[2], img.width,
+           img.height, "total", dmed[DV_COUNT - 1]);
+    printf("encoder GFLOP     %.2f\n", gflop);
+    printf("encoder GFLOP/s   %.1f\n", gflops);
+    const double sgemm = bench_print_sgemm(sgemm_before, sgemm_after);
+    printf("ratio to SGEMM    %.1f %%\n", sgemm > 0 ? 100.0 * gflops / sgemm : 0.0);
+    rc = CLI_OK;
+done:
+    free(samples);
+    sam2_image_predictor_free(pred);
+    sam2_model_free(model);
+    image_free(&img);
+    return rc;
+}

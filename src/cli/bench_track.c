@@ -1,0 +1,290 @@
+/* sam2 bench track: clicks N objects on frame 0 of a video, propagates M frames and splits the
+ * time per tracked frame into video decoding, image encoder, memory bank assembly, memory
+ * attention, mask decoder and memory encoder. The split comes from the tracker's taps
+ * ("model_call", "memattn_memory_pos", "memattn_out", "object_score_logits",
+ * "maskmem_features_f32", emitted at those stage boundaries when a tap is set) and from a frame
+ * source that wraps the video with a clock, so no model code is timed from inside. */
+#include "cli/bench.h"
+#include "cli/cli.h"
+#include "cli/cli_util.h"
+
+#include "core/perf.h"
+#include "io/video.h"
+#include "model/image_encoder.h"
+#include "model/memory_attention.h"
+#include "model/memory_encoder.h"
+#include "predict/tracker.h"
+#include "predict/tracker_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CMD "bench track"
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "usage: sam2 bench track --checkpoint PATH [--config YAML|PRESET] --video FILE\n"
+            "                        [--objects N] [--frames M] [--ram-budget MB] [--threads N]\n"
+            "\n"
+            "Clicks N objects (default 1) on frame 0 at points spread across the middle row,\n"
+            "propagates M frames (default 20) and prints the milliseconds per tracked frame\n"
+            "split into video decoding, image encoder, memory bank assembly, memory attention,\n"
+            "mask decoder (with the prompt encoder and object pointer) and memory encoder;\n"
+            "GFLOP/s against the SGEMM rate measured in the same run; peak RSS; and the\n"
+            "session's state in RAM and spilled.\n");
+}
+
+enum ev {
+    EV_NONE,
+    EV_LOAD_START,
+    EV_LOAD_END,
+    EV_MODEL_CALL,
+    EV_MEMATTN_IN,
+    EV_MEMATTN_OUT,
+    EV_DECODER_END,
+    EV_MEMENC_END,
+    EV_FRAME_END
+};
+enum cat { C_DECODE, C_ENCODER, C_BANK, C_MEMATTN, C_DECODER, C_MEMENC, C_OTHER, C_COUNT };
+static const char *const CAT_NAMES[C_COUNT] = {
+    "video decode+resize", "image encoder",  "memory bank", "memory attention",
+    "mask decoder",        "memory encoder", "other"};
+
+typedef struct bench_clock {
+    const sam2_net *net;
+    int counting; /* after frame 0's result: only propagated frames are timed */
+    enum ev last;
+    double last_t;
+    double ms[C_COUNT];
+    int encoder_runs, memattn_runs, memenc_runs, frames;
+    double memattn_flop, memattn_tokens;
+    sam2_video *video;
+} bench_clock;
+
+/* The stage that ends at `ev`, given the event before it. */
+static enum cat stage(enum ev prev, enum ev ev) {
+    if (prev == EV_LOAD_START && ev == EV_LOAD_END) return C_DECODE;
+    if (prev == EV_LOAD_END && ev == EV_MODEL_CALL) return C_ENCODER;
+    if (prev == EV_MODEL_CALL && ev == EV_MEMATTN_IN) return C_BANK;
+    if (prev == EV_MEMATTN_IN && ev == EV_MEMATTN_OUT) return C_MEMATTN;
+    if (prev == EV_MEMATTN_OUT && ev == EV_DECODER_END) return C_DECODER;
+    if (prev == EV_DECODER_END && ev == EV_MEMENC_END) return C_MEMENC;
+    return C_OTHER;
+}
+
+static void event(bench_clock *c, enum ev ev) {
+    const double now = perf_now_seconds();
+    if (c->counting) {
+        const enum cat k = stage(c->last, ev);
+        c->ms[k] += 1e3 * (now - c->last_t);
+        c->encoder_runs += k == C_ENCODER;
+        c->memattn_runs += k == C_MEMATTN;
+        c->memenc_runs += k == C_MEMENC;
+    }
+    c->last = ev;
+    c->last_t = now;
+}
+
+static void on_tensor(void *user, const char *name, const void *data, tap_dtype dt, int nd,
+                      const int64_t *shape, tap_layout layout) {
+    (void)data, (void)dt, (void)layout;
+    bench_clock *c = user;
+    if (!strcmp(name, "model_call"))
+        event(c, EV_MODEL_CALL);
+    else if (!strcmp(name, "memattn_memory_pos")) {
+        event(c, EV_MEMATTN_IN);
+        if (c->counting && nd >= 1) {
+            c->memattn_flop += memory_attention_flops(c->net, (int)shape[0]);
+            c->memattn_tokens += (double)shape[0];
+        }
+    } else if (!strcmp(name, "memattn_out"))
+        event(c, EV_MEMATTN_OUT);
+    else if (!strcmp(name, "object_score_logits"))
+        event(c, EV_DECODER_END);
+    else if (!strcmp(name, "maskmem_features_f32"))
+        event(c, EV_MEMENC_END);
+}
+
+static int timed_load(void *user, int index, int S, float *chw, sam2_error *err) {
+    bench_clock *c = user;
+    event(c, EV_LOAD_START);
+    const int rc = sam2_video_read_model_input(c->video, index, S, chw, err);
+    event(c, EV_LOAD_END);
+    return rc;
+}
+
+static void close_video(void *user) {
+    bench_clock *c = user;
+    sam2_video_close(c->video);
+    c->video = NULL;
+}
+
+static int on_frame(void *user, const sam2_frame_result *r) {
+    bench_clock *c = user;
+    event(c, EV_FRAME_END);
+    if (c->counting) c->frames++;
+    if (r->frame_index == 0) c->counting = 1; /* frame 0 is the clicked (conditioning) frame */
+    return 0;
+}
+
+static int64_t rss_bytes(void) {
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f) return -1;
+    char line[256];
+    int64_t kb = -1;
+    while (fgets(line, sizeof line, f))
+        if (!strncmp(line, "VmRSS:", 6)) kb = atoll(line + 6);
+    fclose(f);
+    return kb < 0 ? -1 : kb * 1024;
+}
+
+static void report(const bench_clock *c, const sam2_model *model, int objects, double sgemm_before,
+                   double sgemm_after) {
+    const sam2_net *net = &model->net;
+    const int n = c->frames > 0 ? c->frames : 1;
+    double total = 0;
+    for (int k = 0; k < C_COUNT; k++) total += c->ms[k];
+    printf("per tracked frame (ms, mean of %d frames)\n", c->frames);
+    for (int k = 0; k < C_COUNT; k++)
+        printf("  %-20s %9.2f   %5.1f %%\n", CAT_NAMES[k], c->ms[k] / n,
+               total > 0 ? 100.0 * c->ms[k] / total : 0.0);
+    printf("  %-20s %9.2f   (%.2f frames/s, %d object%s)\n", "total", total / n,
+           total > 0 ? 1e3 * n / total : 0.0, objects, objects > 1 ? "s" : "");
+    const double enc = image_encoder_flops(net) * c->encoder_runs;
+    const double mem = memory_encoder_flops(net) * c->memenc_runs;
+    const double att = c->memattn_flop;
+    printf("GFLOP per frame   encoder %.1f, memory attention %.1f (mean %.0f memory tokens), "
+           "memory encoder %.1f; decoder not counted\n",
+           enc * 1e-9 / n, att * 1e-9 / n,
+           c->memattn_runs ? c->memattn_tokens / c->memattn_runs : 0, mem * 1e-9 / n);
+    const double r_enc = c->ms[C_ENCODER] > 0 ? enc * 1e-6 / c->ms[C_ENCODER] : 0;
+    const double r_att = c->ms[C_MEMATTN] > 0 ? att * 1e-6 / c->ms[C_MEMATTN] : 0;
+    const double r_mem = c->ms[C_MEMENC] > 0 ? mem * 1e-6 / c->ms[C_MEMENC] : 0;
+    const double r_all = total > 0 ? (enc + att + mem) * 1e-6 / total : 0;
+    printf("GFLOP/s           encoder %.1f, memory attention %.1f, memory encoder %.1f, "
+           "whole frame %.1f\n",
+           r_enc, r_att, r_mem, r_all);
+    const double sgemm = bench_print_sgemm(sgemm_before, sgemm_after);
+    if (sgemm > 0)
+        printf("ratio to SGEMM    encoder %.1f %%, memory attention %.1f %%, whole frame %.1f %%\n",
+               100 * r_enc / sgemm, 100 * r_att / sgemm, 100 * r_all / sgemm);
+}
+
+int bench_track(int argc, char **argv) {
+    const char *checkpoint = NULL, *config = NULL, *video_path = NULL;
+    int objects = 1, frames = 20, threads = 0;
+    float budget_mb = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *v = NULL;
+        int m, *target = NULL;
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            usage(stdout);
+            return CLI_OK;
+        }
+        if ((m = cli_opt(argc, argv, &i, "--checkpoint", &v, CMD))) {
+            checkpoint = v;
+        } else if ((m = cli_opt(argc, argv, &i, "--config", &v, CMD))) {
+            config = v;
+        } else if ((m = cli_opt(argc, argv, &i, "--video", &v, CMD))) {
+            video_path = v;
+        } else if ((m = cli_opt(argc, argv, &i, "--objects", &v, CMD))) {
+            target = &objects;
+        } else if ((m = cli_opt(argc, argv, &i, "--frames", &v, CMD))) {
+            target = &frames;
+        } else if ((m = cli_opt(argc, argv, &i, "--threads", &v, CMD))) {
+            target = &threads;
+        } else if ((m = cli_opt(argc, argv, &i, "--ram-budget", &v, CMD))) {
+            if (m > 0 && (cli_parse_float(v, &budget_mb) || !(budget_mb > 0))) {
+                cli_error(CMD, "--ram-budget '%s': expected megabytes > 0", v);
+                return CLI_USAGE;
+            }
+        } else {
+            cli_error(CMD, "unknown argument '%s' (see sam2 bench track --help)", argv[i]);
+            return CLI_USAGE;
+        }
+        if (m < 0) return CLI_USAGE;
+        if (target && (cli_parse_int(v, target) || *target < 1 || *target > 100000)) {
+            cli_error(CMD, "'%s': expected a positive integer", v);
+            return CLI_USAGE;
+        }
+    }
+    if (!checkpoint || !video_path) {
+        cli_error(CMD, "--checkpoint and --video are required");
+        return CLI_USAGE;
+    }
+    if (objects > TRACKER_DEFAULT_MAX_OBJECTS) {
+        cli_error(CMD, "--objects: at most %d", TRACKER_DEFAULT_MAX_OBJECTS);
+        return CLI_USAGE;
+    }
+    if (threads) sam2_set_threads(threads);
+
+    sam2_error err = {0};
+    int rc = CLI_FAIL;
+    bench_clock c = {0};
+    c.video = sam2_video_open(video_path, &err);
+    if (!c.video) {
+        cli_error(CMD, "%s", err.message);
+        return cli_exit_for(err.code);
+    }
+    const int nf = sam2_video_frame_count(c.video), W = sam2_video_width(c.video),
+              H = sam2_video_height(c.video);
+    if (nf < 2) {
+        cli_error(CMD, "%s has %d frame(s); at least 2 are needed", video_path, nf);
+        sam2_video_close(c.video);
+        return CLI_USAGE;
+    }
+    if (frames > nf - 1) frames = nf - 1;
+    sam2_model *model = cli_load_model(CMD, checkpoint, config, &rc);
+    if (!model) {
+        sam2_video_close(c.video);
+        return rc;
+    }
+    c.net = &model->net;
+    const int64_t rss_model = rss_bytes();
+    const frame_provider src = {.user = &c,
+                                .num_frames = nf,
+                                .width = W,
+                                .height = H,
+                                .load = timed_load,
+                                .close = close_video};
+    const sam2_tracker_options opt = {.ram_budget_bytes = (size_t)(budget_mb * 1048576.0)};
+    sam2_tracker *t = tracker_new_with_provider(model, src, &opt, &err);
+    const sam2_tap tap = {.fn = on_tensor, .user = &c};
+    double t_prompt = perf_now_seconds();
+    if (!t) goto fail;
+    tracker_set_tap(t, &tap);
+    for (int k = 0; k < objects; k++) {
+        const sam2_point p = {W * (k + 1.0f) / (objects + 1.0f), H * 0.5f, 1};
+        if (sam2_tracker_add_points(t, 0, k + 1, &p, 1, NULL, 1, 0, NULL, &err)) goto fail;
+    }
+    t_prompt = perf_now_seconds() - t_prompt;
+    const double sgemm_before = bench_sgemm_gflops();
+    c.last_t = perf_now_seconds();
+    if (sam2_tracker_propagate(t, 0, frames, 0, on_frame, &c, &err)) goto fail;
+    const double sgemm_after = bench_sgemm_gflops();
+
+    bench_print_machine();
+    printf("model             %s, input %dx%d, %d threads\n", sam2_model_name(model),
+           sam2_model_image_size(model), sam2_model_image_size(model), sam2_get_threads());
+    printf("video             %s, %dx%d, %d frames\n", video_path, W, H, nf);
+    printf("prompts           %d object%s clicked on frame 0 in %.1f ms\n", objects,
+           objects > 1 ? "s" : "", t_prompt * 1e3);
+    report(&c, model, objects, sgemm_before, sgemm_after);
+    printf("memory            peak RSS %.1f MB (after loading the model: %.1f MB; %lld "
+           "parameters)\n",
+           cli_peak_rss_bytes() / 1048576.0, rss_model / 1048576.0,
+           (long long)sam2_model_param_count(model));
+    printf("session state     %.1f MB in RAM, %.1f MB spilled%s\n",
+           sam2_tracker_ram_bytes(t) / 1048576.0, sam2_tracker_spilled_bytes(t) / 1048576.0,
+           budget_mb > 0 ? " (--ram-budget)" : "");
+    rc = CLI_OK;
+    goto done;
+fail:
+    cli_error(CMD, "%s", err.message);
+    rc = cli_exit_for(err.code);
+done:
+    sam2_tracker_free(t); /* closes the video through the frame source */
+    sam2_model_free(model);
+    return rc;
+}

@@ -1,0 +1,324 @@
+/* sam2 track: prompts objects on frames of a video, propagates them through it and writes the
+ * masks (indexed PNGs, COCO RLE JSON) and optionally an overlay video. */
+#include "cli/cli.h"
+#include "cli/cli_util.h"
+#include "cli/progress.h"
+#include "cli/track_prompts.h"
+#include "cli/track_results.h"
+
+#include "core/error.h"
+#include "io/video.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CMD "track"
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "usage: sam2 track VIDEO --checkpoint PATH [--config YAML|PRESET]\n"
+            "                  --prompt 'frame=F,obj=K,x=X,y=Y[,label=L]'...\n"
+            "                  [--box 'frame=F,obj=K,x0=X0,y0=Y0,x1=X1,y1=Y1']...\n"
+            "                  [--mask-prompt 'frame=F,obj=K,FILE']... [--normalized]\n"
+            "                  [--start F] [--reverse | --both] [--max-frames N]\n"
+            "                  --out DIR [--overlay OUT.mp4] [--ram-budget MB]\n"
+            "                  [--spill-dir DIR] [--threads N] [--quiet]\n"
+            "\n"
+            "Tracks objects through VIDEO (any file FFmpeg decodes, or a folder of numbered\n"
+            "JPEG/PNG frames) and writes:\n"
+            "  DIR/masks/NNNNN.png  one indexed PNG per tracked frame (DAVIS palette; pixel =\n"
+            "                       object id, 0 = background; where objects overlap, the\n"
+            "                       object prompted later wins)\n"
+            "  DIR/masks.json       COCO RLE of every object on every tracked frame, with the\n"
+            "                       object score\n"
+            "  OUT.mp4              with --overlay: the tracked frames with coloured masks and\n"
+            "                       outlines, H.264 at the source's frame rate\n"
+            "\n"
+            "  --prompt SPEC       a click on frame F for object K (1..255) at (X, Y) in video\n"
+            "                      pixels; label 1 object (default), 0 background\n"
+            "  --box SPEC          a box for object K on frame F\n"
+            "  --mask-prompt SPEC  a mask image for object K on frame F (any size, >= 128 =\n"
+            "                      object)\n"
+            "  --normalized        click and box coordinates are fractions [0,1] of the size\n"
+            "  --start F           frame to propagate from (default: the first prompted frame)\n"
+            "  --reverse           propagate backwards from the start frame\n"
+            "  --both              propagate forwards, then backwards (the demo's behaviour)\n"
+            "  --max-frames N      track at most N frames in each direction, counting the start\n"
+            "                      frame (default: to the end of the video)\n"
+            "  --ram-budget MB     per-frame session state kept in RAM; the rest goes to a spill\n"
+            "                      file (same results). Default: unlimited\n"
+            "  --spill-dir DIR     folder of the spill file (default: $TMPDIR or /tmp)\n"
+            "  --threads N         compute threads (default: all cores)\n"
+            "  --quiet             no progress on stderr\n"
+            "\n"
+            "Progress goes to stderr (a bar on a terminal, a line per 10 %% otherwise). Ctrl-C\n"
+            "stops after the current frame and writes nothing (exit status 130); outputs\n"
+            "appear only when complete. Exit status 2: bad arguments, files or prompts.\n");
+}
+
+typedef struct track_args {
+    const char *video, *checkpoint, *config, *out, *overlay, *spill_dir;
+    track_prompts prompts;
+    int normalized, reverse, both, quiet, threads;
+    int start, max_frames; /* -1: default */
+    double ram_budget_mb;
+} track_args;
+
+static int parse_args(int argc, char **argv, track_args *a) {
+    a->start = -1;
+    a->max_frames = -1;
+    for (int i = 1; i < argc; i++) {
+        const char *v = NULL;
+        int m;
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            usage(stdout);
+            return CLI_OK;
+        }
+        if (!strcmp(argv[i], "--normalized")) {
+            a->normalized = 1;
+        } else if (!strcmp(argv[i], "--reverse")) {
+            a->reverse = 1;
+        } else if (!strcmp(argv[i], "--both")) {
+            a->both = 1;
+        } else if (!strcmp(argv[i], "--quiet")) {
+            a->quiet = 1;
+        } else if ((m = cli_opt(argc, argv, &i, "--prompt", &v, CMD))) {
+            if (m < 0 || track_prompts_add(&a->prompts, 'p', v)) return CLI_USAGE;
+        } else if ((m = cli_opt(argc, argv, &i, "--box", &v, CMD))) {
+            if (m < 0 || track_prompts_add(&a->prompts, 'b', v)) return CLI_USAGE;
+        } else if ((m = cli_opt(argc, argv, &i, "--mask-prompt", &v, CMD))) {
+            if (m < 0 || track_prompts_add(&a->prompts, 'm', v)) return CLI_USAGE;
+        } else if ((m = cli_opt(argc, argv, &i, "--checkpoint", &v, CMD))) {
+            if (m < 0) return CLI_USAGE;
+            a->checkpoint = v;
+        } else if ((m = cli_opt(argc, argv, &i, "--config", &v, CMD))) {
+            if (m < 0) return CLI_USAGE;
+            a->config = v;
+        } else if ((m = cli_opt(argc, argv, &i, "--out", &v, CMD))) {
+            if (m < 0) return CLI_USAGE;
+            a->out = v;
+        } else if ((m = cli_opt(argc, argv, &i, "--overlay", &v, CMD))) {
+            if (m < 0) return CLI_USAGE;
+            a->overlay = v;
+        } else if ((m = cli_opt(argc, argv, &i, "--spill-dir", &v, CMD))) {
+            if (m < 0) return CLI_USAGE;
+            a->spill_dir = v;
+        } else if ((m = cli_opt(argc, argv, &i, "--start", &v, CMD))) {
+            if (m < 0) return CLI_USAGE;
+            if (cli_parse_int(v, &a->start) || a->start < 0) {
+                cli_error(CMD, "--start '%s': expected a frame index >= 0", v);
+                return CLI_USAGE;
+            }
+        } else if ((m = cli_opt(argc, argv, &i, "--max-frames", &v, CMD))) {
+            if (m < 0) return CLI_USAGE;
+            if (cli_parse_int(v, &a->max_frames) || a->max_frames < 1) {
+                cli_error(CMD, "--max-frames '%s': expected a positive integer", v);
+                return CLI_USAGE;
+            }
+        } else if ((m = cli_opt(argc, argv, &i, "--threads", &v, CMD))) {
+            if (m < 0) return CLI_USAGE;
+            if (cli_parse_int(v, &a->threads) || a->threads < 1) {
+                cli_error(CMD, "--threads '%s': expected a positive integer", v);
+                return CLI_USAGE;
+            }
+        } else if ((m = cli_opt(argc, argv, &i, "--ram-budget", &v, CMD))) {
+            float mb;
+            if (m < 0) return CLI_USAGE;
+            if (cli_parse_float(v, &mb) || !(mb > 0) || mb > 1e9f) {
+                cli_error(CMD, "--ram-budget '%s': expected megabytes > 0", v);
+                return CLI_USAGE;
+            }
+            a->ram_budget_mb = mb;
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            cli_error(CMD, "unknown option '%s' (see sam2 track --help)", argv[i]);
+            return CLI_USAGE;
+        } else if (a->video) {
+            cli_error(CMD, "more than one video given ('%s' and '%s')", a->video, argv[i]);
+            return CLI_USAGE;
+        } else {
+            a->video = argv[i];
+        }
+    }
+    const char *missing = !a->video        ? "VIDEO"
+                          : !a->checkpoint ? "--checkpoint"
+                          : !a->out        ? "--out DIR"
+                                           : NULL;
+    if (missing) {
+        cli_error(CMD, "%s is required (see sam2 track --help)", missing);
+        return CLI_USAGE;
+    }
+    if (a->prompts.n == 0) {
+        cli_error(CMD, "no prompt: give at least one --prompt, --box or --mask-prompt");
+        return CLI_USAGE;
+    }
+    if (a->reverse && a->both) {
+        cli_error(CMD, "--reverse and --both exclude each other");
+        return CLI_USAGE;
+    }
+    return -1;
+}
+
+/* ---- Ctrl-C: the handler only sets a flag; the frame callback sees it and stops. ---- */
+
+static volatile sig_atomic_t g_cancel;
+
+static void on_signal(int sig) {
+    (void)sig;
+    g_cancel = 1;
+}
+
+typedef struct run_state {
+    track_results results;
+    progress prog;
+    sam2_error store_err;
+} run_state;
+
+static int on_frame(void *user, const sam2_frame_result *r) {
+    run_state *s = user;
+    if (track_results_store(&s->results, r, &s->store_err)) return 1;
+    progress_step(&s->prog);
+    return g_cancel != 0;
+}
+
+static int add_prompts(sam2_tracker *t, const track_args *a, sam2_error *err) {
+    for (int i = 0; i < a->prompts.n; i++) {
+        const track_prompt *g = &a->prompts.items[i];
+        int rc = g->mask ? sam2_tracker_add_mask(t, g->frame, g->obj, g->mask, g->mask_w, g->mask_h,
+                                                 NULL, err)
+                         : sam2_tracker_add_points(t, g->frame, g->obj, g->points, g->n_points,
+                                                   g->has_box ? g->box : NULL, 1, a->normalized,
+                                                   NULL, err);
+        if (rc) {
+            sam2_error_prefix(err, "object %d on frame %d", g->obj, g->frame);
+            return rc;
+        }
+        if (g_cancel) return sam2_fail(err, SAM2_ERR_CANCELLED, "cancelled");
+    }
+    return 0;
+}
+
+/* Frames a pass visits, as sam2_tracker_propagate counts them. */
+static int pass_frames(int start, int limit, int nf, int reverse) {
+    if (reverse) {
+        if (start == 0) return 0; /* reverse tracking from frame 0 is skipped */
+        const int end = start - (limit - 1) > 0 ? start - (limit - 1) : 0;
+        return start - end + 1;
+    }
+    const int end = start + (limit - 1) < nf - 1 ? start + (limit - 1) : nf - 1;
+    return end - start + 1;
+}
+
+static int run(track_args *a, sam2_error *err) {
+    sam2_video *video = sam2_video_open(a->video, err);
+    if (!video) return -1;
+    const int nf = sam2_video_frame_count(video), w = sam2_video_width(video),
+              h = sam2_video_height(video);
+    const double fps = sam2_video_fps(video);
+    int start = a->start;
+    if (start < 0) {
+        start = nf;
+        for (int i = 0; i < a->prompts.n; i++)
+            if (a->prompts.items[i].frame < start) start = a->prompts.items[i].frame;
+    }
+    for (int i = 0; i < a->prompts.n; i++)
+        if (a->prompts.items[i].frame >= nf) {
+            sam2_video_close(video);
+            return sam2_fail(err, SAM2_ERR_ARGUMENT, "a prompt is on frame %d; %s has %d frames",
+                             a->prompts.items[i].frame, a->video, nf);
+        }
+    if (start >= nf) {
+        sam2_video_close(video);
+        return sam2_fail(err, SAM2_ERR_ARGUMENT, "--start %d: %s has %d frames", start, a->video,
+                         nf);
+    }
+    if (track_prompts_load_masks(&a->prompts, err)) {
+        sam2_video_close(video);
+        return -1;
+    }
+    sam2_model *model = sam2_model_load(a->checkpoint, a->config, err);
+    if (!model) {
+        sam2_video_close(video);
+        return -1;
+    }
+    const sam2_tracker_options topt = {
+        .ram_budget_bytes = (size_t)(a->ram_budget_mb * 1024 * 1024),
+        .spill_dir = a->spill_dir,
+    };
+    run_state *s = calloc(1, sizeof *s);
+    sam2_tracker *t = sam2_tracker_new(model, video, &topt, err); /* owns video from here */
+    int rc = -1;
+    if (!s || !t) {
+        if (!s) sam2_fail(err, SAM2_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    if (track_results_init(&s->results, nf, w, h, err) || add_prompts(t, a, err)) goto done;
+
+    const int limit = a->max_frames > 0 ? a->max_frames : nf;
+    const int fwd = a->reverse ? 0 : pass_frames(start, limit, nf, 0);
+    const int rev = a->reverse || a->both ? pass_frames(start, limit, nf, 1) : 0;
+    progress_start(&s->prog, "sam2 track", fwd + rev, a->quiet);
+    rc = 0;
+    if (fwd) rc = sam2_tracker_propagate(t, start, limit - 1, 0, on_frame, s, err);
+    if (!rc && rev) rc = sam2_tracker_propagate(t, start, limit - 1, 1, on_frame, s, err);
+    progress_finish(&s->prog, rc == 0);
+    if (rc && s->store_err.code) *err = s->store_err;
+    if (rc) goto done;
+    if (!a->quiet)
+        fprintf(stderr, "sam2 track: session state %.1f MB in RAM, %.1f MB spilled\n",
+                sam2_tracker_ram_bytes(t) / 1048576.0, sam2_tracker_spilled_bytes(t) / 1048576.0);
+
+    const track_output out = {.out_dir = a->out,
+                              .overlay = a->overlay,
+                              .video_path = a->video,
+                              .model_name = sam2_model_name(model),
+                              .video_frames = nf,
+                              .fps = fps,
+                              .cancel = &g_cancel,
+                              .quiet = a->quiet};
+    rc = track_write_outputs(&s->results, &out, err);
+    if (!rc && !a->quiet)
+        fprintf(stderr, "sam2 track: wrote %d frames to %s/masks, %s/masks.json%s%s\n",
+                track_results_frames(&s->results), a->out, a->out, a->overlay ? " and " : "",
+                a->overlay ? a->overlay : "");
+done:
+    if (s) track_results_free(&s->results);
+    free(s);
+    sam2_tracker_free(t);
+    sam2_model_free(model);
+    return rc ? -1 : 0;
+}
+
+int cmd_track(int argc, char **argv) {
+    track_args a = {0};
+    int rc = parse_args(argc, argv, &a);
+    if (rc >= 0) {
+        track_prompts_free(&a.prompts);
+        return rc;
+    }
+    if (a.threads) sam2_set_threads(a.threads);
+
+    struct sigaction sa, old_int, old_term;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    g_cancel = 0;
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+
+    sam2_error err = {0};
+    if (run(&a, &err) == 0) {
+        rc = CLI_OK;
+    } else if (err.code == SAM2_ERR_CANCELLED || g_cancel) {
+        cli_error(CMD, "cancelled; no output written");
+        rc = CLI_CANCELLED;
+    } else {
+        cli_error(CMD, "%s", err.message);
+        rc = cli_exit_for(err.code);
+    }
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    track_prompts_free(&a.prompts);
+    return rc;
+}

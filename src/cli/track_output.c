@@ -1,0 +1,282 @@
+/* Writing `sam2 track`'s outputs so they appear whole or not at all: the PNGs go into a hidden
+ * temporary folder beside DIR/masks, masks.json and the overlay into hidden temporary files;
+ * only when every one of them is complete are they renamed into place. */
+#include "cli/track_results.h"
+
+#include "core/error.h"
+#include "io/atomic_file.h"
+#include "io/image.h"
+#include "io/rle.h"
+#include "io/video.h"
+#include "io/video_writer.h"
+
+#include <cjson/cJSON.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define PATH_BYTES 4096
+#define MAX_CREATED 16
+
+typedef struct writer_state {
+    char created[MAX_CREATED][PATH_BYTES]; /* folders made for DIR, outermost first */
+    int n_created;
+    char png_dir[PATH_BYTES];  /* temporary folder of the PNGs */
+    char json_tmp[PATH_BYTES]; /* temporary masks.json */
+    sam2_video_writer *overlay;
+    sam2_video *video;
+    uint8_t *labels, *rgb;
+} writer_state;
+
+/* mkdir -p, remembering what it made so a failed run can take it away again. */
+static int make_dirs(writer_state *s, const char *dir, sam2_error *err) {
+    char path[PATH_BYTES];
+    if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path)
+        return sam2_fail(err, SAM2_ERR_ARGUMENT, "--out: path too long");
+    for (char *p = path + 1;; p++) {
+        if (*p != '/' && *p != '\0') continue;
+        const char saved = *p;
+        *p = '\0';
+        struct stat st;
+        if (stat(path, &st) != 0) {
+            if (mkdir(path, 0755) != 0 && errno != EEXIST)
+                return sam2_fail(err, SAM2_ERR_IO, "--out: cannot create folder '%s': %s", path,
+                                 strerror(errno));
+            if (s->n_created < MAX_CREATED)
+                snprintf(s->created[s->n_created++], PATH_BYTES, "%s", path);
+        } else if (!S_ISDIR(st.st_mode)) {
+            return sam2_fail(err, SAM2_ERR_ARGUMENT, "--out: '%s' is not a folder", path);
+        }
+        *p = saved;
+        if (!saved) break;
+    }
+    return 0;
+}
+
+/* Removes the files in a folder (not sub-folders) and the folder; 0 when it is gone. */
+static int remove_flat_dir(const char *dir) {
+    DIR *d = opendir(dir);
+    if (!d) return -1;
+    struct dirent *e;
+    char p[PATH_BYTES];
+    while ((e = readdir(d))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        unlink(p);
+    }
+    closedir(d);
+    return rmdir(dir);
+}
+
+static void discard(writer_state *s) {
+    if (s->overlay) sam2_video_writer_abort(s->overlay);
+    s->overlay = NULL;
+    if (s->png_dir[0]) remove_flat_dir(s->png_dir);
+    if (s->json_tmp[0]) unlink(s->json_tmp);
+    for (int i = s->n_created - 1; i >= 0; i--) rmdir(s->created[i]);
+}
+
+static int check_cancel(const track_output *o, sam2_error *err) {
+    if (o->cancel && *o->cancel)
+        return sam2_fail(err, SAM2_ERR_CANCELLED, "cancelled while writing the outputs");
+    return 0;
+}
+
+static int write_pngs(writer_state *s, const track_results *r, const track_output *o,
+                      sam2_error *err) {
+    snprintf(s->png_dir, sizeof s->png_dir, "%s/" SAM2_TMP_PREFIX "masks-XXXXXX", o->out_dir);
+    if (!mkdtemp(s->png_dir)) {
+        s->png_dir[0] = '\0';
+        return sam2_fail(err, SAM2_ERR_IO, "cannot create a folder in '%s': %s", o->out_dir,
+                         strerror(errno));
+    }
+    /* mkdtemp makes the folder private; give it the permissions mkdir would. */
+    const mode_t mask = umask(0);
+    umask(mask);
+    chmod(s->png_dir, 0777 & ~mask);
+    uint8_t pal[256 * 3];
+    track_palette(pal);
+    for (int f = 0; f < r->num_frames; f++) {
+        if (!r->count[f]) continue;
+        if (check_cancel(o, err) || track_results_labels(r, f, s->labels, err)) return -1;
+        char path[PATH_BYTES];
+        snprintf(path, sizeof path, "%s/%05d.png", s->png_dir, f);
+        const image_png_desc d = {.kind = IMAGE_PNG_INDEXED,
+                                  .width = r->width,
+                                  .height = r->height,
+                                  .pixels = s->labels,
+                                  .palette = pal,
+                                  .palette_size = 256};
+        if (image_png_write(path, &d, err)) return -1;
+    }
+    return 0;
+}
+
+static cJSON *frame_json(const track_results *r, int f, sam2_error *err) {
+    cJSON *fo = cJSON_CreateObject();
+    cJSON_AddNumberToObject(fo, "frame", f);
+    cJSON *objs = cJSON_AddArrayToObject(fo, "objects");
+    const int size[2] = {r->height, r->width};
+    for (int i = 0; i < r->count[f]; i++) {
+        const track_mask *m = &r->masks[f][i];
+        const int64_t area = rle_area(m->counts, r->height, r->width, err);
+        if (area < 0) {
+            cJSON_Delete(fo);
+            return NULL;
+        }
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddNumberToObject(o, "id", m->id);
+        cJSON_AddNumberToObject(o, "score", m->score);
+        cJSON_AddNumberToObject(o, "area", (double)area);
+        cJSON *seg = cJSON_AddObjectToObject(o, "segmentation");
+        cJSON_AddItemToObject(seg, "size", cJSON_CreateIntArray(size, 2));
+        cJSON_AddStringToObject(seg, "counts", m->counts);
+        cJSON_AddItemToArray(objs, o);
+    }
+    return fo;
+}
+
+/* {"video": {path, width, height, frames, fps}, "model", "objects": [ids], "frames":
+ * [{"frame", "objects": [{"id", "score", "area", "segmentation": {"size", "counts"}}]}]} */
+static int write_json(writer_state *s, const track_results *r, const track_output *o,
+                      sam2_error *err) {
+    cJSON *root = cJSON_CreateObject();
+    cJSON *v = cJSON_AddObjectToObject(root, "video");
+    cJSON_AddStringToObject(v, "path", o->video_path);
+    cJSON_AddNumberToObject(v, "width", r->width);
+    cJSON_AddNumberToObject(v, "height", r->height);
+    cJSON_AddNumberToObject(v, "frames", o->video_frames);
+    cJSON_AddNumberToObject(v, "fps", o->fps);
+    cJSON_AddStringToObject(root, "model", o->model_name);
+    cJSON *ids = cJSON_AddArrayToObject(root, "objects");
+    cJSON *frames = cJSON_AddArrayToObject(root, "frames");
+    for (int f = 0; f < r->num_frames; f++) {
+        if (!r->count[f]) continue;
+        if (cJSON_GetArraySize(ids) == 0)
+            for (int i = 0; i < r->count[f]; i++)
+                cJSON_AddItemToArray(ids, cJSON_CreateNumber(r->masks[f][i].id));
+        cJSON *fo = frame_json(r, f, err);
+        if (!fo) {
+            cJSON_Delete(root);
+            return -1;
+        }
+        cJSON_AddItemToArray(frames, fo);
+    }
+    char *text = cJSON_PrintUnformatted(root);
+    cJSON_Delete(root);
+    if (!text) return sam2_fail(err, SAM2_ERR_NOMEM, "out of memory for masks.json");
+    char final[PATH_BYTES];
+    snprintf(final, sizeof final, "%s/masks.json", o->out_dir);
+    int rc = atomic_tmp_beside(final, NULL, s->json_tmp, sizeof s->json_tmp, err);
+    FILE *f = rc ? NULL : fopen(s->json_tmp, "wb");
+    if (!rc && (!f || fputs(text, f) < 0 || fputc('\n', f) == EOF)) rc = -1;
+    if (f && fclose(f) != 0) rc = -1;
+    if (rc && !(err && err->code))
+        sam2_fail(err, SAM2_ERR_IO, "%s: write failed: %s", s->json_tmp, strerror(errno));
+    cJSON_free(text);
+    return rc;
+}
+
+static int write_overlay(writer_state *s, const track_results *r, const track_output *o,
+                         sam2_error *err) {
+    s->video = sam2_video_open(o->video_path, err);
+    if (!s->video) return -1;
+    s->rgb = malloc((size_t)3 * r->width * r->height);
+    if (!s->rgb) return sam2_fail(err, SAM2_ERR_NOMEM, "out of memory for the overlay");
+    const sam2_video_writer_options wo = {.width = r->width,
+                                          .height = r->height,
+                                          .fps = o->fps > 0 ? o->fps : 30.0,
+                                          .preset = "veryfast",
+                                          .atomic = 1,
+                                          .name = o->overlay};
+    s->overlay = sam2_video_writer_open(o->overlay, &wo, err);
+    if (!s->overlay) return -1;
+    uint8_t pal[256 * 3];
+    track_palette(pal);
+    for (int f = 0; f < r->num_frames; f++) {
+        if (!r->count[f]) continue;
+        if (check_cancel(o, err) || sam2_video_read_frame(s->video, f, s->rgb, err) ||
+            track_results_labels(r, f, s->labels, err))
+            return -1;
+        track_overlay_draw(s->rgb, r->width, r->height, s->labels, pal);
+        if (sam2_video_writer_write_rgb(s->overlay, s->rgb, (size_t)3 * r->width, err)) return -1;
+    }
+    return 0;
+}
+
+/* Puts the new PNG folder at DIR/masks; an existing one is swapped out first, then removed. */
+static int commit_png_dir(writer_state *s, const track_output *o, sam2_error *err) {
+    char final[PATH_BYTES], old[PATH_BYTES];
+    snprintf(final, sizeof final, "%s/masks", o->out_dir);
+    struct stat st;
+    const int exists = lstat(final, &st) == 0;
+    if (exists) {
+        snprintf(old, sizeof old, "%s/" SAM2_TMP_PREFIX "old-masks-XXXXXX", o->out_dir);
+        /* rename() replaces an empty folder, so reserve the name with one. */
+        if (!mkdtemp(old) || rename(final, old) != 0)
+            return sam2_fail(err, SAM2_ERR_IO, "cannot replace '%s': %s", final, strerror(errno));
+    }
+    if (rename(s->png_dir, final) != 0) {
+        const int e = errno;
+        if (exists) rename(old, final);
+        return sam2_fail(err, SAM2_ERR_IO, "cannot move the masks to '%s': %s", final, strerror(e));
+    }
+    s->png_dir[0] = '\0';
+    if (exists && remove_flat_dir(old) != 0)
+        fprintf(stderr, "sam2 track: note: could not remove the previous masks in '%s'\n", old);
+    return 0;
+}
+
+static int check_targets(const track_output *o, sam2_error *err) {
+    char p[PATH_BYTES];
+    struct stat st;
+    snprintf(p, sizeof p, "%s/masks", o->out_dir);
+    if (lstat(p, &st) == 0 && !S_ISDIR(st.st_mode))
+        return sam2_fail(err, SAM2_ERR_ARGUMENT, "--out: '%s' exists and is not a folder", p);
+    snprintf(p, sizeof p, "%s/masks.json", o->out_dir);
+    if (stat(p, &st) == 0 && S_ISDIR(st.st_mode))
+        return sam2_fail(err, SAM2_ERR_ARGUMENT, "--out: '%s' is a folder", p);
+    return 0;
+}
+
+int track_write_outputs(const track_results *r, const track_output *o, sam2_error *err) {
+    writer_state *s = calloc(1, sizeof *s);
+    if (!s) return sam2_fail(err, SAM2_ERR_NOMEM, "out of memory");
+    s->labels = malloc((size_t)r->width * r->height);
+    int rc = !s->labels ? sam2_fail(err, SAM2_ERR_NOMEM, "out of memory") : 0;
+    if (!rc) rc = make_dirs(s, o->out_dir, err);
+    if (!rc) rc = check_targets(o, err);
+    if (!rc) rc = write_pngs(s, r, o, err);
+    if (!rc) rc = write_json(s, r, o, err);
+    if (!rc && o->overlay) rc = write_overlay(s, r, o, err);
+    if (!rc) rc = check_cancel(o, err);
+    /* Commit: from here on a Ctrl-C only sets the flag, so the renames all happen. The
+     * overlay goes first (closing it finishes the encode, the step most likely to fail), then
+     * the PNG folder; a failure after the overlay's rename takes the new overlay away again. */
+    int overlay_committed = 0;
+    if (!rc && s->overlay) {
+        rc = sam2_video_writer_close(s->overlay, err);
+        s->overlay = NULL;
+        overlay_committed = rc == 0;
+    }
+    if (!rc) rc = commit_png_dir(s, o, err);
+    if (!rc) {
+        char final[PATH_BYTES];
+        snprintf(final, sizeof final, "%s/masks.json", o->out_dir);
+        rc = atomic_commit(s->json_tmp, final, err);
+        s->json_tmp[0] = '\0';
+    }
+    if (rc) {
+        discard(s);
+        if (overlay_committed) unlink(o->overlay);
+    }
+    sam2_video_close(s->video);
+    free(s->labels);
+    free(s->rgb);
+    free(s);
+    return rc ? (err && err->code ? err->code : -1) : 0;
+}
