@@ -23,6 +23,31 @@ int attention_forward(const sam2_backend *be, float *out, const float *q_in, int
                       const float *k_in, const float *v_in, int Lk, const sam2_attn_w *w, int dim,
                       int kv_dim, int internal, int heads, arena *scratch);
 
+/* attention_forward where any of q, k, v may come already projected (q_pre, k_pre, v_pre:
+ * [L][internal]); the *_in of a projected input is ignored. Lets callers reuse projections that
+ * do not change between calls (the mask decoder's image-side projections of one image). */
+int attention_forward_ex(const sam2_backend *be, float *out, const float *q_in, const float *q_pre,
+                         int Lq, const float *k_in, const float *k_pre, const float *v_in,
+                         const float *v_pre, int Lk, const sam2_attn_w *w, int dim, int kv_dim,
+                         int internal, int heads, arena *scratch);
+
+/* The same attention for few queries (Lq * heads < internal): the key and value projections are
+ * folded onto the queries, so the Lk keys and values are never projected:
+ *   q_h . (Wk_h x + bk_h) = (Wk_h^T q_h) . x + const   (the constant cancels in the softmax)
+ *   sum_j a_j (Wv_h v_j + bv_h) = Wv_h (sum_j a_j v_j) + bv_h   (softmax rows sum to one).
+ * Exact up to float rounding. */
+int attention_fold_kv(const sam2_backend *be, float *out, const float *q_in, int Lq,
+                      const float *k_in, const float *v_in, int Lk, const sam2_attn_w *w, int dim,
+                      int internal, int heads, arena *scratch);
+
+/* The same attention for few keys (Lk * heads < internal): the query and output projections are
+ * folded onto the keys and values, so the Lq queries are never projected:
+ *   (Wq_h x + bq_h) . k_hj = x . (Wq_h^T k_hj) + bq_h . k_hj
+ *   Wo (sum_hj a_hj v_hj) + bo = sum_hj a_hj (Wo_h v_hj) + bo. */
+int attention_fold_q(const sam2_backend *be, float *out, const float *q_in, int Lq,
+                     const float *k_in, const float *v_in, int Lk, const sam2_attn_w *w, int dim,
+                     int internal, int heads, arena *scratch);
+
 /* out[n][c] = a[n][c] + b[n][c] for N rows of C (b may be broadcast: b_rows == 1). */
 void add_rows(float *out, const float *a, const float *b, int N, int C, int b_rows);
 /* Apply an activation in place. */

@@ -7,7 +7,7 @@
 /* One TwoWayAttentionBlock. queries [T][d], keys [P][d], query_pe [T][d], key_pe [P][d]. */
 static int twoway_block(const sam2_net *net, const sam2_twoway_layer_w *l, bool skip_first_pe,
                         float *queries, int T, float *keys, int P, const float *query_pe,
-                        const float *key_pe, arena *scratch) {
+                        const float *key_pe, const mask_decoder_cache *pre, arena *scratch) {
     const sam2_backend *be = net->be;
     const sam2_config *c = &net->cfg;
     const int d = c->d_model, inner = d / c->dec_attn_downsample, heads = c->dec_heads;
@@ -33,10 +33,18 @@ static int twoway_block(const sam2_net *net, const sam2_twoway_layer_w *l, bool 
     be->layernorm(queries, queries, l->norm1.w, l->norm1.b, T, d, 1e-5f);
 
     /* (2) tokens attend to the image */
+    /* With few tokens the projections are folded onto the token side (layers.h); the first
+     * layer can instead reuse the image's cached projections. */
+    const bool few = heads * T < inner;
     add_rows(q, queries, query_pe, T, d, T);
     add_rows(k, keys, key_pe, P, d, P);
-    if (attention_forward(be, a, q, T, k, keys, P, &l->cross_t2i, d, d, inner, heads, scratch))
-        return -1;
+    int rc = pre ? attention_forward_ex(be, a, q, NULL, T, k, pre->t2i_k, keys, pre->t2i_v, P,
+                                        &l->cross_t2i, d, d, inner, heads, scratch)
+             : few ? attention_fold_kv(be, a, q, T, k, keys, P, &l->cross_t2i, d, inner, heads,
+                                       scratch)
+                   : attention_forward(be, a, q, T, k, keys, P, &l->cross_t2i, d, d, inner, heads,
+                                       scratch);
+    if (rc) return -1;
     be->add(queries, queries, a, (size_t)T * d);
     be->layernorm(queries, queries, l->norm2.w, l->norm2.b, T, d, 1e-5f);
 
@@ -48,8 +56,11 @@ static int twoway_block(const sam2_net *net, const sam2_twoway_layer_w *l, bool 
 
     /* (4) the image attends to the tokens */
     add_rows(q, queries, query_pe, T, d, T);
-    if (attention_forward(be, ka, k, P, q, queries, T, &l->cross_i2t, d, d, inner, heads, scratch))
-        return -1;
+    rc = few ? attention_fold_q(be, ka, k, P, q, queries, T, &l->cross_i2t, d, inner, heads,
+                                scratch)
+             : attention_forward(be, ka, k, P, q, queries, T, &l->cross_i2t, d, d, inner, heads,
+                                 scratch);
+    if (rc) return -1;
     be->add(keys, keys, ka, (size_t)P * d);
     be->layernorm(keys, keys, l->norm4.w, l->norm4.b, P, d, 1e-5f);
     arena_release(scratch, m);
@@ -103,14 +114,32 @@ int mask_decoder_forward(const sam2_net *net, const mask_decoder_in *in, mask_de
     else
         add_rows(keys, in->image_embed, w->no_mask_embed, P, d, 1);
 
+    /* The first layer's image-side projections, from the cache when the caller keeps one. */
+    const mask_decoder_cache *pre = NULL;
+    if (in->cache && !in->dense && c->dec_depth > 0) {
+        mask_decoder_cache *mc = in->cache;
+        if (!mc->valid) {
+            const sam2_twoway_layer_w *l0 = &w->dec_layers[0];
+            const int inner = d / c->dec_attn_downsample;
+            add_rows(k, keys, net->image_pe, P, d, P);
+            be->linear(mc->t2i_k, k, l0->cross_t2i.k.w, l0->cross_t2i.k.b, P, d, inner);
+            be->linear(mc->t2i_v, keys, l0->cross_t2i.v.w, l0->cross_t2i.v.b, P, d, inner);
+            mc->valid = true;
+        }
+        pre = mc;
+    }
     for (int i = 0; i < c->dec_depth; i++)
         if (twoway_block(net, &w->dec_layers[i], i == 0, queries, T, keys, P, tokens,
-                         net->image_pe, scratch))
+                         net->image_pe, i == 0 ? pre : NULL, scratch))
             return -1;
     add_rows(q, queries, tokens, T, d, T);
     add_rows(k, keys, net->image_pe, P, d, P);
-    if (attention_forward(be, a, q, T, k, keys, P, &w->dec_final_attn, d, d,
-                          d / c->dec_attn_downsample, c->dec_heads, scratch))
+    const int inner = d / c->dec_attn_downsample;
+    if ((c->dec_heads * T < inner
+             ? attention_fold_kv(be, a, q, T, k, keys, P, &w->dec_final_attn, d, inner,
+                                 c->dec_heads, scratch)
+             : attention_forward(be, a, q, T, k, keys, P, &w->dec_final_attn, d, d, inner,
+                                 c->dec_heads, scratch)))
         return -1;
     be->add(queries, queries, a, (size_t)T * d);
     be->layernorm(queries, queries, w->dec_norm_final.w, w->dec_norm_final.b, T, d, 1e-5f);

@@ -7,6 +7,14 @@
 #include "core/tap.h"
 #include "model/net.h"
 
+/* Image-side projections of the first two-way layer. Without a mask prompt they depend only on
+ * the image embedding, so an image predictor computes them once per image: the token->image
+ * attention's keys and values, each [E*E][d/2]. */
+typedef struct mask_decoder_cache {
+    float *t2i_k, *t2i_v;
+    bool valid; /* cleared when the image changes */
+} mask_decoder_cache;
+
 typedef struct mask_decoder_in {
     const float *image_embed; /* [E][E][d] (backbone features, + no_mem_embed for images) */
     const float *high_res[2]; /* [4E][4E][d/8], [2E][2E][d/4] (NULL when not used) */
@@ -14,6 +22,7 @@ typedef struct mask_decoder_in {
     int n_sparse;
     const float *dense;       /* [E][E][d], or NULL for no_mask_embed */
     bool multimask;
+    mask_decoder_cache *cache; /* optional, used when dense == NULL */
 } mask_decoder_in;
 
 typedef struct mask_decoder_out {

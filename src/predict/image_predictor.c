@@ -18,6 +18,11 @@ struct sam2_image_predictor {
     image_features feats;
     float *image_embed; /* [E][E][d]: vision features + no_mem_embed */
     float *preprocessed; /* [3][S][S] */
+    float *pre_scratch;  /* preprocessing intermediate, grown to the largest image seen */
+    size_t pre_scratch_floats;
+    mask_decoder_cache dec_cache; /* the decoder's image-side projections of this image */
+    float *logits;       /* upsampled logits of the last prediction, reused between calls */
+    size_t logits_floats;
     int width, height;
     int has_image;
 };
@@ -43,7 +48,11 @@ sam2_image_predictor *sam2_image_predictor_new(const sam2_model *model, sam2_err
     p->image_embed = malloc(sizeof(float) * image_features_level_floats(net, 2));
     const size_t S = (size_t)net->cfg.image_size;
     p->preprocessed = malloc(sizeof(float) * 3 * S * S);
-    if (!p->image_embed || !p->preprocessed) goto oom;
+    const size_t inner = (size_t)net->embed * net->embed * (net->cfg.d_model / net->cfg.dec_attn_downsample);
+    p->dec_cache.t2i_k = malloc(sizeof(float) * inner);
+    p->dec_cache.t2i_v = malloc(sizeof(float) * inner);
+    if (!p->image_embed || !p->preprocessed || !p->dec_cache.t2i_k || !p->dec_cache.t2i_v)
+        goto oom;
     return p;
 oom:
     sam2_image_predictor_free(p);
@@ -58,6 +67,10 @@ void sam2_image_predictor_free(sam2_image_predictor *p) {
     for (int i = 0; i < 3; i++) free(p->feats.fpn[i]);
     free(p->image_embed);
     free(p->preprocessed);
+    free(p->pre_scratch);
+    free(p->logits);
+    free(p->dec_cache.t2i_k);
+    free(p->dec_cache.t2i_v);
     free(p);
 }
 
@@ -98,10 +111,15 @@ int sam2_image_set_tapped(sam2_image_predictor *p, const uint8_t *rgb, int width
     const sam2_net *net = &p->model->net;
     const int S = net->cfg.image_size, E = net->embed, d = net->cfg.d_model;
 
-    float *tmp = malloc(sizeof(float) * (3 * (size_t)height * S + (size_t)width));
-    if (!tmp) return sam2_fail(err, SAM2_ERR_NOMEM, "set_image: out of memory");
-    sam2_image_preprocess(rgb, width, height, stride, S, p->preprocessed, tmp);
-    free(tmp);
+    const size_t need = 3 * (size_t)height * S + (size_t)width;
+    if (need > p->pre_scratch_floats) {
+        float *tmp = realloc(p->pre_scratch, sizeof(float) * need);
+        if (!tmp) return sam2_fail(err, SAM2_ERR_NOMEM, "set_image: out of memory");
+        p->pre_scratch = tmp;
+        p->pre_scratch_floats = need;
+    }
+    p->dec_cache.valid = false;
+    sam2_image_preprocess(rgb, width, height, stride, S, p->preprocessed, p->pre_scratch);
 
     arena_reset(&p->enc_arena);
     int rc = image_encoder_forward(net, p->preprocessed, &p->feats, &p->enc_arena, tap);
@@ -266,7 +284,8 @@ int sam2_image_predict_tapped(sam2_image_predictor *p, const sam2_prompt *pr, sa
                            .sparse = sparse,
                            .n_sparse = n + 1,
                            .dense = dense,
-                           .multimask = pr->multimask != 0};
+                           .multimask = pr->multimask != 0,
+                           .cache = &p->dec_cache};
     mask_decoder_out dout = {.all_masks = all_masks, .mask_tokens_out = tokens_out};
     if (mask_decoder_forward(net, &din, &dout, a, tap) != 0)
         return sam2_fail(err, SAM2_ERR_NOMEM, "predict: out of memory in the mask decoder");
@@ -279,11 +298,17 @@ int sam2_image_predict_tapped(sam2_image_predictor *p, const sam2_prompt *pr, sa
     out->low_res_size = L;
     out->object_score = dout.object_score;
     float *sel = arena_floats(a, (size_t)M * LL, 0);
-    float *logits = malloc(sizeof(float) * M * HW);
+    if ((size_t)M * HW > p->logits_floats) {
+        /* kept between calls: a fresh multi-megabyte buffer per click costs page faults */
+        free(p->logits);
+        p->logits = malloc(sizeof(float) * M * HW);
+        p->logits_floats = p->logits ? (size_t)M * HW : 0;
+    }
+    float *logits = p->logits;
     out->masks = malloc((size_t)M * HW);
     out->low_res = malloc(sizeof(float) * M * LL);
-    if (!sel || !logits || !out->masks || !out->low_res) {
-        free(logits);
+    out->logits = pr->return_logits ? malloc(sizeof(float) * M * HW) : NULL;
+    if (!sel || !logits || !out->masks || !out->low_res || (pr->return_logits && !out->logits)) {
         sam2_masks_free(out);
         return sam2_fail(err, SAM2_ERR_NOMEM, "predict: out of memory for %dx%d masks", W, H);
     }
@@ -311,10 +336,7 @@ int sam2_image_predict_tapped(sam2_image_predictor *p, const sam2_prompt *pr, sa
         tap_emit(tap, "masks_logits", logits, TAP_F32, 3, sm, TAP_AS_SHAPED);
         tap_emit(tap, "masks", out->masks, TAP_U8, 3, sm, TAP_AS_SHAPED);
     }
-    if (pr->return_logits)
-        out->logits = logits;
-    else
-        free(logits);
+    if (out->logits) memcpy(out->logits, logits, sizeof(float) * M * HW);
     arena_reset(a);
     return 0;
 }
