@@ -285,9 +285,9 @@ static enum MHD_Result dispatch(http_req *r, const char *url, const char *method
         break;
     case ROUTE_STATIC:
         if (get) {
-            const char *root, *rel;
-            is_static(url, &root, &rel);
-            return static_serve(r, root, rel);
+            const char *root = NULL, *rel = NULL;
+            if (is_static(url, &root, &rel)) return static_serve(r, root, rel);
+            return http_error(r, 404, "resource not found");
         }
         break;
     default: return http_error(r, 404, "Not Found: %.200s", url);
