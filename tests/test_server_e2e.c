@@ -458,7 +458,11 @@ typedef struct clicker {
 
 static void *click_loop(void *arg) {
     clicker *c = arg;
+    unsigned seed = 12345;
     for (int i = 0; i < c->clicks; i++) {
+        /* A person pauses between clicks, so clicks land anywhere within another session's
+         * frame (the same pauses, idle or busy). */
+        usleep((useconds_t)(rand_r(&seed) % 50000));
         /* A new frame each time, as a person clicking around the video. */
         int frame = (i * 7) % 8;
         double t0 = now_ms();

@@ -378,6 +378,21 @@ static void test_not_graphql_requests(void **state) {
     memset(b, ' ', big);
     expect_json_error("POST", "/graphql", ct, b, big, 413, "larger than the server accepts");
     free(b);
+    /* The same without Content-Length (chunked): refused once the limit is crossed. */
+    {
+        size_t n = 0, chunk = 60000, chunks = 40;
+        char *cb = malloc(chunks * (chunk + 16) + 16);
+        for (size_t i = 0; i < chunks; i++) {
+            n += (size_t)sprintf(cb + n, "%zx\r\n", chunk);
+            memset(cb + n, ' ', chunk);
+            n += chunk;
+            n += (size_t)sprintf(cb + n, "\r\n");
+        }
+        n += (size_t)sprintf(cb + n, "0\r\n\r\n");
+        expect_json_error("POST", "/graphql", "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n", cb, n,
+                          413, "larger than the server accepts");
+        free(cb);
+    }
     /* Deeply nested JSON is refused without recursion. */
     char deep[3000];
     memset(deep, '[', sizeof deep);

@@ -15,6 +15,7 @@
 
 #define PROPAGATE_BODY_LIMIT 65536
 #define DISCARD_BODY_LIMIT 65536
+#define DRAIN_LIMIT ((size_t)64 << 20) /* bytes read and dropped past a limit before closing */
 
 /* ---- CORS ----------------------------------------------------------------------------------- */
 static int origin_allowed(const server *s, const char *origin) {
@@ -212,8 +213,7 @@ static enum MHD_Result begin_request(http_req *r, const char *url, const char *m
     return MHD_YES;
 }
 
-/* Takes a piece of the body. Errors are kept and answered once the body is complete (or right
- * away when the body exceeds its limit). */
+/* Takes a piece of the body. Errors are kept and answered once the body is complete. */
 static void take_body(http_req *r, const char *data, size_t n) {
     if (r->error[0]) return;
     r->received += n;
@@ -326,7 +326,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (*upload_data_size) {
         take_body(r, upload_data, *upload_data_size);
         *upload_data_size = 0;
-        if (r->error[0] && r->error_status == 413) return answer_error(r);
+        /* libmicrohttpd answers only once the body is read: a body over its limit is drained
+         * and dropped, and a client that keeps sending far beyond it is cut off. */
+        if (r->error[0] && r->received > r->limit + DRAIN_LIMIT) return MHD_NO;
         return MHD_YES;
     }
     if (r->error[0]) return answer_error(r);
@@ -377,11 +379,11 @@ int http_start(server *s, sam2_error *err) {
     } else {
         return sam2_fail(err, SAM2_ERR_ARGUMENT, "--host %s is not an IPv4 or IPv6 address", s->cfg.host);
     }
-    s->daemon = MHD_start_daemon(flags, (uint16_t)s->cfg.port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
-                                 (struct sockaddr *)&addr, MHD_OPTION_CONNECTION_LIMIT, (unsigned)s->cfg.max_requests,
+    s->daemon = MHD_start_daemon(flags, (uint16_t)s->cfg.port, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER,
+                                 mhd_log, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+                                 MHD_OPTION_CONNECTION_LIMIT, (unsigned)s->cfg.max_requests,
                                  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)s->cfg.timeout_s, MHD_OPTION_NOTIFY_COMPLETED,
-                                 on_completed, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
-                                 MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_END);
+                                 on_completed, s, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_END);
     if (!s->daemon)
         return sam2_fail(err, SAM2_ERR_IO, "cannot listen on %s:%d (is the port in use?)", s->cfg.host, s->cfg.port);
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);

@@ -125,7 +125,8 @@ http_stream *http_stream_open(int port, const char *method, const char *path, co
     char head[8192];
     int n = snprintf(head, sizeof head, "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n%s", method, path, port,
                      extra_headers ? extra_headers : "");
-    if (body || !strcmp(method, "POST"))
+    /* A caller that sends its own Transfer-Encoding frames the body itself. */
+    if ((body || !strcmp(method, "POST")) && !(extra_headers && strstr(extra_headers, "Transfer-Encoding")))
         n += snprintf(head + n, sizeof head - (size_t)n, "Content-Length: %zu\r\n", body_len);
     n += snprintf(head + n, sizeof head - (size_t)n, "\r\n");
     if (send_all(fd, head, (size_t)n)) goto fail;
