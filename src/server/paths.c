@@ -39,3 +39,16 @@ int path_resolve_under(const char *root_real, const char *rel, char *out, size_t
     memcpy(out, real, strlen(real) + 1);
     return 0;
 }
+
+void path_scrub(char *msg, size_t cap, const char *what, const char *with) {
+    size_t wl = strlen(what), rl = strlen(with);
+    if (!wl || cap == 0) return;
+    char *p = msg;
+    while ((p = strstr(p, what))) {
+        char tail[1024];
+        snprintf(tail, sizeof tail, "%s", p + wl);
+        snprintf(p, cap - (size_t)(p - msg), "%s%s", with, tail);
+        if ((size_t)(p - msg) + rl >= cap) break;
+        p += rl;
+    }
+}

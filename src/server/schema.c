@@ -412,18 +412,6 @@ static cJSON *resolve_cancel_propagate(const gql_resolve_info *info, sam2_error 
     return success(1);
 }
 
-/* Replaces every occurrence of `what` in msg by `with` (keeps server paths out of answers). */
-static void scrub(char *msg, size_t cap, const char *what, const char *with) {
-    size_t wl = strlen(what);
-    if (!wl) return;
-    char *p;
-    while ((p = strstr(msg, what))) {
-        char tail[1024];
-        snprintf(tail, sizeof tail, "%s", p + wl);
-        snprintf(p, cap - (size_t)(p - msg), "%s%s", with, tail);
-    }
-}
-
 static cJSON *resolve_upload_video(const gql_resolve_info *info, sam2_error *err) {
     request_ctx *rc = info->app;
     server *srv = rc->srv;
@@ -455,8 +443,8 @@ static cJSON *resolve_upload_video(const gql_resolve_info *info, sam2_error *err
     metrics_op(srv->metrics, OP_UPLOAD, metrics_now() - t0, rc2 == 0);
     if (rc2) {
         if (err) {
-            scrub(err->message, sizeof err->message, uf->path, "the uploaded file");
-            scrub(err->message, sizeof err->message, srv->data_real, "DATA_PATH");
+            path_scrub(err->message, sizeof err->message, uf->path, "the uploaded file");
+            path_scrub(err->message, sizeof err->message, srv->data_real, "DATA_PATH");
         }
         return NULL;
     }

@@ -1,6 +1,7 @@
 #include "server/sessions.h"
 
 #include "core/error.h"
+#include "server/paths.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -140,11 +141,11 @@ int sessions_start(session_table *t, const char *video_path, const char *display
         s->inf = NULL;
         session_destroy(s);
         if (err) {
+            /* Never echo an absolute path: name the video as the client gave it. */
             char why[sizeof err->message];
             snprintf(why, sizeof why, "%s", err->message);
-            /* Never echo an absolute path: name the video as the client gave it. */
-            snprintf(err->message, sizeof err->message, "Cannot open video '%s': %s", display,
-                     strstr(why, video_path) ? sam2_status_name(rc) : why);
+            path_scrub(why, sizeof why, video_path, display);
+            snprintf(err->message, sizeof err->message, "Cannot open video '%s': %s", display, why);
         }
         return rc ? rc : SAM2_ERR_IO;
     }
