@@ -299,6 +299,11 @@ int sam2_image_predict_tapped(sam2_image_predictor *p, const sam2_prompt *pr, sa
         out->low_res[i] = sel[i] < -32.0f ? -32.0f : (sel[i] > 32.0f ? 32.0f : sel[i]);
     for (size_t i = 0; i < (size_t)M * HW; i++) out->masks[i] = logits[i] > 0.0f;
     if (tap) {
+        /* decoder_choice: multimask, number returned, the returned tokens, best of returned */
+        const int32_t choice[6] = {pr->multimask != 0, M, dout.tokens[0], M > 1 ? dout.tokens[1] : -1,
+                                   M > 2 ? dout.tokens[2] : -1, out->best};
+        const int64_t sc[1] = {6};
+        tap_emit(tap, "decoder_choice", choice, TAP_I32, 1, sc, TAP_AS_SHAPED);
         const int64_t so[4] = {1, M, L, L}, sl[3] = {M, L, L}, si[1] = {M}, sm[3] = {M, H, W};
         tap_emit(tap, "decoder_out_masks", sel, TAP_F32, 4, so, TAP_AS_SHAPED);
         tap_emit(tap, "low_res_masks", out->low_res, TAP_F32, 3, sl, TAP_AS_SHAPED);

@@ -1,6 +1,7 @@
 /* The video tracker's public API: SAM2VideoPredictor's session operations (add points / box /
  * mask, clear, remove, reset, propagate) over the state in tracker_internal.h. */
 #include "core/error.h"
+#include "io/video.h"
 #include "predict/tracker.h"
 #include "predict/tracker_internal.h"
 
@@ -63,6 +64,27 @@ fail_src:
     if (src.close) src.close(src.user);
     return NULL;
 }
+
+static void close_video(void *user) { sam2_video_close(user); }
+
+sam2_tracker *sam2_tracker_new(const sam2_model *model, sam2_video *video,
+                               const sam2_tracker_options *opt, sam2_error *err) {
+    if (!video) {
+        sam2_fail(err, SAM2_ERR_ARGUMENT, "tracker: no video");
+        return NULL;
+    }
+    frame_provider p = {.user = video,
+                        .num_frames = sam2_video_frame_count(video),
+                        .width = sam2_video_width(video),
+                        .height = sam2_video_height(video),
+                        .load = sam2_video_read_model_input,
+                        .close = close_video};
+    sam2_tracker *t = tracker_new_with_provider(model, p, opt, err);
+    if (t) t->video = video;
+    return t;
+}
+
+const sam2_video *sam2_tracker_video(const sam2_tracker *t) { return t->video; }
 
 void sam2_tracker_free(sam2_tracker *t) {
     if (!t) return;

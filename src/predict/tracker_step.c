@@ -157,9 +157,11 @@ static int sam_heads(sam2_tracker *t, const float *backbone, const image_feature
     for (int i = 1; i < dout.n_out; i++)
         if (dout.all_iou[dout.tokens[i]] > dout.all_iou[dout.tokens[best]]) best = i;
     if (t->tap) {
-        int32_t choice[5] = {multimask, dout.n_out, dout.tokens[0], best, 0};
-        if (dout.n_out == 3) choice[4] = dout.tokens[1] * 10 + dout.tokens[2];
-        const int64_t sh[1] = {5};
+        /* decoder_choice: multimask, number returned, the returned tokens, best of returned */
+        const int32_t choice[6] = {multimask, dout.n_out, dout.tokens[0],
+                                   dout.n_out > 1 ? dout.tokens[1] : -1,
+                                   dout.n_out > 2 ? dout.tokens[2] : -1, best};
+        const int64_t sh[1] = {6};
         tap_emit(t->tap, "decoder_choice", choice, TAP_I32, 1, sh, TAP_AS_SHAPED);
     }
     ho->low_res = arena_floats(a, (size_t)L * L, 0);
@@ -447,7 +449,6 @@ static int encode_memory(sam2_tracker *t, const image_features *f, const float *
 
 int tracker_encode_memory(sam2_tracker *t, obj_state *o, int frame, frame_out *fo,
                           sam2_error *err) {
-    (void)o;
     const image_features *f = tracker_features(t, frame, err);
     if (!f) return -1;
     arena_reset(&t->step_arena);
@@ -457,8 +458,8 @@ int tracker_encode_memory(sam2_tracker *t, obj_state *o, int frame, frame_out *f
     if (!pm) return -1;
     t->net->be->resize_bilinear(hr, pm, 1, t->L, t->L, t->S, t->S, 0);
     if (t->tap) {
-        const int32_t marker[2] = {1, frame};
-        const int64_t sh[1] = {2};
+        const int32_t marker[3] = {1, frame, o->id};
+        const int64_t sh[1] = {3};
         tap_emit(t->tap, "model_call", marker, TAP_I32, 1, sh, TAP_AS_SHAPED);
     }
     int rc = encode_memory(t, f, hr, true, fo->object_score, fo, err);
@@ -478,8 +479,8 @@ frame_out *tracker_step(sam2_tracker *t, obj_state *o, const step_request *req, 
     arena *a = &t->step_arena;
     arena_reset(a);
     if (t->tap) {
-        const int32_t marker[2] = {0, req->frame};
-        const int64_t sh[1] = {2};
+        const int32_t marker[3] = {0, req->frame, o->id};
+        const int64_t sh[1] = {3};
         tap_emit(t->tap, "model_call", marker, TAP_I32, 1, sh, TAP_AS_SHAPED);
         if (req->points) {
             const int64_t sp[3] = {1, req->points->n, 2};

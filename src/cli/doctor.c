@@ -1,0 +1,134 @@
+/* `sam2 doctor`: checks the machine and the installation, one line per check, and says what to
+ * do about each problem. Exit status 0 when everything needed to run is present, 1 otherwise. */
+#include "cli/cli.h"
+
+#include "core/threadpool.h"
+#include "sam2.h"
+
+#include <cblas.h>
+#include <libavcodec/avcodec.h>
+#include <libavformat/avformat.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+static int problems;
+
+static void report(int ok, const char *what, const char *detail, const char *fix) {
+    printf("%-6s %-22s %s\n", ok ? "ok" : "FAIL", what, detail);
+    if (!ok) {
+        problems++;
+        if (fix) printf("       %-22s -> %s\n", "", fix);
+    }
+}
+
+static void note(const char *what, const char *detail) { printf("%-6s %-22s %s\n", "info", what, detail); }
+
+static void check_cpu(void) {
+    char buf[256];
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    const int avx2 = __builtin_cpu_supports("avx2"), fma = __builtin_cpu_supports("fma");
+    snprintf(buf, sizeof buf, "x86-64, AVX2 %s, FMA %s", avx2 ? "yes" : "no", fma ? "yes" : "no");
+    report(1, "cpu", buf, NULL);
+    if (!avx2 || !fma) note("cpu", "no AVX2/FMA: the vector kernels fall back to scalar code (slow)");
+#else
+    report(1, "cpu", "not x86-64: portable kernels", NULL);
+#endif
+    snprintf(buf, sizeof buf, "%ld online, sam2c uses %d", sysconf(_SC_NPROCESSORS_ONLN),
+             pool_threads());
+    report(1, "threads", buf, NULL);
+    const long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGE_SIZE);
+    const double gib = (double)pages * (double)psize / (1024.0 * 1024 * 1024);
+    snprintf(buf, sizeof buf, "%.1f GiB", gib);
+    report(gib >= 2.0, "memory", buf, "sam2c needs about 1 GiB for the tiny model, 4 GiB for large");
+}
+
+static void check_libraries(void) {
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", openblas_get_config());
+    report(1, "openblas", buf, NULL);
+    snprintf(buf, sizeof buf, "libavformat %s, libavcodec %s", AV_STRINGIFY(LIBAVFORMAT_VERSION),
+             AV_STRINGIFY(LIBAVCODEC_VERSION));
+    report(1, "ffmpeg", buf, NULL);
+    const AVCodec *h264_dec = avcodec_find_decoder(AV_CODEC_ID_H264);
+    report(h264_dec != NULL, "h264 decoder", h264_dec ? h264_dec->name : "missing",
+           "install Debian's libavcodec59 (apt-get install libavcodec59)");
+    const AVCodec *h264_enc = avcodec_find_encoder_by_name("libx264");
+    if (!h264_enc) h264_enc = avcodec_find_encoder(AV_CODEC_ID_H264);
+    report(h264_enc != NULL, "h264 encoder", h264_enc ? h264_enc->name : "missing",
+           "uploads and overlay videos need an H.264 encoder (Debian's libavcodec has libx264)");
+}
+
+static void check_path(const char *what, const char *path, int need_dir, const char *fix) {
+    char buf[600];
+    if (access(path, R_OK) != 0) {
+        snprintf(buf, sizeof buf, "%s: not found", path);
+        report(0, what, buf, fix);
+        return;
+    }
+    if (need_dir) {
+        struct statvfs vfs;
+        if (statvfs(path, &vfs) == 0) {
+            const double free_gib = (double)vfs.f_bavail * (double)vfs.f_frsize / (1 << 30);
+            snprintf(buf, sizeof buf, "%s (%.1f GiB free)", path, free_gib);
+            report(free_gib > 0.5, what, buf, "free some disk space for uploads and spill files");
+            return;
+        }
+    }
+    report(1, what, path, NULL);
+}
+
+static void check_model(const char *ckpt, const char *config) {
+    sam2_error err = {0};
+    sam2_model *m = sam2_model_load(ckpt, config, &err);
+    if (!m) {
+        report(0, "checkpoint", err.message, "download it with scripts/fetch_models.sh");
+        return;
+    }
+    char buf[600];
+    snprintf(buf, sizeof buf, "%s: %s, %lld parameters, %dx%d input", ckpt, sam2_model_name(m),
+             (long long)sam2_model_param_count(m), sam2_model_image_size(m),
+             sam2_model_image_size(m));
+    report(1, "checkpoint", buf, NULL);
+    sam2_model_free(m);
+}
+
+int cmd_doctor(int argc, char **argv) {
+    const char *ckpt = NULL, *config = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--checkpoint") && i + 1 < argc) ckpt = argv[++i];
+        else if (!strcmp(argv[i], "--config") && i + 1 < argc) config = argv[++i];
+        else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            printf("usage: sam2 doctor [--checkpoint PATH [--config YAML]]\n\n"
+                   "Checks the CPU, memory, libraries, the checkpoint the server would load\n"
+                   "($APP_ROOT/checkpoints/sam2.1_hiera_$MODEL_SIZE.pt unless --checkpoint),\n"
+                   "and the data folder ($DATA_PATH).\n");
+            return CLI_OK;
+        } else {
+            fprintf(stderr, "sam2 doctor: unknown argument '%s'\n", argv[i]);
+            return CLI_USAGE;
+        }
+    }
+    printf("sam2 %s doctor\n", SAM2_VERSION);
+    check_cpu();
+    check_libraries();
+    char def_ckpt[1024];
+    if (!ckpt) {
+        const char *root = getenv("APP_ROOT"), *size = getenv("MODEL_SIZE");
+        snprintf(def_ckpt, sizeof def_ckpt, "%s/checkpoints/sam2.1_hiera_%s.pt", root ? root : ".",
+                 size ? size : "tiny");
+        ckpt = def_ckpt;
+    }
+    if (access(ckpt, R_OK) == 0)
+        check_model(ckpt, config);
+    else
+        check_path("checkpoint", ckpt, 0, "run scripts/fetch_models.sh (or make serve, which fetches it)");
+    const char *data = getenv("DATA_PATH");
+    check_path("data folder", data ? data : "data", 1,
+               "set DATA_PATH to a folder with gallery/ (make serve creates one)");
+    printf("%s\n", problems ? "some checks failed" : "all checks passed");
+    return problems ? CLI_FAIL : CLI_OK;
+}

@@ -1,0 +1,198 @@
+/* sam2_video: one interface over a video file and a folder of frames (see io/video.h). */
+#include "io/video.h"
+
+#include "core/error.h"
+#include "io/frames_dir.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* What each kind of source provides. read(): out_w = out_h = 0 means display size. */
+typedef struct video_source_ops {
+    int (*read)(void *impl, int index, uint8_t *rgb, int out_w, int out_h, sam2_error *err);
+    void (*close)(void *impl);
+} video_source_ops;
+
+struct sam2_video {
+    const video_source_ops *ops;
+    void *impl;
+    int is_folder;
+    int count, width, height;
+    double fps, duration;
+    sam2_square_mode square;
+    char path[1024];
+    pthread_mutex_t lock;
+    uint8_t *display; /* display-size frame for PIL resizing of files */
+    uint8_t *square_buf; /* S x S frame for the model input */
+    int square_S;
+};
+
+static int file_read(void *impl, int index, uint8_t *rgb, int w, int h, sam2_error *err) {
+    return sam2_video_reader_read(impl, index, rgb, w, h, err);
+}
+static void file_close(void *impl) { sam2_video_reader_close(impl); }
+static int dir_read(void *impl, int index, uint8_t *rgb, int w, int h, sam2_error *err) {
+    return sam2_frames_dir_read(impl, index, rgb, w, h, err);
+}
+static void dir_close(void *impl) { sam2_frames_dir_close(impl); }
+
+static const video_source_ops file_ops = {file_read, file_close};
+static const video_source_ops dir_ops = {dir_read, dir_close};
+
+static sam2_video *video_new(const char *path, const sam2_video_options *opt) {
+    sam2_video *v = calloc(1, sizeof *v);
+    if (!v) return NULL;
+    snprintf(v->path, sizeof v->path, "%s", path ? path : "");
+    v->square = opt ? opt->square : SAM2_SQUARE_AUTO;
+    pthread_mutex_init(&v->lock, NULL);
+    return v;
+}
+
+static void reader_options(const sam2_video_options *opt, sam2_video_reader_options *ro) {
+    memset(ro, 0, sizeof *ro);
+    if (!opt) return;
+    ro->cache_bytes = opt->cache_bytes;
+    ro->threads = opt->threads;
+    ro->max_side = opt->max_side;
+    ro->max_frames = opt->max_frames;
+    ro->format_whitelist = opt->format_whitelist;
+}
+
+static sam2_video *attach_reader(sam2_video *v, sam2_video_reader *r) {
+    if (!r) {
+        sam2_video_close(v);
+        return NULL;
+    }
+    const sam2_video_info *i = sam2_video_reader_info(r);
+    v->ops = &file_ops;
+    v->impl = r;
+    v->count = i->frame_count;
+    v->width = i->width;
+    v->height = i->height;
+    v->fps = i->fps;
+    v->duration = i->duration;
+    return v;
+}
+
+sam2_video *sam2_video_open_ex(const char *path, const sam2_video_options *opt, sam2_error *err) {
+    if (!path || !*path) {
+        sam2_fail(err, SAM2_ERR_ARGUMENT, "video: empty path");
+        return NULL;
+    }
+    sam2_video *v = video_new(path, opt);
+    if (!v) {
+        sam2_fail(err, SAM2_ERR_NOMEM, "video '%s': out of memory", path);
+        return NULL;
+    }
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        sam2_frames_dir *d = sam2_frames_dir_open(path, opt ? opt->max_side : 0,
+                                                  opt ? opt->max_frames : 0, err);
+        if (!d) {
+            sam2_video_close(v);
+            return NULL;
+        }
+        v->ops = &dir_ops;
+        v->impl = d;
+        v->is_folder = 1;
+        v->count = sam2_frames_dir_count(d);
+        v->width = sam2_frames_dir_width(d);
+        v->height = sam2_frames_dir_height(d);
+        return v;
+    }
+    sam2_video_reader_options ro;
+    reader_options(opt, &ro);
+    return attach_reader(v, sam2_video_reader_open(path, &ro, err));
+}
+
+sam2_video *sam2_video_open_memory(const void *data, size_t size, const char *name,
+                                   const sam2_video_options *opt, sam2_error *err) {
+    sam2_video *v = video_new(name, opt);
+    if (!v) {
+        sam2_fail(err, SAM2_ERR_NOMEM, "video: out of memory");
+        return NULL;
+    }
+    sam2_video_reader_options ro;
+    reader_options(opt, &ro);
+    return attach_reader(v, sam2_video_reader_open_memory(data, size, name, &ro, err));
+}
+
+sam2_video *sam2_video_open(const char *path, sam2_error *err) {
+    return sam2_video_open_ex(path, NULL, err);
+}
+
+void sam2_video_close(sam2_video *v) {
+    if (!v) return;
+    if (v->impl) v->ops->close(v->impl);
+    pthread_mutex_destroy(&v->lock);
+    free(v->display);
+    free(v->square_buf);
+    free(v);
+}
+
+int sam2_video_frame_count(const sam2_video *v) { return v ? v->count : 0; }
+int sam2_video_width(const sam2_video *v) { return v ? v->width : 0; }
+int sam2_video_height(const sam2_video *v) { return v ? v->height : 0; }
+double sam2_video_fps(const sam2_video *v) { return v ? v->fps : 0; }
+int sam2_video_is_folder(const sam2_video *v) { return v && v->is_folder; }
+const char *sam2_video_path(const sam2_video *v) { return v ? v->path : ""; }
+double sam2_video_duration(const sam2_video *v) { return v ? v->duration : 0; }
+const sam2_video_info *sam2_video_file_info(const sam2_video *v) {
+    return v && !v->is_folder ? sam2_video_reader_info(v->impl) : NULL;
+}
+
+int sam2_video_read_frame(sam2_video *v, int index, uint8_t *rgb_out, sam2_error *err) {
+    if (!v || !rgb_out) return sam2_fail(err, SAM2_ERR_ARGUMENT, "video: NULL argument");
+    pthread_mutex_lock(&v->lock);
+    int rc = v->ops->read(v->impl, index, rgb_out, 0, 0, err);
+    pthread_mutex_unlock(&v->lock);
+    return rc;
+}
+
+static int read_square_locked(sam2_video *v, int index, int S, uint8_t *out, sam2_error *err) {
+    /* Folders resize with PIL in their read(); files with libswscale unless PIL is asked. */
+    if (v->is_folder || v->square != SAM2_SQUARE_PIL)
+        return v->ops->read(v->impl, index, out, S, S, err);
+    if (!v->display) {
+        v->display = malloc((size_t)v->width * v->height * 3);
+        if (!v->display) return sam2_fail(err, SAM2_ERR_NOMEM, "video '%s': out of memory", v->path);
+    }
+    int rc = v->ops->read(v->impl, index, v->display, 0, 0, err);
+    if (rc) return rc;
+    return sam2_pil_resize_rgb8(v->display, v->width, v->height, (size_t)v->width * 3, out, S, S,
+                                (size_t)S * 3, err);
+}
+
+int sam2_video_read_square(sam2_video *v, int index, int S, uint8_t *rgb_out, sam2_error *err) {
+    if (!v || !rgb_out) return sam2_fail(err, SAM2_ERR_ARGUMENT, "video: NULL argument");
+    if (S < 1 || S > 16384) return sam2_fail(err, SAM2_ERR_ARGUMENT, "video: bad square size %d", S);
+    pthread_mutex_lock(&v->lock);
+    int rc = read_square_locked(v, index, S, rgb_out, err);
+    pthread_mutex_unlock(&v->lock);
+    return rc;
+}
+
+int sam2_video_read_model_input(void *video, int index, int S, float *chw_out, sam2_error *err) {
+    sam2_video *v = video;
+    if (!v || !chw_out) return sam2_fail(err, SAM2_ERR_ARGUMENT, "video: NULL argument");
+    if (S < 1 || S > 16384) return sam2_fail(err, SAM2_ERR_ARGUMENT, "video: bad square size %d", S);
+    pthread_mutex_lock(&v->lock);
+    int rc = 0;
+    if (v->square_S != S) {
+        free(v->square_buf);
+        v->square_S = 0;
+        v->square_buf = malloc((size_t)S * S * 3);
+        if (!v->square_buf) rc = sam2_fail(err, SAM2_ERR_NOMEM, "video '%s': out of memory", v->path);
+        else v->square_S = S;
+    }
+    if (rc == 0) rc = read_square_locked(v, index, S, v->square_buf, err);
+    /* Both official loaders' divisions by 255 give the same floats; each source uses its own. */
+    if (rc == 0)
+        sam2_normalize_rgb8(v->square_buf, S, S, (size_t)S * 3,
+                            v->is_folder ? SAM2_NORM_DIV255_F64 : SAM2_NORM_DIV255_F32, chw_out);
+    pthread_mutex_unlock(&v->lock);
+    return rc;
+}
