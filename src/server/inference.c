@@ -9,19 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-void inf_frame_free(inf_frame *f) {
-    if (!f) return;
-    for (int i = 0; i < f->n; i++) free(f->masks[i].counts);
-    free(f->masks);
-    f->masks = NULL;
-    f->n = 0;
-}
-
-void inf_frames_free(inf_frame *f, int n) {
-    for (int i = 0; f && i < n; i++) inf_frame_free(&f[i]);
-    free(f);
-}
-
 static int real_model_load(void *self, const char *checkpoint, const char *config_yaml, int threads,
                            inf_model **out, sam2_error *err) {
     (void)self;
