@@ -97,7 +97,8 @@ const sam2_backend *sam2_backend_cpu(void);
 /* The backend the model uses: $SAM2_BACKEND ("ref" or "cpu", default "cpu"). */
 const sam2_backend *sam2_backend_default(void);
 
-/* Scratch sizes (in floats) for the kernels above. */
+/* Scratch sizes (in floats) for the kernels above. The attention sizes depend on the thread
+ * count (one score tile per thread): ask for them after sam2_set_threads(). */
 size_t attention_scratch_floats(int Lq, int Lk);
 size_t attention_batched_scratch_floats(int nwin, int heads, int Lq, int Lk);
 size_t conv2d_scratch_floats(int H, int W, int IC, int OC, int KH, int KW, int stride, int pad,
