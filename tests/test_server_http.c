@@ -48,6 +48,9 @@ static void make_config(server_config *cfg, const char *root) {
     cfg->timeout_s = 10;
     cfg->max_memory_mb = 64;
     cfg->session_memory_mb = 4;
+    /* Uploads are staged here (SPILL_DIR), so the test can check nothing is left behind. */
+    snprintf(cfg->spill_dir, sizeof cfg->spill_dir, "%s/spill", root);
+    mkdir(cfg->spill_dir, 0755);
 }
 
 static int setup(void **state) {
@@ -969,9 +972,8 @@ static void test_upload(void **state) {
     expect_json_error("POST", "/graphql", "Content-Type: multipart/form-data; boundary=b\r\n", no_map, strlen(no_map),
                       400, "no 'map' field");
     /* No temporary file is left behind. */
-    const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "ls %s/sam2-upload-* 2>/dev/null | wc -l", tmp);
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "ls %s/spill/sam2-upload-* 2>/dev/null | wc -l", test_make_tmpdir());
     FILE *f = popen(cmd, "r");
     int left = -1;
     if (f) {

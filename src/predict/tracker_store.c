@@ -208,7 +208,7 @@ int map_frames_in_order(const sam2_tracker *t, const obj_state *o, map_kind k, i
     int i = 0;
     for (int f = 0; f < t->num_frames; f++)
         if (o->maps[k].at[f]) tmp[i++] = (seq_frame){o->maps[k].at[f]->seq, f};
-    qsort(tmp, (size_t)n, sizeof *tmp, cmp_seq);
+    if (n > 1) qsort(tmp, (size_t)n, sizeof *tmp, cmp_seq); /* qsort(NULL, 0) is UB */
     for (i = 0; i < n; i++) frames[i] = tmp[i].frame;
     free(tmp);
     return n;
