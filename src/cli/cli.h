@@ -11,6 +11,7 @@ typedef struct cli_command {
 } cli_command;
 
 int cmd_inspect(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
 int cmd_segment(int argc, char **argv);
 int cmd_track(int argc, char **argv);
