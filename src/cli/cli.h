@@ -12,6 +12,7 @@ typedef struct cli_command {
 
 int cmd_inspect(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 /* Exit statuses */
 #define CLI_OK 0

@@ -1,0 +1,63 @@
+/* `sam2 serve` configuration: the official demo backend's environment variables (APP_ROOT,
+ * API_URL, MODEL_SIZE, DATA_PATH, DEFAULT_VIDEO_PATH, MAX_UPLOAD_VIDEO_DURATION, VIDEO_ENCODE_*,
+ * FFMPEG_NUM_THREADS, SAM2_DEMO_FORCE_CPU_DEVICE), sam2c's own limits (docs/server.md has the
+ * table), and command-line flags, which override the environment. */
+#ifndef SAM2_SERVER_CONFIG_H
+#define SAM2_SERVER_CONFIG_H
+
+#include "sam2.h"
+
+#include <stddef.h>
+#include <stdio.h>
+
+#define SERVER_PATH_MAX 1024
+
+typedef struct server_config {
+    /* network */
+    char host[64];
+    int port;
+    char api_url[SERVER_PATH_MAX]; /* "" until finalized: http://localhost:<port> */
+    char allowed_origins[2048];    /* comma-separated; "" allows every origin */
+    int timeout_s;                 /* idle connection timeout and waits for a busy session */
+    int max_requests;              /* concurrent connections */
+    /* model */
+    char app_root[SERVER_PATH_MAX];
+    char model_size[32];
+    char checkpoint[SERVER_PATH_MAX]; /* "" until finalized: $APP_ROOT/checkpoints/sam2.1_hiera_<size>.pt */
+    char config_yaml[SERVER_PATH_MAX];
+    int threads;      /* compute threads (0: library default) */
+    int workers;      /* inference slots: jobs computing at the same time */
+    int force_cpu;    /* SAM2_DEMO_FORCE_CPU_DEVICE (sam2c always runs on the CPU) */
+    int correct_as_cond; /* add_all_frames_to_correct_as_cond (ON by default in sam2 serve) */
+    /* data */
+    char data_path[SERVER_PATH_MAX];
+    char default_video_path[SERVER_PATH_MAX];
+    char spill_dir[SERVER_PATH_MAX]; /* "" : $TMPDIR or /tmp */
+    /* upload / transcode (VIDEO_ENCODE_*) */
+    double max_upload_video_duration;
+    char encode_codec[64];
+    int encode_crf, encode_fps, encode_max_width, encode_max_height, encode_verbose;
+    double encode_seek_time;
+    int ffmpeg_threads;
+    /* limits */
+    size_t max_body_bytes;
+    size_t max_upload_bytes;
+    int max_points;      /* per addPoints request */
+    int max_objects;     /* per session */
+    int max_sessions;
+    int session_ttl_s;
+    size_t max_memory_mb;     /* 0: three quarters of physical memory */
+    size_t session_memory_mb; /* per-session state kept in RAM before spilling to disk */
+    int max_query_fields;
+} server_config;
+
+void server_config_defaults(server_config *c);
+/* Reads the environment (getenv); a malformed value fails naming the variable. */
+int server_config_from_env(server_config *c, sam2_error *err);
+/* Parses flags (argv[0] is the command name). *help is set when --help was given. */
+int server_config_from_args(server_config *c, int argc, char **argv, int *help, sam2_error *err);
+/* Fills the derived values (checkpoint path, API_URL, memory budget). */
+int server_config_finalize(server_config *c, sam2_error *err);
+void server_config_usage(FILE *f);
+
+#endif

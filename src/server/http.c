@@ -1,0 +1,398 @@
+/* HTTP on libmicrohttpd (one thread per connection, so a request may wait for its turn at the
+ * model and a stream may wait for its next frame without blocking anyone else): routing, CORS as
+ * flask-cors answers a credentialed browser, bounded request bodies, JSON errors. */
+#include "server/http_internal.h"
+
+#include "core/error.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define PROPAGATE_BODY_LIMIT 65536
+#define DISCARD_BODY_LIMIT 65536
+#define DRAIN_LIMIT ((size_t)64 << 20) /* bytes read and dropped past a limit before closing */
+
+/* ---- CORS ----------------------------------------------------------------------------------- */
+static int origin_allowed(const server *s, const char *origin) {
+    const char *list = s->cfg.allowed_origins;
+    if (!list[0]) return 1;
+    size_t olen = strlen(origin);
+    for (const char *p = list; *p;) {
+        while (*p == ' ' || *p == ',') p++;
+        const char *e = p;
+        while (*e && *e != ',') e++;
+        const char *t = e;
+        while (t > p && t[-1] == ' ') t--;
+        if ((size_t)(t - p) == olen && !strncmp(p, origin, olen)) return 1;
+        if (t - p == 1 && *p == '*') return 1;
+        p = e;
+    }
+    return 0;
+}
+
+static void add_cors(http_req *r, struct MHD_Response *resp) {
+    const char *origin = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Origin");
+    if (!origin || !origin_allowed(r->srv, origin)) return;
+    /* A credentialed request cannot be answered with "*": echo the origin, as flask-cors does
+     * with supports_credentials=True. */
+    MHD_add_response_header(resp, "Access-Control-Allow-Origin", origin);
+    MHD_add_response_header(resp, "Access-Control-Allow-Credentials", "true");
+    MHD_add_response_header(resp, "Vary", "Origin");
+}
+
+/* ---- responses ------------------------------------------------------------------------------ */
+enum MHD_Result http_queue(http_req *r, unsigned status, struct MHD_Response *resp) {
+    if (!resp) return MHD_NO;
+    add_cors(r, resp);
+    r->status = status;
+    r->responded = 1;
+    enum MHD_Result ret = MHD_queue_response(r->conn, status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+enum MHD_Result http_send(http_req *r, unsigned status, const char *content_type, const char *data, size_t len) {
+    struct MHD_Response *resp = MHD_create_response_from_buffer(len, (void *)data, MHD_RESPMEM_MUST_COPY);
+    if (!resp) return MHD_NO;
+    if (content_type) MHD_add_response_header(resp, "Content-Type", content_type);
+    return http_queue(r, status, resp);
+}
+
+enum MHD_Result http_json(http_req *r, unsigned status, cJSON *value) {
+    char *text = value ? cJSON_PrintUnformatted(value) : NULL;
+    cJSON_Delete(value);
+    if (!text) return http_send(r, 500, "application/json", "{\"error\":\"out of memory\"}", 25);
+    struct MHD_Response *resp = MHD_create_response_from_buffer_with_free_callback(strlen(text), text, cJSON_free);
+    if (!resp) {
+        cJSON_free(text);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, "Content-Type", "application/json");
+    return http_queue(r, status, resp);
+}
+
+enum MHD_Result http_error(http_req *r, unsigned status, const char *fmt, ...) {
+    char msg[600];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    cJSON *o = cJSON_CreateObject();
+    if (o) cJSON_AddStringToObject(o, "error", msg);
+    return http_json(r, status, o);
+}
+
+enum MHD_Result http_graphql_error(http_req *r, unsigned status, const char *message) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON *arr = o ? cJSON_AddArrayToObject(o, "errors") : NULL;
+    cJSON *e = cJSON_CreateObject();
+    if (arr && e) {
+        cJSON_AddStringToObject(e, "message", message);
+        cJSON_AddItemToArray(arr, e);
+    } else {
+        cJSON_Delete(e);
+    }
+    return http_json(r, status, o);
+}
+
+int http_client_fd(http_req *r) {
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    return ci ? ci->connect_fd : -1;
+}
+
+/* ---- routing -------------------------------------------------------------------------------- */
+static const char *const STATIC_ROOTS[] = {"gallery", "posters", "uploads"};
+
+static int is_static(const char *url, const char **root, const char **rel) {
+    for (size_t i = 0; i < sizeof STATIC_ROOTS / sizeof STATIC_ROOTS[0]; i++) {
+        size_t n = strlen(STATIC_ROOTS[i]);
+        if (url[0] == '/' && !strncmp(url + 1, STATIC_ROOTS[i], n) && url[n + 1] == '/') {
+            *root = STATIC_ROOTS[i];
+            *rel = url + n + 2;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static metrics_route route_of(const char *url) {
+    const char *root, *rel;
+    if (!strcmp(url, "/graphql")) return ROUTE_GRAPHQL;
+    if (!strcmp(url, "/propagate_in_video")) return ROUTE_PROPAGATE;
+    if (!strcmp(url, "/healthy")) return ROUTE_HEALTHY;
+    if (!strcmp(url, "/metrics")) return ROUTE_METRICS;
+    if (is_static(url, &root, &rel)) return ROUTE_STATIC;
+    return ROUTE_OTHER;
+}
+
+static const char *allowed_methods(metrics_route route) {
+    switch (route) {
+    case ROUTE_GRAPHQL:
+    case ROUTE_PROPAGATE: return "POST, OPTIONS";
+    case ROUTE_OTHER: return "OPTIONS";
+    default: return "GET, HEAD, OPTIONS";
+    }
+}
+
+static enum MHD_Result preflight(http_req *r, const char *url) {
+    struct MHD_Response *resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    if (!resp) return MHD_NO;
+    MHD_add_response_header(resp, "Allow", allowed_methods(route_of(url)));
+    const char *origin = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Origin");
+    const char *method = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Access-Control-Request-Method");
+    if (origin && method && origin_allowed(r->srv, origin)) {
+        MHD_add_response_header(resp, "Access-Control-Allow-Methods", "DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT");
+        const char *hdrs = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Access-Control-Request-Headers");
+        if (hdrs) MHD_add_response_header(resp, "Access-Control-Allow-Headers", hdrs);
+    }
+    return http_queue(r, 200, resp);
+}
+
+static enum MHD_Result metrics_handle(http_req *r) {
+    server *s = r->srv;
+    metrics_gauges g = {0};
+    g.sessions = sessions_count(s->sessions);
+    g.jobs_waiting = fair_waiting(s->sched);
+    g.slots_busy = fair_busy(s->sched);
+    g.slots = s->cfg.workers;
+    g.streams = atomic_load(&s->streams);
+    g.session_ram_bytes = sessions_ram_bytes(s->sessions);
+    g.model_name = s->model_info.name;
+    g.model_params = s->model_info.params;
+    strbuf sb;
+    sb_init(&sb);
+    metrics_render(s->metrics, &g, &sb);
+    enum MHD_Result ret = sb.failed ? http_error(r, 500, "out of memory")
+                                    : http_send(r, 200, "text/plain; version=0.0.4; charset=utf-8", sb.data, sb.len);
+    sb_free(&sb);
+    return ret;
+}
+
+/* Decides, on the first call, how the body will be taken and whether it is refused outright. */
+static enum MHD_Result begin_request(http_req *r, const char *url, const char *method) {
+    server *s = r->srv;
+    const char *cl = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Content-Length");
+    unsigned long long content_length = cl ? strtoull(cl, NULL, 10) : 0;
+    const char *ctype = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Content-Type");
+    r->kind = BODY_DISCARD;
+    r->limit = DISCARD_BODY_LIMIT;
+    if (!strcmp(method, "POST") && r->route == ROUTE_GRAPHQL) {
+        if (ctype && !strncasecmp(ctype, "multipart/form-data", 19)) {
+            r->kind = BODY_MULTIPART;
+            r->limit = s->cfg.max_upload_bytes; /* the whole multipart request */
+            if (content_length > r->limit)
+                return http_graphql_error(r, 413, "The upload is larger than the server accepts (MAX_UPLOAD_MB)");
+            char msg[300];
+            const char *tmp = s->cfg.spill_dir[0] ? s->cfg.spill_dir : getenv("TMPDIR");
+            r->upload = upload_new(ctype, tmp && *tmp ? tmp : "/tmp", s->cfg.max_body_bytes, r->limit,
+                                   (size_t)s->cfg.max_points * 3 + 100000, msg, sizeof msg);
+            if (!r->upload) return http_graphql_error(r, 400, msg);
+        } else if (!ctype || !strncasecmp(ctype, "application/json", 16) || !strncasecmp(ctype, "text/plain", 10)) {
+            r->kind = BODY_JSON;
+            r->limit = s->cfg.max_body_bytes;
+        } else {
+            char msg[300];
+            snprintf(msg, sizeof msg, "Unsupported Content-Type '%.100s': send application/json or multipart/form-data",
+                     ctype);
+            return http_graphql_error(r, 400, msg);
+        }
+    } else if (!strcmp(method, "POST") && r->route == ROUTE_PROPAGATE) {
+        r->kind = BODY_JSON;
+        r->limit = PROPAGATE_BODY_LIMIT;
+    }
+    if (content_length > r->limit) {
+        if (r->route == ROUTE_GRAPHQL)
+            return http_graphql_error(r, 413, "The request body is larger than the server accepts (MAX_BODY_MB)");
+        return http_error(r, 413, "The request body is larger than the server accepts");
+    }
+    return MHD_YES;
+}
+
+/* Takes a piece of the body. Errors are kept and answered once the body is complete. */
+static void take_body(http_req *r, const char *data, size_t n) {
+    if (r->error[0]) return;
+    r->received += n;
+    if (r->received > r->limit) {
+        r->error_status = 413;
+        snprintf(r->error, sizeof r->error, "The request body is larger than the server accepts (%s)",
+                 r->kind == BODY_MULTIPART ? "MAX_UPLOAD_MB" : "MAX_BODY_MB");
+        return;
+    }
+    if (r->kind == BODY_JSON) {
+        sb_append(&r->body, data, n);
+        if (r->body.failed) {
+            r->error_status = 500;
+            snprintf(r->error, sizeof r->error, "out of memory reading the request body");
+        }
+    } else if (r->kind == BODY_MULTIPART) {
+        if (upload_feed(r->upload, data, n)) {
+            r->error_status = (unsigned)upload_status(r->upload);
+            snprintf(r->error, sizeof r->error, "%s", upload_error(r->upload));
+        }
+    }
+}
+
+static enum MHD_Result answer_error(http_req *r) {
+    if (r->route == ROUTE_GRAPHQL) return http_graphql_error(r, r->error_status, r->error);
+    return http_error(r, r->error_status, "%s", r->error);
+}
+
+/* A JSON answer (value taken) with an Allow header: 405s. */
+static enum MHD_Result json_with_allow(http_req *r, unsigned status, cJSON *o, const char *allow) {
+    char *text = o ? cJSON_PrintUnformatted(o) : NULL;
+    cJSON_Delete(o);
+    struct MHD_Response *resp =
+        text ? MHD_create_response_from_buffer_with_free_callback(strlen(text), text, cJSON_free) : NULL;
+    if (!resp) {
+        cJSON_free(text);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, "Content-Type", "application/json");
+    MHD_add_response_header(resp, "Allow", allow);
+    return http_queue(r, status, resp);
+}
+
+static enum MHD_Result dispatch(http_req *r, const char *url, const char *method) {
+    int get = !strcmp(method, "GET") || !strcmp(method, "HEAD");
+    int post = !strcmp(method, "POST");
+    switch (r->route) {
+    case ROUTE_HEALTHY:
+        if (get) return http_send(r, 200, "text/html; charset=utf-8", "OK", 2);
+        break;
+    case ROUTE_METRICS:
+        if (get) return metrics_handle(r);
+        break;
+    case ROUTE_GRAPHQL:
+        if (post) return graphql_handle(r);
+        if (get) {
+            cJSON *o = cJSON_CreateObject();
+            cJSON *arr = o ? cJSON_AddArrayToObject(o, "errors") : NULL;
+            cJSON *e = arr ? cJSON_CreateObject() : NULL;
+            if (e) {
+                cJSON_AddStringToObject(e, "message", "Queries are not allowed over GET: send a POST with a JSON body");
+                cJSON_AddItemToArray(arr, e);
+            }
+            return json_with_allow(r, 405, o, allowed_methods(r->route));
+        }
+        break;
+    case ROUTE_PROPAGATE:
+        if (post) return propagate_handle(r);
+        break;
+    case ROUTE_STATIC:
+        if (get) {
+            const char *root = NULL, *rel = NULL;
+            if (is_static(url, &root, &rel)) return static_serve(r, root, rel);
+            return http_error(r, 404, "resource not found");
+        }
+        break;
+    default: return http_error(r, 404, "Not Found: %.200s", url);
+    }
+    char msg[200];
+    snprintf(msg, sizeof msg, "Method %.20s is not allowed on %.100s", method, url);
+    cJSON *o = cJSON_CreateObject();
+    if (o) cJSON_AddStringToObject(o, "error", msg);
+    return json_with_allow(r, 405, o, allowed_methods(r->route));
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+                                  const char *version, const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls) {
+    (void)version;
+    server *s = cls;
+    http_req *r = *con_cls;
+    if (!r) {
+        r = calloc(1, sizeof *r);
+        if (!r) return MHD_NO;
+        r->srv = s;
+        r->conn = conn;
+        r->t0 = metrics_now();
+        r->route = route_of(url);
+        sb_init(&r->body);
+        *con_cls = r;
+        if (atomic_load(&s->stopping)) return http_error(r, 503, "The server is shutting down");
+        if (!strcmp(method, "OPTIONS")) return preflight(r, url);
+        return begin_request(r, url, method);
+    }
+    if (r->responded) {
+        /* Answered early (body refused): drop whatever else arrives. */
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        take_body(r, upload_data, *upload_data_size);
+        *upload_data_size = 0;
+        /* libmicrohttpd answers only once the body is read: a body over its limit is drained
+         * and dropped, and a client that keeps sending far beyond it is cut off. */
+        if (r->error[0] && r->received > r->limit + DRAIN_LIMIT) return MHD_NO;
+        return MHD_YES;
+    }
+    if (r->error[0]) return answer_error(r);
+    if (r->kind == BODY_MULTIPART && upload_finish(r->upload)) {
+        r->error_status = (unsigned)upload_status(r->upload);
+        snprintf(r->error, sizeof r->error, "%s", upload_error(r->upload));
+        return answer_error(r);
+    }
+    return dispatch(r, url, method);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe) {
+    (void)conn;
+    server *s = cls;
+    http_req *r = *con_cls;
+    if (!r) return;
+    unsigned status = r->responded ? r->status : 0;
+    if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && !status) status = 499; /* the client left first */
+    metrics_request(s->metrics, r->route, (int)status, metrics_now() - r->t0);
+    sb_free(&r->body);
+    upload_free(r->upload);
+    free(r);
+    *con_cls = NULL;
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap) {
+    server *s = cls;
+    char line[512];
+    vsnprintf(line, sizeof line, fmt, ap);
+    size_t n = strlen(line);
+    while (n && (line[n - 1] == '\n' || line[n - 1] == '\r')) line[--n] = 0;
+    server_log(s, "http: %s", line);
+}
+
+int http_start(server *s, sam2_error *err) {
+    struct sockaddr_storage addr;
+    memset(&addr, 0, sizeof addr);
+    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG;
+    struct sockaddr_in *a4 = (struct sockaddr_in *)&addr;
+    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&addr;
+    if (inet_pton(AF_INET, s->cfg.host, &a4->sin_addr) == 1) {
+        a4->sin_family = AF_INET;
+        a4->sin_port = htons((uint16_t)s->cfg.port);
+    } else if (inet_pton(AF_INET6, s->cfg.host, &a6->sin6_addr) == 1) {
+        a6->sin6_family = AF_INET6;
+        a6->sin6_port = htons((uint16_t)s->cfg.port);
+        flags |= MHD_USE_IPv6;
+    } else {
+        return sam2_fail(err, SAM2_ERR_ARGUMENT, "--host %s is not an IPv4 or IPv6 address", s->cfg.host);
+    }
+    s->daemon = MHD_start_daemon(flags, (uint16_t)s->cfg.port, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER,
+                                 mhd_log, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+                                 MHD_OPTION_CONNECTION_LIMIT, (unsigned)s->cfg.max_requests,
+                                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)s->cfg.timeout_s, MHD_OPTION_NOTIFY_COMPLETED,
+                                 on_completed, s, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_END);
+    if (!s->daemon)
+        return sam2_fail(err, SAM2_ERR_IO, "cannot listen on %s:%d (is the port in use?)", s->cfg.host, s->cfg.port);
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    s->port = info && info->port ? info->port : s->cfg.port;
+    return 0;
+}
+
+void http_stop(server *s) {
+    if (!s->daemon) return;
+    MHD_stop_daemon(s->daemon);
+    s->daemon = NULL;
+}

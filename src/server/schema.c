@@ -1,0 +1,636 @@
+/* The demo's GraphQL schema (the official backend's types and field names, as Strawberry
+ * exposes them) and its resolvers. Every mutation that touches a session takes the session
+ * (session_begin) and then an inference slot (fair_acquire), so sessions never wait on each
+ * other's locks, only for their turn at the model. */
+#include "server/server_internal.h"
+
+#include "core/error.h"
+#include "server/paths.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define RELAY_MAX_RESULTS 100 /* Strawberry's relay_max_results */
+#define MAX_MASK_PIXELS (1 << 26)
+
+static server *srv_of(const gql_resolve_info *info) { return ((request_ctx *)info->app)->srv; }
+
+static const cJSON *arg(const gql_resolve_info *info, const char *name) {
+    return cJSON_GetObjectItemCaseSensitive(info->args, name);
+}
+
+static const cJSON *input_field(const gql_resolve_info *info, const char *name) {
+    return cJSON_GetObjectItemCaseSensitive(arg(info, "input"), name);
+}
+
+static const char *input_str(const gql_resolve_info *info, const char *name) {
+    const cJSON *v = input_field(info, name);
+    return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+static int input_int(const gql_resolve_info *info, const char *name) {
+    const cJSON *v = input_field(info, name);
+    return cJSON_IsNumber(v) ? (int)v->valuedouble : 0;
+}
+
+/* ---- masks ---------------------------------------------------------------------------------- */
+static cJSON *frame_json(const inf_frame *f) {
+    cJSON *o = cJSON_CreateObject();
+    if (!o) return NULL;
+    cJSON_AddNumberToObject(o, "frameIndex", f->frame_index);
+    cJSON *list = cJSON_AddArrayToObject(o, "rleMaskList");
+    for (int i = 0; list && i < f->n; i++) {
+        cJSON *m = cJSON_CreateObject();
+        if (!m) break;
+        cJSON_AddNumberToObject(m, "objectId", f->masks[i].object_id);
+        cJSON *rle = cJSON_AddObjectToObject(m, "rleMask");
+        cJSON *size = cJSON_AddArrayToObject(rle, "size");
+        cJSON_AddItemToArray(size, cJSON_CreateNumber(f->masks[i].height));
+        cJSON_AddItemToArray(size, cJSON_CreateNumber(f->masks[i].width));
+        cJSON_AddStringToObject(rle, "counts", f->masks[i].counts ? f->masks[i].counts : "");
+        cJSON_AddStringToObject(rle, "order", "F");
+        cJSON_AddItemToArray(list, m);
+    }
+    return o;
+}
+
+/* ---- session jobs -------------------------------------------------------------------------- */
+typedef struct job {
+    server *srv;
+    session *s;
+    double t0;
+    int have_session, have_slot;
+} job;
+
+/* Takes the session, then an inference slot. */
+static int job_begin(job *j, const gql_resolve_info *info, const char *session_id, int needs_slot, sam2_error *err) {
+    memset(j, 0, sizeof *j);
+    j->srv = srv_of(info);
+    j->t0 = metrics_now();
+    j->s = sessions_get(j->srv->sessions, session_id, err);
+    if (!j->s) return -1;
+    int timeout_ms = j->srv->cfg.timeout_s * 1000;
+    if (session_begin(j->s, timeout_ms, err)) return -1;
+    j->have_session = 1;
+    if (!needs_slot) return 0;
+    int rc = fair_acquire(j->srv->sched, session_sched_client(j->s), NULL, timeout_ms);
+    if (rc) {
+        sam2_fail(err, SAM2_ERR_LIMIT, "The server is busy: no inference slot became free within %d s; try again",
+                  j->srv->cfg.timeout_s);
+        return -1;
+    }
+    j->have_slot = 1;
+    return 0;
+}
+
+static void job_release_slot(job *j) {
+    if (j->have_slot) fair_release(j->srv->sched);
+    j->have_slot = 0;
+}
+
+static void job_end(job *j, metrics_op_kind op, int ok) {
+    job_release_slot(j);
+    if (j->have_session) session_end(j->s);
+    if (j->s) session_unref(j->s);
+    if (j->srv) metrics_op(j->srv->metrics, op, metrics_now() - j->t0, ok);
+}
+
+static int check_frame(session *s, int frame, sam2_error *err) {
+    int n = session_frame_count(s);
+    if (frame < 0 || frame >= n)
+        return sam2_fail(err, SAM2_ERR_ARGUMENT, "frameIndex %d is out of range: the video has %d frames (0-%d)", frame,
+                         n, n - 1);
+    return 0;
+}
+
+/* ---- queries ------------------------------------------------------------------------------- */
+static cJSON *resolve_default_video(const gql_resolve_info *info, sam2_error *err) {
+    server *srv = srv_of(info);
+    const video_entry *v = catalog_default(srv->videos, srv->cfg.default_video_path);
+    if (!v) {
+        sam2_fail(err, SAM2_ERR_STATE, "There are no videos in the gallery (put .mp4 files in DATA_PATH/gallery)");
+        return NULL;
+    }
+    return video_to_json(v, srv->cfg.api_url);
+}
+
+static char *cursor_for(int index) {
+    char buf[64];
+    snprintf(buf, sizeof buf, "arrayconnection:%d", index);
+    return base64_encode((const unsigned char *)buf, strlen(buf));
+}
+
+/* Reads an "arrayconnection:<n>" cursor; -1 (with err) when it is not one. */
+static long parse_cursor(const char *which, const char *cursor, sam2_error *err) {
+    size_t n;
+    unsigned char *raw = base64_decode(cursor, &n);
+    long v = -1;
+    if (raw && !strncmp((char *)raw, "arrayconnection:", 16) && strlen((char *)raw) == n) {
+        char *end;
+        const char *num = (char *)raw + 16;
+        v = *num >= '0' && *num <= '9' ? strtol(num, &end, 10) : -1;
+        if (v >= 0 && (*end || v > 1000000000L)) v = -1;
+    }
+    free(raw);
+    if (v < 0) sam2_fail(err, SAM2_ERR_ARGUMENT, "Argument '%s' contains a non-existing value.", which);
+    return v;
+}
+
+/* Strawberry's ListConnection slicing (relay/utils.py SliceMetadata) over the gallery. */
+static cJSON *resolve_videos(const gql_resolve_info *info, sam2_error *err) {
+    server *srv = srv_of(info);
+    const cJSON *before = arg(info, "before"), *after = arg(info, "after");
+    const cJSON *first = arg(info, "first"), *last = arg(info, "last");
+    const long INF = -1;
+    long start = 0, end = -2; /* -2: not set */
+    if (cJSON_IsString(after) && *after->valuestring) {
+        long v = parse_cursor("after", after->valuestring, err);
+        if (v < 0) return NULL;
+        start = v + 1;
+    }
+    if (cJSON_IsString(before) && *before->valuestring) {
+        long v = parse_cursor("before", before->valuestring, err);
+        if (v < 0) return NULL;
+        end = v;
+    }
+    if (cJSON_IsNumber(first)) {
+        int f = first->valueint;
+        if (f < 0) return sam2_fail(err, SAM2_ERR_ARGUMENT, "Argument 'first' must be a non-negative integer."), NULL;
+        if (f > RELAY_MAX_RESULTS)
+            return sam2_fail(err, SAM2_ERR_ARGUMENT, "Argument 'first' cannot be higher than %d.", RELAY_MAX_RESULTS),
+                   NULL;
+        if (end != -2) start = end - 1 > 0 ? end - 1 : 0;
+        end = start + f;
+    }
+    int last_n = -1;
+    if (cJSON_IsNumber(last)) {
+        last_n = last->valueint;
+        if (last_n < 0) return sam2_fail(err, SAM2_ERR_ARGUMENT, "Argument 'last' must be a non-negative integer."), NULL;
+        if (last_n > RELAY_MAX_RESULTS)
+            return sam2_fail(err, SAM2_ERR_ARGUMENT, "Argument 'last' cannot be higher than %d.", RELAY_MAX_RESULTS),
+                   NULL;
+        if (end != -2) start = start > end - last_n ? start : end - last_n;
+        else end = INF;
+    }
+    if (end == -2) end = start + RELAY_MAX_RESULTS;
+    long total = catalog_count(srv->videos);
+    long expected = end == INF ? -1 : end - start;
+    long stop = end == INF ? total : end + 1; /* over-fetch one to learn whether there is more */
+    if (stop > total) stop = total;
+    if (start < 0) start = 0;
+    int n_edges = stop > start ? (int)(stop - start) : 0;
+    int first_edge = 0;
+    int has_prev = start > 0, has_next = 0;
+    if (expected >= 0 && n_edges == expected + 1) {
+        n_edges--;
+        has_next = 1;
+    } else if (end == INF) {
+        /* Python's edges[-last:] keeps everything when last == 0. */
+        if (last_n > 0 && n_edges > last_n) {
+            first_edge = n_edges - last_n;
+            n_edges = last_n;
+        }
+        has_prev = first_edge > 0;
+    }
+    cJSON *conn = cJSON_CreateObject();
+    if (!conn) return sam2_fail(err, SAM2_ERR_NOMEM, "out of memory"), NULL;
+    cJSON *pi = cJSON_AddObjectToObject(conn, "pageInfo");
+    cJSON *edges = cJSON_AddArrayToObject(conn, "edges");
+    char *start_cursor = NULL, *end_cursor = NULL;
+    for (int i = 0; i < n_edges; i++) {
+        long idx = start + first_edge + i;
+        cJSON *e = cJSON_CreateObject();
+        char *cur = cursor_for((int)idx);
+        if (!e || !cur) {
+            cJSON_Delete(e);
+            free(cur);
+            break;
+        }
+        cJSON_AddStringToObject(e, "cursor", cur);
+        cJSON_AddItemToObject(e, "node", video_to_json(catalog_at(srv->videos, (int)idx), srv->cfg.api_url));
+        cJSON_AddItemToArray(edges, e);
+        if (i == 0) start_cursor = cur;
+        else if (i != n_edges - 1) free(cur);
+        if (i == n_edges - 1) end_cursor = cur;
+    }
+    cJSON_AddBoolToObject(pi, "hasNextPage", has_next);
+    cJSON_AddBoolToObject(pi, "hasPreviousPage", has_prev);
+    if (start_cursor) cJSON_AddStringToObject(pi, "startCursor", start_cursor);
+    else cJSON_AddNullToObject(pi, "startCursor");
+    if (end_cursor) cJSON_AddStringToObject(pi, "endCursor", end_cursor);
+    else cJSON_AddNullToObject(pi, "endCursor");
+    if (end_cursor != start_cursor) free(end_cursor);
+    free(start_cursor);
+    return conn;
+}
+
+/* ---- mutations ----------------------------------------------------------------------------- */
+static cJSON *resolve_start_session(const gql_resolve_info *info, sam2_error *err) {
+    server *srv = srv_of(info);
+    double t0 = metrics_now();
+    const char *path = input_str(info, "path");
+    char real[PATH_MAX];
+    sam2_error perr = {0};
+    if (path_resolve_under(srv->data_real, path, real, sizeof real, &perr)) {
+        sam2_fail(err, SAM2_ERR_ARGUMENT, "Cannot start a session on '%.200s': %s", path, perr.message);
+        metrics_op(srv->metrics, OP_START_SESSION, metrics_now() - t0, 0);
+        return NULL;
+    }
+    char id[SESSION_ID_LEN + 1];
+    int rc = sessions_start(srv->sessions, real, path, id, err);
+    metrics_op(srv->metrics, OP_START_SESSION, metrics_now() - t0, rc == 0);
+    if (rc) return NULL;
+    server_log(srv, "started session %s on %s", id, path);
+    cJSON *o = cJSON_CreateObject();
+    if (o) cJSON_AddStringToObject(o, "sessionId", id);
+    return o;
+}
+
+static cJSON *success(int ok) {
+    cJSON *o = cJSON_CreateObject();
+    if (o) cJSON_AddBoolToObject(o, "success", ok);
+    return o;
+}
+
+static cJSON *resolve_close_session(const gql_resolve_info *info, sam2_error *err) {
+    (void)err;
+    server *srv = srv_of(info);
+    int ok = sessions_close(srv->sessions, input_str(info, "sessionId"));
+    if (ok) server_log(srv, "closed session %s", input_str(info, "sessionId"));
+    return success(ok);
+}
+
+static cJSON *resolve_add_points(const gql_resolve_info *info, sam2_error *err) {
+    server *srv = srv_of(info);
+    const cJSON *points = input_field(info, "points"), *labels = input_field(info, "labels");
+    int n = cJSON_GetArraySize(points), nl = cJSON_GetArraySize(labels);
+    if (n > srv->cfg.max_points)
+        return sam2_fail(err, SAM2_ERR_LIMIT,
+                         "addPoints carries %d points; at most %d are allowed per request (MAX_POINTS_PER_REQUEST)", n,
+                         srv->cfg.max_points),
+               NULL;
+    if (n != nl)
+        return sam2_fail(err, SAM2_ERR_ARGUMENT, "labels has %d entries but points has %d; give one label per point", nl,
+                         n),
+               NULL;
+    float *xy = malloc(sizeof(float) * 2 * (size_t)(n > 0 ? n : 1));
+    int *lab = malloc(sizeof(int) * (size_t)(n > 0 ? n : 1));
+    if (!xy || !lab) {
+        free(xy);
+        free(lab);
+        return sam2_fail(err, SAM2_ERR_NOMEM, "out of memory"), NULL;
+    }
+    int i = 0;
+    for (const cJSON *p = points ? points->child : NULL, *l = labels ? labels->child : NULL; p && l;
+         p = p->next, l = l->next, i++) {
+        if (cJSON_GetArraySize(p) != 2) {
+            free(xy);
+            free(lab);
+            return sam2_fail(err, SAM2_ERR_ARGUMENT, "points[%d] has %d numbers; each point is [x, y]", i,
+                             cJSON_GetArraySize(p)),
+                   NULL;
+        }
+        xy[2 * i] = (float)p->child->valuedouble;
+        xy[2 * i + 1] = (float)p->child->next->valuedouble;
+        lab[i] = (int)l->valuedouble;
+    }
+    job j;
+    cJSON *res = NULL;
+    inf_frame f = {0};
+    int frame = input_int(info, "frameIndex");
+    if (!job_begin(&j, info, input_str(info, "sessionId"), 1, err) && !check_frame(j.s, frame, err)) {
+        if (!srv->inf->add_points(srv->inf->self, session_tracker(j.s), frame, input_int(info, "objectId"), xy, lab, n,
+                                  cJSON_IsTrue(input_field(info, "clearOldPoints")), &f, err)) {
+            job_release_slot(&j);
+            res = frame_json(&f);
+            inf_frame_free(&f);
+        }
+    }
+    job_end(&j, OP_ADD_POINTS, res != NULL);
+    free(xy);
+    free(lab);
+    return res;
+}
+
+static cJSON *resolve_add_mask(const gql_resolve_info *info, sam2_error *err) {
+    server *srv = srv_of(info);
+    const cJSON *mask = input_field(info, "mask");
+    const cJSON *size = cJSON_GetObjectItemCaseSensitive(mask, "size");
+    const cJSON *counts = cJSON_GetObjectItemCaseSensitive(mask, "counts");
+    const cJSON *order = cJSON_GetObjectItemCaseSensitive(mask, "order");
+    if (cJSON_GetArraySize(size) != 2)
+        return sam2_fail(err, SAM2_ERR_ARGUMENT, "mask.size must be [height, width]"), NULL;
+    int h = size->child->valueint, w = size->child->next->valueint;
+    if (h <= 0 || w <= 0 || (long long)h * w > MAX_MASK_PIXELS)
+        return sam2_fail(err, SAM2_ERR_ARGUMENT, "mask.size [%d, %d] is not a valid mask size (at most %d pixels)", h, w,
+                         MAX_MASK_PIXELS),
+               NULL;
+    if (cJSON_IsString(order) && strcmp(order->valuestring, "F"))
+        return sam2_fail(err, SAM2_ERR_ARGUMENT,
+                         "mask.order '%.20s' is not supported: COCO RLE masks are column-major (\"F\")",
+                         order->valuestring),
+               NULL;
+    uint8_t *m = malloc((size_t)h * (size_t)w);
+    if (!m) return sam2_fail(err, SAM2_ERR_NOMEM, "out of memory decoding the mask"), NULL;
+    if (srv->inf->rle_decode(srv->inf->self, counts->valuestring, h, w, m, err)) {
+        free(m);
+        sam2_error_prefix(err, "mask.counts");
+        return NULL;
+    }
+    job j;
+    cJSON *res = NULL;
+    inf_frame f = {0};
+    int frame = input_int(info, "frameIndex");
+    if (!job_begin(&j, info, input_str(info, "sessionId"), 1, err) && !check_frame(j.s, frame, err)) {
+        if (!srv->inf->add_mask(srv->inf->self, session_tracker(j.s), frame, input_int(info, "objectId"), m, w, h, &f,
+                                err)) {
+            job_release_slot(&j);
+            res = frame_json(&f);
+            inf_frame_free(&f);
+        }
+    }
+    job_end(&j, OP_ADD_MASK, res != NULL);
+    free(m);
+    return res;
+}
+
+static cJSON *resolve_clear_points_in_frame(const gql_resolve_info *info, sam2_error *err) {
+    server *srv = srv_of(info);
+    job j;
+    cJSON *res = NULL;
+    inf_frame f = {0};
+    int frame = input_int(info, "frameIndex");
+    if (!job_begin(&j, info, input_str(info, "sessionId"), 1, err) && !check_frame(j.s, frame, err)) {
+        if (!srv->inf->clear_frame(srv->inf->self, session_tracker(j.s), frame, input_int(info, "objectId"), &f, err)) {
+            job_release_slot(&j);
+            res = frame_json(&f);
+            inf_frame_free(&f);
+        }
+    }
+    job_end(&j, OP_CLEAR_FRAME, res != NULL);
+    return res;
+}
+
+static cJSON *resolve_clear_points_in_video(const gql_resolve_info *info, sam2_error *err) {
+    server *srv = srv_of(info);
+    job j;
+    cJSON *res = NULL;
+    if (!job_begin(&j, info, input_str(info, "sessionId"), 0, err)) {
+        srv->inf->reset(srv->inf->self, session_tracker(j.s));
+        res = success(1);
+    }
+    job_end(&j, OP_CLEAR_VIDEO, res != NULL);
+    return res;
+}
+
+static cJSON *resolve_remove_object(const gql_resolve_info *info, sam2_error *err) {
+    server *srv = srv_of(info);
+    job j;
+    cJSON *res = NULL;
+    inf_frame *frames = NULL;
+    int n = 0;
+    if (!job_begin(&j, info, input_str(info, "sessionId"), 1, err)) {
+        if (!srv->inf->remove_object(srv->inf->self, session_tracker(j.s), input_int(info, "objectId"), &frames, &n,
+                                     err)) {
+            job_release_slot(&j);
+            res = cJSON_CreateArray();
+            for (int i = 0; res && i < n; i++) cJSON_AddItemToArray(res, frame_json(&frames[i]));
+            inf_frames_free(frames, n);
+        }
+    }
+    job_end(&j, OP_REMOVE_OBJECT, res != NULL);
+    return res;
+}
+
+static cJSON *resolve_cancel_propagate(const gql_resolve_info *info, sam2_error *err) {
+    server *srv = srv_of(info);
+    if (sessions_cancel(srv->sessions, input_str(info, "sessionId"), err)) return NULL;
+    return success(1);
+}
+
+static cJSON *resolve_upload_video(const gql_resolve_info *info, sam2_error *err) {
+    request_ctx *rc = info->app;
+    server *srv = rc->srv;
+    double t0 = metrics_now();
+    const cJSON *file = arg(info, "file");
+    int idx = cJSON_IsNumber(file) ? file->valueint : -1;
+    if (idx < 0 || idx >= rc->n_files) return sam2_fail(err, SAM2_ERR_ARGUMENT, "the upload has no file"), NULL;
+    const upload_file *uf = &rc->files[idx];
+    const cJSON *st = arg(info, "startTimeSec"), *dt = arg(info, "durationTimeSec");
+    ingest_params p;
+    memset(&p, 0, sizeof p);
+    p.start_time = cJSON_IsNumber(st) ? st->valuedouble : srv->cfg.encode_seek_time;
+    p.max_duration = srv->cfg.max_upload_video_duration;
+    if (cJSON_IsNumber(dt) && dt->valuedouble < p.max_duration) p.max_duration = dt->valuedouble;
+    if (p.start_time < 0) return sam2_fail(err, SAM2_ERR_ARGUMENT, "startTimeSec must not be negative"), NULL;
+    if (!(p.max_duration > 0)) return sam2_fail(err, SAM2_ERR_ARGUMENT, "durationTimeSec must be positive"), NULL;
+    p.fps = srv->cfg.encode_fps;
+    p.max_width = srv->cfg.encode_max_width;
+    p.max_height = srv->cfg.encode_max_height;
+    p.crf = srv->cfg.encode_crf;
+    p.threads = srv->cfg.ffmpeg_threads;
+    p.verbose = srv->cfg.encode_verbose;
+    p.codec = srv->cfg.encode_codec;
+    char uploads[PATH_MAX];
+    snprintf(uploads, sizeof uploads, "%s/uploads", srv->data_real);
+    ingest_result r;
+    memset(&r, 0, sizeof r);
+    int rc2 = srv->ingest->upload(srv->ingest->self, uf->path, uploads, &p, &r, err);
+    metrics_op(srv->metrics, OP_UPLOAD, metrics_now() - t0, rc2 == 0);
+    if (rc2) {
+        if (err) {
+            path_scrub(err->message, sizeof err->message, uf->path, "the uploaded file");
+            path_scrub(err->message, sizeof err->message, srv->data_real, "DATA_PATH");
+        }
+        return NULL;
+    }
+    video_entry v;
+    memset(&v, 0, sizeof v);
+    snprintf(v.code, sizeof v.code, "uploads/%s.mp4", r.sha256);
+    snprintf(v.path, sizeof v.path, "uploads/%s.mp4", r.sha256);
+    v.width = r.width;
+    v.height = r.height;
+    /* Unlike the official backend (posterPath null, posterUrl "<API_URL>/None"), uploads get a
+     * poster too, so a page can show them like gallery videos. */
+    char video_abs[PATH_MAX], poster_abs[PATH_MAX];
+    snprintf(video_abs, sizeof video_abs, "%s/%s", srv->data_real, v.path);
+    snprintf(poster_abs, sizeof poster_abs, "%s/posters/%s.jpg", srv->data_real, r.sha256);
+    int pw, ph;
+    sam2_error perr = {0};
+    if (!srv->ingest->poster(srv->ingest->self, video_abs, poster_abs, &pw, &ph, &perr))
+        snprintf(v.poster_path, sizeof v.poster_path, "posters/%s.jpg", r.sha256);
+    server_log(srv, "uploaded %s (%dx%d) from %.100s", v.path, v.width, v.height, uf->filename);
+    return video_to_json(&v, srv->cfg.api_url);
+}
+
+/* ---- the schema ------------------------------------------------------------------------------ */
+gql_schema *demo_schema_new(sam2_error *err) {
+    gql_schema *s = gql_schema_new();
+    if (!s) return sam2_fail(err, SAM2_ERR_NOMEM, "out of memory"), NULL;
+    int ok = 1;
+#define T(x) ok = ok && (x) != NULL
+#define A(x) ok = ok && (x) == 0
+    T(gql_schema_add_scalar(s, "Int", GQL_INT));
+    T(gql_schema_add_scalar(s, "Float", GQL_FLOAT));
+    T(gql_schema_add_scalar(s, "String", GQL_STRING));
+    T(gql_schema_add_scalar(s, "Boolean", GQL_BOOLEAN));
+    T(gql_schema_add_scalar(s, "ID", GQL_ID));
+    T(gql_schema_add_scalar(s, "GlobalID", GQL_GLOBAL_ID));
+    T(gql_schema_add_scalar(s, "Upload", GQL_UPLOAD));
+    gql_type *node = gql_schema_add_interface(s, "Node");
+    T(node);
+    if (!ok) goto fail;
+    T(gql_type_add_field(s, node, "id", "GlobalID!", NULL));
+
+    gql_type *video = gql_schema_add_object(s, "Video");
+    T(video);
+    if (!ok) goto fail;
+    A(gql_type_implements(video, node));
+    T(gql_type_add_field(s, video, "id", "GlobalID!", NULL));
+    T(gql_type_add_field(s, video, "path", "String!", NULL));
+    T(gql_type_add_field(s, video, "posterPath", "String", NULL));
+    T(gql_type_add_field(s, video, "width", "Int!", NULL));
+    T(gql_type_add_field(s, video, "height", "Int!", NULL));
+    T(gql_type_add_field(s, video, "url", "String!", NULL));
+    T(gql_type_add_field(s, video, "posterUrl", "String!", NULL));
+
+    gql_type *pi = gql_schema_add_object(s, "PageInfo");
+    gql_type *edge = gql_schema_add_object(s, "VideoEdge");
+    gql_type *conn = gql_schema_add_object(s, "VideoConnection");
+    gql_type *rle = gql_schema_add_object(s, "RLEMask");
+    gql_type *mfo = gql_schema_add_object(s, "RLEMaskForObject");
+    gql_type *mlist = gql_schema_add_object(s, "RLEMaskListOnFrame");
+    gql_type *start = gql_schema_add_object(s, "StartSession");
+    gql_type *close = gql_schema_add_object(s, "CloseSession");
+    gql_type *clearv = gql_schema_add_object(s, "ClearPointsInVideo");
+    gql_type *cancel = gql_schema_add_object(s, "CancelPropagateInVideo");
+    T(pi);
+    T(edge);
+    T(conn);
+    T(rle);
+    T(mfo);
+    T(mlist);
+    T(start);
+    T(close);
+    T(clearv);
+    T(cancel);
+    if (!ok) goto fail;
+    T(gql_type_add_field(s, pi, "hasNextPage", "Boolean!", NULL));
+    T(gql_type_add_field(s, pi, "hasPreviousPage", "Boolean!", NULL));
+    T(gql_type_add_field(s, pi, "startCursor", "String", NULL));
+    T(gql_type_add_field(s, pi, "endCursor", "String", NULL));
+    T(gql_type_add_field(s, edge, "cursor", "String!", NULL));
+    T(gql_type_add_field(s, edge, "node", "Video!", NULL));
+    T(gql_type_add_field(s, conn, "pageInfo", "PageInfo!", NULL));
+    T(gql_type_add_field(s, conn, "edges", "[VideoEdge!]!", NULL));
+    T(gql_type_add_field(s, rle, "size", "[Int!]!", NULL));
+    T(gql_type_add_field(s, rle, "counts", "String!", NULL));
+    T(gql_type_add_field(s, rle, "order", "String!", NULL));
+    T(gql_type_add_field(s, mfo, "objectId", "Int!", NULL));
+    T(gql_type_add_field(s, mfo, "rleMask", "RLEMask!", NULL));
+    T(gql_type_add_field(s, mlist, "frameIndex", "Int!", NULL));
+    T(gql_type_add_field(s, mlist, "rleMaskList", "[RLEMaskForObject!]!", NULL));
+    T(gql_type_add_field(s, start, "sessionId", "String!", NULL));
+    T(gql_type_add_field(s, close, "success", "Boolean!", NULL));
+    T(gql_type_add_field(s, clearv, "success", "Boolean!", NULL));
+    T(gql_type_add_field(s, cancel, "success", "Boolean!", NULL));
+
+    /* Inputs. */
+    gql_type *in_start = gql_schema_add_input(s, "StartSessionInput");
+    gql_type *in_close = gql_schema_add_input(s, "CloseSessionInput");
+    gql_type *in_points = gql_schema_add_input(s, "AddPointsInput");
+    gql_type *in_rle = gql_schema_add_input(s, "RLEMaskInput");
+    gql_type *in_mask = gql_schema_add_input(s, "AddMaskInput");
+    gql_type *in_clearf = gql_schema_add_input(s, "ClearPointsInFrameInput");
+    gql_type *in_clearv = gql_schema_add_input(s, "ClearPointsInVideoInput");
+    gql_type *in_remove = gql_schema_add_input(s, "RemoveObjectInput");
+    gql_type *in_cancel = gql_schema_add_input(s, "CancelPropagateInVideoInput");
+    T(in_start);
+    T(in_close);
+    T(in_points);
+    T(in_rle);
+    T(in_mask);
+    T(in_clearf);
+    T(in_clearv);
+    T(in_remove);
+    T(in_cancel);
+    if (!ok) goto fail;
+    A(gql_input_add_field(s, in_start, "path", "String!", NULL));
+    A(gql_input_add_field(s, in_close, "sessionId", "String!", NULL));
+    A(gql_input_add_field(s, in_points, "sessionId", "String!", NULL));
+    A(gql_input_add_field(s, in_points, "frameIndex", "Int!", NULL));
+    A(gql_input_add_field(s, in_points, "clearOldPoints", "Boolean!", NULL));
+    A(gql_input_add_field(s, in_points, "objectId", "Int!", NULL));
+    A(gql_input_add_field(s, in_points, "labels", "[Int!]!", NULL));
+    A(gql_input_add_field(s, in_points, "points", "[[Float!]!]!", NULL));
+    A(gql_input_add_field(s, in_rle, "size", "[Int!]!", NULL));
+    A(gql_input_add_field(s, in_rle, "counts", "String!", NULL));
+    A(gql_input_add_field(s, in_rle, "order", "String", "\"F\""));
+    A(gql_input_add_field(s, in_mask, "sessionId", "String!", NULL));
+    A(gql_input_add_field(s, in_mask, "frameIndex", "Int!", NULL));
+    A(gql_input_add_field(s, in_mask, "objectId", "Int!", NULL));
+    A(gql_input_add_field(s, in_mask, "mask", "RLEMaskInput!", NULL));
+    A(gql_input_add_field(s, in_clearf, "sessionId", "String!", NULL));
+    A(gql_input_add_field(s, in_clearf, "frameIndex", "Int!", NULL));
+    A(gql_input_add_field(s, in_clearf, "objectId", "Int!", NULL));
+    A(gql_input_add_field(s, in_clearv, "sessionId", "String!", NULL));
+    A(gql_input_add_field(s, in_remove, "sessionId", "String!", NULL));
+    A(gql_input_add_field(s, in_remove, "objectId", "Int!", NULL));
+    A(gql_input_add_field(s, in_cancel, "sessionId", "String!", NULL));
+
+    gql_type *q = gql_schema_add_object(s, "Query");
+    gql_type *m = gql_schema_add_object(s, "Mutation");
+    T(q);
+    T(m);
+    if (!ok) goto fail;
+    T(gql_type_add_field(s, q, "defaultVideo", "Video!", resolve_default_video));
+    gql_field_def *f = gql_type_add_field(s, q, "videos", "VideoConnection!", resolve_videos);
+    T(f);
+    if (!ok) goto fail;
+    A(gql_field_add_arg(s, f, "before", "String", "null"));
+    A(gql_field_add_arg(s, f, "after", "String", "null"));
+    A(gql_field_add_arg(s, f, "first", "Int", "null"));
+    A(gql_field_add_arg(s, f, "last", "Int", "null"));
+
+    struct {
+        const char *name, *type, *input;
+        gql_resolver fn;
+    } muts[] = {
+        {"startSession", "StartSession!", "StartSessionInput!", resolve_start_session},
+        {"closeSession", "CloseSession!", "CloseSessionInput!", resolve_close_session},
+        {"addPoints", "RLEMaskListOnFrame!", "AddPointsInput!", resolve_add_points},
+        {"addMask", "RLEMaskListOnFrame!", "AddMaskInput!", resolve_add_mask},
+        {"clearPointsInFrame", "RLEMaskListOnFrame!", "ClearPointsInFrameInput!", resolve_clear_points_in_frame},
+        {"clearPointsInVideo", "ClearPointsInVideo!", "ClearPointsInVideoInput!", resolve_clear_points_in_video},
+        {"removeObject", "[RLEMaskListOnFrame!]!", "RemoveObjectInput!", resolve_remove_object},
+        {"cancelPropagateInVideo", "CancelPropagateInVideo!", "CancelPropagateInVideoInput!", resolve_cancel_propagate},
+    };
+    for (size_t i = 0; ok && i < sizeof muts / sizeof muts[0]; i++) {
+        f = gql_type_add_field(s, m, muts[i].name, muts[i].type, muts[i].fn);
+        T(f);
+        if (ok) A(gql_field_add_arg(s, f, "input", muts[i].input, NULL));
+    }
+    f = gql_type_add_field(s, m, "uploadVideo", "Video!", resolve_upload_video);
+    T(f);
+    if (!ok) goto fail;
+    A(gql_field_add_arg(s, f, "file", "Upload!", NULL));
+    A(gql_field_add_arg(s, f, "startTimeSec", "Float", "null"));
+    A(gql_field_add_arg(s, f, "durationTimeSec", "Float", "null"));
+#undef T
+#undef A
+    if (!ok) goto fail;
+    gql_schema_set_roots(s, q, m);
+    if (gql_schema_finish(s, err)) {
+        gql_schema_free(s);
+        return NULL;
+    }
+    return s;
+fail:
+    gql_schema_free(s);
+    sam2_fail(err, SAM2_ERR_NOMEM, "out of memory building the GraphQL schema");
+    return NULL;
+}

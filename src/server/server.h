@@ -1,0 +1,33 @@
+/* `sam2 serve`: a drop-in replacement for Meta's SAM 2 demo backend (GraphQL on /graphql, the
+ * multipart/x-savi-stream propagation on /propagate_in_video, static gallery/posters/uploads,
+ * /healthy, /metrics). server_create loads the model and the gallery; server_start listens. */
+#ifndef SAM2_SERVER_SERVER_H
+#define SAM2_SERVER_SERVER_H
+
+#include "server/config.h"
+#include "server/inference.h"
+#include "server/ingest.h"
+
+typedef struct server server;
+
+/* Where the model and video ingest come from: NULL members mean the real ones. Tests pass
+ * stand-ins. */
+typedef struct server_deps {
+    const inference_ops *inference;
+    const ingest_ops *ingest;
+    /* Start-up log lines go here (NULL: stderr). */
+    void (*log)(void *user, const char *line);
+    void *log_user;
+} server_deps;
+
+/* Checks the data folder, loads the checkpoint, scans the gallery (writing posters). A missing
+ * checkpoint or data folder fails with a message that says what to put where. */
+server *server_create(const server_config *cfg, const server_deps *deps, sam2_error *err);
+/* Starts listening (port 0: a free port, see server_port). */
+int server_start(server *s, sam2_error *err);
+int server_port(const server *s);
+/* Stops listening, cancels every propagation, waits for requests in flight. */
+void server_stop(server *s);
+void server_free(server *s);
+
+#endif

@@ -1,0 +1,70 @@
+/* The server's state, shared by its parts (HTTP routes, GraphQL resolvers, streams). */
+#ifndef SAM2_SERVER_SERVER_INTERNAL_H
+#define SAM2_SERVER_SERVER_INTERNAL_H
+
+#include "server/catalog.h"
+#include "server/config.h"
+#include "server/gql_schema.h"
+#include "server/inference.h"
+#include "server/ingest.h"
+#include "server/metrics.h"
+#include "server/scheduler.h"
+#include "server/server.h"
+#include "server/sessions.h"
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+
+struct MHD_Daemon;
+
+struct server {
+    server_config cfg;
+    server_deps deps;
+    const inference_ops *inf;
+    const ingest_ops *ingest;
+    inf_model *model;
+    inf_model_info model_info;
+    char data_real[PATH_MAX]; /* realpath(DATA_PATH) */
+    catalog *videos;
+    fair_sched *sched;
+    session_table *sessions;
+    gql_schema *schema;
+    metrics *metrics;
+    struct MHD_Daemon *daemon;
+    int port;
+    atomic_int stopping;
+    atomic_int streams; /* propagations in flight */
+    pthread_t reaper;
+    int reaper_running;
+    pthread_mutex_t reaper_mu;
+    pthread_cond_t reaper_cv;
+};
+
+/* One file part of a GraphQL multipart request, saved to a temporary file. */
+typedef struct upload_file {
+    char path[PATH_MAX];
+    char filename[256];
+    char content_type[128];
+    size_t size;
+} upload_file;
+
+/* What resolvers see as their `app`: the server and this request's files. */
+typedef struct request_ctx {
+    server *srv;
+    upload_file *files;
+    int n_files;
+    void *upload; /* the upload_req of a multipart request (placeholders -> files), or NULL */
+} request_ctx;
+
+/* Listening (http.c). */
+int http_start(server *s, sam2_error *err);
+void http_stop(server *s);
+
+/* The demo's GraphQL schema (schema.c). */
+gql_schema *demo_schema_new(sam2_error *err);
+
+/* Log a line (start-up and warnings). */
+void server_log(server *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

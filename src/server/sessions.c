@@ -1,0 +1,326 @@
+#include "server/sessions.h"
+
+#include "core/error.h"
+#include "server/paths.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+struct session {
+    char id[SESSION_ID_LEN + 1];
+    session_table *table;
+    atomic_int refs;
+    pthread_mutex_t mu; /* busy, closed, last_use, propagating */
+    pthread_cond_t cv;
+    int busy;
+    int closed;
+    int propagating;
+    double last_use; /* monotonic seconds */
+    atomic_int cancel;
+    fair_client sched;
+    inf_session *inf;
+    int n_frames, width, height;
+};
+
+struct session_table {
+    session_table_config cfg;
+    pthread_mutex_t mu;
+    session **items;
+    int n;
+};
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* RFC 4122 version 4 UUID from the kernel's random source. */
+static int make_uuid(char out[SESSION_ID_LEN + 1], sam2_error *err) {
+    unsigned char b[16];
+    size_t got = 0;
+    while (got < sizeof b) {
+        ssize_t r = getrandom(b + got, sizeof b - got, 0);
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            return sam2_fail(err, SAM2_ERR_IO, "getrandom failed: %s", strerror(errno));
+        }
+        got += (size_t)r;
+    }
+    b[6] = (unsigned char)((b[6] & 0x0F) | 0x40);
+    b[8] = (unsigned char)((b[8] & 0x3F) | 0x80);
+    snprintf(out, SESSION_ID_LEN + 1, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
+             b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+    return 0;
+}
+
+session_table *sessions_new(const session_table_config *cfg) {
+    session_table *t = calloc(1, sizeof *t);
+    if (!t) return NULL;
+    t->cfg = *cfg;
+    t->items = calloc((size_t)(cfg->max_sessions > 0 ? cfg->max_sessions : 1), sizeof *t->items);
+    if (!t->items) {
+        free(t);
+        return NULL;
+    }
+    pthread_mutex_init(&t->mu, NULL);
+    return t;
+}
+
+static void session_destroy(session *s) {
+    if (s->inf) s->table->cfg.inf->close(s->table->cfg.inf->self, s->inf);
+    pthread_mutex_destroy(&s->mu);
+    pthread_cond_destroy(&s->cv);
+    free(s);
+}
+
+void session_unref(session *s) {
+    if (s && atomic_fetch_sub(&s->refs, 1) == 1) session_destroy(s);
+}
+
+/* Marks a session closed and stops its work; the caller drops the table's reference. */
+static void mark_closed(session *s) {
+    pthread_mutex_lock(&s->mu);
+    s->closed = 1;
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+    session_request_cancel(s);
+}
+
+void sessions_free(session_table *t) {
+    if (!t) return;
+    for (int i = 0; i < t->n; i++) {
+        mark_closed(t->items[i]);
+        session_unref(t->items[i]);
+    }
+    pthread_mutex_destroy(&t->mu);
+    free(t->items);
+    free(t);
+}
+
+int sessions_start(session_table *t, const char *video_path, const char *display, char id[SESSION_ID_LEN + 1],
+                   sam2_error *err) {
+    const session_table_config *c = &t->cfg;
+    /* Admission first, so a refused session costs nothing. The slot is reserved by inserting a
+     * placeholder-free count check under the lock and re-checked on insert. */
+    pthread_mutex_lock(&t->mu);
+    int n = t->n;
+    pthread_mutex_unlock(&t->mu);
+    if (n >= c->max_sessions)
+        return sam2_fail(err, SAM2_ERR_LIMIT,
+                         "The server already has %d sessions open (MAX_SESSIONS=%d); close a session or try again later",
+                         n, c->max_sessions);
+    size_t need = c->model_bytes + (size_t)(n + 1) * c->session_bytes;
+    if (c->budget_bytes && need > c->budget_bytes)
+        return sam2_fail(err, SAM2_ERR_NOMEM,
+                         "Starting another session would exceed the memory budget: model %zu MB + %d sessions x %zu MB "
+                         "> MAX_MEMORY_MB=%zu; close a session or try again later",
+                         c->model_bytes >> 20, n + 1, c->session_bytes >> 20, c->budget_bytes >> 20);
+
+    session *s = calloc(1, sizeof *s);
+    if (!s) return sam2_fail(err, SAM2_ERR_NOMEM, "out of memory starting a session");
+    s->table = t;
+    atomic_init(&s->refs, 1);
+    atomic_init(&s->cancel, 0);
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->cv, NULL);
+    if (make_uuid(s->id, err)) {
+        session_destroy(s);
+        return -1;
+    }
+    inf_session_options o = {c->session_bytes, c->spill_dir, c->correct_as_cond, c->max_objects};
+    /* Opening decodes and checks the video: done outside the table lock and outside the compute
+     * slots (it reads the file, it does not run the model). */
+    int rc = c->inf->open(c->inf->self, c->model, video_path, &o, &s->inf, &s->n_frames, &s->width, &s->height, err);
+    if (rc) {
+        s->inf = NULL;
+        session_destroy(s);
+        if (err) {
+            /* Never echo an absolute path: name the video as the client gave it. */
+            char why[sizeof err->message];
+            snprintf(why, sizeof why, "%s", err->message);
+            path_scrub(why, sizeof why, video_path, display);
+            snprintf(err->message, sizeof err->message, "Cannot open video '%s': %s", display, why);
+        }
+        return rc ? rc : SAM2_ERR_IO;
+    }
+    s->last_use = now_s();
+    pthread_mutex_lock(&t->mu);
+    if (t->n >= c->max_sessions) {
+        pthread_mutex_unlock(&t->mu);
+        session_destroy(s);
+        return sam2_fail(err, SAM2_ERR_LIMIT,
+                         "The server already has %d sessions open (MAX_SESSIONS=%d); close a session or try again later",
+                         c->max_sessions, c->max_sessions);
+    }
+    t->items[t->n++] = s;
+    pthread_mutex_unlock(&t->mu);
+    memcpy(id, s->id, SESSION_ID_LEN + 1);
+    return 0;
+}
+
+static int find_locked(session_table *t, const char *id) {
+    for (int i = 0; i < t->n; i++)
+        if (!strcmp(t->items[i]->id, id)) return i;
+    return -1;
+}
+
+static int not_found(sam2_error *err, const char *id) {
+    return sam2_fail(err, SAM2_ERR_ARGUMENT, "Cannot find session %.100s; it might have expired", id);
+}
+
+session *sessions_get(session_table *t, const char *id, sam2_error *err) {
+    pthread_mutex_lock(&t->mu);
+    int i = find_locked(t, id);
+    session *s = i >= 0 ? t->items[i] : NULL;
+    if (s) atomic_fetch_add(&s->refs, 1);
+    pthread_mutex_unlock(&t->mu);
+    if (!s) not_found(err, id);
+    return s;
+}
+
+static session *remove_locked(session_table *t, int i) {
+    session *s = t->items[i];
+    t->items[i] = t->items[--t->n];
+    return s;
+}
+
+int sessions_close(session_table *t, const char *id) {
+    pthread_mutex_lock(&t->mu);
+    int i = find_locked(t, id);
+    session *s = i >= 0 ? remove_locked(t, i) : NULL;
+    pthread_mutex_unlock(&t->mu);
+    if (!s) return 0;
+    mark_closed(s);
+    session_unref(s);
+    return 1;
+}
+
+int sessions_cancel(session_table *t, const char *id, sam2_error *err) {
+    session *s = sessions_get(t, id, err);
+    if (!s) return SAM2_ERR_ARGUMENT;
+    session_request_cancel(s);
+    session_unref(s);
+    return 0;
+}
+
+int sessions_expire(session_table *t) {
+    double now = now_s();
+    int expired = 0;
+    for (;;) {
+        session *victim = NULL;
+        pthread_mutex_lock(&t->mu);
+        for (int i = 0; i < t->n; i++) {
+            session *s = t->items[i];
+            pthread_mutex_lock(&s->mu);
+            int idle = !s->busy && !s->propagating && now - s->last_use > t->cfg.ttl_s;
+            pthread_mutex_unlock(&s->mu);
+            if (idle) {
+                victim = remove_locked(t, i);
+                break;
+            }
+        }
+        pthread_mutex_unlock(&t->mu);
+        if (!victim) break;
+        mark_closed(victim);
+        session_unref(victim);
+        expired++;
+    }
+    return expired;
+}
+
+int sessions_count(session_table *t) {
+    pthread_mutex_lock(&t->mu);
+    int n = t->n;
+    pthread_mutex_unlock(&t->mu);
+    return n;
+}
+
+size_t sessions_ram_bytes(session_table *t) {
+    /* Only idle sessions are asked: a tracker in use belongs to its request. */
+    size_t total = 0;
+    pthread_mutex_lock(&t->mu);
+    for (int i = 0; i < t->n; i++) {
+        session *s = t->items[i];
+        pthread_mutex_lock(&s->mu);
+        if (!s->busy && s->inf) total += t->cfg.inf->ram_bytes(t->cfg.inf->self, s->inf);
+        pthread_mutex_unlock(&s->mu);
+    }
+    pthread_mutex_unlock(&t->mu);
+    return total;
+}
+
+void sessions_cancel_all(session_table *t) {
+    pthread_mutex_lock(&t->mu);
+    for (int i = 0; i < t->n; i++) session_request_cancel(t->items[i]);
+    pthread_mutex_unlock(&t->mu);
+}
+
+int session_begin(session *s, int timeout_ms, sam2_error *err) {
+    struct timespec end;
+    clock_gettime(CLOCK_REALTIME, &end);
+    end.tv_sec += timeout_ms / 1000;
+    end.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (end.tv_nsec >= 1000000000L) {
+        end.tv_sec++;
+        end.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&s->mu);
+    int rc = 0;
+    while (s->busy && !s->closed && rc != ETIMEDOUT) rc = pthread_cond_timedwait(&s->cv, &s->mu, &end);
+    if (s->closed) {
+        pthread_mutex_unlock(&s->mu);
+        return not_found(err, s->id);
+    }
+    if (s->busy) {
+        pthread_mutex_unlock(&s->mu);
+        return sam2_fail(err, SAM2_ERR_STATE,
+                         "Session %s is busy (a propagation is running); cancel it or try again later", s->id);
+    }
+    s->busy = 1;
+    pthread_mutex_unlock(&s->mu);
+    return 0;
+}
+
+void session_end(session *s) {
+    pthread_mutex_lock(&s->mu);
+    s->busy = 0;
+    s->last_use = now_s();
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+}
+
+const char *session_id(const session *s) { return s->id; }
+inf_session *session_tracker(session *s) { return s->inf; }
+int session_frame_count(const session *s) { return s->n_frames; }
+int session_width(const session *s) { return s->width; }
+int session_height(const session *s) { return s->height; }
+fair_client *session_sched_client(session *s) { return &s->sched; }
+atomic_int *session_cancel_flag(session *s) { return &s->cancel; }
+
+void session_set_propagating(session *s, int on) {
+    pthread_mutex_lock(&s->mu);
+    s->propagating = on;
+    if (on) atomic_store(&s->cancel, 0);
+    pthread_mutex_unlock(&s->mu);
+}
+
+int session_is_propagating(session *s) {
+    pthread_mutex_lock(&s->mu);
+    int p = s->propagating;
+    pthread_mutex_unlock(&s->mu);
+    return p;
+}
+
+void session_request_cancel(session *s) {
+    pthread_mutex_lock(&s->mu);
+    atomic_store(&s->cancel, 1);
+    /* The tracker is told too so it can stop inside a frame; only while it propagates. */
+    if (s->propagating && s->inf) s->table->cfg.inf->cancel(s->table->cfg.inf->self, s->inf);
+    pthread_mutex_unlock(&s->mu);
+}

@@ -1,0 +1,74 @@
+/* Inference sessions: one per startSession, identified by a random UUIDv4, each owning its video
+ * and tracking state. One model serves them all. A session is used by one request at a time
+ * (session_begin/session_end); idle sessions expire after SESSION_TTL; the number of sessions and
+ * the memory they may hold are bounded (MAX_SESSIONS, MAX_MEMORY_MB, SESSION_MEMORY_MB). */
+#ifndef SAM2_SERVER_SESSIONS_H
+#define SAM2_SERVER_SESSIONS_H
+
+#include "server/inference.h"
+#include "server/scheduler.h"
+
+#include <stdatomic.h>
+#include <stddef.h>
+
+#define SESSION_ID_LEN 36
+
+typedef struct session session;
+typedef struct session_table session_table;
+
+typedef struct session_table_config {
+    const inference_ops *inf;
+    const inf_model *model;
+    fair_sched *sched;
+    int max_sessions;
+    int ttl_s;
+    size_t budget_bytes;      /* MAX_MEMORY_MB */
+    size_t model_bytes;       /* counted against the budget */
+    size_t session_bytes;     /* SESSION_MEMORY_MB: each session's RAM share (then it spills) */
+    const char *spill_dir;
+    int correct_as_cond;
+    int max_objects;
+} session_table_config;
+
+session_table *sessions_new(const session_table_config *cfg);
+/* Cancels and closes every session (waits for none: sessions in use are freed by their users). */
+void sessions_free(session_table *t);
+
+/* Opens a session on a video (absolute path; `display` names it in errors and logs). */
+int sessions_start(session_table *t, const char *video_path, const char *display, char id[SESSION_ID_LEN + 1],
+                   sam2_error *err);
+/* Returns a reference (release with session_unref) or NULL with the official error text
+ * "Cannot find session <id>; it might have expired". */
+session *sessions_get(session_table *t, const char *id, sam2_error *err);
+void session_unref(session *s);
+/* Closes a session: 1 when it existed, 0 otherwise (the official closeSession answers false). */
+int sessions_close(session_table *t, const char *id);
+/* Stops the session's propagation in flight, if any (error when the session does not exist). */
+int sessions_cancel(session_table *t, const char *id, sam2_error *err);
+/* Closes sessions idle for longer than the TTL; returns how many. */
+int sessions_expire(session_table *t);
+int sessions_count(session_table *t);
+size_t sessions_ram_bytes(session_table *t);
+void sessions_cancel_all(session_table *t);
+
+/* Exclusive use of a session's tracker; waits up to timeout_ms for another request to finish.
+ * Fails when the session was closed meanwhile. */
+int session_begin(session *s, int timeout_ms, sam2_error *err);
+void session_end(session *s);
+
+/* Accessors. */
+const char *session_id(const session *s);
+inf_session *session_tracker(session *s);
+int session_frame_count(const session *s);
+int session_width(const session *s);
+int session_height(const session *s);
+fair_client *session_sched_client(session *s);
+/* The propagation stop flag: set by cancelPropagateInVideo, closeSession, expiry, a newer
+ * propagation and a disconnected client; cleared when a propagation starts. */
+atomic_int *session_cancel_flag(session *s);
+void session_set_propagating(session *s, int on);
+int session_is_propagating(session *s);
+/* Asks the propagation in flight (if any) to stop. */
+void session_request_cancel(session *s);
+
+#endif

@@ -1,0 +1,284 @@
+#include "support/server_doubles.h"
+
+#include <errno.h>
+#include <nettle/sha2.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define MAX_OBJ 1024
+
+typedef struct fake_session {
+    int frames, width, height, max_objects;
+    int n_obj;
+    int ids[MAX_OBJ];
+    unsigned char *has_points; /* [n_obj][frames] */
+    atomic_int cancel;
+} fake_session;
+
+static atomic_int frame_delay_ms, click_delay_ms;
+static atomic_long frames_propagated;
+
+void double_set_frame_delay_ms(int ms) { atomic_store(&frame_delay_ms, ms); }
+void double_set_click_delay_ms(int ms) { atomic_store(&click_delay_ms, ms); }
+long double_frames_propagated(void) { return atomic_load(&frames_propagated); }
+
+static void sleep_ms(int ms) {
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) && errno == EINTR) {
+    }
+}
+
+static int fail(sam2_error *err, int code, const char *msg) {
+    if (err) {
+        err->code = code;
+        snprintf(err->message, sizeof err->message, "%s", msg);
+    }
+    return code;
+}
+
+static int read_video(const char *path, int *frames, int *w, int *h) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return -1;
+    int ok = fscanf(f, "frames=%d width=%d height=%d", frames, w, h) == 3;
+    fclose(f);
+    return ok && *frames > 0 && *w > 0 && *h > 0 ? 0 : -1;
+}
+
+int double_write_video(const char *path, int frames, int width, int height) {
+    FILE *f = fopen(path, "wb");
+    if (!f) return -1;
+    fprintf(f, "frames=%d width=%d height=%d\n", frames, width, height);
+    return fclose(f);
+}
+
+static int d_model_load(void *self, const char *ckpt, const char *cfg, int threads, inf_model **out, sam2_error *err) {
+    (void)self;
+    (void)cfg;
+    (void)threads;
+    FILE *f = fopen(ckpt, "rb");
+    if (!f) return fail(err, SAM2_ERR_IO, "test double: checkpoint missing");
+    fclose(f);
+    *out = malloc(16);
+    return *out ? 0 : fail(err, SAM2_ERR_NOMEM, "oom");
+}
+
+static void d_model_free(void *self, inf_model *m) {
+    (void)self;
+    free(m);
+}
+
+static void d_model_info(void *self, const inf_model *m, inf_model_info *info) {
+    (void)self;
+    (void)m;
+    memset(info, 0, sizeof *info);
+    snprintf(info->name, sizeof info->name, "test-double");
+    info->params = 1000;
+    info->bytes = (size_t)1 << 20;
+}
+
+static int d_open(void *self, const inf_model *m, const char *path, const inf_session_options *opt, inf_session **out,
+                  int *n_frames, int *w, int *h, sam2_error *err) {
+    (void)self;
+    (void)m;
+    int frames, width, height;
+    if (read_video(path, &frames, &width, &height)) return fail(err, SAM2_ERR_FORMAT, "not a video (test double)");
+    fake_session *s = calloc(1, sizeof *s);
+    if (!s) return fail(err, SAM2_ERR_NOMEM, "oom");
+    s->frames = frames;
+    s->width = width;
+    s->height = height;
+    s->max_objects = opt->max_objects > 0 && opt->max_objects < MAX_OBJ ? opt->max_objects : 64;
+    *out = (inf_session *)s;
+    *n_frames = frames;
+    *w = width;
+    *h = height;
+    return 0;
+}
+
+static void d_close(void *self, inf_session *is) {
+    (void)self;
+    fake_session *s = (fake_session *)is;
+    free(s->has_points);
+    free(s);
+}
+
+static int obj_index(fake_session *s, int id, int create, sam2_error *err) {
+    for (int i = 0; i < s->n_obj; i++)
+        if (s->ids[i] == id) return i;
+    if (!create) return fail(err, SAM2_ERR_ARGUMENT, "no such object (test double)"), -1;
+    if (s->n_obj >= s->max_objects) return fail(err, SAM2_ERR_LIMIT, "too many objects in this session (test double)"), -1;
+    unsigned char *np = realloc(s->has_points, (size_t)(s->n_obj + 1) * (size_t)s->frames);
+    if (!np) return fail(err, SAM2_ERR_NOMEM, "oom"), -1;
+    s->has_points = np;
+    memset(s->has_points + (size_t)s->n_obj * (size_t)s->frames, 0, (size_t)s->frames);
+    s->ids[s->n_obj] = id;
+    return s->n_obj++;
+}
+
+static int make_frame(fake_session *s, int frame, const char *tag, int extra, inf_frame *out) {
+    memset(out, 0, sizeof *out);
+    out->frame_index = frame;
+    out->masks = calloc((size_t)(s->n_obj ? s->n_obj : 1), sizeof *out->masks);
+    if (!out->masks) return -1;
+    for (int i = 0; i < s->n_obj; i++) {
+        char buf[64];
+        snprintf(buf, sizeof buf, "%s%do%dp%d", tag, frame, s->ids[i], extra);
+        out->masks[i].object_id = s->ids[i];
+        out->masks[i].height = s->height;
+        out->masks[i].width = s->width;
+        out->masks[i].counts = strdup(buf);
+        out->n = i + 1;
+    }
+    return 0;
+}
+
+static int d_add_points(void *self, inf_session *is, int frame, int obj, const float *xy, const int *labels, int n,
+                        int clear_old, inf_frame *out, sam2_error *err) {
+    (void)self;
+    (void)xy;
+    (void)clear_old;
+    fake_session *s = (fake_session *)is;
+    for (int i = 0; i < n; i++)
+        if (labels[i] < -1 || labels[i] > 3) return fail(err, SAM2_ERR_ARGUMENT, "bad label (test double)");
+    int k = obj_index(s, obj, 1, err);
+    if (k < 0) return err ? err->code : -1;
+    if (atomic_load(&click_delay_ms)) sleep_ms(atomic_load(&click_delay_ms));
+    s->has_points[(size_t)k * (size_t)s->frames + (size_t)frame] = 1;
+    return make_frame(s, frame, "f", n, out) ? fail(err, SAM2_ERR_NOMEM, "oom") : 0;
+}
+
+static int d_add_mask(void *self, inf_session *is, int frame, int obj, const uint8_t *mask, int w, int h,
+                      inf_frame *out, sam2_error *err) {
+    (void)self;
+    (void)mask;
+    fake_session *s = (fake_session *)is;
+    int k = obj_index(s, obj, 1, err);
+    if (k < 0) return err ? err->code : -1;
+    s->has_points[(size_t)k * (size_t)s->frames + (size_t)frame] = 1;
+    return make_frame(s, frame, "m", w * h, out) ? fail(err, SAM2_ERR_NOMEM, "oom") : 0;
+}
+
+static int d_clear_frame(void *self, inf_session *is, int frame, int obj, inf_frame *out, sam2_error *err) {
+    (void)self;
+    fake_session *s = (fake_session *)is;
+    int k = obj_index(s, obj, 1, err);
+    if (k < 0) return err ? err->code : -1;
+    s->has_points[(size_t)k * (size_t)s->frames + (size_t)frame] = 0;
+    return make_frame(s, frame, "c", 0, out) ? fail(err, SAM2_ERR_NOMEM, "oom") : 0;
+}
+
+static int d_remove_object(void *self, inf_session *is, int obj, inf_frame **frames, int *n_frames, sam2_error *err) {
+    (void)self;
+    fake_session *s = (fake_session *)is;
+    int k = obj_index(s, obj, 0, err);
+    if (k < 0) return err ? err->code : -1;
+    memmove(s->ids + k, s->ids + k + 1, (size_t)(s->n_obj - k - 1) * sizeof s->ids[0]);
+    memmove(s->has_points + (size_t)k * (size_t)s->frames, s->has_points + (size_t)(k + 1) * (size_t)s->frames,
+            (size_t)(s->n_obj - k - 1) * (size_t)s->frames);
+    s->n_obj--;
+    /* Frames where the remaining objects have points change. */
+    *frames = calloc((size_t)s->frames, sizeof **frames);
+    *n_frames = 0;
+    if (!*frames) return fail(err, SAM2_ERR_NOMEM, "oom");
+    for (int f = 0; f < s->frames; f++) {
+        int any = 0;
+        for (int i = 0; i < s->n_obj; i++) any |= s->has_points[(size_t)i * (size_t)s->frames + (size_t)f];
+        if (any && !make_frame(s, f, "r", 0, &(*frames)[*n_frames])) (*n_frames)++;
+    }
+    return 0;
+}
+
+static void d_reset(void *self, inf_session *is) {
+    (void)self;
+    fake_session *s = (fake_session *)is;
+    s->n_obj = 0;
+}
+
+static int d_propagate(void *self, inf_session *is, int start, int reverse, inf_frame_cb cb, void *user,
+                       sam2_error *err) {
+    (void)self;
+    fake_session *s = (fake_session *)is;
+    if (!reverse) atomic_store(&s->cancel, 0);
+    for (int f = start; reverse ? f >= 0 : f < s->frames; f += reverse ? -1 : 1) {
+        for (int t = 0; t < atomic_load(&frame_delay_ms); t++) {
+            if (atomic_load(&s->cancel)) return fail(err, SAM2_ERR_CANCELLED, "cancelled");
+            sleep_ms(1);
+        }
+        if (atomic_load(&s->cancel)) return fail(err, SAM2_ERR_CANCELLED, "cancelled");
+        inf_frame fr;
+        if (make_frame(s, f, "t", 0, &fr)) return fail(err, SAM2_ERR_NOMEM, "oom");
+        atomic_fetch_add(&frames_propagated, 1);
+        int stop = cb(user, &fr);
+        inf_frame_free(&fr);
+        if (stop) return fail(err, SAM2_ERR_CANCELLED, "cancelled");
+    }
+    return 0;
+}
+
+static void d_cancel(void *self, inf_session *is) {
+    (void)self;
+    atomic_store(&((fake_session *)is)->cancel, 1);
+}
+
+static int d_object_count(void *self, const inf_session *is) {
+    (void)self;
+    return ((const fake_session *)is)->n_obj;
+}
+
+static size_t d_ram_bytes(void *self, const inf_session *is) {
+    (void)self;
+    return (size_t)((const fake_session *)is)->n_obj * 1000;
+}
+
+static int d_rle_decode(void *self, const char *counts, int h, int w, uint8_t *mask, sam2_error *err) {
+    (void)self;
+    if (!strcmp(counts, "bad")) return fail(err, SAM2_ERR_FORMAT, "invalid RLE (test double)");
+    memset(mask, 1, (size_t)h * (size_t)w);
+    return 0;
+}
+
+static const inference_ops DOUBLE_INF = {
+    NULL,        d_model_load, d_model_free, d_model_info,   d_open,      d_close,        d_add_points, d_add_mask,
+    d_clear_frame, d_remove_object, d_reset, d_propagate, d_cancel, d_object_count, d_ram_bytes, d_rle_decode,
+};
+
+const inference_ops *double_inference_ops(void) { return &DOUBLE_INF; }
+
+static int d_poster(void *self, const char *video, const char *poster, int *w, int *h, sam2_error *err) {
+    (void)self;
+    int frames;
+    if (read_video(video, &frames, w, h)) return fail(err, SAM2_ERR_FORMAT, "not a video (test double)");
+    FILE *f = fopen(poster, "wb");
+    if (!f) return fail(err, SAM2_ERR_IO, "cannot write poster (test double)");
+    fputs("\xff\xd8\xff\xe0 fake jpeg", f);
+    fclose(f);
+    return 0;
+}
+
+static int d_upload(void *self, const char *in, const char *dir, const ingest_params *p, ingest_result *out,
+                    sam2_error *err) {
+    (void)self;
+    (void)p;
+    int frames;
+    if (read_video(in, &frames, &out->width, &out->height)) return fail(err, SAM2_ERR_FORMAT, "not valid video file");
+    FILE *f = fopen(in, "rb");
+    char buf[4096];
+    size_t n = f ? fread(buf, 1, sizeof buf, f) : 0;
+    if (f) fclose(f);
+    struct sha256_ctx c;
+    uint8_t d[SHA256_DIGEST_SIZE];
+    sha256_init(&c);
+    sha256_update(&c, n, (const uint8_t *)buf);
+    sha256_digest(&c, sizeof d, d);
+    for (int i = 0; i < SHA256_DIGEST_SIZE; i++) snprintf(out->sha256 + 2 * i, 3, "%02x", d[i]);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s.mp4", dir, out->sha256);
+    return double_write_video(path, frames, out->width, out->height) ? fail(err, SAM2_ERR_IO, "cannot write") : 0;
+}
+
+static const ingest_ops DOUBLE_INGEST = {NULL, d_poster, d_upload};
+
+const ingest_ops *double_ingest_ops(void) { return &DOUBLE_INGEST; }

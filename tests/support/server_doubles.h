@@ -1,0 +1,26 @@
+/* TEST DOUBLES for the server tests: a stand-in tracker (inference_ops) and a stand-in video
+ * ingest (ingest_ops) that need no model and no codec. They exist only so the HTTP, GraphQL,
+ * session, scheduling and streaming code can be tested on its own; the real ones are
+ * src/server/inference.c and src/server/ingest.c.
+ *
+ * "Videos" are text files "frames=N width=W height=H". Masks are fake RLE strings that encode
+ * what was asked ("f<frame>o<object>p<points>" for clicks, "t<frame>o<object>" for tracking). */
+#ifndef SAM2_TEST_SERVER_DOUBLES_H
+#define SAM2_TEST_SERVER_DOUBLES_H
+
+#include "server/inference.h"
+#include "server/ingest.h"
+
+/* Milliseconds each propagated frame takes (default 0) and each click takes. */
+void double_set_frame_delay_ms(int ms);
+void double_set_click_delay_ms(int ms);
+/* Frames propagated so far by all sessions (counts work done after a cancel). */
+long double_frames_propagated(void);
+
+const inference_ops *double_inference_ops(void);
+const ingest_ops *double_ingest_ops(void);
+
+/* Writes a fake video file. */
+int double_write_video(const char *path, int frames, int width, int height);
+
+#endif
