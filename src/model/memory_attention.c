@@ -3,6 +3,7 @@
 #include "model/layers.h"
 #include "model/position_encoding.h"
 
+#include <math.h>
 #include <string.h>
 
 /* RoPEAttention: projections, RoPE on q and on the first n_rope keys (the key table repeats per
@@ -30,6 +31,56 @@ static int rope_attention(const sam2_net *net, const sam2_attn_w *w, float *out,
     for (int h = 0; h < heads; h++)
         be->attention(o + h * hd, internal, q + h * hd, internal, k + h * hd, internal, v + h * hd,
                       internal, Lq, Lk, hd, s);
+    be->linear(out, o, w->out.w, w->out.b, Lq, internal, d);
+    arena_release(scratch, m);
+    return 0;
+}
+
+/* Query rows per block of the folded cross-attention: the score tile is [block][M]. */
+#define CROSS_BLOCK 128
+
+/* Cross-attention with the value projection applied after the attention-weighted sum: rows of
+ * softmax(QK^T) sum to one, so softmax(QK^T) (M Wv^T + bv) = (softmax(QK^T) M) Wv^T + bv. The
+ * weighted sum then runs over the mem_dim-wide memory instead of the d-wide values (4x less work
+ * for the tiny model), an exact reformulation up to float rounding. */
+static int rope_cross_attention_folded(const sam2_net *net, const sam2_attn_w *w, float *out,
+                                       const float *q_in, int Lq, const float *k_in,
+                                       const float *memory, int Lk, int kv_dim, int internal,
+                                       int n_rope, arena *scratch) {
+    const sam2_backend *be = net->be;
+    const int d = net->cfg.d_model, heads = net->cfg.mem_attn_heads, hd = internal / heads;
+    const int table_rows = net->embed * net->embed;
+    const float scale = 1.0f / sqrtf((float)hd);
+    arena_mark m = arena_get_mark(scratch);
+    float *q = arena_floats(scratch, (size_t)Lq * internal, 0);
+    float *k = arena_floats(scratch, (size_t)Lk * internal, 0);
+    float *o = arena_floats(scratch, (size_t)Lq * internal, 0);
+    float *s = arena_floats(scratch, (size_t)CROSS_BLOCK * Lk, 0);
+    float *t = arena_floats(scratch, (size_t)CROSS_BLOCK * kv_dim, 0);
+    if (!q || !k || !o || !s || !t) return -1;
+    be->linear(q, q_in, w->q.w, w->q.b, Lq, d, internal);
+    be->linear(k, k_in, w->k.w, w->k.b, Lk, kv_dim, internal);
+    for (int h = 0; h < heads; h++) {
+        apply_rope(q + h * hd, Lq, internal, hd, net->rope_cos, net->rope_sin, table_rows);
+        apply_rope(k + h * hd, n_rope, internal, hd, net->rope_cos, net->rope_sin, table_rows);
+    }
+    for (int h = 0; h < heads; h++) {
+        const float *wv = w->v.w + (size_t)h * hd * kv_dim; /* rows of this head: [hd][kv_dim] */
+        for (int r0 = 0; r0 < Lq; r0 += CROSS_BLOCK) {
+            const int n = r0 + CROSS_BLOCK <= Lq ? CROSS_BLOCK : Lq - r0;
+            /* s = q k^T / sqrt(hd), softmax over the keys */
+            be->gemm(0, 1, n, Lk, hd, scale, q + (size_t)r0 * internal + h * hd, internal,
+                     k + h * hd, internal, 0.0f, s, Lk);
+            be->softmax_rows(s, n, Lk);
+            /* t = s memory: the weighted memory, [n][kv_dim] */
+            be->gemm(0, 0, n, kv_dim, Lk, 1.0f, s, Lk, memory, kv_dim, 0.0f, t, kv_dim);
+            /* o = t Wv_h^T + bv_h */
+            float *oh = o + (size_t)r0 * internal + h * hd;
+            for (int i = 0; i < n; i++) memcpy(oh + (size_t)i * internal, w->v.b + h * hd,
+                                               sizeof(float) * hd);
+            be->gemm(0, 1, n, hd, kv_dim, 1.0f, t, kv_dim, wv, kv_dim, 1.0f, oh, internal);
+        }
+    }
     be->linear(out, o, w->out.w, w->out.b, Lq, internal, d);
     arena_release(scratch, m);
     return 0;
@@ -81,8 +132,8 @@ int memory_attention_forward(const sam2_net *net, const float *curr, const float
             add_rows(a, t2, curr_pos, P, d, P);
             q = a;
         }
-        if (rope_attention(net, &l->cross_attn, att, q, P, kin, memory, M, md,
-                           d / c->ca_downsample, n_rope, scratch))
+        if (rope_cross_attention_folded(net, &l->cross_attn, att, q, P, kin, memory, M, md,
+                                        d / c->ca_downsample, n_rope, scratch))
             return -1;
         be->add(out, out, att, (size_t)P * d);
         /* feed-forward */
@@ -103,8 +154,10 @@ double memory_attention_flops(const sam2_net *net, int M) {
     double per_layer = 2.0 * P * d * d * 4      /* self q, k, v, out */
                        + 2.0 * 2.0 * P * P * d  /* self QK^T, AV */
                        + 2.0 * P * d * d * 2    /* cross q, out */
-                       + 2.0 * M * md * d * 2   /* cross k, v */
-                       + 2.0 * 2.0 * P * M * d  /* cross QK^T, AV */
+                       + 2.0 * M * md * d       /* cross k */
+                       + 2.0 * P * M * d        /* cross QK^T */
+                       + 2.0 * P * M * md       /* weighted memory (value projection folded) */
+                       + 2.0 * P * md * d       /* value projection of the weighted memory */
                        + 2.0 * 2.0 * P * d * c->mem_attn_ffn;
     return per_layer * c->mem_attn_layers;
 }
