@@ -613,7 +613,7 @@ int main(void) {
     cfg.max_memory_mb = 8192;
     cfg.session_memory_mb = 256;
     cfg.timeout_s = 120;
-    server_deps deps = {NULL, NULL, quiet_log, NULL};
+    server_deps deps = {inference_default_ops(), ingest_default_ops(), quiet_log, NULL};
     sam2_error err = {0};
     srv = server_create(&cfg, &deps, &err);
     if (!srv) {

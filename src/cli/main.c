@@ -7,8 +7,8 @@
 
 static const cli_command COMMANDS[] = {
     {"inspect", "print a checkpoint's configuration and tensors", cmd_inspect},
-    {"doctor", "check the machine, libraries, checkpoint and data folder", cmd_doctor},
     {"serve", "serve the SAM 2 demo API (GraphQL + streaming, drop-in for Meta's backend)", cmd_serve},
+    {"doctor", "check the machine, libraries, checkpoint and data folder", cmd_doctor},
 };
 #define NUM_COMMANDS ((int)(sizeof COMMANDS / sizeof COMMANDS[0]))
 

@@ -33,7 +33,8 @@ int cmd_serve(int argc, char **argv) {
     sigaddset(&set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
 
-    server *srv = server_create(&cfg, NULL, &err);
+    server_deps deps = {inference_default_ops(), ingest_default_ops(), NULL, NULL};
+    server *srv = server_create(&cfg, &deps, &err);
     if (!srv) {
         fprintf(stderr, "sam2 serve: %s\n", err.message);
         return CLI_FAIL;

@@ -3,69 +3,15 @@
 #include "server/inference.h"
 
 #include "core/error.h"
+#include "io/rle.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#if __has_include("io/rle.h")
-#include "io/rle.h"
-#else
-/* src/io/rle.h is being written on another branch; these are its planned signatures. */
-int rle_encode(const uint8_t *mask, int h, int w, char **out_counts, sam2_error *err);
-int rle_decode(const char *counts, int h, int w, uint8_t *mask_out, sam2_error *err);
-#define SAM2_SERVER_RLE_PENDING 1
-#endif
-
-/* TEMPORARY, until the model loader, the video tracker and the RLE codec are merged into this
- * branch: weak references let the server build and run its other tests; a missing piece is a
- * clear runtime error, never a crash. Remove this block when wiring them (see docs/server.md). */
-#pragma weak sam2_model_load
-#pragma weak sam2_model_free
-#pragma weak sam2_model_name
-#pragma weak sam2_model_param_count
-#pragma weak sam2_video_open
-#pragma weak sam2_video_close
-#pragma weak sam2_video_frame_count
-#pragma weak sam2_video_width
-#pragma weak sam2_video_height
-#pragma weak sam2_tracker_new
-#pragma weak sam2_tracker_free
-#pragma weak sam2_tracker_add_points
-#pragma weak sam2_tracker_add_mask
-#pragma weak sam2_tracker_clear_frame
-#pragma weak sam2_tracker_remove_object
-#pragma weak sam2_tracker_reset
-#pragma weak sam2_tracker_propagate
-#pragma weak sam2_tracker_cancel
-#pragma weak sam2_tracker_object_ids
-#pragma weak sam2_tracker_ram_bytes
-#ifdef SAM2_SERVER_RLE_PENDING
-#pragma weak rle_encode
-#pragma weak rle_decode
-#endif
-
-static int missing(sam2_error *err, const char *what) {
-    return sam2_fail(err, SAM2_ERR_UNSUPPORTED, "this sam2 build has no %s yet", what);
-}
-
-void inf_frame_free(inf_frame *f) {
-    if (!f) return;
-    for (int i = 0; i < f->n; i++) free(f->masks[i].counts);
-    free(f->masks);
-    f->masks = NULL;
-    f->n = 0;
-}
-
-void inf_frames_free(inf_frame *f, int n) {
-    for (int i = 0; f && i < n; i++) inf_frame_free(&f[i]);
-    free(f);
-}
-
 static int real_model_load(void *self, const char *checkpoint, const char *config_yaml, int threads,
                            inf_model **out, sam2_error *err) {
     (void)self;
-    if (!sam2_model_load) return missing(err, "model loader");
     if (threads > 0) sam2_set_threads(threads);
     sam2_model *m = sam2_model_load(checkpoint, config_yaml && *config_yaml ? config_yaml : NULL, err);
     if (!m) return err ? err->code : SAM2_ERR_IO;
@@ -75,22 +21,21 @@ static int real_model_load(void *self, const char *checkpoint, const char *confi
 
 static void real_model_free(void *self, inf_model *m) {
     (void)self;
-    if (m && sam2_model_free) sam2_model_free((sam2_model *)m);
+    sam2_model_free((sam2_model *)m);
 }
 
 static void real_model_info(void *self, const inf_model *m, inf_model_info *info) {
     (void)self;
     memset(info, 0, sizeof *info);
-    if (!m || !sam2_model_name) return;
+    if (!m) return;
     snprintf(info->name, sizeof info->name, "%s", sam2_model_name((const sam2_model *)m));
-    info->params = sam2_model_param_count ? sam2_model_param_count((const sam2_model *)m) : 0;
+    info->params = sam2_model_param_count((const sam2_model *)m);
     info->bytes = (size_t)info->params * sizeof(float);
 }
 
 static int real_open(void *self, const inf_model *m, const char *video_path, const inf_session_options *opt,
                      inf_session **out, int *n_frames, int *width, int *height, sam2_error *err) {
     (void)self;
-    if (!sam2_video_open || !sam2_tracker_new) return missing(err, "video tracker");
     sam2_video *v = sam2_video_open(video_path, err);
     if (!v) return err ? err->code : SAM2_ERR_IO;
     sam2_tracker_options o = {0};
@@ -119,7 +64,6 @@ static void real_close(void *self, inf_session *s) {
 static int encode_result(const sam2_frame_result *r, inf_frame *out, sam2_error *err) {
     memset(out, 0, sizeof *out);
     out->frame_index = r->frame_index;
-    if (!rle_encode) return missing(err, "RLE encoder");
     if (r->num_objects <= 0) return 0;
     size_t hw = (size_t)r->width * (size_t)r->height;
     uint8_t *mask = malloc(hw ? hw : 1);
@@ -269,7 +213,6 @@ static size_t real_ram_bytes(void *self, const inf_session *s) {
 
 static int real_rle_decode(void *self, const char *counts, int height, int width, uint8_t *mask, sam2_error *err) {
     (void)self;
-    if (!rle_decode) return missing(err, "RLE decoder");
     return rle_decode(counts, height, width, mask, err);
 }
 

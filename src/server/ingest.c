@@ -1,32 +1,43 @@
-/* The real ingest seam: src/io/transcode. This is the only server file that calls it. */
+/* The real ingest seam: src/io/transcode (libav* in-process). This is the only server file that
+ * calls it. */
 #include "server/ingest.h"
 
 #include "core/error.h"
-
-#if __has_include("io/transcode.h")
 #include "io/transcode.h"
-#define SAM2_SERVER_HAVE_TRANSCODE 1
-#endif
 
-/* Until src/io/transcode lands on this branch, ingest answers with a clear error (no poster,
- * no upload) instead of pretending; see docs/server.md "What remains to wire". */
+#include <string.h>
+
 static int real_poster(void *self, const char *video_path, const char *poster_path, int *width, int *height,
                        sam2_error *err) {
     (void)self;
-    (void)video_path;
-    (void)poster_path;
     *width = *height = 0;
-    return sam2_fail(err, SAM2_ERR_UNSUPPORTED, "poster writing is not built into this sam2 yet");
+    return sam2_poster_write_jpeg(video_path, poster_path, 0, width, height, err);
 }
 
 static int real_upload(void *self, const char *in_path, const char *uploads_dir, const ingest_params *p,
                        ingest_result *out, sam2_error *err) {
     (void)self;
-    (void)in_path;
-    (void)uploads_dir;
-    (void)p;
-    (void)out;
-    return sam2_fail(err, SAM2_ERR_UNSUPPORTED, "video upload (transcoding) is not built into this sam2 yet");
+    sam2_transcode_options o;
+    sam2_transcode_options_init(&o);
+    /* The server read the VIDEO_ENCODE_* variables and flags already: they arrive in p. */
+    o.max_duration = p->max_duration;
+    o.start_time = p->start_time;
+    o.duration = 0;
+    if (p->fps > 0) o.fps = p->fps;
+    if (p->max_width > 0) o.max_width = p->max_width;
+    if (p->max_height > 0) o.max_height = p->max_height;
+    o.crf = p->crf;
+    if (p->codec && *p->codec) o.codec = p->codec;
+    if (p->threads > 0) o.threads = p->threads;
+    sam2_transcode_result r;
+    memset(&r, 0, sizeof r);
+    int rc = sam2_ingest_upload(in_path, uploads_dir, &o, &r, err);
+    if (rc) return rc;
+    memcpy(out->sha256, r.sha256, sizeof out->sha256);
+    out->sha256[64] = 0;
+    out->width = r.width;
+    out->height = r.height;
+    return 0;
 }
 
 static const ingest_ops REAL_OPS = {NULL, real_poster, real_upload};

@@ -83,12 +83,16 @@ server *server_create(const server_config *cfg, const server_deps *deps, sam2_er
     }
     s->cfg = *cfg;
     if (deps) s->deps = *deps;
-    s->inf = s->deps.inference ? s->deps.inference : inference_default_ops();
-    s->ingest = s->deps.ingest ? s->deps.ingest : ingest_default_ops();
+    s->inf = s->deps.inference;
+    s->ingest = s->deps.ingest;
     atomic_init(&s->stopping, 0);
     atomic_init(&s->streams, 0);
     pthread_mutex_init(&s->reaper_mu, NULL);
     pthread_cond_init(&s->reaper_cv, NULL);
+    if (!s->inf || !s->ingest) {
+        sam2_fail(err, SAM2_ERR_ARGUMENT, "server_create: no inference or ingest implementation given");
+        goto fail;
+    }
     if (server_config_finalize(&s->cfg, err) || prepare_data(s, err) || check_checkpoint(s, err)) goto fail;
 
     double t0 = metrics_now();

@@ -10,11 +10,12 @@
 
 typedef struct server server;
 
-/* Where the model and video ingest come from: NULL members mean the real ones. Tests pass
- * stand-ins. */
+/* Where the model and video ingest come from: `sam2 serve` passes inference_default_ops() and
+ * ingest_default_ops(); tests pass stand-ins. Keeping the choice with the caller means a program
+ * that uses stand-ins does not link the model at all. */
 typedef struct server_deps {
-    const inference_ops *inference;
-    const ingest_ops *ingest;
+    const inference_ops *inference; /* required */
+    const ingest_ops *ingest;       /* required */
     /* Start-up log lines go here (NULL: stderr). */
     void (*log)(void *user, const char *line);
     void *log_user;
