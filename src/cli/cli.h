@@ -11,13 +11,8 @@ typedef struct cli_command {
 } cli_command;
 
 int cmd_inspect(int argc, char **argv);
-<<<<<<< HEAD
-int cmd_doctor(int argc, char **argv);
-int cmd_serve(int argc, char **argv);
-=======
 int cmd_serve(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
->>>>>>> helper/server
 
 /* Exit statuses */
 #define CLI_OK 0
