@@ -45,6 +45,8 @@ export class Editor {
   private followStream = true;
   private pendingRequests = 0;
   private destroyed = false;
+  private busyTimer = 0;
+  private busyShown = false;
 
   // controls
   private readonly banner = h('div', { class: 'banner', hidden: true });
@@ -388,7 +390,10 @@ export class Editor {
   // --- frames ---------------------------------------------------------------------------------
 
   private goTo(frame: number): void {
-    this.player.seek(frame).catch((e) => this.handleError(e, 'Showing the frame'));
+    this.player
+      .seek(frame)
+      .then(() => this.updateTransport())
+      .catch((e) => this.handleError(e, 'Showing the frame'));
   }
 
   private step(delta: number): void {
@@ -438,7 +443,8 @@ export class Editor {
       return;
     }
     const f = this.player.frame < 0 ? 0 : this.player.frame;
-    this.scrubber.value = String(f);
+    // While the person moves the scrubber, the frames drawn on the way must not move it back.
+    if (!(this.player.busy && document.activeElement === this.scrubber)) this.scrubber.value = String(f);
     this.scrubber.setAttribute('aria-valuetext', `Frame ${f + 1} of ${clock.frameCount}`);
     this.frameLabel.textContent = `Frame ${f + 1} / ${clock.frameCount} · ${formatClock(clock.startOf(f))}`;
     this.frameLabel.dataset.frame = String(f);
@@ -789,6 +795,7 @@ export class Editor {
     for (const b of Object.values(this.exportButtons)) b.disabled = !ready || !hasPoints;
     this.root.dataset.phase = this.phase;
     this.root.dataset.busy = this.pendingRequests > 0 ? 'true' : 'false';
+    this.showBusy(ready && this.pendingRequests > 0);
     this.sessionLine.textContent = this.sessionId
       ? `Session ${this.sessionId.slice(0, 8)} · ${this.video.width}×${this.video.height}` +
         (this.player.timingNote ? ` · ${this.player.timingNote}` : '')
@@ -801,6 +808,26 @@ export class Editor {
     }
   }
 
+  /** "Segmenting…" on the frame while a click is answered, unless the answer is quick. */
+  private showBusy(on: boolean): void {
+    if (on && !this.busyTimer && !this.busyShown) {
+      this.busyTimer = window.setTimeout(() => {
+        this.busyTimer = 0;
+        if (this.pendingRequests > 0 && this.phase === 'ready') {
+          this.busyShown = true;
+          this.stage.setMessage('Segmenting…', 'busy');
+        }
+      }, 250);
+    } else if (!on) {
+      if (this.busyTimer) window.clearTimeout(this.busyTimer);
+      this.busyTimer = 0;
+      if (this.busyShown) {
+        this.busyShown = false;
+        if (this.phase === 'ready') this.stage.setMessage('');
+      }
+    }
+  }
+
   /** Read-only view of the state, for the browser tests. */
   snapshot() {
     return {
@@ -809,6 +836,7 @@ export class Editor {
       frame: this.player.frame,
       frameCount: this.player.frameCount,
       playing: this.player.playing,
+      seeking: this.player.busy,
       mode: this.mode,
       busy: this.pendingRequests > 0,
       tracking: this.track ? { received: this.track.received, frames: this.track.frames.size } : null,

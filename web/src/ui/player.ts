@@ -16,6 +16,8 @@ export interface LoadProgress {
 type FrameListener = (frame: number) => void;
 
 const SEEK_TIMEOUT_MS = 10_000;
+/** How long to wait for the presented frame after `seeked` before drawing anyway. */
+const PRESENT_GRACE_MS = 300;
 
 interface VideoFrameMetadata {
   mediaTime: number;
@@ -60,6 +62,11 @@ export class FramePlayer {
 
   setOnEnded(cb: () => void): void {
     this.onEnded = cb;
+  }
+
+  /** Whether a seek is in progress or queued. */
+  get busy(): boolean {
+    return this.seeking !== null;
   }
 
   get frameCount(): number {
@@ -159,37 +166,76 @@ export class FramePlayer {
     if (!this.clock) return Promise.resolve();
     if (this.playing) this.pause(false);
     this.seekTarget = this.clock.clamp(i);
-    if (!this.seeking) {
-      this.seeking = this.runSeeks().finally(() => {
-        this.seeking = null;
-      });
-    }
+    if (!this.seeking) this.seeking = this.runSeeks();
     return this.seeking;
   }
 
   private async runSeeks(): Promise<void> {
-    while (this.seekTarget !== null && this.clock) {
-      const target = this.seekTarget;
-      this.seekTarget = null;
-      if (target === this.frame) continue;
-      await this.seekElement(this.clock.seekTime(target));
-      this.draw(target);
+    await Promise.resolve(); // `this.seeking` is set before the loop can end
+    try {
+      while (this.seekTarget !== null && this.clock) {
+        const target = this.seekTarget;
+        this.seekTarget = null;
+        if (target === this.frame) continue;
+        await this.seekElement(this.clock.seekTime(target), target);
+        this.draw(target);
+      }
+    } finally {
+      // No await between the loop's last check and here: a seek() after this starts a new loop.
+      this.seeking = null;
     }
   }
 
-  private seekElement(time: number): Promise<void> {
+  /**
+   * Seeks the element and resolves once the frame is ready to draw: after `seeked` and, where
+   * the browser reports presented frames, once the presented frame is the wanted one (after a
+   * quick run of seeks, `seeked` can come before the new frame replaced the old one).
+   */
+  private seekElement(time: number, frame: number): Promise<void> {
     const v = this.video;
     if (Math.abs(v.currentTime - time) < 1e-6 && !v.seeking) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        v.removeEventListener('seeked', ok);
-        reject(new ApiError('protocol', 'The browser did not show the requested frame in time'));
-      }, SEEK_TIMEOUT_MS);
-      const ok = () => {
+      let seeked = false;
+      let presented = !v.requestVideoFrameCallback;
+      let handle = 0;
+      let grace = 0;
+      const cleanup = () => {
         clearTimeout(timer);
+        clearTimeout(grace);
+        v.removeEventListener('seeked', onSeeked);
+        if (handle && v.cancelVideoFrameCallback) v.cancelVideoFrameCallback(handle);
+      };
+      const check = () => {
+        if (!seeked || !presented) return;
+        cleanup();
         resolve();
       };
-      v.addEventListener('seeked', ok, { once: true });
+      const onFrame = (_now: number, meta: VideoFrameMetadata) => {
+        handle = 0;
+        if (this.clock && this.clock.frameAt(meta.mediaTime) === frame) {
+          presented = true;
+          check();
+        } else if (v.requestVideoFrameCallback) {
+          handle = v.requestVideoFrameCallback(onFrame);
+        }
+      };
+      const onSeeked = () => {
+        seeked = true;
+        // No new frame is presented when the element already shows the wanted one.
+        if (!presented) {
+          grace = window.setTimeout(() => {
+            presented = true;
+            check();
+          }, PRESENT_GRACE_MS);
+        }
+        check();
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new ApiError('protocol', 'The browser did not show the requested frame in time'));
+      }, SEEK_TIMEOUT_MS);
+      if (v.requestVideoFrameCallback) handle = v.requestVideoFrameCallback(onFrame);
+      v.addEventListener('seeked', onSeeked);
       v.currentTime = time;
     });
   }

@@ -51,7 +51,8 @@ export class Stage {
       this.pointer(e, 0);
     });
     this.root.addEventListener('keydown', (e) => this.key(e));
-    this.root.addEventListener('focus', () => this.showCursor(true));
+    // The keyboard cursor shows when focus came from the keyboard, not from a click.
+    this.root.addEventListener('focus', () => this.showCursor(this.root.matches(':focus-visible')));
     this.root.addEventListener('blur', () => this.showCursor(false));
     this.root.addEventListener('pointerdown', () => this.showCursor(false));
   }
@@ -181,7 +182,9 @@ export class Stage {
 
   private drawPoints(ctx: CanvasRenderingContext2D, points: Point[], obj: TrackedObject, selected: boolean): void {
     const { width, height } = ctx.canvas;
-    const r = Math.max(5, Math.round(Math.min(width, height) / 70));
+    // About 8 CSS pixels whatever the video's resolution.
+    const scale = width / Math.max(1, ctx.canvas.clientWidth || width);
+    const r = Math.max(3, 8 * scale);
     for (const p of points) {
       const x = p.x * width;
       const y = p.y * height;
