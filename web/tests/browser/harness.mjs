@@ -79,6 +79,10 @@ export function startServer(env, { bin, checkpoint, config }, dataPath, extraArg
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let log = '';
+  // Never leave a server behind, whatever ends this process.
+  process.on('exit', () => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
   return new Promise((resolvePromise, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');

@@ -23,6 +23,11 @@ import {
 
 const env = locate();
 const work = tempDir('sam2-web-test-');
+// Temporary folders go even when a server fails to start or an exception escapes.
+const temps = [work];
+process.on('exit', () => {
+  for (const d of temps) rmSync(d, { recursive: true, force: true });
+});
 const steps = new Steps(env.artifacts);
 const started = Date.now();
 
@@ -44,6 +49,7 @@ const dataA = dataFolder([
   [join(env.gallery, '05_default_juggle.mp4'), '05_default_juggle.mp4'],
 ]);
 const dataB = dataFolder([]);
+temps.push(dataA, dataB);
 
 const FILL_ALPHA = [140, 170]; // src/lib/overlay.ts: FILL_ALPHA, FILL_ALPHA_SELECTED
 const CUTOUT_SHADE = 225;
@@ -553,7 +559,6 @@ try {
   await serverB.stop();
   writeFileSync(join(env.artifacts, 'server-a.log'), serverA.log());
   writeFileSync(join(env.artifacts, 'server-b.log'), serverB.log());
-  for (const d of [work, dataA, dataB]) rmSync(d, { recursive: true, force: true });
 }
 
 /** Drops a file on the gallery, as a person dragging it from the desktop would. */
