@@ -92,7 +92,8 @@ static http_response get(const char *method, const char *path) {
 static void expect_header(const http_response *r, const char *name, const char *want) {
     char buf[256];
     const char *v = http_header(r->headers, name, buf, sizeof buf);
-    if (!v || strcmp(v, want)) fail_msg("%s: expected '%s', got '%s'", name, want, v ? v : "(none)");
+    if (!v || strcmp(v, want))
+        fail_msg("%s: expected '%s', got '%s'", name, want, v ? v : "(none)");
 }
 
 static void serves_the_page(void **state) {
@@ -130,8 +131,12 @@ static void serves_the_page(void **state) {
 static void refuses_paths_outside_the_page(void **state) {
     (void)state;
     setenv("SAM2_WEB_DIR", web_dir, 1);
-    const char *bad[] = {"/assets/../../secret.txt", "/assets/%2e%2e/%2e%2e/secret.txt", "/assets/escape.js",
-                         "/assets/missing.js", "/assets/", "/assets"};
+    const char *bad[] = {"/assets/../../secret.txt",
+                         "/assets/%2e%2e/%2e%2e/secret.txt",
+                         "/assets/escape.js",
+                         "/assets/missing.js",
+                         "/assets/",
+                         "/assets"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         http_response r = get("GET", bad[i]);
         if (r.status != 404) fail_msg("%s: expected 404, got %d", bad[i], r.status);

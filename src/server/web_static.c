@@ -98,18 +98,21 @@ static const char NOT_BUILT[] =
 enum MHD_Result web_static_serve(http_req *r, const char *url) {
     char web_root[PATH_MAX];
     find_web_root(web_root);
-    if (!web_root[0]) return http_send(r, 404, "text/html; charset=utf-8", NOT_BUILT, sizeof NOT_BUILT - 1);
+    if (!web_root[0])
+        return http_send(r, 404, "text/html; charset=utf-8", NOT_BUILT, sizeof NOT_BUILT - 1);
     const char *rel = !strcmp(url, "/") ? "index.html" : url + 1;
     char file[PATH_MAX];
-    if (path_resolve_under(web_root, rel, file, sizeof file, NULL)) return http_error(r, 404, "resource not found");
+    if (path_resolve_under(web_root, rel, file, sizeof file, NULL))
+        return http_error(r, 404, "resource not found");
     int fd = open(file, O_RDONLY | O_CLOEXEC);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode)) {
         if (fd >= 0) close(fd);
         return http_error(r, 404, "resource not found");
     }
-    struct MHD_Response *resp = st.st_size > 0 ? MHD_create_response_from_fd((size_t)st.st_size, fd)
-                                               : MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    struct MHD_Response *resp =
+        st.st_size > 0 ? MHD_create_response_from_fd((size_t)st.st_size, fd)
+                       : MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
     if (st.st_size == 0) close(fd);
     if (!resp) {
         if (st.st_size > 0) close(fd);
@@ -119,6 +122,7 @@ enum MHD_Result web_static_serve(http_req *r, const char *url) {
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     /* Vite names assets by content hash: they never change under the same name. */
     MHD_add_response_header(resp, "Cache-Control",
-                            !strncmp(url, "/assets/", 8) ? "public, max-age=31536000, immutable" : "no-cache");
+                            !strncmp(url, "/assets/", 8) ? "public, max-age=31536000, immutable"
+                                                         : "no-cache");
     return http_queue(r, 200, resp);
 }
