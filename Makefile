@@ -1,8 +1,10 @@
 # sam2c: the README's commands live here.
-#   make            build everything into build/bin (installs missing Debian packages first)
+#   make            build everything into build/bin (installs missing Debian packages first), and
+#                   the web page into web/dist when npm is present (a one-line note otherwise)
 #   make test       build and run the default test suite (what CI runs)
 #   make serve      build, fetch the default checkpoint/gallery when missing, start the demo server
-# Other targets: test-asan, test-slow, fuzz, bench, install, format, clean.
+# Other targets: test-asan, test-slow, fuzz, bench, install, format, clean,
+#   web (the page; needs npm), test-web (page unit tests + browser tests against sam2 serve).
 
 BUILD      ?= build
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
@@ -11,9 +13,9 @@ MODEL_SIZE ?= tiny
 FUZZ_SECONDS ?= 60
 CTEST_ARGS ?=
 
-.PHONY: all deps build test test-asan test-slow test-tsan serve inspect fuzz fuzz-build bench install format clean
+.PHONY: all deps build web web-auto test-web test test-asan test-slow test-tsan serve inspect fuzz fuzz-build bench install format clean
 
-all: build
+all: build web-auto
 
 deps:
 	@bash scripts/setup.sh
@@ -23,6 +25,23 @@ $(BUILD)/CMakeCache.txt:
 
 build: deps $(BUILD)/CMakeCache.txt
 	@cmake --build $(BUILD) -j $(JOBS)
+
+# The web page (web/ -> web/dist), served by `sam2 serve` at /.
+web:
+	@bash scripts/build_web.sh
+
+web-auto:
+	@bash scripts/build_web.sh --auto
+
+# The page's unit tests (vitest) and browser tests (Playwright driving Debian's Chromium against
+# `sam2 serve` with the micro checkpoint). Screenshots of every step go to artifacts/web/.
+# Without ../shared (SAM2_GOLDEN, SAM2_DATA) the browser tests print SKIP (exit 77, accepted here).
+test-web: build
+	@SAM2_SETUP_WEB=1 bash scripts/setup.sh
+	@bash scripts/build_web.sh
+	@cd web && npx vitest run
+	@cd web && rc=0; SAM2_BIN=$(abspath $(BUILD))/bin/sam2 node tests/browser/run.mjs || rc=$$?; \
+	  [ $$rc = 0 ] || [ $$rc = 77 ] || exit $$rc
 
 # Default suite: unit tests, error tests, micro parity. The tiny-model parity runs in test-slow.
 test: build
@@ -43,7 +62,7 @@ test-tsan: deps
 	@cmake --build build-tsan -j $(JOBS)
 	@cd build-tsan && ctest --output-on-failure -L tsan $(CTEST_ARGS)
 
-serve: build
+serve: build web-auto
 	@bash scripts/serve.sh
 
 fuzz-build: deps
@@ -57,7 +76,7 @@ fuzz: fuzz-build
 bench: build
 	@ls $(BUILD)/bin/bench-* 2>/dev/null
 
-install: build
+install: build web-auto
 	@cmake --install $(BUILD)
 
 format:

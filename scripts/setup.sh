@@ -12,7 +12,10 @@ packages=(
   ffmpeg curl ca-certificates
 )
 if [ "${SAM2_SETUP_WEB:-0}" = 1 ]; then
-  packages+=(nodejs npm chromium chromium-driver)
+  # A Node.js from elsewhere (NodeSource's nodejs bundles npm) is kept: Debian's npm would
+  # replace it with Debian's older nodejs.
+  command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
+  packages+=(chromium chromium-driver)
 fi
 
 missing=()

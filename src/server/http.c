@@ -290,7 +290,9 @@ static enum MHD_Result dispatch(http_req *r, const char *url, const char *method
             return http_error(r, 404, "resource not found");
         }
         break;
-    default: return http_error(r, 404, "Not Found: %.200s", url);
+    default:
+        if (get && web_static_handles(url)) return web_static_serve(r, url); /* the web page (web_static.c) */
+        return http_error(r, 404, "Not Found: %.200s", url);
     }
     char msg[200];
     snprintf(msg, sizeof msg, "Method %.20s is not allowed on %.100s", method, url);

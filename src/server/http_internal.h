@@ -41,6 +41,9 @@ enum MHD_Result http_json(http_req *r, unsigned status, cJSON *value);
 enum MHD_Result static_serve(http_req *r, const char *root, const char *rel);
 enum MHD_Result graphql_handle(http_req *r);
 enum MHD_Result propagate_handle(http_req *r);
+/* The web page at "/" (web_static.c). */
+int web_static_handles(const char *url);
+enum MHD_Result web_static_serve(http_req *r, const char *url);
 
 /* Socket of the request's connection (for noticing a client that leaves), or -1. */
 int http_client_fd(http_req *r);

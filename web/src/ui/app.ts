@@ -1,0 +1,123 @@
+// The page: a gallery view and a video view, switched by the URL hash (#/video/<path>) so the
+// browser's Back button and reloads work.
+
+import { GraphQLClient, type Video } from '../api/graphql';
+import { fileName, h } from './dom';
+import { Editor } from './editor';
+import { Gallery } from './gallery';
+
+function apiBase(): string {
+  // `?api=http://host:port` points the page at another server (for development).
+  const param = new URLSearchParams(location.search).get('api');
+  if (param) return param.replace(/\/+$/, '');
+  // Same origin as the page, at the folder the page is served from.
+  const path = location.pathname.replace(/[^/]*$/, '').replace(/\/+$/, '');
+  return `${location.origin}${path}`;
+}
+
+export class App {
+  readonly api = new GraphQLClient(apiBase());
+  private readonly main: HTMLElement;
+  private readonly live: HTMLElement;
+  private readonly title: HTMLElement;
+  private readonly back: HTMLButtonElement;
+  private gallery: Gallery | null = null;
+  private editor: Editor | null = null;
+  private knownVideos = new Map<string, Video>();
+
+  constructor(root: HTMLElement) {
+    this.live = h('div', { class: 'visually-hidden', 'aria-live': 'polite', id: 'announcer' });
+    this.back = h('button', { type: 'button', class: 'back', hidden: true, onclick: () => this.showGallery(true) }, '← All videos');
+    this.title = h('span', { class: 'title-video' });
+    this.main = h('main', { id: 'main', tabindex: -1 });
+    root.append(
+      h('a', { class: 'skip-link', href: '#main' }, 'Skip to content'),
+      h(
+        'header',
+        { class: 'topbar' },
+        h('h1', {}, 'sam2c'),
+        h('span', { class: 'tagline' }, 'Segment and track objects in video'),
+        this.back,
+        this.title,
+      ),
+      this.main,
+      this.live,
+    );
+    window.addEventListener('hashchange', () => this.route());
+    window.addEventListener('pagehide', () => this.editor?.closeOnUnload());
+  }
+
+  start(): void {
+    this.route();
+  }
+
+  announce(text: string): void {
+    // Re-set so repeated messages are read again.
+    this.live.textContent = '';
+    requestAnimationFrame(() => {
+      this.live.textContent = text;
+    });
+  }
+
+  private route(): void {
+    const m = /^#\/video\/(.+)$/.exec(location.hash);
+    if (m) {
+      const path = decodeURIComponent(m[1]);
+      const video = this.knownVideos.get(path) ?? { id: '', path, posterPath: null, url: '', posterUrl: null, width: 0, height: 0 };
+      this.showEditor(video);
+    } else {
+      this.showGallery(false);
+    }
+  }
+
+  private showGallery(navigate: boolean): void {
+    if (navigate && location.hash) {
+      history.pushState(null, '', location.pathname + location.search);
+    }
+    this.editor?.destroy();
+    this.editor = null;
+    this.back.hidden = true;
+    this.title.textContent = '';
+    document.title = 'sam2c';
+    if (!this.gallery) {
+      this.gallery = new Gallery({
+        api: this.api,
+        open: (v) => this.open(v),
+        announce: (t) => this.announce(t),
+      });
+    }
+    this.main.replaceChildren(this.gallery.root);
+    const gallery = this.gallery;
+    void gallery.load().then(() => {
+      for (const v of gallery.videos) this.knownVideos.set(v.path, v);
+    });
+  }
+
+  private open(video: Video): void {
+    this.knownVideos.set(video.path, video);
+    const hash = `#/video/${encodeURIComponent(video.path)}`;
+    if (location.hash !== hash) {
+      history.pushState(null, '', hash);
+    }
+    this.showEditor(video);
+  }
+
+  private showEditor(video: Video): void {
+    if (this.editor && this.editor.video.path === video.path) return;
+    this.editor?.destroy();
+    this.back.hidden = false;
+    this.title.textContent = fileName(video.path);
+    document.title = `${fileName(video.path)} · sam2c`;
+    this.editor = new Editor(
+      { api: this.api, close: () => this.showGallery(true), announce: (t) => this.announce(t) },
+      video,
+    );
+    this.main.replaceChildren(this.editor.root);
+    void this.editor.open();
+  }
+
+  /** For the browser tests: the editor's state, or null in the gallery. */
+  snapshot() {
+    return this.editor ? this.editor.snapshot() : null;
+  }
+}

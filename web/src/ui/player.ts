@@ -1,0 +1,313 @@
+// Frame-accurate video display: the file is fetched whole, its frame times read from the MP4
+// sample tables, and a hidden <video> element is seeked to the middle of a frame's display
+// interval and drawn onto a canvas. The page always knows which frame index the canvas shows,
+// so the masks drawn over it are that frame's masks. Playback draws each frame the browser
+// presents (requestVideoFrameCallback) and names it from its media time.
+
+import { FrameClock } from '../lib/frames';
+import { mp4FrameTimes } from '../lib/mp4';
+import { ApiError, errorFromResponse, fetchOrExplain } from '../api/errors';
+
+export interface LoadProgress {
+  received: number;
+  total: number;
+}
+
+type FrameListener = (frame: number) => void;
+
+const SEEK_TIMEOUT_MS = 10_000;
+/** How long to wait for the presented frame after `seeked` before drawing anyway. */
+const PRESENT_GRACE_MS = 300;
+
+interface VideoFrameMetadata {
+  mediaTime: number;
+}
+type VideoWithFrameCallback = HTMLVideoElement & {
+  requestVideoFrameCallback?: (cb: (now: number, meta: VideoFrameMetadata) => void) => number;
+  cancelVideoFrameCallback?: (handle: number) => void;
+};
+
+export class FramePlayer {
+  readonly video: VideoWithFrameCallback;
+  clock: FrameClock | null = null;
+  /** Set when the frame times were estimated instead of read from the file. */
+  timingNote = '';
+  /** The frame drawn on the canvas. */
+  frame = 0;
+  playing = false;
+  private objectUrl = '';
+  private seekTarget: number | null = null;
+  private seeking: Promise<void> | null = null;
+  private frameHandle = 0;
+  private listeners: FrameListener[] = [];
+  private onEnded: (() => void) | null = null;
+
+  constructor(
+    private readonly canvas: HTMLCanvasElement,
+    host: HTMLElement,
+  ) {
+    this.video = document.createElement('video') as VideoWithFrameCallback;
+    this.video.muted = true;
+    this.video.playsInline = true;
+    this.video.preload = 'auto';
+    this.video.className = 'source-video';
+    this.video.setAttribute('aria-hidden', 'true');
+    this.video.tabIndex = -1;
+    host.append(this.video);
+  }
+
+  onFrame(listener: FrameListener): void {
+    this.listeners.push(listener);
+  }
+
+  setOnEnded(cb: () => void): void {
+    this.onEnded = cb;
+  }
+
+  /** Whether a seek is in progress or queued. */
+  get busy(): boolean {
+    return this.seeking !== null;
+  }
+
+  get frameCount(): number {
+    return this.clock?.frameCount ?? 0;
+  }
+
+  get width(): number {
+    return this.video.videoWidth;
+  }
+
+  get height(): number {
+    return this.video.videoHeight;
+  }
+
+  /** Downloads and opens a video; resolves when frame 0 is on the canvas. */
+  async load(url: string, onProgress: (p: LoadProgress) => void, signal: AbortSignal): Promise<void> {
+    const res = await fetchOrExplain(url, { signal, credentials: 'same-origin' }, 'Loading the video');
+    if (!res.ok) throw await errorFromResponse(res, 'Loading the video');
+    const total = Number(res.headers.get('Content-Length') ?? 0) || 0;
+    const chunks: Uint8Array[] = [];
+    let received = 0;
+    if (res.body) {
+      const reader = res.body.getReader();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        chunks.push(value);
+        received += value.length;
+        onProgress({ received, total });
+      }
+    } else {
+      const buf = new Uint8Array(await res.arrayBuffer());
+      chunks.push(buf);
+      received = buf.length;
+    }
+    const bytes = new Uint8Array(received);
+    let at = 0;
+    for (const c of chunks) {
+      bytes.set(c, at);
+      at += c.length;
+    }
+    let timing: { times: number[]; lastFrameDuration: number } | null = null;
+    try {
+      timing = mp4FrameTimes(bytes.buffer);
+    } catch (e) {
+      this.timingNote = `Frame times estimated (${e instanceof Error ? e.message : String(e)})`;
+    }
+    this.release();
+    this.objectUrl = URL.createObjectURL(new Blob([bytes], { type: res.headers.get('Content-Type') ?? 'video/mp4' }));
+    await this.openElement(this.objectUrl, signal);
+    this.clock = timing
+      ? new FrameClock(timing.times, timing.lastFrameDuration)
+      : FrameClock.constantRate(24, Math.max(1, Math.round(this.video.duration * 24)));
+    this.canvas.width = this.video.videoWidth;
+    this.canvas.height = this.video.videoHeight;
+    this.frame = -1;
+    await this.seek(0);
+  }
+
+  private openElement(src: string, signal: AbortSignal): Promise<void> {
+    const v = this.video;
+    return new Promise((resolve, reject) => {
+      const done = () => {
+        v.removeEventListener('loadeddata', ok);
+        v.removeEventListener('error', fail);
+        signal.removeEventListener('abort', aborted);
+      };
+      const ok = () => {
+        done();
+        resolve();
+      };
+      const fail = () => {
+        done();
+        const code = v.error?.code;
+        const why =
+          code === 4
+            ? 'this browser cannot decode the video (unsupported codec or format)'
+            : code === 3
+              ? 'the video data is corrupt'
+              : 'the browser could not open the video';
+        reject(new ApiError('protocol', `Loading the video: ${why}`));
+      };
+      const aborted = () => {
+        done();
+        reject(new DOMException('loading cancelled', 'AbortError'));
+      };
+      v.addEventListener('loadeddata', ok);
+      v.addEventListener('error', fail);
+      signal.addEventListener('abort', aborted);
+      v.src = src;
+      v.load();
+    });
+  }
+
+  /** Shows frame i (clamped). Concurrent calls coalesce: only the latest target is shown. */
+  seek(i: number): Promise<void> {
+    if (!this.clock) return Promise.resolve();
+    if (this.playing) this.pause(false);
+    this.seekTarget = this.clock.clamp(i);
+    if (!this.seeking) this.seeking = this.runSeeks();
+    return this.seeking;
+  }
+
+  private async runSeeks(): Promise<void> {
+    await Promise.resolve(); // `this.seeking` is set before the loop can end
+    try {
+      while (this.seekTarget !== null && this.clock) {
+        const target = this.seekTarget;
+        this.seekTarget = null;
+        if (target === this.frame) continue;
+        await this.seekElement(this.clock.seekTime(target), target);
+        this.draw(target);
+      }
+    } finally {
+      // No await between the loop's last check and here: a seek() after this starts a new loop.
+      this.seeking = null;
+    }
+  }
+
+  /**
+   * Seeks the element and resolves once the frame is ready to draw: after `seeked` and, where
+   * the browser reports presented frames, once the presented frame is the wanted one (after a
+   * quick run of seeks, `seeked` can come before the new frame replaced the old one).
+   */
+  private seekElement(time: number, frame: number): Promise<void> {
+    const v = this.video;
+    if (Math.abs(v.currentTime - time) < 1e-6 && !v.seeking) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      let seeked = false;
+      let presented = !v.requestVideoFrameCallback;
+      let handle = 0;
+      let grace = 0;
+      const cleanup = () => {
+        clearTimeout(timer);
+        clearTimeout(grace);
+        v.removeEventListener('seeked', onSeeked);
+        if (handle && v.cancelVideoFrameCallback) v.cancelVideoFrameCallback(handle);
+      };
+      const check = () => {
+        if (!seeked || !presented) return;
+        cleanup();
+        resolve();
+      };
+      const onFrame = (_now: number, meta: VideoFrameMetadata) => {
+        handle = 0;
+        if (this.clock && this.clock.frameAt(meta.mediaTime) === frame) {
+          presented = true;
+          check();
+        } else if (v.requestVideoFrameCallback) {
+          handle = v.requestVideoFrameCallback(onFrame);
+        }
+      };
+      const onSeeked = () => {
+        seeked = true;
+        // No new frame is presented when the element already shows the wanted one.
+        if (!presented) {
+          grace = window.setTimeout(() => {
+            presented = true;
+            check();
+          }, PRESENT_GRACE_MS);
+        }
+        check();
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new ApiError('protocol', 'The browser did not show the requested frame in time'));
+      }, SEEK_TIMEOUT_MS);
+      if (v.requestVideoFrameCallback) handle = v.requestVideoFrameCallback(onFrame);
+      v.addEventListener('seeked', onSeeked);
+      v.currentTime = time;
+    });
+  }
+
+  private draw(frame: number): void {
+    const ctx = this.canvas.getContext('2d');
+    if (ctx && this.video.videoWidth > 0) ctx.drawImage(this.video, 0, 0, this.canvas.width, this.canvas.height);
+    this.frame = frame;
+    for (const l of this.listeners) l(frame);
+  }
+
+  async play(): Promise<void> {
+    if (!this.clock || this.playing) return;
+    if (this.frame >= this.clock.frameCount - 1) await this.seek(0);
+    this.playing = true;
+    const v = this.video;
+    const step = (_now: number, meta?: VideoFrameMetadata) => {
+      if (!this.playing || !this.clock) return;
+      const t = meta ? meta.mediaTime : v.currentTime;
+      const f = this.clock.frameAt(t);
+      if (f !== this.frame) this.draw(f);
+      this.schedule(step);
+    };
+    v.onended = () => {
+      if (!this.playing) return;
+      this.pause(true);
+      this.onEnded?.();
+    };
+    try {
+      await v.play();
+    } catch (e) {
+      this.playing = false;
+      throw new ApiError('protocol', `The browser refused to play the video: ${e instanceof Error ? e.message : e}`);
+    }
+    this.schedule(step);
+  }
+
+  private schedule(step: (now: number, meta?: VideoFrameMetadata) => void): void {
+    const v = this.video;
+    if (v.requestVideoFrameCallback) this.frameHandle = v.requestVideoFrameCallback(step);
+    else this.frameHandle = requestAnimationFrame((now) => step(now));
+  }
+
+  /** Stops playback; with `snap`, re-seeks so the canvas shows exactly the frame it names. */
+  pause(snap = true): void {
+    if (!this.playing) return;
+    this.playing = false;
+    const v = this.video;
+    if (v.cancelVideoFrameCallback) v.cancelVideoFrameCallback(this.frameHandle);
+    else cancelAnimationFrame(this.frameHandle);
+    v.pause();
+    if (snap && this.clock) {
+      const f = this.clock.frameAt(v.currentTime);
+      this.frame = -1;
+      void this.seek(f).catch(() => undefined);
+    }
+  }
+
+  release(): void {
+    this.pause(false);
+    if (this.objectUrl) {
+      this.video.removeAttribute('src');
+      this.video.load();
+      URL.revokeObjectURL(this.objectUrl);
+      this.objectUrl = '';
+    }
+    this.clock = null;
+  }
+
+  destroy(): void {
+    this.release();
+    this.video.remove();
+    this.listeners = [];
+  }
+}
