@@ -139,7 +139,7 @@ static int transcode_reader(sam2_video_reader *r, const char *name, const char *
                                     .codec = o->codec, .preset = o->preset,
                                     .gop = o->gop > 0 ? o->gop : 2 * o->fps,
                                     .threads = o->threads, .name = name};
-    uint8_t *rgb = malloc((size_t)ow * oh * 3);
+    uint8_t *rgb = malloc((size_t)ow * oh * 3 + 64); /* swscale may read past the last pixel */
     if (!rgb) return sam2_fail(err, SAM2_ERR_NOMEM, "video '%s': out of memory", name);
     sam2_video_writer *w = sam2_video_writer_open(out_tmp, &wo, err);
     if (!w) {
@@ -316,7 +316,7 @@ int sam2_poster_write_jpeg(const char *video_path, const char *jpeg_path, int qu
     if (!r) return err ? err->code : SAM2_ERR_FORMAT;
     const sam2_video_info *i = sam2_video_reader_info(r);
     int w = i->width, h = i->height;
-    uint8_t *rgb = malloc((size_t)w * h * 3);
+    uint8_t *rgb = malloc((size_t)w * h * 3 + 64); /* swscale may read past the last pixel */
     int rc = rgb ? sam2_video_reader_read(r, 0, rgb, 0, 0, err)
                  : sam2_fail(err, SAM2_ERR_NOMEM, "poster: out of memory");
     sam2_video_reader_close(r);

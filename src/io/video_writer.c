@@ -32,12 +32,15 @@ struct sam2_video_writer {
     int64_t frames;
     int header_written, atomic;
     char codec[32];
+    uint8_t *stage; /* padded copy of the caller's frame: swscale's SIMD reads past the end */
+    size_t stage_cap;
 };
 
 static void writer_free(sam2_video_writer *w, int remove_file) {
     if (!w) return;
     sws_freeContext(w->sws);
     av_frame_free(&w->frame);
+    free(w->stage);
     av_packet_free(&w->pkt);
     avcodec_free_context(&w->cc);
     if (w->fc) {
@@ -254,8 +257,16 @@ int sam2_video_writer_write_rgb(sam2_video_writer *w, const uint8_t *rgb, size_t
     if (ret < 0)
         return sam2_fail(err, SAM2_ERR_NOMEM, "video '%s': %s", w->name,
                          av_glue_errstr(ret, eb, sizeof eb));
-    const uint8_t *src[4] = {rgb, NULL, NULL, NULL};
-    int src_stride[4] = {(int)stride, 0, 0, 0};
+    const size_t row = (size_t)w->width * 3, need = row * (size_t)w->height + 64;
+    if (need > w->stage_cap) {
+        uint8_t *p = realloc(w->stage, need);
+        if (!p) return sam2_fail(err, SAM2_ERR_NOMEM, "video '%s': out of memory", w->name);
+        w->stage = p;
+        w->stage_cap = need;
+    }
+    for (int y = 0; y < w->height; y++) memcpy(w->stage + y * row, rgb + y * stride, row);
+    const uint8_t *src[4] = {w->stage, NULL, NULL, NULL};
+    int src_stride[4] = {(int)row, 0, 0, 0};
     sws_scale(w->sws, src, src_stride, 0, w->height, w->frame->data, w->frame->linesize);
     pad_to_even(w);
     w->frame->pts = w->frames;
