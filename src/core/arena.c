@@ -71,8 +71,9 @@ float *arena_floats(arena *a, size_t count, int zero) {
 }
 
 void arena_reset(arena *a) {
-    if (a->head && a->head->next) {
-        /* Several chunks: replace them with one block that holds the high-water mark. */
+    if (a->head && (a->head->next || a->head->size < align_up(a->high_water))) {
+        /* Several chunks, or one too small for the high-water mark (release() freed the rest):
+         * replace them with one block that holds the high-water mark. */
         size_t want = align_up(a->high_water);
         free_chunks(a->head);
         a->head = NULL;
@@ -90,15 +91,15 @@ arena_mark arena_get_mark(const arena *a) {
 }
 
 void arena_release(arena *a, arena_mark m) {
-    /* Chunks opened after the mark stay allocated (they are reused by the next reset). */
-    if (a->head == m.chunk) {
-        if (a->head) a->head->offset = m.offset;
-        a->used_total = m.used_total;
-        return;
+    /* Chunks opened after the mark hold nothing live any more: free them, so that a first pass
+     * (before reset() has sized one block) holds no more than its high-water mark. */
+    while (a->head && a->head != m.chunk) {
+        arena_chunk *c = a->head;
+        a->head = c->next;
+        a->capacity -= c->size;
+        free(c->data);
+        free(c);
     }
-    /* The mark's chunk is older: pop newer chunks into a free state is not possible with a
-     * singly linked bump list, so keep them but account the release. */
-    for (arena_chunk *c = a->head; c && c != m.chunk; c = c->next) c->offset = 0;
-    if (m.chunk) m.chunk->offset = m.offset;
+    if (a->head) a->head->offset = m.offset;
     a->used_total = m.used_total;
 }

@@ -155,15 +155,24 @@ int hiera_forward(const sam2_net *net, const float *img_hwc, float *const stage_
     const int S = c->image_size, F = net->feat0, C0 = c->embed_dim;
     const size_t max_elems = (size_t)F * F * C0; /* pooling halves the tokens, doubles C */
 
+    /* Everything below is temporary: the caller's stage outputs were allocated before. */
+    const arena_mark start = arena_get_mark(scratch);
+    int rc = -1;
     float *xa = arena_floats(scratch, max_elems, 0);
     float *xb = arena_floats(scratch, max_elems, 0);
     float *xn = arena_floats(scratch, max_elems, 0);
-    float *pe = arena_floats(scratch, conv2d_scratch_floats(S, S, 3, C0, 7, 7, 4, 3, 1), 0);
-    if (!xa || !xb || !xn || !pe) return -1;
+    if (!xa || !xb || !xn) goto done;
 
-    /* Patch embedding (7x7, stride 4, pad 3) and positional embedding. */
-    be->conv2d(xa, img_hwc, net->w.patch_embed.w, net->w.patch_embed.b, S, S, 3, C0, 7, 7, 4, 3, 1,
-               pe);
+    /* Patch embedding (7x7, stride 4, pad 3) and positional embedding; its im2col scratch is
+     * released before the blocks run. */
+    {
+        const arena_mark m = arena_get_mark(scratch);
+        float *pe = arena_floats(scratch, conv2d_scratch_floats(S, S, 3, C0, 7, 7, 4, 3, 1), 0);
+        if (!pe) goto done;
+        be->conv2d(xa, img_hwc, net->w.patch_embed.w, net->w.patch_embed.b, S, S, 3, C0, 7, 7, 4,
+                   3, 1, pe);
+        arena_release(scratch, m);
+    }
     be->add(xa, xa, net->trunk_pos, (size_t)F * F * C0);
 
     int H = F, W = F;
@@ -173,28 +182,41 @@ int hiera_forward(const sam2_net *net, const float *img_hwc, float *const stage_
         const sam2_hiera_block_info *b = &net->blocks[i];
         const sam2_hiera_block_w *bw = &net->w.blocks[i];
         block_geom g;
-        if (geometry(b, H, W, &g) != 0) return -2;
+        if (geometry(b, H, W, &g) != 0) {
+            rc = -2;
+            goto done;
+        }
         be->layernorm(xn, x, bw->norm1.w, bw->norm1.b, H * W, b->dim, 1e-6f);
         float *xo = x;
         if (b->dim != b->dim_out) {
-            /* shortcut = pool(proj(norm1(x))) */
-            arena_mark m = arena_get_mark(scratch);
-            float *p = arena_floats(scratch, (size_t)H * W * b->dim_out, 0);
-            if (!p) return -1;
-            be->linear(p, xn, bw->proj.w, bw->proj.b, H * W, b->dim, b->dim_out);
-            if (b->q_pool)
-                be->maxpool2x2(spare, p, H, W, b->dim_out);
-            else
-                memcpy(spare, p, sizeof(float) * (size_t)H * W * b->dim_out);
-            arena_release(scratch, m);
+            /* shortcut = pool(proj(norm1(x))), in bands of an even number of rows so that the
+             * projection of the full-resolution grid never exists at once. */
+            if (b->q_pool) {
+                arena_mark m = arena_get_mark(scratch);
+                int band = (ROW_CHUNK / W) & ~1;
+                if (band < 2) band = 2;
+                float *p = arena_floats(scratch, (size_t)band * W * b->dim_out, 0);
+                if (!p) goto done;
+                const int Wo = W / 2;
+                for (int y0 = 0; y0 + 1 < H; y0 += band) {
+                    const int rows = y0 + band <= H ? band : H - y0;
+                    be->linear(p, xn + (size_t)y0 * W * b->dim, bw->proj.w, bw->proj.b, rows * W,
+                               b->dim, b->dim_out);
+                    be->maxpool2x2(spare + (size_t)(y0 / 2) * Wo * b->dim_out, p, rows, W,
+                                   b->dim_out);
+                }
+                arena_release(scratch, m);
+            } else {
+                be->linear(spare, xn, bw->proj.w, bw->proj.b, H * W, b->dim, b->dim_out);
+            }
             xo = spare;
             spare = x;
         }
-        if (block_attention(net, bw, b, &g, xn, xo, scratch) != 0) return -1;
+        if (block_attention(net, bw, b, &g, xn, xo, scratch) != 0) goto done;
         x = xo;
         H = g.Ho;
         W = g.Wo;
-        if (block_mlp(net, bw, H * W, b->dim_out, x, scratch) != 0) return -1;
+        if (block_mlp(net, bw, H * W, b->dim_out, x, scratch) != 0) goto done;
 
         if (i == acc + c->stages[stage] - 1) {
             memcpy(stage_out[stage], x, sizeof(float) * (size_t)H * W * b->dim_out);
@@ -205,7 +227,10 @@ int hiera_forward(const sam2_net *net, const float *img_hwc, float *const stage_
             stage++;
         }
     }
-    return 0;
+    rc = 0;
+done:
+    arena_release(scratch, start);
+    return rc;
 }
 
 double hiera_flops(const sam2_net *net) {

@@ -1,9 +1,14 @@
 #include "model/image_encoder.h"
 
 #include "model/hiera.h"
+#include "model/position_encoding.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+
+/* Tokens per band of the FPN (rows x width), bounding its temporaries. */
+#define FPN_BAND_TOKENS 4096
 
 size_t image_features_level_floats(const sam2_net *net, int level) {
     const sam2_config *c = &net->cfg;
@@ -33,55 +38,92 @@ int image_encoder_forward(const sam2_net *net, const float *img_chw, image_featu
         const int64_t shape[4] = {1, 3, S, S};
         tap_emit(tap, "input_image", img_chw, TAP_F32, 4, shape, TAP_AS_SHAPED);
     }
-    float *img = arena_floats(scratch, (size_t)S * S * 3, 0);
     float *stage[4];
     for (int s = 0; s < 4; s++) {
         int sz = F >> s;
         stage[s] = arena_floats(scratch, (size_t)sz * sz * c->backbone_channels[3 - s], 0);
         if (!stage[s]) return -1;
     }
-    if (!img) return -1;
+    /* Temporaries from here on; out's buffers are the caller's. */
+    const arena_mark start = arena_get_mark(scratch);
+    int rc = -1;
+    float *img = arena_floats(scratch, (size_t)S * S * 3, 0);
+    if (!img) goto done;
     for (int y = 0; y < S; y++)
         for (int x = 0; x < S; x++)
             for (int ch = 0; ch < 3; ch++)
                 img[((size_t)y * S + x) * 3 + ch] = img_chw[((size_t)ch * S + y) * S + x];
-
-    int rc = hiera_forward(net, img, stage, scratch, tap);
-    if (rc != 0) return rc;
+    {
+        const arena_mark m = arena_get_mark(scratch);
+        rc = hiera_forward(net, img, stage, scratch, tap);
+        arena_release(scratch, m);
+        if (rc != 0) goto done;
+        rc = -1;
+    }
 
     /* FPN neck, top-down from the coarsest level. xs[i] is trunk stage i; neck.convs[n - i]
      * projects it to d channels; levels listed in fpn_top_down_levels add the 2x-upsampled
-     * coarser result. */
+     * coarser result. Each level is computed in bands of rows. With high-resolution features
+     * the finest level (d channels at stride 4: 64 MB at 1024x1024) is only ever needed band by
+     * band, projected straight to conv_s0's d/8 channels; it exists whole only for a tap. */
+    const bool banded0 = c->use_high_res_features_in_sam;
     float *lvl[4];
     for (int i = 0; i < 4; i++) {
         int sz = F >> i;
+        lvl[i] = NULL;
+        if (i == 0 && banded0 && !tap) continue;
         lvl[i] = arena_floats(scratch, (size_t)sz * sz * d, 0);
-        if (!lvl[i]) return -1;
+        if (!lvl[i]) goto done;
     }
-    float *up = arena_floats(scratch, (size_t)F * F * d, 0);
-    if (!up) return -1;
+    int band = (FPN_BAND_TOKENS / F) & ~1;
+    if (band < 2) band = 2;
+    float *band_buf = arena_floats(scratch, (size_t)band * F * d, 0);
+    float *up = arena_floats(scratch, (size_t)band * F * d, 0);
+    if (!band_buf || !up) goto done;
     const float *prev = NULL;
     for (int i = 3; i >= 0; i--) {
         const int sz = F >> i, cin = c->backbone_channels[3 - i];
-        be->linear(lvl[i], stage[i], net->w.neck_convs[3 - i].w, net->w.neck_convs[3 - i].b,
-                   sz * sz, cin, d);
         bool top_down = false;
         for (int t = 0; t < c->num_top_down; t++)
             if (c->fpn_top_down_levels[t] == i) top_down = true;
-        if (top_down && prev) {
-            be->upsample_nearest2x(up, prev, sz / 2, sz / 2, d);
-            be->add(lvl[i], lvl[i], up, (size_t)sz * sz * d);
-            if (c->fpn_fuse_avg)
-                for (size_t k = 0; k < (size_t)sz * sz * d; k++) lvl[i][k] *= 0.5f;
+        for (int y0 = 0; y0 < sz; y0 += band) {
+            const int rows = y0 + band <= sz ? band : sz - y0;
+            const size_t n = (size_t)rows * sz * d;
+            float *dst = (i == 0 && banded0) ? band_buf : lvl[i] + (size_t)y0 * sz * d;
+            be->linear(dst, stage[i] + (size_t)y0 * sz * cin, net->w.neck_convs[3 - i].w,
+                       net->w.neck_convs[3 - i].b, rows * sz, cin, d);
+            if (top_down && prev) {
+                /* band rows are even, so they start on a row of the coarser level */
+                be->upsample_nearest2x(up, prev + (size_t)(y0 / 2) * (sz / 2) * d, rows / 2,
+                                       sz / 2, d);
+                be->add(dst, dst, up, n);
+                if (c->fpn_fuse_avg)
+                    for (size_t k = 0; k < n; k++) dst[k] *= 0.5f;
+            }
+            if (i == 0 && banded0) {
+                if (lvl[0]) memcpy(lvl[0] + (size_t)y0 * sz * d, dst, sizeof(float) * n);
+                be->linear(out->fpn[0] + (size_t)y0 * sz * (d / 8), dst, net->w.conv_s0.w,
+                           net->w.conv_s0.b, rows * sz, d, d / 8);
+            }
         }
         prev = lvl[i];
         tap_level(tap, "neck_fpn_raw_l%d", i, lvl[i], sz, d);
-        tap_level(tap, "vision_pos_enc_l%d", i, net->neck_pos[i], sz, d);
+        if (tap) {
+            /* only level 2's encoding is kept by the network; the rest are made for the tap */
+            const float *pos = net->neck_pos[i];
+            float *tmp = NULL;
+            if (!pos) {
+                tmp = arena_floats(scratch, (size_t)sz * sz * d, 0);
+                if (!tmp) goto done;
+                sine_pe_hwc(tmp, sz, sz, d, c->neck_pos_temperature);
+                pos = tmp;
+            }
+            tap_level(tap, "vision_pos_enc_l%d", i, pos, sz, d);
+        }
     }
 
     /* scalp = 1 drops level 3; SAM2Base.forward_image projects levels 0 and 1. */
     if (c->use_high_res_features_in_sam) {
-        be->linear(out->fpn[0], lvl[0], net->w.conv_s0.w, net->w.conv_s0.b, F * F, d, d / 8);
         be->linear(out->fpn[1], lvl[1], net->w.conv_s1.w, net->w.conv_s1.b, (F / 2) * (F / 2), d,
                    d / 4);
     } else {
@@ -95,7 +137,10 @@ int image_encoder_forward(const sam2_net *net, const float *img_chw, image_featu
     tap_level(tap, "backbone_fpn_l%d", 1, out->fpn[1], F / 2, c1);
     tap_level(tap, "backbone_fpn_l%d", 2, out->fpn[2], F / 4, d);
     tap_hwc(tap, "vision_features", out->fpn[2], F / 4, F / 4, d);
-    return 0;
+    rc = 0;
+done:
+    arena_release(scratch, start);
+    return rc;
 }
 
 double image_encoder_flops(const sam2_net *net) {

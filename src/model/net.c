@@ -42,12 +42,12 @@ int sam2_net_init(sam2_net *net, const sam2_config *cfg, const sam2_weights *w, 
     const int d = cfg->d_model, E = net->embed;
 
     if (make_trunk_pos(net) != 0) goto oom;
-    for (int i = 0; i < 4; i++) {
-        int s = net->feat0 >> i;
-        net->neck_pos[i] = malloc(sizeof(float) * (size_t)s * s * d);
-        if (!net->neck_pos[i]) goto oom;
-        sine_pe_hwc(net->neck_pos[i], s, s, d, cfg->neck_pos_temperature);
-    }
+    /* Only the stride-16 level's encoding is ever read (memory attention); the others exist for
+     * the parity taps, which compute them on demand (level 0 alone is 64 MB at 1024x1024). */
+    const int s2 = net->feat0 >> 2;
+    net->neck_pos[2] = malloc(sizeof(float) * (size_t)s2 * s2 * d);
+    if (!net->neck_pos[2]) goto oom;
+    sine_pe_hwc(net->neck_pos[2], s2, s2, d, cfg->neck_pos_temperature);
     net->image_pe = malloc(sizeof(float) * (size_t)E * E * d);
     net->mem_pos = malloc(sizeof(float) * (size_t)E * E * cfg->mem_dim);
     if (!net->image_pe || !net->mem_pos) goto oom;

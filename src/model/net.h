@@ -20,7 +20,8 @@ typedef struct sam2_net {
     int embed;  /* stride-16 embedding size E = image_size / 16 */
 
     float *trunk_pos;   /* [feat0][feat0][embed_dim]: bicubic pos_embed + tiled window embed */
-    float *neck_pos[4]; /* [S/4 >> i]^2 x d_model sine PE of neck level i (HWC) */
+    float *neck_pos[4]; /* [S/4 >> i]^2 x d_model sine PE of neck level i (HWC); only [2] is
+                         * kept (the level memory attention reads), the others are NULL */
     float *image_pe;    /* [E][E][d_model] dense random-Fourier PE of the prompt encoder */
     float *mem_pos;     /* [E][E][mem_dim] sine PE of the memory encoder output */
     /* 2-D axial RoPE of the memory attention over the E x E grid: [E*E][head_dim/2] cos/sin

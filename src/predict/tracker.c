@@ -42,7 +42,6 @@ sam2_tracker *tracker_new_with_provider(const sam2_model *model, frame_provider 
     t->md = c->mem_dim;
     t->payload_bytes = (size_t)t->P * t->md * sizeof(uint16_t) + (size_t)t->L * t->L * sizeof(float);
     arena_init(&t->step_arena);
-    arena_init(&t->enc_arena);
     atomic_init(&t->cancel, 0);
     t->frame_buf = malloc(sizeof(float) * 3 * (size_t)t->S * t->S);
     if (!t->frame_buf) goto oom;
@@ -97,7 +96,6 @@ void sam2_tracker_free(sam2_tracker *t) {
     free(t->res_scores);
     free(t->res_ids);
     arena_free(&t->step_arena);
-    arena_free(&t->enc_arena);
     store_close(t);
     if (t->src.close) t->src.close(t->src.user);
     free(t);

@@ -88,8 +88,7 @@ struct sam2_tracker {
     long feat_clock;
     float *frame_buf; /* [3][S][S] */
 
-    arena step_arena; /* temporaries of one model step */
-    arena enc_arena;  /* image encoder temporaries */
+    arena step_arena; /* temporaries of one model step, the image encoder's included */
 
     /* results handed to callers */
     float *res_logits; /* [nobj][H][W] */

@@ -45,9 +45,11 @@ const image_features *tracker_features(sam2_tracker *t, int frame, sam2_error *e
     }
     if (t->src.load(t->src.user, frame, t->S, t->frame_buf, err)) return NULL;
     victim->frame = -1;
-    arena_reset(&t->enc_arena);
-    int rc = image_encoder_forward(t->net, t->frame_buf, &victim->f, &t->enc_arena, NULL);
-    arena_reset(&t->enc_arena);
+    /* The encoder's temporaries share the step arena: both callers reset it right after, and
+     * one arena sized for the larger stage holds a fraction of two. */
+    arena_reset(&t->step_arena);
+    int rc = image_encoder_forward(t->net, t->frame_buf, &victim->f, &t->step_arena, NULL);
+    arena_reset(&t->step_arena);
     if (rc) {
         sam2_fail(err, SAM2_ERR_NOMEM, "image encoder failed on frame %d", frame);
         return NULL;
