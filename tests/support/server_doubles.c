@@ -18,8 +18,10 @@ typedef struct fake_session {
     atomic_int cancel;
 } fake_session;
 
-static atomic_int frame_delay_ms, click_delay_ms;
+static atomic_int frame_delay_ms, click_delay_ms, counts_padding;
 static atomic_long frames_propagated;
+
+void double_set_counts_padding(int bytes) { atomic_store(&counts_padding, bytes); }
 
 void double_set_frame_delay_ms(int ms) { atomic_store(&frame_delay_ms, ms); }
 void double_set_click_delay_ms(int ms) { atomic_store(&click_delay_ms, ms); }
@@ -125,11 +127,17 @@ static int make_frame(fake_session *s, int frame, const char *tag, int extra, in
     if (!out->masks) return -1;
     for (int i = 0; i < s->n_obj; i++) {
         char buf[64];
-        snprintf(buf, sizeof buf, "%s%do%dp%d", tag, frame, s->ids[i], extra);
+        const int n = snprintf(buf, sizeof buf, "%s%do%dp%d", tag, frame, s->ids[i], extra);
+        const int pad = atomic_load(&counts_padding);
+        char *counts = malloc((size_t)n + (size_t)pad + 1);
+        if (!counts) return -1;
+        memcpy(counts, buf, (size_t)n);
+        memset(counts + n, 'x', (size_t)pad);
+        counts[n + pad] = '\0';
         out->masks[i].object_id = s->ids[i];
         out->masks[i].height = s->height;
         out->masks[i].width = s->width;
-        out->masks[i].counts = strdup(buf);
+        out->masks[i].counts = counts;
         out->n = i + 1;
     }
     return 0;

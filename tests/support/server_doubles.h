@@ -17,6 +17,8 @@ void double_set_frame_delay_ms(int ms);
 void double_set_click_delay_ms(int ms);
 /* Frames propagated so far by all sessions (counts work done after a cancel). */
 long double_frames_propagated(void);
+/* Makes every mask's counts string `bytes` longer (to fill the servers' mask stores). */
+void double_set_counts_padding(int bytes);
 /* The overlay render (ingest_ops.overlay_*): milliseconds per frame, frames rendered so far. */
 void double_set_overlay_delay_ms(int ms);
 long double_overlay_frames(void);
