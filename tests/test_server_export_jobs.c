@@ -248,6 +248,8 @@ static void summary(const cJSON *doc, char *out, size_t cap) {
     }
 }
 
+static int count_exports(void);
+
 static void test_exports_follow_edits(void **state) {
     (void)state;
     char *sid = start_session("gallery/05_default_juggle.mp4"); /* 8 frames, 1280x720 */
@@ -281,6 +283,7 @@ static void test_exports_follow_edits(void **state) {
     assert_string_equal(zip_get_name(za, 1, 0), "masks/00002.png");
     zip_close(za);
     http_response_free(&r);
+    assert_int_equal(count_exports(), 0); /* the render's folder and staged PNGs are gone */
 
     /* The overlay (the double writes which frames it got and their first label). */
     export(sid, "overlay.mp4", &r);

@@ -98,9 +98,11 @@ char *mask_json_render(const mask_json_doc *doc, size_t *len, sam2_error *err);
 
 typedef struct mask_zip mask_zip;
 
-/* Creates the archive at path (replacing a file there when it is closed). */
+/* Creates the archive at path (replacing a file there when it is closed). The PNGs are staged
+ * as files beside it ("<path>.NNNNN.png.part"), removed when the archive is closed or
+ * discarded: memory stays at one frame. */
 mask_zip *mask_zip_open(const char *path, sam2_error *err);
-/* Adds masks/NNNNN.png (stored: PNG data is compressed already). */
+/* Adds masks/NNNNN.png (stored: PNG data is compressed already); one call per frame. */
 int mask_zip_add(mask_zip *z, int frame, const uint8_t *labels, int width, int height,
                  sam2_error *err);
 /* Writes the archive and frees z. On failure nothing is left at path. */
