@@ -5,12 +5,8 @@
 
 #include "core/error.h"
 #include "io/atomic_file.h"
-#include "io/image.h"
-#include "io/rle.h"
-#include "io/video.h"
-#include "io/video_writer.h"
+#include "io/mask_export.h"
 
-#include <cjson/cJSON.h>
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -27,9 +23,9 @@ typedef struct writer_state {
     int n_created;
     char png_dir[PATH_BYTES];  /* temporary folder of the PNGs */
     char json_tmp[PATH_BYTES]; /* temporary masks.json */
-    sam2_video_writer *overlay;
-    sam2_video *video;
-    uint8_t *labels, *rgb;
+    mask_overlay *overlay;
+    mask_label_map map; /* object id -> palette index (the ids themselves: 1..255) */
+    uint8_t *labels;
 } writer_state;
 
 /* mkdir -p, remembering what it made so a failed run can take it away again. */
@@ -73,7 +69,7 @@ static int remove_flat_dir(const char *dir) {
 }
 
 static void discard(writer_state *s) {
-    if (s->overlay) sam2_video_writer_abort(s->overlay);
+    if (s->overlay) mask_overlay_abort(s->overlay);
     s->overlay = NULL;
     if (s->png_dir[0]) remove_flat_dir(s->png_dir);
     if (s->json_tmp[0]) unlink(s->json_tmp);
@@ -84,6 +80,11 @@ static int check_cancel(const track_output *o, sam2_error *err) {
     if (o->cancel && *o->cancel)
         return sam2_fail(err, SAM2_ERR_CANCELLED, "cancelled while writing the outputs");
     return 0;
+}
+
+static int frame_labels(writer_state *s, const track_results *r, int f, sam2_error *err) {
+    return mask_labels(&r->frames[f], r->width, r->height, &s->map, NULL, NULL, s->labels,
+                       r->scratch, err);
 }
 
 static int write_pngs(writer_state *s, const track_results *r, const track_output *o,
@@ -98,112 +99,55 @@ static int write_pngs(writer_state *s, const track_results *r, const track_outpu
     const mode_t mask = umask(0);
     umask(mask);
     chmod(s->png_dir, 0777 & ~mask);
-    uint8_t pal[256 * 3];
-    track_palette(pal);
     for (int f = 0; f < r->num_frames; f++) {
-        if (!r->count[f]) continue;
-        if (check_cancel(o, err) || track_results_labels(r, f, s->labels, err)) return -1;
+        if (!r->frames[f].n) continue;
+        if (check_cancel(o, err) || frame_labels(s, r, f, err)) return -1;
         char path[PATH_BYTES];
         snprintf(path, sizeof path, "%s/%05d.png", s->png_dir, f);
-        const image_png_desc d = {.kind = IMAGE_PNG_INDEXED,
-                                  .width = r->width,
-                                  .height = r->height,
-                                  .pixels = s->labels,
-                                  .palette = pal,
-                                  .palette_size = 256};
-        if (image_png_write(path, &d, err)) return -1;
+        if (mask_png_write(path, s->labels, r->width, r->height, err)) return -1;
     }
     return 0;
 }
 
-static cJSON *frame_json(const track_results *r, int f, sam2_error *err) {
-    cJSON *fo = cJSON_CreateObject();
-    cJSON_AddNumberToObject(fo, "frame", f);
-    cJSON *objs = cJSON_AddArrayToObject(fo, "objects");
-    const int size[2] = {r->height, r->width};
-    for (int i = 0; i < r->count[f]; i++) {
-        const track_mask *m = &r->masks[f][i];
-        const int64_t area = rle_area(m->counts, r->height, r->width, err);
-        if (area < 0) {
-            cJSON_Delete(fo);
-            return NULL;
-        }
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddNumberToObject(o, "id", m->id);
-        cJSON_AddNumberToObject(o, "score", m->score);
-        cJSON_AddNumberToObject(o, "area", (double)area);
-        cJSON *seg = cJSON_AddObjectToObject(o, "segmentation");
-        cJSON_AddItemToObject(seg, "size", cJSON_CreateIntArray(size, 2));
-        cJSON_AddStringToObject(seg, "counts", m->counts);
-        cJSON_AddItemToArray(objs, o);
-    }
-    return fo;
-}
-
-/* {"video": {path, width, height, frames, fps}, "model", "objects": [ids], "frames":
- * [{"frame", "objects": [{"id", "score", "area", "segmentation": {"size", "counts"}}]}]} */
 static int write_json(writer_state *s, const track_results *r, const track_output *o,
                       sam2_error *err) {
-    cJSON *root = cJSON_CreateObject();
-    cJSON *v = cJSON_AddObjectToObject(root, "video");
-    cJSON_AddStringToObject(v, "path", o->video_path);
-    cJSON_AddNumberToObject(v, "width", r->width);
-    cJSON_AddNumberToObject(v, "height", r->height);
-    cJSON_AddNumberToObject(v, "frames", o->video_frames);
-    cJSON_AddNumberToObject(v, "fps", o->fps);
-    cJSON_AddStringToObject(root, "model", o->model_name);
-    cJSON *ids = cJSON_AddArrayToObject(root, "objects");
-    cJSON *frames = cJSON_AddArrayToObject(root, "frames");
-    for (int f = 0; f < r->num_frames; f++) {
-        if (!r->count[f]) continue;
-        if (cJSON_GetArraySize(ids) == 0)
-            for (int i = 0; i < r->count[f]; i++)
-                cJSON_AddItemToArray(ids, cJSON_CreateNumber(r->masks[f][i].id));
-        cJSON *fo = frame_json(r, f, err);
-        if (!fo) {
-            cJSON_Delete(root);
-            return -1;
-        }
-        cJSON_AddItemToArray(frames, fo);
-    }
-    char *text = cJSON_PrintUnformatted(root);
-    cJSON_Delete(root);
-    if (!text) return sam2_fail(err, SAM2_ERR_NOMEM, "out of memory for masks.json");
+    const mask_json_doc doc = {.video_path = o->video_path,
+                               .width = r->width,
+                               .height = r->height,
+                               .video_frames = o->video_frames,
+                               .fps = o->fps,
+                               .model = o->model_name,
+                               .frames = r->frames,
+                               .n_frames = r->num_frames};
+    size_t len = 0;
+    char *text = mask_json_render(&doc, &len, err);
+    if (!text) return -1;
     char final[PATH_BYTES];
     snprintf(final, sizeof final, "%s/masks.json", o->out_dir);
     int rc = atomic_tmp_beside(final, NULL, s->json_tmp, sizeof s->json_tmp, err);
     FILE *f = rc ? NULL : fopen(s->json_tmp, "wb");
-    if (!rc && (!f || fputs(text, f) < 0 || fputc('\n', f) == EOF)) rc = -1;
+    if (!rc && (!f || fwrite(text, 1, len, f) != len)) rc = -1;
     if (f && fclose(f) != 0) rc = -1;
     if (rc && !(err && err->code))
         sam2_fail(err, SAM2_ERR_IO, "%s: write failed: %s", s->json_tmp, strerror(errno));
-    cJSON_free(text);
+    free(text);
     return rc;
 }
 
 static int write_overlay(writer_state *s, const track_results *r, const track_output *o,
                          sam2_error *err) {
-    s->video = sam2_video_open(o->video_path, err);
-    if (!s->video) return -1;
-    s->rgb = malloc((size_t)3 * r->width * r->height);
-    if (!s->rgb) return sam2_fail(err, SAM2_ERR_NOMEM, "out of memory for the overlay");
-    const sam2_video_writer_options wo = {.width = r->width,
-                                          .height = r->height,
-                                          .fps = o->fps > 0 ? o->fps : 30.0,
-                                          .preset = "veryfast",
-                                          .atomic = 1,
-                                          .name = o->overlay};
-    s->overlay = sam2_video_writer_open(o->overlay, &wo, err);
+    const mask_overlay_options oo = {
+        .video_path = o->video_path, .out_path = o->overlay, .atomic = 1, .name = o->overlay};
+    s->overlay = mask_overlay_open(&oo, err);
     if (!s->overlay) return -1;
-    uint8_t pal[256 * 3];
-    track_palette(pal);
+    if (mask_overlay_width(s->overlay) != r->width || mask_overlay_height(s->overlay) != r->height)
+        return sam2_fail(err, SAM2_ERR_STATE, "%s: the video's size changed while tracking",
+                         o->video_path);
     for (int f = 0; f < r->num_frames; f++) {
-        if (!r->count[f]) continue;
-        if (check_cancel(o, err) || sam2_video_read_frame(s->video, f, s->rgb, err) ||
-            track_results_labels(r, f, s->labels, err))
+        if (!r->frames[f].n) continue;
+        if (check_cancel(o, err) || frame_labels(s, r, f, err) ||
+            mask_overlay_add(s->overlay, f, s->labels, err))
             return -1;
-        track_overlay_draw(s->rgb, r->width, r->height, s->labels, pal);
-        if (sam2_video_writer_write_rgb(s->overlay, s->rgb, (size_t)3 * r->width, err)) return -1;
     }
     return 0;
 }
@@ -248,6 +192,7 @@ int track_write_outputs(const track_results *r, const track_output *o, sam2_erro
     if (!s) return sam2_fail(err, SAM2_ERR_NOMEM, "out of memory");
     s->labels = malloc((size_t)r->width * r->height);
     int rc = !s->labels ? sam2_fail(err, SAM2_ERR_NOMEM, "out of memory") : 0;
+    if (!rc) rc = mask_label_map_init(&s->map, r->frames, r->num_frames, err);
     if (!rc) rc = make_dirs(s, o->out_dir, err);
     if (!rc) rc = check_targets(o, err);
     if (!rc) rc = write_pngs(s, r, o, err);
@@ -259,7 +204,7 @@ int track_write_outputs(const track_results *r, const track_output *o, sam2_erro
      * the PNG folder; a failure after the overlay's rename takes the new overlay away again. */
     int overlay_committed = 0;
     if (!rc && s->overlay) {
-        rc = sam2_video_writer_close(s->overlay, err);
+        rc = mask_overlay_close(s->overlay, err);
         s->overlay = NULL;
         overlay_committed = rc == 0;
     }
@@ -274,9 +219,8 @@ int track_write_outputs(const track_results *r, const track_output *o, sam2_erro
         discard(s);
         if (overlay_committed) unlink(o->overlay);
     }
-    sam2_video_close(s->video);
+    mask_label_map_free(&s->map);
     free(s->labels);
-    free(s->rgb);
     free(s);
     return rc ? (err && err->code ? err->code : -1) : 0;
 }

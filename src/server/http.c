@@ -126,6 +126,7 @@ static metrics_route route_of(const char *url) {
     if (!strcmp(url, "/propagate_in_video")) return ROUTE_PROPAGATE;
     if (!strcmp(url, "/healthy")) return ROUTE_HEALTHY;
     if (!strcmp(url, "/metrics")) return ROUTE_METRICS;
+    if (!strncmp(url, "/export/", 8)) return ROUTE_EXPORT;
     if (is_static(url, &root, &rel)) return ROUTE_STATIC;
     return ROUTE_OTHER;
 }
@@ -282,6 +283,9 @@ static enum MHD_Result dispatch(http_req *r, const char *url, const char *method
         break;
     case ROUTE_PROPAGATE:
         if (post) return propagate_handle(r);
+        break;
+    case ROUTE_EXPORT:
+        if (get) return export_handle(r, url);
         break;
     case ROUTE_STATIC:
         if (get) {

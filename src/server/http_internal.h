@@ -41,6 +41,8 @@ enum MHD_Result http_json(http_req *r, unsigned status, cJSON *value);
 enum MHD_Result static_serve(http_req *r, const char *root, const char *rel);
 enum MHD_Result graphql_handle(http_req *r);
 enum MHD_Result propagate_handle(http_req *r);
+/* GET /export/<session_id>/masks.json | masks.zip | overlay.mp4 (export.c). */
+enum MHD_Result export_handle(http_req *r, const char *url);
 /* The web page at "/" (web_static.c). */
 int web_static_handles(const char *url);
 enum MHD_Result web_static_serve(http_req *r, const char *url);

@@ -76,11 +76,14 @@ static int encode_result(const sam2_frame_result *r, inf_frame *out, sam2_error 
     }
     for (int i = 0; i < r->num_objects; i++) {
         const float *lg = r->logits + (size_t)i * hw;
-        for (size_t k = 0; k < hw; k++) mask[k] = lg[k] > 0.0f;
+        int64_t area = 0;
+        for (size_t k = 0; k < hw; k++) area += mask[k] = lg[k] > 0.0f;
         inf_mask *im = &out->masks[i];
         im->object_id = r->object_ids[i];
         im->height = r->height;
         im->width = r->width;
+        im->score = r->object_scores[i];
+        im->area = area;
         if (rle_encode(mask, r->height, r->width, &im->counts, err)) {
             out->n = i;
             free(mask);
@@ -216,11 +219,16 @@ static int real_rle_decode(void *self, const char *counts, int height, int width
     return rle_decode(counts, height, width, mask, err);
 }
 
+static double real_video_fps(void *self, const inf_session *s) {
+    (void)self;
+    return sam2_video_fps(sam2_tracker_video((const sam2_tracker *)s));
+}
+
 static const inference_ops REAL_OPS = {
     NULL,           real_model_load,  real_model_free,    real_model_info, real_open,
     real_close,     real_add_points,  real_add_mask,      real_clear_frame, real_remove_object,
     real_reset,     real_propagate,   real_cancel,        real_object_count, real_ram_bytes,
-    real_rle_decode,
+    real_rle_decode, real_video_fps,
 };
 
 const inference_ops *inference_default_ops(void) { return &REAL_OPS; }

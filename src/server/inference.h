@@ -18,6 +18,8 @@ typedef struct inf_mask {
     int object_id;
     int height, width; /* RLE "size": [height, width] */
     char *counts;      /* COCO compressed RLE string (column-major runs) */
+    float score;       /* object-score logit (> 0: present); kept for the masks.json export */
+    int64_t area;      /* foreground pixels */
 } inf_mask;
 
 typedef struct inf_frame {
@@ -74,6 +76,8 @@ typedef struct inference_ops {
     size_t (*ram_bytes)(void *self, const inf_session *s);
     /* Decodes a COCO compressed RLE into a height x width row-major 0/1 mask. */
     int (*rle_decode)(void *self, const char *counts, int height, int width, uint8_t *mask, sam2_error *err);
+    /* The session video's frame rate (0: unknown, as for a folder of frames); NULL: unknown. */
+    double (*video_fps)(void *self, const inf_session *s);
 } inference_ops;
 
 /* The real implementation: libsam2's tracker and RLE. */

@@ -1,8 +1,9 @@
-/* The real ingest seam: src/io/transcode (libav* in-process). This is the only server file that
- * calls it. */
+/* The real ingest seam: src/io/transcode (libav* in-process) and the overlay renderer of
+ * src/io/mask_export. This is the only server file that calls them. */
 #include "server/ingest.h"
 
 #include "core/error.h"
+#include "io/mask_export.h"
 #include "io/transcode.h"
 
 #include <string.h>
@@ -40,6 +41,37 @@ static int real_upload(void *self, const char *in_path, const char *uploads_dir,
     return 0;
 }
 
-static const ingest_ops REAL_OPS = {NULL, real_poster, real_upload};
+static int real_overlay_open(void *self, const char *video_path, const char *out_path, int width, int height,
+                             ingest_overlay **out, sam2_error *err) {
+    (void)self;
+    /* One encoder thread: the render holds an inference slot and yields it between frames, so
+     * its work should happen inside that turn, not in encoder threads running beside others'. */
+    const mask_overlay_options o = {.video_path = video_path, .out_path = out_path, .threads = 1, .name = "overlay.mp4"};
+    mask_overlay *ov = mask_overlay_open(&o, err);
+    if (!ov) return err && err->code ? err->code : SAM2_ERR_IO;
+    const int vw = mask_overlay_width(ov), vh = mask_overlay_height(ov);
+    if (vw != width || vh != height) {
+        mask_overlay_abort(ov);
+        return sam2_fail(err, SAM2_ERR_STATE, "the video is %dx%d now, the session's masks are %dx%d", vw, vh,
+                         width, height);
+    }
+    *out = (ingest_overlay *)ov;
+    return 0;
+}
+
+static int real_overlay_frame(void *self, ingest_overlay *o, int frame, const uint8_t *labels, sam2_error *err) {
+    (void)self;
+    return mask_overlay_add((mask_overlay *)o, frame, labels, err);
+}
+
+static int real_overlay_close(void *self, ingest_overlay *o, int commit, sam2_error *err) {
+    (void)self;
+    if (commit) return mask_overlay_close((mask_overlay *)o, err);
+    mask_overlay_abort((mask_overlay *)o);
+    return 0;
+}
+
+static const ingest_ops REAL_OPS = {NULL, real_poster, real_upload, real_overlay_open, real_overlay_frame,
+                                    real_overlay_close};
 
 const ingest_ops *ingest_default_ops(void) { return &REAL_OPS; }

@@ -1,7 +1,8 @@
 /* The server's only door to video ingest (src/io/transcode): first-frame posters for gallery
  * videos and the upload pipeline (validate, trim, fit, transcode to H.264 MP4 with the moov atom
- * first, write atomically as uploads/<sha256>.mp4). Called through a table of functions so the
- * upload route can be tested with a stand-in; ingest_default_ops() is the real one. */
+ * first, write atomically as uploads/<sha256>.mp4), and the overlay video of the export route
+ * (src/io/mask_export, the renderer of `sam2 track --overlay`). Called through a table of
+ * functions so these routes can be tested with a stand-in; ingest_default_ops() is the real one. */
 #ifndef SAM2_SERVER_INGEST_H
 #define SAM2_SERVER_INGEST_H
 
@@ -19,6 +20,8 @@ typedef struct ingest_result {
     int width, height;
 } ingest_result;
 
+typedef struct ingest_overlay ingest_overlay;
+
 typedef struct ingest_ops {
     void *self;
     /* Writes the first frame of video_path as a JPEG at poster_path (atomically) and reports the
@@ -28,6 +31,15 @@ typedef struct ingest_ops {
     /* Validates and transcodes the uploaded file in_path into uploads_dir. */
     int (*upload)(void *self, const char *in_path, const char *uploads_dir, const ingest_params *p,
                   ingest_result *out, sam2_error *err);
+    /* The overlay video: opens video_path (whose display size must be width x height) and an H.264
+     * MP4 writer at out_path, ... */
+    int (*overlay_open)(void *self, const char *video_path, const char *out_path, int width, int height,
+                        ingest_overlay **out, sam2_error *err);
+    /* ... appends source frame `frame` with labels[height * width] (0: background, else a DAVIS
+     * palette index) drawn over it, ... */
+    int (*overlay_frame)(void *self, ingest_overlay *o, int frame, const uint8_t *labels, sam2_error *err);
+    /* ... and finishes the file (commit = 1) or removes it (commit = 0). Frees o either way. */
+    int (*overlay_close)(void *self, ingest_overlay *o, int commit, sam2_error *err);
 } ingest_ops;
 
 const ingest_ops *ingest_default_ops(void);

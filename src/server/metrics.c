@@ -28,7 +28,8 @@ struct metrics {
     double started;
 };
 
-static const char *ROUTE_NAMES[ROUTE_COUNT] = {"graphql", "propagate_in_video", "static", "healthy", "metrics", "other"};
+static const char *ROUTE_NAMES[ROUTE_COUNT] = {"graphql", "propagate_in_video", "static", "healthy", "metrics",
+                                                 "export",  "other"};
 static const char *OP_NAMES[OP_COUNT] = {"startSession",      "addPoints",    "addMask",     "clearPointsInFrame",
                                          "clearPointsInVideo", "removeObject", "uploadVideo", "propagateFrame"};
 

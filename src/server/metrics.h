@@ -14,6 +14,7 @@ typedef enum metrics_route {
     ROUTE_STATIC,
     ROUTE_HEALTHY,
     ROUTE_METRICS,
+    ROUTE_EXPORT,
     ROUTE_OTHER,
     ROUTE_COUNT
 } metrics_route;

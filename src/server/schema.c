@@ -99,6 +99,14 @@ static void job_end(job *j, metrics_op_kind op, int ok) {
     if (j->srv) metrics_op(j->srv->metrics, op, metrics_now() - j->t0, ok);
 }
 
+/* Remembers a frame's masks for the /export routes (export.c). */
+static void keep_masks(job *j, const inf_frame *f) {
+    if (mask_store_put(session_masks(j->s), f) > 0)
+        server_log(j->srv, "session %s: the masks of frame %d exceed the session's share of SESSION_MEMORY_MB (%zu MB); "
+                   "exports will say so",
+                   session_id(j->s), f->frame_index, mask_store_limit(session_masks(j->s)) >> 20);
+}
+
 static int check_frame(session *s, int frame, sam2_error *err) {
     int n = session_frame_count(s);
     if (frame < 0 || frame >= n)
@@ -306,6 +314,7 @@ static cJSON *resolve_add_points(const gql_resolve_info *info, sam2_error *err) 
         if (!srv->inf->add_points(srv->inf->self, session_tracker(j.s), frame, input_int(info, "objectId"), xy, lab, n,
                                   cJSON_IsTrue(input_field(info, "clearOldPoints")), &f, err)) {
             job_release_slot(&j);
+            keep_masks(&j, &f);
             res = frame_json(&f);
             inf_frame_free(&f);
         }
@@ -349,6 +358,7 @@ static cJSON *resolve_add_mask(const gql_resolve_info *info, sam2_error *err) {
         if (!srv->inf->add_mask(srv->inf->self, session_tracker(j.s), frame, input_int(info, "objectId"), m, w, h, &f,
                                 err)) {
             job_release_slot(&j);
+            keep_masks(&j, &f);
             res = frame_json(&f);
             inf_frame_free(&f);
         }
@@ -367,6 +377,7 @@ static cJSON *resolve_clear_points_in_frame(const gql_resolve_info *info, sam2_e
     if (!job_begin(&j, info, input_str(info, "sessionId"), 1, err) && !check_frame(j.s, frame, err)) {
         if (!srv->inf->clear_frame(srv->inf->self, session_tracker(j.s), frame, input_int(info, "objectId"), &f, err)) {
             job_release_slot(&j);
+            keep_masks(&j, &f);
             res = frame_json(&f);
             inf_frame_free(&f);
         }
@@ -381,6 +392,7 @@ static cJSON *resolve_clear_points_in_video(const gql_resolve_info *info, sam2_e
     cJSON *res = NULL;
     if (!job_begin(&j, info, input_str(info, "sessionId"), 0, err)) {
         srv->inf->reset(srv->inf->self, session_tracker(j.s));
+        mask_store_clear(session_masks(j.s));
         res = success(1);
     }
     job_end(&j, OP_CLEAR_VIDEO, res != NULL);
@@ -397,6 +409,8 @@ static cJSON *resolve_remove_object(const gql_resolve_info *info, sam2_error *er
         if (!srv->inf->remove_object(srv->inf->self, session_tracker(j.s), input_int(info, "objectId"), &frames, &n,
                                      err)) {
             job_release_slot(&j);
+            mask_store_remove_object(session_masks(j.s), input_int(info, "objectId"));
+            for (int i = 0; i < n; i++) keep_masks(&j, &frames[i]);
             res = cJSON_CreateArray();
             for (int i = 0; res && i < n; i++) cJSON_AddItemToArray(res, frame_json(&frames[i]));
             inf_frames_free(frames, n);

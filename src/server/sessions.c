@@ -4,6 +4,7 @@
 #include "server/paths.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,10 @@ struct session {
     fair_client sched;
     inf_session *inf;
     int n_frames, width, height;
+    double fps;
+    mask_store *masks;
+    char video_path[PATH_MAX];
+    char display[PATH_MAX];
 };
 
 struct session_table {
@@ -72,8 +77,13 @@ session_table *sessions_new(const session_table_config *cfg) {
     return t;
 }
 
+/* The share of SESSION_MEMORY_MB that holds the masks kept for exports (the tracker gets the
+ * rest): 1024 MB gives 128 MB, tens of thousands of masks at a few KB each. */
+static size_t mask_share(size_t session_bytes) { return session_bytes / 8; }
+
 static void session_destroy(session *s) {
     if (s->inf) s->table->cfg.inf->close(s->table->cfg.inf->self, s->inf);
+    mask_store_free(s->masks);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->cv);
     free(s);
@@ -133,7 +143,10 @@ int sessions_start(session_table *t, const char *video_path, const char *display
         session_destroy(s);
         return -1;
     }
-    inf_session_options o = {c->session_bytes, c->spill_dir, c->correct_as_cond, c->max_objects};
+    snprintf(s->video_path, sizeof s->video_path, "%s", video_path);
+    snprintf(s->display, sizeof s->display, "%s", display);
+    const size_t share = mask_share(c->session_bytes);
+    inf_session_options o = {c->session_bytes - share, c->spill_dir, c->correct_as_cond, c->max_objects};
     /* Opening decodes and checks the video: done outside the table lock and outside the compute
      * slots (it reads the file, it does not run the model). */
     int rc = c->inf->open(c->inf->self, c->model, video_path, &o, &s->inf, &s->n_frames, &s->width, &s->height, err);
@@ -148,6 +161,12 @@ int sessions_start(session_table *t, const char *video_path, const char *display
             snprintf(err->message, sizeof err->message, "Cannot open video '%s': %s", display, why);
         }
         return rc ? rc : SAM2_ERR_IO;
+    }
+    s->fps = c->inf->video_fps ? c->inf->video_fps(c->inf->self, s->inf) : 0;
+    s->masks = mask_store_new(s->n_frames, share);
+    if (!s->masks) {
+        session_destroy(s);
+        return sam2_fail(err, SAM2_ERR_NOMEM, "out of memory starting a session");
     }
     s->last_use = now_s();
     pthread_mutex_lock(&t->mu);
@@ -250,6 +269,7 @@ size_t sessions_ram_bytes(session_table *t) {
         pthread_mutex_lock(&s->mu);
         if (!s->busy && s->inf) total += t->cfg.inf->ram_bytes(t->cfg.inf->self, s->inf);
         pthread_mutex_unlock(&s->mu);
+        total += mask_store_bytes(s->masks);
     }
     pthread_mutex_unlock(&t->mu);
     return total;
@@ -297,6 +317,16 @@ void session_end(session *s) {
 
 const char *session_id(const session *s) { return s->id; }
 inf_session *session_tracker(session *s) { return s->inf; }
+mask_store *session_masks(session *s) { return s->masks; }
+const char *session_video_path(const session *s) { return s->video_path; }
+const char *session_display_path(const session *s) { return s->display; }
+double session_fps(const session *s) { return s->fps; }
+
+void session_touch(session *s) {
+    pthread_mutex_lock(&s->mu);
+    s->last_use = now_s();
+    pthread_mutex_unlock(&s->mu);
+}
 int session_frame_count(const session *s) { return s->n_frames; }
 int session_width(const session *s) { return s->width; }
 int session_height(const session *s) { return s->height; }

@@ -6,6 +6,7 @@
 #define SAM2_SERVER_SESSIONS_H
 
 #include "server/inference.h"
+#include "server/mask_store.h"
 #include "server/scheduler.h"
 
 #include <stdatomic.h>
@@ -24,7 +25,8 @@ typedef struct session_table_config {
     int ttl_s;
     size_t budget_bytes;      /* MAX_MEMORY_MB */
     size_t model_bytes;       /* counted against the budget */
-    size_t session_bytes;     /* SESSION_MEMORY_MB: each session's RAM share (then it spills) */
+    size_t session_bytes;     /* SESSION_MEMORY_MB: each session's RAM share (then it spills); an
+                               * eighth of it holds the masks kept for exports, the tracker the rest */
     const char *spill_dir;
     int correct_as_cond;
     int max_objects;
@@ -59,6 +61,13 @@ void session_end(session *s);
 /* Accessors. */
 const char *session_id(const session *s);
 inf_session *session_tracker(session *s);
+/* The masks produced so far (see mask_store.h): written by the request that holds the session. */
+mask_store *session_masks(session *s);
+const char *session_video_path(const session *s);   /* absolute: never shown to clients */
+const char *session_display_path(const session *s); /* as the client named it on startSession */
+double session_fps(const session *s);                /* 0: unknown */
+/* Counts as activity for SESSION_TTL (an export reads the session without taking it). */
+void session_touch(session *s);
 int session_frame_count(const session *s);
 int session_width(const session *s);
 int session_height(const session *s);

@@ -35,6 +35,7 @@ struct prop_stream {
     part *cur;
     size_t cur_off;
     atomic_long frames;
+    int lost_logged; /* producer only */
 };
 
 void savi_part(strbuf *out, const inf_frame *f) {
@@ -132,6 +133,12 @@ static int push_part(prop_stream *st, part *p) {
 
 static int on_frame(void *user, const inf_frame *f) {
     prop_stream *st = user;
+    /* Kept for the /export routes (export.c) even when the client will not see it: the tracker
+     * computed it and remembers it. */
+    if (mask_store_put(session_masks(st->s), f) > 0 && !st->lost_logged++)
+        server_log(st->srv, "session %s: masks exceed the session's share of SESSION_MEMORY_MB (%zu MB) from frame %d; "
+                   "exports will say so",
+                   session_id(st->s), mask_store_limit(session_masks(st->s)) >> 20, f->frame_index);
     if (cancelled(st)) return 1;
     strbuf sb;
     sb_init(&sb);

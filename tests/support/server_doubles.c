@@ -18,8 +18,10 @@ typedef struct fake_session {
     atomic_int cancel;
 } fake_session;
 
-static atomic_int frame_delay_ms, click_delay_ms;
+static atomic_int frame_delay_ms, click_delay_ms, counts_padding;
 static atomic_long frames_propagated;
+
+void double_set_counts_padding(int bytes) { atomic_store(&counts_padding, bytes); }
 
 void double_set_frame_delay_ms(int ms) { atomic_store(&frame_delay_ms, ms); }
 void double_set_click_delay_ms(int ms) { atomic_store(&click_delay_ms, ms); }
@@ -125,11 +127,17 @@ static int make_frame(fake_session *s, int frame, const char *tag, int extra, in
     if (!out->masks) return -1;
     for (int i = 0; i < s->n_obj; i++) {
         char buf[64];
-        snprintf(buf, sizeof buf, "%s%do%dp%d", tag, frame, s->ids[i], extra);
+        const int n = snprintf(buf, sizeof buf, "%s%do%dp%d", tag, frame, s->ids[i], extra);
+        const int pad = atomic_load(&counts_padding);
+        char *counts = malloc((size_t)n + (size_t)pad + 1);
+        if (!counts) return -1;
+        memcpy(counts, buf, (size_t)n);
+        memset(counts + n, 'x', (size_t)pad);
+        counts[n + pad] = '\0';
         out->masks[i].object_id = s->ids[i];
         out->masks[i].height = s->height;
         out->masks[i].width = s->width;
-        out->masks[i].counts = strdup(buf);
+        out->masks[i].counts = counts;
         out->n = i + 1;
     }
     return 0;
@@ -240,9 +248,16 @@ static int d_rle_decode(void *self, const char *counts, int h, int w, uint8_t *m
     return 0;
 }
 
+static double d_video_fps(void *self, const inf_session *is) {
+    (void)self;
+    (void)is;
+    return 24.0;
+}
+
 static const inference_ops DOUBLE_INF = {
     NULL,        d_model_load, d_model_free, d_model_info,   d_open,      d_close,        d_add_points, d_add_mask,
     d_clear_frame, d_remove_object, d_reset, d_propagate, d_cancel, d_object_count, d_ram_bytes, d_rle_decode,
+    d_video_fps,
 };
 
 const inference_ops *double_inference_ops(void) { return &DOUBLE_INF; }
@@ -279,6 +294,62 @@ static int d_upload(void *self, const char *in, const char *dir, const ingest_pa
     return double_write_video(path, frames, out->width, out->height) ? fail(err, SAM2_ERR_IO, "cannot write") : 0;
 }
 
-static const ingest_ops DOUBLE_INGEST = {NULL, d_poster, d_upload};
+/* The overlay: a text file "overlay WxH" then "frame F label L" per frame (L: the label of the
+ * first labelled pixel, 0 when none), after the per-frame delay. */
+typedef struct fake_overlay {
+    FILE *f;
+    char path[4096];
+    int width, height;
+} fake_overlay;
+
+static atomic_int overlay_delay_ms;
+static atomic_long overlay_frames;
+
+void double_set_overlay_delay_ms(int ms) { atomic_store(&overlay_delay_ms, ms); }
+long double_overlay_frames(void) { return atomic_load(&overlay_frames); }
+
+static int d_overlay_open(void *self, const char *video, const char *out, int w, int h, ingest_overlay **o,
+                          sam2_error *err) {
+    (void)self;
+    int frames, vw, vh;
+    if (read_video(video, &frames, &vw, &vh)) return fail(err, SAM2_ERR_FORMAT, "not a video (test double)");
+    if (vw != w || vh != h) return fail(err, SAM2_ERR_STATE, "size changed (test double)");
+    fake_overlay *fo = calloc(1, sizeof *fo);
+    if (!fo) return fail(err, SAM2_ERR_NOMEM, "oom");
+    snprintf(fo->path, sizeof fo->path, "%s", out);
+    fo->width = w;
+    fo->height = h;
+    fo->f = fopen(out, "wb");
+    if (!fo->f) {
+        free(fo);
+        return fail(err, SAM2_ERR_IO, "cannot write the overlay (test double)");
+    }
+    fprintf(fo->f, "overlay %dx%d\n", w, h);
+    *o = (ingest_overlay *)fo;
+    return 0;
+}
+
+static int d_overlay_frame(void *self, ingest_overlay *o, int frame, const uint8_t *labels, sam2_error *err) {
+    (void)self;
+    (void)err;
+    fake_overlay *fo = (fake_overlay *)o;
+    if (atomic_load(&overlay_delay_ms)) sleep_ms(atomic_load(&overlay_delay_ms));
+    int label = 0;
+    for (size_t i = 0; i < (size_t)fo->width * (size_t)fo->height && !label; i++) label = labels[i];
+    fprintf(fo->f, "frame %d label %d\n", frame, label);
+    atomic_fetch_add(&overlay_frames, 1);
+    return 0;
+}
+
+static int d_overlay_close(void *self, ingest_overlay *o, int commit, sam2_error *err) {
+    (void)self;
+    fake_overlay *fo = (fake_overlay *)o;
+    int rc = fclose(fo->f) ? fail(err, SAM2_ERR_IO, "write failed (test double)") : 0;
+    if (!commit || rc) remove(fo->path);
+    free(fo);
+    return rc;
+}
+
+static const ingest_ops DOUBLE_INGEST = {NULL, d_poster, d_upload, d_overlay_open, d_overlay_frame, d_overlay_close};
 
 const ingest_ops *double_ingest_ops(void) { return &DOUBLE_INGEST; }

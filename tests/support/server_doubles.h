@@ -4,7 +4,8 @@
  * src/server/inference.c and src/server/ingest.c.
  *
  * "Videos" are text files "frames=N width=W height=H". Masks are fake RLE strings that encode
- * what was asked ("f<frame>o<object>p<points>" for clicks, "t<frame>o<object>" for tracking). */
+ * what was asked ("f<frame>o<object>p<points>" for clicks, "t<frame>o<object>" for tracking);
+ * they "decode" to all-ones masks. Overlay videos are text files listing the frames rendered. */
 #ifndef SAM2_TEST_SERVER_DOUBLES_H
 #define SAM2_TEST_SERVER_DOUBLES_H
 
@@ -16,6 +17,11 @@ void double_set_frame_delay_ms(int ms);
 void double_set_click_delay_ms(int ms);
 /* Frames propagated so far by all sessions (counts work done after a cancel). */
 long double_frames_propagated(void);
+/* Makes every mask's counts string `bytes` longer (to fill the servers' mask stores). */
+void double_set_counts_padding(int bytes);
+/* The overlay render (ingest_ops.overlay_*): milliseconds per frame, frames rendered so far. */
+void double_set_overlay_delay_ms(int ms);
+long double_overlay_frames(void);
 
 const inference_ops *double_inference_ops(void);
 const ingest_ops *double_ingest_ops(void);

@@ -1,0 +1,478 @@
+/* The /export routes' machinery with TEST DOUBLES for the tracker and the video encoder
+ * (tests/support/server_doubles.c): the mask store (its memory bound, snapshots that outlive
+ * later answers, removals and clears), exports that follow clicks, removals and clears, a
+ * session whose masks overflow their memory share (507), an overlay render that lets another
+ * session's clicks through, and a client that leaves mid-render (the render stops and its
+ * temporary files go). The model and the real encoder are exercised by test_server_export.c. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "server/mask_store.h"
+#include "server/server.h"
+#include "support/http_client.h"
+#include "support/server_doubles.h"
+#include "support/testutil.h"
+
+#include <arpa/inet.h>
+#include <cjson/cJSON.h>
+#include <dirent.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <zip.h>
+
+static server *srv;
+static int port;
+static char data_dir[1024], spill_dir[1024];
+
+static void quiet_log(void *user, const char *line) {
+    (void)user;
+    if (getenv("SAM2_TEST_VERBOSE")) fprintf(stderr, "server: %s\n", line);
+}
+
+static double now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static void sleep_ms(int ms) { usleep((useconds_t)ms * 1000); }
+
+/* ---- the mask store ---------------------------------------------------------------------------- */
+
+/* A frame answer with objects ids[0..n), each mask `len` bytes of counts. */
+static void make_answer(inf_frame *f, int frame, const int *ids, int n, size_t len, char fill) {
+    memset(f, 0, sizeof *f);
+    f->frame_index = frame;
+    f->n = n;
+    f->masks = calloc((size_t)(n ? n : 1), sizeof *f->masks);
+    for (int i = 0; i < n; i++) {
+        f->masks[i].object_id = ids[i];
+        f->masks[i].height = 4;
+        f->masks[i].width = 4;
+        f->masks[i].score = 1.5f;
+        f->masks[i].area = 3;
+        f->masks[i].counts = malloc(len + 1);
+        memset(f->masks[i].counts, fill, len);
+        f->masks[i].counts[len] = '\0';
+    }
+}
+
+static void put(mask_store *m, int frame, const int *ids, int n, size_t len, char fill, int want) {
+    inf_frame f;
+    make_answer(&f, frame, ids, n, len, fill);
+    assert_int_equal(mask_store_put(m, &f), want);
+    inf_frame_free(&f);
+}
+
+static void test_store_bound(void **state) {
+    (void)state;
+    const int ids[2] = {1, 2};
+    mask_store *m = mask_store_new(10, 0);
+    const size_t empty = mask_store_bytes(m);
+    put(m, 0, ids, 2, 1000, 'a', 0);
+    const size_t one = mask_store_bytes(m) - empty;
+    assert_true(one >= 2000 && one < 2400); /* the strings and a small header */
+    mask_store_free(m);
+
+    /* Room for three such frames. */
+    m = mask_store_new(10, empty + 3 * one + one / 2);
+    for (int f = 0; f < 3; f++) put(m, f, ids, 2, 1000, 'a', 0);
+    put(m, 3, ids, 2, 1000, 'a', 1); /* over the limit: lost */
+    assert_true(mask_store_bytes(m) <= mask_store_limit(m));
+    mask_snapshot s;
+    assert_int_equal(mask_store_snapshot(m, &s, NULL), 0);
+    assert_int_equal(s.n, 3);
+    assert_int_equal(s.lost, 1);
+    mask_snapshot_free(&s);
+    /* A frame that shrinks makes room; the lost frame answered again fits and is no longer lost. */
+    put(m, 0, ids, 1, 10, 'b', 0);
+    put(m, 3, ids, 2, 1000, 'c', 0);
+    assert_int_equal(mask_store_snapshot(m, &s, NULL), 0);
+    assert_int_equal(s.n, 4);
+    assert_int_equal(s.lost, 0);
+    assert_int_equal(s.frames[0].n, 1);
+    assert_int_equal(s.frames[3].frame, 3);
+    assert_int_equal(s.frames[3].masks[1].id, 2);
+    assert_int_equal(s.frames[3].masks[1].area, 3);
+    assert_true(s.frames[3].masks[1].score == 1.5f);
+    assert_int_equal(s.frames[3].masks[1].counts[0], 'c');
+    mask_snapshot_free(&s);
+    /* An answer with no objects forgets the frame; frames outside the video are ignored. */
+    put(m, 1, ids, 0, 0, 'a', 0);
+    put(m, 10, ids, 2, 10, 'a', -1);
+    put(m, -1, ids, 2, 10, 'a', -1);
+    assert_int_equal(mask_store_snapshot(m, &s, NULL), 0);
+    assert_int_equal(s.n, 3);
+    assert_int_equal(s.frames[1].frame, 2);
+    mask_snapshot_free(&s);
+    mask_store_clear(m);
+    assert_int_equal(mask_store_bytes(m), empty);
+    mask_store_free(m);
+}
+
+static void test_store_snapshot_and_removal(void **state) {
+    (void)state;
+    const int ids[3] = {1, 2, 3};
+    mask_store *m = mask_store_new(4, 0);
+    const size_t empty = mask_store_bytes(m);
+    put(m, 0, ids, 3, 50, 'a', 0);
+    put(m, 2, ids, 1, 50, 'a', 0);
+    mask_snapshot s;
+    assert_int_equal(mask_store_snapshot(m, &s, NULL), 0);
+    /* Later answers, a removal and a clear do not touch the snapshot. */
+    put(m, 0, ids, 3, 50, 'z', 0);
+    mask_store_remove_object(m, 2);
+    mask_store_remove_object(m, 1);
+    mask_snapshot t;
+    assert_int_equal(mask_store_snapshot(m, &t, NULL), 0);
+    assert_int_equal(t.n, 1); /* frame 2 had object 1 only */
+    assert_int_equal(t.frames[0].frame, 0);
+    assert_int_equal(t.frames[0].n, 1);
+    assert_int_equal(t.frames[0].masks[0].id, 3);
+    assert_int_equal(t.frames[0].masks[0].counts[0], 'z');
+    mask_store_clear(m);
+    assert_int_equal(mask_store_bytes(m), empty);
+    assert_int_equal(s.n, 2);
+    assert_int_equal(s.frames[0].n, 3);
+    assert_int_equal(s.frames[0].masks[1].id, 2);
+    assert_int_equal(s.frames[0].masks[1].counts[0], 'a');
+    assert_int_equal(s.frames[1].frame, 2);
+    mask_snapshot_free(&s);
+    mask_snapshot_free(&t);
+    mask_store_free(m);
+}
+
+/* ---- over HTTP ------------------------------------------------------------------------------------ */
+
+static cJSON *gql(const char *query, const char *variables_json) {
+    cJSON *body = cJSON_CreateObject();
+    cJSON_AddStringToObject(body, "query", query);
+    if (variables_json) cJSON_AddItemToObject(body, "variables", cJSON_Parse(variables_json));
+    char *text = cJSON_PrintUnformatted(body);
+    cJSON_Delete(body);
+    http_response r;
+    assert_int_equal(
+        http_request(port, "POST", "/graphql", "Content-Type: application/json\r\n", text, strlen(text), &r, 20000), 0);
+    free(text);
+    if (r.status != 200) fail_msg("status %d: %s", r.status, r.body);
+    cJSON *j = cJSON_Parse(r.body);
+    assert_non_null(j);
+    http_response_free(&r);
+    return j;
+}
+
+static char *start_session(const char *path) {
+    char vars[512];
+    snprintf(vars, sizeof vars, "{\"input\":{\"path\":\"%s\"}}", path);
+    cJSON *r = gql("mutation($input: StartSessionInput!) { startSession(input: $input) { sessionId } }", vars);
+    const cJSON *sid =
+        cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(r, "data"), "startSession"), "sessionId");
+    assert_true(cJSON_IsString(sid));
+    char *id = strdup(sid->valuestring);
+    cJSON_Delete(r);
+    return id;
+}
+
+static void mutate(const char *query, const char *sid, const char *more) {
+    char vars[512];
+    snprintf(vars, sizeof vars, "{\"input\":{\"sessionId\":\"%s\"%s}}", sid, more);
+    cJSON *r = gql(query, vars);
+    if (cJSON_GetObjectItem(r, "errors")) fail_msg("%s", cJSON_PrintUnformatted(r));
+    cJSON_Delete(r);
+}
+
+static void click(const char *sid, int frame, int obj) {
+    char more[256];
+    snprintf(more, sizeof more,
+             ",\"frameIndex\":%d,\"objectId\":%d,\"labels\":[1],\"points\":[[0.5,0.5]],\"clearOldPoints\":true", frame,
+             obj);
+    mutate("mutation($input: AddPointsInput!) { addPoints(input: $input) { frameIndex } }", sid, more);
+}
+
+static void close_session(const char *sid) {
+    mutate("mutation($input: CloseSessionInput!) { closeSession(input: $input) { success } }", sid, "");
+}
+
+/* Propagates from frame 0 and reads the whole stream. */
+static void propagate(const char *sid) {
+    char body[256], buf[65536];
+    snprintf(body, sizeof body, "{\"session_id\": \"%s\", \"start_frame_index\": 0}", sid);
+    http_stream *s = http_stream_open(port, "POST", "/propagate_in_video", "Content-Type: application/json\r\n", body,
+                                      strlen(body), 60000);
+    assert_non_null(s);
+    assert_int_equal(http_stream_status(s), 200);
+    long n;
+    while ((n = http_stream_read(s, buf, sizeof buf)) > 0) {
+    }
+    assert_int_equal(n, 0);
+    http_stream_close(s);
+}
+
+static void export(const char *sid, const char *kind, http_response *r) {
+    char path[256];
+    snprintf(path, sizeof path, "/export/%s/%s", sid, kind);
+    assert_int_equal(http_request(port, "GET", path, NULL, NULL, 0, r, 60000), 0);
+}
+
+static cJSON *export_json(const char *sid) {
+    http_response r;
+    export(sid, "masks.json", &r);
+    if (r.status != 200) fail_msg("masks.json: status %d: %s", r.status, r.body);
+    cJSON *j = cJSON_Parse(r.body);
+    assert_non_null(j);
+    http_response_free(&r);
+    return j;
+}
+
+/* "f,id id;f,id;..." of a masks.json: which objects are on which frames. */
+static void summary(const cJSON *doc, char *out, size_t cap) {
+    size_t n = 0;
+    out[0] = '\0';
+    const cJSON *f, *o;
+    cJSON_ArrayForEach(f, cJSON_GetObjectItem(doc, "frames")) {
+        n += (size_t)snprintf(out + n, cap - n, "%s%d,", n ? ";" : "", cJSON_GetObjectItem(f, "frame")->valueint);
+        int first = 1;
+        cJSON_ArrayForEach(o, cJSON_GetObjectItem(f, "objects")) {
+            n += (size_t)snprintf(out + n, cap - n, "%s%d", first ? "" : " ", cJSON_GetObjectItem(o, "id")->valueint);
+            first = 0;
+        }
+    }
+}
+
+static int count_exports(void);
+
+static void test_exports_follow_edits(void **state) {
+    (void)state;
+    char *sid = start_session("gallery/05_default_juggle.mp4"); /* 8 frames, 1280x720 */
+    click(sid, 0, 1);
+    click(sid, 2, 3);
+    char s[512];
+    cJSON *doc = export_json(sid);
+    summary(doc, s, sizeof s);
+    assert_string_equal(s, "0,1;2,1 3");
+    assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "video"), "path")->valuestring,
+                        "gallery/05_default_juggle.mp4");
+    assert_string_equal(cJSON_GetObjectItem(doc, "model")->valuestring, "test-double");
+    assert_true(cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "video"), "fps")->valuedouble == 24.0);
+    /* The counts are the tracker's strings, untouched. */
+    const cJSON *o = cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "frames"), 1),
+                                                            "objects"),
+                                        1);
+    assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(o, "segmentation"), "counts")->valuestring, "f2o3p1");
+    cJSON_Delete(doc);
+
+    /* The zip: one PNG per frame with masks (the doubles' masks cover every pixel). */
+    http_response r;
+    export(sid, "masks.zip", &r);
+    assert_int_equal(r.status, 200);
+    zip_error_t ze;
+    zip_error_init(&ze);
+    zip_t *za = zip_open_from_source(zip_source_buffer_create(r.body, r.body_len, 0, &ze), ZIP_RDONLY, &ze);
+    assert_non_null(za);
+    assert_int_equal(zip_get_num_entries(za, 0), 2);
+    assert_string_equal(zip_get_name(za, 0, 0), "masks/00000.png");
+    assert_string_equal(zip_get_name(za, 1, 0), "masks/00002.png");
+    zip_close(za);
+    http_response_free(&r);
+    assert_int_equal(count_exports(), 0); /* the render's folder and staged PNGs are gone */
+
+    /* The overlay (the double writes which frames it got and their first label). */
+    export(sid, "overlay.mp4", &r);
+    assert_int_equal(r.status, 200);
+    char v[256];
+    assert_string_equal(http_header(r.headers, "Content-Type", v, sizeof v), "video/mp4");
+    assert_string_equal(http_header(r.headers, "Content-Disposition", v, sizeof v),
+                        "attachment; filename=\"05_default_juggle-overlay.mp4\"");
+    assert_string_equal(r.body, "overlay 1280x720\nframe 0 label 1\nframe 2 label 3\n");
+    http_response_free(&r);
+
+    /* Propagation fills every frame; removing object 1 takes it out everywhere. */
+    propagate(sid);
+    doc = export_json(sid);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(doc, "frames")), 8);
+    cJSON_Delete(doc);
+    mutate("mutation($input: RemoveObjectInput!) { removeObject(input: $input) { frameIndex } }", sid,
+           ",\"objectId\":1");
+    doc = export_json(sid);
+    summary(doc, s, sizeof s);
+    assert_string_equal(s, "0,3;1,3;2,3;3,3;4,3;5,3;6,3;7,3");
+    cJSON_Delete(doc);
+
+    /* Clearing the video leaves nothing to export: 409. */
+    mutate("mutation($input: ClearPointsInVideoInput!) { clearPointsInVideo(input: $input) { success } }", sid, "");
+    export(sid, "masks.json", &r);
+    assert_int_equal(r.status, 409);
+    assert_non_null(strstr(r.body, "has no masks yet"));
+    http_response_free(&r);
+    close_session(sid);
+    free(sid);
+}
+
+static void test_masks_over_the_share(void **state) {
+    (void)state;
+    /* SESSION_MEMORY_MB 16: 2 MB for masks; 400 frames of 20 KB masks do not fit. */
+    double_set_counts_padding(20000);
+    char *sid = start_session("gallery/sub/long.mp4");
+    click(sid, 0, 1);
+    propagate(sid);
+    double_set_counts_padding(0);
+    http_response r;
+    export(sid, "masks.json", &r);
+    assert_int_equal(r.status, 507);
+    assert_non_null(strstr(r.body, "SESSION_MEMORY_MB"));
+    assert_null(strstr(r.body, data_dir));
+    http_response_free(&r);
+    /* Tracking again with small masks replaces the lost frames. */
+    propagate(sid);
+    cJSON *doc = export_json(sid);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(doc, "frames")), 400);
+    cJSON_Delete(doc);
+    close_session(sid);
+    free(sid);
+}
+
+static int count_exports(void) {
+    DIR *d = opendir(spill_dir);
+    if (!d) return -1;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) n += !strncmp(e->d_name, "sam2-export-", 12);
+    closedir(d);
+    return n;
+}
+
+static int raw_get(const char *path) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    char req[512];
+    const int n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: localhost\r\n\r\n", path);
+    assert_int_equal(write(fd, req, (size_t)n), n);
+    return fd;
+}
+
+static void test_render_yields_and_stops(void **state) {
+    (void)state;
+    char *a = start_session("gallery/sub/long.mp4"); /* 400 frames */
+    char *b = start_session("gallery/01_dog.mp4");
+    click(a, 0, 1);
+    propagate(a);
+    double_set_overlay_delay_ms(10); /* a 4 s render */
+    const long before = double_overlay_frames();
+    char path[256];
+    snprintf(path, sizeof path, "/export/%s/overlay.mp4", a);
+    int fd = raw_get(path);
+    const double t0 = now_ms();
+    while (double_overlay_frames() - before < 20 && now_ms() - t0 < 10000) sleep_ms(5);
+    assert_true(double_overlay_frames() - before >= 20);
+    assert_int_equal(count_exports(), 1);
+    /* Another session's clicks go through while the render runs. */
+    double worst = 0;
+    for (int i = 0; i < 5; i++) {
+        const double c0 = now_ms();
+        click(b, i, 1);
+        if (now_ms() - c0 > worst) worst = now_ms() - c0;
+    }
+    printf("  clicks during an overlay render: slowest %.1f ms\n", worst);
+    assert_true(worst < 1000);
+    /* The client leaves: the render stops within a frame or two and its files go. */
+    close(fd);
+    const double t1 = now_ms();
+    long last = -1;
+    while (now_ms() - t1 < 5000) {
+        sleep_ms(100);
+        const long now = double_overlay_frames();
+        if (now == last && count_exports() == 0) break;
+        last = now;
+    }
+    const long rendered = double_overlay_frames() - before;
+    printf("  the render stopped after %ld of 400 frames, %.0f ms after the client left\n", rendered, now_ms() - t1);
+    assert_true(rendered < 400);
+    sleep_ms(100);
+    assert_int_equal(double_overlay_frames() - before, rendered);
+    assert_int_equal(count_exports(), 0);
+    double_set_overlay_delay_ms(0);
+    /* The session still works and exports. */
+    click(a, 5, 2);
+    http_response r;
+    export(a, "overlay.mp4", &r);
+    assert_int_equal(r.status, 200);
+    http_response_free(&r);
+    assert_int_equal(count_exports(), 0);
+    close_session(a);
+    close_session(b);
+    free(a);
+    free(b);
+}
+
+/* ---- set-up ------------------------------------------------------------------------------------ */
+
+static int setup(void **state) {
+    (void)state;
+    signal(SIGPIPE, SIG_IGN);
+    const char *root = test_make_tmpdir();
+    char p[1200];
+    snprintf(data_dir, sizeof data_dir, "%s/data", root);
+    snprintf(spill_dir, sizeof spill_dir, "%s/spill", root);
+    mkdir(data_dir, 0755);
+    mkdir(spill_dir, 0755);
+    snprintf(p, sizeof p, "%s/gallery", data_dir);
+    mkdir(p, 0755);
+    snprintf(p, sizeof p, "%s/gallery/sub", data_dir);
+    mkdir(p, 0755);
+    snprintf(p, sizeof p, "%s/gallery/05_default_juggle.mp4", data_dir);
+    double_write_video(p, 8, 1280, 720);
+    snprintf(p, sizeof p, "%s/gallery/01_dog.mp4", data_dir);
+    double_write_video(p, 5, 640, 480);
+    snprintf(p, sizeof p, "%s/gallery/sub/long.mp4", data_dir);
+    double_write_video(p, 400, 32, 24);
+    snprintf(p, sizeof p, "%s/ckpt.pt", root);
+    test_write_file(p, "ckpt", 4);
+    server_config cfg;
+    server_config_defaults(&cfg);
+    snprintf(cfg.host, sizeof cfg.host, "127.0.0.1");
+    cfg.port = 0;
+    snprintf(cfg.data_path, sizeof cfg.data_path, "%s", data_dir);
+    snprintf(cfg.checkpoint, sizeof cfg.checkpoint, "%s/ckpt.pt", root);
+    snprintf(cfg.default_video_path, sizeof cfg.default_video_path, "gallery/05_default_juggle.mp4");
+    snprintf(cfg.spill_dir, sizeof cfg.spill_dir, "%s", spill_dir);
+    cfg.timeout_s = 20;
+    cfg.max_memory_mb = 256;
+    cfg.session_memory_mb = 16;
+    server_deps deps = {double_inference_ops(), double_ingest_ops(), quiet_log, NULL};
+    sam2_error err = {0};
+    srv = server_create(&cfg, &deps, &err);
+    if (!srv || server_start(srv, &err)) {
+        fprintf(stderr, "server: %s\n", err.message);
+        return -1;
+    }
+    port = server_port(srv);
+    return 0;
+}
+
+static int teardown(void **state) {
+    (void)state;
+    server_free(srv);
+    return 0;
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_store_bound),
+        cmocka_unit_test(test_store_snapshot_and_removal),
+        cmocka_unit_test(test_exports_follow_edits),
+        cmocka_unit_test(test_masks_over_the_share),
+        cmocka_unit_test(test_render_yields_and_stops),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
