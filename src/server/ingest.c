@@ -29,6 +29,8 @@ static int real_upload(void *self, const char *in_path, const char *uploads_dir,
     o.crf = p->crf;
     if (p->codec && *p->codec) o.codec = p->codec;
     if (p->threads > 0) o.threads = p->threads;
+    if (p->max_input_frames > 0) o.max_input_frames = p->max_input_frames;
+    if (p->max_input_side > 0) o.max_input_side = p->max_input_side;
     sam2_transcode_result r;
     memset(&r, 0, sizeof r);
     int rc = sam2_ingest_upload(in_path, uploads_dir, &o, &r, err);
