@@ -13,6 +13,15 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+/* The RSS bound: the median RSS of the server in the last quarter of the run may exceed the one
+ * in the first quarter (both after the warm-up) by at most this many MB. With the micro model, 8
+ * clients hold up to 8 sessions of ~60 MB of decoded frames and state each, and uploads run
+ * libx264; which of them happen to be live moves a quarter's median by up to ~100 MB between
+ * runs, so the bound catches what leaks per session or per frame (a session's frames, a
+ * streamed frame's masks: hundreds of MB over a 120 s run), not a few bytes per request; those
+ * are LeakSanitizer's job (make test-asan, and the soak run under ASan: docs/reliability.md). */
+#define SOAK_RSS_GROWTH_BOUND_MB 128
+
 /* ---- the server process (soak_server.c) ---- */
 typedef struct soak_server {
     pid_t pid;

@@ -1,9 +1,11 @@
-/* sam2-soak [--seconds N] [--clients N] [--sam2 PATH] [--out FILE] [--rss-growth-mb M]
+/* sam2-soak [--seconds N] [--warmup N] [--clients N] [--sam2 PATH] [--out FILE] [--rss-growth-mb M]
  *
  * Starts `sam2 serve` with the MICRO checkpoint (SAM2_GOLDEN) on a temporary DATA_PATH holding two
  * gallery videos (SAM2_DATA), uploads a 2-second clip of one of them, takes the mask references
- * (fixed clicks on a fresh session, every streamed frame), then runs the client threads for N
- * seconds and checks the server throughout (see soak.h). Exit status: 0 passed, 1 failed,
+ * (fixed clicks on a fresh session, every streamed frame), then runs the client threads for a
+ * warm-up (default 15 s) plus N seconds and checks the server throughout (see soak.h). The RSS
+ * bound compares the medians of the first and the last quarter of the N seconds after the
+ * warm-up: the warm-up is when 8 concurrent sessions and the allocator's pools first fill up. Exit status: 0 passed, 1 failed,
  * 77 skipped (golden data or test media missing). */
 #include "soak.h"
 
@@ -24,7 +26,7 @@
 #define MAX_SAMPLES 200000
 
 typedef struct options {
-    int seconds, clients;
+    int seconds, warmup, clients;
     char sam2[PATH_MAX], out[PATH_MAX];
     double rss_growth_mb;
 } options;
@@ -43,7 +45,8 @@ typedef struct sampler {
 } sampler;
 
 static void usage(void) {
-    fprintf(stderr, "usage: sam2-soak [--seconds N] [--clients N] [--sam2 PATH] [--out FILE] [--rss-growth-mb M]\n");
+    fprintf(stderr, "usage: sam2-soak [--seconds N] [--warmup N] [--clients N] [--sam2 PATH] [--out FILE] "
+                    "[--rss-growth-mb M]\n");
 }
 
 static int parse_args(int argc, char **argv, options *o) {
@@ -52,11 +55,13 @@ static int parse_args(int argc, char **argv, options *o) {
     o->clients = 8;
     snprintf(o->sam2, sizeof o->sam2, "%s/sam2", SAM2_BIN_DIR);
     snprintf(o->out, sizeof o->out, "artifacts/soak.txt");
-    o->rss_growth_mb = 48;
+    o->warmup = -1;
+    o->rss_growth_mb = SOAK_RSS_GROWTH_BOUND_MB;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!v) return -1;
         if (!strcmp(a, "--seconds")) o->seconds = atoi(v);
+        else if (!strcmp(a, "--warmup")) o->warmup = atoi(v);
         else if (!strcmp(a, "--clients")) o->clients = atoi(v);
         else if (!strcmp(a, "--sam2")) snprintf(o->sam2, sizeof o->sam2, "%s", v);
         else if (!strcmp(a, "--out")) snprintf(o->out, sizeof o->out, "%s", v);
@@ -64,6 +69,7 @@ static int parse_args(int argc, char **argv, options *o) {
         else return -1;
         i++;
     }
+    if (o->warmup < 0) o->warmup = o->seconds >= 60 ? 15 : o->seconds / 4;
     if (o->seconds < 1 || o->clients < 1 || o->clients > MAX_CLIENTS) return -1;
     return 0;
 }
@@ -126,16 +132,25 @@ static void *sampler_main(void *arg) {
     return NULL;
 }
 
-/* Mean RSS of the samples in [from, to). */
-static double mean_rss(const sampler *s, double from, double to) {
-    double sum = 0;
+static int cmp_i64(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Median RSS of the samples in [from, to); -1 without samples. The median, not the mean: RSS
+ * swings by a session's working set as sessions open and close, a leak moves the whole level. */
+static double median_rss(const sampler *s, double from, double to) {
+    int64_t *v = malloc((size_t)(s->n ? s->n : 1) * sizeof *v);
     long n = 0;
-    for (long i = 0; i < s->n; i++)
-        if (s->v[i].t_ms >= from && s->v[i].t_ms < to) {
-            sum += (double)s->v[i].rss;
-            n++;
-        }
-    return n ? sum / (double)n : -1;
+    for (long i = 0; v && i < s->n; i++)
+        if (s->v[i].t_ms >= from && s->v[i].t_ms < to) v[n++] = s->v[i].rss;
+    double m = -1;
+    if (n) {
+        qsort(v, (size_t)n, sizeof *v, cmp_i64);
+        m = (double)v[n / 2];
+    }
+    free(v);
+    return m;
 }
 
 static void report(FILE *f, const options *o, const soak_plan *plan, double elapsed_s, long sessions, double rss_first,
@@ -144,12 +159,14 @@ static void report(FILE *f, const options *o, const soak_plan *plan, double elap
     time_t now = time(NULL);
     char when[64];
     strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", gmtime(&now));
-    fprintf(f, "sam2 soak, %s: %d s, %d client threads, `sam2 serve` with the micro checkpoint, %ld CPUs\n", when,
-            o->seconds, o->clients, sysconf(_SC_NPROCESSORS_ONLN));
+    fprintf(f, "sam2 soak, %s: %d s (after a %d s warm-up), %d client threads, `sam2 serve` with the micro checkpoint, "
+               "%ld CPUs\n",
+            when, o->seconds, o->warmup, o->clients, sysconf(_SC_NPROCESSORS_ONLN));
     fprintf(f, "videos: %s (%d frames, propagated to the end)", plan->videos[0].path, plan->videos[0].frames);
     for (int i = 1; i < plan->n_videos; i++) fprintf(f, ", %s (cancelled / disconnected mid-stream)", plan->videos[i].path);
     fprintf(f, "\n\n");
-    fprintf(f, "requests: %ld in %.1f s = %.1f requests/s (a propagation stream counts once)\n", stats_requests(),
+    fprintf(f, "requests: %ld in %.1f s (warm-up included) = %.1f requests/s (a propagation stream counts once)\n",
+            stats_requests(),
             elapsed_s, (double)stats_requests() / elapsed_s);
     fprintf(f, "sessions: %ld; propagations: %ld complete, %ld cancelled, %ld disconnected mid-stream; frames streamed: "
                "%ld\n",
@@ -167,8 +184,8 @@ static void report(FILE *f, const options *o, const soak_plan *plan, double elap
                 stats_percentile((soak_kind)k, 50), stats_percentile((soak_kind)k, 99),
                 stats_percentile((soak_kind)k, 100));
     }
-    fprintf(f, "\nserver RSS: first quarter mean %.1f MB, last quarter mean %.1f MB, growth %+.1f MB (bound %.0f MB); "
-               "largest sample %.1f MB; peak (VmHWM) %.1f MB\n",
+    fprintf(f, "\nserver RSS after the warm-up: first quarter median %.1f MB, last quarter median %.1f MB, growth %+.1f MB "
+               "(bound %.0f MB); largest sample %.1f MB; peak (VmHWM) %.1f MB\n",
             rss_first / MB, rss_last / MB, (rss_last - rss_first) / MB, o->rss_growth_mb, (double)rss_max_sample / MB,
             (double)rss_peak / MB);
     fprintf(f, "server shutdown (SIGTERM after the run): exit status %d\n", server_exit);
@@ -260,15 +277,15 @@ int main(int argc, char **argv) {
         soak_session_flow(plan, 0, MODE_COMPLETE, 1, 1, NULL);
         soak_session_flow(plan, 1, MODE_CANCEL, 0, 0, NULL);
         soak_session_flow(plan, 2, MODE_CANCEL, 0, 0, NULL);
-        printf("soak: references taken (%ld mask lists; the clip %s has %d frames); %d clients for %d s\n", refs_count(),
-               clip->path, clip->frames, o.clients, o.seconds);
+        printf("soak: references taken (%ld mask lists; the clip %s has %d frames); %d clients for %d s after a %d s warm-up\n", refs_count(),
+               clip->path, clip->frames, o.clients, o.seconds, o.warmup);
         fflush(stdout);
         if (clip->frames < 10) soak_fail("the clip streamed %d frames only", clip->frames);
     }
 
     long sessions_before = stats_count(K_START);
     double t0 = soak_now_ms();
-    plan->deadline_ms = t0 + o.seconds * 1000.0;
+    plan->deadline_ms = t0 + (o.warmup + o.seconds) * 1000.0;
     soak_client clients[MAX_CLIENTS];
     pthread_t threads[MAX_CLIENTS];
     int started = 0;
@@ -283,15 +300,16 @@ int main(int argc, char **argv) {
     atomic_store(&smp.stop, 1);
     pthread_join(sampler_thread, NULL);
 
-    /* RSS: the first and the last quarter of the client phase. */
-    double quarter = (t1 - t0) / 4;
-    double rss_first = mean_rss(&smp, t0, t0 + quarter), rss_last = mean_rss(&smp, t1 - quarter, t1 + 1);
+    /* RSS: the first and the last quarter of the client phase after the warm-up. */
+    double tw = t0 + o.warmup * 1000.0;
+    double quarter = (t1 - tw) / 4;
+    double rss_first = median_rss(&smp, tw, tw + quarter), rss_last = median_rss(&smp, t1 - quarter, t1 + 1);
     int64_t rss_max = 0;
     for (long i = 0; i < smp.n; i++)
         if (smp.v[i].rss > rss_max) rss_max = smp.v[i].rss;
     int64_t peak = soak_server_peak_rss(&srv);
     if (rss_first > 0 && rss_last > 0 && rss_last - rss_first > o.rss_growth_mb * 1024 * 1024)
-        soak_fail("the server's RSS grew by %.1f MB between the first and the last quarter (bound %.0f MB)",
+        soak_fail("the server's RSS (median) grew by %.1f MB between the first and the last quarter (bound %.0f MB)",
                   (rss_last - rss_first) / 1048576.0, o.rss_growth_mb);
     if (started && (rss_first < 0 || rss_last < 0)) soak_fail("no RSS samples of the server");
 
@@ -322,6 +340,16 @@ int main(int argc, char **argv) {
         printf("soak: figures written to %s\n", o.out);
     } else {
         fprintf(stderr, "sam2-soak: cannot write %s: %s\n", o.out, strerror(errno));
+    }
+    /* The RSS samples (seconds since the clients started, MB) go beside the figures. */
+    char rss_path[PATH_MAX + 32];
+    snprintf(rss_path, sizeof rss_path, "%s%s", o.out, ".rss.tsv");
+    FILE *rf = fopen(rss_path, "w");
+    if (rf) {
+        fprintf(rf, "seconds\trss_mb\n");
+        for (long i = 0; i < smp.n; i++)
+            fprintf(rf, "%.1f\t%.1f\n", (smp.v[i].t_ms - t0) / 1000.0, (double)smp.v[i].rss / 1048576.0);
+        fclose(rf);
     }
     /* The server's log goes beside the figures. */
     char log_copy[PATH_MAX + 32];
