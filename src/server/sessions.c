@@ -141,8 +141,10 @@ int sessions_start(session_table *t, const char *video_path, const char *display
     /* The opener refuses oversized videos while indexing them; checked here too so the bound holds
      * whatever the opener does. */
     if (!rc && ((c->max_frames > 0 && s->n_frames > c->max_frames) ||
-                (c->max_side > 0 && (s->width > c->max_side || s->height > c->max_side))))
+                (c->max_side > 0 && (s->width > c->max_side || s->height > c->max_side)))) {
         rc = sam2_fail(err, SAM2_ERR_LIMIT, "the video has %d frames of %dx%d", s->n_frames, s->width, s->height);
+        c->inf->close(c->inf->self, s->inf);
+    }
     if (rc) {
         s->inf = NULL;
         session_destroy(s);
