@@ -69,6 +69,10 @@ static const opt OPTS[] = {
      "session state kept in RAM before spilling to disk (default 1024)"},
     {"MAX_QUERY_FIELDS", "max-query-fields", OPT_INT, F(max_query_fields), 10, 10000000,
      "fields one GraphQL request may resolve (default 20000)"},
+    {"MAX_VIDEO_FRAMES", "max-video-frames", OPT_INT, F(max_video_frames), 1, 1000000,
+     "frames a video (gallery, upload input) may have (default 20000)"},
+    {"MAX_VIDEO_SIDE", "max-video-side", OPT_INT, F(max_video_side), 16, 8192,
+     "pixels per side of a video (gallery, upload input) (default 4096)"},
 };
 #define N_OPTS ((int)(sizeof OPTS / sizeof OPTS[0]))
 _Static_assert(sizeof(int) != sizeof(size_t), "numeric options tell int from size_t fields by size");
@@ -103,6 +107,8 @@ void server_config_defaults(server_config *c) {
     c->session_ttl_s = 1800;
     c->session_memory_mb = 1024;
     c->max_query_fields = 20000;
+    c->max_video_frames = 20000;
+    c->max_video_side = 4096;
 }
 
 /* Sets one option from text; `who` names the source in messages ("MAX_SESSIONS", "--port"). */

@@ -49,6 +49,8 @@ typedef struct server_config {
     size_t max_memory_mb;     /* 0: three quarters of physical memory */
     size_t session_memory_mb; /* per-session state kept in RAM before spilling to disk */
     int max_query_fields;
+    int max_video_frames; /* frames a session's video (and an upload's input) may have */
+    int max_video_side;   /* pixels per side of a session's video or an upload's input */
 } server_config;
 
 void server_config_defaults(server_config *c);

@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "io/rle.h"
+#include "io/video.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,7 +37,11 @@ static void real_model_info(void *self, const inf_model *m, inf_model_info *info
 static int real_open(void *self, const inf_model *m, const char *video_path, const inf_session_options *opt,
                      inf_session **out, int *n_frames, int *width, int *height, sam2_error *err) {
     (void)self;
-    sam2_video *v = sam2_video_open(video_path, err);
+    sam2_video_options vo;
+    memset(&vo, 0, sizeof vo);
+    vo.max_frames = opt->max_frames;
+    vo.max_side = opt->max_side;
+    sam2_video *v = sam2_video_open_ex(video_path, &vo, err);
     if (!v) return err ? err->code : SAM2_ERR_IO;
     sam2_tracker_options o = {0};
     o.ram_budget_bytes = opt->ram_budget_bytes;

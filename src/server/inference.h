@@ -39,6 +39,8 @@ typedef struct inf_session_options {
     const char *spill_dir;   /* NULL: $TMPDIR or /tmp */
     int correct_as_cond;     /* add_all_frames_to_correct_as_cond */
     int max_objects;
+    int max_frames; /* videos with more frames are refused (SAM2_ERR_LIMIT); 0: the reader's default */
+    int max_side;   /* videos with a larger side are refused (SAM2_ERR_LIMIT); 0: the reader's default */
 } inf_session_options;
 
 typedef struct inf_model_info {

@@ -6,6 +6,7 @@
 #include "io/mask_export.h"
 #include "io/transcode.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static int real_poster(void *self, const char *video_path, const char *poster_path, int *width, int *height,
@@ -30,9 +31,18 @@ static int real_upload(void *self, const char *in_path, const char *uploads_dir,
     o.crf = p->crf;
     if (p->codec && *p->codec) o.codec = p->codec;
     if (p->threads > 0) o.threads = p->threads;
+    if (p->max_input_frames > 0) o.max_input_frames = p->max_input_frames;
+    if (p->max_input_side > 0) o.max_input_side = p->max_input_side;
     sam2_transcode_result r;
     memset(&r, 0, sizeof r);
     int rc = sam2_ingest_upload(in_path, uploads_dir, &o, &r, err);
+    if (rc == SAM2_ERR_LIMIT && err) { /* name the limits, so the operator knows what to raise */
+        size_t n = strlen(err->message);
+        snprintf(err->message + n, sizeof err->message - n,
+                 "; uploads may have at most %d frames (MAX_VIDEO_FRAMES) of at most %d pixels per side "
+                 "(MAX_VIDEO_SIDE)",
+                 o.max_input_frames, o.max_input_side);
+    }
     if (rc) return rc;
     memcpy(out->sha256, r.sha256, sizeof out->sha256);
     out->sha256[64] = 0;

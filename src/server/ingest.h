@@ -12,6 +12,7 @@ typedef struct ingest_params {
     double start_time;   /* seconds (VIDEO_ENCODE_SEEK_TIME or the request's startTimeSec) */
     double max_duration; /* seconds kept (MAX_UPLOAD_VIDEO_DURATION, or less if asked) */
     int fps, max_width, max_height, crf, threads, verbose;
+    int max_input_frames, max_input_side; /* larger inputs are refused (MAX_VIDEO_FRAMES/SIDE); 0: defaults */
     const char *codec;
 } ingest_params;
 

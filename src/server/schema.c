@@ -449,6 +449,8 @@ static cJSON *resolve_upload_video(const gql_resolve_info *info, sam2_error *err
     p.threads = srv->cfg.ffmpeg_threads;
     p.verbose = srv->cfg.encode_verbose;
     p.codec = srv->cfg.encode_codec;
+    p.max_input_frames = srv->cfg.max_video_frames;
+    p.max_input_side = srv->cfg.max_video_side;
     char uploads[PATH_MAX];
     snprintf(uploads, sizeof uploads, "%s/uploads", srv->data_real);
     ingest_result r;

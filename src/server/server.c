@@ -3,6 +3,8 @@
 #include "server/server_internal.h"
 
 #include "core/error.h"
+#include "io/atomic_file.h"
+#include "server/upload.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -62,6 +64,19 @@ static int prepare_data(server *s, sam2_error *err) {
         if (!is_dir(p) && mkdir(p, 0755) && errno != EEXIST)
             return sam2_fail(err, SAM2_ERR_IO, "cannot create %s/%s: %s", d, subs[i], strerror(errno));
     }
+    /* A server killed while writing an upload or a poster leaves only a hidden temporary file
+     * (io/atomic_file.h), never a partial file under a final name; those are cleared here. */
+    const char *written[] = {"uploads", "posters"};
+    for (int i = 0; i < 2; i++) {
+        char p[PATH_MAX];
+        snprintf(p, sizeof p, "%s/%s", s->data_real, written[i]);
+        int n = sam2_remove_stale_temp_files(p);
+        if (n) server_log(s, "removed %d unfinished temporary file%s from %s/ (left by an interrupted write)", n,
+                          n == 1 ? "" : "s", written[i]);
+    }
+    const char *spill = s->cfg.spill_dir[0] ? s->cfg.spill_dir : getenv("TMPDIR");
+    int n = upload_remove_stale(spill && *spill ? spill : "/tmp");
+    if (n) server_log(s, "removed %d staged upload%s left by a server that was killed", n, n == 1 ? "" : "s");
     return 0;
 }
 
@@ -120,6 +135,8 @@ server *server_create(const server_config *cfg, const server_deps *deps, sam2_er
     tc.spill_dir = s->cfg.spill_dir[0] ? s->cfg.spill_dir : NULL;
     tc.correct_as_cond = s->cfg.correct_as_cond;
     tc.max_objects = s->cfg.max_objects;
+    tc.max_frames = s->cfg.max_video_frames;
+    tc.max_side = s->cfg.max_video_side;
     if (!(s->sessions = sessions_new(&tc))) {
         sam2_fail(err, SAM2_ERR_NOMEM, "out of memory");
         goto fail;

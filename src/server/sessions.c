@@ -146,10 +146,18 @@ int sessions_start(session_table *t, const char *video_path, const char *display
     snprintf(s->video_path, sizeof s->video_path, "%s", video_path);
     snprintf(s->display, sizeof s->display, "%s", display);
     const size_t share = mask_share(c->session_bytes);
-    inf_session_options o = {c->session_bytes - share, c->spill_dir, c->correct_as_cond, c->max_objects};
+    inf_session_options o = {c->session_bytes - share, c->spill_dir, c->correct_as_cond, c->max_objects,
+                             c->max_frames, c->max_side};
     /* Opening decodes and checks the video: done outside the table lock and outside the compute
      * slots (it reads the file, it does not run the model). */
     int rc = c->inf->open(c->inf->self, c->model, video_path, &o, &s->inf, &s->n_frames, &s->width, &s->height, err);
+    /* The opener refuses oversized videos while indexing them; checked here too so the bound holds
+     * whatever the opener does. */
+    if (!rc && ((c->max_frames > 0 && s->n_frames > c->max_frames) ||
+                (c->max_side > 0 && (s->width > c->max_side || s->height > c->max_side)))) {
+        rc = sam2_fail(err, SAM2_ERR_LIMIT, "the video has %d frames of %dx%d", s->n_frames, s->width, s->height);
+        c->inf->close(c->inf->self, s->inf);
+    }
     if (rc) {
         s->inf = NULL;
         session_destroy(s);
@@ -158,7 +166,13 @@ int sessions_start(session_table *t, const char *video_path, const char *display
             char why[sizeof err->message];
             snprintf(why, sizeof why, "%s", err->message);
             path_scrub(why, sizeof why, video_path, display);
-            snprintf(err->message, sizeof err->message, "Cannot open video '%s': %s", display, why);
+            if (rc == SAM2_ERR_LIMIT)
+                snprintf(err->message, sizeof err->message,
+                         "Cannot open video '%s': %s; the server accepts at most %d frames (MAX_VIDEO_FRAMES) of at "
+                         "most %d pixels per side (MAX_VIDEO_SIDE)",
+                         display, why, c->max_frames, c->max_side);
+            else
+                snprintf(err->message, sizeof err->message, "Cannot open video '%s': %s", display, why);
         }
         return rc ? rc : SAM2_ERR_IO;
     }

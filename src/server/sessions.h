@@ -30,6 +30,8 @@ typedef struct session_table_config {
     const char *spill_dir;
     int correct_as_cond;
     int max_objects;
+    int max_frames; /* MAX_VIDEO_FRAMES (0: unbounded here, the reader's default applies) */
+    int max_side;   /* MAX_VIDEO_SIDE */
 } session_table_config;
 
 session_table *sessions_new(const session_table_config *cfg);

@@ -4,7 +4,9 @@
 #include "server/multipart.h"
 #include "server/strbuf.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +45,14 @@ static int set_error(upload_req *u, int status, const char *fmt, const char *arg
     return -1;
 }
 
+/* A full disk is the operator's problem, not a bug: 507 Insufficient Storage says so. */
+static int store_error(upload_req *u, int e) {
+    if (e == ENOSPC || e == EDQUOT)
+        return set_error(u, 507, "The server has no room left to store the upload (%s); try again later",
+                         strerror(e));
+    return set_error(u, 500, "cannot store the upload: %s", strerror(e));
+}
+
 static int on_begin(void *user, const char *name, const char *filename, const char *ctype) {
     upload_req *u = user;
     u->fd = -1;
@@ -71,11 +81,13 @@ static int on_begin(void *user, const char *name, const char *filename, const ch
     snprintf(f->filename, sizeof f->filename, "%s", filename);
     snprintf(f->content_type, sizeof f->content_type, "%s", ctype ? ctype : "application/octet-stream");
     if (u->tmp_dir) {
-        snprintf(f->path, sizeof f->path, "%s/sam2-upload-XXXXXX", u->tmp_dir);
+        /* The pid in the name lets a later server remove what a killed one left behind. */
+        snprintf(f->path, sizeof f->path, "%s/" UPLOAD_STAGING_PREFIX "%ld-XXXXXX", u->tmp_dir, (long)getpid());
         u->fd = mkstemp(f->path);
         if (u->fd < 0) {
+            int e = errno;
             f->path[0] = 0;
-            return set_error(u, 500, "cannot store the upload: %s", strerror(errno));
+            return store_error(u, e);
         }
     }
     u->n_files++;
@@ -105,7 +117,7 @@ static int on_data(void *user, const char *data, size_t n) {
             ssize_t w = write(u->fd, data, n);
             if (w < 0) {
                 if (errno == EINTR) continue;
-                return set_error(u, 500, "cannot store the upload: %s", strerror(errno));
+                return store_error(u, errno);
             }
             data += w;
             n -= (size_t)w;
@@ -120,8 +132,9 @@ static int on_end(void *user) {
     upload_req *u = user;
     if (u->fd >= 0) {
         if (close(u->fd)) {
+            int e = errno;
             u->fd = -1;
-            return set_error(u, 500, "cannot store the upload: %s", strerror(errno));
+            return store_error(u, e);
         }
         u->fd = -1;
     }
@@ -275,4 +288,25 @@ void upload_free(upload_req *u) {
     sb_free(&u->map);
     cJSON_Delete(u->ops);
     free(u);
+}
+
+int upload_remove_stale(const char *dir) {
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    int removed = 0;
+    size_t plen = strlen(UPLOAD_STAGING_PREFIX);
+    struct dirent *e;
+    char path[4096];
+    while ((e = readdir(d))) {
+        if (strncmp(e->d_name, UPLOAD_STAGING_PREFIX, plen)) continue;
+        char *end;
+        long pid = strtol(e->d_name + plen, &end, 10);
+        if (end == e->d_name + plen || *end != '-' || pid <= 0) continue;
+        /* Only files of processes that no longer exist: another server may share the folder. */
+        if (pid == (long)getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (unlink(path) == 0) removed++;
+    }
+    closedir(d);
+    return removed;
 }

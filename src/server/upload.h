@@ -13,6 +13,9 @@
 
 typedef struct upload_req upload_req;
 
+/* Uploads are staged in SPILL_DIR as "sam2-upload-<pid>-XXXXXX". */
+#define UPLOAD_STAGING_PREFIX "sam2-upload-"
+
 /* tmp_dir NULL: file bytes are counted but not stored (fuzzing). */
 upload_req *upload_new(const char *content_type, const char *tmp_dir, size_t max_field_bytes,
                        size_t max_total_bytes, size_t max_json_values, char *msg, size_t cap);
@@ -28,5 +31,9 @@ cJSON *upload_operations(upload_req *u);
 int upload_index_of(void *u, const cJSON *node);
 const upload_file *upload_files(const upload_req *u, int *n);
 void upload_free(upload_req *u);
+
+/* Removes staged uploads left in dir by server processes that no longer run (killed mid-upload);
+ * returns how many. */
+int upload_remove_stale(const char *dir);
 
 #endif

@@ -1,0 +1,233 @@
+/* MAX_VIDEO_FRAMES and MAX_VIDEO_SIDE over real HTTP: startSession on a gallery video that is too
+ * long or too large is refused with an error naming the limit (TEST DOUBLES for the tracker,
+ * tests/support/server_doubles.c, whose "videos" state their size), and so is an upload whose
+ * input is too long or too large (the real ingest, on a test video from SAM2_DATA; skipped when
+ * absent). The variables are read from the environment like the other limits. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "server/server.h"
+#include "support/http_client.h"
+#include "support/server_doubles.h"
+#include "support/testutil.h"
+
+#include <cjson/cJSON.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static char data_dir[1024], root_dir[1024];
+
+static void quiet_log(void *user, const char *line) {
+    (void)user;
+    if (getenv("SAM2_TEST_VERBOSE")) fprintf(stderr, "server: %s\n", line);
+}
+
+static void assert_contains(const char *hay, const char *needle) {
+    if (!hay || !strstr(hay, needle)) fail_msg("expected '%s' in:\n%s", needle, hay ? hay : "(null)");
+}
+
+static int setup(void **state) {
+    (void)state;
+    signal(SIGPIPE, SIG_IGN);
+    snprintf(root_dir, sizeof root_dir, "%s", test_make_tmpdir());
+    char p[1200];
+    snprintf(data_dir, sizeof data_dir, "%s/data", root_dir);
+    mkdir(data_dir, 0755);
+    snprintf(p, sizeof p, "%s/gallery", data_dir);
+    mkdir(p, 0755);
+    snprintf(p, sizeof p, "%s/spill", root_dir);
+    mkdir(p, 0755);
+    snprintf(p, sizeof p, "%s/gallery/short.mp4", data_dir);
+    double_write_video(p, 20, 640, 480);
+    snprintf(p, sizeof p, "%s/gallery/long.mp4", data_dir);
+    double_write_video(p, 21, 640, 480);
+    snprintf(p, sizeof p, "%s/gallery/wide.mp4", data_dir);
+    double_write_video(p, 5, 1025, 100);
+    snprintf(p, sizeof p, "%s/gallery/tall.mp4", data_dir);
+    double_write_video(p, 5, 100, 1025);
+    snprintf(p, sizeof p, "%s/ckpt.pt", root_dir);
+    test_write_file(p, "ckpt", 4);
+    return 0;
+}
+
+/* A server with the given limits; the tracker is the test double, the ingest real or double. */
+static server *start(int max_frames, int max_side, int real_ingest, int *port) {
+    server_config cfg;
+    server_config_defaults(&cfg);
+    snprintf(cfg.host, sizeof cfg.host, "127.0.0.1");
+    cfg.port = 0;
+    snprintf(cfg.data_path, sizeof cfg.data_path, "%s", data_dir);
+    snprintf(cfg.checkpoint, sizeof cfg.checkpoint, "%s/ckpt.pt", root_dir);
+    snprintf(cfg.spill_dir, sizeof cfg.spill_dir, "%s/spill", root_dir);
+    cfg.max_memory_mb = 64;
+    cfg.session_memory_mb = 4;
+    cfg.timeout_s = 30;
+    cfg.max_video_frames = max_frames;
+    cfg.max_video_side = max_side;
+    server_deps deps = {double_inference_ops(), real_ingest ? ingest_default_ops() : double_ingest_ops(), quiet_log,
+                        NULL};
+    sam2_error err = {0};
+    server *s = server_create(&cfg, &deps, &err);
+    if (!s) fail_msg("server_create: %s", err.message);
+    if (server_start(s, &err)) fail_msg("server_start: %s", err.message);
+    *port = server_port(s);
+    return s;
+}
+
+/* startSession(path): the session id (caller frees), or NULL with the error message in msg. */
+static char *start_session(int port, const char *path, char *msg, size_t cap) {
+    char body[512];
+    snprintf(body, sizeof body,
+             "{\"query\":\"mutation($input: StartSessionInput!) { startSession(input: $input) { sessionId } }\","
+             "\"variables\":{\"input\":{\"path\":\"%s\"}}}",
+             path);
+    http_response r;
+    assert_int_equal(http_request(port, "POST", "/graphql", "Content-Type: application/json\r\n", body, strlen(body),
+                                  &r, 10000),
+                     0);
+    assert_int_equal(r.status, 200);
+    cJSON *j = cJSON_Parse(r.body);
+    assert_non_null(j);
+    http_response_free(&r);
+    const cJSON *sid = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "data"), "startSession"),
+                                           "sessionId");
+    const cJSON *m = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "errors"), 0), "message");
+    char *out = cJSON_IsString(sid) ? strdup(sid->valuestring) : NULL;
+    snprintf(msg, cap, "%s", cJSON_IsString(m) ? m->valuestring : "");
+    cJSON_Delete(j);
+    return out;
+}
+
+static void test_gallery_limits(void **state) {
+    (void)state;
+    int port;
+    server *s = start(20, 1024, 0, &port);
+    char msg[1024];
+    /* At the limits: accepted. */
+    char *sid = start_session(port, "gallery/short.mp4", msg, sizeof msg);
+    if (!sid) fail_msg("short.mp4 (20 frames of 640x480) was refused: %s", msg);
+    free(sid);
+    /* One frame too many, one pixel too wide or too tall: refused, naming the limit. */
+    assert_null(start_session(port, "gallery/long.mp4", msg, sizeof msg));
+    assert_contains(msg, "gallery/long.mp4");
+    assert_contains(msg, "21 frames");
+    assert_contains(msg, "at most 20 frames (MAX_VIDEO_FRAMES)");
+    assert_null(start_session(port, "gallery/wide.mp4", msg, sizeof msg));
+    assert_contains(msg, "1025x100");
+    assert_contains(msg, "1024 pixels per side (MAX_VIDEO_SIDE)");
+    assert_null(start_session(port, "gallery/tall.mp4", msg, sizeof msg));
+    assert_contains(msg, "MAX_VIDEO_SIDE");
+    /* The message never names the server's folders. */
+    assert_null(strstr(msg, data_dir));
+    /* The refusals left no session behind: the short video still opens. */
+    sid = start_session(port, "gallery/short.mp4", msg, sizeof msg);
+    assert_non_null(sid);
+    free(sid);
+    server_free(s);
+}
+
+/* Relay's multipart uploadVideo of a file; the response body (caller frees). */
+static char *upload(int port, const char *file) {
+    size_t len;
+    char *content = test_read_file(file, &len);
+    assert_non_null(content);
+    const char *boundary = "----sam2limitsXYZ";
+    const char *ops = "{\"query\":\"mutation($file: Upload!) { uploadVideo(file: $file, durationTimeSec: 1.0) { path } }\","
+                      "\"variables\":{\"file\":null}}";
+    size_t cap = len + 4096;
+    char *body = malloc(cap);
+    assert_non_null(body);
+    size_t n = (size_t)snprintf(body, cap,
+                                "--%s\r\nContent-Disposition: form-data; name=\"operations\"\r\n\r\n%s\r\n"
+                                "--%s\r\nContent-Disposition: form-data; name=\"map\"\r\n\r\n{\"f\":[\"variables.file\"]}\r\n"
+                                "--%s\r\nContent-Disposition: form-data; name=\"f\"; filename=\"clip.mp4\"\r\n"
+                                "Content-Type: video/mp4\r\n\r\n",
+                                boundary, ops, boundary, boundary);
+    memcpy(body + n, content, len);
+    n += len;
+    n += (size_t)snprintf(body + n, cap - n, "\r\n--%s--\r\n", boundary);
+    free(content);
+    char headers[256];
+    snprintf(headers, sizeof headers, "Content-Type: multipart/form-data; boundary=%s\r\n", boundary);
+    http_response r;
+    assert_int_equal(http_request(port, "POST", "/graphql", headers, body, n, &r, 60000), 0);
+    free(body);
+    assert_int_equal(r.status, 200);
+    char *out = strdup(r.body);
+    http_response_free(&r);
+    return out;
+}
+
+static void test_upload_limits(void **state) {
+    (void)state;
+    const char *media = test_data_dir();
+    if (!media) {
+        printf("SKIP: SAM2_DATA is missing; the upload limits are not tested\n");
+        skip();
+    }
+    char video[1200];
+    snprintf(video, sizeof video, "%s/gallery/04_coffee.mp4", media);
+    int port;
+    /* 04_coffee.mp4 is 1280x720 with well over 10 frames. */
+    server *s = start(10, 4096, 1, &port);
+    char *r = upload(port, video);
+    assert_contains(r, "\"errors\"");
+    assert_contains(r, "MAX_VIDEO_FRAMES");
+    assert_null(strstr(r, "\"path\":\"uploads/"));
+    free(r);
+    server_free(s);
+    s = start(100000, 1000, 1, &port);
+    r = upload(port, video);
+    assert_contains(r, "\"errors\"");
+    assert_contains(r, "at most 1000 pixels per side (MAX_VIDEO_SIDE)");
+    free(r);
+    server_free(s);
+    /* Within the limits the same file is accepted. */
+    s = start(100000, 4096, 1, &port);
+    r = upload(port, video);
+    assert_contains(r, "\"path\":\"uploads/");
+    free(r);
+    server_free(s);
+}
+
+static void test_limits_from_environment(void **state) {
+    (void)state;
+    server_config c;
+    server_config_defaults(&c);
+    assert_true(c.max_video_frames > 0);
+    assert_true(c.max_video_side > 0);
+    sam2_error err = {0};
+    setenv("MAX_VIDEO_FRAMES", "300", 1);
+    setenv("MAX_VIDEO_SIDE", "2048", 1);
+    assert_int_equal(server_config_from_env(&c, &err), 0);
+    assert_int_equal(c.max_video_frames, 300);
+    assert_int_equal(c.max_video_side, 2048);
+    char *argv[] = {"serve", "--max-video-frames", "50", "--max-video-side=640"};
+    int help;
+    assert_int_equal(server_config_from_args(&c, 4, argv, &help, &err), 0);
+    assert_int_equal(c.max_video_frames, 50);
+    assert_int_equal(c.max_video_side, 640);
+    setenv("MAX_VIDEO_SIDE", "4", 1);
+    assert_int_not_equal(server_config_from_env(&c, &err), 0);
+    assert_contains(err.message, "MAX_VIDEO_SIDE");
+    setenv("MAX_VIDEO_FRAMES", "lots", 1);
+    setenv("MAX_VIDEO_SIDE", "2048", 1);
+    assert_int_not_equal(server_config_from_env(&c, &err), 0);
+    assert_contains(err.message, "MAX_VIDEO_FRAMES=lots");
+    unsetenv("MAX_VIDEO_FRAMES");
+    unsetenv("MAX_VIDEO_SIDE");
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_limits_from_environment),
+        cmocka_unit_test(test_gallery_limits),
+        cmocka_unit_test(test_upload_limits),
+    };
+    return cmocka_run_group_tests(tests, setup, NULL);
+}
