@@ -192,9 +192,9 @@ static void report(FILE *f, const options *o, const soak_plan *plan, double elap
                "(bound %.0f MB); largest sample %.1f MB; peak (VmHWM) %.1f MB\n",
             rss_first / MB, rss_last / MB, (rss_last - rss_first) / MB, o->rss_growth_mb, (double)rss_max_sample / MB,
             (double)rss_peak / MB);
-    const char *arenas = getenv("MALLOC_ARENA_MAX"), *mmap_min = getenv("MALLOC_MMAP_THRESHOLD_");
-    fprintf(f, "server allocator: MALLOC_ARENA_MAX=%s MALLOC_MMAP_THRESHOLD_=%s%s\n", arenas ? arenas : "(default)",
-            mmap_min ? mmap_min : "(default)", o->malloc_defaults ? " (--malloc-defaults)" : "");
+    fprintf(f, "server allocator: %s\n",
+            o->malloc_defaults ? "glibc's defaults (--malloc-defaults)"
+                               : "sam2 serve's own settings (2 arenas, blocks >= 256 kB mapped; src/cli/serve.c)");
     fprintf(f, "server shutdown (SIGTERM after the run): exit status %d\n", server_exit);
     fprintf(f, "result: %s (%ld failures)\n", soak_failures() ? "FAILED" : "passed", soak_failures());
     soak_print_failures(f);
@@ -248,15 +248,9 @@ int main(int argc, char **argv) {
 
     char *sargv[] = {o.sam2, "serve", "--checkpoint", ckpt, "--config", yaml, "--data", data, "--host", "127.0.0.1",
                      "--port", "0", "--spill-dir", spill, NULL};
-    /* glibc's allocator keeps freed memory in per-thread arenas and raises its mmap threshold as
-     * large blocks are freed, so RSS drifts up under this load without any leak (measured: +176
-     * MB over 120 s with the defaults, +74 MB with these). The server runs with two arenas and
-     * blocks over 256 kB mapped, so RSS follows live memory and the bound tests leaks; set here
-     * unless the caller set them, or --malloc-defaults. */
-    if (!o.malloc_defaults) {
-        setenv("MALLOC_ARENA_MAX", "2", 0);
-        setenv("MALLOC_MMAP_THRESHOLD_", "262144", 0);
-    }
+    /* `sam2 serve` sets its own allocator options (src/cli/serve.c); --malloc-defaults runs it
+     * with glibc's defaults instead, to measure the difference. */
+    if (o.malloc_defaults) setenv("SAM2_MALLOC_DEFAULTS", "1", 1);
     soak_server srv;
     char why[1024];
     printf("soak: starting %s serve (micro checkpoint, DATA_PATH %s)\n", o.sam2, data);
