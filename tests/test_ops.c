@@ -304,6 +304,49 @@ static void test_attention_batched(void **state) {
     attention_case(1, 4, BIG(4096, 1024), BIG(4096, 1024), 96, 24, 4); /* global, sampled rows */
 }
 
+/* Values of their own width (attention_dv): q, k rows of D, v rows of Dv, with row strides
+ * and output columns beyond Dv that must stay untouched. key_ramp > 0 scales key j by
+ * 1 + key_ramp * j / Lk, so later key chunks hold the larger scores and the running maxima of
+ * the online softmax keep moving (earlier partial sums are rescaled, some down to zero). */
+static void attention_dv_case(int Lq, int Lk, int D, int Dv, float qscale, float key_ramp,
+                              double tol) {
+    const int ldq = D + 3, ldk = D + 1, ldv = Dv + 2, ldo = Dv + 5;
+    float *q = ops_random((size_t)Lq * ldq, qscale), *k = ops_random((size_t)Lk * ldk, 1),
+          *v = ops_random((size_t)Lk * ldv, 1);
+    for (int j = 0; j < Lk; j++)
+        for (int c = 0; c < D; c++) k[(size_t)j * ldk + c] *= 1.0f + key_ramp * j / Lk;
+    float *out = ops_alloc((size_t)Lq * ldo), *ref = ops_alloc((size_t)Lq * Dv);
+    for (size_t i = 0; i < (size_t)Lq * ldo; i++) out[i] = 12345.0f;
+    float *scratch = ops_alloc(attention_scratch_floats(Lq, Lk));
+    X->attention_dv(out, ldo, q, ldq, k, ldk, v, ldv, Lq, Lk, D, Dv, scratch);
+    R->attention_dv(ref, Dv, q, ldq, k, ldk, v, ldv, Lq, Lk, D, Dv, NULL);
+    char what[128];
+    snprintf(what, sizeof what, "attention_dv Lq=%d Lk=%d D=%d Dv=%d ramp=%g", Lq, Lk, D, Dv,
+             key_ramp);
+    double worst = 0;
+    for (int i = 0; i < Lq; i++) {
+        worst = fmax(worst, ops_rel_err(out + (size_t)i * ldo, ref + (size_t)i * Dv, Dv));
+        for (int c = Dv; c < ldo; c++)
+            if (out[(size_t)i * ldo + c] != 12345.0f) fail_msg("%s wrote outside its columns", what);
+    }
+    check(worst, tol, what);
+    free(q), free(k), free(v), free(out), free(ref), free(scratch);
+}
+
+static void test_attention_dv(void **state) {
+    (void)state;
+    attention_dv_case(1, 1, 1, 1, 1, 0, TOL_ATTN);
+    attention_dv_case(7, 13, 5, 3, 2, 0, TOL_ATTN);
+    attention_dv_case(100, 700, 256, 64, 1, 0, TOL_ATTN);  /* memory attention's cross-attention */
+    attention_dv_case(50, 600, 32, 100, 3, 0, TOL_ATTN);   /* values wider than the keys */
+    /* Maxima rising chunk after chunk; early chunks' weights vanish. The ramped scores reach
+     * ~10-100, whose float rounding sets the looser bound (as in test_attention). */
+    attention_dv_case(97, 1500, 64, 64, 3, 4, 2e-5);
+    attention_dv_case(20, 900, 16, 24, 30, 8, 2e-5);
+    attention_dv_case(9, 1000, 300, 17, 1, 1, TOL_ATTN);   /* D over one packing pass */
+    attention_dv_case(33, 512, 48, 40, 3, 4, 2e-5);        /* whole chunks only */
+}
+
 /* --- convolutions ----------------------------------------------------------------------------- */
 
 static void conv_case(int H, int W, int IC, int OC, int K, int stride, int pad, int groups,
@@ -441,6 +484,7 @@ int main(void) {
         cmocka_unit_test(test_softmax),
         cmocka_unit_test(test_attention),
         cmocka_unit_test(test_attention_batched),
+        cmocka_unit_test(test_attention_dv),
         cmocka_unit_test(test_conv2d),
         cmocka_unit_test(test_conv_identity),
         cmocka_unit_test(test_conv_transpose),

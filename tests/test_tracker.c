@@ -110,6 +110,35 @@ static void test_spill_is_exact(void **state) {
     sam2_tracker_free(t2);
 }
 
+/* Objects are tracked independently: object 2 tracked beside object 1 must match, bit for bit,
+ * object 2 tracked alone. Beside another object its memory attention reuses the frame part
+ * computed for the first object (tracker_step.c), so a stale or wrongly keyed cache shows. */
+static void test_objects_independent(void **state) {
+    (void)state;
+    sam2_error err = {0};
+    sam2_frame_result r;
+    collected both = {0}, alone = {0};
+    sam2_tracker *t1 = open_tracker(0, NULL);
+    two_objects(t1);
+    assert_int_equal(sam2_tracker_propagate(t1, 0, -1, 0, collect, &both, &err), 0);
+    sam2_tracker *t2 = open_tracker(0, NULL);
+    const sam2_point p2 = {651.5f, 321.25f, 1};
+    assert_int_equal(sam2_tracker_add_points(t2, 0, 2, &p2, 1, NULL, 1, 0, &r, &err), 0);
+    assert_int_equal(sam2_tracker_propagate(t2, 0, -1, 0, collect, &alone, &err), 0);
+    assert_int_equal(both.frames, FRAMES);
+    assert_int_equal(alone.frames, FRAMES);
+    const size_t n = alone.per_frame;
+    assert_int_equal(both.per_frame, 2 * n);
+    for (int f = 0; f < FRAMES; f++)
+        if (memcmp(both.logits + (size_t)f * 2 * n + n, alone.logits + (size_t)f * n,
+                   sizeof(float) * n))
+            fail_msg("object 2 differs on frame %d when tracked beside object 1", f);
+    free(both.logits);
+    free(alone.logits);
+    sam2_tracker_free(t1);
+    sam2_tracker_free(t2);
+}
+
 static void test_cancel(void **state) {
     (void)state;
     sam2_error err = {0};
@@ -231,6 +260,7 @@ int main(void) {
     }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_spill_is_exact),
+        cmocka_unit_test(test_objects_independent),
         cmocka_unit_test(test_cancel),
         cmocka_unit_test(test_remove_and_clear),
         cmocka_unit_test(test_bad_calls),

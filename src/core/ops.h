@@ -53,6 +53,13 @@ typedef struct sam2_backend {
     void (*attention)(float *out, int ldo, const float *q, int ldq, const float *k, int ldk,
                       const float *v, int ldv, int Lq, int Lk, int D, float *scratch);
 
+    /* The same with values of their own width: softmax(Q K^T / sqrt(D)) V where q and k rows
+     * hold D floats and v and out rows Dv floats. Lets a value projection be applied after the
+     * weighted sum (memory attention's cross-attention weighs the 64-d memory). scratch: at
+     * least attention_scratch_floats(Lq, Lk) floats. */
+    void (*attention_dv)(float *out, int ldo, const float *q, int ldq, const float *k, int ldk,
+                         const float *v, int ldv, int Lq, int Lk, int D, int Dv, float *scratch);
+
     /* Multi-head attention over windows: `nwin` independent problems, each with Lq queries and
      * Lk keys laid out contiguously ([nwin][L][H*D] with the given row strides); heads
      * interleaved in the channel dimension. Used by Hiera's windowed blocks (many small

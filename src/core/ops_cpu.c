@@ -311,6 +311,7 @@ const sam2_backend *sam2_backend_cpu(void) {
         .add = cpu_add,
         .softmax_rows = cpu_softmax_rows,
         .attention = cpu_attention,
+        .attention_dv = cpu_attention_dv,
         .attention_batched = cpu_attention_batched,
         .conv2d = cpu_conv2d,
         .conv_transpose2x2 = cpu_conv_transpose2x2,

@@ -22,6 +22,8 @@ int cpu_conv_t2x2_direct(float *out, const float *in, const float *wr, const flo
 
 void cpu_attention(float *out, int ldo, const float *q, int ldq, const float *k, int ldk,
                    const float *v, int ldv, int Lq, int Lk, int D, float *scratch);
+void cpu_attention_dv(float *out, int ldo, const float *q, int ldq, const float *k, int ldk,
+                      const float *v, int ldv, int Lq, int Lk, int D, int Dv, float *scratch);
 void cpu_attention_batched(float *out, int ldo, const float *q, int ldq, const float *k, int ldk,
                            const float *v, int ldv, int nwin, int heads, int Lq, int Lk, int D,
                            float *scratch);

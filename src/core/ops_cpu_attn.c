@@ -1,21 +1,28 @@
 /* Scaled dot-product attention on the CPU.
  *
  * Work is split into tasks of up to ATTN_BQ_MAX query rows of one (window, head); the thread
- * pool runs the tasks, each on one thread with its own slice of the scratch. A task computes
- * the score tile transposed, S^T[key][query] = K (Q * scale)^T, with a register-blocked AVX2
- * micro-kernel (6 keys x 16 queries; the queries are packed, the keys are read in place), takes
- * the softmax down each column (one query's keys), and accumulates O = P V with the same
- * micro-kernel (6 queries x 16 channels, V read in place), scaling each row by 1/sum at the end.
+ * pool runs the tasks, each on one thread with its own slice of the scratch. A task walks the
+ * keys in chunks of ATTN_KC with an online softmax (as flash attention): for each chunk it
+ * computes the score tile transposed, S^T[key][query] = K (Q * scale)^T, with a
+ * register-blocked AVX2 micro-kernel (6 keys x 16 queries; the queries are packed once per
+ * task, the keys are read in place), raises each query's running maximum to the chunk's,
+ * exponentiates the tile against it, rescales the partial output rows whose maximum moved
+ * (by exp(old - new)), and accumulates O += P V with the same micro-kernel (6 queries x 16
+ * channels, V read in place); the last chunk scales each row by 1 / its running sum.
  * Computing S transposed means neither K nor V is ever repacked: only the task's own queries
- * are, which is what keeps the many small problems of windowed attention (64 x 64 x 96) fast.
+ * are, which is what keeps the many small problems of windowed attention (64 x 64 x 96) fast;
+ * the chunking keeps the tile, the K and V slices and the output rows in L2 however long the
+ * keys are (memory attention: 28k keys), so no pass over a large score matrix is needed. With
+ * at most ATTN_KC keys there is one chunk and the result is the plain two-pass softmax.
+ *
+ * Values may have their own width (Dv): memory attention's cross-attention weighs the 64-d
+ * memory with 256-d query-key scores (its value projection is applied afterwards).
  *
  * bench-ops on the 2-core test machine (best runs): 1024 windows of 64 tokens, D = 96: this
  * kernel ~145 GFLOP/s; cblas_sgemm per (window, head) from the pool threads 0.6 GFLOP/s
  * (OpenBLAS 0.3.21's own threading thrashes when called concurrently); a serial loop of
  * two-threaded cblas_sgemm calls ~45. Global attention over 4096 tokens, 4 heads of 96: this
- * kernel ~160 GFLOP/s, blocked two-threaded cblas_sgemm ~120 (SGEMM 2048^3: ~200).
- *
- * Only a [Lk x block] score tile per thread exists at a time. */
+ * kernel ~160 GFLOP/s, blocked two-threaded cblas_sgemm ~120 (SGEMM 2048^3: ~200). */
 #include "core/ops_cpu.h"
 #include "core/threadpool.h"
 #include "core/ukernel.h"
@@ -27,10 +34,11 @@
 #include <stdint.h>
 #include <string.h>
 
-#define ATTN_BQ_MAX 96             /* query rows per task (a multiple of 16 and of 6) */
-#define ATTN_TILE_FLOATS (1 << 20) /* target size of one thread's score tile */
-#define ATTN_QT_DEPTH 128          /* channels of packed queries per pass (stack buffer) */
-#define ATTN_KEY_CHUNK 512         /* keys per pass of O = P V (keeps P and V slices in L2) */
+#define ATTN_BQ_MAX 96    /* query rows per task (a multiple of 16 and of 6) */
+#ifndef ATTN_KC
+#define ATTN_KC 256       /* keys per chunk of the online softmax */
+#endif
+#define ATTN_QT_DEPTH 256 /* channels of packed queries per pass (stack buffer) */
 #define ATTN_MAX_SLOTS 256
 #ifndef ATTN_OUT_PREFETCH
 #define ATTN_OUT_PREFETCH 1 /* software prefetch in the output tiles (see ukernel.h) */
@@ -40,20 +48,18 @@ static int round_up16(int n) {
     return (n + 15) & ~15;
 }
 
-/* Query rows per task: a multiple of 48 where possible (whole 16-column panels for the scores
- * and whole 6-row tiles for the output), fewer when the key count is large so that one tile
- * stays near ATTN_TILE_FLOATS; never more rows than the problem has (rounded up to 16). */
-static int attn_block_rows(int Lq, int Lk) {
-    int bq = ATTN_BQ_MAX;
-    while (bq > 48 && (size_t)bq * (size_t)Lk > ATTN_TILE_FLOATS) bq -= 48;
-    while (bq > 16 && (size_t)bq * (size_t)Lk > ATTN_TILE_FLOATS) bq -= 16;
+/* Query rows per task: ATTN_BQ_MAX (whole 16-column panels for the scores and whole 6-row
+ * tiles for the output), or the problem's rows rounded up to 16 when fewer. */
+static int attn_block_rows(int Lq) {
     int lq16 = round_up16(Lq > 0 ? Lq : 1);
-    return bq < lq16 ? bq : lq16;
+    return ATTN_BQ_MAX < lq16 ? ATTN_BQ_MAX : lq16;
 }
 
-/* Floats of one slot: the score tile [Lk][bq] and the row normalisers, 64-byte aligned. */
+/* Floats of one slot: the score tile [kc][bq] and four per-query vectors (running maximum,
+ * running sum, chunk maximum, rescale factor), 64-byte aligned. */
 static size_t attn_slot_floats(int bq, int Lk) {
-    size_t n = (size_t)bq * (size_t)(Lk > 0 ? Lk : 0) + (size_t)bq;
+    const int kc = Lk < ATTN_KC ? (Lk > 0 ? Lk : 0) : ATTN_KC;
+    size_t n = (size_t)bq * (size_t)kc + 4 * (size_t)bq;
     return (n + 15) & ~(size_t)15;
 }
 
@@ -65,7 +71,7 @@ static int attn_slots(int64_t tasks) {
 
 size_t attention_batched_scratch_floats(int nwin, int heads, int Lq, int Lk) {
     if (nwin <= 0 || heads <= 0 || Lq <= 0 || Lk <= 0) return 16;
-    const int bq = attn_block_rows(Lq, Lk);
+    const int bq = attn_block_rows(Lq);
     const int64_t tasks = (int64_t)nwin * heads * ((Lq + bq - 1) / bq);
     return (size_t)attn_slots(tasks) * attn_slot_floats(bq, Lk) + 16;
 }
@@ -129,46 +135,62 @@ typedef struct attn_job {
     float *out;
     const float *q, *k, *v;
     int ldo, ldq, ldk, ldv;
-    int heads, Lq, Lk, D, bq, qblocks;
+    int heads, Lq, Lk, D, Dv, bq, qblocks;
     float scale;
     float *scratch;
     size_t slot_floats;
 } attn_job;
 
-/* Softmax down each column of st[Lk][bqp] in place, unnormalised: exp(s - max) with the
- * column maxima given in colmax; inv[i] gets 1 / the column's sum. */
-static void softmax_columns(float *st, const float *colmax, float *inv, int Lk, int bqp) {
+/* Online-softmax bookkeeping for one chunk, per query column i < bqp: the running maximum
+ * m[i] rises to the chunk's maximum cmax[i]; alpha[i] = exp(old - new) is the factor that
+ * rescales what was accumulated against the old maximum (1 when it did not move). */
+static void raise_maxima(float *m, const float *cmax, float *alpha, int bqp) {
+    for (int i = 0; i < bqp; i++) {
+        const float mn = cmax[i] > m[i] ? cmax[i] : m[i];
+        alpha[i] = mn == m[i] ? 1.0f : expf(m[i] - mn);
+        m[i] = mn;
+    }
+}
+
+/* Exponentiates the chunk st[kc][bqp] in place against the column maxima m: exp(s - m);
+ * adds each column's sum to sum[i] after scaling the old sum by alpha[i] (first chunk:
+ * the sum starts from zero). */
+static void exp_columns(float *st, const float *m, const float *alpha, float *sum, int kc, int bqp,
+                        int first) {
     for (int i = 0; i < bqp; i += 8) {
 #ifdef SAM2_HAVE_AVX2
-        const __m256 m = _mm256_loadu_ps(colmax + i);
+        const __m256 vm = _mm256_loadu_ps(m + i);
         __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
         int j = 0;
-        for (; j + 2 <= Lk; j += 2) {
+        for (; j + 2 <= kc; j += 2) {
             float *p = st + (size_t)j * bqp + i;
-            __m256 e0 = v8_exp_nonpos(_mm256_sub_ps(_mm256_loadu_ps(p), m));
-            __m256 e1 = v8_exp_nonpos(_mm256_sub_ps(_mm256_loadu_ps(p + bqp), m));
+            __m256 e0 = v8_exp_nonpos(_mm256_sub_ps(_mm256_loadu_ps(p), vm));
+            __m256 e1 = v8_exp_nonpos(_mm256_sub_ps(_mm256_loadu_ps(p + bqp), vm));
             _mm256_storeu_ps(p, e0);
             _mm256_storeu_ps(p + bqp, e1);
             s0 = _mm256_add_ps(s0, e0);
             s1 = _mm256_add_ps(s1, e1);
         }
-        if (j < Lk) {
+        if (j < kc) {
             float *p = st + (size_t)j * bqp + i;
-            __m256 e = v8_exp_nonpos(_mm256_sub_ps(_mm256_loadu_ps(p), m));
+            __m256 e = v8_exp_nonpos(_mm256_sub_ps(_mm256_loadu_ps(p), vm));
             _mm256_storeu_ps(p, e);
             s0 = _mm256_add_ps(s0, e);
         }
-        _mm256_storeu_ps(inv + i, _mm256_div_ps(_mm256_set1_ps(1.0f), _mm256_add_ps(s0, s1)));
+        __m256 s = _mm256_add_ps(s0, s1);
+        if (!first)
+            s = _mm256_fmadd_ps(_mm256_loadu_ps(sum + i), _mm256_loadu_ps(alpha + i), s);
+        _mm256_storeu_ps(sum + i, s);
 #else
         for (int u = 0; u < 8; u++) {
-            const float m = colmax[i + u];
+            const float mu = m[i + u];
             float s = 0.0f;
-            for (int j = 0; j < Lk; j++) {
+            for (int j = 0; j < kc; j++) {
                 float *p = &st[(size_t)j * bqp + i + u];
-                *p = expf(*p - m);
+                *p = expf(*p - mu);
                 s += *p;
             }
-            inv[i + u] = 1.0f / s;
+            sum[i + u] = first ? s : sum[i + u] * alpha[i + u] + s;
         }
 #endif
     }
@@ -178,43 +200,59 @@ static void attn_task(const attn_job *J, int64_t task, float *slot) {
     const int qb = (int)(task % J->qblocks);
     const int64_t wh = task / J->qblocks;
     const int h = (int)(wh % J->heads), w = (int)(wh / J->heads);
-    const int Lk = J->Lk, D = J->D, ldk = J->ldk, ldv = J->ldv, ldo = J->ldo;
+    const int Lk = J->Lk, D = J->D, Dv = J->Dv, ldk = J->ldk, ldv = J->ldv, ldo = J->ldo;
     const int q0 = qb * J->bq, nq = J->Lq - q0 < J->bq ? J->Lq - q0 : J->bq;
     const int bqp = round_up16(nq);
+    const int kc_max = Lk < ATTN_KC ? Lk : ATTN_KC;
     const float *q = J->q + ((size_t)w * J->Lq + q0) * J->ldq + (size_t)h * D;
     const float *k = J->k + (size_t)w * Lk * ldk + (size_t)h * D;
-    const float *v = J->v + (size_t)w * Lk * ldv + (size_t)h * D;
-    float *o = J->out + ((size_t)w * J->Lq + q0) * ldo + (size_t)h * D;
-    float *st = slot, *inv = slot + (size_t)Lk * bqp;
+    const float *v = J->v + (size_t)w * Lk * ldv + (size_t)h * Dv;
+    float *o = J->out + ((size_t)w * J->Lq + q0) * ldo + (size_t)h * Dv;
+    float *st = slot, *m = slot + (size_t)kc_max * bqp, *sum = m + bqp, *cmax = sum + bqp,
+          *alpha = cmax + bqp;
 
-    /* S^T = K (Q * scale)^T, in passes of ATTN_QT_DEPTH channels; the last pass also finds
-     * each column's maximum. */
+    /* Queries packed once when they fit the buffer, else per chunk in passes of channels. */
     alignas(32) float qt[ATTN_QT_DEPTH * ATTN_BQ_MAX];
-    alignas(32) float colmax[ATTN_BQ_MAX];
-    for (int i = 0; i < bqp; i++) colmax[i] = -INFINITY;
-    for (int d0 = 0; d0 < D; d0 += ATTN_QT_DEPTH) {
-        const int dc = D - d0 < ATTN_QT_DEPTH ? D - d0 : ATTN_QT_DEPTH;
-        const int last = d0 + dc >= D;
-        pack_transposed(qt, q, J->ldq, nq, bqp, d0, dc, J->scale);
-        for (int j0 = 0; j0 < Lk; j0 += 6) {
-            const int mr = Lk - j0 < 6 ? Lk - j0 : 6;
-            for (int p = 0; p < bqp; p += 16)
-                kernel_scores(mr, dc, k + (size_t)j0 * ldk + d0, ldk, qt + p, bqp,
-                              st + (size_t)j0 * bqp + p, bqp, d0 > 0, last ? colmax + p : NULL);
+    const int packed_once = D <= ATTN_QT_DEPTH;
+    if (packed_once) pack_transposed(qt, q, J->ldq, nq, bqp, 0, D, J->scale);
+    for (int i = 0; i < bqp; i++) m[i] = -INFINITY;
+
+    for (int j0 = 0; j0 < Lk; j0 += ATTN_KC) {
+        const int kc = Lk - j0 < ATTN_KC ? Lk - j0 : ATTN_KC;
+        const int first = j0 == 0, last = j0 + kc >= Lk;
+        /* S^T = K (Q * scale)^T for this chunk; the last channel pass finds each column's
+         * maximum. */
+        for (int i = 0; i < bqp; i++) cmax[i] = -INFINITY;
+        for (int d0 = 0; d0 < D; d0 += ATTN_QT_DEPTH) {
+            const int dc = D - d0 < ATTN_QT_DEPTH ? D - d0 : ATTN_QT_DEPTH;
+            const int last_pass = d0 + dc >= D;
+            if (!packed_once) pack_transposed(qt, q, J->ldq, nq, bqp, d0, dc, J->scale);
+            for (int jj = 0; jj < kc; jj += 6) {
+                const int mr = kc - jj < 6 ? kc - jj : 6;
+                for (int p = 0; p < bqp; p += 16)
+                    kernel_scores(mr, dc, k + (size_t)(j0 + jj) * ldk + d0, ldk, qt + p, bqp,
+                                  st + (size_t)jj * bqp + p, bqp, d0 > 0,
+                                  last_pass ? cmax + p : NULL);
+            }
         }
-    }
-    softmax_columns(st, colmax, inv, Lk, bqp);
-    /* O = P V / sum, in key chunks that keep P's and V's slices in cache. */
-    for (int j0 = 0; j0 < Lk; j0 += ATTN_KEY_CHUNK) {
-        const int kc = Lk - j0 < ATTN_KEY_CHUNK ? Lk - j0 : ATTN_KEY_CHUNK;
-        const int last = j0 + kc >= Lk;
+        raise_maxima(m, cmax, alpha, bqp);
+        exp_columns(st, m, alpha, sum, kc, bqp, first);
+        if (last)
+            for (int i = 0; i < bqp; i++) sum[i] = 1.0f / sum[i]; /* now the row scales */
+        /* Rows accumulated against a maximum that moved are scaled down to the new one. */
+        if (!first)
+            for (int i = 0; i < nq; i++)
+                if (alpha[i] != 1.0f) {
+                    float *oi = o + (size_t)i * ldo;
+                    for (int c = 0; c < Dv; c++) oi[c] *= alpha[i];
+                }
+        /* O (+)= P V for this chunk; the last one scales each row by 1 / its sum. */
         for (int i0 = 0; i0 < nq; i0 += 6) {
             const int mr = nq - i0 < 6 ? nq - i0 : 6;
-            for (int n0 = 0; n0 < D; n0 += 16) {
-                const int nr = D - n0 < 16 ? D - n0 : 16;
-                kernel_output(mr, kc, st + (size_t)j0 * bqp + i0, bqp, v + (size_t)j0 * ldv + n0,
-                              ldv, o + (size_t)i0 * ldo + n0, ldo, nr, j0 > 0,
-                              last ? inv + i0 : NULL);
+            for (int n0 = 0; n0 < Dv; n0 += 16) {
+                const int nr = Dv - n0 < 16 ? Dv - n0 : 16;
+                kernel_output(mr, kc, st + i0, bqp, v + (size_t)j0 * ldv + n0, ldv,
+                              o + (size_t)i0 * ldo + n0, ldo, nr, !first, last ? sum + i0 : NULL);
             }
         }
     }
@@ -225,14 +263,15 @@ static void attn_run(void *ctx, int64_t task, int worker) {
     attn_task(J, task, J->scratch + (size_t)worker * J->slot_floats);
 }
 
-void cpu_attention_batched(float *out, int ldo, const float *q, int ldq, const float *k, int ldk,
-                           const float *v, int ldv, int nwin, int heads, int Lq, int Lk, int D,
-                           float *scratch) {
-    if (nwin <= 0 || heads <= 0 || Lq <= 0 || D <= 0) return;
+/* nwin x heads problems; q and k heads are D wide, v and out heads Dv wide. */
+static void attention_run(float *out, int ldo, const float *q, int ldq, const float *k, int ldk,
+                          const float *v, int ldv, int nwin, int heads, int Lq, int Lk, int D,
+                          int Dv, float *scratch) {
+    if (nwin <= 0 || heads <= 0 || Lq <= 0 || D <= 0 || Dv <= 0) return;
     if (Lk <= 0) { /* softmax over no keys: 0/0, as PyTorch */
         for (int w = 0; w < nwin; w++)
             for (int i = 0; i < Lq; i++)
-                for (int c = 0; c < heads * D; c++) out[((size_t)w * Lq + i) * ldo + c] = NAN;
+                for (int c = 0; c < heads * Dv; c++) out[((size_t)w * Lq + i) * ldo + c] = NAN;
         return;
     }
     attn_job J = {.out = out,
@@ -246,8 +285,9 @@ void cpu_attention_batched(float *out, int ldo, const float *q, int ldq, const f
                   .heads = heads,
                   .Lq = Lq,
                   .Lk = Lk,
-                  .D = D};
-    J.bq = attn_block_rows(Lq, Lk);
+                  .D = D,
+                  .Dv = Dv};
+    J.bq = attn_block_rows(Lq);
     J.qblocks = (Lq + J.bq - 1) / J.bq;
     J.scale = (float)(1.0 / sqrt((double)D));
     J.scratch = scratch;
@@ -256,7 +296,18 @@ void cpu_attention_batched(float *out, int ldo, const float *q, int ldq, const f
     cpu_parallel_tasks(tasks, attn_slots(tasks), attn_run, &J);
 }
 
+void cpu_attention_batched(float *out, int ldo, const float *q, int ldq, const float *k, int ldk,
+                           const float *v, int ldv, int nwin, int heads, int Lq, int Lk, int D,
+                           float *scratch) {
+    attention_run(out, ldo, q, ldq, k, ldk, v, ldv, nwin, heads, Lq, Lk, D, D, scratch);
+}
+
 void cpu_attention(float *out, int ldo, const float *q, int ldq, const float *k, int ldk,
                    const float *v, int ldv, int Lq, int Lk, int D, float *scratch) {
-    cpu_attention_batched(out, ldo, q, ldq, k, ldk, v, ldv, 1, 1, Lq, Lk, D, scratch);
+    attention_run(out, ldo, q, ldq, k, ldk, v, ldv, 1, 1, Lq, Lk, D, D, scratch);
+}
+
+void cpu_attention_dv(float *out, int ldo, const float *q, int ldq, const float *k, int ldk,
+                      const float *v, int ldv, int Lq, int Lk, int D, int Dv, float *scratch) {
+    attention_run(out, ldo, q, ldq, k, ldk, v, ldv, 1, 1, Lq, Lk, D, Dv, scratch);
 }

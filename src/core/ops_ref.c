@@ -89,8 +89,9 @@ static void ref_softmax_rows(float *x, int rows, int cols) {
     }
 }
 
-static void ref_attention(float *out, int ldo, const float *q, int ldq, const float *k, int ldk,
-                          const float *v, int ldv, int Lq, int Lk, int D, float *scratch) {
+static void ref_attention_dv(float *out, int ldo, const float *q, int ldq, const float *k,
+                             int ldk, const float *v, int ldv, int Lq, int Lk, int D, int Dv,
+                             float *scratch) {
     (void)scratch;
     const double scale = 1.0 / sqrt((double)D);
     for (int i = 0; i < Lq; i++) {
@@ -102,11 +103,11 @@ static void ref_attention(float *out, int ldo, const float *q, int ldq, const fl
             m = d * scale > m ? d * scale : m;
         }
         float *o = out + (size_t)i * ldo;
-        for (int c = 0; c < D; c++) o[c] = 0;
+        for (int c = 0; c < Dv; c++) o[c] = 0;
         /* Two passes over the keys (scores recomputed) so that no scratch is needed. */
         double acc_buf[1024];
-        for (int c0 = 0; c0 < D; c0 += 1024) {
-            const int nc = D - c0 < 1024 ? D - c0 : 1024;
+        for (int c0 = 0; c0 < Dv; c0 += 1024) {
+            const int nc = Dv - c0 < 1024 ? Dv - c0 : 1024;
             for (int c = 0; c < nc; c++) acc_buf[c] = 0;
             s = 0;
             for (int j = 0; j < Lk; j++) {
@@ -119,6 +120,11 @@ static void ref_attention(float *out, int ldo, const float *q, int ldq, const fl
             for (int c = 0; c < nc; c++) o[c0 + c] = (float)(acc_buf[c] / s);
         }
     }
+}
+
+static void ref_attention(float *out, int ldo, const float *q, int ldq, const float *k, int ldk,
+                          const float *v, int ldv, int Lq, int Lk, int D, float *scratch) {
+    ref_attention_dv(out, ldo, q, ldq, k, ldk, v, ldv, Lq, Lk, D, D, scratch);
 }
 
 static void ref_attention_batched(float *out, int ldo, const float *q, int ldq, const float *k,
@@ -282,6 +288,7 @@ const sam2_backend *sam2_backend_ref(void) {
         .add = ref_add,
         .softmax_rows = ref_softmax_rows,
         .attention = ref_attention,
+        .attention_dv = ref_attention_dv,
         .attention_batched = ref_attention_batched,
         .conv2d = ref_conv2d,
         .conv_transpose2x2 = ref_conv_transpose2x2,

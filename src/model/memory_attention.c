@@ -36,13 +36,12 @@ static int rope_attention(const sam2_net *net, const sam2_attn_w *w, float *out,
     return 0;
 }
 
-/* Query rows per block of the folded cross-attention: the score tile is [block][M]. */
-#define CROSS_BLOCK 128
-
 /* Cross-attention with the value projection applied after the attention-weighted sum: rows of
  * softmax(QK^T) sum to one, so softmax(QK^T) (M Wv^T + bv) = (softmax(QK^T) M) Wv^T + bv. The
  * weighted sum then runs over the mem_dim-wide memory instead of the d-wide values (4x less work
- * for the tiny model), an exact reformulation up to float rounding. */
+ * for the tiny model), an exact reformulation up to float rounding. The attention kernel takes
+ * values of their own width, so the memory is weighed in place, block by block of keys, without
+ * a score matrix. */
 static int rope_cross_attention_folded(const sam2_net *net, const sam2_attn_w *w, float *out,
                                        const float *q_in, int Lq, const float *k_in,
                                        const float *memory, int Lk, int kv_dim, int internal,
@@ -50,35 +49,34 @@ static int rope_cross_attention_folded(const sam2_net *net, const sam2_attn_w *w
     const sam2_backend *be = net->be;
     const int d = net->cfg.d_model, heads = net->cfg.mem_attn_heads, hd = internal / heads;
     const int table_rows = net->embed * net->embed;
-    const float scale = 1.0f / sqrtf((float)hd);
     arena_mark m = arena_get_mark(scratch);
     float *q = arena_floats(scratch, (size_t)Lq * internal, 0);
     float *k = arena_floats(scratch, (size_t)Lk * internal, 0);
     float *o = arena_floats(scratch, (size_t)Lq * internal, 0);
-    float *s = arena_floats(scratch, (size_t)CROSS_BLOCK * Lk, 0);
-    float *t = arena_floats(scratch, (size_t)CROSS_BLOCK * kv_dim, 0);
-    if (!q || !k || !o || !s || !t) return -1;
+    float *t = arena_floats(scratch, (size_t)Lq * heads * kv_dim, 0);
+    float *s = arena_floats(scratch, attention_scratch_floats(Lq, Lk), 0);
+    if (!q || !k || !o || !t || !s) return -1;
     be->linear(q, q_in, w->q.w, w->q.b, Lq, d, internal);
     be->linear(k, k_in, w->k.w, w->k.b, Lk, kv_dim, internal);
     for (int h = 0; h < heads; h++) {
         apply_rope(q + h * hd, Lq, internal, hd, net->rope_cos, net->rope_sin, table_rows);
         apply_rope(k + h * hd, n_rope, internal, hd, net->rope_cos, net->rope_sin, table_rows);
     }
-    for (int h = 0; h < heads; h++) {
-        const float *wv = w->v.w + (size_t)h * hd * kv_dim; /* rows of this head: [hd][kv_dim] */
-        for (int r0 = 0; r0 < Lq; r0 += CROSS_BLOCK) {
-            const int n = r0 + CROSS_BLOCK <= Lq ? CROSS_BLOCK : Lq - r0;
-            /* s = q k^T / sqrt(hd), softmax over the keys */
-            be->gemm(0, 1, n, Lk, hd, scale, q + (size_t)r0 * internal + h * hd, internal,
-                     k + h * hd, internal, 0.0f, s, Lk);
-            be->softmax_rows(s, n, Lk);
-            /* t = s memory: the weighted memory, [n][kv_dim] */
-            be->gemm(0, 0, n, kv_dim, Lk, 1.0f, s, Lk, memory, kv_dim, 0.0f, t, kv_dim);
-            /* o = t Wv_h^T + bv_h */
-            float *oh = o + (size_t)r0 * internal + h * hd;
-            for (int i = 0; i < n; i++) memcpy(oh + (size_t)i * internal, w->v.b + h * hd,
-                                               sizeof(float) * hd);
-            be->gemm(0, 1, n, hd, kv_dim, 1.0f, t, kv_dim, wv, kv_dim, 1.0f, oh, internal);
+    /* t_h = softmax(q_h k_h^T / sqrt(hd)) memory: the weighted memory, [Lq][kv_dim] per head */
+    const int ldt = heads * kv_dim;
+    for (int h = 0; h < heads; h++)
+        be->attention_dv(t + h * kv_dim, ldt, q + h * hd, internal, k + h * hd, internal, memory,
+                         kv_dim, Lq, Lk, hd, kv_dim, s);
+    /* o_h = t_h Wv_h^T + bv_h */
+    if (heads == 1) {
+        be->linear(o, t, w->v.w, w->v.b, Lq, kv_dim, internal);
+    } else {
+        for (int h = 0; h < heads; h++) {
+            float *oh = o + h * hd;
+            for (int i = 0; i < Lq; i++)
+                memcpy(oh + (size_t)i * internal, w->v.b + h * hd, sizeof(float) * hd);
+            be->gemm(0, 1, Lq, hd, kv_dim, 1.0f, t + h * kv_dim, ldt,
+                     w->v.w + (size_t)h * hd * kv_dim, kv_dim, 1.0f, oh, internal);
         }
     }
     be->linear(out, o, w->out.w, w->out.b, Lq, internal, d);
@@ -86,9 +84,49 @@ static int rope_cross_attention_folded(const sam2_net *net, const sam2_attn_w *w
     return 0;
 }
 
-int memory_attention_forward(const sam2_net *net, const float *curr, const float *curr_pos,
-                             const float *memory, const float *memory_pos, int M,
-                             int num_obj_ptr_tokens, float *out, arena *scratch) {
+/* Self-attention sub-layer of layer li on out [P][d], in place (pre-norm, residual). t2, a, att:
+ * [P][d] temporaries. */
+static int self_attention_layer(const sam2_net *net, int li, const float *curr_pos, float *out,
+                                float *t2, float *a, float *att, arena *scratch) {
+    const sam2_backend *be = net->be;
+    const sam2_config *c = &net->cfg;
+    const int d = c->d_model, P = net->embed * net->embed;
+    const sam2_mem_attn_layer_w *l = &net->w.mem_attn[li];
+    be->layernorm(t2, out, l->norm1.w, l->norm1.b, P, d, 1e-5f);
+    const float *qk = t2;
+    if (c->mem_attn_pos_enc_at_attn) {
+        add_rows(a, t2, curr_pos, P, d, P);
+        qk = a;
+    }
+    if (rope_attention(net, &l->self_attn, att, qk, P, qk, t2, P, d, d / c->sa_downsample, P,
+                       scratch))
+        return -1;
+    be->add(out, out, att, (size_t)P * d);
+    return 0;
+}
+
+int memory_attention_frame_part(const sam2_net *net, const float *curr, const float *curr_pos,
+                                float *out, arena *scratch) {
+    const sam2_config *c = &net->cfg;
+    const int d = c->d_model, P = net->embed * net->embed;
+    arena_mark m = arena_get_mark(scratch);
+    float *t2 = arena_floats(scratch, (size_t)P * d, 0);
+    float *a = arena_floats(scratch, (size_t)P * d, 0);
+    float *att = arena_floats(scratch, (size_t)P * d, 0);
+    if (!t2 || !a || !att) return -1;
+    /* output = curr + 0.1 * curr_pos */
+    for (size_t i = 0; i < (size_t)P * d; i++)
+        out[i] = c->mem_attn_pos_enc_at_input ? curr[i] + 0.1f * curr_pos[i] : curr[i];
+    int rc = c->mem_attn_layers > 0
+                 ? self_attention_layer(net, 0, curr_pos, out, t2, a, att, scratch)
+                 : 0;
+    arena_release(scratch, m);
+    return rc;
+}
+
+int memory_attention_memory_part(const sam2_net *net, const float *curr_pos, const float *memory,
+                                 const float *memory_pos, int M, int num_obj_ptr_tokens,
+                                 float *out, arena *scratch) {
     const sam2_backend *be = net->be;
     const sam2_config *c = &net->cfg;
     const int d = c->d_model, md = c->mem_dim, P = net->embed * net->embed;
@@ -102,9 +140,6 @@ int memory_attention_forward(const sam2_net *net, const float *curr, const float
     float *att = arena_floats(scratch, (size_t)P * d, 0);
     if (!t2 || !a || !kin || !h || !att) return -1;
 
-    /* output = curr + 0.1 * curr_pos */
-    for (size_t i = 0; i < (size_t)P * d; i++)
-        out[i] = c->mem_attn_pos_enc_at_input ? curr[i] + 0.1f * curr_pos[i] : curr[i];
     /* Cross-attention keys: memory + memory_pos; values: memory. */
     if (c->mem_attn_pos_enc_at_cross_keys)
         be->add(kin, memory, memory_pos, (size_t)M * md);
@@ -113,18 +148,9 @@ int memory_attention_forward(const sam2_net *net, const float *curr, const float
 
     for (int li = 0; li < c->mem_attn_layers; li++) {
         const sam2_mem_attn_layer_w *l = &net->w.mem_attn[li];
-        /* self-attention */
-        be->layernorm(t2, out, l->norm1.w, l->norm1.b, P, d, 1e-5f);
-        if (c->mem_attn_pos_enc_at_attn) {
-            add_rows(a, t2, curr_pos, P, d, P);
-            if (rope_attention(net, &l->self_attn, att, a, P, a, t2, P, d, d / c->sa_downsample,
-                               P, scratch))
-                return -1;
-        } else if (rope_attention(net, &l->self_attn, att, t2, P, t2, t2, P, d,
-                                  d / c->sa_downsample, P, scratch)) {
+        /* self-attention (layer 0's is the frame part, already in out) */
+        if (li > 0 && self_attention_layer(net, li, curr_pos, out, t2, a, att, scratch))
             return -1;
-        }
-        be->add(out, out, att, (size_t)P * d);
         /* cross-attention to the memory */
         be->layernorm(t2, out, l->norm2.w, l->norm2.b, P, d, 1e-5f);
         const float *q = t2;
@@ -146,6 +172,17 @@ int memory_attention_forward(const sam2_net *net, const float *curr, const float
     be->layernorm(out, out, net->w.mem_attn_norm.w, net->w.mem_attn_norm.b, P, d, 1e-5f);
     arena_release(scratch, m);
     return 0;
+}
+
+int memory_attention_forward(const sam2_net *net, const float *curr, const float *curr_pos,
+                             const float *memory, const float *memory_pos, int M,
+                             int num_obj_ptr_tokens, float *out, arena *scratch) {
+    const int P = net->embed * net->embed;
+    const int n_rope = M - num_obj_ptr_tokens;
+    if (n_rope < 0 || n_rope % P != 0) return -2;
+    if (memory_attention_frame_part(net, curr, curr_pos, out, scratch)) return -1;
+    return memory_attention_memory_part(net, curr_pos, memory, memory_pos, M, num_obj_ptr_tokens,
+                                        out, scratch);
 }
 
 double memory_attention_flops(const sam2_net *net, int M) {

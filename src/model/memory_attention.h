@@ -14,6 +14,16 @@ int memory_attention_forward(const sam2_net *net, const float *curr, const float
                              const float *memory, const float *memory_pos, int M,
                              int num_obj_ptr_tokens, float *out, arena *scratch);
 
+/* The same in two parts. The frame part depends on the current frame only (the input and the
+ * first layer's self-attention), so with several objects on one frame it can be computed once:
+ * out [P][d] gets its result. The memory part takes that in out and finishes the pass there.
+ * memory_attention_forward is the frame part followed by the memory part. */
+int memory_attention_frame_part(const sam2_net *net, const float *curr, const float *curr_pos,
+                                float *out, arena *scratch);
+int memory_attention_memory_part(const sam2_net *net, const float *curr_pos, const float *memory,
+                                 const float *memory_pos, int M, int num_obj_ptr_tokens,
+                                 float *out, arena *scratch);
+
 /* FLOPs of one pass with M memory tokens. */
 double memory_attention_flops(const sam2_net *net, int M);
 

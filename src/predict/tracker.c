@@ -91,6 +91,7 @@ void sam2_tracker_free(sam2_tracker *t) {
     free(t->objs);
     for (int i = 0; i < TRACKER_FEATURE_CACHE; i++)
         for (int l = 0; l < 3; l++) free(t->feat[i].f.fpn[l]);
+    for (int i = 0; i < TRACKER_FEATURE_CACHE; i++) free(t->feat[i].memattn_frame);
     free(t->frame_buf);
     free(t->res_logits);
     free(t->res_scores);

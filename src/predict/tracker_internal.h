@@ -70,6 +70,10 @@ typedef struct feature_slot {
     int frame; /* -1 when empty */
     long used;  /* LRU stamp */
     image_features f;
+    /* Memory attention's frame part (memory_attention.h) on these features, shared by all
+     * objects tracked on the frame: [P][d], allocated on first use. */
+    float *memattn_frame;
+    bool memattn_frame_valid;
 } feature_slot;
 
 struct sam2_tracker {

@@ -45,6 +45,7 @@ const image_features *tracker_features(sam2_tracker *t, int frame, sam2_error *e
     }
     if (t->src.load(t->src.user, frame, t->S, t->frame_buf, err)) return NULL;
     victim->frame = -1;
+    victim->memattn_frame_valid = false;
     /* The encoder's temporaries share the step arena: both callers reset it right after, and
      * one arena sized for the larger stage holds a fraction of two. */
     arena_reset(&t->step_arena);
@@ -272,6 +273,29 @@ static int select_cond(sam2_tracker *t, const obj_state *o, int frame, int *sel,
     return k;
 }
 
+/* Memory attention's frame part for the features f into out [P][d]: computed once per cached
+ * frame and copied for every further object on it (it does not depend on the memory).
+ * 0, or what memory_attention_frame_part returns. */
+static int memattn_frame_part(sam2_tracker *t, const image_features *f, float *out) {
+    const sam2_net *net = t->net;
+    const size_t n = (size_t)t->P * t->d;
+    feature_slot *slot = NULL;
+    for (int i = 0; i < TRACKER_FEATURE_CACHE; i++)
+        if (&t->feat[i].f == f) slot = &t->feat[i];
+    if (slot && !slot->memattn_frame) slot->memattn_frame = malloc(sizeof(float) * n);
+    if (!slot || !slot->memattn_frame) /* not cached (or no memory for it): compute in place */
+        return memory_attention_frame_part(net, f->fpn[2], net->neck_pos[2], out,
+                                           &t->step_arena);
+    if (!slot->memattn_frame_valid) {
+        int rc = memory_attention_frame_part(net, f->fpn[2], net->neck_pos[2],
+                                             slot->memattn_frame, &t->step_arena);
+        if (rc) return rc;
+        slot->memattn_frame_valid = true;
+    }
+    memcpy(out, slot->memattn_frame, sizeof(float) * n);
+    return 0;
+}
+
 static int memory_conditioned(sam2_tracker *t, obj_state *o, const step_request *req,
                               const image_features *f, float *pix, sam2_error *err) {
     const sam2_net *net = t->net;
@@ -410,8 +434,10 @@ static int memory_conditioned(sam2_tracker *t, obj_state *o, const step_request 
         tap_emit(t->tap, "memattn_memory", memory, TAP_F32, 3, sm, TAP_AS_SHAPED);
         tap_emit(t->tap, "memattn_memory_pos", mpos, TAP_F32, 3, sm, TAP_AS_SHAPED);
     }
-    int mrc = memory_attention_forward(net, f->fpn[2], net->neck_pos[2], memory, mpos, M,
-                                       nptr * split, pix, a);
+    int mrc = memattn_frame_part(t, f, pix);
+    if (!mrc)
+        mrc = memory_attention_memory_part(net, net->neck_pos[2], memory, mpos, M, nptr * split,
+                                           pix, a);
     if (mrc) {
         sam2_fail(err, mrc == -1 ? SAM2_ERR_NOMEM : SAM2_ERR_STATE,
                   "memory attention failed on frame %d", frame);
