@@ -157,7 +157,7 @@ int bench_image(int argc, char **argv) {
     }
     const int S = sam2_model_image_size(model);
     clock_tap ct = {0};
-    const sam2_tap tap = {.fn = on_tensor, .user = &ct};
+    const sam2_tap tap = {.fn = on_tensor, .user = &ct, .names_only = 1};
 
     const double sgemm_before = bench_sgemm_gflops();
     /* Encoder: warm-up, then `repeat` timed passes; samples[stage * n + pass]. */

@@ -250,7 +250,7 @@ int bench_track(int argc, char **argv) {
                                 .close = close_video};
     const sam2_tracker_options opt = {.ram_budget_bytes = (size_t)(budget_mb * 1048576.0)};
     sam2_tracker *t = tracker_new_with_provider(model, src, &opt, &err);
-    const sam2_tap tap = {.fn = on_tensor, .user = &c};
+    const sam2_tap tap = {.fn = on_tensor, .user = &c, .names_only = 1};
     double t_prompt = perf_now_seconds();
     if (!t) goto fail;
     tracker_set_tap(t, &tap);

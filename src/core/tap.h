@@ -21,7 +21,14 @@ typedef struct sam2_tap {
     void (*fn)(void *user, const char *name, const void *data, tap_dtype dtype, int ndim,
                const int64_t *shape, tap_layout layout);
     void *user;
+    /* Set by observers that only read the names and the clock (benchmarks): emitters then skip
+     * tensors that would exist only for the tap (they pass NULL data for those), so the timed
+     * work is the production work. */
+    int names_only;
 } sam2_tap;
+
+/* Whether an emitter should build a tensor that exists only to be observed. */
+static inline int tap_wants_data(const sam2_tap *t) { return t && t->fn && !t->names_only; }
 
 static inline void tap_emit(const sam2_tap *t, const char *name, const void *data, tap_dtype dtype,
                             int ndim, const int64_t *shape, tap_layout layout) {

@@ -71,7 +71,7 @@ int image_encoder_forward(const sam2_net *net, const float *img_chw, image_featu
     for (int i = 0; i < 4; i++) {
         int sz = F >> i;
         lvl[i] = NULL;
-        if (i == 0 && banded0 && !tap) continue;
+        if (i == 0 && banded0 && !tap_wants_data(tap)) continue;
         lvl[i] = arena_floats(scratch, (size_t)sz * sz * d, 0);
         if (!lvl[i]) goto done;
     }
@@ -108,7 +108,7 @@ int image_encoder_forward(const sam2_net *net, const float *img_chw, image_featu
         }
         prev = lvl[i];
         tap_level(tap, "neck_fpn_raw_l%d", i, lvl[i], sz, d);
-        if (tap) {
+        if (tap_wants_data(tap)) {
             /* only level 2's encoding is kept by the network; the rest are made for the tap */
             const float *pos = net->neck_pos[i];
             float *tmp = NULL;
@@ -119,6 +119,8 @@ int image_encoder_forward(const sam2_net *net, const float *img_chw, image_featu
                 pos = tmp;
             }
             tap_level(tap, "vision_pos_enc_l%d", i, pos, sz, d);
+        } else {
+            tap_level(tap, "vision_pos_enc_l%d", i, net->neck_pos[i], sz, d);
         }
     }
 

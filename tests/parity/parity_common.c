@@ -32,6 +32,6 @@ static void capture_fn(void *user, const char *name, const void *data, tap_dtype
 sam2_tap parity_capture_tap(parity_capture *cap, parity_ctx *ctx) {
     memset(cap, 0, sizeof *cap);
     cap->ctx = ctx;
-    sam2_tap t = {capture_fn, cap};
+    sam2_tap t = {.fn = capture_fn, .user = cap};
     return t;
 }

@@ -46,7 +46,7 @@ static void tap_fn(void *user, const char *name, const void *data, tap_dtype dty
 }
 
 sam2_tap parity_tap_callback(parity_tap *t) {
-    return (sam2_tap){tap_fn, t};
+    return (sam2_tap){.fn = tap_fn, .user = t};
 }
 
 static void where_of(const parity_tap *t, const char *name, char *out, size_t size) {
