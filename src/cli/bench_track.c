@@ -59,6 +59,8 @@ typedef struct bench_clock {
     double ms[C_COUNT];
     int encoder_runs, memattn_runs, memenc_runs, frames;
     double memattn_flop, memattn_tokens;
+    int frame;         /* frame of the current model call */
+    int memattn_frame; /* last frame whose memory-attention frame part was counted */
     sam2_video *video;
 } bench_clock;
 
@@ -90,12 +92,19 @@ static void on_tensor(void *user, const char *name, const void *data, tap_dtype 
                       const int64_t *shape, tap_layout layout) {
     (void)data, (void)dt, (void)layout;
     bench_clock *c = user;
-    if (!strcmp(name, "model_call"))
+    if (!strcmp(name, "model_call")) {
         event(c, EV_MODEL_CALL);
-    else if (!strcmp(name, "memattn_memory_pos")) {
+        if (data && nd == 1 && shape[0] == 3) c->frame = ((const int32_t *)data)[1];
+    } else if (!strcmp(name, "memattn_memory_pos")) {
         event(c, EV_MEMATTN_IN);
         if (c->counting && nd >= 1) {
-            c->memattn_flop += memory_attention_flops(c->net, (int)shape[0]);
+            /* The frame part (layer 0's self-attention) runs once per frame: the tracker shares
+             * it between the objects, so only the first object on a frame is charged for it. */
+            double f = memory_attention_flops(c->net, (int)shape[0]);
+            if (c->frame == c->memattn_frame)
+                f -= memory_attention_frame_part_flops(c->net);
+            c->memattn_frame = c->frame;
+            c->memattn_flop += f;
             c->memattn_tokens += (double)shape[0];
         }
     } else if (!strcmp(name, "memattn_out"))
@@ -222,6 +231,7 @@ int bench_track(int argc, char **argv) {
     sam2_error err = {0};
     int rc = CLI_FAIL;
     bench_clock c = {0};
+    c.frame = c.memattn_frame = -1;
     c.video = sam2_video_open(video_path, &err);
     if (!c.video) {
         cli_error(CMD, "%s", err.message);

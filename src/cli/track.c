@@ -1,6 +1,7 @@
 /* sam2 track: prompts objects on frames of a video, propagates them through it and writes the
  * masks (indexed PNGs, COCO RLE JSON) and optionally an overlay video. */
 #include "cli/cli.h"
+
 #include "cli/cli_util.h"
 #include "cli/progress.h"
 #include "cli/track_prompts.h"
@@ -13,6 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Per-frame state kept in RAM by default: tracking stays within the model + 400 MB however
+ * long the video (the spill file holds the rest, read back with identical results). */
+#define TRACK_DEFAULT_RAM_BUDGET_MB 32
 
 #define CMD "track"
 
@@ -48,7 +53,7 @@ static void usage(FILE *f) {
             "  --max-frames N      track at most N frames in each direction, counting the start\n"
             "                      frame (default: to the end of the video)\n"
             "  --ram-budget MB     per-frame session state kept in RAM; the rest goes to a spill\n"
-            "                      file (same results). Default: unlimited\n"
+            "                      file (same results). Default: 32; 0: no limit\n"
             "  --spill-dir DIR     folder of the spill file (default: $TMPDIR or /tmp)\n"
             "  --threads N         compute threads (default: all cores)\n"
             "  --quiet             no progress on stderr\n"
@@ -126,8 +131,8 @@ static int parse_args(int argc, char **argv, track_args *a) {
         } else if ((m = cli_opt(argc, argv, &i, "--ram-budget", &v, CMD))) {
             float mb;
             if (m < 0) return CLI_USAGE;
-            if (cli_parse_float(v, &mb) || !(mb > 0) || mb > 1e9f) {
-                cli_error(CMD, "--ram-budget '%s': expected megabytes > 0", v);
+            if (cli_parse_float(v, &mb) || !(mb >= 0) || mb > 1e9f) {
+                cli_error(CMD, "--ram-budget '%s': expected megabytes (0: no limit)", v);
                 return CLI_USAGE;
             }
             a->ram_budget_mb = mb;
@@ -292,6 +297,7 @@ done:
 
 int cmd_track(int argc, char **argv) {
     track_args a = {0};
+    a.ram_budget_mb = TRACK_DEFAULT_RAM_BUDGET_MB;
     int rc = parse_args(argc, argv, &a);
     if (rc >= 0) {
         track_prompts_free(&a.prompts);

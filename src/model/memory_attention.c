@@ -198,3 +198,8 @@ double memory_attention_flops(const sam2_net *net, int M) {
                        + 2.0 * 2.0 * P * d * c->mem_attn_ffn;
     return per_layer * c->mem_attn_layers;
 }
+
+double memory_attention_frame_part_flops(const sam2_net *net) {
+    const double d = net->cfg.d_model, P = (double)net->embed * net->embed;
+    return 2.0 * P * d * d * 4 + 2.0 * 2.0 * P * P * d; /* layer 0's self-attention */
+}

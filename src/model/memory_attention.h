@@ -24,7 +24,9 @@ int memory_attention_memory_part(const sam2_net *net, const float *curr_pos, con
                                  const float *memory_pos, int M, int num_obj_ptr_tokens,
                                  float *out, arena *scratch);
 
-/* FLOPs of one pass with M memory tokens. */
+/* FLOPs of one pass with M memory tokens, and of its frame part alone (which a tracker computes
+ * once per frame however many objects it tracks). */
 double memory_attention_flops(const sam2_net *net, int M);
+double memory_attention_frame_part_flops(const sam2_net *net);
 
 #endif
