@@ -32,7 +32,7 @@
 
 #define SAM2_VIDEO_MAX_SIDE 8192                          /* default limit per side */
 #define SAM2_VIDEO_MAX_FRAMES (1 << 20)                   /* default limit on indexed frames */
-#define SAM2_VIDEO_DEFAULT_CACHE_BYTES ((size_t)128 << 20) /* decoded-frame cache */
+#define SAM2_VIDEO_DEFAULT_CACHE_BYTES ((size_t)32 << 20) /* decoded-frame cache: ~22 frames of 720p */
 
 typedef struct sam2_video_reader_options {
     /* Byte budget of the decoded-frame cache. 0: SAM2_VIDEO_DEFAULT_CACHE_BYTES. A budget

@@ -41,6 +41,7 @@ static int real_open(void *self, const inf_model *m, const char *video_path, con
     memset(&vo, 0, sizeof vo);
     vo.max_frames = opt->max_frames;
     vo.max_side = opt->max_side;
+    vo.cache_bytes = opt->frame_cache_bytes ? opt->frame_cache_bytes : 1; /* 1: no cache */
     sam2_video *v = sam2_video_open_ex(video_path, &vo, err);
     if (!v) return err ? err->code : SAM2_ERR_IO;
     sam2_tracker_options o = {0};

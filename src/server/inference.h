@@ -41,6 +41,7 @@ typedef struct inf_session_options {
     int max_objects;
     int max_frames; /* videos with more frames are refused (SAM2_ERR_LIMIT); 0: the reader's default */
     int max_side;   /* videos with a larger side are refused (SAM2_ERR_LIMIT); 0: the reader's default */
+    size_t frame_cache_bytes; /* decoded frames the video reader may keep (part of the session's share) */
 } inf_session_options;
 
 typedef struct inf_model_info {

@@ -80,6 +80,12 @@ session_table *sessions_new(const session_table_config *cfg) {
 /* The share of SESSION_MEMORY_MB that holds the masks kept for exports (the tracker gets the
  * rest): 1024 MB gives 128 MB, tens of thousands of masks at a few KB each. */
 static size_t mask_share(size_t session_bytes) { return session_bytes / 8; }
+/* The video reader's decoded frames (re-reads, reverse propagation): an eighth of the share, at
+ * most 32 MB (about 22 frames of 720p; decoding is cheap next to the model). */
+static size_t frame_cache_share(size_t session_bytes) {
+    const size_t cap = (size_t)32 << 20, e = session_bytes / 8;
+    return e < cap ? e : cap;
+}
 
 static void session_destroy(session *s) {
     if (s->inf) s->table->cfg.inf->close(s->table->cfg.inf->self, s->inf);
@@ -146,8 +152,9 @@ int sessions_start(session_table *t, const char *video_path, const char *display
     snprintf(s->video_path, sizeof s->video_path, "%s", video_path);
     snprintf(s->display, sizeof s->display, "%s", display);
     const size_t share = mask_share(c->session_bytes);
-    inf_session_options o = {c->session_bytes - share, c->spill_dir, c->correct_as_cond, c->max_objects,
-                             c->max_frames, c->max_side};
+    const size_t cache = frame_cache_share(c->session_bytes);
+    inf_session_options o = {c->session_bytes - share - cache, c->spill_dir, c->correct_as_cond, c->max_objects,
+                             c->max_frames, c->max_side, cache};
     /* Opening decodes and checks the video: done outside the table lock and outside the compute
      * slots (it reads the file, it does not run the model). */
     int rc = c->inf->open(c->inf->self, c->model, video_path, &o, &s->inf, &s->n_frames, &s->width, &s->height, err);
