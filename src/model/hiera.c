@@ -41,19 +41,32 @@ static int geometry(const sam2_hiera_block_info *b, int H, int W, block_geom *g)
     return 0;
 }
 
-/* Gathers window `wi` of the normalised map into dst [win_h*win_w][C]; padding is zero (the
- * reference pads after norm1, so padded tokens enter the projections as zeros). */
-static void gather_window(float *dst, const float *xn, const block_geom *g, int wi, int C) {
+/* Gathers window `wi` of the map x into dst [win_h*win_w][C]; padding is zero. */
+static void gather_window(float *dst, const float *x, const block_geom *g, int wi, int C) {
     const int wy = wi / g->nwx, wx = wi % g->nwx;
     for (int r = 0; r < g->win_h; r++) {
         const int y = wy * g->win_h + r;
         for (int c = 0; c < g->win_w; c++) {
-            const int x = wx * g->win_w + c;
+            const int xx = wx * g->win_w + c;
             float *d = dst + ((size_t)r * g->win_w + c) * C;
-            if (y < g->H && x < g->W)
-                memcpy(d, xn + ((size_t)y * g->W + x) * C, sizeof(float) * C);
+            if (y < g->H && xx < g->W)
+                memcpy(d, x + ((size_t)y * g->W + xx) * C, sizeof(float) * C);
             else
                 memset(d, 0, sizeof(float) * C);
+        }
+    }
+}
+
+/* Zeroes the padding tokens of a gathered window again after normalisation: the reference pads
+ * after norm1, so padded tokens enter the projections as zeros. */
+static void zero_window_padding(float *dst, const block_geom *g, int wi, int C) {
+    const int wy = wi / g->nwx, wx = wi % g->nwx;
+    for (int r = 0; r < g->win_h; r++) {
+        const int y = wy * g->win_h + r;
+        for (int c = 0; c < g->win_w; c++) {
+            const int xx = wx * g->win_w + c;
+            if (y >= g->H || xx >= g->W)
+                memset(dst + ((size_t)r * g->win_w + c) * C, 0, sizeof(float) * C);
         }
     }
 }
@@ -75,9 +88,11 @@ static void scatter_add_window(float *x, const float *src, const block_geom *g, 
     }
 }
 
-/* Windowed (or global) multi-head attention of one block, added into xo (the shortcut). */
+/* Windowed (or global) multi-head attention of norm1(x), added into xo (the shortcut). Windows
+ * are normalised as they are gathered, so no normalised copy of the whole map exists. xo may be
+ * x itself: windows are disjoint and a group is gathered whole before any of it is written. */
 static int block_attention(const sam2_net *net, const sam2_hiera_block_w *bw,
-                           const sam2_hiera_block_info *b, const block_geom *g, const float *xn,
+                           const sam2_hiera_block_info *b, const block_geom *g, const float *x,
                            float *xo, arena *scratch) {
     const sam2_backend *be = net->be;
     const int dim = b->dim, dout = b->dim_out, heads = b->heads;
@@ -99,7 +114,10 @@ static int block_attention(const sam2_net *net, const sam2_hiera_block_w *bw,
 
     for (int w0 = 0; w0 < nwin; w0 += group) {
         const int gn = w0 + group <= nwin ? group : nwin - w0;
-        for (int i = 0; i < gn; i++) gather_window(win + (size_t)i * L * dim, xn, g, w0 + i, dim);
+        for (int i = 0; i < gn; i++) gather_window(win + (size_t)i * L * dim, x, g, w0 + i, dim);
+        be->layernorm(win, win, bw->norm1.w, bw->norm1.b, gn * L, dim, 1e-6f);
+        if (g->nwy * g->win_h != g->H || g->nwx * g->win_w != g->W)
+            for (int i = 0; i < gn; i++) zero_window_padding(win + (size_t)i * L * dim, g, w0 + i, dim);
         be->linear(qkv, win, bw->qkv.w, bw->qkv.b, gn * L, dim, 3 * dout);
         const float *q = qkv;
         int ldq = 3 * dout;
@@ -148,7 +166,7 @@ static int block_mlp(const sam2_net *net, const sam2_hiera_block_w *bw, int N, i
     return 0;
 }
 
-int hiera_forward(const sam2_net *net, const float *img_hwc, float *const stage_out[4],
+int hiera_forward(const sam2_net *net, const float *img_chw, float *const stage_out[4],
                   arena *scratch, const sam2_tap *tap) {
     const sam2_config *c = &net->cfg;
     const sam2_backend *be = net->be;
@@ -160,17 +178,22 @@ int hiera_forward(const sam2_net *net, const float *img_hwc, float *const stage_
     int rc = -1;
     float *xa = arena_floats(scratch, max_elems, 0);
     float *xb = arena_floats(scratch, max_elems, 0);
-    float *xn = arena_floats(scratch, max_elems, 0);
-    if (!xa || !xb || !xn) goto done;
+    if (!xa || !xb) goto done;
 
-    /* Patch embedding (7x7, stride 4, pad 3) and positional embedding; its im2col scratch is
-     * released before the blocks run. */
+    /* Patch embedding (7x7, stride 4, pad 3) and positional embedding. The convolution reads
+     * channels-last; that copy of the input and the im2col scratch are released before the
+     * blocks run. */
     {
         const arena_mark m = arena_get_mark(scratch);
+        float *img = arena_floats(scratch, (size_t)S * S * 3, 0);
         float *pe = arena_floats(scratch, conv2d_scratch_floats(S, S, 3, C0, 7, 7, 4, 3, 1), 0);
-        if (!pe) goto done;
-        be->conv2d(xa, img_hwc, net->w.patch_embed.w, net->w.patch_embed.b, S, S, 3, C0, 7, 7, 4,
-                   3, 1, pe);
+        if (!img || !pe) goto done;
+        for (int y = 0; y < S; y++)
+            for (int x = 0; x < S; x++)
+                for (int ch = 0; ch < 3; ch++)
+                    img[((size_t)y * S + x) * 3 + ch] = img_chw[((size_t)ch * S + y) * S + x];
+        be->conv2d(xa, img, net->w.patch_embed.w, net->w.patch_embed.b, S, S, 3, C0, 7, 7, 4, 3,
+                   1, pe);
         arena_release(scratch, m);
     }
     be->add(xa, xa, net->trunk_pos, (size_t)F * F * C0);
@@ -186,33 +209,36 @@ int hiera_forward(const sam2_net *net, const float *img_hwc, float *const stage_
             rc = -2;
             goto done;
         }
-        be->layernorm(xn, x, bw->norm1.w, bw->norm1.b, H * W, b->dim, 1e-6f);
         float *xo = x;
         if (b->dim != b->dim_out) {
-            /* shortcut = pool(proj(norm1(x))), in bands of an even number of rows so that the
-             * projection of the full-resolution grid never exists at once. */
-            if (b->q_pool) {
-                arena_mark m = arena_get_mark(scratch);
-                int band = (ROW_CHUNK / W) & ~1;
-                if (band < 2) band = 2;
-                float *p = arena_floats(scratch, (size_t)band * W * b->dim_out, 0);
-                if (!p) goto done;
-                const int Wo = W / 2;
-                for (int y0 = 0; y0 + 1 < H; y0 += band) {
-                    const int rows = y0 + band <= H ? band : H - y0;
-                    be->linear(p, xn + (size_t)y0 * W * b->dim, bw->proj.w, bw->proj.b, rows * W,
-                               b->dim, b->dim_out);
+            /* shortcut = pool(proj(norm1(x))), in bands of an even number of rows so that
+             * neither norm1(x) nor its projection over the whole grid ever exists at once. */
+            arena_mark m = arena_get_mark(scratch);
+            int band = (ROW_CHUNK / W) & ~1;
+            if (band < 2) band = 2;
+            float *nb = arena_floats(scratch, (size_t)band * W * b->dim, 0);
+            float *p = arena_floats(scratch, (size_t)band * W * b->dim_out, 0);
+            if (!nb || !p) goto done;
+            const int Wo = b->q_pool ? W / 2 : W;
+            for (int y0 = 0; y0 < H; y0 += band) {
+                const int rows = y0 + band <= H ? band : H - y0;
+                if (b->q_pool && rows < 2) break; /* a last odd row is dropped by the pooling */
+                be->layernorm(nb, x + (size_t)y0 * W * b->dim, bw->norm1.w, bw->norm1.b,
+                              rows * W, b->dim, 1e-6f);
+                if (b->q_pool) {
+                    be->linear(p, nb, bw->proj.w, bw->proj.b, rows * W, b->dim, b->dim_out);
                     be->maxpool2x2(spare + (size_t)(y0 / 2) * Wo * b->dim_out, p, rows, W,
                                    b->dim_out);
+                } else {
+                    be->linear(spare + (size_t)y0 * W * b->dim_out, nb, bw->proj.w, bw->proj.b,
+                               rows * W, b->dim, b->dim_out);
                 }
-                arena_release(scratch, m);
-            } else {
-                be->linear(spare, xn, bw->proj.w, bw->proj.b, H * W, b->dim, b->dim_out);
             }
+            arena_release(scratch, m);
             xo = spare;
             spare = x;
         }
-        if (block_attention(net, bw, b, &g, xn, xo, scratch) != 0) goto done;
+        if (block_attention(net, bw, b, &g, x, xo, scratch) != 0) goto done;
         x = xo;
         H = g.Ho;
         W = g.Wo;

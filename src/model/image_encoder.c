@@ -46,20 +46,9 @@ int image_encoder_forward(const sam2_net *net, const float *img_chw, image_featu
     }
     /* Temporaries from here on; out's buffers are the caller's. */
     const arena_mark start = arena_get_mark(scratch);
-    int rc = -1;
-    float *img = arena_floats(scratch, (size_t)S * S * 3, 0);
-    if (!img) goto done;
-    for (int y = 0; y < S; y++)
-        for (int x = 0; x < S; x++)
-            for (int ch = 0; ch < 3; ch++)
-                img[((size_t)y * S + x) * 3 + ch] = img_chw[((size_t)ch * S + y) * S + x];
-    {
-        const arena_mark m = arena_get_mark(scratch);
-        rc = hiera_forward(net, img, stage, scratch, tap);
-        arena_release(scratch, m);
-        if (rc != 0) goto done;
-        rc = -1;
-    }
+    int rc = hiera_forward(net, img_chw, stage, scratch, tap);
+    if (rc != 0) goto done;
+    rc = -1;
 
     /* FPN neck, top-down from the coarsest level. xs[i] is trunk stage i; neck.convs[n - i]
      * projects it to d channels; levels listed in fpn_top_down_levels add the 2x-upsampled
