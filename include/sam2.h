@@ -196,6 +196,10 @@ int sam2_tracker_object_ids(const sam2_tracker *t, int *ids, int max);
 /* Bytes of session state held in RAM and in the spill file. */
 size_t sam2_tracker_ram_bytes(const sam2_tracker *t);
 size_t sam2_tracker_spilled_bytes(const sam2_tracker *t);
+/* Frees the compute scratch (the image encoder's and the model steps' temporaries, ~180 MB for
+ * the tiny model at 1024 px); the next call that computes allocates it again. For a server
+ * holding many sessions of which few compute at once. Not while another call on t runs. */
+void sam2_tracker_release_scratch(sam2_tracker *t);
 
 #ifdef __cplusplus
 }

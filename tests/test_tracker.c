@@ -139,6 +139,37 @@ static void test_objects_independent(void **state) {
     sam2_tracker_free(t2);
 }
 
+/* Releasing the compute scratch between calls (as the server does after every job) changes no
+ * result: propagate forward in two halves with a release between, against one run. */
+static void test_release_scratch_is_exact(void **state) {
+    (void)state;
+    sam2_error err = {0};
+    collected one = {0}, halves = {0};
+    sam2_tracker *t1 = open_tracker(0, NULL);
+    two_objects(t1);
+    assert_int_equal(sam2_tracker_propagate(t1, 0, -1, 0, collect, &one, &err), 0);
+    sam2_tracker *t2 = open_tracker(0, NULL);
+    sam2_tracker_release_scratch(t2); /* before anything: harmless */
+    two_objects(t2);
+    sam2_tracker_release_scratch(t2);
+    const int half = FRAMES / 2;
+    assert_int_equal(sam2_tracker_propagate(t2, 0, half - 1, 0, collect, &halves, &err), 0);
+    sam2_tracker_release_scratch(t2);
+    assert_int_equal(sam2_tracker_propagate(t2, half - 1, -1, 0, collect, &halves, &err), 0);
+    assert_int_equal(one.frames, FRAMES);
+    assert_int_equal(halves.frames, FRAMES + 1); /* frame half-1 is delivered by both runs */
+    const size_t n = one.per_frame;
+    for (int f = 0; f < FRAMES; f++) {
+        const int k = f < half ? f : f + 1; /* skip the first delivery of frame half-1 */
+        if (memcmp(one.logits + (size_t)f * n, halves.logits + (size_t)k * n, sizeof(float) * n))
+            fail_msg("frame %d differs after the scratch was released", f);
+    }
+    free(one.logits);
+    free(halves.logits);
+    sam2_tracker_free(t1);
+    sam2_tracker_free(t2);
+}
+
 static void test_cancel(void **state) {
     (void)state;
     sam2_error err = {0};
@@ -261,6 +292,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_spill_is_exact),
         cmocka_unit_test(test_objects_independent),
+        cmocka_unit_test(test_release_scratch_is_exact),
         cmocka_unit_test(test_cancel),
         cmocka_unit_test(test_remove_and_clear),
         cmocka_unit_test(test_bad_calls),

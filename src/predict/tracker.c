@@ -111,6 +111,9 @@ int sam2_tracker_object_ids(const sam2_tracker *t, int *ids, int max) {
 
 size_t sam2_tracker_ram_bytes(const sam2_tracker *t) { return t->resident_bytes; }
 size_t sam2_tracker_spilled_bytes(const sam2_tracker *t) { return t->spilled_bytes; }
+void sam2_tracker_release_scratch(sam2_tracker *t) {
+    if (t) arena_free(&t->step_arena); /* leaves it empty and ready for reuse */
+}
 void sam2_tracker_cancel(sam2_tracker *t) {
     if (t) atomic_store(&t->cancel, 1);
 }

@@ -110,6 +110,7 @@ static int real_add_points(void *self, inf_session *s, int frame, int obj_id, co
     for (int i = 0; i < n; i++) pts[i] = (sam2_point){xy[2 * i], xy[2 * i + 1], labels[i]};
     sam2_frame_result r;
     int rc = sam2_tracker_add_points((sam2_tracker *)s, frame, obj_id, pts, n, NULL, clear_old, 1, &r, err);
+    sam2_tracker_release_scratch((sam2_tracker *)s);
     free(pts);
     return rc ? rc : encode_result(&r, out, err);
 }
@@ -119,6 +120,7 @@ static int real_add_mask(void *self, inf_session *s, int frame, int obj_id, cons
     (void)self;
     sam2_frame_result r;
     int rc = sam2_tracker_add_mask((sam2_tracker *)s, frame, obj_id, mask, width, height, &r, err);
+    sam2_tracker_release_scratch((sam2_tracker *)s);
     return rc ? rc : encode_result(&r, out, err);
 }
 
@@ -126,6 +128,7 @@ static int real_clear_frame(void *self, inf_session *s, int frame, int obj_id, i
     (void)self;
     sam2_frame_result r;
     int rc = sam2_tracker_clear_frame((sam2_tracker *)s, frame, obj_id, &r, err);
+    sam2_tracker_release_scratch((sam2_tracker *)s);
     return rc ? rc : encode_result(&r, out, err);
 }
 
@@ -162,6 +165,7 @@ static int real_remove_object(void *self, inf_session *s, int obj_id, inf_frame 
     frame_list l = {0};
     l.err = err;
     int rc = sam2_tracker_remove_object((sam2_tracker *)s, obj_id, collect_frame, &l, err);
+    sam2_tracker_release_scratch((sam2_tracker *)s);
     if (l.failed) rc = l.failed;
     if (rc) {
         inf_frames_free(l.frames, l.n);
@@ -201,6 +205,7 @@ static int real_propagate(void *self, inf_session *s, int start_frame, int rever
     (void)self;
     prop_ctx p = {cb, user, err, 0};
     int rc = sam2_tracker_propagate((sam2_tracker *)s, start_frame, -1, reverse, on_propagated, &p, err);
+    sam2_tracker_release_scratch((sam2_tracker *)s);
     return p.failed ? p.failed : rc;
 }
 
@@ -230,6 +235,10 @@ static double real_video_fps(void *self, const inf_session *s) {
     return sam2_video_fps(sam2_tracker_video((const sam2_tracker *)s));
 }
 
+/* Every call above frees its tracker's compute scratch when done: a session between jobs holds
+ * its state (within its share) and the features of its last two frames, not the encoder's
+ * temporaries, so idle sessions cost little; jobs allocate it again (about 1 % of a frame's
+ * time when a propagation starts or a click needs a new frame encoded). */
 static const inference_ops REAL_OPS = {
     NULL,           real_model_load,  real_model_free,    real_model_info, real_open,
     real_close,     real_add_points,  real_add_mask,      real_clear_frame, real_remove_object,
