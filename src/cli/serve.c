@@ -6,32 +6,12 @@
 
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
 
 #ifdef SAM2_HAVE_SERVER
 #include "server/config.h"
 #include "server/server.h"
 
-/* A long-running server with many threads: glibc's defaults keep freed memory in one arena per
- * thread and raise the mmap threshold as large blocks are freed, so RSS drifts upwards under load
- * with nothing leaked (the soak measured +176 MB in 120 s). Two arenas and blocks of 256 kB and
- * more mapped (returned to the system on free) make RSS follow live memory. glibc's own
- * MALLOC_ARENA_MAX / MALLOC_MMAP_THRESHOLD_ variables, when set, win; SAM2_MALLOC_DEFAULTS=1
- * keeps glibc's defaults (the soak's --malloc-defaults). */
-static void tune_allocator(void) {
-#ifdef __GLIBC__
-    const char *keep = getenv("SAM2_MALLOC_DEFAULTS");
-    if (keep && *keep && *keep != '0') return;
-    if (!getenv("MALLOC_ARENA_MAX")) mallopt(M_ARENA_MAX, 2);
-    if (!getenv("MALLOC_MMAP_THRESHOLD_")) mallopt(M_MMAP_THRESHOLD, 256 * 1024);
-#endif
-}
-
 int cmd_serve(int argc, char **argv) {
-    tune_allocator();
     server_config cfg;
     server_config_defaults(&cfg);
     sam2_error err = {0};

@@ -194,7 +194,7 @@ static void report(FILE *f, const options *o, const soak_plan *plan, double elap
             (double)rss_peak / MB);
     fprintf(f, "server allocator: %s\n",
             o->malloc_defaults ? "glibc's defaults (--malloc-defaults)"
-                               : "sam2 serve's own settings (2 arenas, blocks >= 256 kB mapped; src/cli/serve.c)");
+                               : "sam2 serve's own settings (2 arenas, blocks >= 256 kB mapped; src/cli/main.c)");
     fprintf(f, "server shutdown (SIGTERM after the run): exit status %d\n", server_exit);
     fprintf(f, "result: %s (%ld failures)\n", soak_failures() ? "FAILED" : "passed", soak_failures());
     soak_print_failures(f);
@@ -248,7 +248,7 @@ int main(int argc, char **argv) {
 
     char *sargv[] = {o.sam2, "serve", "--checkpoint", ckpt, "--config", yaml, "--data", data, "--host", "127.0.0.1",
                      "--port", "0", "--spill-dir", spill, NULL};
-    /* `sam2 serve` sets its own allocator options (src/cli/serve.c); --malloc-defaults runs it
+    /* `sam2 serve` sets its own allocator options (src/cli/main.c); --malloc-defaults runs it
      * with glibc's defaults instead, to measure the difference. */
     if (o.malloc_defaults) setenv("SAM2_MALLOC_DEFAULTS", "1", 1);
     soak_server srv;
