@@ -28,18 +28,20 @@ static void usage(FILE *f) {
 }
 
 /* Large blocks (frame buffers, per-frame state, model scratch) come and go all the time: with
- * glibc's defaults freed memory stays in one arena per thread and the dynamic mmap threshold
- * moves such blocks into the heap, so RSS drifts upwards with nothing leaked (the server's soak
- * measured +176 MB in 120 s; a 240-frame track grew the heap the same way). Two arenas and
- * blocks of 256 kB and more mapped (returned to the system on free) make RSS follow live
- * memory. glibc's own MALLOC_ARENA_MAX / MALLOC_MMAP_THRESHOLD_ variables, when set, win;
- * SAM2_MALLOC_DEFAULTS=1 keeps glibc's defaults (the soak's --malloc-defaults). */
+ * glibc's defaults freed memory stays in one arena per thread (up to 8 per core), so RSS drifts
+ * upwards with nothing leaked (the server's soak measured +176 MB in 120 s). Two arenas bound
+ * that. Blocks of 16 MB and more (the model's scratch arenas, which servers free between jobs)
+ * are mapped and go back to the system on free; smaller ones (a click's mask buffers) stay in
+ * the heap and are reused: mapping those too cost a click 20 ms of page faults. The threshold
+ * is fixed, so glibc never moves it. glibc's own MALLOC_ARENA_MAX / MALLOC_MMAP_THRESHOLD_
+ * variables, when set, win; SAM2_MALLOC_DEFAULTS=1 keeps glibc's defaults (the soak's
+ * --malloc-defaults). */
 static void tune_allocator(void) {
 #ifdef __GLIBC__
     const char *keep = getenv("SAM2_MALLOC_DEFAULTS");
     if (keep && *keep && *keep != '0') return;
     if (!getenv("MALLOC_ARENA_MAX")) mallopt(M_ARENA_MAX, 2);
-    if (!getenv("MALLOC_MMAP_THRESHOLD_")) mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+    if (!getenv("MALLOC_MMAP_THRESHOLD_")) mallopt(M_MMAP_THRESHOLD, 16 << 20);
 #endif
 }
 

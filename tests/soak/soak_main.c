@@ -194,7 +194,7 @@ static void report(FILE *f, const options *o, const soak_plan *plan, double elap
             (double)rss_peak / MB);
     fprintf(f, "server allocator: %s\n",
             o->malloc_defaults ? "glibc's defaults (--malloc-defaults)"
-                               : "sam2 serve's own settings (2 arenas, blocks >= 256 kB mapped; src/cli/main.c)");
+                               : "sam2 serve's own settings (2 arenas, blocks >= 16 MB mapped; src/cli/main.c)");
     fprintf(f, "server shutdown (SIGTERM after the run): exit status %d\n", server_exit);
     fprintf(f, "result: %s (%ld failures)\n", soak_failures() ? "FAILED" : "passed", soak_failures());
     soak_print_failures(f);
