@@ -59,17 +59,7 @@ static int setup(void **state) {
     const char *root = test_make_tmpdir();
     char p[1024];
     snprintf(data_dir, sizeof data_dir, "%s/data", root);
-    mkdir(data_dir, 0755);
-    snprintf(p, sizeof p, "%s/gallery", data_dir);
-    mkdir(p, 0755);
-    snprintf(p, sizeof p, "%s/gallery/sub", data_dir);
-    mkdir(p, 0755);
-    snprintf(p, sizeof p, "%s/gallery/05_default_juggle.mp4", data_dir);
-    double_write_video(p, 8, 1280, 720);
-    snprintf(p, sizeof p, "%s/gallery/01_dog.mp4", data_dir);
-    double_write_video(p, 5, 640, 480);
-    snprintf(p, sizeof p, "%s/gallery/sub/long.mp4", data_dir);
-    double_write_video(p, 400, 320, 240);
+    if (double_make_gallery(data_dir, 320, 240)) return -1;
     snprintf(p, sizeof p, "%s/gallery/.hidden.mp4", data_dir);
     double_write_video(p, 3, 10, 10);
     snprintf(p, sizeof p, "%s/secret.txt", root);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #define MAX_OBJ 1024
@@ -353,3 +354,18 @@ static int d_overlay_close(void *self, ingest_overlay *o, int commit, sam2_error
 static const ingest_ops DOUBLE_INGEST = {NULL, d_poster, d_upload, d_overlay_open, d_overlay_frame, d_overlay_close};
 
 const ingest_ops *double_ingest_ops(void) { return &DOUBLE_INGEST; }
+
+int double_make_gallery(const char *data_dir, int long_w, int long_h) {
+    char p[1200];
+    mkdir(data_dir, 0755);
+    snprintf(p, sizeof p, "%s/gallery", data_dir);
+    mkdir(p, 0755);
+    snprintf(p, sizeof p, "%s/gallery/sub", data_dir);
+    mkdir(p, 0755);
+    snprintf(p, sizeof p, "%s/gallery/05_default_juggle.mp4", data_dir);
+    if (double_write_video(p, 8, 1280, 720)) return -1;
+    snprintf(p, sizeof p, "%s/gallery/01_dog.mp4", data_dir);
+    if (double_write_video(p, 5, 640, 480)) return -1;
+    snprintf(p, sizeof p, "%s/gallery/sub/long.mp4", data_dir);
+    return double_write_video(p, 400, long_w, long_h);
+}

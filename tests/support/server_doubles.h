@@ -28,5 +28,9 @@ const ingest_ops *double_ingest_ops(void);
 
 /* Writes a fake video file. */
 int double_write_video(const char *path, int frames, int width, int height);
+/* The stand-in gallery the server tests share, under data_dir (created with gallery/ and
+ * gallery/sub/): 05_default_juggle.mp4 (8 frames, 1280x720), 01_dog.mp4 (5 frames, 640x480) and
+ * sub/long.mp4 (400 frames of long_w x long_h). 0 or -1. */
+int double_make_gallery(const char *data_dir, int long_w, int long_h);
 
 #endif
