@@ -66,9 +66,10 @@ int image_encoder_forward(const sam2_net *net, const float *img_chw, image_featu
     }
     int band = (FPN_BAND_TOKENS / F) & ~1;
     if (band < 2) band = 2;
-    float *band_buf = arena_floats(scratch, (size_t)band * F * d, 0);
-    float *up = arena_floats(scratch, (size_t)band * F * d, 0);
-    if (!band_buf || !up) goto done;
+    /* the band of the finest level, and the upsampled coarser level for top-down bands */
+    float *band_buf = banded0 ? arena_floats(scratch, (size_t)band * F * d, 0) : NULL;
+    float *up = c->num_top_down > 0 ? arena_floats(scratch, (size_t)band * F * d, 0) : NULL;
+    if ((banded0 && !band_buf) || (c->num_top_down > 0 && !up)) goto done;
     const float *prev = NULL;
     for (int i = 3; i >= 0; i--) {
         const int sz = F >> i, cin = c->backbone_channels[3 - i];
