@@ -2,7 +2,8 @@
  * micro model: two clicked objects over six frames give six indexed PNGs, a masks.json whose
  * RLE decodes to the PNGs' objects and to the masks the library computes in-process, and an
  * overlay video with six frames at the source's rate; Ctrl-C mid-run exits 130 and leaves no
- * output at all (and earlier outputs untouched); bad arguments exit 2. */
+ * output at all (and earlier outputs untouched); bad arguments and an unusable --spill-dir
+ * exit 2. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -78,6 +79,19 @@ static void test_prompt_past_the_end(void **state) {
                                              "--config", g_fx.yaml, "--out", out, "--prompt",
                                              "frame=0,obj=1,x=nan,y=5", NULL},
                        "non-finite");
+    assert_int_equal(access(out, F_OK), -1);
+}
+
+/* The results go to a temporary file in --spill-dir: a folder that is not there is named in
+ * the error, and nothing is written. */
+static void test_unusable_spill_dir(void **state) {
+    (void)state;
+    const char *out = tmp("nospill");
+    expect_usage_error((const char *const[]){"track", g_fx.video, "--checkpoint", g_fx.ckpt,
+                                             "--config", g_fx.yaml, "--out", out, "--prompt",
+                                             TRACK_PROMPT_1, "--max-frames", "2", "--spill-dir",
+                                             "/nonexistent/spill", NULL},
+                       "cannot create the results file in '/nonexistent/spill'");
     assert_int_equal(access(out, F_OK), -1);
 }
 
@@ -269,6 +283,7 @@ int main(void) {
     }
     const struct CMUnitTest model[] = {
         cmocka_unit_test(test_prompt_past_the_end),
+        cmocka_unit_test(test_unusable_spill_dir),
         cmocka_unit_test(test_short_track),
         cmocka_unit_test(test_box_mask_both_ways),
         cmocka_unit_test(test_normalized_reverse),

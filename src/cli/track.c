@@ -54,7 +54,8 @@ static void usage(FILE *f) {
             "                      frame (default: to the end of the video)\n"
             "  --ram-budget MB     per-frame session state kept in RAM; the rest goes to a spill\n"
             "                      file (same results). Default: 32; 0: no limit\n"
-            "  --spill-dir DIR     folder of the spill file (default: $TMPDIR or /tmp)\n"
+            "  --spill-dir DIR     folder of the spill file and of the results file, both\n"
+            "                      unlinked temporary files (default: $TMPDIR or /tmp)\n"
             "  --threads N         compute threads (default: all cores)\n"
             "  --quiet             no progress on stderr\n"
             "\n"
@@ -258,7 +259,8 @@ static int run(track_args *a, sam2_error *err) {
         if (!s) sam2_fail(err, SAM2_ERR_NOMEM, "out of memory");
         goto done;
     }
-    if (track_results_init(&s->results, nf, w, h, err) || add_prompts(t, a, err)) goto done;
+    if (track_results_init(&s->results, nf, w, h, a->spill_dir, err) || add_prompts(t, a, err))
+        goto done;
 
     const int limit = a->max_frames > 0 ? a->max_frames : nf;
     const int fwd = a->reverse ? 0 : pass_frames(start, limit, nf, 0);
@@ -273,6 +275,10 @@ static int run(track_args *a, sam2_error *err) {
     if (!a->quiet)
         fprintf(stderr, "sam2 track: session state %.1f MB in RAM, %.1f MB spilled\n",
                 sam2_tracker_ram_bytes(t) / 1048576.0, sam2_tracker_spilled_bytes(t) / 1048576.0);
+    /* Writing needs only the results: the session's memory bank and compute scratch go now,
+     * so they do not add to the peak of the writing. */
+    sam2_tracker_free(t);
+    t = NULL;
 
     const track_output out = {.out_dir = a->out,
                               .overlay = a->overlay,

@@ -82,13 +82,18 @@ static int check_cancel(const track_output *o, sam2_error *err) {
     return 0;
 }
 
-static int frame_labels(writer_state *s, const track_results *r, int f, sam2_error *err) {
-    return mask_labels(&r->frames[f], r->width, r->height, &s->map, NULL, NULL, s->labels,
-                       r->scratch, err);
+/* Frame f's label image, its masks read back from the results file. */
+static int frame_labels(writer_state *s, track_results *r, int f, sam2_error *err) {
+    const mask_frame *frame = NULL;
+    if (track_results_load(r, f, &frame, err)) return -1;
+    return mask_labels(frame, r->width, r->height, &s->map, NULL, NULL, s->labels, r->scratch, err);
 }
 
-static int write_pngs(writer_state *s, const track_results *r, const track_output *o,
-                      sam2_error *err) {
+static int load_frame(void *user, int f, const mask_frame **frame, sam2_error *err) {
+    return track_results_load(user, f, frame, err);
+}
+
+static int write_pngs(writer_state *s, track_results *r, const track_output *o, sam2_error *err) {
     snprintf(s->png_dir, sizeof s->png_dir, "%s/" SAM2_TMP_PREFIX "masks-XXXXXX", o->out_dir);
     if (!mkdtemp(s->png_dir)) {
         s->png_dir[0] = '\0';
@@ -109,8 +114,7 @@ static int write_pngs(writer_state *s, const track_results *r, const track_outpu
     return 0;
 }
 
-static int write_json(writer_state *s, const track_results *r, const track_output *o,
-                      sam2_error *err) {
+static int write_json(writer_state *s, track_results *r, const track_output *o, sam2_error *err) {
     const mask_json_doc doc = {.video_path = o->video_path,
                                .width = r->width,
                                .height = r->height,
@@ -119,22 +123,19 @@ static int write_json(writer_state *s, const track_results *r, const track_outpu
                                .model = o->model_name,
                                .frames = r->frames,
                                .n_frames = r->num_frames};
-    size_t len = 0;
-    char *text = mask_json_render(&doc, &len, err);
-    if (!text) return -1;
     char final[PATH_BYTES];
     snprintf(final, sizeof final, "%s/masks.json", o->out_dir);
-    int rc = atomic_tmp_beside(final, NULL, s->json_tmp, sizeof s->json_tmp, err);
-    FILE *f = rc ? NULL : fopen(s->json_tmp, "wb");
-    if (!rc && (!f || fwrite(text, 1, len, f) != len)) rc = -1;
-    if (f && fclose(f) != 0) rc = -1;
-    if (rc && !(err && err->code))
-        sam2_fail(err, SAM2_ERR_IO, "%s: write failed: %s", s->json_tmp, strerror(errno));
-    free(text);
+    if (atomic_tmp_beside(final, NULL, s->json_tmp, sizeof s->json_tmp, err)) return -1;
+    FILE *f = fopen(s->json_tmp, "wb");
+    if (!f)
+        return sam2_fail(err, SAM2_ERR_IO, "%s: cannot create: %s", s->json_tmp, strerror(errno));
+    int rc = mask_json_write(f, &doc, load_frame, r, err);
+    if (fclose(f) != 0 && !rc)
+        rc = sam2_fail(err, SAM2_ERR_IO, "%s: write failed: %s", s->json_tmp, strerror(errno));
     return rc;
 }
 
-static int write_overlay(writer_state *s, const track_results *r, const track_output *o,
+static int write_overlay(writer_state *s, track_results *r, const track_output *o,
                          sam2_error *err) {
     const mask_overlay_options oo = {
         .video_path = o->video_path, .out_path = o->overlay, .atomic = 1, .name = o->overlay};
@@ -187,7 +188,7 @@ static int check_targets(const track_output *o, sam2_error *err) {
     return 0;
 }
 
-int track_write_outputs(const track_results *r, const track_output *o, sam2_error *err) {
+int track_write_outputs(track_results *r, const track_output *o, sam2_error *err) {
     writer_state *s = calloc(1, sizeof *s);
     if (!s) return sam2_fail(err, SAM2_ERR_NOMEM, "out of memory");
     s->labels = malloc((size_t)r->width * r->height);

@@ -1,6 +1,8 @@
-/* `sam2 track`'s results while tracking: every object's mask on every tracked frame kept as a
- * COCO RLE string (a few KB per mask instead of a full frame), and the writing of the outputs
- * from them (the formats themselves are io/mask_export.h's, shared with `sam2 serve`). */
+/* `sam2 track`'s results while tracking: every object's mask on every tracked frame as a COCO
+ * RLE string, kept in an unlinked temporary file (in --spill-dir, else $TMPDIR or /tmp) so the
+ * process's memory does not grow with the video's length or with how ragged the masks are; RAM
+ * holds only each mask's id, score, area and where its string lies. The outputs are written
+ * from them one frame at a time (the formats are io/mask_export.h's, shared with `sam2 serve`). */
 #ifndef SAM2_CLI_TRACK_RESULTS_H
 #define SAM2_CLI_TRACK_RESULTS_H
 
@@ -9,21 +11,36 @@
 
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* Object ids are PNG palette indices: 1..255 (0 is the background). */
 #define TRACK_MAX_OBJECT_ID 255
 
 typedef struct track_results {
     int num_frames, width, height;
-    mask_frame *frames; /* [num_frames], masks in the tracker's object order; n == 0: not tracked */
-    uint8_t *scratch;   /* width * height */
+    /* [num_frames], masks in the tracker's object order, counts always NULL (the strings are
+     * in the file); n == 0: not tracked. */
+    mask_frame *frames;
+    int64_t *offsets; /* [num_frames]: where the frame's strings start in the file */
+    size_t *sizes;    /* [num_frames]: their bytes (each string NUL-terminated) */
+    FILE *file;       /* opened on the first store */
+    int64_t file_end; /* bytes written; a replaced frame's old strings stay as dead bytes */
+    const char *dir;  /* where the file goes (NULL: $TMPDIR or /tmp) */
+    uint8_t *scratch; /* width * height */
+    char *buf;        /* one frame's strings, read back */
+    size_t buf_cap;
+    mask_frame loaded; /* the frame track_results_load returned last; masks point into buf */
+    int loaded_cap;
 } track_results;
 
-int track_results_init(track_results *r, int num_frames, int width, int height, sam2_error *err);
+int track_results_init(track_results *r, int num_frames, int width, int height, const char *dir,
+                       sam2_error *err);
 void track_results_free(track_results *r);
 /* Stores (or replaces) the frame's masks. */
 int track_results_store(track_results *r, const sam2_frame_result *fr, sam2_error *err);
 int track_results_frames(const track_results *r);
+/* Frame f with its counts strings, valid until the next call (or the free). */
+int track_results_load(track_results *r, int f, const mask_frame **out, sam2_error *err);
 
 typedef struct track_output {
     const char *out_dir;    /* DIR: DIR/masks/NNNNN.png and DIR/masks.json */
@@ -39,6 +56,6 @@ typedef struct track_output {
 /* Writes everything under temporary names and renames it into place only when all of it is
  * complete: on failure or cancellation (SAM2_ERR_CANCELLED) nothing new is left behind and
  * earlier outputs are untouched. */
-int track_write_outputs(const track_results *r, const track_output *o, sam2_error *err);
+int track_write_outputs(track_results *r, const track_output *o, sam2_error *err);
 
 #endif

@@ -17,6 +17,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* One object's mask on one frame. */
 typedef struct mask_rle {
@@ -73,8 +74,7 @@ void mask_overlay_draw(uint8_t *rgb, int width, int height, const uint8_t *label
 /* A label image as an 8-bit indexed PNG with the DAVIS palette. */
 int mask_png_encode(const uint8_t *labels, int width, int height, uint8_t **png, size_t *size,
                     sam2_error *err);
-int mask_png_write(const char *path, const uint8_t *labels, int width, int height,
-                   sam2_error *err);
+int mask_png_write(const char *path, const uint8_t *labels, int width, int height, sam2_error *err);
 
 /* ---- masks.json (mask_json.c) ------------------------------------------------------------ */
 
@@ -93,6 +93,15 @@ typedef struct mask_json_doc {
  *    first appearance], "frames": [{"frame", "objects": [{"id", "score", "area",
  *    "segmentation": {"size": [h, w], "counts"}}]}]} */
 char *mask_json_render(const mask_json_doc *doc, size_t *len, sam2_error *err);
+
+/* Gives doc->frames[index] with its counts strings, valid until the next call. */
+typedef int (*mask_frame_load_fn)(void *user, int index, const mask_frame **frame, sam2_error *err);
+
+/* The same bytes as mask_json_render, written to out one frame at a time, so memory stays at
+ * one frame's strings whatever the length of the video. Ids come from doc->frames; with load
+ * the counts come from it (doc->frames may then have none), else from doc->frames. */
+int mask_json_write(FILE *out, const mask_json_doc *doc, mask_frame_load_fn load, void *user,
+                    sam2_error *err);
 
 /* ---- zip of indexed PNGs (mask_zip.c) ----------------------------------------------------- */
 

@@ -4,6 +4,8 @@
 #include "core/error.h"
 
 #include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,7 +55,19 @@ static int add_object_ids(cJSON *ids, const mask_json_doc *d) {
     return 0;
 }
 
-char *mask_json_render(const mask_json_doc *d, size_t *len, sam2_error *err) {
+/* Prints item without spaces and writes it, less its last `drop` bytes. */
+static int put_json(FILE *out, cJSON *item, size_t drop) {
+    char *text = item ? cJSON_PrintUnformatted(item) : NULL;
+    if (!text) return -1;
+    const size_t n = strlen(text);
+    const int ok = n >= drop && fwrite(text, 1, n - drop, out) == n - drop;
+    cJSON_free(text);
+    return ok ? 0 : -1;
+}
+
+/* The document's head: {"video":{..},"model":..,"objects":[..] with the closing brace left off
+ * so the frames can follow one by one. */
+static int put_head(FILE *out, const mask_json_doc *d) {
     cJSON *root = cJSON_CreateObject();
     cJSON *v = cJSON_AddObjectToObject(root, "video");
     cJSON_AddStringToObject(v, "path", d->video_path ? d->video_path : "");
@@ -63,31 +77,46 @@ char *mask_json_render(const mask_json_doc *d, size_t *len, sam2_error *err) {
     cJSON_AddNumberToObject(v, "fps", d->fps);
     cJSON_AddStringToObject(root, "model", d->model ? d->model : "");
     cJSON *ids = cJSON_AddArrayToObject(root, "objects");
-    cJSON *frames = cJSON_AddArrayToObject(root, "frames");
-    int ok = root && v && ids && frames && add_object_ids(ids, d) == 0;
-    for (int f = 0; ok && f < d->n_frames; f++) {
-        if (!d->frames[f].n) continue;
-        cJSON *fo = frame_json(&d->frames[f], d->width, d->height);
-        ok = fo != NULL;
-        if (ok) cJSON_AddItemToArray(frames, fo);
-    }
-    char *text = ok ? cJSON_PrintUnformatted(root) : NULL;
+    int rc = root && v && ids && add_object_ids(ids, d) == 0 ? put_json(out, root, 1) : -1;
     cJSON_Delete(root);
-    if (!text) {
+    return rc;
+}
+
+int mask_json_write(FILE *out, const mask_json_doc *d, mask_frame_load_fn load, void *user,
+                    sam2_error *err) {
+    if (put_head(out, d) || fputs(",\"frames\":[", out) == EOF)
+        return sam2_fail(err, SAM2_ERR_IO, "cannot write masks.json: %s", strerror(errno));
+    int first = 1;
+    for (int f = 0; f < d->n_frames; f++) {
+        if (!d->frames[f].n) continue;
+        const mask_frame *frame = &d->frames[f];
+        if (load && load(user, f, &frame, err)) return -1;
+        cJSON *fo = frame_json(frame, d->width, d->height);
+        const int rc = (!first && fputc(',', out) == EOF) || put_json(out, fo, 0);
+        cJSON_Delete(fo);
+        if (rc) return sam2_fail(err, SAM2_ERR_IO, "cannot write masks.json: %s", strerror(errno));
+        first = 0;
+    }
+    if (fputs("]}\n", out) == EOF)
+        return sam2_fail(err, SAM2_ERR_IO, "cannot write masks.json: %s", strerror(errno));
+    return 0;
+}
+
+char *mask_json_render(const mask_json_doc *d, size_t *len, sam2_error *err) {
+    char *text = NULL;
+    size_t n = 0;
+    FILE *mem = open_memstream(&text, &n);
+    if (!mem) {
         sam2_fail(err, SAM2_ERR_NOMEM, "out of memory for masks.json");
         return NULL;
     }
-    /* One line with a newline, in a buffer the caller frees with free(). */
-    const size_t n = strlen(text);
-    char *out = malloc(n + 2);
-    if (out) {
-        memcpy(out, text, n);
-        out[n] = '\n';
-        out[n + 1] = '\0';
-        if (len) *len = n + 1;
-    } else {
+    const int rc = mask_json_write(mem, d, NULL, NULL, err);
+    if (fclose(mem) != 0 || rc) {
+        free(text);
+        /* A memory stream fails only for want of memory. */
         sam2_fail(err, SAM2_ERR_NOMEM, "out of memory for masks.json");
+        return NULL;
     }
-    cJSON_free(text);
-    return out;
+    if (len) *len = n;
+    return text;
 }
