@@ -15,6 +15,8 @@
 #include "support/coco_rle.h"
 #include "support/http_client.h"
 #include "support/savi_stream.h"
+#include "support/server_client.h"
+#include "support/server_setup.h"
 #include "support/testutil.h"
 
 #include <cjson/cJSON.h>
@@ -33,68 +35,14 @@ static server *srv;
 static int port;
 static char data_dir[1024];
 static cJSON *golden; /* responses.json */
+/* As the frontend in a browser: with an Origin. The port is set once the server listens. */
+static server_client client = {0, 120000, "Origin: http://localhost:7262\r\n"};
 
-static void quiet_log(void *user, const char *line) {
-    (void)user;
-    if (getenv("SAM2_TEST_VERBOSE")) fprintf(stderr, "server: %s\n", line);
-}
-
-static double now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static int copy_file(const char *from, const char *to) {
-    size_t n;
-    void *d = test_read_file(from, &n);
-    if (!d) return -1;
-    int rc = test_write_file(to, d, n);
-    free(d);
-    return rc;
-}
-
-static cJSON *gql(const char *query, const char *variables_json) {
-    cJSON *body = cJSON_CreateObject();
-    cJSON_AddStringToObject(body, "query", query);
-    if (variables_json) cJSON_AddItemToObject(body, "variables", cJSON_Parse(variables_json));
-    char *text = cJSON_PrintUnformatted(body);
-    cJSON_Delete(body);
-    http_response r;
-    assert_int_equal(http_request(port, "POST", "/graphql",
-                                  "Content-Type: application/json\r\nOrigin: http://localhost:7262\r\n", text,
-                                  strlen(text), &r, 120000),
-                     0);
-    free(text);
-    if (r.status != 200) fail_msg("status %d: %s", r.status, r.body);
-    cJSON *j = cJSON_Parse(r.body);
-    assert_non_null(j);
-    http_response_free(&r);
-    return j;
-}
-
-static const char *error_message(const cJSON *resp) {
-    const cJSON *m = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(resp, "errors"), 0), "message");
-    return cJSON_IsString(m) ? m->valuestring : NULL;
-}
+static cJSON *gql(const char *query, const char *variables_json) { return gql_call(&client, query, variables_json); }
 
 static char *start_session(const char *path, char *why, size_t cap) {
-    char vars[512];
-    snprintf(vars, sizeof vars, "{\"input\":{\"path\":\"%s\"}}", path);
-    cJSON *r = gql("mutation SAM2ModelStartSessionMutation(\n  $input: StartSessionInput!\n) {\n  startSession(input: "
-                   "$input) {\n    sessionId\n  }\n}\n",
-                   vars);
-    const cJSON *sid = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(r, "data"), "startSession"),
-                                           "sessionId");
-    char *id = cJSON_IsString(sid) ? strdup(sid->valuestring) : NULL;
-    if (!id && why) snprintf(why, cap, "%s", error_message(r) ? error_message(r) : "?");
-    cJSON_Delete(r);
-    return id;
+    return gql_start_session(&client, path, why, cap);
 }
-
-static const char *ADD_POINTS = "mutation SAM2ModelAddNewPointsMutation(\n  $input: AddPointsInput!\n) {\n  "
-                                "addPoints(input: $input) {\n    frameIndex\n    rleMaskList {\n      objectId\n      "
-                                "rleMask {\n        counts\n        size\n      }\n    }\n  }\n}\n";
 
 /* Sends a golden add_points request (its points are already normalised, as the client does). */
 static cJSON *add_points_json(const char *sid, const cJSON *req) {
@@ -109,7 +57,7 @@ static cJSON *add_points_json(const char *sid, const cJSON *req) {
     cJSON_AddItemToObject(vars, "input", input);
     char *text = cJSON_PrintUnformatted(vars);
     cJSON_Delete(vars);
-    cJSON *r = gql(ADD_POINTS, text);
+    cJSON *r = gql(FRONTEND_ADD_POINTS, text);
     free(text);
     return r;
 }
@@ -120,19 +68,10 @@ static cJSON *click(const char *sid, int frame, int obj, double x, double y) {
              "{\"input\":{\"sessionId\":\"%s\",\"frameIndex\":%d,\"objectId\":%d,\"labels\":[1],\"points\":[[%.6f,%.6f]],"
              "\"clearOldPoints\":true}}",
              sid, frame, obj, x, y);
-    return gql(ADD_POINTS, vars);
+    return gql(FRONTEND_ADD_POINTS, vars);
 }
 
-static void close_session(const char *sid) {
-    char vars[256];
-    snprintf(vars, sizeof vars, "{\"input\":{\"sessionId\":\"%s\"}}", sid);
-    cJSON *r = gql("mutation SAM2ModelCloseSessionMutation(\n  $input: CloseSessionInput!\n) {\n  closeSession(input: "
-                   "$input) {\n    success\n  }\n}\n",
-                   vars);
-    assert_true(cJSON_IsTrue(
-        cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(r, "data"), "closeSession"), "success")));
-    cJSON_Delete(r);
-}
+static void close_session(const char *sid) { assert_int_equal(gql_close_session(&client, sid), 1); }
 
 /* Fraction of pixels on which two RLE masks agree. */
 static double agreement(const char *a, const char *b, int h, int w) {
@@ -202,44 +141,12 @@ static void free_parts(stream_parts *p) {
     p->n = 0;
 }
 
-static http_stream *open_propagation(const char *sid, int start) {
-    char body[256];
-    snprintf(body, sizeof body, "{\"session_id\": \"%s\", \"start_frame_index\": %d}", sid, start);
-    return http_stream_open(port, "POST", "/propagate_in_video", "Content-Type: application/json\r\n", body,
-                            strlen(body), 120000);
-}
+static http_stream *open_propagation(const char *sid, int start) { return propagation_open(&client, sid, start); }
 
+/* Reads the stream strictly into p (to its end, or until p holds max_parts parts); NULL or what
+ * was wrong. */
 static const char *read_stream(http_stream *s, stream_parts *p, int max_parts) {
-    static char err[256];
-    char ct[256];
-    if (http_stream_status(s) != 200) return "status is not 200";
-    assert_non_null(http_header(http_stream_headers(s), "Content-Type", ct, sizeof ct));
-    savi_reader *rd = savi_new(ct, err, sizeof err);
-    if (!rd) return err;
-    char buf[16384];
-    const char *result = NULL;
-    for (;;) {
-        long n = http_stream_read(s, buf, sizeof buf);
-        if (n < 0) {
-            result = "transport error";
-            break;
-        }
-        if (n == 0) {
-            if (savi_end(rd)) result = savi_error(rd);
-            break;
-        }
-        if (savi_feed(rd, buf, (size_t)n, on_part, p)) {
-            result = savi_error(rd);
-            break;
-        }
-        if (max_parts && p->n >= max_parts) break;
-    }
-    if (result) {
-        snprintf(err, sizeof err, "%s", result);
-        result = err;
-    }
-    savi_free(rd);
-    return result;
+    return propagation_read(s, on_part, p, &p->n, max_parts);
 }
 
 /* ---- tests ---------------------------------------------------------------------------------- */
@@ -252,7 +159,7 @@ static void test_gallery(void **state) {
                    "url\n        posterUrl\n        width\n        height\n      }\n      cursor\n    }\n  }\n}\n",
                    NULL);
     const cJSON *videos = cJSON_GetObjectItem(cJSON_GetObjectItem(r, "data"), "videos");
-    if (!videos) fail_msg("%s", error_message(r));
+    if (!videos) fail_msg("%s", gql_error_message(r));
     const cJSON *edges = cJSON_GetObjectItem(videos, "edges");
     assert_int_equal(cJSON_GetArraySize(edges), 5);
     const cJSON *e;
@@ -271,9 +178,7 @@ static void test_gallery(void **state) {
         assert_true(cJSON_GetObjectItem(node, "height")->valueint > 0);
     }
     cJSON_Delete(r);
-    r = gql("query DemoPageQuery {\n  defaultVideo {\n    path\n    posterPath\n    url\n    posterUrl\n    height\n    "
-            "width\n  }\n}\n",
-            NULL);
+    r = gql(FRONTEND_DEMO_PAGE_QUERY, NULL);
     const cJSON *dv = cJSON_GetObjectItem(cJSON_GetObjectItem(r, "data"), "defaultVideo");
     assert_string_equal(cJSON_GetObjectItem(dv, "path")->valuestring, "gallery/05_default_juggle.mp4");
     assert_int_equal(cJSON_GetObjectItem(dv, "width")->valueint, 1280);
@@ -299,7 +204,7 @@ static void test_golden_flow(void **state) {
         const cJSON *g = cJSON_GetArrayItem(golden, i);
         cJSON *r = add_points_json(sid, cJSON_GetObjectItem(g, "request"));
         const cJSON *ap = cJSON_GetObjectItem(cJSON_GetObjectItem(r, "data"), "addPoints");
-        if (!ap) fail_msg("addPoints: %s", error_message(r));
+        if (!ap) fail_msg("addPoints: %s", gql_error_message(r));
         assert_int_equal(cJSON_GetObjectItem(ap, "frameIndex")->valueint, 4);
         char what[64];
         snprintf(what, sizeof what, "addPoints #%d", i + 1);
@@ -328,22 +233,16 @@ static void test_golden_flow(void **state) {
     /* clearPointsInFrame for object 2 on frame 4, then removeObject 2. */
     char vars[512];
     snprintf(vars, sizeof vars, "{\"input\":{\"sessionId\":\"%s\",\"frameIndex\":4,\"objectId\":2}}", sid);
-    cJSON *r = gql("mutation SAM2ModelClearPointsInFrameMutation(\n  $input: ClearPointsInFrameInput!\n) {\n  "
-                   "clearPointsInFrame(input: $input) {\n    frameIndex\n    rleMaskList {\n      objectId\n      "
-                   "rleMask {\n        counts\n        size\n      }\n    }\n  }\n}\n",
-                   vars);
+    cJSON *r = gql(FRONTEND_CLEAR_POINTS_IN_FRAME, vars);
     const cJSON *cf = cJSON_GetObjectItem(cJSON_GetObjectItem(r, "data"), "clearPointsInFrame");
-    if (!cf) fail_msg("clearPointsInFrame: %s", error_message(r));
+    if (!cf) fail_msg("clearPointsInFrame: %s", gql_error_message(r));
     assert_int_equal(cJSON_GetObjectItem(cf, "frameIndex")->valueint, 4);
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(cf, "rleMaskList")), 2);
     cJSON_Delete(r);
     snprintf(vars, sizeof vars, "{\"input\":{\"sessionId\":\"%s\",\"objectId\":2}}", sid);
-    r = gql("mutation SAM2ModelRemoveObjectMutation(\n  $input: RemoveObjectInput!\n) {\n  removeObject(input: $input) "
-            "{\n    frameIndex\n    rleMaskList {\n      objectId\n      rleMask {\n        counts\n        size\n      "
-            "}\n    }\n  }\n}\n",
-            vars);
+    r = gql(FRONTEND_REMOVE_OBJECT, vars);
     const cJSON *ro = cJSON_GetObjectItem(cJSON_GetObjectItem(r, "data"), "removeObject");
-    if (!ro) fail_msg("removeObject: %s", error_message(r));
+    if (!ro) fail_msg("removeObject: %s", gql_error_message(r));
     const cJSON *f;
     cJSON_ArrayForEach(f, ro) {
         const cJSON *m;
@@ -364,14 +263,7 @@ static void test_cancel_and_disconnect(void **state) {
     http_stream *s = open_propagation(sid, 0);
     stream_parts p = {0};
     assert_null(read_stream(s, &p, 2));
-    char vars[256];
-    snprintf(vars, sizeof vars, "{\"input\":{\"sessionId\":\"%s\"}}", sid);
-    cJSON *r = gql("mutation SAM2ModelCancelPropagateInVideoMutation(\n  $input: CancelPropagateInVideoInput!\n) {\n  "
-                   "cancelPropagateInVideo(input: $input) {\n    success\n  }\n}\n",
-                   vars);
-    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(
-        cJSON_GetObjectItem(cJSON_GetObjectItem(r, "data"), "cancelPropagateInVideo"), "success")));
-    cJSON_Delete(r);
+    assert_int_equal(gql_cancel_propagation(&client, sid), 1);
     const char *e = read_stream(s, &p, 0);
     if (e) fail_msg("stream after cancel: %s", e);
     http_stream_close(s);
@@ -383,11 +275,11 @@ static void test_cancel_and_disconnect(void **state) {
     assert_null(read_stream(s, &p, 1));
     http_stream_close(s);
     free_parts(&p);
-    double t0 = now_ms();
-    r = click(sid, 3, 1, 0.5, 0.5);
+    double t0 = test_now_ms();
+    cJSON *r = click(sid, 3, 1, 0.5, 0.5);
     assert_non_null(cJSON_GetObjectItem(cJSON_GetObjectItem(r, "data"), "addPoints"));
     cJSON_Delete(r);
-    printf("  click after a disconnect answered in %.0f ms\n", now_ms() - t0);
+    printf("  click after a disconnect answered in %.0f ms\n", test_now_ms() - t0);
     close_session(sid);
     free(sid);
 }
@@ -399,25 +291,8 @@ static void test_upload(void **state) {
     size_t len;
     char *content = test_read_file(src, &len);
     assert_non_null(content);
-    const char *boundary = "----sam2e2eBoundary";
-    const char *ops = "{\"query\":\"mutation useUploadVideoMutation(\\n  $file: Upload!\\n) {\\n  uploadVideo(file: "
-                      "$file) {\\n    id\\n    height\\n    width\\n    url\\n    path\\n    posterPath\\n    "
-                      "posterUrl\\n  }\\n}\\n\",\"variables\":{\"file\":{}}}";
-    char *body = malloc(len + 4096);
-    size_t n = (size_t)sprintf(body,
-                               "--%s\r\nContent-Disposition: form-data; name=\"operations\"\r\n\r\n%s\r\n"
-                               "--%s\r\nContent-Disposition: form-data; name=\"map\"\r\n\r\n{\"file\":[\"variables.file\"]}\r\n"
-                               "--%s\r\nContent-Disposition: form-data; name=\"file\"; filename=\"01_dog.mp4\"\r\n"
-                               "Content-Type: video/mp4\r\n\r\n",
-                               boundary, ops, boundary, boundary);
-    memcpy(body + n, content, len);
-    n += len;
-    n += (size_t)sprintf(body + n, "\r\n--%s--\r\n", boundary);
-    char headers[256];
-    snprintf(headers, sizeof headers, "Content-Type: multipart/form-data; boundary=%s\r\n", boundary);
     http_response r;
-    assert_int_equal(http_request(port, "POST", "/graphql", headers, body, n, &r, 300000), 0);
-    free(body);
+    assert_int_equal(frontend_upload(port, "01_dog.mp4", content, len, &r, 300000), 0);
     free(content);
     assert_int_equal(r.status, 200);
     cJSON *j = cJSON_Parse(r.body);
@@ -470,9 +345,9 @@ static void *click_loop(void *arg) {
         if (c->pause_max_us > 0) usleep((useconds_t)(rand_r(&seed) % (unsigned)c->pause_max_us));
         /* A new frame each time, as a person clicking around the video. */
         int frame = (i * 7) % 8;
-        double t0 = now_ms();
+        double t0 = test_now_ms();
         cJSON *r = click(c->sid, frame, 1, 0.3 + 0.02 * (i % 10), 0.4);
-        c->lat[i] = now_ms() - t0;
+        c->lat[i] = test_now_ms() - t0;
         if (c->stream_done && atomic_load(c->stream_done)) c->late++;
         const cJSON *ap = cJSON_GetObjectItem(cJSON_GetObjectItem(r, "data"), "addPoints");
         const cJSON *m = cJSON_GetArrayItem(cJSON_GetObjectItem(ap, "rleMaskList"), 0);
@@ -591,7 +466,7 @@ static void build_data(const char *golden_dir, const char *media_dir) {
     for (int i = 0; i < 5; i++) {
         snprintf(p, sizeof p, "%s/gallery/%s", media_dir, vids[i]);
         snprintf(q, sizeof q, "%s/gallery/%s", data_dir, vids[i]);
-        if (copy_file(p, q)) {
+        if (test_copy_file(p, q)) {
             printf("SKIP: cannot copy %s\n", p);
             exit(TEST_SKIP_CODE);
         }
@@ -601,19 +476,14 @@ static void build_data(const char *golden_dir, const char *media_dir) {
     for (int i = 0; i < 8; i++) {
         snprintf(p, sizeof p, "%s/inputs/video/05_default_juggle/%05d.png", golden_dir, i);
         snprintf(q, sizeof q, "%s/gallery/juggle8/%05d.png", data_dir, i);
-        if (copy_file(p, q)) {
+        if (test_copy_file(p, q)) {
             printf("SKIP: cannot copy %s\n", p);
             exit(TEST_SKIP_CODE);
         }
     }
 }
 
-static void skip_all(const char *why) {
-    printf("SKIP: %s; the end-to-end tests did not run\n", why);
-    fflush(stdout);
-    if (srv) server_free(srv);
-    exit(TEST_SKIP_CODE);
-}
+static void skip_all(const char *why) { server_test_skip(srv, why, "the end-to-end tests"); }
 
 int main(void) {
     signal(SIGPIPE, SIG_IGN);
@@ -629,31 +499,15 @@ int main(void) {
     build_data(gd, md);
 
     server_config cfg;
-    server_config_defaults(&cfg);
-    snprintf(cfg.host, sizeof cfg.host, "127.0.0.1");
-    cfg.port = 0;
-    snprintf(cfg.data_path, sizeof cfg.data_path, "%s", data_dir);
-    snprintf(cfg.checkpoint, sizeof cfg.checkpoint, "%s", test_path(gd, "micro/sam2.1_hiera_micro.pt"));
-    snprintf(cfg.config_yaml, sizeof cfg.config_yaml, "%s", test_path(gd, "micro/sam2.1_hiera_micro.yaml"));
+    server_test_config_micro(&cfg, data_dir, gd);
     snprintf(cfg.default_video_path, sizeof cfg.default_video_path, "gallery/05_default_juggle.mp4");
     cfg.correct_as_cond = 0; /* the golden flow ran with the official setting */
     cfg.max_memory_mb = 8192;
     cfg.session_memory_mb = 256;
     cfg.timeout_s = 120;
-    server_deps deps = {inference_default_ops(), ingest_default_ops(), quiet_log, NULL};
-    sam2_error err = {0};
-    srv = server_create(&cfg, &deps, &err);
-    if (!srv) {
-        if (err.code == SAM2_ERR_UNSUPPORTED) skip_all(err.message);
-        fprintf(stderr, "server_create: %s\n", err.message);
-        return 1;
-    }
-    if (server_start(srv, &err)) {
-        fprintf(stderr, "server_start: %s\n", err.message);
-        server_free(srv);
-        return 1;
-    }
-    port = server_port(srv);
+    srv = server_test_start_or_skip(&cfg, inference_default_ops(), ingest_default_ops(), "the end-to-end tests");
+    if (!srv) return 1;
+    port = client.port = server_port(srv);
     /* Everything this test needs must be built in; say precisely what is not. */
     char probe[1024];
     snprintf(probe, sizeof probe, "%s/posters/05_default_juggle.jpg", data_dir);
@@ -664,7 +518,7 @@ int main(void) {
     if (!sid && strstr(why, "has no")) skip_all(why);
     if (sid) {
         cJSON *r = click(sid, 0, 1, 0.5, 0.5);
-        const char *msg = error_message(r);
+        const char *msg = gql_error_message(r);
         if (msg && strstr(msg, "has no")) {
             snprintf(why, sizeof why, "%s", msg);
             cJSON_Delete(r);

@@ -17,6 +17,8 @@
 #include "support/coco_rle.h"
 #include "support/http_client.h"
 #include "support/savi_stream.h"
+#include "support/server_client.h"
+#include "support/server_setup.h"
 #include "support/testutil.h"
 
 #include <cjson/cJSON.h>
@@ -44,39 +46,14 @@ typedef struct frame_masks {
 } frame_masks;
 static frame_masks streamed[CLIP_FRAMES];
 static char *session; /* the session that tracked */
+static server_client client = {0, 120000, NULL}; /* the port is set once the server listens */
 
-static void quiet_log(void *user, const char *line) {
-    (void)user;
-    if (getenv("SAM2_TEST_VERBOSE")) fprintf(stderr, "server: %s\n", line);
-}
-
-static cJSON *gql(const char *query, const char *variables_json) {
-    cJSON *body = cJSON_CreateObject();
-    cJSON_AddStringToObject(body, "query", query);
-    if (variables_json) cJSON_AddItemToObject(body, "variables", cJSON_Parse(variables_json));
-    char *text = cJSON_PrintUnformatted(body);
-    cJSON_Delete(body);
-    http_response r;
-    assert_int_equal(
-        http_request(port, "POST", "/graphql", "Content-Type: application/json\r\n", text, strlen(text), &r, 120000),
-        0);
-    free(text);
-    if (r.status != 200) fail_msg("status %d: %s", r.status, r.body);
-    cJSON *j = cJSON_Parse(r.body);
-    assert_non_null(j);
-    http_response_free(&r);
-    return j;
-}
+static cJSON *gql(const char *query, const char *variables_json) { return gql_call(&client, query, variables_json); }
 
 static char *start_session(const char *path) {
-    char vars[512];
-    snprintf(vars, sizeof vars, "{\"input\":{\"path\":\"%s\"}}", path);
-    cJSON *r = gql("mutation($input: StartSessionInput!) { startSession(input: $input) { sessionId } }", vars);
-    const cJSON *sid =
-        cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(r, "data"), "startSession"), "sessionId");
-    if (!cJSON_IsString(sid)) fail_msg("startSession: %s", cJSON_PrintUnformatted(r));
-    char *id = strdup(sid->valuestring);
-    cJSON_Delete(r);
+    char why[512];
+    char *id = gql_start_session(&client, path, why, sizeof why);
+    if (!id) fail_msg("startSession: %s", why);
     return id;
 }
 
@@ -125,25 +102,14 @@ static void on_part(void *user, const char *headers, const char *body, size_t le
     cJSON_Delete(j);
 }
 
+/* Propagates from frame 0 and reads the whole stream strictly into `streamed`. */
 static void propagate(const char *sid) {
-    char body[256], ct[256], err[256];
-    snprintf(body, sizeof body, "{\"session_id\": \"%s\", \"start_frame_index\": 0}", sid);
-    http_stream *s = http_stream_open(port, "POST", "/propagate_in_video", "Content-Type: application/json\r\n", body,
-                                      strlen(body), 300000);
+    const server_client stream_client = {port, 300000, NULL};
+    http_stream *s = propagation_open(&stream_client, sid, 0);
     assert_non_null(s);
     assert_int_equal(http_stream_status(s), 200);
-    assert_non_null(http_header(http_stream_headers(s), "Content-Type", ct, sizeof ct));
-    savi_reader *rd = savi_new(ct, err, sizeof err);
-    assert_non_null(rd);
-    char buf[16384];
-    for (;;) {
-        long n = http_stream_read(s, buf, sizeof buf);
-        assert_true(n >= 0);
-        if (n == 0) break;
-        if (savi_feed(rd, buf, (size_t)n, on_part, NULL)) fail_msg("stream: %s", savi_error(rd));
-    }
-    assert_int_equal(savi_end(rd), 0);
-    savi_free(rd);
+    const char *e = propagation_read(s, on_part, NULL, NULL, 0);
+    if (e) fail_msg("stream: %s", e);
     http_stream_close(s);
 }
 
@@ -427,13 +393,6 @@ static int make_clip(const char *from, const char *to, sam2_error *err) {
     return rc;
 }
 
-static void skip_all(const char *why) {
-    printf("SKIP: %s; the export tests did not run\n", why);
-    fflush(stdout);
-    if (srv) server_free(srv);
-    exit(TEST_SKIP_CODE);
-}
-
 int main(void) {
     signal(SIGPIPE, SIG_IGN);
     const char *gd = test_golden_dir(), *md = test_data_dir();
@@ -450,34 +409,19 @@ int main(void) {
     snprintf(p, sizeof p, "%s/gallery/clip.mp4", data_dir);
     sam2_error err = {0};
     if (make_clip(test_path(md, "gallery/05_default_juggle.mp4"), p, &err)) {
-        if (err.code == SAM2_ERR_UNSUPPORTED) skip_all(err.message);
+        if (err.code == SAM2_ERR_UNSUPPORTED) server_test_skip(NULL, err.message, "the export tests");
         fprintf(stderr, "cannot cut the test clip: %s\n", err.message);
         return 1;
     }
     server_config cfg;
-    server_config_defaults(&cfg);
-    snprintf(cfg.host, sizeof cfg.host, "127.0.0.1");
-    cfg.port = 0;
-    snprintf(cfg.data_path, sizeof cfg.data_path, "%s", data_dir);
-    snprintf(cfg.checkpoint, sizeof cfg.checkpoint, "%s", test_path(gd, "micro/sam2.1_hiera_micro.pt"));
-    snprintf(cfg.config_yaml, sizeof cfg.config_yaml, "%s", test_path(gd, "micro/sam2.1_hiera_micro.yaml"));
+    server_test_config_micro(&cfg, data_dir, gd);
     snprintf(cfg.default_video_path, sizeof cfg.default_video_path, "gallery/clip.mp4");
     cfg.max_memory_mb = 4096;
     cfg.session_memory_mb = 256;
     cfg.timeout_s = 120;
-    server_deps deps = {inference_default_ops(), ingest_default_ops(), quiet_log, NULL};
-    srv = server_create(&cfg, &deps, &err);
-    if (!srv) {
-        if (err.code == SAM2_ERR_UNSUPPORTED) skip_all(err.message);
-        fprintf(stderr, "server_create: %s\n", err.message);
-        return 1;
-    }
-    if (server_start(srv, &err)) {
-        fprintf(stderr, "server_start: %s\n", err.message);
-        server_free(srv);
-        return 1;
-    }
-    port = server_port(srv);
+    srv = server_test_start_or_skip(&cfg, inference_default_ops(), ingest_default_ops(), "the export tests");
+    if (!srv) return 1;
+    port = client.port = server_port(srv);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_track),   cmocka_unit_test(test_masks_json), cmocka_unit_test(test_masks_zip),
         cmocka_unit_test(test_overlay), cmocka_unit_test(test_errors),

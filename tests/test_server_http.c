@@ -12,7 +12,9 @@
 #include "server/server.h"
 #include "support/http_client.h"
 #include "support/savi_stream.h"
+#include "support/server_client.h"
 #include "support/server_doubles.h"
+#include "support/server_setup.h"
 #include "support/testutil.h"
 
 #include <cjson/cJSON.h>
@@ -28,17 +30,10 @@
 static server *srv;
 static int port;
 static char data_dir[1024];
-
-static void quiet_log(void *user, const char *line) {
-    (void)user;
-    if (getenv("SAM2_TEST_VERBOSE")) fprintf(stderr, "server: %s\n", line);
-}
+static server_client client = {0, 10000, NULL}; /* the port is set once the server listens */
 
 static void make_config(server_config *cfg, const char *root) {
-    server_config_defaults(cfg);
-    snprintf(cfg->host, sizeof cfg->host, "127.0.0.1");
-    cfg->port = 0;
-    snprintf(cfg->data_path, sizeof cfg->data_path, "%s", data_dir);
+    server_test_config(cfg, data_dir);
     snprintf(cfg->checkpoint, sizeof cfg->checkpoint, "%s/ckpt.pt", root);
     cfg->max_body_bytes = 1 << 20;
     cfg->max_upload_bytes = 1 << 20;
@@ -54,7 +49,6 @@ static void make_config(server_config *cfg, const char *root) {
 }
 
 static int setup(void **state) {
-    (void)state;
     signal(SIGPIPE, SIG_IGN);
     const char *root = test_make_tmpdir();
     char p[1024];
@@ -72,24 +66,10 @@ static int setup(void **state) {
     server_config cfg;
     make_config(&cfg, root);
     snprintf(cfg.default_video_path, sizeof cfg.default_video_path, "gallery/05_default_juggle.mp4");
-    server_deps deps = {double_inference_ops(), double_ingest_ops(), quiet_log, NULL};
-    sam2_error err = {0};
-    srv = server_create(&cfg, &deps, &err);
-    if (!srv) {
-        fprintf(stderr, "server_create: %s\n", err.message);
-        return -1;
-    }
-    if (server_start(srv, &err)) {
-        fprintf(stderr, "server_start: %s\n", err.message);
-        return -1;
-    }
-    port = server_port(srv);
-    return 0;
-}
-
-static int teardown(void **state) {
-    (void)state;
-    server_free(srv);
+    srv = double_server_start(&cfg);
+    if (!srv) return -1;
+    port = client.port = server_port(srv);
+    *state = srv; /* for server_test_teardown */
     return 0;
 }
 
@@ -98,54 +78,15 @@ static void assert_contains(const char *hay, const char *needle) {
     if (!hay || !strstr(hay, needle)) fail_msg("expected '%s' in:\n%s", needle, hay ? hay : "(null)");
 }
 
-static double now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 /* POSTs a GraphQL request; returns the parsed response (status must be 200). */
-static cJSON *gql(const char *query, const char *variables_json) {
-    cJSON *body = cJSON_CreateObject();
-    cJSON_AddStringToObject(body, "query", query);
-    if (variables_json) cJSON_AddItemToObject(body, "variables", cJSON_Parse(variables_json));
-    char *text = cJSON_PrintUnformatted(body);
-    cJSON_Delete(body);
-    http_response r;
-    assert_int_equal(http_request(port, "POST", "/graphql", "Content-Type: application/json\r\n", text, strlen(text),
-                                  &r, 10000),
-                     0);
-    free(text);
-    if (r.status != 200) fail_msg("status %d: %s", r.status, r.body);
-    cJSON *j = cJSON_Parse(r.body);
-    assert_non_null(j);
-    http_response_free(&r);
-    return j;
-}
-
-static const char *error_message(const cJSON *resp) {
-    const cJSON *errs = cJSON_GetObjectItem(resp, "errors");
-    const cJSON *m = cJSON_GetObjectItem(cJSON_GetArrayItem(errs, 0), "message");
-    return cJSON_IsString(m) ? m->valuestring : NULL;
-}
+static cJSON *gql(const char *query, const char *variables_json) { return gql_call(&client, query, variables_json); }
 
 static char *start_session(const char *path) {
-    char vars[512];
-    snprintf(vars, sizeof vars, "{\"input\":{\"path\":\"%s\"}}", path);
-    cJSON *r = gql("mutation SAM2ModelStartSessionMutation(\n  $input: StartSessionInput!\n) {\n  startSession(input: "
-                   "$input) {\n    sessionId\n  }\n}\n",
-                   vars);
-    const cJSON *sid = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(r, "data"), "startSession"),
-                                           "sessionId");
-    if (!cJSON_IsString(sid)) fail_msg("startSession failed: %s", error_message(r));
-    char *id = strdup(sid->valuestring);
-    cJSON_Delete(r);
+    char why[512];
+    char *id = gql_start_session(&client, path, why, sizeof why);
+    if (!id) fail_msg("startSession failed: %s", why);
     return id;
 }
-
-static const char *ADD_POINTS = "mutation SAM2ModelAddNewPointsMutation(\n  $input: AddPointsInput!\n) {\n  "
-                                "addPoints(input: $input) {\n    frameIndex\n    rleMaskList {\n      objectId\n      "
-                                "rleMask {\n        counts\n        size\n      }\n    }\n  }\n}\n";
 
 static cJSON *add_points(const char *sid, int frame, int obj, int n_points) {
     char *vars = malloc(256 + (size_t)n_points * 24);
@@ -155,22 +96,13 @@ static cJSON *add_points(const char *sid, int frame, int obj, int n_points) {
     n += sprintf(vars + n, "],\"points\":[");
     for (int i = 0; i < n_points; i++) n += sprintf(vars + n, "%s[0.5,0.25]", i ? "," : "");
     sprintf(vars + n, "],\"clearOldPoints\":true}}");
-    cJSON *r = gql(ADD_POINTS, vars);
+    cJSON *r = gql(FRONTEND_ADD_POINTS, vars);
     free(vars);
     return r;
 }
 
-static void close_session(const char *sid, int expect) {
-    char vars[256];
-    snprintf(vars, sizeof vars, "{\"input\":{\"sessionId\":\"%s\"}}", sid);
-    cJSON *r = gql("mutation SAM2ModelCloseSessionMutation(\n  $input: CloseSessionInput!\n) {\n  closeSession(input: "
-                   "$input) {\n    success\n  }\n}\n",
-                   vars);
-    const cJSON *ok = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(r, "data"), "closeSession"), "success");
-    assert_true(cJSON_IsBool(ok));
-    assert_int_equal(cJSON_IsTrue(ok), expect);
-    cJSON_Delete(r);
-}
+/* closeSession's success must be the boolean `expect`. */
+static void close_session(const char *sid, int expect) { assert_int_equal(gql_close_session(&client, sid), expect); }
 
 /* A good request still works (the server keeps serving after bad input). */
 static void assert_alive(void) {
@@ -214,44 +146,12 @@ static void on_part(void *user, const char *headers, const char *body, size_t le
     cJSON_Delete(j);
 }
 
-static http_stream *open_propagation(const char *sid, int start) {
-    char body[256];
-    snprintf(body, sizeof body, "{\"session_id\": \"%s\", \"start_frame_index\": %d}", sid, start);
-    return http_stream_open(port, "POST", "/propagate_in_video", "Content-Type: application/json\r\n", body,
-                            strlen(body), 10000);
-}
+static http_stream *open_propagation(const char *sid, int start) { return propagation_open(&client, sid, start); }
 
-/* Reads the whole stream strictly; returns the reader's error or NULL. */
+/* Reads the stream strictly into p (to its end, or until p holds max_parts parts); returns the
+ * reader's error or NULL. */
 static const char *read_stream(http_stream *s, parts *p, int max_parts) {
-    static char err[256];
-    char ct[256];
-    assert_non_null(http_header(http_stream_headers(s), "Content-Type", ct, sizeof ct));
-    savi_reader *rd = savi_new(ct, err, sizeof err);
-    if (!rd) return err;
-    char buf[8192];
-    const char *result = NULL;
-    for (;;) {
-        long n = http_stream_read(s, buf, sizeof buf);
-        if (n < 0) {
-            result = "transport error";
-            break;
-        }
-        if (n == 0) {
-            if (savi_end(rd)) result = savi_error(rd);
-            break;
-        }
-        if (savi_feed(rd, buf, (size_t)n, on_part, p)) {
-            result = savi_error(rd);
-            break;
-        }
-        if (max_parts && p->n >= max_parts) break;
-    }
-    if (result) {
-        snprintf(err, sizeof err, "%s", result);
-        result = err;
-    }
-    savi_free(rd);
-    return result;
+    return propagation_read(s, on_part, p, &p->n, max_parts);
 }
 
 /* ---- tests ---------------------------------------------------------------------------------- */
@@ -318,11 +218,8 @@ static void test_allowed_origins(void **state) {
     server_config cfg;
     make_config(&cfg, test_make_tmpdir());
     snprintf(cfg.allowed_origins, sizeof cfg.allowed_origins, "http://good.example, http://also.example");
-    server_deps deps = {double_inference_ops(), double_ingest_ops(), quiet_log, NULL};
-    sam2_error err = {0};
-    server *s2 = server_create(&cfg, &deps, &err);
+    server *s2 = double_server_start(&cfg);
     assert_non_null(s2);
-    assert_int_equal(server_start(s2, &err), 0);
     int p2 = server_port(s2);
     http_response r;
     char v[256];
@@ -529,15 +426,13 @@ static void test_gallery_queries(void **state) {
         "gallery/sub/long.mp4");
     cJSON_Delete(r);
     r = gql("{ videos(first: 101) { edges { cursor } } }", NULL);
-    assert_string_equal(error_message(r), "Argument 'first' cannot be higher than 100.");
+    assert_string_equal(gql_error_message(r), "Argument 'first' cannot be higher than 100.");
     cJSON_Delete(r);
     r = gql("{ videos(after: \"bm9wZTox\") { edges { cursor } } }", NULL);
-    assert_string_equal(error_message(r), "Argument 'after' contains a non-existing value.");
+    assert_string_equal(gql_error_message(r), "Argument 'after' contains a non-existing value.");
     cJSON_Delete(r);
     /* The official DemoPageQuery: DEFAULT_VIDEO_PATH picks the video. */
-    r = gql("query DemoPageQuery {\n  defaultVideo {\n    path\n    posterPath\n    url\n    posterUrl\n    height\n    "
-            "width\n  }\n}\n",
-            NULL);
+    r = gql(FRONTEND_DEMO_PAGE_QUERY, NULL);
     const cJSON *dv = cJSON_GetObjectItem(cJSON_GetObjectItem(r, "data"), "defaultVideo");
     assert_string_equal(cJSON_GetObjectItem(dv, "path")->valuestring, "gallery/05_default_juggle.mp4");
     assert_int_equal(cJSON_GetObjectItem(dv, "width")->valueint, 1280);
@@ -567,10 +462,7 @@ static void test_session_flow(void **state) {
     /* The official clearPointsInFrame document. */
     char vars[512];
     snprintf(vars, sizeof vars, "{\"input\":{\"sessionId\":\"%s\",\"frameIndex\":4,\"objectId\":2}}", sid);
-    r = gql("mutation SAM2ModelClearPointsInFrameMutation(\n  $input: ClearPointsInFrameInput!\n) {\n  "
-            "clearPointsInFrame(input: $input) {\n    frameIndex\n    rleMaskList {\n      objectId\n      rleMask {\n "
-            "       counts\n        size\n      }\n    }\n  }\n}\n",
-            vars);
+    r = gql(FRONTEND_CLEAR_POINTS_IN_FRAME, vars);
     assert_int_equal(
         cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(r, "data"), "clearPointsInFrame"), "frameIndex")
             ->valueint,
@@ -579,10 +471,7 @@ static void test_session_flow(void **state) {
     cJSON_Delete(add_points(sid, 6, 2, 1));
     /* removeObject answers the frames whose masks changed. */
     snprintf(vars, sizeof vars, "{\"input\":{\"sessionId\":\"%s\",\"objectId\":2}}", sid);
-    r = gql("mutation SAM2ModelRemoveObjectMutation(\n  $input: RemoveObjectInput!\n) {\n  removeObject(input: $input) "
-            "{\n    frameIndex\n    rleMaskList {\n      objectId\n      rleMask {\n        counts\n        size\n      "
-            "}\n    }\n  }\n}\n",
-            vars);
+    r = gql(FRONTEND_REMOVE_OBJECT, vars);
     const cJSON *ro = cJSON_GetObjectItem(cJSON_GetObjectItem(r, "data"), "removeObject");
     assert_int_equal(cJSON_GetArraySize(ro), 1);
     assert_int_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(ro, 0), "frameIndex")->valueint, 4);
@@ -644,21 +533,21 @@ static void test_add_mask(void **state) {
              "\"counts\":\"bad\"}}}",
              sid);
     r = gql(q, vars);
-    assert_contains(error_message(r), "mask.counts: invalid RLE");
+    assert_contains(gql_error_message(r), "mask.counts: invalid RLE");
     cJSON_Delete(r);
     snprintf(vars, sizeof vars,
              "{\"input\":{\"sessionId\":\"%s\",\"frameIndex\":1,\"objectId\":3,\"mask\":{\"size\":[4,5],"
              "\"counts\":\"x\",\"order\":\"C\"}}}",
              sid);
     r = gql(q, vars);
-    assert_contains(error_message(r), "column-major");
+    assert_contains(gql_error_message(r), "column-major");
     cJSON_Delete(r);
     snprintf(vars, sizeof vars,
              "{\"input\":{\"sessionId\":\"%s\",\"frameIndex\":1,\"objectId\":3,\"mask\":{\"size\":[100000,100000],"
              "\"counts\":\"x\"}}}",
              sid);
     r = gql(q, vars);
-    assert_contains(error_message(r), "is not a valid mask size");
+    assert_contains(gql_error_message(r), "is not a valid mask size");
     cJSON_Delete(r);
     close_session(sid, 1);
     free(sid);
@@ -668,7 +557,7 @@ static void test_bad_inputs(void **state) {
     (void)state;
     /* Unknown session: the official error text, as a GraphQL error with path. */
     cJSON *r = add_points("00000000-0000-4000-8000-000000000000", 0, 1, 1);
-    assert_string_equal(error_message(r),
+    assert_string_equal(gql_error_message(r),
                         "Cannot find session 00000000-0000-4000-8000-000000000000; it might have expired");
     char *text = cJSON_PrintUnformatted(r);
     assert_contains(text, "\"path\":[\"addPoints\"]");
@@ -679,14 +568,14 @@ static void test_bad_inputs(void **state) {
     char *sid = start_session("gallery/01_dog.mp4");
     /* Frame out of range. */
     r = add_points(sid, 5, 1, 1);
-    assert_string_equal(error_message(r), "frameIndex 5 is out of range: the video has 5 frames (0-4)");
+    assert_string_equal(gql_error_message(r), "frameIndex 5 is out of range: the video has 5 frames (0-4)");
     cJSON_Delete(r);
     r = add_points(sid, -1, 1, 1);
-    assert_contains(error_message(r), "out of range");
+    assert_contains(gql_error_message(r), "out of range");
     cJSON_Delete(r);
     /* Too many points for the per-request limit. */
     r = add_points(sid, 0, 1, 2000);
-    assert_contains(error_message(r), "at most 1024 are allowed per request (MAX_POINTS_PER_REQUEST)");
+    assert_contains(gql_error_message(r), "at most 1024 are allowed per request (MAX_POINTS_PER_REQUEST)");
     cJSON_Delete(r);
     /* 10^6 points: refused before the JSON is even built. */
     {
@@ -709,27 +598,27 @@ static void test_bad_inputs(void **state) {
              "{\"input\":{\"sessionId\":\"%s\",\"frameIndex\":0,\"objectId\":1,\"labels\":[1,1],\"points\":[[0.1,0.2]],"
              "\"clearOldPoints\":true}}",
              sid);
-    r = gql(ADD_POINTS, vars);
-    assert_contains(error_message(r), "labels has 2 entries but points has 1");
+    r = gql(FRONTEND_ADD_POINTS, vars);
+    assert_contains(gql_error_message(r), "labels has 2 entries but points has 1");
     cJSON_Delete(r);
     snprintf(vars, sizeof vars,
              "{\"input\":{\"sessionId\":\"%s\",\"frameIndex\":0,\"objectId\":1,\"labels\":[1],\"points\":[[0.1,0.2,3]],"
              "\"clearOldPoints\":true}}",
              sid);
-    r = gql(ADD_POINTS, vars);
-    assert_contains(error_message(r), "points[0] has 3 numbers");
+    r = gql(FRONTEND_ADD_POINTS, vars);
+    assert_contains(gql_error_message(r), "points[0] has 3 numbers");
     cJSON_Delete(r);
     /* Wrong variable types. */
     snprintf(vars, sizeof vars,
              "{\"input\":{\"sessionId\":\"%s\",\"frameIndex\":\"zero\",\"objectId\":1,\"labels\":[1],\"points\":[[0,0]],"
              "\"clearOldPoints\":true}}",
              sid);
-    r = gql(ADD_POINTS, vars);
-    assert_contains(error_message(r), "Int cannot represent non-integer value");
+    r = gql(FRONTEND_ADD_POINTS, vars);
+    assert_contains(gql_error_message(r), "Int cannot represent non-integer value");
     cJSON_Delete(r);
     /* Unknown operation / field. */
     r = gql("mutation { deleteEverything { success } }", NULL);
-    assert_string_equal(error_message(r), "Cannot query field 'deleteEverything' on type 'Mutation'.");
+    assert_string_equal(gql_error_message(r), "Cannot query field 'deleteEverything' on type 'Mutation'.");
     cJSON_Delete(r);
     /* Path traversal and escapes in startSession.path; no absolute path comes back. */
     const char *bad_paths[] = {"../secret.txt", "/etc/passwd", "gallery/../../secret.txt", "gallery/escape.mp4",
@@ -737,7 +626,7 @@ static void test_bad_inputs(void **state) {
     for (size_t i = 0; i < sizeof bad_paths / sizeof bad_paths[0]; i++) {
         snprintf(vars, sizeof vars, "{\"input\":{\"path\":\"%s\"}}", bad_paths[i]);
         r = gql("mutation($input: StartSessionInput!) { startSession(input: $input) { sessionId } }", vars);
-        const char *msg = error_message(r);
+        const char *msg = gql_error_message(r);
         assert_non_null(msg);
         assert_contains(msg, "Cannot start a session");
         assert_null(strstr(msg, test_make_tmpdir()));
@@ -749,7 +638,7 @@ static void test_bad_inputs(void **state) {
         snprintf(p, sizeof p, "%s/uploads/notes.txt", data_dir);
         test_write_file(p, "hello", 5);
         r = gql("mutation { startSession(input: {path: \"uploads/notes.txt\"}) { sessionId } }", NULL);
-        assert_contains(error_message(r), "Cannot open video 'uploads/notes.txt'");
+        assert_contains(gql_error_message(r), "Cannot open video 'uploads/notes.txt'");
         cJSON_Delete(r);
     }
     /* Propagation inputs. */
@@ -765,7 +654,7 @@ static void test_bad_inputs(void **state) {
                       "Cannot find session nope; it might have expired");
     /* Cancel on an unknown session is an error, as in the official backend. */
     r = gql("mutation { cancelPropagateInVideo(input: {sessionId: \"nope\"}) { success } }", NULL);
-    assert_string_equal(error_message(r), "Cannot find session nope; it might have expired");
+    assert_string_equal(gql_error_message(r), "Cannot find session nope; it might have expired");
     cJSON_Delete(r);
     close_session(sid, 1);
     free(sid);
@@ -781,7 +670,7 @@ static void test_session_expiry(void **state) {
     cJSON *r = add_points(sid, 0, 1, 1);
     char expect[200];
     snprintf(expect, sizeof expect, "Cannot find session %s; it might have expired", sid);
-    assert_string_equal(error_message(r), expect);
+    assert_string_equal(gql_error_message(r), expect);
     cJSON_Delete(r);
     free(sid);
 }
@@ -792,7 +681,7 @@ static void test_session_limits(void **state) {
     char *ids[8];
     for (int i = 0; i < 8; i++) ids[i] = start_session("gallery/01_dog.mp4");
     cJSON *r = gql("mutation { startSession(input: {path: \"gallery/01_dog.mp4\"}) { sessionId } }", NULL);
-    assert_contains(error_message(r), "MAX_SESSIONS=8");
+    assert_contains(gql_error_message(r), "MAX_SESSIONS=8");
     cJSON_Delete(r);
     for (int i = 0; i < 8; i++) {
         close_session(ids[i], 1);
@@ -802,7 +691,7 @@ static void test_session_limits(void **state) {
     char *sid = start_session("gallery/01_dog.mp4");
     for (int i = 0; i < 64; i++) cJSON_Delete(add_points(sid, 0, i, 1));
     r = add_points(sid, 0, 64, 1);
-    assert_contains(error_message(r), "too many objects");
+    assert_contains(gql_error_message(r), "too many objects");
     cJSON_Delete(r);
     close_session(sid, 1);
     free(sid);
@@ -817,14 +706,7 @@ static void test_cancel_mid_stream(void **state) {
     assert_non_null(s);
     parts p = {0};
     assert_null(read_stream(s, &p, 3));
-    char vars[256];
-    snprintf(vars, sizeof vars, "{\"input\":{\"sessionId\":\"%s\"}}", sid);
-    cJSON *r = gql("mutation SAM2ModelCancelPropagateInVideoMutation(\n  $input: CancelPropagateInVideoInput!\n) {\n  "
-                   "cancelPropagateInVideo(input: $input) {\n    success\n  }\n}\n",
-                   vars);
-    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(
-        cJSON_GetObjectItem(cJSON_GetObjectItem(r, "data"), "cancelPropagateInVideo"), "success")));
-    cJSON_Delete(r);
+    assert_int_equal(gql_cancel_propagation(&client, sid), 1);
     /* The stream ends cleanly (no partial part) well before the 400 frames. */
     const char *e = read_stream(s, &p, 0);
     if (e) fail_msg("stream after cancel: %s", e);
@@ -887,28 +769,9 @@ static void test_newer_propagation_replaces(void **state) {
     free(sid);
 }
 
-/* Builds a GraphQL multipart request as the official Relay network layer does. */
+/* The official frontend's upload (see frontend_upload). */
 static int post_upload(const char *file_content, size_t len, const char *filename, http_response *r) {
-    const char *boundary = "----sam2testboundaryXYZ";
-    const char *ops = "{\"query\":\"mutation useUploadVideoMutation(\\n  $file: Upload!\\n) {\\n  uploadVideo(file: "
-                      "$file) {\\n    id\\n    height\\n    width\\n    url\\n    path\\n    posterPath\\n    "
-                      "posterUrl\\n  }\\n}\\n\",\"variables\":{\"file\":{}}}";
-    size_t cap = len + 4096;
-    char *body = malloc(cap);
-    size_t n = (size_t)snprintf(body, cap,
-                                "--%s\r\nContent-Disposition: form-data; name=\"operations\"\r\n\r\n%s\r\n"
-                                "--%s\r\nContent-Disposition: form-data; name=\"map\"\r\n\r\n{\"file\":[\"variables.file\"]}\r\n"
-                                "--%s\r\nContent-Disposition: form-data; name=\"file\"; filename=\"%s\"\r\n"
-                                "Content-Type: video/mp4\r\n\r\n",
-                                boundary, ops, boundary, boundary, filename);
-    memcpy(body + n, file_content, len);
-    n += len;
-    n += (size_t)snprintf(body + n, cap - n, "\r\n--%s--\r\n", boundary);
-    char headers[256];
-    snprintf(headers, sizeof headers, "Content-Type: multipart/form-data; boundary=%s\r\n", boundary);
-    int rc = http_request(port, "POST", "/graphql", headers, body, n, r, 10000);
-    free(body);
-    return rc;
+    return frontend_upload(port, filename, file_content, len, r, 10000);
 }
 
 static void test_upload(void **state) {
@@ -987,9 +850,9 @@ typedef struct clicker {
 static void *click_loop(void *arg) {
     clicker *c = arg;
     for (int i = 0; i < c->clicks; i++) {
-        double t0 = now_ms();
+        double t0 = test_now_ms();
         cJSON *r = add_points(c->sid, i % 5, c->obj, 1);
-        double dt = now_ms() - t0;
+        double dt = test_now_ms() - t0;
         const cJSON *ap = cJSON_GetObjectItem(cJSON_GetObjectItem(r, "data"), "addPoints");
         char expect[64];
         snprintf(expect, sizeof expect, "f%do%dp1", i % 5, c->obj);
@@ -1097,7 +960,7 @@ static void test_startup_errors(void **state) {
     server_config cfg;
     const char *root = test_make_tmpdir();
     make_config(&cfg, root);
-    server_deps deps = {double_inference_ops(), double_ingest_ops(), quiet_log, NULL};
+    server_deps deps = {double_inference_ops(), double_ingest_ops(), server_test_log, NULL};
     sam2_error err = {0};
     snprintf(cfg.checkpoint, sizeof cfg.checkpoint, "%s/missing.pt", root);
     assert_null(server_create(&cfg, &deps, &err));
@@ -1168,5 +1031,5 @@ int main(void) {
         cmocka_unit_test(test_session_expiry),
         cmocka_unit_test(test_startup_errors),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, server_test_teardown);
 }

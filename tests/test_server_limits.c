@@ -11,6 +11,7 @@
 #include "server/server.h"
 #include "support/http_client.h"
 #include "support/server_doubles.h"
+#include "support/server_setup.h"
 #include "support/testutil.h"
 
 #include <cjson/cJSON.h>
@@ -21,11 +22,6 @@
 #include <sys/stat.h>
 
 static char data_dir[1024], root_dir[1024];
-
-static void quiet_log(void *user, const char *line) {
-    (void)user;
-    if (getenv("SAM2_TEST_VERBOSE")) fprintf(stderr, "server: %s\n", line);
-}
 
 static void assert_contains(const char *hay, const char *needle) {
     if (!hay || !strstr(hay, needle)) fail_msg("expected '%s' in:\n%s", needle, hay ? hay : "(null)");
@@ -58,10 +54,7 @@ static int setup(void **state) {
 /* A server with the given limits; the tracker is the test double, the ingest real or double. */
 static server *start(int max_frames, int max_side, int real_ingest, int *port) {
     server_config cfg;
-    server_config_defaults(&cfg);
-    snprintf(cfg.host, sizeof cfg.host, "127.0.0.1");
-    cfg.port = 0;
-    snprintf(cfg.data_path, sizeof cfg.data_path, "%s", data_dir);
+    server_test_config(&cfg, data_dir);
     snprintf(cfg.checkpoint, sizeof cfg.checkpoint, "%s/ckpt.pt", root_dir);
     snprintf(cfg.spill_dir, sizeof cfg.spill_dir, "%s/spill", root_dir);
     cfg.max_memory_mb = 64;
@@ -69,12 +62,10 @@ static server *start(int max_frames, int max_side, int real_ingest, int *port) {
     cfg.timeout_s = 30;
     cfg.max_video_frames = max_frames;
     cfg.max_video_side = max_side;
-    server_deps deps = {double_inference_ops(), real_ingest ? ingest_default_ops() : double_ingest_ops(), quiet_log,
-                        NULL};
     sam2_error err = {0};
-    server *s = server_create(&cfg, &deps, &err);
-    if (!s) fail_msg("server_create: %s", err.message);
-    if (server_start(s, &err)) fail_msg("server_start: %s", err.message);
+    server *s = server_test_start(&cfg, double_inference_ops(), real_ingest ? ingest_default_ops() : double_ingest_ops(),
+                                  &err);
+    if (!s) fail_msg("server: %s", err.message);
     *port = server_port(s);
     return s;
 }
@@ -139,18 +130,9 @@ static char *upload(int port, const char *file) {
     const char *boundary = "----sam2limitsXYZ";
     const char *ops = "{\"query\":\"mutation($file: Upload!) { uploadVideo(file: $file, durationTimeSec: 1.0) { path } }\","
                       "\"variables\":{\"file\":null}}";
-    size_t cap = len + 4096;
-    char *body = malloc(cap);
+    size_t n;
+    char *body = http_upload_body(boundary, ops, "f", "clip.mp4", content, len, &n);
     assert_non_null(body);
-    size_t n = (size_t)snprintf(body, cap,
-                                "--%s\r\nContent-Disposition: form-data; name=\"operations\"\r\n\r\n%s\r\n"
-                                "--%s\r\nContent-Disposition: form-data; name=\"map\"\r\n\r\n{\"f\":[\"variables.file\"]}\r\n"
-                                "--%s\r\nContent-Disposition: form-data; name=\"f\"; filename=\"clip.mp4\"\r\n"
-                                "Content-Type: video/mp4\r\n\r\n",
-                                boundary, ops, boundary, boundary);
-    memcpy(body + n, content, len);
-    n += len;
-    n += (size_t)snprintf(body + n, cap - n, "\r\n--%s--\r\n", boundary);
     free(content);
     char headers[256];
     snprintf(headers, sizeof headers, "Content-Type: multipart/form-data; boundary=%s\r\n", boundary);

@@ -4,6 +4,7 @@
 #include "soak.h"
 
 #include "support/coco_rle.h"
+#include "support/frontend_gql.h"
 #include "support/http_client.h"
 #include "support/savi_stream.h"
 #include "support/testutil.h"
@@ -174,17 +175,6 @@ static int check_masks(const char *what, const char *key, const cJSON *list, con
 }
 
 /* ---- session requests ------------------------------------------------------------------------ */
-static const char *START_SESSION = "mutation SAM2ModelStartSessionMutation(\n  $input: StartSessionInput!\n) {\n  "
-                                   "startSession(input: $input) {\n    sessionId\n  }\n}\n";
-static const char *ADD_POINTS = "mutation SAM2ModelAddNewPointsMutation(\n  $input: AddPointsInput!\n) {\n  "
-                                "addPoints(input: $input) {\n    frameIndex\n    rleMaskList {\n      objectId\n      "
-                                "rleMask {\n        counts\n        size\n      }\n    }\n  }\n}\n";
-static const char *CANCEL = "mutation SAM2ModelCancelPropagateInVideoMutation(\n  $input: "
-                            "CancelPropagateInVideoInput!\n) {\n  cancelPropagateInVideo(input: $input) {\n    "
-                            "success\n  }\n}\n";
-static const char *CLOSE_SESSION = "mutation SAM2ModelCloseSessionMutation(\n  $input: CloseSessionInput!\n) {\n  "
-                                   "closeSession(input: $input) {\n    success\n  }\n}\n";
-
 /* addPoints; checks the masks against the reference `key` (NULL: only their shape). */
 static int click(int port, const char *sid, int frame, int obj, double x, double y, int clear, const char *key,
                  int expect_n) {
@@ -195,7 +185,7 @@ static int click(int port, const char *sid, int frame, int obj, double x, double
              sid, frame, obj, x, y, clear ? "true" : "false");
     snprintf(what, sizeof what, "addPoints(frame %d, object %d)", frame, obj);
     cJSON *j;
-    int rc = gql(port, K_CLICK, what, ADD_POINTS, vars, &j, err, sizeof err);
+    int rc = gql(port, K_CLICK, what, FRONTEND_ADD_POINTS, vars, &j, err, sizeof err);
     if (rc == GQL_ERROR) soak_fail("%s: %s", what, err);
     if (rc != GQL_OK) {
         cJSON_Delete(j);
@@ -327,7 +317,7 @@ static int propagate(const soak_plan *p, const soak_video *v, const char *sid, s
     int rc = read_parts(s, rd, &st, mode == MODE_COMPLETE ? 0 : 2, what);
     if (!rc && mode == MODE_CANCEL) {
         /* The stream must end cleanly between two parts once cancelled. */
-        rc = simple_mutation(p->port, K_CANCEL, "cancelPropagateInVideo", CANCEL, "cancelPropagateInVideo", sid);
+        rc = simple_mutation(p->port, K_CANCEL, "cancelPropagateInVideo", FRONTEND_CANCEL_PROPAGATION, "cancelPropagateInVideo", sid);
         if (rc >= 0 && read_parts(s, rd, &st, 0, what)) rc = -1;
         stats_end(END_CANCELLED);
     } else if (!rc && mode == MODE_DISCONNECT) {
@@ -349,7 +339,7 @@ int soak_session_flow(const soak_plan *p, int video, soak_mode mode, int start, 
     char vars[512], err[512], key[256];
     snprintf(vars, sizeof vars, "{\"input\":{\"path\":\"%s\"}}", v->path);
     cJSON *j;
-    int rc = gql(p->port, K_START, "startSession", START_SESSION, vars, &j, err, sizeof err);
+    int rc = gql(p->port, K_START, "startSession", FRONTEND_START_SESSION, vars, &j, err, sizeof err);
     if (rc == GQL_ERROR) soak_fail("startSession(%s): %s", v->path, err);
     const cJSON *sidj = rc == GQL_OK ? cJSON_GetObjectItem(data_field(j, "startSession"), "sessionId") : NULL;
     if (rc == GQL_OK && !cJSON_IsString(sidj)) soak_fail("startSession(%s): no sessionId", v->path), rc = GQL_FAILED;
@@ -377,7 +367,7 @@ int soak_session_flow(const soak_plan *p, int video, soak_mode mode, int start, 
         snprintf(key, sizeof key, "correct|%s|%d", v->path, start);
         out = click(p->port, sid, 2, 1, 0.6, 0.4, 0, mode == MODE_COMPLETE ? key : NULL, 2);
     }
-    int closed = simple_mutation(p->port, K_CLOSE, "closeSession", CLOSE_SESSION, "closeSession", sid);
+    int closed = simple_mutation(p->port, K_CLOSE, "closeSession", FRONTEND_CLOSE_SESSION, "closeSession", sid);
     return out ? out : closed;
 }
 
@@ -394,21 +384,12 @@ static int upload_bytes(int port, soak_kind kind, const void *data, size_t len, 
              "{\"query\":\"mutation useUploadVideoMutation($file: Upload!, $d: Float) { uploadVideo(file: $file, "
              "durationTimeSec: $d) { id path width height posterPath } }\",\"variables\":{\"file\":null,\"d\":%s}}",
              d);
-    size_t bcap = len + 4096;
-    char *body = malloc(bcap);
+    size_t n;
+    char *body = http_upload_body(boundary, ops, "1", filename, data, len, &n);
     if (!body) {
         soak_fail("upload: out of memory");
         return GQL_FAILED;
     }
-    size_t n = (size_t)snprintf(body, bcap,
-                                "--%s\r\nContent-Disposition: form-data; name=\"operations\"\r\n\r\n%s\r\n"
-                                "--%s\r\nContent-Disposition: form-data; name=\"map\"\r\n\r\n{\"1\":[\"variables.file\"]}\r\n"
-                                "--%s\r\nContent-Disposition: form-data; name=\"1\"; filename=\"%s\"\r\n"
-                                "Content-Type: video/mp4\r\n\r\n",
-                                boundary, ops, boundary, boundary, filename);
-    memcpy(body + n, data, len);
-    n += len;
-    n += (size_t)snprintf(body + n, bcap - n, "\r\n--%s--\r\n", boundary);
     char headers[256];
     snprintf(headers, sizeof headers, "Content-Type: multipart/form-data; boundary=%s\r\n", boundary);
     http_response r;

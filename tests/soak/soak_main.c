@@ -83,15 +83,6 @@ static int exists(const char *p) {
     return !stat(p, &st);
 }
 
-static int copy_file(const char *from, const char *to) {
-    size_t n;
-    void *d = test_read_file(from, &n);
-    if (!d) return -1;
-    int rc = test_write_file(to, d, n);
-    free(d);
-    return rc;
-}
-
 static void rm_rf(const char *path) {
     DIR *d = opendir(path);
     if (!d) {
@@ -237,9 +228,9 @@ int main(int argc, char **argv) {
     snprintf(p, sizeof p, "%s/gallery", data);
     mkdir(p, 0755);
     snprintf(p, sizeof p, "%s/gallery/01_dog.mp4", data);
-    int setup_rc = copy_file(dog, p);
+    int setup_rc = test_copy_file(dog, p);
     snprintf(p, sizeof p, "%s/gallery/04_coffee.mp4", data);
-    setup_rc |= copy_file(coffee, p);
+    setup_rc |= test_copy_file(coffee, p);
     if (setup_rc || !realpath(data, real_data)) {
         fprintf(stderr, "sam2-soak: cannot prepare %s\n", data);
         rm_rf(root);
@@ -364,7 +355,7 @@ int main(int argc, char **argv) {
     /* The server's log goes beside the figures. */
     char log_copy[PATH_MAX + 32];
     snprintf(log_copy, sizeof log_copy, "%s%s", o.out, ".server.log");
-    copy_file(log_path, log_copy);
+    test_copy_file(log_path, log_copy);
     int failed = soak_failures() > 0;
     if (failed) printf("soak: FAILED; the server's log is %s\n", log_copy);
     rm_rf(root);

@@ -274,3 +274,22 @@ void http_response_free(http_response *r) {
     free(r->body);
     memset(r, 0, sizeof *r);
 }
+
+char *http_upload_body(const char *boundary, const char *operations, const char *field, const char *filename,
+                       const void *content, size_t len, size_t *n) {
+    const char *head_fmt = "--%s\r\nContent-Disposition: form-data; name=\"operations\"\r\n\r\n%s\r\n"
+                           "--%s\r\nContent-Disposition: form-data; name=\"map\"\r\n\r\n{\"%s\":[\"variables.file\"]}\r\n"
+                           "--%s\r\nContent-Disposition: form-data; name=\"%s\"; filename=\"%s\"\r\n"
+                           "Content-Type: video/mp4\r\n\r\n";
+    int head = snprintf(NULL, 0, head_fmt, boundary, operations, boundary, field, boundary, field, filename);
+    int tail = snprintf(NULL, 0, "\r\n--%s--\r\n", boundary);
+    if (head < 0 || tail < 0) return NULL;
+    size_t cap = (size_t)head + len + (size_t)tail + 1;
+    char *body = malloc(cap);
+    if (!body) return NULL;
+    snprintf(body, cap, head_fmt, boundary, operations, boundary, field, boundary, field, filename);
+    if (len) memcpy(body + head, content, len);
+    snprintf(body + (size_t)head + len, cap - (size_t)head - len, "\r\n--%s--\r\n", boundary);
+    *n = cap - 1;
+    return body;
+}

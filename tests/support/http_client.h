@@ -19,6 +19,14 @@ void http_response_free(http_response *r);
 /* Value of a response header (case-insensitive name), copied into buf; NULL when absent. */
 const char *http_header(const char *headers, const char *name, char *buf, size_t cap);
 
+/* The body of a GraphQL multipart request (the spec Relay follows for uploads): the part
+ * "operations" (JSON text), the part "map" ({"<field>":["variables.file"]}), then `len` bytes of
+ * content as the part <field>, a file named filename of type video/mp4. Send it with
+ * "Content-Type: multipart/form-data; boundary=<boundary>". malloc'd, *n bytes; NULL when out of
+ * memory. */
+char *http_upload_body(const char *boundary, const char *operations, const char *field, const char *filename,
+                       const void *content, size_t len, size_t *n);
+
 /* Streaming: send the request, read the status line and headers, then read the body bit by bit. */
 typedef struct http_stream http_stream;
 http_stream *http_stream_open(int port, const char *method, const char *path, const char *extra_headers,

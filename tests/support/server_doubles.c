@@ -1,5 +1,7 @@
 #include "support/server_doubles.h"
 
+#include "support/server_setup.h"
+
 #include <errno.h>
 #include <nettle/sha2.h>
 #include <stdatomic.h>
@@ -368,4 +370,11 @@ int double_make_gallery(const char *data_dir, int long_w, int long_h) {
     if (double_write_video(p, 5, 640, 480)) return -1;
     snprintf(p, sizeof p, "%s/gallery/sub/long.mp4", data_dir);
     return double_write_video(p, 400, long_w, long_h);
+}
+
+server *double_server_start(const server_config *cfg) {
+    sam2_error err = {0};
+    server *s = server_test_start(cfg, double_inference_ops(), double_ingest_ops(), &err);
+    if (!s) fprintf(stderr, "server: %s\n", err.message);
+    return s;
 }
