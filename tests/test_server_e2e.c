@@ -30,7 +30,6 @@
 #include <time.h>
 #include <unistd.h>
 
-
 static server *srv;
 static int port;
 static char data_dir[1024];
@@ -38,7 +37,9 @@ static cJSON *golden; /* responses.json */
 /* As the frontend in a browser: with an Origin. The port is set once the server listens. */
 static server_client client = {0, 120000, "Origin: http://localhost:7262\r\n"};
 
-static cJSON *gql(const char *query, const char *variables_json) { return gql_call(&client, query, variables_json); }
+static cJSON *gql(const char *query, const char *variables_json) {
+    return gql_call(&client, query, variables_json);
+}
 
 static char *start_session(const char *path, char *why, size_t cap) {
     return gql_start_session(&client, path, why, cap);
@@ -52,7 +53,8 @@ static cJSON *add_points_json(const char *sid, const cJSON *req) {
     cJSON_AddNumberToObject(input, "objectId", cJSON_GetObjectItem(req, "object_id")->valueint);
     cJSON_AddItemToObject(input, "labels", cJSON_Duplicate(cJSON_GetObjectItem(req, "labels"), 1));
     cJSON_AddItemToObject(input, "points", cJSON_Duplicate(cJSON_GetObjectItem(req, "points"), 1));
-    cJSON_AddBoolToObject(input, "clearOldPoints", cJSON_IsTrue(cJSON_GetObjectItem(req, "clear_old_points")));
+    cJSON_AddBoolToObject(input, "clearOldPoints",
+                          cJSON_IsTrue(cJSON_GetObjectItem(req, "clear_old_points")));
     cJSON *vars = cJSON_CreateObject();
     cJSON_AddItemToObject(vars, "input", input);
     char *text = cJSON_PrintUnformatted(vars);
@@ -65,13 +67,16 @@ static cJSON *add_points_json(const char *sid, const cJSON *req) {
 static cJSON *click(const char *sid, int frame, int obj, double x, double y) {
     char vars[512];
     snprintf(vars, sizeof vars,
-             "{\"input\":{\"sessionId\":\"%s\",\"frameIndex\":%d,\"objectId\":%d,\"labels\":[1],\"points\":[[%.6f,%.6f]],"
+             "{\"input\":{\"sessionId\":\"%s\",\"frameIndex\":%d,\"objectId\":%d,\"labels\":[1],"
+             "\"points\":[[%.6f,%.6f]],"
              "\"clearOldPoints\":true}}",
              sid, frame, obj, x, y);
     return gql(FRONTEND_ADD_POINTS, vars);
 }
 
-static void close_session(const char *sid) { assert_int_equal(gql_close_session(&client, sid), 1); }
+static void close_session(const char *sid) {
+    assert_int_equal(gql_close_session(&client, sid), 1);
+}
 
 /* Fraction of pixels on which two RLE masks agree. */
 static double agreement(const char *a, const char *b, int h, int w) {
@@ -90,13 +95,14 @@ static double agreement(const char *a, const char *b, int h, int w) {
 
 /* Compares masks given as [{objectId|object_id, rleMask|mask: {size, counts}}] with a golden
  * response's results. */
-static void compare_masks(const cJSON *list, const char *id_key, const char *mask_key, const cJSON *golden_resp,
-                          const char *what) {
+static void compare_masks(const cJSON *list, const char *id_key, const char *mask_key,
+                          const cJSON *golden_resp, const char *what) {
     const cJSON *gres = cJSON_GetObjectItem(golden_resp, "results");
     assert_int_equal(cJSON_GetArraySize(list), cJSON_GetArraySize(gres));
     for (int i = 0; i < cJSON_GetArraySize(gres); i++) {
         const cJSON *g = cJSON_GetArrayItem(gres, i), *m = cJSON_GetArrayItem(list, i);
-        assert_int_equal(cJSON_GetObjectItem(m, id_key)->valueint, cJSON_GetObjectItem(g, "object_id")->valueint);
+        assert_int_equal(cJSON_GetObjectItem(m, id_key)->valueint,
+                         cJSON_GetObjectItem(g, "object_id")->valueint);
         const cJSON *gm = cJSON_GetObjectItem(g, "mask"), *mm = cJSON_GetObjectItem(m, mask_key);
         int h = cJSON_GetArrayItem(cJSON_GetObjectItem(gm, "size"), 0)->valueint;
         int w = cJSON_GetArrayItem(cJSON_GetObjectItem(gm, "size"), 1)->valueint;
@@ -105,10 +111,12 @@ static void compare_masks(const cJSON *list, const char *id_key, const char *mas
         const char *mc = cJSON_GetObjectItem(mm, "counts")->valuestring;
         const char *gc = cJSON_GetObjectItem(gm, "counts")->valuestring;
         double agree = agreement(mc, gc, h, w);
-        printf("  %s object %d: %s, %.6f%% of pixels agree\n", what, cJSON_GetObjectItem(g, "object_id")->valueint,
+        printf("  %s object %d: %s, %.6f%% of pixels agree\n", what,
+               cJSON_GetObjectItem(g, "object_id")->valueint,
                strcmp(mc, gc) ? "RLE differs" : "RLE byte-identical", agree * 100);
-        if (agree < 0.999) fail_msg("%s: object %d agrees on %.4f%% of pixels only", what,
-                                    cJSON_GetObjectItem(g, "object_id")->valueint, agree * 100);
+        if (agree < 0.999)
+            fail_msg("%s: object %d agrees on %.4f%% of pixels only", what,
+                     cJSON_GetObjectItem(g, "object_id")->valueint, agree * 100);
     }
 }
 
@@ -122,7 +130,8 @@ typedef struct stream_parts {
 static void on_part(void *user, const char *headers, const char *body, size_t len) {
     stream_parts *p = user;
     char v[128];
-    if (!savi_header(headers, "Content-Type", v, sizeof v) || strcmp(v, "application/json; charset=utf-8") ||
+    if (!savi_header(headers, "Content-Type", v, sizeof v) ||
+        strcmp(v, "application/json; charset=utf-8") ||
         !savi_header(headers, "Mask-Type", v, sizeof v) || strcmp(v, "RLE[]"))
         p->bad_headers++;
     char *text = strndup(body, len);
@@ -141,7 +150,9 @@ static void free_parts(stream_parts *p) {
     p->n = 0;
 }
 
-static http_stream *open_propagation(const char *sid, int start) { return propagation_open(&client, sid, start); }
+static http_stream *open_propagation(const char *sid, int start) {
+    return propagation_open(&client, sid, start);
+}
 
 /* Reads the stream strictly into p (to its end, or until p holds max_parts parts); NULL or what
  * was wrong. */
@@ -152,11 +163,16 @@ static const char *read_stream(http_stream *s, stream_parts *p, int max_parts) {
 /* ---- tests ---------------------------------------------------------------------------------- */
 static void test_gallery(void **state) {
     (void)state;
-    cJSON *r = gql("query DemoVideoGalleryModalQuery {\n  ...VideoGallery_videos\n}\n\nfragment VideoGallery_videos on "
-                   "Query {\n  videos(first: 20, after: \"\") {\n    __typename\n    pageInfo {\n      __typename\n      "
-                   "hasPreviousPage\n      hasNextPage\n      startCursor\n      endCursor\n    }\n    edges {\n      "
-                   "__typename\n      node {\n        __typename\n        id\n        path\n        posterPath\n        "
-                   "url\n        posterUrl\n        width\n        height\n      }\n      cursor\n    }\n  }\n}\n",
+    cJSON *r = gql("query DemoVideoGalleryModalQuery {\n  ...VideoGallery_videos\n}\n\nfragment "
+                   "VideoGallery_videos on "
+                   "Query {\n  videos(first: 20, after: \"\") {\n    __typename\n    pageInfo {\n  "
+                   "    __typename\n      "
+                   "hasPreviousPage\n      hasNextPage\n      startCursor\n      endCursor\n    "
+                   "}\n    edges {\n      "
+                   "__typename\n      node {\n        __typename\n        id\n        path\n       "
+                   " posterPath\n        "
+                   "url\n        posterUrl\n        width\n        height\n      }\n      cursor\n "
+                   "   }\n  }\n}\n",
                    NULL);
     const cJSON *videos = cJSON_GetObjectItem(cJSON_GetObjectItem(r, "data"), "videos");
     if (!videos) fail_msg("%s", gql_error_message(r));
@@ -172,7 +188,8 @@ static void test_gallery(void **state) {
         http_response pr;
         assert_int_equal(http_request(port, "GET", path, NULL, NULL, 0, &pr, 10000), 0);
         assert_int_equal(pr.status, 200);
-        assert_true(pr.body_len > 100 && (unsigned char)pr.body[0] == 0xFF && (unsigned char)pr.body[1] == 0xD8);
+        assert_true(pr.body_len > 100 && (unsigned char)pr.body[0] == 0xFF &&
+                    (unsigned char)pr.body[1] == 0xD8);
         http_response_free(&pr);
         assert_true(cJSON_GetObjectItem(node, "width")->valueint > 0);
         assert_true(cJSON_GetObjectItem(node, "height")->valueint > 0);
@@ -180,14 +197,16 @@ static void test_gallery(void **state) {
     cJSON_Delete(r);
     r = gql(FRONTEND_DEMO_PAGE_QUERY, NULL);
     const cJSON *dv = cJSON_GetObjectItem(cJSON_GetObjectItem(r, "data"), "defaultVideo");
-    assert_string_equal(cJSON_GetObjectItem(dv, "path")->valuestring, "gallery/05_default_juggle.mp4");
+    assert_string_equal(cJSON_GetObjectItem(dv, "path")->valuestring,
+                        "gallery/05_default_juggle.mp4");
     assert_int_equal(cJSON_GetObjectItem(dv, "width")->valueint, 1280);
     assert_int_equal(cJSON_GetObjectItem(dv, "height")->valueint, 720);
     /* The video itself, with Content-Length (the frontend stalls on chunked video). */
     char path[600], v[64];
     snprintf(path, sizeof path, "/%s", cJSON_GetObjectItem(dv, "path")->valuestring);
     http_response vr;
-    assert_int_equal(http_request(port, "GET", path, "Range: bytes=0-99\r\n", NULL, 0, &vr, 10000), 0);
+    assert_int_equal(http_request(port, "GET", path, "Range: bytes=0-99\r\n", NULL, 0, &vr, 10000),
+                     0);
     assert_int_equal(vr.status, 206);
     assert_string_equal(http_header(vr.headers, "Content-Length", v, sizeof v), "100");
     http_response_free(&vr);
@@ -208,8 +227,8 @@ static void test_golden_flow(void **state) {
         assert_int_equal(cJSON_GetObjectItem(ap, "frameIndex")->valueint, 4);
         char what[64];
         snprintf(what, sizeof what, "addPoints #%d", i + 1);
-        compare_masks(cJSON_GetObjectItem(ap, "rleMaskList"), "objectId", "rleMask", cJSON_GetObjectItem(g, "response"),
-                      what);
+        compare_masks(cJSON_GetObjectItem(ap, "rleMaskList"), "objectId", "rleMask",
+                      cJSON_GetObjectItem(g, "response"), what);
         cJSON_Delete(r);
     }
     /* Propagation from frame 4: forward to 7, backward to 0. */
@@ -226,13 +245,15 @@ static void test_golden_flow(void **state) {
         assert_int_equal(cJSON_GetObjectItem(p.parts[i], "frame_index")->valueint,
                          cJSON_GetObjectItem(g, "frame_index")->valueint);
         char what[64];
-        snprintf(what, sizeof what, "stream part %d (frame %d)", i, cJSON_GetObjectItem(g, "frame_index")->valueint);
+        snprintf(what, sizeof what, "stream part %d (frame %d)", i,
+                 cJSON_GetObjectItem(g, "frame_index")->valueint);
         compare_masks(cJSON_GetObjectItem(p.parts[i], "results"), "object_id", "mask", g, what);
     }
     free_parts(&p);
     /* clearPointsInFrame for object 2 on frame 4, then removeObject 2. */
     char vars[512];
-    snprintf(vars, sizeof vars, "{\"input\":{\"sessionId\":\"%s\",\"frameIndex\":4,\"objectId\":2}}", sid);
+    snprintf(vars, sizeof vars,
+             "{\"input\":{\"sessionId\":\"%s\",\"frameIndex\":4,\"objectId\":2}}", sid);
     cJSON *r = gql(FRONTEND_CLEAR_POINTS_IN_FRAME, vars);
     const cJSON *cf = cJSON_GetObjectItem(cJSON_GetObjectItem(r, "data"), "clearPointsInFrame");
     if (!cf) fail_msg("clearPointsInFrame: %s", gql_error_message(r));
@@ -246,8 +267,8 @@ static void test_golden_flow(void **state) {
     const cJSON *f;
     cJSON_ArrayForEach(f, ro) {
         const cJSON *m;
-        cJSON_ArrayForEach(m, cJSON_GetObjectItem(f, "rleMaskList")) assert_int_equal(
-            cJSON_GetObjectItem(m, "objectId")->valueint, 1);
+        cJSON_ArrayForEach(m, cJSON_GetObjectItem(f, "rleMaskList"))
+            assert_int_equal(cJSON_GetObjectItem(m, "objectId")->valueint, 1);
     }
     cJSON_Delete(r);
     close_session(sid);
@@ -310,7 +331,8 @@ static void test_upload(void **state) {
     assert_int_equal(r.status, 200);
     assert_non_null(http_header(r.headers, "Content-Length", val, sizeof val));
     /* H.264 MP4 with the moov atom before mdat (faststart). */
-    char *moov = memmem(r.body, r.body_len, "moov", 4), *mdat = memmem(r.body, r.body_len, "mdat", 4);
+    char *moov = memmem(r.body, r.body_len, "moov", 4),
+         *mdat = memmem(r.body, r.body_len, "mdat", 4);
     assert_non_null(moov);
     assert_true(!mdat || moov < mdat);
     http_response_free(&r);
@@ -325,7 +347,8 @@ static void test_upload(void **state) {
     cJSON_Delete(j);
 }
 
-/* ---- concurrency ------------------------------------------------------------------------------ */
+/* ---- concurrency ------------------------------------------------------------------------------
+ */
 typedef struct clicker {
     char *sid;
     int clicks;
@@ -353,7 +376,8 @@ static void *click_loop(void *arg) {
         const cJSON *m = cJSON_GetArrayItem(cJSON_GetObjectItem(ap, "rleMaskList"), 0);
         const cJSON *size = cJSON_GetObjectItem(cJSON_GetObjectItem(m, "rleMask"), "size");
         if (!ap || cJSON_GetObjectItem(ap, "frameIndex")->valueint != frame ||
-            cJSON_GetArrayItem(size, 0)->valueint != 720 || cJSON_GetArrayItem(size, 1)->valueint != 1280)
+            cJSON_GetArrayItem(size, 0)->valueint != 720 ||
+            cJSON_GetArrayItem(size, 1)->valueint != 1280)
             c->errors++;
         cJSON_Delete(r);
     }
@@ -418,7 +442,8 @@ static void test_concurrency(void **state) {
     for (int i = 0; i < 3; i++) pthread_join(tc[i], NULL);
     char vars[256];
     snprintf(vars, sizeof vars, "{\"input\":{\"sessionId\":\"%s\"}}", a);
-    cJSON_Delete(gql("mutation($input: CancelPropagateInVideoInput!) { cancelPropagateInVideo(input: $input) { success } }",
+    cJSON_Delete(gql("mutation($input: CancelPropagateInVideoInput!) { "
+                     "cancelPropagateInVideo(input: $input) { success } }",
                      vars));
     pthread_join(ts, NULL);
     clicker idle2 = {ids[0], idle_clicks, {0}, 0, 0, NULL, 0};
@@ -430,10 +455,13 @@ static void test_concurrency(void **state) {
     qsort(all_idle, (size_t)n_idle, sizeof(double), cmp_double);
     qsort(busy.lat, (size_t)busy_clicks, sizeof(double), cmp_double);
     double im = all_idle[n_idle / 2], bm = busy.lat[busy_clicks / 2];
-    printf("click latency, micro model, clicks on changing frames with pauses: idle median %.1f ms (p90 %.1f, %d "
-           "clicks), while another session streams median %.1f ms (p90 %.1f, %d clicks): %.2fx; the stream sent %d "
+    printf("click latency, micro model, clicks on changing frames with pauses: idle median %.1f ms "
+           "(p90 %.1f, %d "
+           "clicks), while another session streams median %.1f ms (p90 %.1f, %d clicks): %.2fx; "
+           "the stream sent %d "
            "frames\n",
-           im, all_idle[n_idle * 9 / 10], n_idle, bm, busy.lat[busy_clicks * 9 / 10], busy_clicks, bm / im, st.parts);
+           im, all_idle[n_idle * 9 / 10], n_idle, bm, busy.lat[busy_clicks * 9 / 10], busy_clicks,
+           bm / im, st.parts);
     assert_int_equal(idle1.errors + idle2.errors, 0);
     assert_int_equal(busy.errors, 0);
     for (int i = 0; i < 3; i++) assert_int_equal(c[i].errors, 0);
@@ -453,7 +481,8 @@ static void test_concurrency(void **state) {
     }
 }
 
-/* ---- set-up ------------------------------------------------------------------------------------ */
+/* ---- set-up ------------------------------------------------------------------------------------
+ */
 /* Builds DATA_PATH: the shared gallery, plus gallery/juggle8 = the 8 frames of the golden run. */
 static void build_data(const char *golden_dir, const char *media_dir) {
     const char *root = test_make_tmpdir();
@@ -462,7 +491,8 @@ static void build_data(const char *golden_dir, const char *media_dir) {
     mkdir(data_dir, 0755);
     snprintf(p, sizeof p, "%s/gallery", data_dir);
     mkdir(p, 0755);
-    const char *vids[] = {"01_dog.mp4", "02_cups.mp4", "03_blocks.mp4", "04_coffee.mp4", "05_default_juggle.mp4"};
+    const char *vids[] = {"01_dog.mp4", "02_cups.mp4", "03_blocks.mp4", "04_coffee.mp4",
+                          "05_default_juggle.mp4"};
     for (int i = 0; i < 5; i++) {
         snprintf(p, sizeof p, "%s/gallery/%s", media_dir, vids[i]);
         snprintf(q, sizeof q, "%s/gallery/%s", data_dir, vids[i]);
@@ -483,7 +513,9 @@ static void build_data(const char *golden_dir, const char *media_dir) {
     }
 }
 
-static void skip_all(const char *why) { server_test_skip(srv, why, "the end-to-end tests"); }
+static void skip_all(const char *why) {
+    server_test_skip(srv, why, "the end-to-end tests");
+}
 
 int main(void) {
     signal(SIGPIPE, SIG_IGN);
@@ -495,24 +527,28 @@ int main(void) {
     if (!text) skip_all("micro_golden/video/demo/responses.json is missing");
     golden = cJSON_Parse(text);
     free(text);
-    if (!cJSON_IsArray(golden) || cJSON_GetArraySize(golden) != 12) skip_all("responses.json is not the 12-step flow");
+    if (!cJSON_IsArray(golden) || cJSON_GetArraySize(golden) != 12)
+        skip_all("responses.json is not the 12-step flow");
     build_data(gd, md);
 
     server_config cfg;
     server_test_config_micro(&cfg, data_dir, gd);
-    snprintf(cfg.default_video_path, sizeof cfg.default_video_path, "gallery/05_default_juggle.mp4");
+    snprintf(cfg.default_video_path, sizeof cfg.default_video_path,
+             "gallery/05_default_juggle.mp4");
     cfg.correct_as_cond = 0; /* the golden flow ran with the official setting */
     cfg.max_memory_mb = 8192;
     cfg.session_memory_mb = 256;
     cfg.timeout_s = 120;
-    srv = server_test_start_or_skip(&cfg, inference_default_ops(), ingest_default_ops(), "the end-to-end tests");
+    srv = server_test_start_or_skip(&cfg, inference_default_ops(), ingest_default_ops(),
+                                    "the end-to-end tests");
     if (!srv) return 1;
     port = client.port = server_port(srv);
     /* Everything this test needs must be built in; say precisely what is not. */
     char probe[1024];
     snprintf(probe, sizeof probe, "%s/posters/05_default_juggle.jpg", data_dir);
     struct stat st;
-    if (stat(probe, &st)) skip_all("no gallery posters were written (video ingest is not built into this sam2 yet)");
+    if (stat(probe, &st))
+        skip_all("no gallery posters were written (video ingest is not built into this sam2 yet)");
     char why[512] = "";
     char *sid = start_session("gallery/juggle8", why, sizeof why);
     if (!sid && strstr(why, "has no")) skip_all(why);

@@ -36,9 +36,12 @@ static int port;
 static char data_dir[1024], spill_dir[1024];
 static server_client client = {0, 20000, NULL}; /* the port is set once the server listens */
 
-static void sleep_ms(int ms) { usleep((useconds_t)ms * 1000); }
+static void sleep_ms(int ms) {
+    usleep((useconds_t)ms * 1000);
+}
 
-/* ---- the mask store ---------------------------------------------------------------------------- */
+/* ---- the mask store ----------------------------------------------------------------------------
+ */
 
 /* A frame answer with objects ids[0..n), each mask `len` bytes of counts. */
 static void make_answer(inf_frame *f, int frame, const int *ids, int n, size_t len, char fill) {
@@ -143,9 +146,12 @@ static void test_store_snapshot_and_removal(void **state) {
     mask_store_free(m);
 }
 
-/* ---- over HTTP ------------------------------------------------------------------------------------ */
+/* ---- over HTTP
+ * ------------------------------------------------------------------------------------ */
 
-static cJSON *gql(const char *query, const char *variables_json) { return gql_call(&client, query, variables_json); }
+static cJSON *gql(const char *query, const char *variables_json) {
+    return gql_call(&client, query, variables_json);
+}
 
 static char *start_session(const char *path) {
     char *id = gql_start_session(&client, path, NULL, 0);
@@ -164,13 +170,16 @@ static void mutate(const char *query, const char *sid, const char *more) {
 static void click(const char *sid, int frame, int obj) {
     char more[256];
     snprintf(more, sizeof more,
-             ",\"frameIndex\":%d,\"objectId\":%d,\"labels\":[1],\"points\":[[0.5,0.5]],\"clearOldPoints\":true", frame,
-             obj);
-    mutate("mutation($input: AddPointsInput!) { addPoints(input: $input) { frameIndex } }", sid, more);
+             ",\"frameIndex\":%d,\"objectId\":%d,\"labels\":[1],\"points\":[[0.5,0.5]],"
+             "\"clearOldPoints\":true",
+             frame, obj);
+    mutate("mutation($input: AddPointsInput!) { addPoints(input: $input) { frameIndex } }", sid,
+           more);
 }
 
 static void close_session(const char *sid) {
-    mutate("mutation($input: CloseSessionInput!) { closeSession(input: $input) { success } }", sid, "");
+    mutate("mutation($input: CloseSessionInput!) { closeSession(input: $input) { success } }", sid,
+           "");
 }
 
 /* Propagates from frame 0 and reads the whole stream. */
@@ -209,10 +218,12 @@ static void summary(const cJSON *doc, char *out, size_t cap) {
     out[0] = '\0';
     const cJSON *f, *o;
     cJSON_ArrayForEach(f, cJSON_GetObjectItem(doc, "frames")) {
-        n += (size_t)snprintf(out + n, cap - n, "%s%d,", n ? ";" : "", cJSON_GetObjectItem(f, "frame")->valueint);
+        n += (size_t)snprintf(out + n, cap - n, "%s%d,", n ? ";" : "",
+                              cJSON_GetObjectItem(f, "frame")->valueint);
         int first = 1;
         cJSON_ArrayForEach(o, cJSON_GetObjectItem(f, "objects")) {
-            n += (size_t)snprintf(out + n, cap - n, "%s%d", first ? "" : " ", cJSON_GetObjectItem(o, "id")->valueint);
+            n += (size_t)snprintf(out + n, cap - n, "%s%d", first ? "" : " ",
+                                  cJSON_GetObjectItem(o, "id")->valueint);
             first = 0;
         }
     }
@@ -234,10 +245,12 @@ static void test_exports_follow_edits(void **state) {
     assert_string_equal(cJSON_GetObjectItem(doc, "model")->valuestring, "test-double");
     assert_true(cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "video"), "fps")->valuedouble == 24.0);
     /* The counts are the tracker's strings, untouched. */
-    const cJSON *o = cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "frames"), 1),
-                                                            "objects"),
-                                        1);
-    assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(o, "segmentation"), "counts")->valuestring, "f2o3p1");
+    const cJSON *o = cJSON_GetArrayItem(
+        cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "frames"), 1), "objects"),
+        1);
+    assert_string_equal(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(o, "segmentation"), "counts")->valuestring,
+        "f2o3p1");
     cJSON_Delete(doc);
 
     /* The zip: one PNG per frame with masks (the doubles' masks cover every pixel). */
@@ -246,7 +259,8 @@ static void test_exports_follow_edits(void **state) {
     assert_int_equal(r.status, 200);
     zip_error_t ze;
     zip_error_init(&ze);
-    zip_t *za = zip_open_from_source(zip_source_buffer_create(r.body, r.body_len, 0, &ze), ZIP_RDONLY, &ze);
+    zip_t *za =
+        zip_open_from_source(zip_source_buffer_create(r.body, r.body_len, 0, &ze), ZIP_RDONLY, &ze);
     assert_non_null(za);
     assert_int_equal(zip_get_num_entries(za, 0), 2);
     assert_string_equal(zip_get_name(za, 0, 0), "masks/00000.png");
@@ -270,15 +284,17 @@ static void test_exports_follow_edits(void **state) {
     doc = export_json(sid);
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(doc, "frames")), 8);
     cJSON_Delete(doc);
-    mutate("mutation($input: RemoveObjectInput!) { removeObject(input: $input) { frameIndex } }", sid,
-           ",\"objectId\":1");
+    mutate("mutation($input: RemoveObjectInput!) { removeObject(input: $input) { frameIndex } }",
+           sid, ",\"objectId\":1");
     doc = export_json(sid);
     summary(doc, s, sizeof s);
     assert_string_equal(s, "0,3;1,3;2,3;3,3;4,3;5,3;6,3;7,3");
     cJSON_Delete(doc);
 
     /* Clearing the video leaves nothing to export: 409. */
-    mutate("mutation($input: ClearPointsInVideoInput!) { clearPointsInVideo(input: $input) { success } }", sid, "");
+    mutate("mutation($input: ClearPointsInVideoInput!) { clearPointsInVideo(input: $input) { "
+           "success } }",
+           sid, "");
     export(sid, "masks.json", &r);
     assert_int_equal(r.status, 409);
     assert_non_null(strstr(r.body, "has no masks yet"));
@@ -366,7 +382,8 @@ static void test_render_yields_and_stops(void **state) {
         last = now;
     }
     const long rendered = double_overlay_frames() - before;
-    printf("  the render stopped after %ld of 400 frames, %.0f ms after the client left\n", rendered, test_now_ms() - t1);
+    printf("  the render stopped after %ld of 400 frames, %.0f ms after the client left\n",
+           rendered, test_now_ms() - t1);
     assert_true(rendered < 400);
     sleep_ms(100);
     assert_int_equal(double_overlay_frames() - before, rendered);
@@ -385,7 +402,8 @@ static void test_render_yields_and_stops(void **state) {
     free(b);
 }
 
-/* ---- set-up ------------------------------------------------------------------------------------ */
+/* ---- set-up ------------------------------------------------------------------------------------
+ */
 
 static int setup(void **state) {
     signal(SIGPIPE, SIG_IGN);
@@ -400,7 +418,8 @@ static int setup(void **state) {
     server_config cfg;
     server_test_config(&cfg, data_dir);
     snprintf(cfg.checkpoint, sizeof cfg.checkpoint, "%s/ckpt.pt", root);
-    snprintf(cfg.default_video_path, sizeof cfg.default_video_path, "gallery/05_default_juggle.mp4");
+    snprintf(cfg.default_video_path, sizeof cfg.default_video_path,
+             "gallery/05_default_juggle.mp4");
     snprintf(cfg.spill_dir, sizeof cfg.spill_dir, "%s", spill_dir);
     cfg.timeout_s = 20;
     cfg.max_memory_mb = 256;

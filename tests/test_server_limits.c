@@ -24,7 +24,8 @@
 static char data_dir[1024], root_dir[1024];
 
 static void assert_contains(const char *hay, const char *needle) {
-    if (!hay || !strstr(hay, needle)) fail_msg("expected '%s' in:\n%s", needle, hay ? hay : "(null)");
+    if (!hay || !strstr(hay, needle))
+        fail_msg("expected '%s' in:\n%s", needle, hay ? hay : "(null)");
 }
 
 static int setup(void **state) {
@@ -63,8 +64,8 @@ static server *start(int max_frames, int max_side, int real_ingest, int *port) {
     cfg.max_video_frames = max_frames;
     cfg.max_video_side = max_side;
     sam2_error err = {0};
-    server *s = server_test_start(&cfg, double_inference_ops(), real_ingest ? ingest_default_ops() : double_ingest_ops(),
-                                  &err);
+    server *s = server_test_start(&cfg, double_inference_ops(),
+                                  real_ingest ? ingest_default_ops() : double_ingest_ops(), &err);
     if (!s) fail_msg("server: %s", err.message);
     *port = server_port(s);
     return s;
@@ -74,20 +75,22 @@ static server *start(int max_frames, int max_side, int real_ingest, int *port) {
 static char *start_session(int port, const char *path, char *msg, size_t cap) {
     char body[512];
     snprintf(body, sizeof body,
-             "{\"query\":\"mutation($input: StartSessionInput!) { startSession(input: $input) { sessionId } }\","
+             "{\"query\":\"mutation($input: StartSessionInput!) { startSession(input: $input) { "
+             "sessionId } }\","
              "\"variables\":{\"input\":{\"path\":\"%s\"}}}",
              path);
     http_response r;
-    assert_int_equal(http_request(port, "POST", "/graphql", "Content-Type: application/json\r\n", body, strlen(body),
-                                  &r, 10000),
+    assert_int_equal(http_request(port, "POST", "/graphql", "Content-Type: application/json\r\n",
+                                  body, strlen(body), &r, 10000),
                      0);
     assert_int_equal(r.status, 200);
     cJSON *j = cJSON_Parse(r.body);
     assert_non_null(j);
     http_response_free(&r);
-    const cJSON *sid = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "data"), "startSession"),
-                                           "sessionId");
-    const cJSON *m = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "errors"), 0), "message");
+    const cJSON *sid = cJSON_GetObjectItem(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(j, "data"), "startSession"), "sessionId");
+    const cJSON *m =
+        cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "errors"), 0), "message");
     char *out = cJSON_IsString(sid) ? strdup(sid->valuestring) : NULL;
     snprintf(msg, cap, "%s", cJSON_IsString(m) ? m->valuestring : "");
     cJSON_Delete(j);
@@ -128,14 +131,16 @@ static char *upload(int port, const char *file) {
     char *content = test_read_file(file, &len);
     assert_non_null(content);
     const char *boundary = "----sam2limitsXYZ";
-    const char *ops = "{\"query\":\"mutation($file: Upload!) { uploadVideo(file: $file, durationTimeSec: 1.0) { path } }\","
+    const char *ops = "{\"query\":\"mutation($file: Upload!) { uploadVideo(file: $file, "
+                      "durationTimeSec: 1.0) { path } }\","
                       "\"variables\":{\"file\":null}}";
     size_t n;
     char *body = http_upload_body(boundary, ops, "f", "clip.mp4", content, len, &n);
     assert_non_null(body);
     free(content);
     char headers[256];
-    snprintf(headers, sizeof headers, "Content-Type: multipart/form-data; boundary=%s\r\n", boundary);
+    snprintf(headers, sizeof headers, "Content-Type: multipart/form-data; boundary=%s\r\n",
+             boundary);
     http_response r;
     assert_int_equal(http_request(port, "POST", "/graphql", headers, body, n, &r, 60000), 0);
     free(body);

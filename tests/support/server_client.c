@@ -19,7 +19,9 @@ cJSON *gql_call(const server_client *c, const char *query, const char *variables
     snprintf(headers, sizeof headers, "Content-Type: application/json\r\n%s",
              c->extra_headers ? c->extra_headers : "");
     http_response r;
-    assert_int_equal(http_request(c->port, "POST", "/graphql", headers, text, strlen(text), &r, c->timeout_ms), 0);
+    assert_int_equal(
+        http_request(c->port, "POST", "/graphql", headers, text, strlen(text), &r, c->timeout_ms),
+        0);
     free(text);
     if (r.status != 200) fail_msg("status %d: %s", r.status, r.body);
     cJSON *j = cJSON_Parse(r.body);
@@ -40,7 +42,8 @@ static const cJSON *data_item(const cJSON *resp, const char *field, const char *
 }
 
 /* A mutation whose only variable is {"input": {"sessionId": sid}}: data.<field>.success. */
-static int session_success(const server_client *c, const char *document, const char *field, const char *sid) {
+static int session_success(const server_client *c, const char *document, const char *field,
+                           const char *sid) {
     char vars[256];
     snprintf(vars, sizeof vars, "{\"input\":{\"sessionId\":\"%s\"}}", sid);
     cJSON *r = gql_call(c, document, vars);
@@ -69,14 +72,16 @@ int gql_cancel_propagation(const server_client *c, const char *sid) {
     return session_success(c, FRONTEND_CANCEL_PROPAGATION, "cancelPropagateInVideo", sid);
 }
 
-int frontend_upload(int port, const char *filename, const void *content, size_t len, http_response *r,
-                    int timeout_ms) {
+int frontend_upload(int port, const char *filename, const void *content, size_t len,
+                    http_response *r, int timeout_ms) {
     const char *boundary = "----sam2testboundaryXYZ";
     size_t n;
-    char *body = http_upload_body(boundary, FRONTEND_UPLOAD_OPERATIONS, "file", filename, content, len, &n);
+    char *body =
+        http_upload_body(boundary, FRONTEND_UPLOAD_OPERATIONS, "file", filename, content, len, &n);
     if (!body) return -1;
     char headers[256];
-    snprintf(headers, sizeof headers, "Content-Type: multipart/form-data; boundary=%s\r\n", boundary);
+    snprintf(headers, sizeof headers, "Content-Type: multipart/form-data; boundary=%s\r\n",
+             boundary);
     int rc = http_request(port, "POST", "/graphql", headers, body, n, r, timeout_ms);
     free(body);
     return rc;
@@ -85,15 +90,18 @@ int frontend_upload(int port, const char *filename, const void *content, size_t 
 http_stream *propagation_open(const server_client *c, const char *sid, int start) {
     char body[256];
     snprintf(body, sizeof body, "{\"session_id\": \"%s\", \"start_frame_index\": %d}", sid, start);
-    return http_stream_open(c->port, "POST", "/propagate_in_video", "Content-Type: application/json\r\n", body,
-                            strlen(body), c->timeout_ms);
+    return http_stream_open(c->port, "POST", "/propagate_in_video",
+                            "Content-Type: application/json\r\n", body, strlen(body),
+                            c->timeout_ms);
 }
 
-const char *propagation_read(http_stream *s, savi_part_fn fn, void *user, const int *parts_seen, int max_parts) {
+const char *propagation_read(http_stream *s, savi_part_fn fn, void *user, const int *parts_seen,
+                             int max_parts) {
     static char err[256];
     char ct[256];
     if (http_stream_status(s) != 200) return "status is not 200";
-    if (!http_header(http_stream_headers(s), "Content-Type", ct, sizeof ct)) return "no Content-Type header";
+    if (!http_header(http_stream_headers(s), "Content-Type", ct, sizeof ct))
+        return "no Content-Type header";
     savi_reader *rd = savi_new(ct, err, sizeof err);
     if (!rd) return err;
     char buf[16384];

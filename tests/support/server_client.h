@@ -36,14 +36,15 @@ int gql_cancel_propagation(const server_client *c, const char *sid);
 
 /* The frontend's multipart uploadVideo request (Relay's form: operations, map, then the file)
  * with `len` bytes of content named filename. 0 or -1, as http_request. */
-int frontend_upload(int port, const char *filename, const void *content, size_t len, http_response *r,
-                    int timeout_ms);
+int frontend_upload(int port, const char *filename, const void *content, size_t len,
+                    http_response *r, int timeout_ms);
 
 /* POST /propagate_in_video from frame `start`; NULL when no answer's head came back. */
 http_stream *propagation_open(const server_client *c, const char *sid, int start);
 /* Reads a propagation stream strictly, handing each part to fn, up to the end of the body or, when
  * max_parts > 0, until *parts_seen (a count fn keeps; may be NULL when max_parts is 0) reaches
  * max_parts. NULL, or what was wrong (in a static buffer, valid until the next failed read). */
-const char *propagation_read(http_stream *s, savi_part_fn fn, void *user, const int *parts_seen, int max_parts);
+const char *propagation_read(http_stream *s, savi_part_fn fn, void *user, const int *parts_seen,
+                             int max_parts);
 
 #endif

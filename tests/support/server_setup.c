@@ -19,12 +19,14 @@ void server_test_config(server_config *cfg, const char *data_dir) {
 
 void server_test_config_micro(server_config *cfg, const char *data_dir, const char *golden_dir) {
     server_test_config(cfg, data_dir);
-    snprintf(cfg->checkpoint, sizeof cfg->checkpoint, "%s", test_path(golden_dir, "micro/sam2.1_hiera_micro.pt"));
-    snprintf(cfg->config_yaml, sizeof cfg->config_yaml, "%s", test_path(golden_dir, "micro/sam2.1_hiera_micro.yaml"));
+    snprintf(cfg->checkpoint, sizeof cfg->checkpoint, "%s",
+             test_path(golden_dir, "micro/sam2.1_hiera_micro.pt"));
+    snprintf(cfg->config_yaml, sizeof cfg->config_yaml, "%s",
+             test_path(golden_dir, "micro/sam2.1_hiera_micro.yaml"));
 }
 
-server *server_test_start(const server_config *cfg, const inference_ops *inference, const ingest_ops *ingest,
-                          sam2_error *err) {
+server *server_test_start(const server_config *cfg, const inference_ops *inference,
+                          const ingest_ops *ingest, sam2_error *err) {
     server_deps deps = {inference, ingest, server_test_log, NULL};
     server *s = server_create(cfg, &deps, err);
     if (s && server_start(s, err)) {

@@ -19,8 +19,8 @@ void server_test_config_micro(server_config *cfg, const char *data_dir, const ch
 
 /* server_create and server_start with the given tracker and ingest (start-up lines to
  * server_test_log). NULL with err set when either fails; nothing is left running then. */
-server *server_test_start(const server_config *cfg, const inference_ops *inference, const ingest_ops *ingest,
-                          sam2_error *err);
+server *server_test_start(const server_config *cfg, const inference_ops *inference,
+                          const ingest_ops *ingest, sam2_error *err);
 
 /* As server_test_start, for the tests of the real model: when the build lacks what it needs
  * (SAM2_ERR_UNSUPPORTED) the whole program is skipped (server_test_skip); on any other failure

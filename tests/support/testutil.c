@@ -130,5 +130,9 @@ static int64_t status_kb(const char *key) {
     return v;
 }
 
-int64_t test_rss_bytes(void) { return status_kb("VmRSS:") * 1024; }
-int64_t test_peak_rss_bytes(void) { return status_kb("VmHWM:") * 1024; }
+int64_t test_rss_bytes(void) {
+    return status_kb("VmRSS:") * 1024;
+}
+int64_t test_peak_rss_bytes(void) {
+    return status_kb("VmHWM:") * 1024;
+}
