@@ -15,6 +15,8 @@
 #include "support/coco_rle.h"
 #include "support/http_client.h"
 #include "support/savi_stream.h"
+#include "support/server_client.h"
+#include "support/server_setup.h"
 #include "support/testutil.h"
 
 #include <cjson/cJSON.h>
@@ -28,73 +30,20 @@
 #include <time.h>
 #include <unistd.h>
 
-
 static server *srv;
 static int port;
 static char data_dir[1024];
 static cJSON *golden; /* responses.json */
-
-static void quiet_log(void *user, const char *line) {
-    (void)user;
-    if (getenv("SAM2_TEST_VERBOSE")) fprintf(stderr, "server: %s\n", line);
-}
-
-static double now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static int copy_file(const char *from, const char *to) {
-    size_t n;
-    void *d = test_read_file(from, &n);
-    if (!d) return -1;
-    int rc = test_write_file(to, d, n);
-    free(d);
-    return rc;
-}
+/* As the frontend in a browser: with an Origin. The port is set once the server listens. */
+static server_client client = {0, 120000, "Origin: http://localhost:7262\r\n"};
 
 static cJSON *gql(const char *query, const char *variables_json) {
-    cJSON *body = cJSON_CreateObject();
-    cJSON_AddStringToObject(body, "query", query);
-    if (variables_json) cJSON_AddItemToObject(body, "variables", cJSON_Parse(variables_json));
-    char *text = cJSON_PrintUnformatted(body);
-    cJSON_Delete(body);
-    http_response r;
-    assert_int_equal(http_request(port, "POST", "/graphql",
-                                  "Content-Type: application/json\r\nOrigin: http://localhost:7262\r\n", text,
-                                  strlen(text), &r, 120000),
-                     0);
-    free(text);
-    if (r.status != 200) fail_msg("status %d: %s", r.status, r.body);
-    cJSON *j = cJSON_Parse(r.body);
-    assert_non_null(j);
-    http_response_free(&r);
-    return j;
-}
-
-static const char *error_message(const cJSON *resp) {
-    const cJSON *m = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(resp, "errors"), 0), "message");
-    return cJSON_IsString(m) ? m->valuestring : NULL;
+    return gql_call(&client, query, variables_json);
 }
 
 static char *start_session(const char *path, char *why, size_t cap) {
-    char vars[512];
-    snprintf(vars, sizeof vars, "{\"input\":{\"path\":\"%s\"}}", path);
-    cJSON *r = gql("mutation SAM2ModelStartSessionMutation(\n  $input: StartSessionInput!\n) {\n  startSession(input: "
-                   "$input) {\n    sessionId\n  }\n}\n",
-                   vars);
-    const cJSON *sid = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(r, "data"), "startSession"),
-                                           "sessionId");
-    char *id = cJSON_IsString(sid) ? strdup(sid->valuestring) : NULL;
-    if (!id && why) snprintf(why, cap, "%s", error_message(r) ? error_message(r) : "?");
-    cJSON_Delete(r);
-    return id;
+    return gql_start_session(&client, path, why, cap);
 }
-
-static const char *ADD_POINTS = "mutation SAM2ModelAddNewPointsMutation(\n  $input: AddPointsInput!\n) {\n  "
-                                "addPoints(input: $input) {\n    frameIndex\n    rleMaskList {\n      objectId\n      "
-                                "rleMask {\n        counts\n        size\n      }\n    }\n  }\n}\n";
 
 /* Sends a golden add_points request (its points are already normalised, as the client does). */
 static cJSON *add_points_json(const char *sid, const cJSON *req) {
@@ -104,12 +53,13 @@ static cJSON *add_points_json(const char *sid, const cJSON *req) {
     cJSON_AddNumberToObject(input, "objectId", cJSON_GetObjectItem(req, "object_id")->valueint);
     cJSON_AddItemToObject(input, "labels", cJSON_Duplicate(cJSON_GetObjectItem(req, "labels"), 1));
     cJSON_AddItemToObject(input, "points", cJSON_Duplicate(cJSON_GetObjectItem(req, "points"), 1));
-    cJSON_AddBoolToObject(input, "clearOldPoints", cJSON_IsTrue(cJSON_GetObjectItem(req, "clear_old_points")));
+    cJSON_AddBoolToObject(input, "clearOldPoints",
+                          cJSON_IsTrue(cJSON_GetObjectItem(req, "clear_old_points")));
     cJSON *vars = cJSON_CreateObject();
     cJSON_AddItemToObject(vars, "input", input);
     char *text = cJSON_PrintUnformatted(vars);
     cJSON_Delete(vars);
-    cJSON *r = gql(ADD_POINTS, text);
+    cJSON *r = gql(FRONTEND_ADD_POINTS, text);
     free(text);
     return r;
 }
@@ -117,21 +67,15 @@ static cJSON *add_points_json(const char *sid, const cJSON *req) {
 static cJSON *click(const char *sid, int frame, int obj, double x, double y) {
     char vars[512];
     snprintf(vars, sizeof vars,
-             "{\"input\":{\"sessionId\":\"%s\",\"frameIndex\":%d,\"objectId\":%d,\"labels\":[1],\"points\":[[%.6f,%.6f]],"
+             "{\"input\":{\"sessionId\":\"%s\",\"frameIndex\":%d,\"objectId\":%d,\"labels\":[1],"
+             "\"points\":[[%.6f,%.6f]],"
              "\"clearOldPoints\":true}}",
              sid, frame, obj, x, y);
-    return gql(ADD_POINTS, vars);
+    return gql(FRONTEND_ADD_POINTS, vars);
 }
 
 static void close_session(const char *sid) {
-    char vars[256];
-    snprintf(vars, sizeof vars, "{\"input\":{\"sessionId\":\"%s\"}}", sid);
-    cJSON *r = gql("mutation SAM2ModelCloseSessionMutation(\n  $input: CloseSessionInput!\n) {\n  closeSession(input: "
-                   "$input) {\n    success\n  }\n}\n",
-                   vars);
-    assert_true(cJSON_IsTrue(
-        cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(r, "data"), "closeSession"), "success")));
-    cJSON_Delete(r);
+    assert_int_equal(gql_close_session(&client, sid), 1);
 }
 
 /* Fraction of pixels on which two RLE masks agree. */
@@ -151,13 +95,14 @@ static double agreement(const char *a, const char *b, int h, int w) {
 
 /* Compares masks given as [{objectId|object_id, rleMask|mask: {size, counts}}] with a golden
  * response's results. */
-static void compare_masks(const cJSON *list, const char *id_key, const char *mask_key, const cJSON *golden_resp,
-                          const char *what) {
+static void compare_masks(const cJSON *list, const char *id_key, const char *mask_key,
+                          const cJSON *golden_resp, const char *what) {
     const cJSON *gres = cJSON_GetObjectItem(golden_resp, "results");
     assert_int_equal(cJSON_GetArraySize(list), cJSON_GetArraySize(gres));
     for (int i = 0; i < cJSON_GetArraySize(gres); i++) {
         const cJSON *g = cJSON_GetArrayItem(gres, i), *m = cJSON_GetArrayItem(list, i);
-        assert_int_equal(cJSON_GetObjectItem(m, id_key)->valueint, cJSON_GetObjectItem(g, "object_id")->valueint);
+        assert_int_equal(cJSON_GetObjectItem(m, id_key)->valueint,
+                         cJSON_GetObjectItem(g, "object_id")->valueint);
         const cJSON *gm = cJSON_GetObjectItem(g, "mask"), *mm = cJSON_GetObjectItem(m, mask_key);
         int h = cJSON_GetArrayItem(cJSON_GetObjectItem(gm, "size"), 0)->valueint;
         int w = cJSON_GetArrayItem(cJSON_GetObjectItem(gm, "size"), 1)->valueint;
@@ -166,10 +111,12 @@ static void compare_masks(const cJSON *list, const char *id_key, const char *mas
         const char *mc = cJSON_GetObjectItem(mm, "counts")->valuestring;
         const char *gc = cJSON_GetObjectItem(gm, "counts")->valuestring;
         double agree = agreement(mc, gc, h, w);
-        printf("  %s object %d: %s, %.6f%% of pixels agree\n", what, cJSON_GetObjectItem(g, "object_id")->valueint,
+        printf("  %s object %d: %s, %.6f%% of pixels agree\n", what,
+               cJSON_GetObjectItem(g, "object_id")->valueint,
                strcmp(mc, gc) ? "RLE differs" : "RLE byte-identical", agree * 100);
-        if (agree < 0.999) fail_msg("%s: object %d agrees on %.4f%% of pixels only", what,
-                                    cJSON_GetObjectItem(g, "object_id")->valueint, agree * 100);
+        if (agree < 0.999)
+            fail_msg("%s: object %d agrees on %.4f%% of pixels only", what,
+                     cJSON_GetObjectItem(g, "object_id")->valueint, agree * 100);
     }
 }
 
@@ -183,7 +130,8 @@ typedef struct stream_parts {
 static void on_part(void *user, const char *headers, const char *body, size_t len) {
     stream_parts *p = user;
     char v[128];
-    if (!savi_header(headers, "Content-Type", v, sizeof v) || strcmp(v, "application/json; charset=utf-8") ||
+    if (!savi_header(headers, "Content-Type", v, sizeof v) ||
+        strcmp(v, "application/json; charset=utf-8") ||
         !savi_header(headers, "Mask-Type", v, sizeof v) || strcmp(v, "RLE[]"))
         p->bad_headers++;
     char *text = strndup(body, len);
@@ -203,56 +151,31 @@ static void free_parts(stream_parts *p) {
 }
 
 static http_stream *open_propagation(const char *sid, int start) {
-    char body[256];
-    snprintf(body, sizeof body, "{\"session_id\": \"%s\", \"start_frame_index\": %d}", sid, start);
-    return http_stream_open(port, "POST", "/propagate_in_video", "Content-Type: application/json\r\n", body,
-                            strlen(body), 120000);
+    return propagation_open(&client, sid, start);
 }
 
+/* Reads the stream strictly into p (to its end, or until p holds max_parts parts); NULL or what
+ * was wrong. */
 static const char *read_stream(http_stream *s, stream_parts *p, int max_parts) {
-    static char err[256];
-    char ct[256];
-    if (http_stream_status(s) != 200) return "status is not 200";
-    assert_non_null(http_header(http_stream_headers(s), "Content-Type", ct, sizeof ct));
-    savi_reader *rd = savi_new(ct, err, sizeof err);
-    if (!rd) return err;
-    char buf[16384];
-    const char *result = NULL;
-    for (;;) {
-        long n = http_stream_read(s, buf, sizeof buf);
-        if (n < 0) {
-            result = "transport error";
-            break;
-        }
-        if (n == 0) {
-            if (savi_end(rd)) result = savi_error(rd);
-            break;
-        }
-        if (savi_feed(rd, buf, (size_t)n, on_part, p)) {
-            result = savi_error(rd);
-            break;
-        }
-        if (max_parts && p->n >= max_parts) break;
-    }
-    if (result) {
-        snprintf(err, sizeof err, "%s", result);
-        result = err;
-    }
-    savi_free(rd);
-    return result;
+    return propagation_read(s, on_part, p, &p->n, max_parts);
 }
 
 /* ---- tests ---------------------------------------------------------------------------------- */
 static void test_gallery(void **state) {
     (void)state;
-    cJSON *r = gql("query DemoVideoGalleryModalQuery {\n  ...VideoGallery_videos\n}\n\nfragment VideoGallery_videos on "
-                   "Query {\n  videos(first: 20, after: \"\") {\n    __typename\n    pageInfo {\n      __typename\n      "
-                   "hasPreviousPage\n      hasNextPage\n      startCursor\n      endCursor\n    }\n    edges {\n      "
-                   "__typename\n      node {\n        __typename\n        id\n        path\n        posterPath\n        "
-                   "url\n        posterUrl\n        width\n        height\n      }\n      cursor\n    }\n  }\n}\n",
+    cJSON *r = gql("query DemoVideoGalleryModalQuery {\n  ...VideoGallery_videos\n}\n\nfragment "
+                   "VideoGallery_videos on "
+                   "Query {\n  videos(first: 20, after: \"\") {\n    __typename\n    pageInfo {\n  "
+                   "    __typename\n      "
+                   "hasPreviousPage\n      hasNextPage\n      startCursor\n      endCursor\n    "
+                   "}\n    edges {\n      "
+                   "__typename\n      node {\n        __typename\n        id\n        path\n       "
+                   " posterPath\n        "
+                   "url\n        posterUrl\n        width\n        height\n      }\n      cursor\n "
+                   "   }\n  }\n}\n",
                    NULL);
     const cJSON *videos = cJSON_GetObjectItem(cJSON_GetObjectItem(r, "data"), "videos");
-    if (!videos) fail_msg("%s", error_message(r));
+    if (!videos) fail_msg("%s", gql_error_message(r));
     const cJSON *edges = cJSON_GetObjectItem(videos, "edges");
     assert_int_equal(cJSON_GetArraySize(edges), 5);
     const cJSON *e;
@@ -265,24 +188,25 @@ static void test_gallery(void **state) {
         http_response pr;
         assert_int_equal(http_request(port, "GET", path, NULL, NULL, 0, &pr, 10000), 0);
         assert_int_equal(pr.status, 200);
-        assert_true(pr.body_len > 100 && (unsigned char)pr.body[0] == 0xFF && (unsigned char)pr.body[1] == 0xD8);
+        assert_true(pr.body_len > 100 && (unsigned char)pr.body[0] == 0xFF &&
+                    (unsigned char)pr.body[1] == 0xD8);
         http_response_free(&pr);
         assert_true(cJSON_GetObjectItem(node, "width")->valueint > 0);
         assert_true(cJSON_GetObjectItem(node, "height")->valueint > 0);
     }
     cJSON_Delete(r);
-    r = gql("query DemoPageQuery {\n  defaultVideo {\n    path\n    posterPath\n    url\n    posterUrl\n    height\n    "
-            "width\n  }\n}\n",
-            NULL);
+    r = gql(FRONTEND_DEMO_PAGE_QUERY, NULL);
     const cJSON *dv = cJSON_GetObjectItem(cJSON_GetObjectItem(r, "data"), "defaultVideo");
-    assert_string_equal(cJSON_GetObjectItem(dv, "path")->valuestring, "gallery/05_default_juggle.mp4");
+    assert_string_equal(cJSON_GetObjectItem(dv, "path")->valuestring,
+                        "gallery/05_default_juggle.mp4");
     assert_int_equal(cJSON_GetObjectItem(dv, "width")->valueint, 1280);
     assert_int_equal(cJSON_GetObjectItem(dv, "height")->valueint, 720);
     /* The video itself, with Content-Length (the frontend stalls on chunked video). */
     char path[600], v[64];
     snprintf(path, sizeof path, "/%s", cJSON_GetObjectItem(dv, "path")->valuestring);
     http_response vr;
-    assert_int_equal(http_request(port, "GET", path, "Range: bytes=0-99\r\n", NULL, 0, &vr, 10000), 0);
+    assert_int_equal(http_request(port, "GET", path, "Range: bytes=0-99\r\n", NULL, 0, &vr, 10000),
+                     0);
     assert_int_equal(vr.status, 206);
     assert_string_equal(http_header(vr.headers, "Content-Length", v, sizeof v), "100");
     http_response_free(&vr);
@@ -299,12 +223,12 @@ static void test_golden_flow(void **state) {
         const cJSON *g = cJSON_GetArrayItem(golden, i);
         cJSON *r = add_points_json(sid, cJSON_GetObjectItem(g, "request"));
         const cJSON *ap = cJSON_GetObjectItem(cJSON_GetObjectItem(r, "data"), "addPoints");
-        if (!ap) fail_msg("addPoints: %s", error_message(r));
+        if (!ap) fail_msg("addPoints: %s", gql_error_message(r));
         assert_int_equal(cJSON_GetObjectItem(ap, "frameIndex")->valueint, 4);
         char what[64];
         snprintf(what, sizeof what, "addPoints #%d", i + 1);
-        compare_masks(cJSON_GetObjectItem(ap, "rleMaskList"), "objectId", "rleMask", cJSON_GetObjectItem(g, "response"),
-                      what);
+        compare_masks(cJSON_GetObjectItem(ap, "rleMaskList"), "objectId", "rleMask",
+                      cJSON_GetObjectItem(g, "response"), what);
         cJSON_Delete(r);
     }
     /* Propagation from frame 4: forward to 7, backward to 0. */
@@ -321,34 +245,30 @@ static void test_golden_flow(void **state) {
         assert_int_equal(cJSON_GetObjectItem(p.parts[i], "frame_index")->valueint,
                          cJSON_GetObjectItem(g, "frame_index")->valueint);
         char what[64];
-        snprintf(what, sizeof what, "stream part %d (frame %d)", i, cJSON_GetObjectItem(g, "frame_index")->valueint);
+        snprintf(what, sizeof what, "stream part %d (frame %d)", i,
+                 cJSON_GetObjectItem(g, "frame_index")->valueint);
         compare_masks(cJSON_GetObjectItem(p.parts[i], "results"), "object_id", "mask", g, what);
     }
     free_parts(&p);
     /* clearPointsInFrame for object 2 on frame 4, then removeObject 2. */
     char vars[512];
-    snprintf(vars, sizeof vars, "{\"input\":{\"sessionId\":\"%s\",\"frameIndex\":4,\"objectId\":2}}", sid);
-    cJSON *r = gql("mutation SAM2ModelClearPointsInFrameMutation(\n  $input: ClearPointsInFrameInput!\n) {\n  "
-                   "clearPointsInFrame(input: $input) {\n    frameIndex\n    rleMaskList {\n      objectId\n      "
-                   "rleMask {\n        counts\n        size\n      }\n    }\n  }\n}\n",
-                   vars);
+    snprintf(vars, sizeof vars,
+             "{\"input\":{\"sessionId\":\"%s\",\"frameIndex\":4,\"objectId\":2}}", sid);
+    cJSON *r = gql(FRONTEND_CLEAR_POINTS_IN_FRAME, vars);
     const cJSON *cf = cJSON_GetObjectItem(cJSON_GetObjectItem(r, "data"), "clearPointsInFrame");
-    if (!cf) fail_msg("clearPointsInFrame: %s", error_message(r));
+    if (!cf) fail_msg("clearPointsInFrame: %s", gql_error_message(r));
     assert_int_equal(cJSON_GetObjectItem(cf, "frameIndex")->valueint, 4);
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(cf, "rleMaskList")), 2);
     cJSON_Delete(r);
     snprintf(vars, sizeof vars, "{\"input\":{\"sessionId\":\"%s\",\"objectId\":2}}", sid);
-    r = gql("mutation SAM2ModelRemoveObjectMutation(\n  $input: RemoveObjectInput!\n) {\n  removeObject(input: $input) "
-            "{\n    frameIndex\n    rleMaskList {\n      objectId\n      rleMask {\n        counts\n        size\n      "
-            "}\n    }\n  }\n}\n",
-            vars);
+    r = gql(FRONTEND_REMOVE_OBJECT, vars);
     const cJSON *ro = cJSON_GetObjectItem(cJSON_GetObjectItem(r, "data"), "removeObject");
-    if (!ro) fail_msg("removeObject: %s", error_message(r));
+    if (!ro) fail_msg("removeObject: %s", gql_error_message(r));
     const cJSON *f;
     cJSON_ArrayForEach(f, ro) {
         const cJSON *m;
-        cJSON_ArrayForEach(m, cJSON_GetObjectItem(f, "rleMaskList")) assert_int_equal(
-            cJSON_GetObjectItem(m, "objectId")->valueint, 1);
+        cJSON_ArrayForEach(m, cJSON_GetObjectItem(f, "rleMaskList"))
+            assert_int_equal(cJSON_GetObjectItem(m, "objectId")->valueint, 1);
     }
     cJSON_Delete(r);
     close_session(sid);
@@ -364,14 +284,7 @@ static void test_cancel_and_disconnect(void **state) {
     http_stream *s = open_propagation(sid, 0);
     stream_parts p = {0};
     assert_null(read_stream(s, &p, 2));
-    char vars[256];
-    snprintf(vars, sizeof vars, "{\"input\":{\"sessionId\":\"%s\"}}", sid);
-    cJSON *r = gql("mutation SAM2ModelCancelPropagateInVideoMutation(\n  $input: CancelPropagateInVideoInput!\n) {\n  "
-                   "cancelPropagateInVideo(input: $input) {\n    success\n  }\n}\n",
-                   vars);
-    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(
-        cJSON_GetObjectItem(cJSON_GetObjectItem(r, "data"), "cancelPropagateInVideo"), "success")));
-    cJSON_Delete(r);
+    assert_int_equal(gql_cancel_propagation(&client, sid), 1);
     const char *e = read_stream(s, &p, 0);
     if (e) fail_msg("stream after cancel: %s", e);
     http_stream_close(s);
@@ -383,11 +296,11 @@ static void test_cancel_and_disconnect(void **state) {
     assert_null(read_stream(s, &p, 1));
     http_stream_close(s);
     free_parts(&p);
-    double t0 = now_ms();
-    r = click(sid, 3, 1, 0.5, 0.5);
+    double t0 = test_now_ms();
+    cJSON *r = click(sid, 3, 1, 0.5, 0.5);
     assert_non_null(cJSON_GetObjectItem(cJSON_GetObjectItem(r, "data"), "addPoints"));
     cJSON_Delete(r);
-    printf("  click after a disconnect answered in %.0f ms\n", now_ms() - t0);
+    printf("  click after a disconnect answered in %.0f ms\n", test_now_ms() - t0);
     close_session(sid);
     free(sid);
 }
@@ -399,25 +312,8 @@ static void test_upload(void **state) {
     size_t len;
     char *content = test_read_file(src, &len);
     assert_non_null(content);
-    const char *boundary = "----sam2e2eBoundary";
-    const char *ops = "{\"query\":\"mutation useUploadVideoMutation(\\n  $file: Upload!\\n) {\\n  uploadVideo(file: "
-                      "$file) {\\n    id\\n    height\\n    width\\n    url\\n    path\\n    posterPath\\n    "
-                      "posterUrl\\n  }\\n}\\n\",\"variables\":{\"file\":{}}}";
-    char *body = malloc(len + 4096);
-    size_t n = (size_t)sprintf(body,
-                               "--%s\r\nContent-Disposition: form-data; name=\"operations\"\r\n\r\n%s\r\n"
-                               "--%s\r\nContent-Disposition: form-data; name=\"map\"\r\n\r\n{\"file\":[\"variables.file\"]}\r\n"
-                               "--%s\r\nContent-Disposition: form-data; name=\"file\"; filename=\"01_dog.mp4\"\r\n"
-                               "Content-Type: video/mp4\r\n\r\n",
-                               boundary, ops, boundary, boundary);
-    memcpy(body + n, content, len);
-    n += len;
-    n += (size_t)sprintf(body + n, "\r\n--%s--\r\n", boundary);
-    char headers[256];
-    snprintf(headers, sizeof headers, "Content-Type: multipart/form-data; boundary=%s\r\n", boundary);
     http_response r;
-    assert_int_equal(http_request(port, "POST", "/graphql", headers, body, n, &r, 300000), 0);
-    free(body);
+    assert_int_equal(frontend_upload(port, "01_dog.mp4", content, len, &r, 300000), 0);
     free(content);
     assert_int_equal(r.status, 200);
     cJSON *j = cJSON_Parse(r.body);
@@ -435,7 +331,8 @@ static void test_upload(void **state) {
     assert_int_equal(r.status, 200);
     assert_non_null(http_header(r.headers, "Content-Length", val, sizeof val));
     /* H.264 MP4 with the moov atom before mdat (faststart). */
-    char *moov = memmem(r.body, r.body_len, "moov", 4), *mdat = memmem(r.body, r.body_len, "mdat", 4);
+    char *moov = memmem(r.body, r.body_len, "moov", 4),
+         *mdat = memmem(r.body, r.body_len, "mdat", 4);
     assert_non_null(moov);
     assert_true(!mdat || moov < mdat);
     http_response_free(&r);
@@ -450,7 +347,8 @@ static void test_upload(void **state) {
     cJSON_Delete(j);
 }
 
-/* ---- concurrency ------------------------------------------------------------------------------ */
+/* ---- concurrency ------------------------------------------------------------------------------
+ */
 typedef struct clicker {
     char *sid;
     int clicks;
@@ -470,15 +368,16 @@ static void *click_loop(void *arg) {
         if (c->pause_max_us > 0) usleep((useconds_t)(rand_r(&seed) % (unsigned)c->pause_max_us));
         /* A new frame each time, as a person clicking around the video. */
         int frame = (i * 7) % 8;
-        double t0 = now_ms();
+        double t0 = test_now_ms();
         cJSON *r = click(c->sid, frame, 1, 0.3 + 0.02 * (i % 10), 0.4);
-        c->lat[i] = now_ms() - t0;
+        c->lat[i] = test_now_ms() - t0;
         if (c->stream_done && atomic_load(c->stream_done)) c->late++;
         const cJSON *ap = cJSON_GetObjectItem(cJSON_GetObjectItem(r, "data"), "addPoints");
         const cJSON *m = cJSON_GetArrayItem(cJSON_GetObjectItem(ap, "rleMaskList"), 0);
         const cJSON *size = cJSON_GetObjectItem(cJSON_GetObjectItem(m, "rleMask"), "size");
         if (!ap || cJSON_GetObjectItem(ap, "frameIndex")->valueint != frame ||
-            cJSON_GetArrayItem(size, 0)->valueint != 720 || cJSON_GetArrayItem(size, 1)->valueint != 1280)
+            cJSON_GetArrayItem(size, 0)->valueint != 720 ||
+            cJSON_GetArrayItem(size, 1)->valueint != 1280)
             c->errors++;
         cJSON_Delete(r);
     }
@@ -543,7 +442,8 @@ static void test_concurrency(void **state) {
     for (int i = 0; i < 3; i++) pthread_join(tc[i], NULL);
     char vars[256];
     snprintf(vars, sizeof vars, "{\"input\":{\"sessionId\":\"%s\"}}", a);
-    cJSON_Delete(gql("mutation($input: CancelPropagateInVideoInput!) { cancelPropagateInVideo(input: $input) { success } }",
+    cJSON_Delete(gql("mutation($input: CancelPropagateInVideoInput!) { "
+                     "cancelPropagateInVideo(input: $input) { success } }",
                      vars));
     pthread_join(ts, NULL);
     clicker idle2 = {ids[0], idle_clicks, {0}, 0, 0, NULL, 0};
@@ -555,10 +455,13 @@ static void test_concurrency(void **state) {
     qsort(all_idle, (size_t)n_idle, sizeof(double), cmp_double);
     qsort(busy.lat, (size_t)busy_clicks, sizeof(double), cmp_double);
     double im = all_idle[n_idle / 2], bm = busy.lat[busy_clicks / 2];
-    printf("click latency, micro model, clicks on changing frames with pauses: idle median %.1f ms (p90 %.1f, %d "
-           "clicks), while another session streams median %.1f ms (p90 %.1f, %d clicks): %.2fx; the stream sent %d "
+    printf("click latency, micro model, clicks on changing frames with pauses: idle median %.1f ms "
+           "(p90 %.1f, %d "
+           "clicks), while another session streams median %.1f ms (p90 %.1f, %d clicks): %.2fx; "
+           "the stream sent %d "
            "frames\n",
-           im, all_idle[n_idle * 9 / 10], n_idle, bm, busy.lat[busy_clicks * 9 / 10], busy_clicks, bm / im, st.parts);
+           im, all_idle[n_idle * 9 / 10], n_idle, bm, busy.lat[busy_clicks * 9 / 10], busy_clicks,
+           bm / im, st.parts);
     assert_int_equal(idle1.errors + idle2.errors, 0);
     assert_int_equal(busy.errors, 0);
     for (int i = 0; i < 3; i++) assert_int_equal(c[i].errors, 0);
@@ -578,7 +481,8 @@ static void test_concurrency(void **state) {
     }
 }
 
-/* ---- set-up ------------------------------------------------------------------------------------ */
+/* ---- set-up ------------------------------------------------------------------------------------
+ */
 /* Builds DATA_PATH: the shared gallery, plus gallery/juggle8 = the 8 frames of the golden run. */
 static void build_data(const char *golden_dir, const char *media_dir) {
     const char *root = test_make_tmpdir();
@@ -587,11 +491,12 @@ static void build_data(const char *golden_dir, const char *media_dir) {
     mkdir(data_dir, 0755);
     snprintf(p, sizeof p, "%s/gallery", data_dir);
     mkdir(p, 0755);
-    const char *vids[] = {"01_dog.mp4", "02_cups.mp4", "03_blocks.mp4", "04_coffee.mp4", "05_default_juggle.mp4"};
+    const char *vids[] = {"01_dog.mp4", "02_cups.mp4", "03_blocks.mp4", "04_coffee.mp4",
+                          "05_default_juggle.mp4"};
     for (int i = 0; i < 5; i++) {
         snprintf(p, sizeof p, "%s/gallery/%s", media_dir, vids[i]);
         snprintf(q, sizeof q, "%s/gallery/%s", data_dir, vids[i]);
-        if (copy_file(p, q)) {
+        if (test_copy_file(p, q)) {
             printf("SKIP: cannot copy %s\n", p);
             exit(TEST_SKIP_CODE);
         }
@@ -601,7 +506,7 @@ static void build_data(const char *golden_dir, const char *media_dir) {
     for (int i = 0; i < 8; i++) {
         snprintf(p, sizeof p, "%s/inputs/video/05_default_juggle/%05d.png", golden_dir, i);
         snprintf(q, sizeof q, "%s/gallery/juggle8/%05d.png", data_dir, i);
-        if (copy_file(p, q)) {
+        if (test_copy_file(p, q)) {
             printf("SKIP: cannot copy %s\n", p);
             exit(TEST_SKIP_CODE);
         }
@@ -609,10 +514,7 @@ static void build_data(const char *golden_dir, const char *media_dir) {
 }
 
 static void skip_all(const char *why) {
-    printf("SKIP: %s; the end-to-end tests did not run\n", why);
-    fflush(stdout);
-    if (srv) server_free(srv);
-    exit(TEST_SKIP_CODE);
+    server_test_skip(srv, why, "the end-to-end tests");
 }
 
 int main(void) {
@@ -625,46 +527,34 @@ int main(void) {
     if (!text) skip_all("micro_golden/video/demo/responses.json is missing");
     golden = cJSON_Parse(text);
     free(text);
-    if (!cJSON_IsArray(golden) || cJSON_GetArraySize(golden) != 12) skip_all("responses.json is not the 12-step flow");
+    if (!cJSON_IsArray(golden) || cJSON_GetArraySize(golden) != 12)
+        skip_all("responses.json is not the 12-step flow");
     build_data(gd, md);
 
     server_config cfg;
-    server_config_defaults(&cfg);
-    snprintf(cfg.host, sizeof cfg.host, "127.0.0.1");
-    cfg.port = 0;
-    snprintf(cfg.data_path, sizeof cfg.data_path, "%s", data_dir);
-    snprintf(cfg.checkpoint, sizeof cfg.checkpoint, "%s", test_path(gd, "micro/sam2.1_hiera_micro.pt"));
-    snprintf(cfg.config_yaml, sizeof cfg.config_yaml, "%s", test_path(gd, "micro/sam2.1_hiera_micro.yaml"));
-    snprintf(cfg.default_video_path, sizeof cfg.default_video_path, "gallery/05_default_juggle.mp4");
+    server_test_config_micro(&cfg, data_dir, gd);
+    snprintf(cfg.default_video_path, sizeof cfg.default_video_path,
+             "gallery/05_default_juggle.mp4");
     cfg.correct_as_cond = 0; /* the golden flow ran with the official setting */
     cfg.max_memory_mb = 8192;
     cfg.session_memory_mb = 256;
     cfg.timeout_s = 120;
-    server_deps deps = {inference_default_ops(), ingest_default_ops(), quiet_log, NULL};
-    sam2_error err = {0};
-    srv = server_create(&cfg, &deps, &err);
-    if (!srv) {
-        if (err.code == SAM2_ERR_UNSUPPORTED) skip_all(err.message);
-        fprintf(stderr, "server_create: %s\n", err.message);
-        return 1;
-    }
-    if (server_start(srv, &err)) {
-        fprintf(stderr, "server_start: %s\n", err.message);
-        server_free(srv);
-        return 1;
-    }
-    port = server_port(srv);
+    srv = server_test_start_or_skip(&cfg, inference_default_ops(), ingest_default_ops(),
+                                    "the end-to-end tests");
+    if (!srv) return 1;
+    port = client.port = server_port(srv);
     /* Everything this test needs must be built in; say precisely what is not. */
     char probe[1024];
     snprintf(probe, sizeof probe, "%s/posters/05_default_juggle.jpg", data_dir);
     struct stat st;
-    if (stat(probe, &st)) skip_all("no gallery posters were written (video ingest is not built into this sam2 yet)");
+    if (stat(probe, &st))
+        skip_all("no gallery posters were written (video ingest is not built into this sam2 yet)");
     char why[512] = "";
     char *sid = start_session("gallery/juggle8", why, sizeof why);
     if (!sid && strstr(why, "has no")) skip_all(why);
     if (sid) {
         cJSON *r = click(sid, 0, 1, 0.5, 0.5);
-        const char *msg = error_message(r);
+        const char *msg = gql_error_message(r);
         if (msg && strstr(msg, "has no")) {
             snprintf(why, sizeof why, "%s", msg);
             cJSON_Delete(r);

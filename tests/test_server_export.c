@@ -17,6 +17,8 @@
 #include "support/coco_rle.h"
 #include "support/http_client.h"
 #include "support/savi_stream.h"
+#include "support/server_client.h"
+#include "support/server_setup.h"
 #include "support/testutil.h"
 
 #include <cjson/cJSON.h>
@@ -43,50 +45,29 @@ typedef struct frame_masks {
     char *counts[MAX_OBJECTS];
 } frame_masks;
 static frame_masks streamed[CLIP_FRAMES];
-static char *session; /* the session that tracked */
-
-static void quiet_log(void *user, const char *line) {
-    (void)user;
-    if (getenv("SAM2_TEST_VERBOSE")) fprintf(stderr, "server: %s\n", line);
-}
+static char *session;                            /* the session that tracked */
+static server_client client = {0, 120000, NULL}; /* the port is set once the server listens */
 
 static cJSON *gql(const char *query, const char *variables_json) {
-    cJSON *body = cJSON_CreateObject();
-    cJSON_AddStringToObject(body, "query", query);
-    if (variables_json) cJSON_AddItemToObject(body, "variables", cJSON_Parse(variables_json));
-    char *text = cJSON_PrintUnformatted(body);
-    cJSON_Delete(body);
-    http_response r;
-    assert_int_equal(
-        http_request(port, "POST", "/graphql", "Content-Type: application/json\r\n", text, strlen(text), &r, 120000),
-        0);
-    free(text);
-    if (r.status != 200) fail_msg("status %d: %s", r.status, r.body);
-    cJSON *j = cJSON_Parse(r.body);
-    assert_non_null(j);
-    http_response_free(&r);
-    return j;
+    return gql_call(&client, query, variables_json);
 }
 
 static char *start_session(const char *path) {
-    char vars[512];
-    snprintf(vars, sizeof vars, "{\"input\":{\"path\":\"%s\"}}", path);
-    cJSON *r = gql("mutation($input: StartSessionInput!) { startSession(input: $input) { sessionId } }", vars);
-    const cJSON *sid =
-        cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(r, "data"), "startSession"), "sessionId");
-    if (!cJSON_IsString(sid)) fail_msg("startSession: %s", cJSON_PrintUnformatted(r));
-    char *id = strdup(sid->valuestring);
-    cJSON_Delete(r);
+    char why[512];
+    char *id = gql_start_session(&client, path, why, sizeof why);
+    if (!id) fail_msg("startSession: %s", why);
     return id;
 }
 
 static void click(const char *sid, int frame, int obj, double x, double y) {
     char vars[512];
     snprintf(vars, sizeof vars,
-             "{\"input\":{\"sessionId\":\"%s\",\"frameIndex\":%d,\"objectId\":%d,\"labels\":[1],\"points\":[[%.6f,%.6f]],"
+             "{\"input\":{\"sessionId\":\"%s\",\"frameIndex\":%d,\"objectId\":%d,\"labels\":[1],"
+             "\"points\":[[%.6f,%.6f]],"
              "\"clearOldPoints\":true}}",
              sid, frame, obj, x, y);
-    cJSON *r = gql("mutation($input: AddPointsInput!) { addPoints(input: $input) { frameIndex rleMaskList { objectId "
+    cJSON *r = gql("mutation($input: AddPointsInput!) { addPoints(input: $input) { frameIndex "
+                   "rleMaskList { objectId "
                    "rleMask { counts size } } } }",
                    vars);
     if (!cJSON_GetObjectItem(cJSON_GetObjectItem(r, "data"), "addPoints"))
@@ -97,7 +78,8 @@ static void click(const char *sid, int frame, int obj, double x, double y) {
 static void close_session(const char *sid) {
     char vars[256];
     snprintf(vars, sizeof vars, "{\"input\":{\"sessionId\":\"%s\"}}", sid);
-    cJSON_Delete(gql("mutation($input: CloseSessionInput!) { closeSession(input: $input) { success } }", vars));
+    cJSON_Delete(gql(
+        "mutation($input: CloseSessionInput!) { closeSession(input: $input) { success } }", vars));
 }
 
 static void on_part(void *user, const char *headers, const char *body, size_t len) {
@@ -119,31 +101,21 @@ static void on_part(void *user, const char *headers, const char *body, size_t le
     cJSON_ArrayForEach(res, cJSON_GetObjectItem(j, "results")) {
         if (fm->n == MAX_OBJECTS) break;
         fm->ids[fm->n] = cJSON_GetObjectItem(res, "object_id")->valueint;
-        fm->counts[fm->n] = strdup(cJSON_GetObjectItem(cJSON_GetObjectItem(res, "mask"), "counts")->valuestring);
+        fm->counts[fm->n] =
+            strdup(cJSON_GetObjectItem(cJSON_GetObjectItem(res, "mask"), "counts")->valuestring);
         fm->n++;
     }
     cJSON_Delete(j);
 }
 
+/* Propagates from frame 0 and reads the whole stream strictly into `streamed`. */
 static void propagate(const char *sid) {
-    char body[256], ct[256], err[256];
-    snprintf(body, sizeof body, "{\"session_id\": \"%s\", \"start_frame_index\": 0}", sid);
-    http_stream *s = http_stream_open(port, "POST", "/propagate_in_video", "Content-Type: application/json\r\n", body,
-                                      strlen(body), 300000);
+    const server_client stream_client = {port, 300000, NULL};
+    http_stream *s = propagation_open(&stream_client, sid, 0);
     assert_non_null(s);
     assert_int_equal(http_stream_status(s), 200);
-    assert_non_null(http_header(http_stream_headers(s), "Content-Type", ct, sizeof ct));
-    savi_reader *rd = savi_new(ct, err, sizeof err);
-    assert_non_null(rd);
-    char buf[16384];
-    for (;;) {
-        long n = http_stream_read(s, buf, sizeof buf);
-        assert_true(n >= 0);
-        if (n == 0) break;
-        if (savi_feed(rd, buf, (size_t)n, on_part, NULL)) fail_msg("stream: %s", savi_error(rd));
-    }
-    assert_int_equal(savi_end(rd), 0);
-    savi_free(rd);
+    const char *e = propagation_read(s, on_part, NULL, NULL, 0);
+    if (e) fail_msg("stream: %s", e);
     http_stream_close(s);
 }
 
@@ -164,7 +136,8 @@ static uint8_t *expected_labels(const frame_masks *fm) {
     assert_non_null(labels);
     assert_non_null(m);
     for (int i = 0; i < fm->n; i++) {
-        if (coco_rle_decode(fm->counts[i], height, width, m)) fail_msg("streamed RLE does not decode");
+        if (coco_rle_decode(fm->counts[i], height, width, m))
+            fail_msg("streamed RLE does not decode");
         for (size_t k = 0; k < hw; k++)
             if (m[k]) labels[k] = (uint8_t)fm->ids[i];
     }
@@ -220,16 +193,22 @@ static void test_masks_json(void **state) {
             const cJSON *o = cJSON_GetArrayItem(objs, i);
             assert_int_equal(cJSON_GetObjectItem(o, "id")->valueint, streamed[f].ids[i]);
             const cJSON *seg = cJSON_GetObjectItem(o, "segmentation");
-            assert_int_equal(cJSON_GetArrayItem(cJSON_GetObjectItem(seg, "size"), 0)->valueint, height);
-            assert_int_equal(cJSON_GetArrayItem(cJSON_GetObjectItem(seg, "size"), 1)->valueint, width);
-            assert_int_equal(coco_rle_decode(cJSON_GetObjectItem(seg, "counts")->valuestring, height, width, a), 0);
+            assert_int_equal(cJSON_GetArrayItem(cJSON_GetObjectItem(seg, "size"), 0)->valueint,
+                             height);
+            assert_int_equal(cJSON_GetArrayItem(cJSON_GetObjectItem(seg, "size"), 1)->valueint,
+                             width);
+            assert_int_equal(
+                coco_rle_decode(cJSON_GetObjectItem(seg, "counts")->valuestring, height, width, a),
+                0);
             assert_int_equal(coco_rle_decode(streamed[f].counts[i], height, width, b), 0);
             size_t diff = 0, area = 0;
             for (size_t k = 0; k < hw; k++) {
                 diff += a[k] != b[k];
                 area += a[k];
             }
-            if (diff) fail_msg("frame %d object %d: %zu pixels differ from the stream", f, streamed[f].ids[i], diff);
+            if (diff)
+                fail_msg("frame %d object %d: %zu pixels differ from the stream", f,
+                         streamed[f].ids[i], diff);
             assert_true(area > 0 && area < hw);
             assert_int_equal((size_t)cJSON_GetObjectItem(o, "area")->valuedouble, area);
             assert_true(cJSON_IsNumber(cJSON_GetObjectItem(o, "score")));
@@ -317,7 +296,8 @@ static void test_overlay(void **state) {
     assert_true(sam2_video_fps(v) > 23.9 && sam2_video_fps(v) < 24.1);
     /* Inside the objects on frame 0 the overlay is the source blended half and half with the
      * palette colour (1: (128, 0, 0), 2: (0, 128, 0)); H.264 is lossy, so compare averages. */
-    uint8_t *rgb = malloc((size_t)3 * width * height), *src_rgb = malloc((size_t)3 * width * height);
+    uint8_t *rgb = malloc((size_t)3 * width * height),
+            *src_rgb = malloc((size_t)3 * width * height);
     assert_int_equal(sam2_video_read_frame(v, 0, rgb, &err), 0);
     char clip[1200];
     snprintf(clip, sizeof clip, "%s/gallery/clip.mp4", data_dir);
@@ -343,7 +323,8 @@ static void test_overlay(void **state) {
             n++;
         }
     assert_true(n > 100);
-    printf("  overlay, inside the objects on frame 0 (%ld pixels): %.1f levels from the blend, %.1f from the source\n",
+    printf("  overlay, inside the objects on frame 0 (%ld pixels): %.1f levels from the blend, "
+           "%.1f from the source\n",
            n, to_blend / (3.0 * n), to_source / (3.0 * n));
     assert_true(to_blend / (3.0 * n) < 8.0);
     assert_true(to_blend < to_source / 3);
@@ -395,7 +376,8 @@ static void test_errors(void **state) {
     for (int k = 0; k < 3; k++) {
         snprintf(path, sizeof path, "/export/%s/%s", empty, kinds[k]);
         get(path, &r);
-        if (r.status != 409) fail_msg("%s on an empty session: status %d (%s)", kinds[k], r.status, r.body);
+        if (r.status != 409)
+            fail_msg("%s on an empty session: status %d (%s)", kinds[k], r.status, r.body);
         assert_non_null(strstr(r.body, "no masks yet"));
         http_response_free(&r);
     }
@@ -407,7 +389,8 @@ static void test_errors(void **state) {
     expect_404(path, session);
 }
 
-/* ---- set-up ------------------------------------------------------------------------------------ */
+/* ---- set-up ------------------------------------------------------------------------------------
+ */
 
 /* gallery/clip.mp4: the first CLIP_FRAMES frames of 05_default_juggle.mp4 at 24 fps. */
 static int make_clip(const char *from, const char *to, sam2_error *err) {
@@ -415,23 +398,18 @@ static int make_clip(const char *from, const char *to, sam2_error *err) {
     if (!v) return -1;
     width = sam2_video_width(v);
     height = sam2_video_height(v);
-    const sam2_video_writer_options o = {.width = width, .height = height, .fps = 24, .preset = "veryfast"};
+    const sam2_video_writer_options o = {
+        .width = width, .height = height, .fps = 24, .preset = "veryfast"};
     sam2_video_writer *w = sam2_video_writer_open(to, &o, err);
     uint8_t *rgb = malloc((size_t)3 * width * height);
     int rc = !w || !rgb;
     for (int f = 0; !rc && f < CLIP_FRAMES; f++)
-        rc = sam2_video_read_frame(v, f, rgb, err) || sam2_video_writer_write_rgb(w, rgb, (size_t)3 * width, err);
+        rc = sam2_video_read_frame(v, f, rgb, err) ||
+             sam2_video_writer_write_rgb(w, rgb, (size_t)3 * width, err);
     if (w) rc = rc ? (sam2_video_writer_abort(w), -1) : sam2_video_writer_close(w, err);
     free(rgb);
     sam2_video_close(v);
     return rc;
-}
-
-static void skip_all(const char *why) {
-    printf("SKIP: %s; the export tests did not run\n", why);
-    fflush(stdout);
-    if (srv) server_free(srv);
-    exit(TEST_SKIP_CODE);
 }
 
 int main(void) {
@@ -450,37 +428,25 @@ int main(void) {
     snprintf(p, sizeof p, "%s/gallery/clip.mp4", data_dir);
     sam2_error err = {0};
     if (make_clip(test_path(md, "gallery/05_default_juggle.mp4"), p, &err)) {
-        if (err.code == SAM2_ERR_UNSUPPORTED) skip_all(err.message);
+        if (err.code == SAM2_ERR_UNSUPPORTED)
+            server_test_skip(NULL, err.message, "the export tests");
         fprintf(stderr, "cannot cut the test clip: %s\n", err.message);
         return 1;
     }
     server_config cfg;
-    server_config_defaults(&cfg);
-    snprintf(cfg.host, sizeof cfg.host, "127.0.0.1");
-    cfg.port = 0;
-    snprintf(cfg.data_path, sizeof cfg.data_path, "%s", data_dir);
-    snprintf(cfg.checkpoint, sizeof cfg.checkpoint, "%s", test_path(gd, "micro/sam2.1_hiera_micro.pt"));
-    snprintf(cfg.config_yaml, sizeof cfg.config_yaml, "%s", test_path(gd, "micro/sam2.1_hiera_micro.yaml"));
+    server_test_config_micro(&cfg, data_dir, gd);
     snprintf(cfg.default_video_path, sizeof cfg.default_video_path, "gallery/clip.mp4");
     cfg.max_memory_mb = 4096;
     cfg.session_memory_mb = 256;
     cfg.timeout_s = 120;
-    server_deps deps = {inference_default_ops(), ingest_default_ops(), quiet_log, NULL};
-    srv = server_create(&cfg, &deps, &err);
-    if (!srv) {
-        if (err.code == SAM2_ERR_UNSUPPORTED) skip_all(err.message);
-        fprintf(stderr, "server_create: %s\n", err.message);
-        return 1;
-    }
-    if (server_start(srv, &err)) {
-        fprintf(stderr, "server_start: %s\n", err.message);
-        server_free(srv);
-        return 1;
-    }
-    port = server_port(srv);
+    srv = server_test_start_or_skip(&cfg, inference_default_ops(), ingest_default_ops(),
+                                    "the export tests");
+    if (!srv) return 1;
+    port = client.port = server_port(srv);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_track),   cmocka_unit_test(test_masks_json), cmocka_unit_test(test_masks_zip),
-        cmocka_unit_test(test_overlay), cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_track),     cmocka_unit_test(test_masks_json),
+        cmocka_unit_test(test_masks_zip), cmocka_unit_test(test_overlay),
+        cmocka_unit_test(test_errors),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     server_free(srv);

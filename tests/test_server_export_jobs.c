@@ -12,7 +12,9 @@
 #include "server/mask_store.h"
 #include "server/server.h"
 #include "support/http_client.h"
+#include "support/server_client.h"
 #include "support/server_doubles.h"
+#include "support/server_setup.h"
 #include "support/testutil.h"
 
 #include <arpa/inet.h>
@@ -32,21 +34,14 @@
 static server *srv;
 static int port;
 static char data_dir[1024], spill_dir[1024];
+static server_client client = {0, 20000, NULL}; /* the port is set once the server listens */
 
-static void quiet_log(void *user, const char *line) {
-    (void)user;
-    if (getenv("SAM2_TEST_VERBOSE")) fprintf(stderr, "server: %s\n", line);
+static void sleep_ms(int ms) {
+    usleep((useconds_t)ms * 1000);
 }
 
-static double now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static void sleep_ms(int ms) { usleep((useconds_t)ms * 1000); }
-
-/* ---- the mask store ---------------------------------------------------------------------------- */
+/* ---- the mask store ----------------------------------------------------------------------------
+ */
 
 /* A frame answer with objects ids[0..n), each mask `len` bytes of counts. */
 static void make_answer(inf_frame *f, int frame, const int *ids, int n, size_t len, char fill) {
@@ -151,34 +146,16 @@ static void test_store_snapshot_and_removal(void **state) {
     mask_store_free(m);
 }
 
-/* ---- over HTTP ------------------------------------------------------------------------------------ */
+/* ---- over HTTP
+ * ------------------------------------------------------------------------------------ */
 
 static cJSON *gql(const char *query, const char *variables_json) {
-    cJSON *body = cJSON_CreateObject();
-    cJSON_AddStringToObject(body, "query", query);
-    if (variables_json) cJSON_AddItemToObject(body, "variables", cJSON_Parse(variables_json));
-    char *text = cJSON_PrintUnformatted(body);
-    cJSON_Delete(body);
-    http_response r;
-    assert_int_equal(
-        http_request(port, "POST", "/graphql", "Content-Type: application/json\r\n", text, strlen(text), &r, 20000), 0);
-    free(text);
-    if (r.status != 200) fail_msg("status %d: %s", r.status, r.body);
-    cJSON *j = cJSON_Parse(r.body);
-    assert_non_null(j);
-    http_response_free(&r);
-    return j;
+    return gql_call(&client, query, variables_json);
 }
 
 static char *start_session(const char *path) {
-    char vars[512];
-    snprintf(vars, sizeof vars, "{\"input\":{\"path\":\"%s\"}}", path);
-    cJSON *r = gql("mutation($input: StartSessionInput!) { startSession(input: $input) { sessionId } }", vars);
-    const cJSON *sid =
-        cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(r, "data"), "startSession"), "sessionId");
-    assert_true(cJSON_IsString(sid));
-    char *id = strdup(sid->valuestring);
-    cJSON_Delete(r);
+    char *id = gql_start_session(&client, path, NULL, 0);
+    assert_non_null(id);
     return id;
 }
 
@@ -193,21 +170,23 @@ static void mutate(const char *query, const char *sid, const char *more) {
 static void click(const char *sid, int frame, int obj) {
     char more[256];
     snprintf(more, sizeof more,
-             ",\"frameIndex\":%d,\"objectId\":%d,\"labels\":[1],\"points\":[[0.5,0.5]],\"clearOldPoints\":true", frame,
-             obj);
-    mutate("mutation($input: AddPointsInput!) { addPoints(input: $input) { frameIndex } }", sid, more);
+             ",\"frameIndex\":%d,\"objectId\":%d,\"labels\":[1],\"points\":[[0.5,0.5]],"
+             "\"clearOldPoints\":true",
+             frame, obj);
+    mutate("mutation($input: AddPointsInput!) { addPoints(input: $input) { frameIndex } }", sid,
+           more);
 }
 
 static void close_session(const char *sid) {
-    mutate("mutation($input: CloseSessionInput!) { closeSession(input: $input) { success } }", sid, "");
+    mutate("mutation($input: CloseSessionInput!) { closeSession(input: $input) { success } }", sid,
+           "");
 }
 
 /* Propagates from frame 0 and reads the whole stream. */
 static void propagate(const char *sid) {
-    char body[256], buf[65536];
-    snprintf(body, sizeof body, "{\"session_id\": \"%s\", \"start_frame_index\": 0}", sid);
-    http_stream *s = http_stream_open(port, "POST", "/propagate_in_video", "Content-Type: application/json\r\n", body,
-                                      strlen(body), 60000);
+    const server_client stream_client = {port, 60000, NULL};
+    char buf[65536];
+    http_stream *s = propagation_open(&stream_client, sid, 0);
     assert_non_null(s);
     assert_int_equal(http_stream_status(s), 200);
     long n;
@@ -239,10 +218,12 @@ static void summary(const cJSON *doc, char *out, size_t cap) {
     out[0] = '\0';
     const cJSON *f, *o;
     cJSON_ArrayForEach(f, cJSON_GetObjectItem(doc, "frames")) {
-        n += (size_t)snprintf(out + n, cap - n, "%s%d,", n ? ";" : "", cJSON_GetObjectItem(f, "frame")->valueint);
+        n += (size_t)snprintf(out + n, cap - n, "%s%d,", n ? ";" : "",
+                              cJSON_GetObjectItem(f, "frame")->valueint);
         int first = 1;
         cJSON_ArrayForEach(o, cJSON_GetObjectItem(f, "objects")) {
-            n += (size_t)snprintf(out + n, cap - n, "%s%d", first ? "" : " ", cJSON_GetObjectItem(o, "id")->valueint);
+            n += (size_t)snprintf(out + n, cap - n, "%s%d", first ? "" : " ",
+                                  cJSON_GetObjectItem(o, "id")->valueint);
             first = 0;
         }
     }
@@ -264,10 +245,12 @@ static void test_exports_follow_edits(void **state) {
     assert_string_equal(cJSON_GetObjectItem(doc, "model")->valuestring, "test-double");
     assert_true(cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "video"), "fps")->valuedouble == 24.0);
     /* The counts are the tracker's strings, untouched. */
-    const cJSON *o = cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "frames"), 1),
-                                                            "objects"),
-                                        1);
-    assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(o, "segmentation"), "counts")->valuestring, "f2o3p1");
+    const cJSON *o = cJSON_GetArrayItem(
+        cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "frames"), 1), "objects"),
+        1);
+    assert_string_equal(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(o, "segmentation"), "counts")->valuestring,
+        "f2o3p1");
     cJSON_Delete(doc);
 
     /* The zip: one PNG per frame with masks (the doubles' masks cover every pixel). */
@@ -276,7 +259,8 @@ static void test_exports_follow_edits(void **state) {
     assert_int_equal(r.status, 200);
     zip_error_t ze;
     zip_error_init(&ze);
-    zip_t *za = zip_open_from_source(zip_source_buffer_create(r.body, r.body_len, 0, &ze), ZIP_RDONLY, &ze);
+    zip_t *za =
+        zip_open_from_source(zip_source_buffer_create(r.body, r.body_len, 0, &ze), ZIP_RDONLY, &ze);
     assert_non_null(za);
     assert_int_equal(zip_get_num_entries(za, 0), 2);
     assert_string_equal(zip_get_name(za, 0, 0), "masks/00000.png");
@@ -300,15 +284,17 @@ static void test_exports_follow_edits(void **state) {
     doc = export_json(sid);
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(doc, "frames")), 8);
     cJSON_Delete(doc);
-    mutate("mutation($input: RemoveObjectInput!) { removeObject(input: $input) { frameIndex } }", sid,
-           ",\"objectId\":1");
+    mutate("mutation($input: RemoveObjectInput!) { removeObject(input: $input) { frameIndex } }",
+           sid, ",\"objectId\":1");
     doc = export_json(sid);
     summary(doc, s, sizeof s);
     assert_string_equal(s, "0,3;1,3;2,3;3,3;4,3;5,3;6,3;7,3");
     cJSON_Delete(doc);
 
     /* Clearing the video leaves nothing to export: 409. */
-    mutate("mutation($input: ClearPointsInVideoInput!) { clearPointsInVideo(input: $input) { success } }", sid, "");
+    mutate("mutation($input: ClearPointsInVideoInput!) { clearPointsInVideo(input: $input) { "
+           "success } }",
+           sid, "");
     export(sid, "masks.json", &r);
     assert_int_equal(r.status, 409);
     assert_non_null(strstr(r.body, "has no masks yet"));
@@ -372,31 +358,32 @@ static void test_render_yields_and_stops(void **state) {
     char path[256];
     snprintf(path, sizeof path, "/export/%s/overlay.mp4", a);
     int fd = raw_get(path);
-    const double t0 = now_ms();
-    while (double_overlay_frames() - before < 20 && now_ms() - t0 < 10000) sleep_ms(5);
+    const double t0 = test_now_ms();
+    while (double_overlay_frames() - before < 20 && test_now_ms() - t0 < 10000) sleep_ms(5);
     assert_true(double_overlay_frames() - before >= 20);
     assert_int_equal(count_exports(), 1);
     /* Another session's clicks go through while the render runs. */
     double worst = 0;
     for (int i = 0; i < 5; i++) {
-        const double c0 = now_ms();
+        const double c0 = test_now_ms();
         click(b, i, 1);
-        if (now_ms() - c0 > worst) worst = now_ms() - c0;
+        if (test_now_ms() - c0 > worst) worst = test_now_ms() - c0;
     }
     printf("  clicks during an overlay render: slowest %.1f ms\n", worst);
     assert_true(worst < 1000);
     /* The client leaves: the render stops within a frame or two and its files go. */
     close(fd);
-    const double t1 = now_ms();
+    const double t1 = test_now_ms();
     long last = -1;
-    while (now_ms() - t1 < 5000) {
+    while (test_now_ms() - t1 < 5000) {
         sleep_ms(100);
         const long now = double_overlay_frames();
         if (now == last && count_exports() == 0) break;
         last = now;
     }
     const long rendered = double_overlay_frames() - before;
-    printf("  the render stopped after %ld of 400 frames, %.0f ms after the client left\n", rendered, now_ms() - t1);
+    printf("  the render stopped after %ld of 400 frames, %.0f ms after the client left\n",
+           rendered, test_now_ms() - t1);
     assert_true(rendered < 400);
     sleep_ms(100);
     assert_int_equal(double_overlay_frames() - before, rendered);
@@ -415,10 +402,10 @@ static void test_render_yields_and_stops(void **state) {
     free(b);
 }
 
-/* ---- set-up ------------------------------------------------------------------------------------ */
+/* ---- set-up ------------------------------------------------------------------------------------
+ */
 
 static int setup(void **state) {
-    (void)state;
     signal(SIGPIPE, SIG_IGN);
     const char *root = test_make_tmpdir();
     char p[1200];
@@ -429,30 +416,18 @@ static int setup(void **state) {
     snprintf(p, sizeof p, "%s/ckpt.pt", root);
     test_write_file(p, "ckpt", 4);
     server_config cfg;
-    server_config_defaults(&cfg);
-    snprintf(cfg.host, sizeof cfg.host, "127.0.0.1");
-    cfg.port = 0;
-    snprintf(cfg.data_path, sizeof cfg.data_path, "%s", data_dir);
+    server_test_config(&cfg, data_dir);
     snprintf(cfg.checkpoint, sizeof cfg.checkpoint, "%s/ckpt.pt", root);
-    snprintf(cfg.default_video_path, sizeof cfg.default_video_path, "gallery/05_default_juggle.mp4");
+    snprintf(cfg.default_video_path, sizeof cfg.default_video_path,
+             "gallery/05_default_juggle.mp4");
     snprintf(cfg.spill_dir, sizeof cfg.spill_dir, "%s", spill_dir);
     cfg.timeout_s = 20;
     cfg.max_memory_mb = 256;
     cfg.session_memory_mb = 16;
-    server_deps deps = {double_inference_ops(), double_ingest_ops(), quiet_log, NULL};
-    sam2_error err = {0};
-    srv = server_create(&cfg, &deps, &err);
-    if (!srv || server_start(srv, &err)) {
-        fprintf(stderr, "server: %s\n", err.message);
-        return -1;
-    }
-    port = server_port(srv);
-    return 0;
-}
-
-static int teardown(void **state) {
-    (void)state;
-    server_free(srv);
+    srv = double_server_start(&cfg);
+    if (!srv) return -1;
+    port = client.port = server_port(srv);
+    *state = srv; /* for server_test_teardown */
     return 0;
 }
 
@@ -464,5 +439,5 @@ int main(void) {
         cmocka_unit_test(test_masks_over_the_share),
         cmocka_unit_test(test_render_yields_and_stops),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, server_test_teardown);
 }

@@ -12,7 +12,9 @@
 #include "server/server.h"
 #include "support/http_client.h"
 #include "support/savi_stream.h"
+#include "support/server_client.h"
 #include "support/server_doubles.h"
+#include "support/server_setup.h"
 #include "support/testutil.h"
 
 #include <cjson/cJSON.h>
@@ -28,17 +30,10 @@
 static server *srv;
 static int port;
 static char data_dir[1024];
-
-static void quiet_log(void *user, const char *line) {
-    (void)user;
-    if (getenv("SAM2_TEST_VERBOSE")) fprintf(stderr, "server: %s\n", line);
-}
+static server_client client = {0, 10000, NULL}; /* the port is set once the server listens */
 
 static void make_config(server_config *cfg, const char *root) {
-    server_config_defaults(cfg);
-    snprintf(cfg->host, sizeof cfg->host, "127.0.0.1");
-    cfg->port = 0;
-    snprintf(cfg->data_path, sizeof cfg->data_path, "%s", data_dir);
+    server_test_config(cfg, data_dir);
     snprintf(cfg->checkpoint, sizeof cfg->checkpoint, "%s/ckpt.pt", root);
     cfg->max_body_bytes = 1 << 20;
     cfg->max_upload_bytes = 1 << 20;
@@ -54,7 +49,6 @@ static void make_config(server_config *cfg, const char *root) {
 }
 
 static int setup(void **state) {
-    (void)state;
     signal(SIGPIPE, SIG_IGN);
     const char *root = test_make_tmpdir();
     char p[1024];
@@ -71,111 +65,57 @@ static int setup(void **state) {
 
     server_config cfg;
     make_config(&cfg, root);
-    snprintf(cfg.default_video_path, sizeof cfg.default_video_path, "gallery/05_default_juggle.mp4");
-    server_deps deps = {double_inference_ops(), double_ingest_ops(), quiet_log, NULL};
-    sam2_error err = {0};
-    srv = server_create(&cfg, &deps, &err);
-    if (!srv) {
-        fprintf(stderr, "server_create: %s\n", err.message);
-        return -1;
-    }
-    if (server_start(srv, &err)) {
-        fprintf(stderr, "server_start: %s\n", err.message);
-        return -1;
-    }
-    port = server_port(srv);
-    return 0;
-}
-
-static int teardown(void **state) {
-    (void)state;
-    server_free(srv);
+    snprintf(cfg.default_video_path, sizeof cfg.default_video_path,
+             "gallery/05_default_juggle.mp4");
+    srv = double_server_start(&cfg);
+    if (!srv) return -1;
+    port = client.port = server_port(srv);
+    *state = srv; /* for server_test_teardown */
     return 0;
 }
 
 /* ---- helpers ------------------------------------------------------------------------------ */
 static void assert_contains(const char *hay, const char *needle) {
-    if (!hay || !strstr(hay, needle)) fail_msg("expected '%s' in:\n%s", needle, hay ? hay : "(null)");
-}
-
-static double now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+    if (!hay || !strstr(hay, needle))
+        fail_msg("expected '%s' in:\n%s", needle, hay ? hay : "(null)");
 }
 
 /* POSTs a GraphQL request; returns the parsed response (status must be 200). */
 static cJSON *gql(const char *query, const char *variables_json) {
-    cJSON *body = cJSON_CreateObject();
-    cJSON_AddStringToObject(body, "query", query);
-    if (variables_json) cJSON_AddItemToObject(body, "variables", cJSON_Parse(variables_json));
-    char *text = cJSON_PrintUnformatted(body);
-    cJSON_Delete(body);
-    http_response r;
-    assert_int_equal(http_request(port, "POST", "/graphql", "Content-Type: application/json\r\n", text, strlen(text),
-                                  &r, 10000),
-                     0);
-    free(text);
-    if (r.status != 200) fail_msg("status %d: %s", r.status, r.body);
-    cJSON *j = cJSON_Parse(r.body);
-    assert_non_null(j);
-    http_response_free(&r);
-    return j;
-}
-
-static const char *error_message(const cJSON *resp) {
-    const cJSON *errs = cJSON_GetObjectItem(resp, "errors");
-    const cJSON *m = cJSON_GetObjectItem(cJSON_GetArrayItem(errs, 0), "message");
-    return cJSON_IsString(m) ? m->valuestring : NULL;
+    return gql_call(&client, query, variables_json);
 }
 
 static char *start_session(const char *path) {
-    char vars[512];
-    snprintf(vars, sizeof vars, "{\"input\":{\"path\":\"%s\"}}", path);
-    cJSON *r = gql("mutation SAM2ModelStartSessionMutation(\n  $input: StartSessionInput!\n) {\n  startSession(input: "
-                   "$input) {\n    sessionId\n  }\n}\n",
-                   vars);
-    const cJSON *sid = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(r, "data"), "startSession"),
-                                           "sessionId");
-    if (!cJSON_IsString(sid)) fail_msg("startSession failed: %s", error_message(r));
-    char *id = strdup(sid->valuestring);
-    cJSON_Delete(r);
+    char why[512];
+    char *id = gql_start_session(&client, path, why, sizeof why);
+    if (!id) fail_msg("startSession failed: %s", why);
     return id;
 }
 
-static const char *ADD_POINTS = "mutation SAM2ModelAddNewPointsMutation(\n  $input: AddPointsInput!\n) {\n  "
-                                "addPoints(input: $input) {\n    frameIndex\n    rleMaskList {\n      objectId\n      "
-                                "rleMask {\n        counts\n        size\n      }\n    }\n  }\n}\n";
-
 static cJSON *add_points(const char *sid, int frame, int obj, int n_points) {
     char *vars = malloc(256 + (size_t)n_points * 24);
-    int n = sprintf(vars, "{\"input\":{\"sessionId\":\"%s\",\"frameIndex\":%d,\"objectId\":%d,\"labels\":[", sid, frame,
-                    obj);
+    int n = sprintf(
+        vars, "{\"input\":{\"sessionId\":\"%s\",\"frameIndex\":%d,\"objectId\":%d,\"labels\":[",
+        sid, frame, obj);
     for (int i = 0; i < n_points; i++) n += sprintf(vars + n, "%s1", i ? "," : "");
     n += sprintf(vars + n, "],\"points\":[");
     for (int i = 0; i < n_points; i++) n += sprintf(vars + n, "%s[0.5,0.25]", i ? "," : "");
     sprintf(vars + n, "],\"clearOldPoints\":true}}");
-    cJSON *r = gql(ADD_POINTS, vars);
+    cJSON *r = gql(FRONTEND_ADD_POINTS, vars);
     free(vars);
     return r;
 }
 
+/* closeSession's success must be the boolean `expect`. */
 static void close_session(const char *sid, int expect) {
-    char vars[256];
-    snprintf(vars, sizeof vars, "{\"input\":{\"sessionId\":\"%s\"}}", sid);
-    cJSON *r = gql("mutation SAM2ModelCloseSessionMutation(\n  $input: CloseSessionInput!\n) {\n  closeSession(input: "
-                   "$input) {\n    success\n  }\n}\n",
-                   vars);
-    const cJSON *ok = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(r, "data"), "closeSession"), "success");
-    assert_true(cJSON_IsBool(ok));
-    assert_int_equal(cJSON_IsTrue(ok), expect);
-    cJSON_Delete(r);
+    assert_int_equal(gql_close_session(&client, sid), expect);
 }
 
 /* A good request still works (the server keeps serving after bad input). */
 static void assert_alive(void) {
     cJSON *r = gql("query DemoPageQuery {\n  defaultVideo {\n    path\n  }\n}\n", NULL);
-    const cJSON *p = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(r, "data"), "defaultVideo"), "path");
+    const cJSON *p = cJSON_GetObjectItem(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(r, "data"), "defaultVideo"), "path");
     assert_true(cJSON_IsString(p));
     cJSON_Delete(r);
 }
@@ -192,7 +132,8 @@ typedef struct parts {
 static void on_part(void *user, const char *headers, const char *body, size_t len) {
     parts *p = user;
     char v[128];
-    if (!savi_header(headers, "Content-Type", v, sizeof v) || strcmp(v, "application/json; charset=utf-8") ||
+    if (!savi_header(headers, "Content-Type", v, sizeof v) ||
+        strcmp(v, "application/json; charset=utf-8") ||
         !savi_header(headers, "Frame-Current", v, sizeof v) || strcmp(v, "-1") ||
         !savi_header(headers, "Frame-Total", v, sizeof v) || strcmp(v, "-1") ||
         !savi_header(headers, "Mask-Type", v, sizeof v) || strcmp(v, "RLE[]"))
@@ -208,50 +149,22 @@ static void on_part(void *user, const char *headers, const char *body, size_t le
     p->frames[p->n] = cJSON_GetObjectItem(j, "frame_index")->valueint;
     const cJSON *res = cJSON_GetObjectItem(j, "results");
     p->objects[p->n] = cJSON_GetArraySize(res);
-    const cJSON *counts = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetArrayItem(res, 0), "mask"), "counts");
-    if (p->n == 0 && cJSON_IsString(counts)) snprintf(p->first_counts, sizeof p->first_counts, "%s", counts->valuestring);
+    const cJSON *counts =
+        cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetArrayItem(res, 0), "mask"), "counts");
+    if (p->n == 0 && cJSON_IsString(counts))
+        snprintf(p->first_counts, sizeof p->first_counts, "%s", counts->valuestring);
     p->n++;
     cJSON_Delete(j);
 }
 
 static http_stream *open_propagation(const char *sid, int start) {
-    char body[256];
-    snprintf(body, sizeof body, "{\"session_id\": \"%s\", \"start_frame_index\": %d}", sid, start);
-    return http_stream_open(port, "POST", "/propagate_in_video", "Content-Type: application/json\r\n", body,
-                            strlen(body), 10000);
+    return propagation_open(&client, sid, start);
 }
 
-/* Reads the whole stream strictly; returns the reader's error or NULL. */
+/* Reads the stream strictly into p (to its end, or until p holds max_parts parts); returns the
+ * reader's error or NULL. */
 static const char *read_stream(http_stream *s, parts *p, int max_parts) {
-    static char err[256];
-    char ct[256];
-    assert_non_null(http_header(http_stream_headers(s), "Content-Type", ct, sizeof ct));
-    savi_reader *rd = savi_new(ct, err, sizeof err);
-    if (!rd) return err;
-    char buf[8192];
-    const char *result = NULL;
-    for (;;) {
-        long n = http_stream_read(s, buf, sizeof buf);
-        if (n < 0) {
-            result = "transport error";
-            break;
-        }
-        if (n == 0) {
-            if (savi_end(rd)) result = savi_error(rd);
-            break;
-        }
-        if (savi_feed(rd, buf, (size_t)n, on_part, p)) {
-            result = savi_error(rd);
-            break;
-        }
-        if (max_parts && p->n >= max_parts) break;
-    }
-    if (result) {
-        snprintf(err, sizeof err, "%s", result);
-        result = err;
-    }
-    savi_free(rd);
-    return result;
+    return propagation_read(s, on_part, p, &p->n, max_parts);
 }
 
 /* ---- tests ---------------------------------------------------------------------------------- */
@@ -272,7 +185,8 @@ static void test_healthy_and_metrics(void **state) {
     assert_int_equal(r.status, 200);
     assert_contains(r.body, "# TYPE sam2_requests_total counter");
     assert_contains(r.body, "sam2_requests_total{route=\"healthy\",status=\"2xx\"} 1");
-    assert_contains(r.body, "sam2_request_duration_seconds_bucket{route=\"healthy\",le=\"+Inf\"} 1");
+    assert_contains(r.body,
+                    "sam2_request_duration_seconds_bucket{route=\"healthy\",le=\"+Inf\"} 1");
     assert_contains(r.body, "sam2_model_info{name=\"test-double\"");
     assert_contains(r.body, "process_resident_memory_bytes ");
     assert_contains(r.body, "sam2_sessions ");
@@ -283,9 +197,13 @@ static void test_cors(void **state) {
     (void)state;
     http_response r;
     char v[256];
-    assert_int_equal(http_request(port, "GET", "/healthy", "Origin: http://localhost:7262\r\n", NULL, 0, &r, 5000), 0);
-    assert_string_equal(http_header(r.headers, "Access-Control-Allow-Origin", v, sizeof v), "http://localhost:7262");
-    assert_string_equal(http_header(r.headers, "Access-Control-Allow-Credentials", v, sizeof v), "true");
+    assert_int_equal(http_request(port, "GET", "/healthy", "Origin: http://localhost:7262\r\n",
+                                  NULL, 0, &r, 5000),
+                     0);
+    assert_string_equal(http_header(r.headers, "Access-Control-Allow-Origin", v, sizeof v),
+                        "http://localhost:7262");
+    assert_string_equal(http_header(r.headers, "Access-Control-Allow-Credentials", v, sizeof v),
+                        "true");
     assert_contains(http_header(r.headers, "Vary", v, sizeof v), "Origin");
     http_response_free(&r);
     /* No Origin: no CORS headers (as flask-cors). */
@@ -293,23 +211,29 @@ static void test_cors(void **state) {
     assert_null(http_header(r.headers, "Access-Control-Allow-Origin", v, sizeof v));
     http_response_free(&r);
     /* Preflight of the frontend's JSON POST. */
-    assert_int_equal(http_request(port, "OPTIONS", "/graphql",
-                                  "Origin: http://localhost:7262\r\nAccess-Control-Request-Method: POST\r\n"
-                                  "Access-Control-Request-Headers: content-type\r\n",
-                                  NULL, 0, &r, 5000),
-                     0);
+    assert_int_equal(
+        http_request(port, "OPTIONS", "/graphql",
+                     "Origin: http://localhost:7262\r\nAccess-Control-Request-Method: POST\r\n"
+                     "Access-Control-Request-Headers: content-type\r\n",
+                     NULL, 0, &r, 5000),
+        0);
     assert_int_equal(r.status, 200);
-    assert_string_equal(http_header(r.headers, "Access-Control-Allow-Origin", v, sizeof v), "http://localhost:7262");
-    assert_string_equal(http_header(r.headers, "Access-Control-Allow-Headers", v, sizeof v), "content-type");
+    assert_string_equal(http_header(r.headers, "Access-Control-Allow-Origin", v, sizeof v),
+                        "http://localhost:7262");
+    assert_string_equal(http_header(r.headers, "Access-Control-Allow-Headers", v, sizeof v),
+                        "content-type");
     assert_contains(http_header(r.headers, "Access-Control-Allow-Methods", v, sizeof v), "POST");
-    assert_string_equal(http_header(r.headers, "Access-Control-Allow-Credentials", v, sizeof v), "true");
+    assert_string_equal(http_header(r.headers, "Access-Control-Allow-Credentials", v, sizeof v),
+                        "true");
     http_response_free(&r);
     /* Errors carry CORS headers too, so the browser can show them. */
-    assert_int_equal(http_request(port, "POST", "/graphql", "Origin: http://a.example\r\nContent-Type: application/json\r\n",
+    assert_int_equal(http_request(port, "POST", "/graphql",
+                                  "Origin: http://a.example\r\nContent-Type: application/json\r\n",
                                   "{", 1, &r, 5000),
                      0);
     assert_int_equal(r.status, 400);
-    assert_string_equal(http_header(r.headers, "Access-Control-Allow-Origin", v, sizeof v), "http://a.example");
+    assert_string_equal(http_header(r.headers, "Access-Control-Allow-Origin", v, sizeof v),
+                        "http://a.example");
     http_response_free(&r);
 }
 
@@ -317,29 +241,33 @@ static void test_allowed_origins(void **state) {
     (void)state;
     server_config cfg;
     make_config(&cfg, test_make_tmpdir());
-    snprintf(cfg.allowed_origins, sizeof cfg.allowed_origins, "http://good.example, http://also.example");
-    server_deps deps = {double_inference_ops(), double_ingest_ops(), quiet_log, NULL};
-    sam2_error err = {0};
-    server *s2 = server_create(&cfg, &deps, &err);
+    snprintf(cfg.allowed_origins, sizeof cfg.allowed_origins,
+             "http://good.example, http://also.example");
+    server *s2 = double_server_start(&cfg);
     assert_non_null(s2);
-    assert_int_equal(server_start(s2, &err), 0);
     int p2 = server_port(s2);
     http_response r;
     char v[256];
-    assert_int_equal(http_request(p2, "GET", "/healthy", "Origin: http://also.example\r\n", NULL, 0, &r, 5000), 0);
-    assert_string_equal(http_header(r.headers, "Access-Control-Allow-Origin", v, sizeof v), "http://also.example");
+    assert_int_equal(
+        http_request(p2, "GET", "/healthy", "Origin: http://also.example\r\n", NULL, 0, &r, 5000),
+        0);
+    assert_string_equal(http_header(r.headers, "Access-Control-Allow-Origin", v, sizeof v),
+                        "http://also.example");
     http_response_free(&r);
-    assert_int_equal(http_request(p2, "GET", "/healthy", "Origin: http://evil.example\r\n", NULL, 0, &r, 5000), 0);
+    assert_int_equal(
+        http_request(p2, "GET", "/healthy", "Origin: http://evil.example\r\n", NULL, 0, &r, 5000),
+        0);
     assert_null(http_header(r.headers, "Access-Control-Allow-Origin", v, sizeof v));
     http_response_free(&r);
     server_free(s2);
 }
 
-static void expect_json_error(const char *method, const char *path, const char *headers, const char *body,
-                              size_t body_len, int status, const char *needle) {
+static void expect_json_error(const char *method, const char *path, const char *headers,
+                              const char *body, size_t body_len, int status, const char *needle) {
     http_response r;
     assert_int_equal(http_request(port, method, path, headers, body, body_len, &r, 10000), 0);
-    if (r.status != status) fail_msg("%s %s: status %d, expected %d: %s", method, path, r.status, status, r.body);
+    if (r.status != status)
+        fail_msg("%s %s: status %d, expected %d: %s", method, path, r.status, status, r.body);
     char v[128];
     assert_non_null(http_header(r.headers, "Content-Type", v, sizeof v));
     assert_contains(v, "application/json");
@@ -353,18 +281,26 @@ static void expect_json_error(const char *method, const char *path, const char *
 static void test_not_graphql_requests(void **state) {
     (void)state;
     const char *ct = "Content-Type: application/json\r\n";
-    expect_json_error("POST", "/graphql", ct, "{\"query\": ", 10, 400, "Unable to parse request body as JSON");
-    expect_json_error("POST", "/graphql", ct, "{\"variables\": {}}", 17, 400, "No GraphQL query found in the request");
-    expect_json_error("POST", "/graphql", ct, "[{\"query\":\"{a}\"}]", 17, 400, "Batched GraphQL requests");
-    expect_json_error("POST", "/graphql", ct, "{\"query\":\"{a}\",\"variables\":[1]}", 31, 400, "must be a JSON object");
-    expect_json_error("POST", "/graphql", ct, "{\"query\":\"{a}\"} trailing", 24, 400, "unexpected data after the value");
-    expect_json_error("POST", "/graphql", "Content-Type: application/xml\r\n", "<a/>", 4, 400, "Unsupported Content-Type");
+    expect_json_error("POST", "/graphql", ct, "{\"query\": ", 10, 400,
+                      "Unable to parse request body as JSON");
+    expect_json_error("POST", "/graphql", ct, "{\"variables\": {}}", 17, 400,
+                      "No GraphQL query found in the request");
+    expect_json_error("POST", "/graphql", ct, "[{\"query\":\"{a}\"}]", 17, 400,
+                      "Batched GraphQL requests");
+    expect_json_error("POST", "/graphql", ct, "{\"query\":\"{a}\",\"variables\":[1]}", 31, 400,
+                      "must be a JSON object");
+    expect_json_error("POST", "/graphql", ct, "{\"query\":\"{a}\"} trailing", 24, 400,
+                      "unexpected data after the value");
+    expect_json_error("POST", "/graphql", "Content-Type: application/xml\r\n", "<a/>", 4, 400,
+                      "Unsupported Content-Type");
     expect_json_error("POST", "/graphql", ct, "", 0, 400, "the body is empty");
     expect_json_error("GET", "/graphql", NULL, NULL, 0, 405, "not allowed over GET");
     expect_json_error("GET", "/nope", NULL, NULL, 0, 404, "Not Found");
     expect_json_error("DELETE", "/healthy", NULL, NULL, 0, 405, "not allowed");
-    expect_json_error("POST", "/propagate_in_video", ct, "nope", 4, 400, "Unable to parse request body as JSON");
-    expect_json_error("POST", "/propagate_in_video", ct, "{\"start_frame_index\": 0}", 24, 400, "session_id");
+    expect_json_error("POST", "/propagate_in_video", ct, "nope", 4, 400,
+                      "Unable to parse request body as JSON");
+    expect_json_error("POST", "/propagate_in_video", ct, "{\"start_frame_index\": 0}", 24, 400,
+                      "session_id");
     /* Over the body limit (1 MB here): refused from Content-Length, before reading it. */
     size_t big = (2 << 20);
     char *b = malloc(big);
@@ -382,7 +318,8 @@ static void test_not_graphql_requests(void **state) {
             n += (size_t)sprintf(cb + n, "\r\n");
         }
         n += (size_t)sprintf(cb + n, "0\r\n\r\n");
-        expect_json_error("POST", "/graphql", "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n", cb, n,
+        expect_json_error("POST", "/graphql",
+                          "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n", cb, n,
                           413, "larger than the server accepts");
         free(cb);
     }
@@ -409,7 +346,8 @@ static void test_static_files(void **state) {
     char *content = test_read_file(p, &size);
     assert_non_null(content);
     http_response r;
-    assert_int_equal(http_request(port, "GET", "/gallery/05_default_juggle.mp4", NULL, NULL, 0, &r, 5000), 0);
+    assert_int_equal(
+        http_request(port, "GET", "/gallery/05_default_juggle.mp4", NULL, NULL, 0, &r, 5000), 0);
     assert_int_equal(r.status, 200);
     assert_int_equal(atol(http_header(r.headers, "Content-Length", v, sizeof v)), size);
     assert_null(http_header(r.headers, "Transfer-Encoding", v, sizeof v));
@@ -418,7 +356,8 @@ static void test_static_files(void **state) {
     assert_memory_equal(r.body, content, size);
     http_response_free(&r);
     /* Ranges. */
-    assert_int_equal(http_request(port, "GET", "/gallery/05_default_juggle.mp4", "Range: bytes=2-5\r\n", NULL, 0, &r, 5000),
+    assert_int_equal(http_request(port, "GET", "/gallery/05_default_juggle.mp4",
+                                  "Range: bytes=2-5\r\n", NULL, 0, &r, 5000),
                      0);
     assert_int_equal(r.status, 206);
     assert_int_equal(r.body_len, 4);
@@ -427,32 +366,36 @@ static void test_static_files(void **state) {
     assert_string_equal(http_header(r.headers, "Content-Range", v, sizeof v), p);
     assert_string_equal(http_header(r.headers, "Content-Length", v, sizeof v), "4");
     http_response_free(&r);
-    assert_int_equal(http_request(port, "GET", "/gallery/05_default_juggle.mp4", "Range: bytes=-3\r\n", NULL, 0, &r, 5000),
+    assert_int_equal(http_request(port, "GET", "/gallery/05_default_juggle.mp4",
+                                  "Range: bytes=-3\r\n", NULL, 0, &r, 5000),
                      0);
     assert_int_equal(r.status, 206);
     assert_memory_equal(r.body, content + size - 3, 3);
     http_response_free(&r);
-    assert_int_equal(http_request(port, "GET", "/gallery/05_default_juggle.mp4", "Range: bytes=10-\r\n", NULL, 0, &r, 5000),
+    assert_int_equal(http_request(port, "GET", "/gallery/05_default_juggle.mp4",
+                                  "Range: bytes=10-\r\n", NULL, 0, &r, 5000),
                      0);
     assert_int_equal(r.status, 206);
     assert_int_equal(r.body_len, size - 10);
     http_response_free(&r);
-    assert_int_equal(http_request(port, "GET", "/gallery/05_default_juggle.mp4", "Range: bytes=9999-\r\n", NULL, 0, &r,
-                                  5000),
+    assert_int_equal(http_request(port, "GET", "/gallery/05_default_juggle.mp4",
+                                  "Range: bytes=9999-\r\n", NULL, 0, &r, 5000),
                      0);
     assert_int_equal(r.status, 416);
     snprintf(p, sizeof p, "bytes */%zu", size);
     assert_string_equal(http_header(r.headers, "Content-Range", v, sizeof v), p);
     http_response_free(&r);
     /* HEAD: headers only. */
-    assert_int_equal(http_request(port, "HEAD", "/gallery/05_default_juggle.mp4", NULL, NULL, 0, &r, 5000), 0);
+    assert_int_equal(
+        http_request(port, "HEAD", "/gallery/05_default_juggle.mp4", NULL, NULL, 0, &r, 5000), 0);
     assert_int_equal(r.status, 200);
     assert_int_equal(atol(http_header(r.headers, "Content-Length", v, sizeof v)), size);
     assert_int_equal(r.body_len, 0);
     http_response_free(&r);
     free(content);
     /* Posters were written at start-up. */
-    assert_int_equal(http_request(port, "GET", "/posters/05_default_juggle.jpg", NULL, NULL, 0, &r, 5000), 0);
+    assert_int_equal(
+        http_request(port, "GET", "/posters/05_default_juggle.jpg", NULL, NULL, 0, &r, 5000), 0);
     assert_int_equal(r.status, 200);
     assert_string_equal(http_header(r.headers, "Content-Type", v, sizeof v), "image/jpeg");
     http_response_free(&r);
@@ -473,15 +416,20 @@ static void test_static_files(void **state) {
 static void test_gallery_queries(void **state) {
     (void)state;
     /* The official DemoVideoGalleryQuery, as Relay sends it. */
-    cJSON *r = gql("query DemoVideoGalleryQuery {\n  videos {\n    edges {\n      node {\n        id\n        path\n      "
-                   "  posterPath\n        url\n        posterUrl\n        height\n        width\n      }\n    }\n  }\n}\n",
+    cJSON *r = gql("query DemoVideoGalleryQuery {\n  videos {\n    edges {\n      node {\n        "
+                   "id\n        path\n      "
+                   "  posterPath\n        url\n        posterUrl\n        height\n        width\n  "
+                   "    }\n    }\n  }\n}\n",
                    NULL);
-    const cJSON *edges = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(r, "data"), "videos"), "edges");
-    assert_int_equal(cJSON_GetArraySize(edges), 3); /* hidden files and escaping symlinks are not listed */
+    const cJSON *edges =
+        cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(r, "data"), "videos"), "edges");
+    assert_int_equal(cJSON_GetArraySize(edges),
+                     3); /* hidden files and escaping symlinks are not listed */
     const cJSON *node = cJSON_GetObjectItem(cJSON_GetArrayItem(edges, 0), "node");
     assert_string_equal(cJSON_GetObjectItem(node, "path")->valuestring, "gallery/01_dog.mp4");
     /* Relay global id: base64("Video:gallery/01_dog.mp4"). */
-    assert_string_equal(cJSON_GetObjectItem(node, "id")->valuestring, "VmlkZW86Z2FsbGVyeS8wMV9kb2cubXA0");
+    assert_string_equal(cJSON_GetObjectItem(node, "id")->valuestring,
+                        "VmlkZW86Z2FsbGVyeS8wMV9kb2cubXA0");
     assert_string_equal(cJSON_GetObjectItem(node, "posterPath")->valuestring, "posters/01_dog.jpg");
     char url[128];
     snprintf(url, sizeof url, "http://localhost:0/gallery/01_dog.mp4");
@@ -491,9 +439,12 @@ static void test_gallery_queries(void **state) {
     assert_int_equal(cJSON_GetObjectItem(node, "height")->valueint, 480);
     cJSON_Delete(r);
     /* Fragments, __typename, pagination (the shape of the official modal query). */
-    r = gql("query DemoVideoGalleryModalQuery {\n  ...VideoGallery_videos\n}\n\nfragment VideoGallery_videos on Query {\n"
-            "  videos(first: 2, after: \"\") {\n    __typename\n    pageInfo {\n      __typename\n      hasPreviousPage\n"
-            "      hasNextPage\n      startCursor\n      endCursor\n    }\n    edges {\n      __typename\n      node {\n"
+    r = gql("query DemoVideoGalleryModalQuery {\n  ...VideoGallery_videos\n}\n\nfragment "
+            "VideoGallery_videos on Query {\n"
+            "  videos(first: 2, after: \"\") {\n    __typename\n    pageInfo {\n      __typename\n "
+            "     hasPreviousPage\n"
+            "      hasNextPage\n      startCursor\n      endCursor\n    }\n    edges {\n      "
+            "__typename\n      node {\n"
             "        __typename\n        id\n        path\n      }\n      cursor\n    }\n  }\n}\n",
             NULL);
     const cJSON *videos = cJSON_GetObjectItem(cJSON_GetObjectItem(r, "data"), "videos");
@@ -502,44 +453,52 @@ static void test_gallery_queries(void **state) {
     assert_string_equal(cJSON_GetObjectItem(pi, "__typename")->valuestring, "PageInfo");
     assert_true(cJSON_IsTrue(cJSON_GetObjectItem(pi, "hasNextPage")));
     assert_true(cJSON_IsFalse(cJSON_GetObjectItem(pi, "hasPreviousPage")));
-    assert_string_equal(cJSON_GetObjectItem(pi, "startCursor")->valuestring, "YXJyYXljb25uZWN0aW9uOjA="); /* :0 */
-    assert_string_equal(cJSON_GetObjectItem(pi, "endCursor")->valuestring, "YXJyYXljb25uZWN0aW9uOjE=");   /* :1 */
+    assert_string_equal(cJSON_GetObjectItem(pi, "startCursor")->valuestring,
+                        "YXJyYXljb25uZWN0aW9uOjA="); /* :0 */
+    assert_string_equal(cJSON_GetObjectItem(pi, "endCursor")->valuestring,
+                        "YXJyYXljb25uZWN0aW9uOjE="); /* :1 */
     edges = cJSON_GetObjectItem(videos, "edges");
     assert_int_equal(cJSON_GetArraySize(edges), 2);
-    assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(edges, 1), "__typename")->valuestring, "VideoEdge");
     assert_string_equal(
-        cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetArrayItem(edges, 1), "node"), "__typename")->valuestring,
+        cJSON_GetObjectItem(cJSON_GetArrayItem(edges, 1), "__typename")->valuestring, "VideoEdge");
+    assert_string_equal(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetArrayItem(edges, 1), "node"), "__typename")
+            ->valuestring,
         "Video");
     cJSON_Delete(r);
     /* The next page. */
-    r = gql("{ videos(first: 2, after: \"YXJyYXljb25uZWN0aW9uOjE=\") { pageInfo { hasNextPage hasPreviousPage } edges "
+    r = gql("{ videos(first: 2, after: \"YXJyYXljb25uZWN0aW9uOjE=\") { pageInfo { hasNextPage "
+            "hasPreviousPage } edges "
             "{ node { path } } } }",
             NULL);
     videos = cJSON_GetObjectItem(cJSON_GetObjectItem(r, "data"), "videos");
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(videos, "edges")), 1);
-    assert_true(cJSON_IsFalse(cJSON_GetObjectItem(cJSON_GetObjectItem(videos, "pageInfo"), "hasNextPage")));
-    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetObjectItem(videos, "pageInfo"), "hasPreviousPage")));
+    assert_true(
+        cJSON_IsFalse(cJSON_GetObjectItem(cJSON_GetObjectItem(videos, "pageInfo"), "hasNextPage")));
+    assert_true(cJSON_IsTrue(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(videos, "pageInfo"), "hasPreviousPage")));
     cJSON_Delete(r);
     r = gql("{ videos(last: 1) { pageInfo { hasPreviousPage } edges { node { path } } } }", NULL);
     videos = cJSON_GetObjectItem(cJSON_GetObjectItem(r, "data"), "videos");
     assert_string_equal(
-        cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(videos, "edges"), 0), "node"),
-                            "path")
+        cJSON_GetObjectItem(
+            cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(videos, "edges"), 0),
+                                "node"),
+            "path")
             ->valuestring,
         "gallery/sub/long.mp4");
     cJSON_Delete(r);
     r = gql("{ videos(first: 101) { edges { cursor } } }", NULL);
-    assert_string_equal(error_message(r), "Argument 'first' cannot be higher than 100.");
+    assert_string_equal(gql_error_message(r), "Argument 'first' cannot be higher than 100.");
     cJSON_Delete(r);
     r = gql("{ videos(after: \"bm9wZTox\") { edges { cursor } } }", NULL);
-    assert_string_equal(error_message(r), "Argument 'after' contains a non-existing value.");
+    assert_string_equal(gql_error_message(r), "Argument 'after' contains a non-existing value.");
     cJSON_Delete(r);
     /* The official DemoPageQuery: DEFAULT_VIDEO_PATH picks the video. */
-    r = gql("query DemoPageQuery {\n  defaultVideo {\n    path\n    posterPath\n    url\n    posterUrl\n    height\n    "
-            "width\n  }\n}\n",
-            NULL);
+    r = gql(FRONTEND_DEMO_PAGE_QUERY, NULL);
     const cJSON *dv = cJSON_GetObjectItem(cJSON_GetObjectItem(r, "data"), "defaultVideo");
-    assert_string_equal(cJSON_GetObjectItem(dv, "path")->valuestring, "gallery/05_default_juggle.mp4");
+    assert_string_equal(cJSON_GetObjectItem(dv, "path")->valuestring,
+                        "gallery/05_default_juggle.mp4");
     assert_int_equal(cJSON_GetObjectItem(dv, "width")->valueint, 1280);
     cJSON_Delete(r);
 }
@@ -566,23 +525,19 @@ static void test_session_flow(void **state) {
     cJSON_Delete(r);
     /* The official clearPointsInFrame document. */
     char vars[512];
-    snprintf(vars, sizeof vars, "{\"input\":{\"sessionId\":\"%s\",\"frameIndex\":4,\"objectId\":2}}", sid);
-    r = gql("mutation SAM2ModelClearPointsInFrameMutation(\n  $input: ClearPointsInFrameInput!\n) {\n  "
-            "clearPointsInFrame(input: $input) {\n    frameIndex\n    rleMaskList {\n      objectId\n      rleMask {\n "
-            "       counts\n        size\n      }\n    }\n  }\n}\n",
-            vars);
+    snprintf(vars, sizeof vars,
+             "{\"input\":{\"sessionId\":\"%s\",\"frameIndex\":4,\"objectId\":2}}", sid);
+    r = gql(FRONTEND_CLEAR_POINTS_IN_FRAME, vars);
     assert_int_equal(
-        cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(r, "data"), "clearPointsInFrame"), "frameIndex")
+        cJSON_GetObjectItem(
+            cJSON_GetObjectItem(cJSON_GetObjectItem(r, "data"), "clearPointsInFrame"), "frameIndex")
             ->valueint,
         4);
     cJSON_Delete(r);
     cJSON_Delete(add_points(sid, 6, 2, 1));
     /* removeObject answers the frames whose masks changed. */
     snprintf(vars, sizeof vars, "{\"input\":{\"sessionId\":\"%s\",\"objectId\":2}}", sid);
-    r = gql("mutation SAM2ModelRemoveObjectMutation(\n  $input: RemoveObjectInput!\n) {\n  removeObject(input: $input) "
-            "{\n    frameIndex\n    rleMaskList {\n      objectId\n      rleMask {\n        counts\n        size\n      "
-            "}\n    }\n  }\n}\n",
-            vars);
+    r = gql(FRONTEND_REMOVE_OBJECT, vars);
     const cJSON *ro = cJSON_GetObjectItem(cJSON_GetObjectItem(r, "data"), "removeObject");
     assert_int_equal(cJSON_GetArraySize(ro), 1);
     assert_int_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(ro, 0), "frameIndex")->valueint, 4);
@@ -608,16 +563,17 @@ static void test_session_flow(void **state) {
     assert_string_equal(p.first_counts, "t4o1p0");
     /* clearPointsInVideo, then propagating has nothing to track. */
     snprintf(vars, sizeof vars, "{\"input\":{\"sessionId\":\"%s\"}}", sid);
-    r = gql("mutation SAM2ModelClearPointsInVideoMutation(\n  $input: ClearPointsInVideoInput!\n) {\n  "
-            "clearPointsInVideo(input: $input) {\n    success\n  }\n}\n",
-            vars);
-    assert_true(cJSON_IsTrue(
-        cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(r, "data"), "clearPointsInVideo"), "success")));
+    r = gql(
+        "mutation SAM2ModelClearPointsInVideoMutation(\n  $input: ClearPointsInVideoInput!\n) {\n  "
+        "clearPointsInVideo(input: $input) {\n    success\n  }\n}\n",
+        vars);
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(r, "data"), "clearPointsInVideo"), "success")));
     cJSON_Delete(r);
     char body[256];
     snprintf(body, sizeof body, "{\"session_id\": \"%s\", \"start_frame_index\": 0}", sid);
-    expect_json_error("POST", "/propagate_in_video", "Content-Type: application/json\r\n", body, strlen(body), 400,
-                      "No points or masks");
+    expect_json_error("POST", "/propagate_in_video", "Content-Type: application/json\r\n", body,
+                      strlen(body), 400, "No points or masks");
     close_session(sid, 1);
     close_session(sid, 0); /* the official answer for an unknown session */
     free(sid);
@@ -627,38 +583,45 @@ static void test_add_mask(void **state) {
     (void)state;
     char *sid = start_session("gallery/01_dog.mp4");
     char vars[512];
-    const char *q = "mutation($input: AddMaskInput!) { addMask(input: $input) { frameIndex rleMaskList { objectId "
+    const char *q = "mutation($input: AddMaskInput!) { addMask(input: $input) { frameIndex "
+                    "rleMaskList { objectId "
                     "rleMask { counts size order } } } }";
-    snprintf(vars, sizeof vars,
-             "{\"input\":{\"sessionId\":\"%s\",\"frameIndex\":1,\"objectId\":3,\"mask\":{\"size\":[4,5],"
-             "\"counts\":\"whatever\"}}}",
-             sid);
+    snprintf(
+        vars, sizeof vars,
+        "{\"input\":{\"sessionId\":\"%s\",\"frameIndex\":1,\"objectId\":3,\"mask\":{\"size\":[4,5],"
+        "\"counts\":\"whatever\"}}}",
+        sid);
     cJSON *r = gql(q, vars);
     const cJSON *m = cJSON_GetObjectItem(cJSON_GetObjectItem(r, "data"), "addMask");
-    const cJSON *rle = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(m, "rleMaskList"), 0), "rleMask");
-    assert_string_equal(cJSON_GetObjectItem(rle, "counts")->valuestring, "m1o3p20"); /* 4x5 mask reached the tracker */
+    const cJSON *rle = cJSON_GetObjectItem(
+        cJSON_GetArrayItem(cJSON_GetObjectItem(m, "rleMaskList"), 0), "rleMask");
+    assert_string_equal(cJSON_GetObjectItem(rle, "counts")->valuestring,
+                        "m1o3p20"); /* 4x5 mask reached the tracker */
     assert_string_equal(cJSON_GetObjectItem(rle, "order")->valuestring, "F");
     cJSON_Delete(r);
-    snprintf(vars, sizeof vars,
-             "{\"input\":{\"sessionId\":\"%s\",\"frameIndex\":1,\"objectId\":3,\"mask\":{\"size\":[4,5],"
-             "\"counts\":\"bad\"}}}",
-             sid);
+    snprintf(
+        vars, sizeof vars,
+        "{\"input\":{\"sessionId\":\"%s\",\"frameIndex\":1,\"objectId\":3,\"mask\":{\"size\":[4,5],"
+        "\"counts\":\"bad\"}}}",
+        sid);
     r = gql(q, vars);
-    assert_contains(error_message(r), "mask.counts: invalid RLE");
+    assert_contains(gql_error_message(r), "mask.counts: invalid RLE");
+    cJSON_Delete(r);
+    snprintf(
+        vars, sizeof vars,
+        "{\"input\":{\"sessionId\":\"%s\",\"frameIndex\":1,\"objectId\":3,\"mask\":{\"size\":[4,5],"
+        "\"counts\":\"x\",\"order\":\"C\"}}}",
+        sid);
+    r = gql(q, vars);
+    assert_contains(gql_error_message(r), "column-major");
     cJSON_Delete(r);
     snprintf(vars, sizeof vars,
-             "{\"input\":{\"sessionId\":\"%s\",\"frameIndex\":1,\"objectId\":3,\"mask\":{\"size\":[4,5],"
-             "\"counts\":\"x\",\"order\":\"C\"}}}",
-             sid);
-    r = gql(q, vars);
-    assert_contains(error_message(r), "column-major");
-    cJSON_Delete(r);
-    snprintf(vars, sizeof vars,
-             "{\"input\":{\"sessionId\":\"%s\",\"frameIndex\":1,\"objectId\":3,\"mask\":{\"size\":[100000,100000],"
+             "{\"input\":{\"sessionId\":\"%s\",\"frameIndex\":1,\"objectId\":3,\"mask\":{\"size\":["
+             "100000,100000],"
              "\"counts\":\"x\"}}}",
              sid);
     r = gql(q, vars);
-    assert_contains(error_message(r), "is not a valid mask size");
+    assert_contains(gql_error_message(r), "is not a valid mask size");
     cJSON_Delete(r);
     close_session(sid, 1);
     free(sid);
@@ -668,8 +631,9 @@ static void test_bad_inputs(void **state) {
     (void)state;
     /* Unknown session: the official error text, as a GraphQL error with path. */
     cJSON *r = add_points("00000000-0000-4000-8000-000000000000", 0, 1, 1);
-    assert_string_equal(error_message(r),
-                        "Cannot find session 00000000-0000-4000-8000-000000000000; it might have expired");
+    assert_string_equal(
+        gql_error_message(r),
+        "Cannot find session 00000000-0000-4000-8000-000000000000; it might have expired");
     char *text = cJSON_PrintUnformatted(r);
     assert_contains(text, "\"path\":[\"addPoints\"]");
     free(text);
@@ -679,65 +643,78 @@ static void test_bad_inputs(void **state) {
     char *sid = start_session("gallery/01_dog.mp4");
     /* Frame out of range. */
     r = add_points(sid, 5, 1, 1);
-    assert_string_equal(error_message(r), "frameIndex 5 is out of range: the video has 5 frames (0-4)");
+    assert_string_equal(gql_error_message(r),
+                        "frameIndex 5 is out of range: the video has 5 frames (0-4)");
     cJSON_Delete(r);
     r = add_points(sid, -1, 1, 1);
-    assert_contains(error_message(r), "out of range");
+    assert_contains(gql_error_message(r), "out of range");
     cJSON_Delete(r);
     /* Too many points for the per-request limit. */
     r = add_points(sid, 0, 1, 2000);
-    assert_contains(error_message(r), "at most 1024 are allowed per request (MAX_POINTS_PER_REQUEST)");
+    assert_contains(gql_error_message(r),
+                    "at most 1024 are allowed per request (MAX_POINTS_PER_REQUEST)");
     cJSON_Delete(r);
     /* 10^6 points: refused before the JSON is even built. */
     {
         size_t cap = 16u << 20;
         char *body = malloc(cap);
-        size_t n = (size_t)sprintf(body, "{\"query\":\"mutation($input: AddPointsInput!) { addPoints(input: $input) { "
-                                         "frameIndex } }\",\"variables\":{\"input\":{\"sessionId\":\"%s\",\"frameIndex\":0,"
-                                         "\"objectId\":1,\"clearOldPoints\":true,\"labels\":[",
-                                   sid);
+        size_t n = (size_t)sprintf(
+            body,
+            "{\"query\":\"mutation($input: AddPointsInput!) { addPoints(input: $input) { "
+            "frameIndex } }\",\"variables\":{\"input\":{\"sessionId\":\"%s\",\"frameIndex\":0,"
+            "\"objectId\":1,\"clearOldPoints\":true,\"labels\":[",
+            sid);
         for (int i = 0; i < 1000000; i++) n += (size_t)sprintf(body + n, i ? ",1" : "1");
         n += (size_t)sprintf(body + n, "],\"points\":[");
-        for (int i = 0; i < 1000000 && n + 32 < cap; i++) n += (size_t)sprintf(body + n, i ? ",[0,0]" : "[0,0]");
+        for (int i = 0; i < 1000000 && n + 32 < cap; i++)
+            n += (size_t)sprintf(body + n, i ? ",[0,0]" : "[0,0]");
         n += (size_t)sprintf(body + n, "]}}}");
-        expect_json_error("POST", "/graphql", "Content-Type: application/json\r\n", body, n, 413, "larger than");
+        expect_json_error("POST", "/graphql", "Content-Type: application/json\r\n", body, n, 413,
+                          "larger than");
         free(body);
     }
     /* Labels and points disagree. */
     char vars[512];
     snprintf(vars, sizeof vars,
-             "{\"input\":{\"sessionId\":\"%s\",\"frameIndex\":0,\"objectId\":1,\"labels\":[1,1],\"points\":[[0.1,0.2]],"
+             "{\"input\":{\"sessionId\":\"%s\",\"frameIndex\":0,\"objectId\":1,\"labels\":[1,1],"
+             "\"points\":[[0.1,0.2]],"
              "\"clearOldPoints\":true}}",
              sid);
-    r = gql(ADD_POINTS, vars);
-    assert_contains(error_message(r), "labels has 2 entries but points has 1");
+    r = gql(FRONTEND_ADD_POINTS, vars);
+    assert_contains(gql_error_message(r), "labels has 2 entries but points has 1");
     cJSON_Delete(r);
     snprintf(vars, sizeof vars,
-             "{\"input\":{\"sessionId\":\"%s\",\"frameIndex\":0,\"objectId\":1,\"labels\":[1],\"points\":[[0.1,0.2,3]],"
+             "{\"input\":{\"sessionId\":\"%s\",\"frameIndex\":0,\"objectId\":1,\"labels\":[1],"
+             "\"points\":[[0.1,0.2,3]],"
              "\"clearOldPoints\":true}}",
              sid);
-    r = gql(ADD_POINTS, vars);
-    assert_contains(error_message(r), "points[0] has 3 numbers");
+    r = gql(FRONTEND_ADD_POINTS, vars);
+    assert_contains(gql_error_message(r), "points[0] has 3 numbers");
     cJSON_Delete(r);
     /* Wrong variable types. */
     snprintf(vars, sizeof vars,
-             "{\"input\":{\"sessionId\":\"%s\",\"frameIndex\":\"zero\",\"objectId\":1,\"labels\":[1],\"points\":[[0,0]],"
+             "{\"input\":{\"sessionId\":\"%s\",\"frameIndex\":\"zero\",\"objectId\":1,\"labels\":["
+             "1],\"points\":[[0,0]],"
              "\"clearOldPoints\":true}}",
              sid);
-    r = gql(ADD_POINTS, vars);
-    assert_contains(error_message(r), "Int cannot represent non-integer value");
+    r = gql(FRONTEND_ADD_POINTS, vars);
+    assert_contains(gql_error_message(r), "Int cannot represent non-integer value");
     cJSON_Delete(r);
     /* Unknown operation / field. */
     r = gql("mutation { deleteEverything { success } }", NULL);
-    assert_string_equal(error_message(r), "Cannot query field 'deleteEverything' on type 'Mutation'.");
+    assert_string_equal(gql_error_message(r),
+                        "Cannot query field 'deleteEverything' on type 'Mutation'.");
     cJSON_Delete(r);
     /* Path traversal and escapes in startSession.path; no absolute path comes back. */
-    const char *bad_paths[] = {"../secret.txt", "/etc/passwd", "gallery/../../secret.txt", "gallery/escape.mp4",
-                               "gallery/missing.mp4", ""};
+    const char *bad_paths[] = {
+        "../secret.txt",      "/etc/passwd",         "gallery/../../secret.txt",
+        "gallery/escape.mp4", "gallery/missing.mp4", ""};
     for (size_t i = 0; i < sizeof bad_paths / sizeof bad_paths[0]; i++) {
         snprintf(vars, sizeof vars, "{\"input\":{\"path\":\"%s\"}}", bad_paths[i]);
-        r = gql("mutation($input: StartSessionInput!) { startSession(input: $input) { sessionId } }", vars);
-        const char *msg = error_message(r);
+        r = gql(
+            "mutation($input: StartSessionInput!) { startSession(input: $input) { sessionId } }",
+            vars);
+        const char *msg = gql_error_message(r);
         assert_non_null(msg);
         assert_contains(msg, "Cannot start a session");
         assert_null(strstr(msg, test_make_tmpdir()));
@@ -748,24 +725,25 @@ static void test_bad_inputs(void **state) {
         char p[1024];
         snprintf(p, sizeof p, "%s/uploads/notes.txt", data_dir);
         test_write_file(p, "hello", 5);
-        r = gql("mutation { startSession(input: {path: \"uploads/notes.txt\"}) { sessionId } }", NULL);
-        assert_contains(error_message(r), "Cannot open video 'uploads/notes.txt'");
+        r = gql("mutation { startSession(input: {path: \"uploads/notes.txt\"}) { sessionId } }",
+                NULL);
+        assert_contains(gql_error_message(r), "Cannot open video 'uploads/notes.txt'");
         cJSON_Delete(r);
     }
     /* Propagation inputs. */
     char body[256];
     snprintf(body, sizeof body, "{\"session_id\": \"%s\", \"start_frame_index\": 99}", sid);
-    expect_json_error("POST", "/propagate_in_video", "Content-Type: application/json\r\n", body, strlen(body), 400,
-                      "start_frame_index 99 is out of range");
+    expect_json_error("POST", "/propagate_in_video", "Content-Type: application/json\r\n", body,
+                      strlen(body), 400, "start_frame_index 99 is out of range");
     snprintf(body, sizeof body, "{\"session_id\": \"%s\", \"start_frame_index\": 1.5}", sid);
-    expect_json_error("POST", "/propagate_in_video", "Content-Type: application/json\r\n", body, strlen(body), 400,
-                      "must be an integer");
+    expect_json_error("POST", "/propagate_in_video", "Content-Type: application/json\r\n", body,
+                      strlen(body), 400, "must be an integer");
     snprintf(body, sizeof body, "{\"session_id\": \"nope\", \"start_frame_index\": 0}");
-    expect_json_error("POST", "/propagate_in_video", "Content-Type: application/json\r\n", body, strlen(body), 404,
-                      "Cannot find session nope; it might have expired");
+    expect_json_error("POST", "/propagate_in_video", "Content-Type: application/json\r\n", body,
+                      strlen(body), 404, "Cannot find session nope; it might have expired");
     /* Cancel on an unknown session is an error, as in the official backend. */
     r = gql("mutation { cancelPropagateInVideo(input: {sessionId: \"nope\"}) { success } }", NULL);
-    assert_string_equal(error_message(r), "Cannot find session nope; it might have expired");
+    assert_string_equal(gql_error_message(r), "Cannot find session nope; it might have expired");
     cJSON_Delete(r);
     close_session(sid, 1);
     free(sid);
@@ -781,7 +759,7 @@ static void test_session_expiry(void **state) {
     cJSON *r = add_points(sid, 0, 1, 1);
     char expect[200];
     snprintf(expect, sizeof expect, "Cannot find session %s; it might have expired", sid);
-    assert_string_equal(error_message(r), expect);
+    assert_string_equal(gql_error_message(r), expect);
     cJSON_Delete(r);
     free(sid);
 }
@@ -791,8 +769,9 @@ static void test_session_limits(void **state) {
     /* MAX_SESSIONS = 8; the memory budget (64 MB, 1 MB model, 4 MB a session) allows 15. */
     char *ids[8];
     for (int i = 0; i < 8; i++) ids[i] = start_session("gallery/01_dog.mp4");
-    cJSON *r = gql("mutation { startSession(input: {path: \"gallery/01_dog.mp4\"}) { sessionId } }", NULL);
-    assert_contains(error_message(r), "MAX_SESSIONS=8");
+    cJSON *r =
+        gql("mutation { startSession(input: {path: \"gallery/01_dog.mp4\"}) { sessionId } }", NULL);
+    assert_contains(gql_error_message(r), "MAX_SESSIONS=8");
     cJSON_Delete(r);
     for (int i = 0; i < 8; i++) {
         close_session(ids[i], 1);
@@ -802,7 +781,7 @@ static void test_session_limits(void **state) {
     char *sid = start_session("gallery/01_dog.mp4");
     for (int i = 0; i < 64; i++) cJSON_Delete(add_points(sid, 0, i, 1));
     r = add_points(sid, 0, 64, 1);
-    assert_contains(error_message(r), "too many objects");
+    assert_contains(gql_error_message(r), "too many objects");
     cJSON_Delete(r);
     close_session(sid, 1);
     free(sid);
@@ -817,14 +796,7 @@ static void test_cancel_mid_stream(void **state) {
     assert_non_null(s);
     parts p = {0};
     assert_null(read_stream(s, &p, 3));
-    char vars[256];
-    snprintf(vars, sizeof vars, "{\"input\":{\"sessionId\":\"%s\"}}", sid);
-    cJSON *r = gql("mutation SAM2ModelCancelPropagateInVideoMutation(\n  $input: CancelPropagateInVideoInput!\n) {\n  "
-                   "cancelPropagateInVideo(input: $input) {\n    success\n  }\n}\n",
-                   vars);
-    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(
-        cJSON_GetObjectItem(cJSON_GetObjectItem(r, "data"), "cancelPropagateInVideo"), "success")));
-    cJSON_Delete(r);
+    assert_int_equal(gql_cancel_propagation(&client, sid), 1);
     /* The stream ends cleanly (no partial part) well before the 400 frames. */
     const char *e = read_stream(s, &p, 0);
     if (e) fail_msg("stream after cancel: %s", e);
@@ -887,28 +859,10 @@ static void test_newer_propagation_replaces(void **state) {
     free(sid);
 }
 
-/* Builds a GraphQL multipart request as the official Relay network layer does. */
-static int post_upload(const char *file_content, size_t len, const char *filename, http_response *r) {
-    const char *boundary = "----sam2testboundaryXYZ";
-    const char *ops = "{\"query\":\"mutation useUploadVideoMutation(\\n  $file: Upload!\\n) {\\n  uploadVideo(file: "
-                      "$file) {\\n    id\\n    height\\n    width\\n    url\\n    path\\n    posterPath\\n    "
-                      "posterUrl\\n  }\\n}\\n\",\"variables\":{\"file\":{}}}";
-    size_t cap = len + 4096;
-    char *body = malloc(cap);
-    size_t n = (size_t)snprintf(body, cap,
-                                "--%s\r\nContent-Disposition: form-data; name=\"operations\"\r\n\r\n%s\r\n"
-                                "--%s\r\nContent-Disposition: form-data; name=\"map\"\r\n\r\n{\"file\":[\"variables.file\"]}\r\n"
-                                "--%s\r\nContent-Disposition: form-data; name=\"file\"; filename=\"%s\"\r\n"
-                                "Content-Type: video/mp4\r\n\r\n",
-                                boundary, ops, boundary, boundary, filename);
-    memcpy(body + n, file_content, len);
-    n += len;
-    n += (size_t)snprintf(body + n, cap - n, "\r\n--%s--\r\n", boundary);
-    char headers[256];
-    snprintf(headers, sizeof headers, "Content-Type: multipart/form-data; boundary=%s\r\n", boundary);
-    int rc = http_request(port, "POST", "/graphql", headers, body, n, r, 10000);
-    free(body);
-    return rc;
+/* The official frontend's upload (see frontend_upload). */
+static int post_upload(const char *file_content, size_t len, const char *filename,
+                       http_response *r) {
+    return frontend_upload(port, filename, file_content, len, r, 10000);
 }
 
 static void test_upload(void **state) {
@@ -955,12 +909,14 @@ static void test_upload(void **state) {
     http_response_free(&r);
     free(blob);
     /* Malformed multipart bodies. */
-    expect_json_error("POST", "/graphql", "Content-Type: multipart/form-data; boundary=abc\r\n", "garbage", 7, 400,
-                      "closing delimiter");
-    expect_json_error("POST", "/graphql", "Content-Type: multipart/form-data\r\n", "x", 1, 400, "boundary");
-    const char *no_map = "--b\r\nContent-Disposition: form-data; name=\"operations\"\r\n\r\n{\"query\":\"{a}\"}\r\n--b--\r\n";
-    expect_json_error("POST", "/graphql", "Content-Type: multipart/form-data; boundary=b\r\n", no_map, strlen(no_map),
-                      400, "no 'map' field");
+    expect_json_error("POST", "/graphql", "Content-Type: multipart/form-data; boundary=abc\r\n",
+                      "garbage", 7, 400, "closing delimiter");
+    expect_json_error("POST", "/graphql", "Content-Type: multipart/form-data\r\n", "x", 1, 400,
+                      "boundary");
+    const char *no_map = "--b\r\nContent-Disposition: form-data; "
+                         "name=\"operations\"\r\n\r\n{\"query\":\"{a}\"}\r\n--b--\r\n";
+    expect_json_error("POST", "/graphql", "Content-Type: multipart/form-data; boundary=b\r\n",
+                      no_map, strlen(no_map), 400, "no 'map' field");
     /* No temporary file is left behind. */
     char cmd[1200];
     snprintf(cmd, sizeof cmd, "ls %s/spill/sam2-upload-* 2>/dev/null | wc -l", test_make_tmpdir());
@@ -974,7 +930,8 @@ static void test_upload(void **state) {
     assert_alive();
 }
 
-/* ---- fairness ----------------------------------------------------------------------------------- */
+/* ---- fairness -----------------------------------------------------------------------------------
+ */
 typedef struct clicker {
     char *sid;
     int clicks;
@@ -987,14 +944,16 @@ typedef struct clicker {
 static void *click_loop(void *arg) {
     clicker *c = arg;
     for (int i = 0; i < c->clicks; i++) {
-        double t0 = now_ms();
+        double t0 = test_now_ms();
         cJSON *r = add_points(c->sid, i % 5, c->obj, 1);
-        double dt = now_ms() - t0;
+        double dt = test_now_ms() - t0;
         const cJSON *ap = cJSON_GetObjectItem(cJSON_GetObjectItem(r, "data"), "addPoints");
         char expect[64];
         snprintf(expect, sizeof expect, "f%do%dp1", i % 5, c->obj);
         const cJSON *counts = cJSON_GetObjectItem(
-            cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(ap, "rleMaskList"), 0), "rleMask"), "counts");
+            cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(ap, "rleMaskList"), 0),
+                                "rleMask"),
+            "counts");
         if (!cJSON_IsString(counts) || strcmp(counts->valuestring, expect)) c->errors++;
         cJSON_Delete(r);
         c->lat[i] = dt;
@@ -1055,7 +1014,8 @@ static void test_fairness(void **state) {
     clicker busy = {idle.sid, clicks, 0, 0, {0}, 0, 7};
     click_loop(&busy);
     double busy_median = median(busy.lat, clicks);
-    printf("click latency (test double: 20 ms per click, 15 ms per frame): idle median %.1f ms, while another "
+    printf("click latency (test double: 20 ms per click, 15 ms per frame): idle median %.1f ms, "
+           "while another "
            "session streams median %.1f ms (%.2fx), max %.1f ms\n",
            idle_median, busy_median, busy_median / idle_median, busy.max_ms);
     assert_int_equal(busy.errors, 0);
@@ -1075,7 +1035,8 @@ static void test_fairness(void **state) {
     /* Stop the stream and check it was well-formed up to there. */
     char vars[256];
     snprintf(vars, sizeof vars, "{\"input\":{\"sessionId\":\"%s\"}}", a);
-    cJSON_Delete(gql("mutation($input: CancelPropagateInVideoInput!) { cancelPropagateInVideo(input: $input) { success } }",
+    cJSON_Delete(gql("mutation($input: CancelPropagateInVideoInput!) { "
+                     "cancelPropagateInVideo(input: $input) { success } }",
                      vars));
     pthread_join(ts, NULL);
     if (st.error) fail_msg("stream: %s", st.error);
@@ -1097,7 +1058,7 @@ static void test_startup_errors(void **state) {
     server_config cfg;
     const char *root = test_make_tmpdir();
     make_config(&cfg, root);
-    server_deps deps = {double_inference_ops(), double_ingest_ops(), quiet_log, NULL};
+    server_deps deps = {double_inference_ops(), double_ingest_ops(), server_test_log, NULL};
     sam2_error err = {0};
     snprintf(cfg.checkpoint, sizeof cfg.checkpoint, "%s/missing.pt", root);
     assert_null(server_create(&cfg, &deps, &err));
@@ -1119,7 +1080,8 @@ static void test_config(void **state) {
     setenv("MAX_SESSIONS", "3", 1);
     setenv("VIDEO_ENCODE_VERBOSE", "True", 1);
     assert_int_equal(server_config_from_env(&c, &err), 0);
-    char *argv[] = {"serve", "--port", "8080", "--timeout=30", "--no-correct-as-cond", "--max-upload-mb", "5"};
+    char *argv[] = {"serve",           "--port", "8080", "--timeout=30", "--no-correct-as-cond",
+                    "--max-upload-mb", "5"};
     int help;
     assert_int_equal(server_config_from_args(&c, 7, argv, &help, &err), 0);
     assert_int_equal(server_config_finalize(&c, &err), 0);
@@ -1168,5 +1130,5 @@ int main(void) {
         cmocka_unit_test(test_session_expiry),
         cmocka_unit_test(test_startup_errors),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, server_test_teardown);
 }

@@ -11,6 +11,7 @@
 #include "server/server.h"
 #include "support/http_client.h"
 #include "support/server_doubles.h"
+#include "support/server_setup.h"
 #include "support/testutil.h"
 
 #include <cjson/cJSON.h>
@@ -22,13 +23,9 @@
 
 static char data_dir[1024], root_dir[1024];
 
-static void quiet_log(void *user, const char *line) {
-    (void)user;
-    if (getenv("SAM2_TEST_VERBOSE")) fprintf(stderr, "server: %s\n", line);
-}
-
 static void assert_contains(const char *hay, const char *needle) {
-    if (!hay || !strstr(hay, needle)) fail_msg("expected '%s' in:\n%s", needle, hay ? hay : "(null)");
+    if (!hay || !strstr(hay, needle))
+        fail_msg("expected '%s' in:\n%s", needle, hay ? hay : "(null)");
 }
 
 static int setup(void **state) {
@@ -58,10 +55,7 @@ static int setup(void **state) {
 /* A server with the given limits; the tracker is the test double, the ingest real or double. */
 static server *start(int max_frames, int max_side, int real_ingest, int *port) {
     server_config cfg;
-    server_config_defaults(&cfg);
-    snprintf(cfg.host, sizeof cfg.host, "127.0.0.1");
-    cfg.port = 0;
-    snprintf(cfg.data_path, sizeof cfg.data_path, "%s", data_dir);
+    server_test_config(&cfg, data_dir);
     snprintf(cfg.checkpoint, sizeof cfg.checkpoint, "%s/ckpt.pt", root_dir);
     snprintf(cfg.spill_dir, sizeof cfg.spill_dir, "%s/spill", root_dir);
     cfg.max_memory_mb = 64;
@@ -69,12 +63,10 @@ static server *start(int max_frames, int max_side, int real_ingest, int *port) {
     cfg.timeout_s = 30;
     cfg.max_video_frames = max_frames;
     cfg.max_video_side = max_side;
-    server_deps deps = {double_inference_ops(), real_ingest ? ingest_default_ops() : double_ingest_ops(), quiet_log,
-                        NULL};
     sam2_error err = {0};
-    server *s = server_create(&cfg, &deps, &err);
-    if (!s) fail_msg("server_create: %s", err.message);
-    if (server_start(s, &err)) fail_msg("server_start: %s", err.message);
+    server *s = server_test_start(&cfg, double_inference_ops(),
+                                  real_ingest ? ingest_default_ops() : double_ingest_ops(), &err);
+    if (!s) fail_msg("server: %s", err.message);
     *port = server_port(s);
     return s;
 }
@@ -83,20 +75,22 @@ static server *start(int max_frames, int max_side, int real_ingest, int *port) {
 static char *start_session(int port, const char *path, char *msg, size_t cap) {
     char body[512];
     snprintf(body, sizeof body,
-             "{\"query\":\"mutation($input: StartSessionInput!) { startSession(input: $input) { sessionId } }\","
+             "{\"query\":\"mutation($input: StartSessionInput!) { startSession(input: $input) { "
+             "sessionId } }\","
              "\"variables\":{\"input\":{\"path\":\"%s\"}}}",
              path);
     http_response r;
-    assert_int_equal(http_request(port, "POST", "/graphql", "Content-Type: application/json\r\n", body, strlen(body),
-                                  &r, 10000),
+    assert_int_equal(http_request(port, "POST", "/graphql", "Content-Type: application/json\r\n",
+                                  body, strlen(body), &r, 10000),
                      0);
     assert_int_equal(r.status, 200);
     cJSON *j = cJSON_Parse(r.body);
     assert_non_null(j);
     http_response_free(&r);
-    const cJSON *sid = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "data"), "startSession"),
-                                           "sessionId");
-    const cJSON *m = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "errors"), 0), "message");
+    const cJSON *sid = cJSON_GetObjectItem(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(j, "data"), "startSession"), "sessionId");
+    const cJSON *m =
+        cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "errors"), 0), "message");
     char *out = cJSON_IsString(sid) ? strdup(sid->valuestring) : NULL;
     snprintf(msg, cap, "%s", cJSON_IsString(m) ? m->valuestring : "");
     cJSON_Delete(j);
@@ -137,23 +131,16 @@ static char *upload(int port, const char *file) {
     char *content = test_read_file(file, &len);
     assert_non_null(content);
     const char *boundary = "----sam2limitsXYZ";
-    const char *ops = "{\"query\":\"mutation($file: Upload!) { uploadVideo(file: $file, durationTimeSec: 1.0) { path } }\","
+    const char *ops = "{\"query\":\"mutation($file: Upload!) { uploadVideo(file: $file, "
+                      "durationTimeSec: 1.0) { path } }\","
                       "\"variables\":{\"file\":null}}";
-    size_t cap = len + 4096;
-    char *body = malloc(cap);
+    size_t n;
+    char *body = http_upload_body(boundary, ops, "f", "clip.mp4", content, len, &n);
     assert_non_null(body);
-    size_t n = (size_t)snprintf(body, cap,
-                                "--%s\r\nContent-Disposition: form-data; name=\"operations\"\r\n\r\n%s\r\n"
-                                "--%s\r\nContent-Disposition: form-data; name=\"map\"\r\n\r\n{\"f\":[\"variables.file\"]}\r\n"
-                                "--%s\r\nContent-Disposition: form-data; name=\"f\"; filename=\"clip.mp4\"\r\n"
-                                "Content-Type: video/mp4\r\n\r\n",
-                                boundary, ops, boundary, boundary);
-    memcpy(body + n, content, len);
-    n += len;
-    n += (size_t)snprintf(body + n, cap - n, "\r\n--%s--\r\n", boundary);
     free(content);
     char headers[256];
-    snprintf(headers, sizeof headers, "Content-Type: multipart/form-data; boundary=%s\r\n", boundary);
+    snprintf(headers, sizeof headers, "Content-Type: multipart/form-data; boundary=%s\r\n",
+             boundary);
     http_response r;
     assert_int_equal(http_request(port, "POST", "/graphql", headers, body, n, &r, 60000), 0);
     free(body);

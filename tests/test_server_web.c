@@ -10,6 +10,7 @@
 #include "server/server.h"
 #include "support/http_client.h"
 #include "support/server_doubles.h"
+#include "support/server_setup.h"
 #include "support/testutil.h"
 
 #include <signal.h>
@@ -22,13 +23,7 @@ static server *srv;
 static int port;
 static char web_dir[1024], empty_dir[1024];
 
-static void quiet_log(void *user, const char *line) {
-    (void)user;
-    if (getenv("SAM2_TEST_VERBOSE")) fprintf(stderr, "server: %s\n", line);
-}
-
 static int setup(void **state) {
-    (void)state;
     signal(SIGPIPE, SIG_IGN);
     const char *root = test_make_tmpdir();
     char p[1200], data[1024];
@@ -59,27 +54,14 @@ static int setup(void **state) {
     mkdir(empty_dir, 0755);
 
     server_config cfg;
-    server_config_defaults(&cfg);
-    snprintf(cfg.host, sizeof cfg.host, "127.0.0.1");
-    cfg.port = 0;
-    snprintf(cfg.data_path, sizeof cfg.data_path, "%s", data);
+    server_test_config(&cfg, data);
     snprintf(cfg.checkpoint, sizeof cfg.checkpoint, "%s/ckpt.pt", root);
     cfg.max_memory_mb = 64;
     cfg.session_memory_mb = 4;
-    server_deps deps = {double_inference_ops(), double_ingest_ops(), quiet_log, NULL};
-    sam2_error err = {0};
-    srv = server_create(&cfg, &deps, &err);
-    if (!srv || server_start(srv, &err)) {
-        fprintf(stderr, "server: %s\n", err.message);
-        return -1;
-    }
+    srv = double_server_start(&cfg);
+    if (!srv) return -1;
     port = server_port(srv);
-    return 0;
-}
-
-static int teardown(void **state) {
-    (void)state;
-    server_free(srv);
+    *state = srv; /* for server_test_teardown */
     return 0;
 }
 
@@ -192,5 +174,5 @@ int main(void) {
         cmocka_unit_test(leaves_other_routes_alone),
         cmocka_unit_test(explains_a_missing_page),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, server_test_teardown);
 }

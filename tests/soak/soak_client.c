@@ -4,6 +4,7 @@
 #include "soak.h"
 
 #include "support/coco_rle.h"
+#include "support/frontend_gql.h"
 #include "support/http_client.h"
 #include "support/savi_stream.h"
 #include "support/testutil.h"
@@ -18,13 +19,14 @@
 enum { GQL_OK = 0, GQL_OVERLOAD = 1, GQL_ERROR = 2, GQL_FAILED = -1 };
 
 static const char *first_error(const cJSON *j) {
-    const cJSON *m = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "errors"), 0), "message");
+    const cJSON *m =
+        cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "errors"), 0), "message");
     return cJSON_IsString(m) ? m->valuestring : NULL;
 }
 
 static int is_overload_message(const char *m) {
-    return m && (strstr(m, "is busy") || strstr(m, "The server is busy") || strstr(m, "MAX_SESSIONS") ||
-                 strstr(m, "memory budget"));
+    return m && (strstr(m, "is busy") || strstr(m, "The server is busy") ||
+                 strstr(m, "MAX_SESSIONS") || strstr(m, "memory budget"));
 }
 
 /* Classifies an answer: 503 is the server's deliberate "busy" answer; any other 5xx fails. */
@@ -42,8 +44,8 @@ static int check_status(const char *what, const http_response *r) {
 
 /* Sends a GraphQL request over JSON. *out gets the response (caller frees) on GQL_OK and
  * GQL_ERROR; err gets the first error message. */
-static int gql(int port, soak_kind kind, const char *what, const char *query, const char *vars_json, cJSON **out,
-               char *err, size_t cap) {
+static int gql(int port, soak_kind kind, const char *what, const char *query, const char *vars_json,
+               cJSON **out, char *err, size_t cap) {
     *out = NULL;
     if (err && cap) err[0] = 0;
     cJSON *body = cJSON_CreateObject();
@@ -58,7 +60,8 @@ static int gql(int port, soak_kind kind, const char *what, const char *query, co
     http_response r;
     double t0 = soak_now_ms();
     stats_request();
-    int rc = http_request(port, "POST", "/graphql", "Content-Type: application/json\r\nOrigin: http://localhost:7262\r\n",
+    int rc = http_request(port, "POST", "/graphql",
+                          "Content-Type: application/json\r\nOrigin: http://localhost:7262\r\n",
                           text, strlen(text), &r, REQUEST_TIMEOUT_MS);
     free(text);
     if (rc) {
@@ -109,7 +112,8 @@ static char *canon_masks(const cJSON *list, const char *id_key, const char *mask
     const cJSON *e;
     cJSON_ArrayForEach(e, list) {
         const cJSON *id = cJSON_GetObjectItem(e, id_key), *m = cJSON_GetObjectItem(e, mask_key);
-        const cJSON *size = cJSON_GetObjectItem(m, "size"), *counts = cJSON_GetObjectItem(m, "counts");
+        const cJSON *size = cJSON_GetObjectItem(m, "size"),
+                    *counts = cJSON_GetObjectItem(m, "counts");
         if (!cJSON_IsNumber(id) || cJSON_GetArraySize(size) != 2 || !cJSON_IsString(counts)) {
             free(out);
             return NULL;
@@ -125,8 +129,8 @@ static char *canon_masks(const cJSON *list, const char *id_key, const char *mask
             out = n;
         }
         len += (size_t)snprintf(out + len, cap - len, "%d:%dx%d:%s;", id->valueint,
-                                cJSON_GetArrayItem(size, 0)->valueint, cJSON_GetArrayItem(size, 1)->valueint,
-                                counts->valuestring);
+                                cJSON_GetArrayItem(size, 0)->valueint,
+                                cJSON_GetArrayItem(size, 1)->valueint, counts->valuestring);
     }
     return out;
 }
@@ -140,7 +144,8 @@ static int masks_decode(const cJSON *list, const char *mask_key) {
         int w = cJSON_GetArrayItem(cJSON_GetObjectItem(m, "size"), 1)->valueint;
         if (h <= 0 || w <= 0 || h > 8192 || w > 8192) return -1;
         uint8_t *mask = malloc((size_t)h * (size_t)w);
-        int rc = mask ? coco_rle_decode(cJSON_GetObjectItem(m, "counts")->valuestring, h, w, mask) : -1;
+        int rc =
+            mask ? coco_rle_decode(cJSON_GetObjectItem(m, "counts")->valuestring, h, w, mask) : -1;
         free(mask);
         if (rc) return -1;
     }
@@ -148,8 +153,8 @@ static int masks_decode(const cJSON *list, const char *mask_key) {
 }
 
 /* Checks a mask list against the reference for key; records a failure when it differs. */
-static int check_masks(const char *what, const char *key, const cJSON *list, const char *id_key, const char *mask_key,
-                       int expect_n) {
+static int check_masks(const char *what, const char *key, const cJSON *list, const char *id_key,
+                       const char *mask_key, int expect_n) {
     char *c = canon_masks(list, id_key, mask_key);
     if (!c) {
         soak_fail("%s: malformed mask list", what);
@@ -174,20 +179,9 @@ static int check_masks(const char *what, const char *key, const cJSON *list, con
 }
 
 /* ---- session requests ------------------------------------------------------------------------ */
-static const char *START_SESSION = "mutation SAM2ModelStartSessionMutation(\n  $input: StartSessionInput!\n) {\n  "
-                                   "startSession(input: $input) {\n    sessionId\n  }\n}\n";
-static const char *ADD_POINTS = "mutation SAM2ModelAddNewPointsMutation(\n  $input: AddPointsInput!\n) {\n  "
-                                "addPoints(input: $input) {\n    frameIndex\n    rleMaskList {\n      objectId\n      "
-                                "rleMask {\n        counts\n        size\n      }\n    }\n  }\n}\n";
-static const char *CANCEL = "mutation SAM2ModelCancelPropagateInVideoMutation(\n  $input: "
-                            "CancelPropagateInVideoInput!\n) {\n  cancelPropagateInVideo(input: $input) {\n    "
-                            "success\n  }\n}\n";
-static const char *CLOSE_SESSION = "mutation SAM2ModelCloseSessionMutation(\n  $input: CloseSessionInput!\n) {\n  "
-                                   "closeSession(input: $input) {\n    success\n  }\n}\n";
-
 /* addPoints; checks the masks against the reference `key` (NULL: only their shape). */
-static int click(int port, const char *sid, int frame, int obj, double x, double y, int clear, const char *key,
-                 int expect_n) {
+static int click(int port, const char *sid, int frame, int obj, double x, double y, int clear,
+                 const char *key, int expect_n) {
     char vars[512], err[512], what[128];
     snprintf(vars, sizeof vars,
              "{\"input\":{\"sessionId\":\"%s\",\"frameIndex\":%d,\"objectId\":%d,\"labels\":[1],"
@@ -195,7 +189,7 @@ static int click(int port, const char *sid, int frame, int obj, double x, double
              sid, frame, obj, x, y, clear ? "true" : "false");
     snprintf(what, sizeof what, "addPoints(frame %d, object %d)", frame, obj);
     cJSON *j;
-    int rc = gql(port, K_CLICK, what, ADD_POINTS, vars, &j, err, sizeof err);
+    int rc = gql(port, K_CLICK, what, FRONTEND_ADD_POINTS, vars, &j, err, sizeof err);
     if (rc == GQL_ERROR) soak_fail("%s: %s", what, err);
     if (rc != GQL_OK) {
         cJSON_Delete(j);
@@ -210,7 +204,8 @@ static int click(int port, const char *sid, int frame, int obj, double x, double
         char k[256];
         snprintf(k, sizeof k, "%s", key ? key : "");
         const cJSON *list = cJSON_GetObjectItem(ap, "rleMaskList");
-        if (key) out = check_masks(what, k, list, "objectId", "rleMask", expect_n);
+        if (key)
+            out = check_masks(what, k, list, "objectId", "rleMask", expect_n);
         else if (cJSON_GetArraySize(list) < 1) {
             soak_fail("%s: no mask", what);
             out = -1;
@@ -220,8 +215,8 @@ static int click(int port, const char *sid, int frame, int obj, double x, double
     return out;
 }
 
-static int simple_mutation(int port, soak_kind kind, const char *what, const char *doc, const char *field,
-                           const char *sid) {
+static int simple_mutation(int port, soak_kind kind, const char *what, const char *doc,
+                           const char *field, const char *sid) {
     char vars[256], err[512];
     snprintf(vars, sizeof vars, "{\"input\":{\"sessionId\":\"%s\"}}", sid);
     cJSON *j;
@@ -253,7 +248,8 @@ static void on_part(void *user, const char *headers, const char *body, size_t le
     stats_record(st->parts == 0 ? K_PROP_FIRST : K_PROP_FRAME, t - st->t_last);
     st->t_last = t;
     snprintf(what, sizeof what, "propagate %s from %d, part %d", st->video, st->start, st->parts);
-    if (!savi_header(headers, "Content-Type", v, sizeof v) || strcmp(v, "application/json; charset=utf-8")) {
+    if (!savi_header(headers, "Content-Type", v, sizeof v) ||
+        strcmp(v, "application/json; charset=utf-8")) {
         soak_fail("%s: bad part Content-Type", what);
         st->bad++;
     }
@@ -265,20 +261,24 @@ static void on_part(void *user, const char *headers, const char *body, size_t le
         soak_fail("%s: the part is not a frame", what);
         st->bad++;
     } else {
-        snprintf(key, sizeof key, "prop|%s|%d|%d|%d", st->video, st->start, st->parts, fi->valueint);
-        if (check_masks(what, key, cJSON_GetObjectItem(j, "results"), "object_id", "mask", 2)) st->bad++;
+        snprintf(key, sizeof key, "prop|%s|%d|%d|%d", st->video, st->start, st->parts,
+                 fi->valueint);
+        if (check_masks(what, key, cJSON_GetObjectItem(j, "results"), "object_id", "mask", 2))
+            st->bad++;
     }
     cJSON_Delete(j);
     st->parts++;
 }
 
 /* Reads parts until the end (stop_after 0) or until stop_after parts; 0, or -1 (recorded). */
-static int read_parts(http_stream *s, savi_reader *rd, stream_state *st, int stop_after, const char *what) {
+static int read_parts(http_stream *s, savi_reader *rd, stream_state *st, int stop_after,
+                      const char *what) {
     char buf[16384];
     for (;;) {
         long n = http_stream_read(s, buf, sizeof buf);
         if (n < 0) {
-            soak_fail("%s: the stream broke after %d parts (transport error or timeout)", what, st->parts);
+            soak_fail("%s: the stream broke after %d parts (transport error or timeout)", what,
+                      st->parts);
             return -1;
         }
         if (n == 0) {
@@ -296,15 +296,16 @@ static int read_parts(http_stream *s, savi_reader *rd, stream_state *st, int sto
     }
 }
 
-static int propagate(const soak_plan *p, const soak_video *v, const char *sid, soak_mode mode, int start,
-                     int *parts_out) {
+static int propagate(const soak_plan *p, const soak_video *v, const char *sid, soak_mode mode,
+                     int start, int *parts_out) {
     char body[256], what[160], ct[256], err[256];
     snprintf(body, sizeof body, "{\"session_id\": \"%s\", \"start_frame_index\": %d}", sid, start);
     snprintf(what, sizeof what, "propagate %s from %d", v->path, start);
     stream_state st = {v->path, start, 0, 0, soak_now_ms()};
     stats_request();
-    http_stream *s = http_stream_open(p->port, "POST", "/propagate_in_video", "Content-Type: application/json\r\n", body,
-                                      strlen(body), REQUEST_TIMEOUT_MS);
+    http_stream *s = http_stream_open(p->port, "POST", "/propagate_in_video",
+                                      "Content-Type: application/json\r\n", body, strlen(body),
+                                      REQUEST_TIMEOUT_MS);
     if (!s) {
         soak_fail("%s: the connection failed", what);
         return -1;
@@ -317,8 +318,9 @@ static int propagate(const soak_plan *p, const soak_video *v, const char *sid, s
         http_stream_close(s);
         return rc == GQL_OVERLOAD ? 1 : -1;
     }
-    savi_reader *rd = http_header(http_stream_headers(s), "Content-Type", ct, sizeof ct) ? savi_new(ct, err, sizeof err)
-                                                                                           : NULL;
+    savi_reader *rd = http_header(http_stream_headers(s), "Content-Type", ct, sizeof ct)
+                          ? savi_new(ct, err, sizeof err)
+                          : NULL;
     if (!rd) {
         soak_fail("%s: not a multipart stream", what);
         http_stream_close(s);
@@ -327,7 +329,8 @@ static int propagate(const soak_plan *p, const soak_video *v, const char *sid, s
     int rc = read_parts(s, rd, &st, mode == MODE_COMPLETE ? 0 : 2, what);
     if (!rc && mode == MODE_CANCEL) {
         /* The stream must end cleanly between two parts once cancelled. */
-        rc = simple_mutation(p->port, K_CANCEL, "cancelPropagateInVideo", CANCEL, "cancelPropagateInVideo", sid);
+        rc = simple_mutation(p->port, K_CANCEL, "cancelPropagateInVideo",
+                             FRONTEND_CANCEL_PROPAGATION, "cancelPropagateInVideo", sid);
         if (rc >= 0 && read_parts(s, rd, &st, 0, what)) rc = -1;
         stats_end(END_CANCELLED);
     } else if (!rc && mode == MODE_DISCONNECT) {
@@ -344,15 +347,19 @@ static int propagate(const soak_plan *p, const soak_video *v, const char *sid, s
     return st.bad ? -1 : rc;
 }
 
-int soak_session_flow(const soak_plan *p, int video, soak_mode mode, int start, int correction, int *parts) {
+int soak_session_flow(const soak_plan *p, int video, soak_mode mode, int start, int correction,
+                      int *parts) {
     const soak_video *v = &p->videos[video];
     char vars[512], err[512], key[256];
     snprintf(vars, sizeof vars, "{\"input\":{\"path\":\"%s\"}}", v->path);
     cJSON *j;
-    int rc = gql(p->port, K_START, "startSession", START_SESSION, vars, &j, err, sizeof err);
+    int rc =
+        gql(p->port, K_START, "startSession", FRONTEND_START_SESSION, vars, &j, err, sizeof err);
     if (rc == GQL_ERROR) soak_fail("startSession(%s): %s", v->path, err);
-    const cJSON *sidj = rc == GQL_OK ? cJSON_GetObjectItem(data_field(j, "startSession"), "sessionId") : NULL;
-    if (rc == GQL_OK && !cJSON_IsString(sidj)) soak_fail("startSession(%s): no sessionId", v->path), rc = GQL_FAILED;
+    const cJSON *sidj =
+        rc == GQL_OK ? cJSON_GetObjectItem(data_field(j, "startSession"), "sessionId") : NULL;
+    if (rc == GQL_OK && !cJSON_IsString(sidj))
+        soak_fail("startSession(%s): no sessionId", v->path), rc = GQL_FAILED;
     if (rc != GQL_OK) {
         cJSON_Delete(j);
         return rc == GQL_OVERLOAD ? 1 : -1;
@@ -377,40 +384,38 @@ int soak_session_flow(const soak_plan *p, int video, soak_mode mode, int start, 
         snprintf(key, sizeof key, "correct|%s|%d", v->path, start);
         out = click(p->port, sid, 2, 1, 0.6, 0.4, 0, mode == MODE_COMPLETE ? key : NULL, 2);
     }
-    int closed = simple_mutation(p->port, K_CLOSE, "closeSession", CLOSE_SESSION, "closeSession", sid);
+    int closed = simple_mutation(p->port, K_CLOSE, "closeSession", FRONTEND_CLOSE_SESSION,
+                                 "closeSession", sid);
     return out ? out : closed;
 }
 
 /* ---- uploads ------------------------------------------------------------------------------ */
 /* Relay's GraphQL multipart request for uploadVideo. Returns a GQL_* code; *out as gql(). */
-static int upload_bytes(int port, soak_kind kind, const void *data, size_t len, const char *filename,
-                        double duration_s, cJSON **out, char *err, size_t cap) {
+static int upload_bytes(int port, soak_kind kind, const void *data, size_t len,
+                        const char *filename, double duration_s, cJSON **out, char *err,
+                        size_t cap) {
     *out = NULL;
     const char *boundary = "----sam2soakBoundary7MA4YWxkTrZu0gW";
     char d[32], ops[512];
-    if (duration_s > 0) snprintf(d, sizeof d, "%.3f", duration_s);
-    else snprintf(d, sizeof d, "null");
+    if (duration_s > 0)
+        snprintf(d, sizeof d, "%.3f", duration_s);
+    else
+        snprintf(d, sizeof d, "null");
     snprintf(ops, sizeof ops,
-             "{\"query\":\"mutation useUploadVideoMutation($file: Upload!, $d: Float) { uploadVideo(file: $file, "
-             "durationTimeSec: $d) { id path width height posterPath } }\",\"variables\":{\"file\":null,\"d\":%s}}",
+             "{\"query\":\"mutation useUploadVideoMutation($file: Upload!, $d: Float) { "
+             "uploadVideo(file: $file, "
+             "durationTimeSec: $d) { id path width height posterPath } "
+             "}\",\"variables\":{\"file\":null,\"d\":%s}}",
              d);
-    size_t bcap = len + 4096;
-    char *body = malloc(bcap);
+    size_t n;
+    char *body = http_upload_body(boundary, ops, "1", filename, data, len, &n);
     if (!body) {
         soak_fail("upload: out of memory");
         return GQL_FAILED;
     }
-    size_t n = (size_t)snprintf(body, bcap,
-                                "--%s\r\nContent-Disposition: form-data; name=\"operations\"\r\n\r\n%s\r\n"
-                                "--%s\r\nContent-Disposition: form-data; name=\"map\"\r\n\r\n{\"1\":[\"variables.file\"]}\r\n"
-                                "--%s\r\nContent-Disposition: form-data; name=\"1\"; filename=\"%s\"\r\n"
-                                "Content-Type: video/mp4\r\n\r\n",
-                                boundary, ops, boundary, boundary, filename);
-    memcpy(body + n, data, len);
-    n += len;
-    n += (size_t)snprintf(body + n, bcap - n, "\r\n--%s--\r\n", boundary);
     char headers[256];
-    snprintf(headers, sizeof headers, "Content-Type: multipart/form-data; boundary=%s\r\n", boundary);
+    snprintf(headers, sizeof headers, "Content-Type: multipart/form-data; boundary=%s\r\n",
+             boundary);
     http_response r;
     double t0 = soak_now_ms();
     stats_request();
@@ -438,8 +443,8 @@ static int upload_bytes(int port, soak_kind kind, const void *data, size_t len, 
     return GQL_OK;
 }
 
-int soak_upload_file(int port, const char *file, double duration_s, char *path, size_t cap, char *why,
-                     size_t why_cap) {
+int soak_upload_file(int port, const char *file, double duration_s, char *path, size_t cap,
+                     char *why, size_t why_cap) {
     size_t len;
     void *data = test_read_file(file, &len);
     if (!data) {
@@ -449,16 +454,19 @@ int soak_upload_file(int port, const char *file, double duration_s, char *path, 
     const char *base = strrchr(file, '/');
     cJSON *j;
     char err[512];
-    int rc = upload_bytes(port, K_UPLOAD, data, len, base ? base + 1 : file, duration_s, &j, err, sizeof err);
+    int rc = upload_bytes(port, K_UPLOAD, data, len, base ? base + 1 : file, duration_s, &j, err,
+                          sizeof err);
     free(data);
     if (rc == GQL_ERROR) snprintf(why, why_cap, "%s", err);
-    const cJSON *pj = rc == GQL_OK ? cJSON_GetObjectItem(data_field(j, "uploadVideo"), "path") : NULL;
+    const cJSON *pj =
+        rc == GQL_OK ? cJSON_GetObjectItem(data_field(j, "uploadVideo"), "path") : NULL;
     if (rc == GQL_OK && !cJSON_IsString(pj)) {
         snprintf(why, why_cap, "uploadVideo answered no path");
         rc = GQL_FAILED;
     }
     if (rc == GQL_OK) snprintf(path, cap, "%s", pj->valuestring);
-    if (rc != GQL_OK && rc != GQL_ERROR && why_cap && !why[0]) snprintf(why, why_cap, "upload failed (%d)", rc);
+    if (rc != GQL_OK && rc != GQL_ERROR && why_cap && !why[0])
+        snprintf(why, why_cap, "upload failed (%d)", rc);
     cJSON_Delete(j);
     return rc == GQL_OK ? 0 : rc == GQL_OVERLOAD ? 1 : -1;
 }
@@ -468,7 +476,8 @@ int soak_upload_file(int port, const char *file, double duration_s, char *path, 
 static void upload_round(const soak_plan *p, int good) {
     if (good) {
         char path[256], why[512];
-        int rc = soak_upload_file(p->port, p->gallery_file, 1.0, path, sizeof path, why, sizeof why);
+        int rc =
+            soak_upload_file(p->port, p->gallery_file, 1.0, path, sizeof path, why, sizeof why);
         if (rc < 0) soak_fail("uploadVideo(%s): %s", p->gallery_file, why);
         if (rc == 0 && refs_check("upload|gallery|1.0", path) == 0)
             soak_fail("uploadVideo: the same file gave %s, unlike the first upload", path);
@@ -477,7 +486,8 @@ static void upload_round(const soak_plan *p, int good) {
     static const char text[] = "This is a shopping list, not a video.\nmilk\neggs\n";
     cJSON *j;
     char err[512];
-    int rc = upload_bytes(p->port, K_UPLOAD_BAD, text, sizeof text - 1, "list.mp4", 0, &j, err, sizeof err);
+    int rc = upload_bytes(p->port, K_UPLOAD_BAD, text, sizeof text - 1, "list.mp4", 0, &j, err,
+                          sizeof err);
     if (rc == GQL_OK) soak_fail("uploadVideo of a text file succeeded");
     if (rc == GQL_ERROR && strstr(err, p->data_dir))
         soak_fail("uploadVideo of a text file: the error names a server path: %s", err);
@@ -495,9 +505,11 @@ static void get_static(const soak_plan *p, const char *url, const char *headers,
         return;
     }
     stats_record(K_STATIC, soak_now_ms() - t0);
-    if (r.status == 503) stats_overload();
+    if (r.status == 503)
+        stats_overload();
     else if (r.status != expect_status || (expect_len && r.body_len != expect_len))
-        soak_fail("GET %s: HTTP %d with %zu bytes (expected %d)", url, r.status, r.body_len, expect_status);
+        soak_fail("GET %s: HTTP %d with %zu bytes (expected %d)", url, r.status, r.body_len,
+                  expect_status);
     http_response_free(&r);
 }
 

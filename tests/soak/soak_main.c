@@ -5,8 +5,8 @@
  * (fixed clicks on a fresh session, every streamed frame), then runs the client threads for a
  * warm-up (default 15 s) plus N seconds and checks the server throughout (see soak.h). The RSS
  * bound compares the medians of the first and the last quarter of the N seconds after the
- * warm-up: the warm-up is when 8 concurrent sessions and the allocator's pools first fill up. Exit status: 0 passed, 1 failed,
- * 77 skipped (golden data or test media missing). */
+ * warm-up: the warm-up is when 8 concurrent sessions and the allocator's pools first fill up. Exit
+ * status: 0 passed, 1 failed, 77 skipped (golden data or test media missing). */
 #include "soak.h"
 
 #include "support/testutil.h"
@@ -45,8 +45,9 @@ typedef struct sampler {
 } sampler;
 
 static void usage(void) {
-    fprintf(stderr, "usage: sam2-soak [--seconds N] [--warmup N] [--clients N] [--sam2 PATH] [--out FILE] "
-                    "[--rss-growth-mb M] [--malloc-defaults]\n");
+    fprintf(stderr,
+            "usage: sam2-soak [--seconds N] [--warmup N] [--clients N] [--sam2 PATH] [--out FILE] "
+            "[--rss-growth-mb M] [--malloc-defaults]\n");
 }
 
 static int parse_args(int argc, char **argv, options *o) {
@@ -64,13 +65,20 @@ static int parse_args(int argc, char **argv, options *o) {
             o->malloc_defaults = 1;
             continue;
         }
-        if (!strcmp(a, "--seconds")) o->seconds = atoi(v);
-        else if (!strcmp(a, "--warmup")) o->warmup = atoi(v);
-        else if (!strcmp(a, "--clients")) o->clients = atoi(v);
-        else if (!strcmp(a, "--sam2")) snprintf(o->sam2, sizeof o->sam2, "%s", v);
-        else if (!strcmp(a, "--out")) snprintf(o->out, sizeof o->out, "%s", v);
-        else if (!strcmp(a, "--rss-growth-mb")) o->rss_growth_mb = atof(v);
-        else return -1;
+        if (!strcmp(a, "--seconds"))
+            o->seconds = atoi(v);
+        else if (!strcmp(a, "--warmup"))
+            o->warmup = atoi(v);
+        else if (!strcmp(a, "--clients"))
+            o->clients = atoi(v);
+        else if (!strcmp(a, "--sam2"))
+            snprintf(o->sam2, sizeof o->sam2, "%s", v);
+        else if (!strcmp(a, "--out"))
+            snprintf(o->out, sizeof o->out, "%s", v);
+        else if (!strcmp(a, "--rss-growth-mb"))
+            o->rss_growth_mb = atof(v);
+        else
+            return -1;
         i++;
     }
     if (o->warmup < 0) o->warmup = o->seconds >= 60 ? 15 : o->seconds / 4;
@@ -81,15 +89,6 @@ static int parse_args(int argc, char **argv, options *o) {
 static int exists(const char *p) {
     struct stat st;
     return !stat(p, &st);
-}
-
-static int copy_file(const char *from, const char *to) {
-    size_t n;
-    void *d = test_read_file(from, &n);
-    if (!d) return -1;
-    int rc = test_write_file(to, d, n);
-    free(d);
-    return rc;
 }
 
 static void rm_rf(const char *path) {
@@ -125,7 +124,8 @@ static void *sampler_main(void *arg) {
     while (!atomic_load(&s->stop)) {
         if (!soak_server_alive(s->srv)) {
             atomic_store(&s->plan->stop, 1);
-            soak_fail("the server exited during the run (wait status %d); see its log", s->srv->status);
+            soak_fail("the server exited during the run (wait status %d); see its log",
+                      s->srv->status);
             break;
         }
         int64_t rss = soak_server_rss(s->srv);
@@ -157,46 +157,60 @@ static double median_rss(const sampler *s, double from, double to) {
     return m;
 }
 
-static void report(FILE *f, const options *o, const soak_plan *plan, double elapsed_s, long sessions, double rss_first,
-                   double rss_last, int64_t rss_peak, int64_t rss_max_sample, int server_exit) {
+static void report(FILE *f, const options *o, const soak_plan *plan, double elapsed_s,
+                   long sessions, double rss_first, double rss_last, int64_t rss_peak,
+                   int64_t rss_max_sample, int server_exit) {
     const double MB = 1024.0 * 1024.0;
     time_t now = time(NULL);
     char when[64];
     strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", gmtime(&now));
-    fprintf(f, "sam2 soak, %s: %d s (after a %d s warm-up), %d client threads, `sam2 serve` with the micro checkpoint, "
-               "%ld CPUs\n",
+    fprintf(f,
+            "sam2 soak, %s: %d s (after a %d s warm-up), %d client threads, `sam2 serve` with the "
+            "micro checkpoint, "
+            "%ld CPUs\n",
             when, o->seconds, o->warmup, o->clients, sysconf(_SC_NPROCESSORS_ONLN));
-    fprintf(f, "videos: %s (%d frames, propagated to the end)", plan->videos[0].path, plan->videos[0].frames);
-    for (int i = 1; i < plan->n_videos; i++) fprintf(f, ", %s (cancelled / disconnected mid-stream)", plan->videos[i].path);
+    fprintf(f, "videos: %s (%d frames, propagated to the end)", plan->videos[0].path,
+            plan->videos[0].frames);
+    for (int i = 1; i < plan->n_videos; i++)
+        fprintf(f, ", %s (cancelled / disconnected mid-stream)", plan->videos[i].path);
     fprintf(f, "\n\n");
-    fprintf(f, "requests: %ld in %.1f s (warm-up included) = %.1f requests/s (a propagation stream counts once)\n",
-            stats_requests(),
-            elapsed_s, (double)stats_requests() / elapsed_s);
-    fprintf(f, "sessions: %ld; propagations: %ld complete, %ld cancelled, %ld disconnected mid-stream; frames streamed: "
-               "%ld\n",
-            sessions, stats_ends(END_COMPLETE), stats_ends(END_CANCELLED), stats_ends(END_DISCONNECTED),
-            stats_count(K_PROP_FIRST) + stats_count(K_PROP_FRAME));
+    fprintf(f,
+            "requests: %ld in %.1f s (warm-up included) = %.1f requests/s (a propagation stream "
+            "counts once)\n",
+            stats_requests(), elapsed_s, (double)stats_requests() / elapsed_s);
+    fprintf(f,
+            "sessions: %ld; propagations: %ld complete, %ld cancelled, %ld disconnected "
+            "mid-stream; frames streamed: "
+            "%ld\n",
+            sessions, stats_ends(END_COMPLETE), stats_ends(END_CANCELLED),
+            stats_ends(END_DISCONNECTED), stats_count(K_PROP_FIRST) + stats_count(K_PROP_FRAME));
     fprintf(f, "uploads: %ld videos transcoded, %ld non-videos refused\n", stats_count(K_UPLOAD),
             stats_count(K_UPLOAD_BAD));
-    fprintf(f, "masks: %ld answers compared byte for byte with %ld references taken at start (or first seen)\n",
+    fprintf(f,
+            "masks: %ld answers compared byte for byte with %ld references taken at start (or "
+            "first seen)\n",
             refs_compared(), refs_count());
     fprintf(f, "deliberate overload answers (503 / busy): %ld\n\n", stats_overloads());
     fprintf(f, "latency (ms)                   count       p50       p99       max\n");
     for (int k = 0; k < K_COUNT; k++) {
         if (!stats_count((soak_kind)k)) continue;
-        fprintf(f, "  %-26s %8ld %9.1f %9.1f %9.1f\n", SOAK_KIND_NAMES[k], stats_count((soak_kind)k),
-                stats_percentile((soak_kind)k, 50), stats_percentile((soak_kind)k, 99),
-                stats_percentile((soak_kind)k, 100));
+        fprintf(f, "  %-26s %8ld %9.1f %9.1f %9.1f\n", SOAK_KIND_NAMES[k],
+                stats_count((soak_kind)k), stats_percentile((soak_kind)k, 50),
+                stats_percentile((soak_kind)k, 99), stats_percentile((soak_kind)k, 100));
     }
-    fprintf(f, "\nserver RSS after the warm-up: first quarter median %.1f MB, last quarter median %.1f MB, growth %+.1f MB "
-               "(bound %.0f MB); largest sample %.1f MB; peak (VmHWM) %.1f MB\n",
-            rss_first / MB, rss_last / MB, (rss_last - rss_first) / MB, o->rss_growth_mb, (double)rss_max_sample / MB,
-            (double)rss_peak / MB);
+    fprintf(f,
+            "\nserver RSS after the warm-up: first quarter median %.1f MB, last quarter median "
+            "%.1f MB, growth %+.1f MB "
+            "(bound %.0f MB); largest sample %.1f MB; peak (VmHWM) %.1f MB\n",
+            rss_first / MB, rss_last / MB, (rss_last - rss_first) / MB, o->rss_growth_mb,
+            (double)rss_max_sample / MB, (double)rss_peak / MB);
     fprintf(f, "server allocator: %s\n",
-            o->malloc_defaults ? "glibc's defaults (--malloc-defaults)"
-                               : "sam2 serve's own settings (2 arenas, blocks >= 16 MB mapped; src/cli/main.c)");
+            o->malloc_defaults
+                ? "glibc's defaults (--malloc-defaults)"
+                : "sam2 serve's own settings (2 arenas, blocks >= 16 MB mapped; src/cli/main.c)");
     fprintf(f, "server shutdown (SIGTERM after the run): exit status %d\n", server_exit);
-    fprintf(f, "result: %s (%ld failures)\n", soak_failures() ? "FAILED" : "passed", soak_failures());
+    fprintf(f, "result: %s (%ld failures)\n", soak_failures() ? "FAILED" : "passed",
+            soak_failures());
     soak_print_failures(f);
 }
 
@@ -213,7 +227,8 @@ int main(int argc, char **argv) {
     snprintf(dog, sizeof dog, "%s/gallery/01_dog.mp4", media ? media : "");
     snprintf(coffee, sizeof coffee, "%s/gallery/04_coffee.mp4", media ? media : "");
     if (!golden || !media || !exists(ckpt) || !exists(yaml) || !exists(dog) || !exists(coffee)) {
-        printf("SKIP: the micro checkpoint (SAM2_GOLDEN/micro) or the gallery videos (SAM2_DATA/gallery) are missing; "
+        printf("SKIP: the micro checkpoint (SAM2_GOLDEN/micro) or the gallery videos "
+               "(SAM2_DATA/gallery) are missing; "
                "the soak did not run\n");
         return TEST_SKIP_CODE;
     }
@@ -223,7 +238,8 @@ int main(int argc, char **argv) {
     }
     /* DATA_PATH with two gallery videos, and a spill folder to check for leftovers. */
     const char *tmp = getenv("TMPDIR");
-    char root[PATH_MAX], data[PATH_MAX], real_data[PATH_MAX], p[PATH_MAX], spill[PATH_MAX], log_path[PATH_MAX];
+    char root[PATH_MAX], data[PATH_MAX], real_data[PATH_MAX], p[PATH_MAX], spill[PATH_MAX],
+        log_path[PATH_MAX];
     snprintf(root, sizeof root, "%s/sam2-soak-XXXXXX", tmp && *tmp ? tmp : "/tmp");
     if (!mkdtemp(root)) {
         fprintf(stderr, "sam2-soak: mkdtemp: %s\n", strerror(errno));
@@ -237,17 +253,18 @@ int main(int argc, char **argv) {
     snprintf(p, sizeof p, "%s/gallery", data);
     mkdir(p, 0755);
     snprintf(p, sizeof p, "%s/gallery/01_dog.mp4", data);
-    int setup_rc = copy_file(dog, p);
+    int setup_rc = test_copy_file(dog, p);
     snprintf(p, sizeof p, "%s/gallery/04_coffee.mp4", data);
-    setup_rc |= copy_file(coffee, p);
+    setup_rc |= test_copy_file(coffee, p);
     if (setup_rc || !realpath(data, real_data)) {
         fprintf(stderr, "sam2-soak: cannot prepare %s\n", data);
         rm_rf(root);
         return 1;
     }
 
-    char *sargv[] = {o.sam2, "serve", "--checkpoint", ckpt, "--config", yaml, "--data", data, "--host", "127.0.0.1",
-                     "--port", "0", "--spill-dir", spill, NULL};
+    char *sargv[] = {o.sam2,   "serve",  "--checkpoint", ckpt,     "--config",
+                     yaml,     "--data", data,           "--host", "127.0.0.1",
+                     "--port", "0",      "--spill-dir",  spill,    NULL};
     /* `sam2 serve` sets its own allocator options (src/cli/main.c); --malloc-defaults runs it
      * with glibc's defaults instead, to measure the difference. */
     if (o.malloc_defaults) setenv("SAM2_MALLOC_DEFAULTS", "1", 1);
@@ -287,8 +304,9 @@ int main(int argc, char **argv) {
         soak_session_flow(plan, 0, MODE_COMPLETE, 1, 1, NULL);
         soak_session_flow(plan, 1, MODE_CANCEL, 0, 0, NULL);
         soak_session_flow(plan, 2, MODE_CANCEL, 0, 0, NULL);
-        printf("soak: references taken (%ld mask lists; the clip %s has %d frames); %d clients for %d s after a %d s warm-up\n", refs_count(),
-               clip->path, clip->frames, o.clients, o.seconds, o.warmup);
+        printf("soak: references taken (%ld mask lists; the clip %s has %d frames); %d clients for "
+               "%d s after a %d s warm-up\n",
+               refs_count(), clip->path, clip->frames, o.clients, o.seconds, o.warmup);
         fflush(stdout);
         if (clip->frames < 10) soak_fail("the clip streamed %d frames only", clip->frames);
     }
@@ -313,13 +331,15 @@ int main(int argc, char **argv) {
     /* RSS: the first and the last quarter of the client phase after the warm-up. */
     double tw = t0 + o.warmup * 1000.0;
     double quarter = (t1 - tw) / 4;
-    double rss_first = median_rss(&smp, tw, tw + quarter), rss_last = median_rss(&smp, t1 - quarter, t1 + 1);
+    double rss_first = median_rss(&smp, tw, tw + quarter),
+           rss_last = median_rss(&smp, t1 - quarter, t1 + 1);
     int64_t rss_max = 0;
     for (long i = 0; i < smp.n; i++)
         if (smp.v[i].rss > rss_max) rss_max = smp.v[i].rss;
     int64_t peak = soak_server_peak_rss(&srv);
     if (rss_first > 0 && rss_last > 0 && rss_last - rss_first > o.rss_growth_mb * 1024 * 1024)
-        soak_fail("the server's RSS (median) grew by %.1f MB between the first and the last quarter (bound %.0f MB)",
+        soak_fail("the server's RSS (median) grew by %.1f MB between the first and the last "
+                  "quarter (bound %.0f MB)",
                   (rss_last - rss_first) / 1048576.0, o.rss_growth_mb);
     if (started && (rss_first < 0 || rss_last < 0)) soak_fail("no RSS samples of the server");
 
@@ -329,12 +349,14 @@ int main(int argc, char **argv) {
     snprintf(p, sizeof p, "%s/posters", data);
     if (count_prefixed(p, ".sam2-tmp-")) soak_fail("temporary files left in posters/");
     int server_exit = soak_server_stop(&srv, 60);
-    if (server_exit != 0) soak_fail("the server did not shut down cleanly on SIGTERM (exit status %d)", server_exit);
-    if (count_prefixed(spill, "sam2-upload-")) soak_fail("staged uploads left in SPILL_DIR after shutdown");
+    if (server_exit != 0)
+        soak_fail("the server did not shut down cleanly on SIGTERM (exit status %d)", server_exit);
+    if (count_prefixed(spill, "sam2-upload-"))
+        soak_fail("staged uploads left in SPILL_DIR after shutdown");
 
     double elapsed = (t1 - t0) / 1000.0;
-    report(stdout, &o, plan, elapsed, stats_count(K_START) - sessions_before, rss_first, rss_last, peak, rss_max,
-           server_exit);
+    report(stdout, &o, plan, elapsed, stats_count(K_START) - sessions_before, rss_first, rss_last,
+           peak, rss_max, server_exit);
     char dir[PATH_MAX];
     snprintf(dir, sizeof dir, "%s", o.out);
     char *slash = strrchr(dir, '/');
@@ -344,8 +366,8 @@ int main(int argc, char **argv) {
     }
     FILE *f = fopen(o.out, "w");
     if (f) {
-        report(f, &o, plan, elapsed, stats_count(K_START) - sessions_before, rss_first, rss_last, peak, rss_max,
-               server_exit);
+        report(f, &o, plan, elapsed, stats_count(K_START) - sessions_before, rss_first, rss_last,
+               peak, rss_max, server_exit);
         fclose(f);
         printf("soak: figures written to %s\n", o.out);
     } else {
@@ -358,13 +380,14 @@ int main(int argc, char **argv) {
     if (rf) {
         fprintf(rf, "seconds\trss_mb\n");
         for (long i = 0; i < smp.n; i++)
-            fprintf(rf, "%.1f\t%.1f\n", (smp.v[i].t_ms - t0) / 1000.0, (double)smp.v[i].rss / 1048576.0);
+            fprintf(rf, "%.1f\t%.1f\n", (smp.v[i].t_ms - t0) / 1000.0,
+                    (double)smp.v[i].rss / 1048576.0);
         fclose(rf);
     }
     /* The server's log goes beside the figures. */
     char log_copy[PATH_MAX + 32];
     snprintf(log_copy, sizeof log_copy, "%s%s", o.out, ".server.log");
-    copy_file(log_path, log_copy);
+    test_copy_file(log_path, log_copy);
     int failed = soak_failures() > 0;
     if (failed) printf("soak: FAILED; the server's log is %s\n", log_copy);
     rm_rf(root);

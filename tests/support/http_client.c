@@ -20,7 +20,7 @@ struct http_stream {
     char buf[65536]; /* raw bytes received and not consumed */
     size_t len, off;
     int chunked;
-    long long remaining;  /* Content-Length left, or bytes left in the current chunk */
+    long long remaining; /* Content-Length left, or bytes left in the current chunk */
     int has_length;
     int done, eof;
 };
@@ -111,8 +111,9 @@ const char *http_header(const char *headers, const char *name, char *buf, size_t
     return NULL;
 }
 
-http_stream *http_stream_open(int port, const char *method, const char *path, const char *extra_headers,
-                              const void *body, size_t body_len, int timeout_ms) {
+http_stream *http_stream_open(int port, const char *method, const char *path,
+                              const char *extra_headers, const void *body, size_t body_len,
+                              int timeout_ms) {
     int fd = connect_local(port);
     if (fd < 0) return NULL;
     http_stream *s = calloc(1, sizeof *s);
@@ -123,10 +124,11 @@ http_stream *http_stream_open(int port, const char *method, const char *path, co
     s->fd = fd;
     s->timeout_ms = timeout_ms;
     char head[8192];
-    int n = snprintf(head, sizeof head, "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n%s", method, path, port,
-                     extra_headers ? extra_headers : "");
+    int n = snprintf(head, sizeof head, "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n%s", method, path,
+                     port, extra_headers ? extra_headers : "");
     /* A caller that sends its own Transfer-Encoding frames the body itself. */
-    if ((body || !strcmp(method, "POST")) && !(extra_headers && strstr(extra_headers, "Transfer-Encoding")))
+    if ((body || !strcmp(method, "POST")) &&
+        !(extra_headers && strstr(extra_headers, "Transfer-Encoding")))
         n += snprintf(head + n, sizeof head - (size_t)n, "Content-Length: %zu\r\n", body_len);
     n += snprintf(head + n, sizeof head - (size_t)n, "\r\n");
     if (send_all(fd, head, (size_t)n)) goto fail;
@@ -175,8 +177,12 @@ fail:
     return NULL;
 }
 
-int http_stream_status(const http_stream *s) { return s->status; }
-const char *http_stream_headers(const http_stream *s) { return s->headers; }
+int http_stream_status(const http_stream *s) {
+    return s->status;
+}
+const char *http_stream_headers(const http_stream *s) {
+    return s->headers;
+}
 
 long http_stream_read(http_stream *s, void *out, size_t cap) {
     while (!s->done) {
@@ -206,7 +212,8 @@ long http_stream_read(http_stream *s, void *out, size_t cap) {
             continue;
         }
         size_t avail = s->len - s->off;
-        if ((s->chunked || s->has_length) && (long long)avail > s->remaining) avail = (size_t)s->remaining;
+        if ((s->chunked || s->has_length) && (long long)avail > s->remaining)
+            avail = (size_t)s->remaining;
         if (avail > cap) avail = cap;
         memcpy(out, s->buf + s->off, avail);
         s->off += avail;
@@ -230,10 +237,11 @@ void http_stream_close(http_stream *s) {
     free(s);
 }
 
-int http_request(int port, const char *method, const char *path, const char *extra_headers, const void *body,
-                 size_t body_len, http_response *out, int timeout_ms) {
+int http_request(int port, const char *method, const char *path, const char *extra_headers,
+                 const void *body, size_t body_len, http_response *out, int timeout_ms) {
     memset(out, 0, sizeof *out);
-    http_stream *s = http_stream_open(port, method, path, extra_headers, body, body_len, timeout_ms);
+    http_stream *s =
+        http_stream_open(port, method, path, extra_headers, body, body_len, timeout_ms);
     if (!s) return -1;
     size_t cap = 65536, len = 0;
     char *b = malloc(cap + 1);
@@ -273,4 +281,26 @@ void http_response_free(http_response *r) {
     free(r->headers);
     free(r->body);
     memset(r, 0, sizeof *r);
+}
+
+char *http_upload_body(const char *boundary, const char *operations, const char *field,
+                       const char *filename, const void *content, size_t len, size_t *n) {
+    const char *head_fmt =
+        "--%s\r\nContent-Disposition: form-data; name=\"operations\"\r\n\r\n%s\r\n"
+        "--%s\r\nContent-Disposition: form-data; "
+        "name=\"map\"\r\n\r\n{\"%s\":[\"variables.file\"]}\r\n"
+        "--%s\r\nContent-Disposition: form-data; name=\"%s\"; filename=\"%s\"\r\n"
+        "Content-Type: video/mp4\r\n\r\n";
+    int head = snprintf(NULL, 0, head_fmt, boundary, operations, boundary, field, boundary, field,
+                        filename);
+    int tail = snprintf(NULL, 0, "\r\n--%s--\r\n", boundary);
+    if (head < 0 || tail < 0) return NULL;
+    size_t cap = (size_t)head + len + (size_t)tail + 1;
+    char *body = malloc(cap);
+    if (!body) return NULL;
+    snprintf(body, cap, head_fmt, boundary, operations, boundary, field, boundary, field, filename);
+    if (len) memcpy(body + head, content, len);
+    snprintf(body + (size_t)head + len, cap - (size_t)head - len, "\r\n--%s--\r\n", boundary);
+    *n = cap - 1;
+    return body;
 }

@@ -13,16 +13,25 @@ typedef struct http_response {
 } http_response;
 
 /* extra_headers: "Name: value\r\n" lines or NULL. Returns 0 or -1 (connection/parse failure). */
-int http_request(int port, const char *method, const char *path, const char *extra_headers, const void *body,
-                 size_t body_len, http_response *out, int timeout_ms);
+int http_request(int port, const char *method, const char *path, const char *extra_headers,
+                 const void *body, size_t body_len, http_response *out, int timeout_ms);
 void http_response_free(http_response *r);
 /* Value of a response header (case-insensitive name), copied into buf; NULL when absent. */
 const char *http_header(const char *headers, const char *name, char *buf, size_t cap);
 
+/* The body of a GraphQL multipart request (the spec Relay follows for uploads): the part
+ * "operations" (JSON text), the part "map" ({"<field>":["variables.file"]}), then `len` bytes of
+ * content as the part <field>, a file named filename of type video/mp4. Send it with
+ * "Content-Type: multipart/form-data; boundary=<boundary>". malloc'd, *n bytes; NULL when out of
+ * memory. */
+char *http_upload_body(const char *boundary, const char *operations, const char *field,
+                       const char *filename, const void *content, size_t len, size_t *n);
+
 /* Streaming: send the request, read the status line and headers, then read the body bit by bit. */
 typedef struct http_stream http_stream;
-http_stream *http_stream_open(int port, const char *method, const char *path, const char *extra_headers,
-                              const void *body, size_t body_len, int timeout_ms);
+http_stream *http_stream_open(int port, const char *method, const char *path,
+                              const char *extra_headers, const void *body, size_t body_len,
+                              int timeout_ms);
 int http_stream_status(const http_stream *s);
 const char *http_stream_headers(const http_stream *s);
 /* Decoded body bytes (chunked encoding removed): > 0 bytes, 0 at the end, -1 on error/timeout. */

@@ -1,5 +1,7 @@
 #include "support/server_doubles.h"
 
+#include "support/server_setup.h"
+
 #include <errno.h>
 #include <nettle/sha2.h>
 #include <stdatomic.h>
@@ -22,11 +24,19 @@ typedef struct fake_session {
 static atomic_int frame_delay_ms, click_delay_ms, counts_padding;
 static atomic_long frames_propagated;
 
-void double_set_counts_padding(int bytes) { atomic_store(&counts_padding, bytes); }
+void double_set_counts_padding(int bytes) {
+    atomic_store(&counts_padding, bytes);
+}
 
-void double_set_frame_delay_ms(int ms) { atomic_store(&frame_delay_ms, ms); }
-void double_set_click_delay_ms(int ms) { atomic_store(&click_delay_ms, ms); }
-long double_frames_propagated(void) { return atomic_load(&frames_propagated); }
+void double_set_frame_delay_ms(int ms) {
+    atomic_store(&frame_delay_ms, ms);
+}
+void double_set_click_delay_ms(int ms) {
+    atomic_store(&click_delay_ms, ms);
+}
+long double_frames_propagated(void) {
+    return atomic_load(&frames_propagated);
+}
 
 static void sleep_ms(int ms) {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
@@ -57,7 +67,8 @@ int double_write_video(const char *path, int frames, int width, int height) {
     return fclose(f);
 }
 
-static int d_model_load(void *self, const char *ckpt, const char *cfg, int threads, inf_model **out, sam2_error *err) {
+static int d_model_load(void *self, const char *ckpt, const char *cfg, int threads, inf_model **out,
+                        sam2_error *err) {
     (void)self;
     (void)cfg;
     (void)threads;
@@ -82,12 +93,13 @@ static void d_model_info(void *self, const inf_model *m, inf_model_info *info) {
     info->bytes = (size_t)1 << 20;
 }
 
-static int d_open(void *self, const inf_model *m, const char *path, const inf_session_options *opt, inf_session **out,
-                  int *n_frames, int *w, int *h, sam2_error *err) {
+static int d_open(void *self, const inf_model *m, const char *path, const inf_session_options *opt,
+                  inf_session **out, int *n_frames, int *w, int *h, sam2_error *err) {
     (void)self;
     (void)m;
     int frames, width, height;
-    if (read_video(path, &frames, &width, &height)) return fail(err, SAM2_ERR_FORMAT, "not a video (test double)");
+    if (read_video(path, &frames, &width, &height))
+        return fail(err, SAM2_ERR_FORMAT, "not a video (test double)");
     fake_session *s = calloc(1, sizeof *s);
     if (!s) return fail(err, SAM2_ERR_NOMEM, "oom");
     s->frames = frames;
@@ -112,7 +124,8 @@ static int obj_index(fake_session *s, int id, int create, sam2_error *err) {
     for (int i = 0; i < s->n_obj; i++)
         if (s->ids[i] == id) return i;
     if (!create) return fail(err, SAM2_ERR_ARGUMENT, "no such object (test double)"), -1;
-    if (s->n_obj >= s->max_objects) return fail(err, SAM2_ERR_LIMIT, "too many objects in this session (test double)"), -1;
+    if (s->n_obj >= s->max_objects)
+        return fail(err, SAM2_ERR_LIMIT, "too many objects in this session (test double)"), -1;
     unsigned char *np = realloc(s->has_points, (size_t)(s->n_obj + 1) * (size_t)s->frames);
     if (!np) return fail(err, SAM2_ERR_NOMEM, "oom"), -1;
     s->has_points = np;
@@ -144,14 +157,15 @@ static int make_frame(fake_session *s, int frame, const char *tag, int extra, in
     return 0;
 }
 
-static int d_add_points(void *self, inf_session *is, int frame, int obj, const float *xy, const int *labels, int n,
-                        int clear_old, inf_frame *out, sam2_error *err) {
+static int d_add_points(void *self, inf_session *is, int frame, int obj, const float *xy,
+                        const int *labels, int n, int clear_old, inf_frame *out, sam2_error *err) {
     (void)self;
     (void)xy;
     (void)clear_old;
     fake_session *s = (fake_session *)is;
     for (int i = 0; i < n; i++)
-        if (labels[i] < -1 || labels[i] > 3) return fail(err, SAM2_ERR_ARGUMENT, "bad label (test double)");
+        if (labels[i] < -1 || labels[i] > 3)
+            return fail(err, SAM2_ERR_ARGUMENT, "bad label (test double)");
     int k = obj_index(s, obj, 1, err);
     if (k < 0) return err ? err->code : -1;
     if (atomic_load(&click_delay_ms)) sleep_ms(atomic_load(&click_delay_ms));
@@ -159,8 +173,8 @@ static int d_add_points(void *self, inf_session *is, int frame, int obj, const f
     return make_frame(s, frame, "f", n, out) ? fail(err, SAM2_ERR_NOMEM, "oom") : 0;
 }
 
-static int d_add_mask(void *self, inf_session *is, int frame, int obj, const uint8_t *mask, int w, int h,
-                      inf_frame *out, sam2_error *err) {
+static int d_add_mask(void *self, inf_session *is, int frame, int obj, const uint8_t *mask, int w,
+                      int h, inf_frame *out, sam2_error *err) {
     (void)self;
     (void)mask;
     fake_session *s = (fake_session *)is;
@@ -170,7 +184,8 @@ static int d_add_mask(void *self, inf_session *is, int frame, int obj, const uin
     return make_frame(s, frame, "m", w * h, out) ? fail(err, SAM2_ERR_NOMEM, "oom") : 0;
 }
 
-static int d_clear_frame(void *self, inf_session *is, int frame, int obj, inf_frame *out, sam2_error *err) {
+static int d_clear_frame(void *self, inf_session *is, int frame, int obj, inf_frame *out,
+                         sam2_error *err) {
     (void)self;
     fake_session *s = (fake_session *)is;
     int k = obj_index(s, obj, 1, err);
@@ -179,13 +194,15 @@ static int d_clear_frame(void *self, inf_session *is, int frame, int obj, inf_fr
     return make_frame(s, frame, "c", 0, out) ? fail(err, SAM2_ERR_NOMEM, "oom") : 0;
 }
 
-static int d_remove_object(void *self, inf_session *is, int obj, inf_frame **frames, int *n_frames, sam2_error *err) {
+static int d_remove_object(void *self, inf_session *is, int obj, inf_frame **frames, int *n_frames,
+                           sam2_error *err) {
     (void)self;
     fake_session *s = (fake_session *)is;
     int k = obj_index(s, obj, 0, err);
     if (k < 0) return err ? err->code : -1;
     memmove(s->ids + k, s->ids + k + 1, (size_t)(s->n_obj - k - 1) * sizeof s->ids[0]);
-    memmove(s->has_points + (size_t)k * (size_t)s->frames, s->has_points + (size_t)(k + 1) * (size_t)s->frames,
+    memmove(s->has_points + (size_t)k * (size_t)s->frames,
+            s->has_points + (size_t)(k + 1) * (size_t)s->frames,
             (size_t)(s->n_obj - k - 1) * (size_t)s->frames);
     s->n_obj--;
     /* Frames where the remaining objects have points change. */
@@ -194,7 +211,8 @@ static int d_remove_object(void *self, inf_session *is, int obj, inf_frame **fra
     if (!*frames) return fail(err, SAM2_ERR_NOMEM, "oom");
     for (int f = 0; f < s->frames; f++) {
         int any = 0;
-        for (int i = 0; i < s->n_obj; i++) any |= s->has_points[(size_t)i * (size_t)s->frames + (size_t)f];
+        for (int i = 0; i < s->n_obj; i++)
+            any |= s->has_points[(size_t)i * (size_t)s->frames + (size_t)f];
         if (any && !make_frame(s, f, "r", 0, &(*frames)[*n_frames])) (*n_frames)++;
     }
     return 0;
@@ -206,8 +224,8 @@ static void d_reset(void *self, inf_session *is) {
     s->n_obj = 0;
 }
 
-static int d_propagate(void *self, inf_session *is, int start, int reverse, inf_frame_cb cb, void *user,
-                       sam2_error *err) {
+static int d_propagate(void *self, inf_session *is, int start, int reverse, inf_frame_cb cb,
+                       void *user, sam2_error *err) {
     (void)self;
     fake_session *s = (fake_session *)is;
     if (!reverse) atomic_store(&s->cancel, 0);
@@ -242,7 +260,8 @@ static size_t d_ram_bytes(void *self, const inf_session *is) {
     return (size_t)((const fake_session *)is)->n_obj * 1000;
 }
 
-static int d_rle_decode(void *self, const char *counts, int h, int w, uint8_t *mask, sam2_error *err) {
+static int d_rle_decode(void *self, const char *counts, int h, int w, uint8_t *mask,
+                        sam2_error *err) {
     (void)self;
     if (!strcmp(counts, "bad")) return fail(err, SAM2_ERR_FORMAT, "invalid RLE (test double)");
     memset(mask, 1, (size_t)h * (size_t)w);
@@ -256,17 +275,21 @@ static double d_video_fps(void *self, const inf_session *is) {
 }
 
 static const inference_ops DOUBLE_INF = {
-    NULL,        d_model_load, d_model_free, d_model_info,   d_open,      d_close,        d_add_points, d_add_mask,
-    d_clear_frame, d_remove_object, d_reset, d_propagate, d_cancel, d_object_count, d_ram_bytes, d_rle_decode,
-    d_video_fps,
+    NULL,         d_model_load,   d_model_free,  d_model_info,    d_open,      d_close,
+    d_add_points, d_add_mask,     d_clear_frame, d_remove_object, d_reset,     d_propagate,
+    d_cancel,     d_object_count, d_ram_bytes,   d_rle_decode,    d_video_fps,
 };
 
-const inference_ops *double_inference_ops(void) { return &DOUBLE_INF; }
+const inference_ops *double_inference_ops(void) {
+    return &DOUBLE_INF;
+}
 
-static int d_poster(void *self, const char *video, const char *poster, int *w, int *h, sam2_error *err) {
+static int d_poster(void *self, const char *video, const char *poster, int *w, int *h,
+                    sam2_error *err) {
     (void)self;
     int frames;
-    if (read_video(video, &frames, w, h)) return fail(err, SAM2_ERR_FORMAT, "not a video (test double)");
+    if (read_video(video, &frames, w, h))
+        return fail(err, SAM2_ERR_FORMAT, "not a video (test double)");
     FILE *f = fopen(poster, "wb");
     if (!f) return fail(err, SAM2_ERR_IO, "cannot write poster (test double)");
     fputs("\xff\xd8\xff\xe0 fake jpeg", f);
@@ -274,12 +297,13 @@ static int d_poster(void *self, const char *video, const char *poster, int *w, i
     return 0;
 }
 
-static int d_upload(void *self, const char *in, const char *dir, const ingest_params *p, ingest_result *out,
-                    sam2_error *err) {
+static int d_upload(void *self, const char *in, const char *dir, const ingest_params *p,
+                    ingest_result *out, sam2_error *err) {
     (void)self;
     (void)p;
     int frames;
-    if (read_video(in, &frames, &out->width, &out->height)) return fail(err, SAM2_ERR_FORMAT, "not valid video file");
+    if (read_video(in, &frames, &out->width, &out->height))
+        return fail(err, SAM2_ERR_FORMAT, "not valid video file");
     FILE *f = fopen(in, "rb");
     char buf[4096];
     size_t n = f ? fread(buf, 1, sizeof buf, f) : 0;
@@ -292,7 +316,9 @@ static int d_upload(void *self, const char *in, const char *dir, const ingest_pa
     for (int i = 0; i < SHA256_DIGEST_SIZE; i++) snprintf(out->sha256 + 2 * i, 3, "%02x", d[i]);
     char path[4096];
     snprintf(path, sizeof path, "%s/%s.mp4", dir, out->sha256);
-    return double_write_video(path, frames, out->width, out->height) ? fail(err, SAM2_ERR_IO, "cannot write") : 0;
+    return double_write_video(path, frames, out->width, out->height)
+               ? fail(err, SAM2_ERR_IO, "cannot write")
+               : 0;
 }
 
 /* The overlay: a text file "overlay WxH" then "frame F label L" per frame (L: the label of the
@@ -306,14 +332,19 @@ typedef struct fake_overlay {
 static atomic_int overlay_delay_ms;
 static atomic_long overlay_frames;
 
-void double_set_overlay_delay_ms(int ms) { atomic_store(&overlay_delay_ms, ms); }
-long double_overlay_frames(void) { return atomic_load(&overlay_frames); }
+void double_set_overlay_delay_ms(int ms) {
+    atomic_store(&overlay_delay_ms, ms);
+}
+long double_overlay_frames(void) {
+    return atomic_load(&overlay_frames);
+}
 
-static int d_overlay_open(void *self, const char *video, const char *out, int w, int h, ingest_overlay **o,
-                          sam2_error *err) {
+static int d_overlay_open(void *self, const char *video, const char *out, int w, int h,
+                          ingest_overlay **o, sam2_error *err) {
     (void)self;
     int frames, vw, vh;
-    if (read_video(video, &frames, &vw, &vh)) return fail(err, SAM2_ERR_FORMAT, "not a video (test double)");
+    if (read_video(video, &frames, &vw, &vh))
+        return fail(err, SAM2_ERR_FORMAT, "not a video (test double)");
     if (vw != w || vh != h) return fail(err, SAM2_ERR_STATE, "size changed (test double)");
     fake_overlay *fo = calloc(1, sizeof *fo);
     if (!fo) return fail(err, SAM2_ERR_NOMEM, "oom");
@@ -330,7 +361,8 @@ static int d_overlay_open(void *self, const char *video, const char *out, int w,
     return 0;
 }
 
-static int d_overlay_frame(void *self, ingest_overlay *o, int frame, const uint8_t *labels, sam2_error *err) {
+static int d_overlay_frame(void *self, ingest_overlay *o, int frame, const uint8_t *labels,
+                           sam2_error *err) {
     (void)self;
     (void)err;
     fake_overlay *fo = (fake_overlay *)o;
@@ -351,9 +383,12 @@ static int d_overlay_close(void *self, ingest_overlay *o, int commit, sam2_error
     return rc;
 }
 
-static const ingest_ops DOUBLE_INGEST = {NULL, d_poster, d_upload, d_overlay_open, d_overlay_frame, d_overlay_close};
+static const ingest_ops DOUBLE_INGEST = {NULL,           d_poster,        d_upload,
+                                         d_overlay_open, d_overlay_frame, d_overlay_close};
 
-const ingest_ops *double_ingest_ops(void) { return &DOUBLE_INGEST; }
+const ingest_ops *double_ingest_ops(void) {
+    return &DOUBLE_INGEST;
+}
 
 int double_make_gallery(const char *data_dir, int long_w, int long_h) {
     char p[1200];
@@ -368,4 +403,11 @@ int double_make_gallery(const char *data_dir, int long_w, int long_h) {
     if (double_write_video(p, 5, 640, 480)) return -1;
     snprintf(p, sizeof p, "%s/gallery/sub/long.mp4", data_dir);
     return double_write_video(p, 400, long_w, long_h);
+}
+
+server *double_server_start(const server_config *cfg) {
+    sam2_error err = {0};
+    server *s = server_test_start(cfg, double_inference_ops(), double_ingest_ops(), &err);
+    if (!s) fprintf(stderr, "server: %s\n", err.message);
+    return s;
 }

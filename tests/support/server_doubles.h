@@ -11,6 +11,7 @@
 
 #include "server/inference.h"
 #include "server/ingest.h"
+#include "server/server.h"
 
 /* Milliseconds each propagated frame takes (default 0) and each click takes. */
 void double_set_frame_delay_ms(int ms);
@@ -25,6 +26,9 @@ long double_overlay_frames(void);
 
 const inference_ops *double_inference_ops(void);
 const ingest_ops *double_ingest_ops(void);
+
+/* A server on cfg with both doubles (server_test_start); NULL after printing why on stderr. */
+server *double_server_start(const server_config *cfg);
 
 /* Writes a fake video file. */
 int double_write_video(const char *path, int frames, int width, int height);

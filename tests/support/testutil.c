@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static int is_dir(const char *p) {
@@ -102,6 +103,21 @@ void *test_read_file(const char *path, size_t *n) {
     return buf;
 }
 
+int test_copy_file(const char *from, const char *to) {
+    size_t n;
+    void *d = test_read_file(from, &n);
+    if (!d) return -1;
+    int rc = test_write_file(to, d, n);
+    free(d);
+    return rc;
+}
+
+double test_now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
 static int64_t status_kb(const char *key) {
     FILE *f = fopen("/proc/self/status", "r");
     if (!f) return -1;
@@ -114,5 +130,9 @@ static int64_t status_kb(const char *key) {
     return v;
 }
 
-int64_t test_rss_bytes(void) { return status_kb("VmRSS:") * 1024; }
-int64_t test_peak_rss_bytes(void) { return status_kb("VmHWM:") * 1024; }
+int64_t test_rss_bytes(void) {
+    return status_kb("VmRSS:") * 1024;
+}
+int64_t test_peak_rss_bytes(void) {
+    return status_kb("VmHWM:") * 1024;
+}

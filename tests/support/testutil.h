@@ -24,6 +24,10 @@ void test_cleanup_tmpdir(void);
 int test_write_file(const char *path, const void *data, size_t n);
 /* Reads a whole file (malloc'd, NUL-terminated); NULL on failure. */
 void *test_read_file(const char *path, size_t *n);
+/* Copies a file's content to a new or truncated file; 0 or -1. */
+int test_copy_file(const char *from, const char *to);
+/* Milliseconds on the monotonic clock, for measuring intervals. */
+double test_now_ms(void);
 /* Peak (VmHWM) and current (VmRSS) resident set size of this process, in bytes. */
 int64_t test_rss_bytes(void);
 int64_t test_peak_rss_bytes(void);
