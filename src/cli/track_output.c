@@ -93,7 +93,7 @@ static int load_frame(void *user, int f, const mask_frame **frame, sam2_error *e
     return track_results_load(user, f, frame, err);
 }
 
-static int write_pngs(writer_state *s, track_results *r, const track_output *o, sam2_error *err) {
+static int make_png_dir(writer_state *s, const track_output *o, sam2_error *err) {
     snprintf(s->png_dir, sizeof s->png_dir, "%s/" SAM2_TMP_PREFIX "masks-XXXXXX", o->out_dir);
     if (!mkdtemp(s->png_dir)) {
         s->png_dir[0] = '\0';
@@ -104,12 +104,32 @@ static int write_pngs(writer_state *s, track_results *r, const track_output *o, 
     const mode_t mask = umask(0);
     umask(mask);
     chmod(s->png_dir, 0777 & ~mask);
+    return 0;
+}
+
+static int open_overlay(writer_state *s, const track_results *r, const track_output *o,
+                        sam2_error *err) {
+    const mask_overlay_options oo = {
+        .video_path = o->video_path, .out_path = o->overlay, .atomic = 1, .name = o->overlay};
+    s->overlay = mask_overlay_open(&oo, err);
+    if (!s->overlay) return -1;
+    if (mask_overlay_width(s->overlay) != r->width || mask_overlay_height(s->overlay) != r->height)
+        return sam2_fail(err, SAM2_ERR_STATE, "%s: the video's size changed while tracking",
+                         o->video_path);
+    return 0;
+}
+
+/* The PNGs and the overlay's frames in one pass: each frame's masks are read back and decoded
+ * into labels once for both. */
+static int write_frames(writer_state *s, track_results *r, const track_output *o, sam2_error *err) {
+    if (make_png_dir(s, o, err) || (o->overlay && open_overlay(s, r, o, err))) return -1;
     for (int f = 0; f < r->num_frames; f++) {
         if (!r->frames[f].n) continue;
         if (check_cancel(o, err) || frame_labels(s, r, f, err)) return -1;
         char path[PATH_BYTES];
         snprintf(path, sizeof path, "%s/%05d.png", s->png_dir, f);
         if (mask_png_write(path, s->labels, r->width, r->height, err)) return -1;
+        if (s->overlay && mask_overlay_add(s->overlay, f, s->labels, err)) return -1;
     }
     return 0;
 }
@@ -133,24 +153,6 @@ static int write_json(writer_state *s, track_results *r, const track_output *o, 
     if (fclose(f) != 0 && !rc)
         rc = sam2_fail(err, SAM2_ERR_IO, "%s: write failed: %s", s->json_tmp, strerror(errno));
     return rc;
-}
-
-static int write_overlay(writer_state *s, track_results *r, const track_output *o,
-                         sam2_error *err) {
-    const mask_overlay_options oo = {
-        .video_path = o->video_path, .out_path = o->overlay, .atomic = 1, .name = o->overlay};
-    s->overlay = mask_overlay_open(&oo, err);
-    if (!s->overlay) return -1;
-    if (mask_overlay_width(s->overlay) != r->width || mask_overlay_height(s->overlay) != r->height)
-        return sam2_fail(err, SAM2_ERR_STATE, "%s: the video's size changed while tracking",
-                         o->video_path);
-    for (int f = 0; f < r->num_frames; f++) {
-        if (!r->frames[f].n) continue;
-        if (check_cancel(o, err) || frame_labels(s, r, f, err) ||
-            mask_overlay_add(s->overlay, f, s->labels, err))
-            return -1;
-    }
-    return 0;
 }
 
 /* Puts the new PNG folder at DIR/masks; an existing one is swapped out first, then removed. */
@@ -196,9 +198,8 @@ int track_write_outputs(track_results *r, const track_output *o, sam2_error *err
     if (!rc) rc = mask_label_map_init(&s->map, r->frames, r->num_frames, err);
     if (!rc) rc = make_dirs(s, o->out_dir, err);
     if (!rc) rc = check_targets(o, err);
-    if (!rc) rc = write_pngs(s, r, o, err);
+    if (!rc) rc = write_frames(s, r, o, err);
     if (!rc) rc = write_json(s, r, o, err);
-    if (!rc && o->overlay) rc = write_overlay(s, r, o, err);
     if (!rc) rc = check_cancel(o, err);
     /* Commit: from here on a Ctrl-C only sets the flag, so the renames all happen. The
      * overlay goes first (closing it finishes the encode, the step most likely to fail), then

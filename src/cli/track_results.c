@@ -62,10 +62,10 @@ static int open_file(track_results *r, sam2_error *err) {
     return 0;
 }
 
-/* Appends one NUL-terminated string at the end of the file. */
+/* Appends one NUL-terminated string where the file's position is (its end: see the store). */
 static int append(track_results *r, const char *s, sam2_error *err) {
     const size_t n = strlen(s) + 1;
-    if (fseeko(r->file, (off_t)r->file_end, SEEK_SET) != 0 || fwrite(s, 1, n, r->file) != n)
+    if (fwrite(s, 1, n, r->file) != n)
         return sam2_fail(err, SAM2_ERR_IO, "cannot write the results file (disk full?): %s",
                          strerror(errno));
     r->file_end += (int64_t)n;
@@ -77,6 +77,10 @@ int track_results_store(track_results *r, const sam2_frame_result *fr, sam2_erro
     if (f < 0 || f >= r->num_frames || fr->width != r->width || fr->height != r->height)
         return sam2_fail(err, SAM2_ERR_STATE, "frame result %d does not fit the video", f);
     if (!r->file && open_file(r, err)) return -1;
+    /* To the end: a read back may have moved the position (and stdio wants a seek between a
+     * read and a write). A failed frame's partial strings are dead bytes before the next. */
+    if (fseeko(r->file, (off_t)r->file_end, SEEK_SET) != 0)
+        return sam2_fail(err, SAM2_ERR_IO, "cannot seek in the results file: %s", strerror(errno));
     mask_rle *m = calloc((size_t)(fr->num_objects ? fr->num_objects : 1), sizeof *m);
     if (!m) return sam2_fail(err, SAM2_ERR_NOMEM, "out of memory storing frame %d", f);
     const size_t hw = (size_t)r->width * r->height;
