@@ -123,7 +123,7 @@ int parity_tap_end(parity_tap *t) {
         if (s->emitted || s->consumed) continue;
         char w[512];
         where_of(t, s->e.name, w, sizeof w);
-        parity_report_fail(t->report, golden_kind_of(s->e.name, t->domain)->kind, w,
+        parity_report_fail(t->report, golden_kind_of_set(t->set, s->e.name, t->domain)->kind, w,
                            "not produced (%s, stored as %s)", s->base,
                            golden_storage_name(s->e.storage));
         missing++;
@@ -165,7 +165,7 @@ void parity_tap_emit(parity_tap *t, const char *name, const void *data, tap_dtyp
         if (ndim != 4 || !(converted = malloc((size_t)(numel ? numel : 1) * esz))) {
             char w[512];
             where_of(t, name, w, sizeof w);
-            parity_report_fail(t->report, golden_kind_of(name, t->domain)->kind, w,
+            parity_report_fail(t->report, golden_kind_of_set(t->set, name, t->domain)->kind, w,
                                ndim != 4 ? "channels-last layout needs a 4-d shape"
                                          : "out of memory");
             return;
@@ -193,7 +193,7 @@ void parity_tap_emit(parity_tap *t, const char *name, const void *data, tap_dtyp
     s->emitted = 1;
     char w[512];
     where_of(t, s->e.name, w, sizeof w);
-    const golden_kind *kind = golden_kind_of(s->e.name, t->domain);
+    const golden_kind *kind = golden_kind_of_set(t->set, s->e.name, t->domain);
     golden_computed c = {dtype == TAP_F32  ? GOLDEN_C_F32
                          : dtype == TAP_U8 ? GOLDEN_C_U8
                                            : GOLDEN_C_I32,
