@@ -92,8 +92,10 @@ int sam2_config_validate_edgetam(const sam2_config *c, char *msg, int msg_size) 
         CHECK(p->dim == c->mem_dim, "spatial_perceiver.dim %d must equal the memory dim %d", p->dim,
               c->mem_dim);
         CHECK(p->depth >= 1 && p->depth <= 8, "spatial_perceiver.depth %d out of range", p->depth);
-        CHECK(p->heads >= 1 && p->dim_head >= 1 && p->heads * p->dim_head <= 4096,
-              "spatial_perceiver heads x dim_head out of range");
+        /* the memory's position encoding is added to keys and values after the projection */
+        CHECK(p->heads >= 1 && p->dim_head >= 1 && p->heads * p->dim_head == p->dim,
+              "spatial_perceiver heads x dim_head (%d x %d) must equal dim %d", p->heads,
+              p->dim_head, p->dim);
         CHECK(p->ff_mult >= 1 && p->ff_mult <= 16, "spatial_perceiver.ff_mult %d out of range",
               p->ff_mult);
         CHECK(p->num_latents >= 0 && p->num_latents <= 4096 && p->num_latents_2d >= 0 &&

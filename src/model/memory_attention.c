@@ -58,9 +58,19 @@ static int rope_cross_attention_folded(const sam2_net *net, const sam2_attn_w *w
     if (!q || !k || !o || !t || !s) return -1;
     be->linear(q, q_in, w->q.w, w->q.b, Lq, d, internal);
     be->linear(k, k_in, w->k.w, w->k.b, Lk, kv_dim, internal);
+    const sam2_config *c = &net->cfg;
     for (int h = 0; h < heads; h++) {
         apply_rope(q + h * hd, Lq, internal, hd, net->rope_cos, net->rope_sin, table_rows);
-        apply_rope(k + h * hd, n_rope, internal, hd, net->rope_cos, net->rope_sin, table_rows);
+        if (c->rope_k_sizes[0] > 0) {
+            /* RoPEAttentionv2 (EdgeTAM): in each memory frame's Perceiver latents the 1D ones
+             * are not rotated, the 2D ones on the key grid (apply_rotary_enc_v2) */
+            const int grid = c->rope_k_sizes[0] * c->rope_k_sizes[1];
+            const int frame_tokens = sam2_config_mem_tokens(c);
+            be->rope(k + h * hd, n_rope, internal, hd, net->rope_k_cos, net->rope_k_sin, grid,
+                     frame_tokens, frame_tokens - grid);
+        } else {
+            apply_rope(k + h * hd, n_rope, internal, hd, net->rope_cos, net->rope_sin, table_rows);
+        }
     }
     /* t_h = softmax(q_h k_h^T / sqrt(hd)) memory: the weighted memory, [Lq][kv_dim] per head */
     const int ldt = heads * kv_dim;
@@ -131,7 +141,7 @@ int memory_attention_memory_part(const sam2_net *net, const float *curr_pos, con
     const sam2_config *c = &net->cfg;
     const int d = c->d_model, md = c->mem_dim, P = net->embed * net->embed;
     const int n_rope = M - num_obj_ptr_tokens;
-    if (n_rope < 0 || n_rope % P != 0) return -2; /* rope_k_repeat needs whole frames */
+    if (n_rope < 0 || n_rope % sam2_config_mem_tokens(c) != 0) return -2; /* whole frames */
     arena_mark m = arena_get_mark(scratch);
     float *t2 = arena_floats(scratch, (size_t)P * d, 0);
     float *a = arena_floats(scratch, (size_t)P * d, 0);
@@ -177,9 +187,8 @@ int memory_attention_memory_part(const sam2_net *net, const float *curr_pos, con
 int memory_attention_forward(const sam2_net *net, const float *curr, const float *curr_pos,
                              const float *memory, const float *memory_pos, int M,
                              int num_obj_ptr_tokens, float *out, arena *scratch) {
-    const int P = net->embed * net->embed;
     const int n_rope = M - num_obj_ptr_tokens;
-    if (n_rope < 0 || n_rope % P != 0) return -2;
+    if (n_rope < 0 || n_rope % sam2_config_mem_tokens(&net->cfg) != 0) return -2;
     if (memory_attention_frame_part(net, curr, curr_pos, out, scratch)) return -1;
     return memory_attention_memory_part(net, curr_pos, memory, memory_pos, M, num_obj_ptr_tokens,
                                         out, scratch);

@@ -195,6 +195,11 @@ typedef struct golden_computed {
      * Pixels whose unfilled logit is within 1e-4 * max(1, max|g|) of 0 may differ by up to 0.1
      * (the README's hole-filling exception). */
     const float *unfilled;
+    /* Binarised-input encodings (EdgeTAM): pixels of the encoder's binarised mask that fell on
+     * the other side of 0 than in the golden run (parity_tap_set_flips); > 1 widens the
+     * binarisation exception to that many percent of the values, for the stored bf16 memory
+     * too (its per-value rule then holds for all but that share, all within 5e-2). */
+    int binarisation_flips;
 } golden_computed;
 
 typedef struct golden_result {

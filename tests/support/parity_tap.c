@@ -21,6 +21,7 @@ struct parity_tap {
     scope_entry *entries;
     int n;
     int unmatched;
+    int flips;       /* binarisation flips behind this scope's encodings */
     float *unfilled; /* explicit (one use) or the last pred_masks_before_fill emission */
     int64_t unfilled_n;
     int unfilled_explicit;
@@ -60,6 +61,7 @@ int parity_tap_begin(parity_tap *t, const cJSON *node, const char *where, golden
     snprintf(t->where, sizeof t->where, "%s", where);
     t->domain = domain;
     t->n = 0;
+    t->flips = 0;
     if (golden_collect(node, &l, &err)) {
         parity_report_fail(t->report, "golden data", where, "%s", err.message);
         return -1;
@@ -147,6 +149,10 @@ static void keep_unfilled(parity_tap *t, const float *data, int64_t n, int expli
     t->unfilled_explicit = explicit_;
 }
 
+void parity_tap_set_flips(parity_tap *t, int flips) {
+    t->flips = flips;
+}
+
 void parity_tap_set_unfilled(parity_tap *t, const float *unfilled, int64_t numel) {
     keep_unfilled(t, unfilled, numel, 1);
 }
@@ -197,7 +203,11 @@ void parity_tap_emit(parity_tap *t, const char *name, const void *data, tap_dtyp
     golden_computed c = {dtype == TAP_F32  ? GOLDEN_C_F32
                          : dtype == TAP_U8 ? GOLDEN_C_U8
                                            : GOLDEN_C_I32,
-                         data, ndim, shape, NULL};
+                         data,
+                         ndim,
+                         shape,
+                         NULL,
+                         t->flips};
     int use_unfilled = kind->hole_fill && strcmp(s->base, "pred_masks_before_fill") != 0 &&
                        t->unfilled && t->unfilled_n == s->e.numel && dtype == TAP_F32;
     if (use_unfilled) c.unfilled = t->unfilled;
