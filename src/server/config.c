@@ -26,41 +26,63 @@ typedef struct opt {
 static const opt OPTS[] = {
     {NULL, "host", OPT_STR, F(host), 0, 0, "address to listen on (default 0.0.0.0)"},
     {"PORT", "port", OPT_INT, F(port), 0, 65535, "TCP port (default 7263; 0 picks a free one)"},
-    {"API_URL", "api-url", OPT_STR, F(api_url), 0, 0, "base of the video and poster URLs (default http://localhost:<port>)"},
+    {"API_URL", "api-url", OPT_STR, F(api_url), 0, 0,
+     "base of the video and poster URLs (default http://localhost:<port>)"},
     {"ALLOWED_ORIGINS", "allowed-origins", OPT_STR, F(allowed_origins), 0, 0,
      "comma-separated CORS origins (default: any origin)"},
-    {"REQUEST_TIMEOUT", "timeout", OPT_INT, F(timeout_s), 1, 86400, "request timeout in seconds (default 60)"},
+    {"REQUEST_TIMEOUT", "timeout", OPT_INT, F(timeout_s), 1, 86400,
+     "request timeout in seconds (default 60)"},
     {"MAX_REQUESTS", "max-requests", OPT_INT, F(max_requests), 1, 100000,
      "concurrent connections (default 256)"},
-    {"APP_ROOT", "app-root", OPT_STR, F(app_root), 0, 0, "checkpoints live in $APP_ROOT/checkpoints (default /opt/sam2)"},
-    {"MODEL_SIZE", "model-size", OPT_STR, F(model_size), 0, 0, "tiny, small, base_plus or large (default base_plus)"},
+    {"APP_ROOT", "app-root", OPT_STR, F(app_root), 0, 0,
+     "checkpoints live in $APP_ROOT/checkpoints (default /opt/sam2)"},
+    {"MODEL_SIZE", "model-size", OPT_STR, F(model_size), 0, 0,
+     "tiny, small, base_plus, large or edgetam (default base_plus)"},
     {"SAM2_CHECKPOINT", "checkpoint", OPT_STR, F(checkpoint), 0, 0,
-     "checkpoint file (default $APP_ROOT/checkpoints/sam2.1_hiera_<MODEL_SIZE>.pt)"},
-    {"SAM2_CONFIG", "config", OPT_STR, F(config_yaml), 0, 0, "model YAML (default: detected from the checkpoint)"},
-    {"SAM2_THREADS", "threads", OPT_INT, F(threads), 0, 1024, "compute threads (default: all CPUs)"},
-    {"SAM2_WORKERS", "workers", OPT_INT, F(workers), 1, 64, "inference jobs running at once (default 1)"},
-    {"SAM2_DEMO_FORCE_CPU_DEVICE", NULL, OPT_BOOL, F(force_cpu), 0, 1, "accepted for compatibility (sam2c runs on the CPU)"},
+     "checkpoint file (default $APP_ROOT/checkpoints/sam2.1_hiera_<MODEL_SIZE>.pt, edgetam.pt for "
+     "edgetam)"},
+    {"SAM2_CONFIG", "config", OPT_STR, F(config_yaml), 0, 0,
+     "model YAML (default: detected from the checkpoint)"},
+    {"SAM2_THREADS", "threads", OPT_INT, F(threads), 0, 1024,
+     "compute threads (default: all CPUs)"},
+    {"SAM2_WORKERS", "workers", OPT_INT, F(workers), 1, 64,
+     "inference jobs running at once (default 1)"},
+    {"SAM2_DEMO_FORCE_CPU_DEVICE", NULL, OPT_BOOL, F(force_cpu), 0, 1,
+     "accepted for compatibility (sam2c runs on the CPU)"},
     {"ADD_ALL_FRAMES_TO_CORRECT_AS_COND", "correct-as-cond", OPT_BOOL, F(correct_as_cond), 0, 1,
      "corrections on tracked frames become conditioning frames (default 1)"},
-    {"DATA_PATH", "data", OPT_STR, F(data_path), 0, 0, "data folder holding gallery/, posters/, uploads/ (default /data)"},
+    {"DATA_PATH", "data", OPT_STR, F(data_path), 0, 0,
+     "data folder holding gallery/, posters/, uploads/ (default /data)"},
     {"DEFAULT_VIDEO_PATH", "default-video", OPT_STR, F(default_video_path), 0, 0,
      "video returned by defaultVideo, e.g. gallery/05_default_juggle.mp4"},
-    {"SPILL_DIR", "spill-dir", OPT_STR, F(spill_dir), 0, 0, "folder for spilled session state (default $TMPDIR)"},
-    {"MAX_UPLOAD_VIDEO_DURATION", "max-upload-duration", OPT_DOUBLE, F(max_upload_video_duration), 0.1, 86400,
-     "uploads are trimmed to this many seconds (default 10)"},
-    {"VIDEO_ENCODE_CODEC", NULL, OPT_STR, F(encode_codec), 0, 0, "upload video codec (default libx264)"},
+    {"SPILL_DIR", "spill-dir", OPT_STR, F(spill_dir), 0, 0,
+     "folder for spilled session state (default $TMPDIR)"},
+    {"MAX_UPLOAD_VIDEO_DURATION", "max-upload-duration", OPT_DOUBLE, F(max_upload_video_duration),
+     0.1, 86400, "uploads are trimmed to this many seconds (default 10)"},
+    {"VIDEO_ENCODE_CODEC", NULL, OPT_STR, F(encode_codec), 0, 0,
+     "upload video codec (default libx264)"},
     {"VIDEO_ENCODE_CRF", NULL, OPT_INT, F(encode_crf), 0, 63, "upload quality (default 23)"},
     {"VIDEO_ENCODE_FPS", NULL, OPT_INT, F(encode_fps), 1, 240, "upload frame rate (default 24)"},
-    {"VIDEO_ENCODE_MAX_WIDTH", NULL, OPT_INT, F(encode_max_width), 16, 16384, "upload width bound (default 1280)"},
-    {"VIDEO_ENCODE_MAX_HEIGHT", NULL, OPT_INT, F(encode_max_height), 16, 16384, "upload height bound (default 720)"},
-    {"VIDEO_ENCODE_VERBOSE", NULL, OPT_BOOL, F(encode_verbose), 0, 1, "log the transcoder (default False)"},
-    {"VIDEO_ENCODE_SEEK_TIME", NULL, OPT_DOUBLE, F(encode_seek_time), 0, 86400, "upload start time (default 0)"},
-    {"FFMPEG_NUM_THREADS", NULL, OPT_INT, F(ffmpeg_threads), 1, 256, "transcoder threads (default 1)"},
-    {"MAX_BODY_MB", "max-body-mb", OPT_MB, F(max_body_bytes), 1, 4096, "JSON request bodies (default 16 MB)"},
-    {"MAX_UPLOAD_MB", "max-upload-mb", OPT_MB, F(max_upload_bytes), 1, 65536, "upload requests (default 70 MB)"},
-    {"MAX_POINTS_PER_REQUEST", "max-points", OPT_INT, F(max_points), 1, 4096, "points per addPoints (default 1024)"},
-    {"MAX_OBJECTS_PER_SESSION", "max-objects", OPT_INT, F(max_objects), 1, 1024, "objects per session (default 64)"},
-    {"MAX_SESSIONS", "max-sessions", OPT_INT, F(max_sessions), 1, 10000, "sessions at once (default 16)"},
+    {"VIDEO_ENCODE_MAX_WIDTH", NULL, OPT_INT, F(encode_max_width), 16, 16384,
+     "upload width bound (default 1280)"},
+    {"VIDEO_ENCODE_MAX_HEIGHT", NULL, OPT_INT, F(encode_max_height), 16, 16384,
+     "upload height bound (default 720)"},
+    {"VIDEO_ENCODE_VERBOSE", NULL, OPT_BOOL, F(encode_verbose), 0, 1,
+     "log the transcoder (default False)"},
+    {"VIDEO_ENCODE_SEEK_TIME", NULL, OPT_DOUBLE, F(encode_seek_time), 0, 86400,
+     "upload start time (default 0)"},
+    {"FFMPEG_NUM_THREADS", NULL, OPT_INT, F(ffmpeg_threads), 1, 256,
+     "transcoder threads (default 1)"},
+    {"MAX_BODY_MB", "max-body-mb", OPT_MB, F(max_body_bytes), 1, 4096,
+     "JSON request bodies (default 16 MB)"},
+    {"MAX_UPLOAD_MB", "max-upload-mb", OPT_MB, F(max_upload_bytes), 1, 65536,
+     "upload requests (default 70 MB)"},
+    {"MAX_POINTS_PER_REQUEST", "max-points", OPT_INT, F(max_points), 1, 4096,
+     "points per addPoints (default 1024)"},
+    {"MAX_OBJECTS_PER_SESSION", "max-objects", OPT_INT, F(max_objects), 1, 1024,
+     "objects per session (default 64)"},
+    {"MAX_SESSIONS", "max-sessions", OPT_INT, F(max_sessions), 1, 10000,
+     "sessions at once (default 16)"},
     {"SESSION_TTL", "session-ttl", OPT_INT, F(session_ttl_s), 1, 31536000,
      "seconds an idle session lives (default 1800)"},
     {"MAX_MEMORY_MB", "max-memory-mb", OPT_INT, F(max_memory_mb), 0, 16777216,
@@ -192,13 +214,34 @@ int server_config_from_args(server_config *c, int argc, char **argv, int *help, 
     return 0;
 }
 
+const server_model_file *server_model_file_of(const char *size) {
+    static const server_model_file files[] = {
+        {"tiny", "sam2.1_hiera_tiny.pt",
+         "https://dl.fbaipublicfiles.com/segment_anything_2/092824/sam2.1_hiera_tiny.pt"},
+        {"small", "sam2.1_hiera_small.pt",
+         "https://dl.fbaipublicfiles.com/segment_anything_2/092824/sam2.1_hiera_small.pt"},
+        {"base_plus", "sam2.1_hiera_base_plus.pt",
+         "https://dl.fbaipublicfiles.com/segment_anything_2/092824/sam2.1_hiera_base_plus.pt"},
+        {"large", "sam2.1_hiera_large.pt",
+         "https://dl.fbaipublicfiles.com/segment_anything_2/092824/sam2.1_hiera_large.pt"},
+        /* EdgeTAM's README: "Model is available here" (the repository's checkpoints/ folder) */
+        {"edgetam", "edgetam.pt",
+         "https://github.com/facebookresearch/EdgeTAM/raw/main/checkpoints/edgetam.pt"},
+    };
+    for (size_t i = 0; size && i < sizeof files / sizeof files[0]; i++)
+        if (!strcmp(size, files[i].size)) return &files[i];
+    return NULL;
+}
+
 int server_config_finalize(server_config *c, sam2_error *err) {
     if (!c->checkpoint[0]) {
         const char *size = c->model_size;
-        if (strcmp(size, "tiny") && strcmp(size, "small") && strcmp(size, "base_plus") && strcmp(size, "large"))
-            return sam2_fail(err, SAM2_ERR_ARGUMENT, "MODEL_SIZE=%s is not one of tiny, small, base_plus, large", size);
-        if ((size_t)snprintf(c->checkpoint, sizeof c->checkpoint, "%s/checkpoints/sam2.1_hiera_%s.pt", c->app_root,
-                             size) >= sizeof c->checkpoint)
+        const server_model_file *mf = server_model_file_of(size);
+        if (!mf)
+            return sam2_fail(err, SAM2_ERR_ARGUMENT,
+                             "MODEL_SIZE=%s is not one of " SERVER_MODEL_SIZES, size);
+        if ((size_t)snprintf(c->checkpoint, sizeof c->checkpoint, "%s/checkpoints/%s", c->app_root,
+                             mf->file) >= sizeof c->checkpoint)
             return sam2_fail(err, SAM2_ERR_ARGUMENT, "APP_ROOT is too long");
     }
     if (!c->api_url[0]) snprintf(c->api_url, sizeof c->api_url, "http://localhost:%d", c->port);
