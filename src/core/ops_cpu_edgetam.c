@@ -19,8 +19,9 @@
 
 /* Row tasks whose channel sums are kept apart (the mean's reduction order is fixed by them). */
 #define DW_MAX_TASKS 64
-/* Floats of one worker's hidden block in pointwise_mlp (rows x Hd), about L1 + L2/16. */
-#define MLP_BLOCK_FLOATS 8192
+/* Floats of one worker's block in pointwise_mlp (rows x (Hd + C)): about half an L2. Each block
+ * packs the weights once (cpu_matmul_nt), 1 / (2 rows) of its work, so blocks are not small. */
+#define MLP_BLOCK_FLOATS 65536
 #define MLP_MAX_WORKERS 64
 
 static int out_size(int n, int k, int stride, int pad) {
@@ -193,21 +194,17 @@ void cpu_depthwise_conv(float *out, const float *in, const float *w, const float
 /* --- pointwise MLP ------------------------------------------------------------------------- */
 
 static int mlp_block_rows(int Hd) {
-    int r = MLP_BLOCK_FLOATS / (Hd > 0 ? Hd : 1) / 6 * 6;
-    return r < 6 ? 6 : (r > 96 ? 96 : r);
+    int r = MLP_BLOCK_FLOATS / (Hd > 0 ? Hd + Hd / 2 : 1) / 6 * 6;
+    return r < 48 ? 48 : (r > 252 ? 252 : r);
 }
 
-static size_t panels(int n) {
-    return (size_t)(n + 15) / 16;
-}
 
 size_t pointwise_mlp_scratch_floats(int N, int C, int Hd) {
     (void)N;
     if (C <= 0 || Hd <= 0) return 16;
     int workers = pool_threads();
     if (workers > MLP_MAX_WORKERS) workers = MLP_MAX_WORKERS;
-    return panels(Hd) * 16 * C + panels(C) * 16 * Hd + (size_t)workers * mlp_block_rows(Hd) * Hd +
-           64;
+    return (size_t)Hd * C + (size_t)workers * mlp_block_rows(Hd) * (Hd + C) + 64;
 }
 
 typedef struct mlp_job {
@@ -217,48 +214,21 @@ typedef struct mlp_job {
     sam2_act act;
 } mlp_job;
 
-/* One tile of mr <= 6 rows against a packed panel [K][16] (nr valid columns): either
- * C = bias + A B (bias may be NULL) or C += A B. */
-#define MLP_CASE(MR)                                                                               \
-    case MR:                                                                                       \
-        if (accumulate) {                                                                          \
-            if (nr == 16)                                                                          \
-                ukernel(MR, K, a, lda, 1, b, 16, c, ldc, 16, 0, 1, NULL, NULL, NULL, 0);           \
-            else                                                                                   \
-                ukernel(MR, K, a, lda, 1, b, 16, c, ldc, nr, 1, 1, NULL, NULL, NULL, 0);           \
-        } else {                                                                                   \
-            if (nr == 16)                                                                          \
-                ukernel(MR, K, a, lda, 1, b, 16, c, ldc, 16, 0, 0, bias, NULL, NULL, 0);           \
-            else                                                                                   \
-                ukernel(MR, K, a, lda, 1, b, 16, c, ldc, nr, 1, 0, bias, NULL, NULL, 0);           \
-        }                                                                                          \
-        break;
-static void mlp_tile(int mr, int K, const float *a, int lda, const float *b, float *c, int ldc,
-                     int nr, const float *bias, int accumulate) {
-    static const float zeros[16];
-    if (!bias) bias = zeros;
-    switch (mr) {
-        MLP_CASE(6)
-        MLP_CASE(5)
-        MLP_CASE(4)
-        MLP_CASE(3)
-        MLP_CASE(2)
-    default:
-        MLP_CASE(1)
-    }
-}
-#undef MLP_CASE
-
-/* c[rows][n] (=|+=) a[rows][K] x packed [panels(n)][K][16] (+ bias). */
-static void mlp_gemm(const float *a, int lda, int rows, int K, const float *packed, int n,
-                     const float *bias, float *c, int ldc, int accumulate) {
-    for (size_t p = 0; p < panels(n); p++) {
-        const int c0 = (int)p * 16, nc = n - c0 < 16 ? n - c0 : 16;
-        for (int i0 = 0; i0 < rows; i0 += 6) {
-            const int mr = rows - i0 < 6 ? rows - i0 : 6;
-            mlp_tile(mr, K, a + (size_t)i0 * lda, lda, packed + p * K * 16,
-                     c + (size_t)i0 * ldc + c0, ldc, nc, bias ? bias + c0 : NULL, accumulate);
+/* out[r] = x[r] * scale + y[r] for rows x C (scale may be NULL). */
+static void residual_rows(float *out, const float *x, const float *y, const float *scale, int rows,
+                          int C) {
+    for (int r = 0; r < rows; r++) {
+        const float *xr = x + (size_t)r * C, *yr = y + (size_t)r * C;
+        float *o = out + (size_t)r * C;
+        int c = 0;
+#ifdef SAM2_HAVE_AVX2
+        for (; c + 8 <= C; c += 8) {
+            __m256 v = _mm256_loadu_ps(xr + c);
+            if (scale) v = _mm256_mul_ps(v, _mm256_loadu_ps(scale + c));
+            _mm256_storeu_ps(o + c, _mm256_add_ps(v, _mm256_loadu_ps(yr + c)));
         }
+#endif
+        for (; c < C; c++) o[c] = (scale ? xr[c] * scale[c] : xr[c]) + yr[c];
     }
 }
 
@@ -266,41 +236,32 @@ static void mlp_task(void *ctx, int64_t task, int worker) {
     const mlp_job *j = ctx;
     const int r0 = (int)task * j->rows, rows = j->N - r0 < j->rows ? j->N - r0 : j->rows;
     const int C = j->C, Hd = j->Hd;
-    float *h = j->hidden + (size_t)worker * j->rows * Hd;
+    float *h = j->hidden + (size_t)worker * j->rows * (Hd + C), *y = h + (size_t)j->rows * Hd;
     const float *x = j->in + (size_t)r0 * C;
     float *o = j->out + (size_t)r0 * C;
-    /* h = act(x (W1 diag(scale))^T + b1) */
-    mlp_gemm(x, C, rows, C, j->pw1, Hd, j->b1, h, Hd, 0);
+    /* h = act(x (W1 diag(scale))^T + b1); y = h W2^T + b2 (nested: serial in this task) */
+    cpu_matmul_nt(h, Hd, x, C, j->pw1, C, j->b1, rows, C, Hd);
     act_span(h, (size_t)rows * Hd, j->act);
-    /* o = x * scale + b2, then o += h W2^T (x is read before o is written: out may be in) */
-    for (int r = 0; r < rows; r++)
-        for (int c = 0; c < C; c++)
-            o[(size_t)r * C + c] =
-                x[(size_t)r * C + c] * (j->scale ? j->scale[c] : 1.0f) + (j->b2 ? j->b2[c] : 0.0f);
-    mlp_gemm(h, Hd, rows, Hd, j->pw2, C, NULL, o, C, 1);
-}
-
-/* packed[p][k][jj] = w[16p + jj][k] * (scale ? scale[k] : 1), zero past n rows. */
-static void pack_rows(float *packed, const float *w, int n, int K, const float *scale) {
-    for (size_t p = 0; p < panels(n); p++)
-        for (int k = 0; k < K; k++) {
-            float *dst = packed + (p * K + k) * 16;
-            const float s = scale ? scale[k] : 1.0f;
-            for (int jj = 0; jj < 16; jj++) {
-                const int r = (int)p * 16 + jj;
-                dst[jj] = r < n ? w[(size_t)r * K + k] * s : 0.0f;
-            }
-        }
+    cpu_matmul_nt(y, C, h, Hd, j->pw2, Hd, j->b2, rows, Hd, C);
+    /* o = x * scale + y (x is read before o is written: out may be in) */
+    residual_rows(o, x, y, j->scale, rows, C);
 }
 
 void cpu_pointwise_mlp(float *out, const float *in, const float *scale, const float *w1,
                        const float *b1, const float *w2, const float *b2, int N, int C, int Hd,
                        sam2_act act, float *scratch) {
     if (N <= 0 || C <= 0 || Hd <= 0) return;
-    float *pw1 = scratch, *pw2 = pw1 + panels(Hd) * 16 * C, *hidden = pw2 + panels(C) * 16 * Hd;
-    pack_rows(pw1, w1, Hd, C, scale);
-    pack_rows(pw2, w2, C, Hd, NULL);
-    mlp_job j = {out, hidden, in, scale, pw1, pw2, b1, b2, N, C, Hd, mlp_block_rows(Hd), act};
+    /* the SE gate goes into W1's columns: (x * s) W1^T = x (W1 diag(s))^T */
+    const float *pw1 = w1;
+    float *hidden = scratch;
+    if (scale) {
+        float *sw = scratch;
+        for (int j = 0; j < Hd; j++)
+            for (int c = 0; c < C; c++) sw[(size_t)j * C + c] = w1[(size_t)j * C + c] * scale[c];
+        pw1 = sw;
+        hidden = scratch + (size_t)Hd * C;
+    }
+    mlp_job j = {out, hidden, in, scale, pw1, w2, b1, b2, N, C, Hd, mlp_block_rows(Hd), act};
     int workers = pool_threads();
     if (workers > MLP_MAX_WORKERS) workers = MLP_MAX_WORKERS;
     cpu_parallel_tasks((N + j.rows - 1) / j.rows, workers, mlp_task, &j);
