@@ -383,6 +383,12 @@ static void test_conv2d(void **state) {
     conv_case(9, 9, 8, 8, 3, 2, 1, 8, 0);                  /* depthwise strided */
     conv_case(BIG(64, 16), 64, 256, 256, 7, 1, 3, 256, 1); /* memory encoder CXBlock */
     conv_case(9, 10, 64, 20, 3, 1, 1, 1, 1);               /* 576 taps: OpenBLAS path */
+    /* 3x3 pad 1 by rows without im2col: RepViT's stem, odd sizes, borders, panel tails */
+    conv_case(BIG(101, 37), 42, 3, 24, 3, 2, 1, 1, 1);
+    conv_case(20, 19, 24, 48, 3, 2, 1, 1, 1);
+    conv_case(7, 9, 300, 17, 3, 1, 1, 1, 0);
+    conv_case(2, 1, 5, 3, 3, 2, 1, 1, 1);
+    conv_case(5, 5, 400, 8, 3, 1, 1, 1, 1); /* 1200 inputs per kernel row: im2col */
     conv_case(1, 1, 1, 1, 1, 1, 0, 1, 1);
 }
 

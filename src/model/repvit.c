@@ -219,14 +219,17 @@ static int downsample_forward(trunk_ctx *t, int s, const float *in, int H, int W
     float *pre = arena_floats(t->scratch, (size_t)H * W * C, 0);
     float *ds = arena_floats(t->scratch, (size_t)Ho * Wo * C, 0);
     if (!pre || !ds) return -1;
-    if (block_forward(t, &st->pre_block, pre, in, H, W, C, NULL)) return -1;
+    char name[40];
+    snprintf(name, sizeof name, "trunk_s%d_pre", s); /* no golden entry: for benchmarks */
+    if (block_forward(t, &st->pre_block, pre, in, H, W, C, name)) return -1;
     t->be->depthwise_conv(ds, pre, st->spatial_ds.w, st->spatial_ds.b, H, W, C, 3, 2, 1,
                           SAM2_ACT_NONE, NULL, t->dws);
+    snprintf(name, sizeof name, "trunk_s%d_spatial_downsample", s);
+    tap_map(t, name, ds, Ho, Wo, C);
     t->be->linear(out, ds, st->channel_ds.w, st->channel_ds.b, Ho * Wo, C, Co);
     t->be->pointwise_mlp(out, out, NULL, st->ffn1.w, st->ffn1.b, st->ffn2.w, st->ffn2.b, Ho * Wo,
                          Co, 2 * Co, SAM2_ACT_GELU, t->mlps);
     arena_release(t->scratch, m);
-    char name[32];
     snprintf(name, sizeof name, "trunk_s%d_downsample", s);
     tap_map(t, name, out, Ho, Wo, Co);
     return 0;
@@ -290,6 +293,21 @@ double repvit_depthwise_flops(const sam2_net *net) {
         }
     }
     return f;
+}
+
+double repvit_depthwise_bytes(const sam2_net *net) {
+    const sam2_config *c = &net->cfg;
+    const int F = net->feat0;
+    double b = 0;
+    for (int s = 0; s < 4; s++) {
+        const double n = (double)(F >> s) * (F >> s), C = c->repvit.dims[s];
+        b += 4.0 * 2 * n * C * c->repvit.depths[s]; /* token mixers: read and write the map */
+        if (s > 0) {
+            const double np = n * 4, Cp = c->repvit.dims[s - 1];
+            b += 4.0 * 2 * np * Cp + 4.0 * (np + n) * Cp; /* pre_block, spatial downsample */
+        }
+    }
+    return b;
 }
 
 double repvit_flops(const sam2_net *net) {

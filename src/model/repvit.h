@@ -48,5 +48,11 @@ int repvit_forward(const sam2_net *net, const float *img_chw, float *const stage
  * it in depthwise convolutions (memory-bound: benchmarks set it against memory bandwidth). */
 double repvit_flops(const sam2_net *net);
 double repvit_depthwise_flops(const sam2_net *net);
+/* Bytes the depthwise convolutions of one pass read and write at least (input and output once). */
+double repvit_depthwise_bytes(const sam2_net *net);
+/* Emission names: trunk_stem, trunk_s<s>_b<b>[_token_mixer|_se], trunk_s<s>_pre[...] (the
+ * downsample's pre_block), trunk_s<s>_spatial_downsample, trunk_s<s>_downsample, trunk_stage<s>:
+ * a benchmark's tap tells depthwise time (up to *_token_mixer, *_spatial_downsample) from
+ * pointwise time. */
 
 #endif
