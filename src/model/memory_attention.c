@@ -6,6 +6,9 @@
 #include <math.h>
 #include <string.h>
 
+/* Rows of the feed-forward's hidden layer computed at a time (8 MB at dim_feedforward 2048). */
+#define FFN_ROW_CHUNK 1024
+
 /* RoPEAttention: projections, RoPE on q and on the first n_rope keys (the key table repeats per
  * memory frame), attention, output projection. q_in [Lq][d]; k_in, v_in [Lk][kv_dim]. */
 static int rope_attention(const sam2_net *net, const sam2_attn_w *w, float *out, const float *q_in,
@@ -146,7 +149,8 @@ int memory_attention_memory_part(const sam2_net *net, const float *curr_pos, con
     float *t2 = arena_floats(scratch, (size_t)P * d, 0);
     float *a = arena_floats(scratch, (size_t)P * d, 0);
     float *kin = arena_floats(scratch, (size_t)M * md, 0);
-    float *h = arena_floats(scratch, (size_t)P * c->mem_attn_ffn, 0);
+    const int ffn_rows = P < FFN_ROW_CHUNK ? P : FFN_ROW_CHUNK;
+    float *h = arena_floats(scratch, (size_t)ffn_rows * c->mem_attn_ffn, 0);
     float *att = arena_floats(scratch, (size_t)P * d, 0);
     if (!t2 || !a || !kin || !h || !att) return -1;
 
@@ -174,9 +178,13 @@ int memory_attention_memory_part(const sam2_net *net, const float *curr_pos, con
         be->add(out, out, att, (size_t)P * d);
         /* feed-forward */
         be->layernorm(t2, out, l->norm3.w, l->norm3.b, P, d, 1e-5f);
-        be->linear(h, t2, l->linear1.w, l->linear1.b, P, d, c->mem_attn_ffn);
-        activate(be, h, (size_t)P * c->mem_attn_ffn, c->mem_attn_relu ? ACT_RELU : ACT_GELU);
-        be->linear(a, h, l->linear2.w, l->linear2.b, P, c->mem_attn_ffn, d);
+        /* in chunks of rows: the [P][dim_feedforward] hidden layer never exists whole */
+        for (int r0 = 0; r0 < P; r0 += ffn_rows) {
+            const int n = P - r0 < ffn_rows ? P - r0 : ffn_rows;
+            be->linear(h, t2 + (size_t)r0 * d, l->linear1.w, l->linear1.b, n, d, c->mem_attn_ffn);
+            activate(be, h, (size_t)n * c->mem_attn_ffn, c->mem_attn_relu ? ACT_RELU : ACT_GELU);
+            be->linear(a + (size_t)r0 * d, h, l->linear2.w, l->linear2.b, n, c->mem_attn_ffn, d);
+        }
         be->add(out, out, a, (size_t)P * d);
     }
     be->layernorm(out, out, net->w.mem_attn_norm.w, net->w.mem_attn_norm.b, P, d, 1e-5f);

@@ -253,12 +253,13 @@ int repvit_forward(const sam2_net *net, const float *img_chw, float *const stage
         if (d > dws) dws = d;
         if (p > mlps) mlps = p;
     }
+    /* the stem's temporaries (the channels-last input, the first conv's output) are released
+     * before the blocks' are taken: the two never coexist */
+    if (stem_forward(&t, img_chw, stage_out[0])) goto done;
     t.tm = arena_floats(scratch, tm, 0);
     t.dws = arena_floats(scratch, dws, 0);
     t.mlps = arena_floats(scratch, mlps, 0);
     if (!t.tm || !t.dws || !t.mlps) goto done;
-
-    if (stem_forward(&t, img_chw, stage_out[0])) goto done;
     for (int s = 0; s < 4; s++) {
         const int H = F >> s, W = F >> s;
         float *x = stage_out[s];
