@@ -138,8 +138,8 @@ int memory_attention_frame_part(const sam2_net *net, const float *curr, const fl
 }
 
 int memory_attention_memory_part(const sam2_net *net, const float *curr_pos, const float *memory,
-                                 const float *memory_pos, int M, int num_obj_ptr_tokens,
-                                 float *out, arena *scratch) {
+                                 const float *memory_pos, int M, int num_obj_ptr_tokens, float *out,
+                                 arena *scratch) {
     const sam2_backend *be = net->be;
     const sam2_config *c = &net->cfg;
     const int d = c->d_model, md = c->mem_dim, P = net->embed * net->embed;
@@ -163,8 +163,7 @@ int memory_attention_memory_part(const sam2_net *net, const float *curr_pos, con
     for (int li = 0; li < c->mem_attn_layers; li++) {
         const sam2_mem_attn_layer_w *l = &net->w.mem_attn[li];
         /* self-attention (layer 0's is the frame part, already in out) */
-        if (li > 0 && self_attention_layer(net, li, curr_pos, out, t2, a, att, scratch))
-            return -1;
+        if (li > 0 && self_attention_layer(net, li, curr_pos, out, t2, a, att, scratch)) return -1;
         /* cross-attention to the memory */
         be->layernorm(t2, out, l->norm2.w, l->norm2.b, P, d, 1e-5f);
         const float *q = t2;
@@ -205,13 +204,13 @@ int memory_attention_forward(const sam2_net *net, const float *curr, const float
 double memory_attention_flops(const sam2_net *net, int M) {
     const sam2_config *c = &net->cfg;
     const double d = c->d_model, md = c->mem_dim, P = (double)net->embed * net->embed;
-    double per_layer = 2.0 * P * d * d * 4      /* self q, k, v, out */
-                       + 2.0 * 2.0 * P * P * d  /* self QK^T, AV */
-                       + 2.0 * P * d * d * 2    /* cross q, out */
-                       + 2.0 * M * md * d       /* cross k */
-                       + 2.0 * P * M * d        /* cross QK^T */
-                       + 2.0 * P * M * md       /* weighted memory (value projection folded) */
-                       + 2.0 * P * md * d       /* value projection of the weighted memory */
+    double per_layer = 2.0 * P * d * d * 4     /* self q, k, v, out */
+                       + 2.0 * 2.0 * P * P * d /* self QK^T, AV */
+                       + 2.0 * P * d * d * 2   /* cross q, out */
+                       + 2.0 * M * md * d      /* cross k */
+                       + 2.0 * P * M * d       /* cross QK^T */
+                       + 2.0 * P * M * md      /* weighted memory (value projection folded) */
+                       + 2.0 * P * md * d      /* value projection of the weighted memory */
                        + 2.0 * 2.0 * P * d * c->mem_attn_ffn;
     return per_layer * c->mem_attn_layers;
 }
