@@ -70,10 +70,11 @@ static void assert_contains(const char *hay, const char *needle) {
 /* startSession through gql_post: the id (caller frees) or NULL; the status and the message. */
 static char *start_session(const server_client *c, int *status, char *msg, size_t cap) {
     char node[64];
-    cJSON *r = gql_post(c, FRONTEND_START_SESSION, "{\"input\":{\"path\":\"gallery/05_default_juggle.mp4\"}}",
-                        status, node, sizeof node);
-    const cJSON *sid = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(r, "data"), "startSession"),
-                                           "sessionId");
+    cJSON *r = gql_post(c, FRONTEND_START_SESSION,
+                        "{\"input\":{\"path\":\"gallery/05_default_juggle.mp4\"}}", status, node,
+                        sizeof node);
+    const cJSON *sid = cJSON_GetObjectItem(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(r, "data"), "startSession"), "sessionId");
     char *id = cJSON_IsString(sid) ? strdup(sid->valuestring) : NULL;
     snprintf(msg, cap, "%s", gql_error_message(r) ? gql_error_message(r) : "");
     cJSON_Delete(r);
@@ -98,8 +99,8 @@ static int click(const server_client *c, const char *sid) {
              sid);
     int status;
     cJSON *r = gql_post(c, FRONTEND_ADD_POINTS, vars, &status, NULL, 0);
-    int ok = status == 200 &&
-             cJSON_GetObjectItem(cJSON_GetObjectItem(r, "data"), "addPoints") != NULL;
+    int ok =
+        status == 200 && cJSON_GetObjectItem(cJSON_GetObjectItem(r, "data"), "addPoints") != NULL;
     cJSON_Delete(r);
     return ok;
 }
@@ -243,16 +244,20 @@ static void test_node_id_config(void **state) {
         setenv("SAM2_NODE_ID", cases[i].value, 1);
         int rc = server_config_from_env(&cfg, &err) || server_config_finalize(&cfg, &err);
         unsetenv("SAM2_NODE_ID");
-        if (cases[i].ok != !rc) fail_msg("SAM2_NODE_ID=%s: %s", cases[i].value, rc ? err.message : "accepted");
-        if (rc) assert_contains(err.message, "SAM2_NODE_ID");
-        else assert_string_equal(cfg.node_id, cases[i].value);
+        if (cases[i].ok != !rc)
+            fail_msg("SAM2_NODE_ID=%s: %s", cases[i].value, rc ? err.message : "accepted");
+        if (rc)
+            assert_contains(err.message, "SAM2_NODE_ID");
+        else
+            assert_string_equal(cfg.node_id, cases[i].value);
     }
     server_config cfg;
     server_config_defaults(&cfg);
     assert_int_equal(cfg.drain_timeout_s, 30);
     assert_int_equal(cfg.drain_after_s, 0);
     assert_int_equal(cfg.admin_port, -1);
-    char *argv[] = {"serve", "--node-id", "n2", "--drain-timeout", "5", "--drain-after", "7", "--admin-port", "0"};
+    char *argv[] = {"serve", "--node-id",    "n2", "--drain-timeout", "5", "--drain-after",
+                    "7",     "--admin-port", "0"};
     int help;
     sam2_error err = {0};
     assert_int_equal(server_config_from_args(&cfg, 9, argv, &help, &err), 0);
@@ -435,8 +440,10 @@ static void test_admin_listener(void **state) {
     assert_true(admin > 0 && admin != c.port);
     /* Bound to the loopback address only: unreachable from any other machine. */
     char addr[16];
-    if (listen_address(admin, addr, sizeof addr)) assert_string_equal(addr, "0100007F");
-    else fail_msg("port %d does not listen on IPv4 (/proc/net/tcp)", admin);
+    if (listen_address(admin, addr, sizeof addr))
+        assert_string_equal(addr, "0100007F");
+    else
+        fail_msg("port %d does not listen on IPv4 (/proc/net/tcp)", admin);
     http_response r;
     assert_int_equal(http_request(admin, "GET", "/status", NULL, NULL, 0, &r, 10000), 0);
     assert_int_equal(r.status, 200);
@@ -454,7 +461,8 @@ static void test_admin_listener(void **state) {
     assert_int_equal(r.status, 404);
     http_response_free(&r);
     char *sid = must_start_session(&c);
-    assert_int_equal(http_request(admin, "POST", "/drain", "Content-Type: application/json\r\n", "{}", 2, &r, 10000),
+    assert_int_equal(http_request(admin, "POST", "/drain", "Content-Type: application/json\r\n",
+                                  "{}", 2, &r, 10000),
                      0);
     assert_int_equal(r.status, 202);
     j = cJSON_Parse(r.body);
