@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -38,8 +39,9 @@ int sam2_parse_owner(const char *text, char *host, size_t cap, long *pid) {
     const char *dot = strchr(text, '.');
     if (!dot || dot == text || (size_t)(dot - text) >= cap) return -1;
     char *end;
+    errno = 0;
     long v = strtol(dot + 1, &end, 10);
-    if (end == dot + 1 || v <= 0) return -1;
+    if (end == dot + 1 || errno || v <= 0 || v > INT_MAX) return -1; /* a pid_t */
     memcpy(host, text, (size_t)(dot - text));
     host[dot - text] = 0;
     *pid = v;

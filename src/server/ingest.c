@@ -87,25 +87,35 @@ typedef struct upload_job {
     ingest_result *out;
 } upload_job;
 
-/* Reads a record "<sha256> <width> <height>\n"; 0 when it names an upload that exists. */
+int ingest_parse_record(const char *text, ingest_result *out) {
+    char sha[80];
+    int w = 0, h = 0, end = 0;
+    if (sscanf(text, "%79s %d %d%n", sha, &w, &h, &end) != 3 || strlen(sha) != 64 || w <= 0 || h <= 0) return -1;
+    for (const char *p = text + end; *p; p++)
+        if (*p != '\n') return -1;
+    for (int i = 0; i < 64; i++)
+        if (!((sha[i] >= '0' && sha[i] <= '9') || (sha[i] >= 'a' && sha[i] <= 'f'))) return -1;
+    memcpy(out->sha256, sha, 65);
+    out->width = w;
+    out->height = h;
+    return 0;
+}
+
+/* Reads a record; 0 when it names an upload that exists. */
 static int read_record(const char *record, const char *uploads_dir, ingest_result *out) {
     FILE *f = fopen(record, "r");
     if (!f) return -1;
-    char sha[80];
-    int w = 0, h = 0;
-    int ok = fscanf(f, "%79s %d %d", sha, &w, &h) == 3 && strlen(sha) == 64 && w > 0 && h > 0;
+    char text[256];
+    size_t n = fread(text, 1, sizeof text - 1, f);
     fclose(f);
-    for (int i = 0; ok && i < 64; i++) ok = (sha[i] >= '0' && sha[i] <= '9') || (sha[i] >= 'a' && sha[i] <= 'f');
-    if (!ok) return -1;
+    text[n] = 0;
+    ingest_result r;
+    if (ingest_parse_record(text, &r)) return -1;
     char mp4[4200];
-    snprintf(mp4, sizeof mp4, "%s/%s.mp4", uploads_dir, sha);
+    snprintf(mp4, sizeof mp4, "%s/%s.mp4", uploads_dir, r.sha256);
     struct stat st;
     if (stat(mp4, &st) || !S_ISREG(st.st_mode)) return -1;
-    if (out) {
-        memcpy(out->sha256, sha, 65);
-        out->width = w;
-        out->height = h;
-    }
+    if (out) *out = r;
     return 0;
 }
 
