@@ -323,6 +323,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         r->route = route_of(url);
         sb_init(&r->body);
         *con_cls = r;
+        replica_request_begin(s); /* ended in on_completed (a drain waits for it) */
         if (atomic_load(&s->stopping)) return http_error(r, 503, "The server is shutting down");
         if (!strcmp(method, "OPTIONS")) return preflight(r, url);
         return begin_request(r, url, method);
@@ -357,6 +358,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     unsigned status = r->responded ? r->status : 0;
     if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && !status) status = 499; /* the client left first */
     metrics_request(s->metrics, r->route, (int)status, metrics_now() - r->t0);
+    replica_request_end(s);
     sb_free(&r->body);
     upload_free(r->upload);
     free(r);

@@ -23,6 +23,7 @@ struct replica {
     char drain_why[64];
     struct MHD_Daemon *admin;
     int admin_port;
+    atomic_int requests; /* HTTP requests in flight on the main listener */
 };
 
 replica *replica_new(void) {
@@ -30,6 +31,7 @@ replica *replica_new(void) {
     if (!r) return NULL;
     pthread_mutex_init(&r->mu, NULL);
     atomic_init(&r->draining, 0);
+    atomic_init(&r->requests, 0);
     return r;
 }
 
@@ -43,6 +45,13 @@ void replica_started(server *s) {
     pthread_mutex_lock(&s->replica->mu);
     s->replica->started_at = metrics_now();
     pthread_mutex_unlock(&s->replica->mu);
+}
+
+void replica_request_begin(server *s) {
+    atomic_fetch_add(&s->replica->requests, 1);
+}
+void replica_request_end(server *s) {
+    atomic_fetch_sub(&s->replica->requests, 1);
 }
 
 /* ---- draining ------------------------------------------------------------------------------- */
@@ -80,7 +89,9 @@ static double drain_elapsed(server *s) {
 int server_drained(server *s) {
     if (!server_draining(s)) return 0;
     int sessions = sessions_count(s->sessions), streams = atomic_load(&s->streams);
-    if (sessions == 0 && streams == 0) {
+    /* The requests in flight too: the answer to the last closeSession must go out before the
+     * listener stops (a health check or a scrape delays the end by a moment at most). */
+    if (sessions == 0 && streams == 0 && atomic_load(&s->replica->requests) == 0) {
         server_log(s, "drained: every session and stream has ended");
         return 1;
     }
@@ -258,7 +269,9 @@ int replica_admin_start(server *s, sam2_error *err) {
     return 0;
 }
 
-int server_admin_port(const server *s) { return s->replica->admin ? s->replica->admin_port : -1; }
+int server_admin_port(const server *s) {
+    return s->replica->admin ? s->replica->admin_port : -1;
+}
 
 void replica_admin_stop(server *s) {
     if (!s->replica || !s->replica->admin) return;

@@ -37,6 +37,11 @@ void replica_started(struct server *s);
  * logs a draining replica's progress. */
 void replica_tick(struct server *s);
 
+/* HTTP requests in flight (http.c counts them), so a drain ends only once the answer to the last
+ * session's closeSession has gone out. */
+void replica_request_begin(struct server *s);
+void replica_request_end(struct server *s);
+
 /* 1 when a new session could start here now; 0 with the reason in why. */
 int replica_ready(struct server *s, char *why, size_t cap);
 
