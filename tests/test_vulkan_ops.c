@@ -154,7 +154,8 @@ static void test_layernorm(void **state) {
         for (int c = 0; c < 5; c++) {
             const int N = Ns[a], C = Cs[c];
             const size_t n = (size_t)N * C;
-            float *in = ops_random(n, 3), *w = ops_random((size_t)C, 1), *b = ops_random((size_t)C, 1);
+            float *in = ops_random(n, 3), *w = ops_random((size_t)C, 1),
+                  *b = ops_random((size_t)C, 1);
             for (size_t i = 0; i < n; i++) in[i] += 2.0f; /* non-zero mean */
             float *want = ops_alloc(n);
             vulkan_ref x = vk_upload(in, n), dw = vk_upload(w, (size_t)C),
@@ -184,7 +185,9 @@ static void test_layernorm(void **state) {
     free(in), free(want), free(row), free(got);
 }
 
-static double gelu_exact(double x) { return 0.5 * x * (1.0 + erf(x * M_SQRT1_2)); }
+static double gelu_exact(double x) {
+    return 0.5 * x * (1.0 + erf(x * M_SQRT1_2));
+}
 
 static void test_gelu(void **state) {
     (void)state;
@@ -200,8 +203,8 @@ static void test_gelu(void **state) {
         worst = fmax(worst, fabs(y[i] - gelu_exact(x[i])) / fmax(1.0, fabs(x[i])));
     print_message("gelu sweep: worst error %.3g (bound 2e-7)\n", worst);
     check(worst, 2e-7, "gelu sweep");
-    const float sp[] = {0.0f, -0.0f, 1e-30f, -1e-30f, 1e-8f, 3.9f, -3.9f, 5.0f,
-                        -5.0f, 30.0f, -30.0f, 1e30f, -1e30f, INFINITY, -INFINITY, NAN};
+    const float sp[] = {0.0f,  -0.0f, 1e-30f, -1e-30f, 1e-8f,  3.9f,     -3.9f,     5.0f,
+                        -5.0f, 30.0f, -30.0f, 1e30f,   -1e30f, INFINITY, -INFINITY, NAN};
     const size_t ns = sizeof sp / sizeof sp[0];
     vulkan_ref ds = vk_upload(sp, ns);
     vulkan_gelu(vk_s, ds, ds, ns); /* in place */
@@ -299,8 +302,7 @@ static void attention_case_tol(int nwin, int heads, int Lq, int Lk, int D, float
             for (int i = 0; i < Lq; i++) {
                 const size_t qo = ((size_t)w * Lq + i) * ldqkv + (size_t)h * D;
                 const size_t ko = (size_t)w * Lk * ldqkv + (size_t)h * D;
-                R->attention(want, D, q + qo, ldqkv, k + ko, ldqkv, v + ko, ldqkv, 1, Lk, D,
-                             NULL);
+                R->attention(want, D, q + qo, ldqkv, k + ko, ldqkv, v + ko, ldqkv, 1, Lk, D, NULL);
                 worst = fmax(worst, ops_rel_err(out + ((size_t)w * Lq + i) * ldo + (size_t)h * D,
                                                 want, (size_t)D));
             }
@@ -322,7 +324,7 @@ static void test_attention(void **state) {
     (void)state;
     attention_case(1, 1, 1, 1, 1, 1);
     attention_case(1, 1, 5, 7, 3, 2);
-    attention_case(1, 1, 100, 37, 16, 3);  /* several query blocks, a partial key block */
+    attention_case(1, 1, 100, 37, 16, 3); /* several query blocks, a partial key block */
     attention_case(1, 1, 17, 300, 32, 3);
     attention_case(1, 1, 7, 2048, 16, 3);  /* decoder: tokens to image */
     attention_case(1, 1, 600, 7, 16, 3);   /* decoder: image to tokens */
@@ -366,7 +368,8 @@ static void attention_dv_case(int Lq, int Lk, int D, int Dv, float qscale, float
     for (int i = 0; i < Lq; i++) {
         worst = fmax(worst, ops_rel_err(out + (size_t)i * ldo, want + (size_t)i * Dv, (size_t)Dv));
         for (int c = Dv; c < ldo; c++)
-            if (out[(size_t)i * ldo + c] != 12345.0f) fail_msg("%s wrote outside its columns", what);
+            if (out[(size_t)i * ldo + c] != 12345.0f)
+                fail_msg("%s wrote outside its columns", what);
     }
     check(worst, tol, what);
     free(q), free(k), free(v), free(out0), free(out), free(want);
@@ -408,7 +411,7 @@ static void conv_case(int H, int W, int IC, int OC, int K, int stride, int pad, 
 static void test_conv2d(void **state) {
     (void)state;
     conv_case(9, 11, 3, 8, 7, 4, 3, 1, 1);
-    conv_case(64, 48, 3, 96, 7, 4, 3, 1, 1); /* patch embedding, several tiles */
+    conv_case(64, 48, 3, 96, 7, 4, 3, 1, 1);  /* patch embedding, several tiles */
     conv_case(10, 12, 32, 16, 1, 1, 0, 1, 1); /* 1x1 */
     conv_case(10, 12, 32, 16, 1, 2, 0, 1, 0); /* 1x1 stride 2 */
     conv_case(13, 7, 5, 6, 3, 1, 1, 1, 1);
@@ -456,7 +459,8 @@ static void test_conv_transpose(void **state) {
     free(got);
 }
 
-/* --- maps, resizes ------------------------------------------------------------------------------- */
+/* --- maps, resizes -------------------------------------------------------------------------------
+ */
 
 static void test_pool_upsample(void **state) {
     (void)state;
@@ -513,22 +517,27 @@ static void test_resize(void **state) {
             const size_t bad = ops_bit_diffs(got[kind], want, nout);
             if (bad)
                 fail_msg("%s %dx%d -> %dx%d: %zu of %zu values differ (first error %.3g)",
-                         kind == 0 ? "bilinear" : kind == 1 ? "bilinear antialias" : "bicubic", r.H,
-                         r.W, r.OH, r.OW, bad, nout, ops_rel_err(got[kind], want, nout));
+                         kind == 0   ? "bilinear"
+                         : kind == 1 ? "bilinear antialias"
+                                     : "bicubic",
+                         r.H, r.W, r.OH, r.OW, bad, nout, ops_rel_err(got[kind], want, nout));
             free(got[kind]);
         }
         free(in), free(want);
     }
 }
 
-/* --- strided element-wise and layout ops ------------------------------------------------------- */
+/* --- strided element-wise and layout ops -------------------------------------------------------
+ */
 
 /* Element (i0..i3) of a host view. */
 static size_t at4(const uint32_t st[4], uint32_t i0, uint32_t i1, uint32_t i2, uint32_t i3) {
     return (size_t)i0 * st[0] + (size_t)i1 * st[1] + (size_t)i2 * st[2] + (size_t)i3 * st[3];
 }
 
-static float bf16_round_ref(float x) { return bf16_to_float(float_to_bf16(x)); }
+static float bf16_round_ref(float x) {
+    return bf16_to_float(float_to_bf16(x));
+}
 
 static void test_unary_strided(void **state) {
     (void)state;
@@ -540,8 +549,8 @@ static void test_unary_strided(void **state) {
     in[ist[1] + 3] = NAN, in[2 * ist[2]] = INFINITY, in[1] = -0.0f;
     in[5] = 1.00390625f, in[6] = 1.01171875f; /* bfloat16 ties: to even */
     vulkan_ref din = vk_upload(in, nin);
-    const vulkan_unary_op ops[] = {VULKAN_COPY, VULKAN_AFFINE, VULKAN_AFFINE, VULKAN_RELU,
-                                   VULKAN_THRESHOLD, VULKAN_BF16};
+    const vulkan_unary_op ops[] = {VULKAN_COPY, VULKAN_AFFINE,    VULKAN_AFFINE,
+                                   VULKAN_RELU, VULKAN_THRESHOLD, VULKAN_BF16};
     const float pa[] = {0, 0.125f, -3.0f, 0, 0.25f, 0}, pb[] = {0, 0, 0.5f, 0, 0, 0};
     for (size_t k = 0; k < sizeof ops / sizeof ops[0]; k++) {
         vulkan_ref dout = vk_alloc(nout);
@@ -558,11 +567,21 @@ static void test_unary_strided(void **state) {
                         const float x = in[at4(ist, a, b, c, d)];
                         float y;
                         switch (ops[k]) {
-                        case VULKAN_COPY: y = x; break;
-                        case VULKAN_AFFINE: y = pb[k] != 0 ? x * pa[k] + pb[k] : x * pa[k]; break;
-                        case VULKAN_RELU: R->relu(&y, &x, 1); break;
-                        case VULKAN_THRESHOLD: y = x > pa[k] ? 1.0f : 0.0f; break;
-                        default: y = bf16_round_ref(x); break;
+                        case VULKAN_COPY:
+                            y = x;
+                            break;
+                        case VULKAN_AFFINE:
+                            y = pb[k] != 0 ? x * pa[k] + pb[k] : x * pa[k];
+                            break;
+                        case VULKAN_RELU:
+                            R->relu(&y, &x, 1);
+                            break;
+                        case VULKAN_THRESHOLD:
+                            y = x > pa[k] ? 1.0f : 0.0f;
+                            break;
+                        default:
+                            y = bf16_round_ref(x);
+                            break;
                         }
                         want[at4(ost, a, b, c, d)] = y;
                     }
@@ -595,10 +614,12 @@ static void test_binary_broadcast(void **state) {
                 for (uint32_t i2 = 0; i2 < sh[2]; i2++)
                     for (uint32_t i3 = 0; i3 < sh[3]; i3++) {
                         const float x = a[at4(full, i0, i1, i2, i3)];
-                        const float z = op < 2 ? pe[at4(bpe, i0, i1, i2, i3)]
-                                               : row[at4(brow, i0, i1, i2, i3)];
-                        want[at4(full, i0, i1, i2, i3)] =
-                            op == 0 ? x + z : op == 1 ? x - z : op == 2 ? x * z : x / z;
+                        const float z =
+                            op < 2 ? pe[at4(bpe, i0, i1, i2, i3)] : row[at4(brow, i0, i1, i2, i3)];
+                        want[at4(full, i0, i1, i2, i3)] = op == 0   ? x + z
+                                                          : op == 1 ? x - z
+                                                          : op == 2 ? x * z
+                                                                    : x / z;
                     }
         /* division is not correctly rounded on every GPU (Vulkan allows 2.5 ulp) */
         if (op < 3)
@@ -717,7 +738,8 @@ int main(void) {
     const int failed = cmocka_run_group_tests(tests, NULL, NULL);
     const uint64_t errors = vulkan_validation_errors(vk_dev);
     vk_test_close();
-    if (errors) fprintf(stderr, "FAIL: %llu Vulkan validation errors\n", (unsigned long long)errors);
+    if (errors)
+        fprintf(stderr, "FAIL: %llu Vulkan validation errors\n", (unsigned long long)errors);
     return failed || errors ? 1 : 0;
 }
 

@@ -48,7 +48,8 @@ static inline int vk_test_open(uint64_t memory_budget) {
     const char *v = getenv("SAM2_VULKAN_VALIDATION");
     vulkan_options opt = {.device_index = index,
                           .memory_budget = memory_budget,
-                          .validation = !(v && !strcmp(v, "0"))};
+                          .validation = !(v && !strcmp(v, "0")),
+                          .validation_sync = !(v && (!strcmp(v, "0") || !strcmp(v, "1")))};
     sam2_error err = {0};
     vk_dev = vulkan_device_open(&opt, &err);
     if (!vk_dev) {
@@ -58,7 +59,9 @@ static inline int vk_test_open(uint64_t memory_budget) {
     printf("Vulkan device %d: %s (%s), validation %s\n", index,
            vulkan_device_get_info(vk_dev)->name,
            vulkan_device_type_name(vulkan_device_get_info(vk_dev)->type),
-           opt.validation ? "on" : "off");
+           !opt.validation       ? "off"
+           : opt.validation_sync ? "on (with synchronisation)"
+                                 : "on");
     vk_s = vulkan_stream_create(vk_dev, &err);
     if (!vk_s) {
         fprintf(stderr, "cannot create a Vulkan stream: %s\n", err.message);

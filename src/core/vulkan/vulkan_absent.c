@@ -3,7 +3,9 @@
 #include "core/error.h"
 #include "core/vulkan/vulkan_rt.h"
 
-int vulkan_built(void) { return 0; }
+int vulkan_built(void) {
+    return 0;
+}
 
 int vulkan_list_devices(vulkan_device_info *out, int max, sam2_error *err) {
     (void)out, (void)max;

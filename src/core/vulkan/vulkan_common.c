@@ -4,11 +4,16 @@
 
 const char *vulkan_device_type_name(vulkan_device_type t) {
     switch (t) {
-    case VULKAN_DEVICE_DISCRETE: return "discrete GPU";
-    case VULKAN_DEVICE_INTEGRATED: return "integrated GPU";
-    case VULKAN_DEVICE_VIRTUAL: return "virtual GPU";
-    case VULKAN_DEVICE_CPU: return "CPU";
-    default: return "other";
+    case VULKAN_DEVICE_DISCRETE:
+        return "discrete GPU";
+    case VULKAN_DEVICE_INTEGRATED:
+        return "integrated GPU";
+    case VULKAN_DEVICE_VIRTUAL:
+        return "virtual GPU";
+    case VULKAN_DEVICE_CPU:
+        return "CPU";
+    default:
+        return "other";
     }
 }
 

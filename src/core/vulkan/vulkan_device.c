@@ -14,26 +14,44 @@
 #define NEED_SHARED_MEMORY 32768u
 #define NEED_INVOCATIONS 256u
 
-int vulkan_built(void) { return 1; }
+int vulkan_built(void) {
+    return 1;
+}
 
 const char *vulkan_result_name(VkResult r) {
     switch (r) {
-    case VK_SUCCESS: return "VK_SUCCESS";
-    case VK_NOT_READY: return "VK_NOT_READY";
-    case VK_TIMEOUT: return "VK_TIMEOUT";
-    case VK_INCOMPLETE: return "VK_INCOMPLETE";
-    case VK_ERROR_OUT_OF_HOST_MEMORY: return "VK_ERROR_OUT_OF_HOST_MEMORY";
-    case VK_ERROR_OUT_OF_DEVICE_MEMORY: return "VK_ERROR_OUT_OF_DEVICE_MEMORY";
-    case VK_ERROR_INITIALIZATION_FAILED: return "VK_ERROR_INITIALIZATION_FAILED";
-    case VK_ERROR_DEVICE_LOST: return "VK_ERROR_DEVICE_LOST";
-    case VK_ERROR_MEMORY_MAP_FAILED: return "VK_ERROR_MEMORY_MAP_FAILED";
-    case VK_ERROR_LAYER_NOT_PRESENT: return "VK_ERROR_LAYER_NOT_PRESENT";
-    case VK_ERROR_EXTENSION_NOT_PRESENT: return "VK_ERROR_EXTENSION_NOT_PRESENT";
-    case VK_ERROR_FEATURE_NOT_PRESENT: return "VK_ERROR_FEATURE_NOT_PRESENT";
-    case VK_ERROR_INCOMPATIBLE_DRIVER: return "VK_ERROR_INCOMPATIBLE_DRIVER";
-    case VK_ERROR_TOO_MANY_OBJECTS: return "VK_ERROR_TOO_MANY_OBJECTS";
-    case VK_ERROR_OUT_OF_POOL_MEMORY: return "VK_ERROR_OUT_OF_POOL_MEMORY";
-    default: return "VkResult error";
+    case VK_SUCCESS:
+        return "VK_SUCCESS";
+    case VK_NOT_READY:
+        return "VK_NOT_READY";
+    case VK_TIMEOUT:
+        return "VK_TIMEOUT";
+    case VK_INCOMPLETE:
+        return "VK_INCOMPLETE";
+    case VK_ERROR_OUT_OF_HOST_MEMORY:
+        return "VK_ERROR_OUT_OF_HOST_MEMORY";
+    case VK_ERROR_OUT_OF_DEVICE_MEMORY:
+        return "VK_ERROR_OUT_OF_DEVICE_MEMORY";
+    case VK_ERROR_INITIALIZATION_FAILED:
+        return "VK_ERROR_INITIALIZATION_FAILED";
+    case VK_ERROR_DEVICE_LOST:
+        return "VK_ERROR_DEVICE_LOST";
+    case VK_ERROR_MEMORY_MAP_FAILED:
+        return "VK_ERROR_MEMORY_MAP_FAILED";
+    case VK_ERROR_LAYER_NOT_PRESENT:
+        return "VK_ERROR_LAYER_NOT_PRESENT";
+    case VK_ERROR_EXTENSION_NOT_PRESENT:
+        return "VK_ERROR_EXTENSION_NOT_PRESENT";
+    case VK_ERROR_FEATURE_NOT_PRESENT:
+        return "VK_ERROR_FEATURE_NOT_PRESENT";
+    case VK_ERROR_INCOMPATIBLE_DRIVER:
+        return "VK_ERROR_INCOMPATIBLE_DRIVER";
+    case VK_ERROR_TOO_MANY_OBJECTS:
+        return "VK_ERROR_TOO_MANY_OBJECTS";
+    case VK_ERROR_OUT_OF_POOL_MEMORY:
+        return "VK_ERROR_OUT_OF_POOL_MEMORY";
+    default:
+        return "VkResult error";
     }
 }
 
@@ -127,8 +145,8 @@ static VkInstance create_instance(vulkan_device *dev, int validation, int sync_v
         layers[nlayers++] = VALIDATION_LAYER;
         extensions[next++] = VK_EXT_DEBUG_UTILS_EXTENSION_NAME;
         chain = &messenger;
-        if (sync_validation &&
-            instance_extension_present(VALIDATION_LAYER, VK_EXT_VALIDATION_FEATURES_EXTENSION_NAME)) {
+        if (sync_validation && instance_extension_present(
+                                   VALIDATION_LAYER, VK_EXT_VALIDATION_FEATURES_EXTENSION_NAME)) {
             extensions[next++] = VK_EXT_VALIDATION_FEATURES_EXTENSION_NAME;
             features.pNext = chain;
             chain = &features;
@@ -202,11 +220,16 @@ static uint32_t compute_queue_family(VkPhysicalDevice pd, uint32_t *timestamps) 
 
 static vulkan_device_type map_type(VkPhysicalDeviceType t) {
     switch (t) {
-    case VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU: return VULKAN_DEVICE_DISCRETE;
-    case VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU: return VULKAN_DEVICE_INTEGRATED;
-    case VK_PHYSICAL_DEVICE_TYPE_VIRTUAL_GPU: return VULKAN_DEVICE_VIRTUAL;
-    case VK_PHYSICAL_DEVICE_TYPE_CPU: return VULKAN_DEVICE_CPU;
-    default: return VULKAN_DEVICE_OTHER;
+    case VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU:
+        return VULKAN_DEVICE_DISCRETE;
+    case VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU:
+        return VULKAN_DEVICE_INTEGRATED;
+    case VK_PHYSICAL_DEVICE_TYPE_VIRTUAL_GPU:
+        return VULKAN_DEVICE_VIRTUAL;
+    case VK_PHYSICAL_DEVICE_TYPE_CPU:
+        return VULKAN_DEVICE_CPU;
+    default:
+        return VULKAN_DEVICE_OTHER;
     }
 }
 
@@ -373,17 +396,18 @@ static int setup_kernels(vulkan_device *dev, sam2_error *err) {
         kern->name = table[k].name;
         kern->bindings = table[k].bindings;
         for (int i = 0; i < vulkan_spirv_count; i++)
-            if (!strcmp(vulkan_spirv_table[i].name, kern->name)) kern->spirv = &vulkan_spirv_table[i];
+            if (!strcmp(vulkan_spirv_table[i].name, kern->name))
+                kern->spirv = &vulkan_spirv_table[i];
         if (!kern->spirv)
             return sam2_fail(err, SAM2_ERR_STATE, "the Vulkan kernel %s.comp was not built",
                              kern->name);
         VkDescriptorSetLayoutBinding b[VULKAN_MAX_BINDINGS];
         for (int i = 0; i < kern->bindings; i++)
-            b[i] = (VkDescriptorSetLayoutBinding){.binding = (uint32_t)i,
-                                                  .descriptorType =
-                                                      VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
-                                                  .descriptorCount = 1,
-                                                  .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT};
+            b[i] =
+                (VkDescriptorSetLayoutBinding){.binding = (uint32_t)i,
+                                               .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+                                               .descriptorCount = 1,
+                                               .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT};
         const VkDescriptorSetLayoutCreateInfo set = {
             .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
             .flags = VK_DESCRIPTOR_SET_LAYOUT_CREATE_PUSH_DESCRIPTOR_BIT_KHR,
@@ -472,12 +496,13 @@ vulkan_device *vulkan_device_open(const vulkan_options *opt, sam2_error *err) {
     int index = o.device_index >= 0 ? o.device_index : vulkan_auto_device(infos, n);
     if (index < 0 || index >= n) {
         if (o.device_index >= 0)
-            sam2_fail(err, SAM2_ERR_ARGUMENT, "no Vulkan device %d (%d found; sam2 doctor lists them)",
-                      o.device_index, n);
+            sam2_fail(err, SAM2_ERR_ARGUMENT,
+                      "no Vulkan device %d (%d found; sam2 doctor lists them)", o.device_index, n);
         else
-            sam2_fail(err, SAM2_ERR_UNSUPPORTED,
-                      "no Vulkan GPU found (%d device%s, none a usable GPU; sam2 doctor lists them)",
-                      n, n == 1 ? "" : "s");
+            sam2_fail(
+                err, SAM2_ERR_UNSUPPORTED,
+                "no Vulkan GPU found (%d device%s, none a usable GPU; sam2 doctor lists them)", n,
+                n == 1 ? "" : "s");
         free(pds), free(infos);
         goto fail;
     }
@@ -506,8 +531,7 @@ void vulkan_device_close(vulkan_device *dev) {
             vulkan_kernel *kern = &dev->kernels[k];
             if (kern->pipeline) vkDestroyPipeline(dev->device, kern->pipeline, NULL);
             if (kern->layout) vkDestroyPipelineLayout(dev->device, kern->layout, NULL);
-            if (kern->set_layout)
-                vkDestroyDescriptorSetLayout(dev->device, kern->set_layout, NULL);
+            if (kern->set_layout) vkDestroyDescriptorSetLayout(dev->device, kern->set_layout, NULL);
         }
         vkDestroyDevice(dev->device, NULL);
     }
@@ -523,7 +547,9 @@ void vulkan_device_close(vulkan_device *dev) {
     free(dev);
 }
 
-const vulkan_device_info *vulkan_device_get_info(const vulkan_device *dev) { return &dev->info; }
+const vulkan_device_info *vulkan_device_get_info(const vulkan_device *dev) {
+    return &dev->info;
+}
 
 uint64_t vulkan_validation_errors(const vulkan_device *dev) {
     return atomic_load(&((vulkan_device *)dev)->validation_errors);

@@ -29,7 +29,9 @@ void vulkan_memory_unreserve(vulkan_device *dev, uint64_t bytes) {
     atomic_fetch_sub(&dev->in_use, bytes);
 }
 
-uint64_t vulkan_memory_budget(const vulkan_device *dev) { return dev->budget; }
+uint64_t vulkan_memory_budget(const vulkan_device *dev) {
+    return dev->budget;
+}
 uint64_t vulkan_memory_in_use(const vulkan_device *dev) {
     return atomic_load(&((vulkan_device *)dev)->in_use);
 }
@@ -124,7 +126,9 @@ void vulkan_buffer_free(vulkan_buffer *b) {
     free(b);
 }
 
-size_t vulkan_buffer_size(const vulkan_buffer *b) { return b->size; }
+size_t vulkan_buffer_size(const vulkan_buffer *b) {
+    return b->size;
+}
 
 /* --- arenas ------------------------------------------------------------------------------- */
 
@@ -137,7 +141,9 @@ struct vulkan_arena_chunk {
     size_t size, offset;
 };
 
-static size_t align_up(size_t n) { return (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1); }
+static size_t align_up(size_t n) {
+    return (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
+}
 
 void vulkan_arena_init(vulkan_arena *a, vulkan_device *dev) {
     memset(a, 0, sizeof *a);

@@ -34,7 +34,9 @@ static void groups_1d(vulkan_stream *s, uint64_t items, uint32_t per_group, uint
     vulkan_groups_1d(vulkan_stream_device(s), items, per_group, g);
 }
 
-static uint32_t ceil_div(uint64_t a, uint64_t b) { return (uint32_t)((a + b - 1) / b); }
+static uint32_t ceil_div(uint64_t a, uint64_t b) {
+    return (uint32_t)((a + b - 1) / b);
+}
 
 /* --- GEMM -------------------------------------------------------------------------------- */
 
@@ -52,7 +54,9 @@ void vulkan_gemm_batched(vulkan_stream *s, int batch, int M, int N, int K, float
         uint32_t M, N, K, flags, a_rs, a_cs, a_bs, b_rs, b_cs, b_bs, c_rs, c_cs, c_bs;
         float alpha, beta;
     } p = {(uint32_t)M, (uint32_t)N, (uint32_t)K, (bias.buf ? 1u : 0u) | (beta != 0.0f ? 2u : 0u),
-           A.rs, A.cs, A.bs, B.rs, B.cs, B.bs, C.rs, C.cs, C.bs, alpha, beta};
+           A.rs,        A.cs,        A.bs,        B.rs,
+           B.cs,        B.bs,        C.rs,        C.cs,
+           C.bs,        alpha,       beta};
     const vulkan_operand ops[4] = {
         operand(A.at, K ? matrix_extent(A, batch, M, K) : 0),
         operand(B.at, K ? matrix_extent(B, batch, K, N) : 0),
@@ -85,16 +89,15 @@ void vulkan_linear(vulkan_stream *s, vulkan_ref out, vulkan_ref in, vulkan_ref w
 /* --- attention --------------------------------------------------------------------------- */
 
 static size_t attn_extent(vulkan_attn_operand o, int nwin, int heads, int rows, int cols) {
-    return span((uint64_t)nwin, o.ws, (uint64_t)heads, o.hs, (uint64_t)rows, o.ld,
-                (uint64_t)cols);
+    return span((uint64_t)nwin, o.ws, (uint64_t)heads, o.hs, (uint64_t)rows, o.ld, (uint64_t)cols);
 }
 
 void vulkan_attention_general(vulkan_stream *s, vulkan_attn_operand out, vulkan_attn_operand q,
                               vulkan_attn_operand k, vulkan_attn_operand v, int nwin, int heads,
                               int Lq, int Lk, int D, int Dv) {
     if (bad_args(s, "attention",
-                 nwin >= 0 && heads > 0 && heads <= 65535 && Lq >= 0 && Lk > 0 && D > 0 &&
-                     Dv > 0 && Lq <= 65535 * 32)) {
+                 nwin >= 0 && heads > 0 && heads <= 65535 && Lq >= 0 && Lk > 0 && D > 0 && Dv > 0 &&
+                     Lq <= 65535 * 32)) {
         return;
     }
     if (!nwin || !Lq) return;
@@ -112,9 +115,24 @@ void vulkan_attention_general(vulkan_stream *s, vulkan_attn_operand out, vulkan_
             uint32_t Lq, Lk, D, Dv, heads;
             float scale;
             uint32_t q_ld, q_ws, q_hs, k_ld, k_ws, k_hs, v_ld, v_ws, v_hs, o_ld, o_ws, o_hs;
-        } p = {(uint32_t)Lq, (uint32_t)Lk, (uint32_t)D, (uint32_t)Dv, (uint32_t)heads,
+        } p = {(uint32_t)Lq,
+               (uint32_t)Lk,
+               (uint32_t)D,
+               (uint32_t)Dv,
+               (uint32_t)heads,
                (float)(1.0 / sqrt((double)D)),
-               q.ld, q.ws, q.hs, k.ld, k.ws, k.hs, v.ld, v.ws, v.hs, out.ld, out.ws, out.hs};
+               q.ld,
+               q.ws,
+               q.hs,
+               k.ld,
+               k.ws,
+               k.hs,
+               v.ld,
+               v.ws,
+               v.hs,
+               out.ld,
+               out.ws,
+               out.hs};
         const vulkan_operand ops[4] = {
             operand(qo.at, attn_extent(q, nw, heads, Lq, D)),
             operand(ko.at, attn_extent(k, nw, heads, Lk, D)),
@@ -148,8 +166,8 @@ void vulkan_attention(vulkan_stream *s, vulkan_ref out, int ldo, vulkan_ref q, i
 void vulkan_attention_batched(vulkan_stream *s, vulkan_ref out, int ldo, vulkan_ref q, int ldq,
                               vulkan_ref k, int ldk, vulkan_ref v, int ldv, int nwin, int heads,
                               int Lq, int Lk, int D) {
-    if (bad_args(s, "attention", ldo >= 0 && ldq >= 0 && ldk >= 0 && ldv >= 0 && Lq >= 0 &&
-                                     Lk >= 0 && D >= 0)) {
+    if (bad_args(s, "attention",
+                 ldo >= 0 && ldq >= 0 && ldk >= 0 && ldv >= 0 && Lq >= 0 && Lk >= 0 && D >= 0)) {
         return;
     }
     const vulkan_attn_operand o = {out, (uint32_t)ldo, (uint32_t)(Lq * ldo), (uint32_t)D};
@@ -164,9 +182,9 @@ void vulkan_attention_batched(vulkan_stream *s, vulkan_ref out, int ldo, vulkan_
 void vulkan_conv2d(vulkan_stream *s, vulkan_ref out, vulkan_ref in, vulkan_ref w, vulkan_ref b,
                    int H, int W, int IC, int OC, int KH, int KW, int stride, int pad, int groups) {
     if (bad_args(s, "conv2d",
-                 H > 0 && W > 0 && IC > 0 && OC > 0 && KH > 0 && KW > 0 && stride > 0 &&
-                     pad >= 0 && groups > 0 && groups <= 65535 && IC % groups == 0 &&
-                     OC % groups == 0 && H + 2 * pad >= KH && W + 2 * pad >= KW)) {
+                 H > 0 && W > 0 && IC > 0 && OC > 0 && KH > 0 && KW > 0 && stride > 0 && pad >= 0 &&
+                     groups > 0 && groups <= 65535 && IC % groups == 0 && OC % groups == 0 &&
+                     H + 2 * pad >= KH && W + 2 * pad >= KW)) {
         return;
     }
     const int OH = (H + 2 * pad - KH) / stride + 1, OW = (W + 2 * pad - KW) / stride + 1;
@@ -176,17 +194,17 @@ void vulkan_conv2d(vulkan_stream *s, vulkan_ref out, vulkan_ref in, vulkan_ref w
                                    absent_or(b, (size_t)OC, out)};
     const uint32_t flags = b.buf ? 1u : 0u;
     if (groups == IC && IC == OC && groups > 1) {
-        const uint32_t p[10] = {(uint32_t)H,  (uint32_t)W,      (uint32_t)IC,  (uint32_t)KH,
-                                (uint32_t)KW, (uint32_t)stride, (uint32_t)pad, (uint32_t)OH,
-                                (uint32_t)OW, flags};
+        const uint32_t p[10] = {
+            (uint32_t)H,      (uint32_t)W,   (uint32_t)IC, (uint32_t)KH, (uint32_t)KW,
+            (uint32_t)stride, (uint32_t)pad, (uint32_t)OH, (uint32_t)OW, flags};
         uint32_t g[3];
         groups_1d(s, out_n, 256, g);
         vulkan_dispatch(s, VULKAN_KERNEL_CONV_DEPTHWISE, ops, p, sizeof p, g);
         return;
     }
-    const uint32_t p[12] = {(uint32_t)H,  (uint32_t)W,      (uint32_t)IC,  (uint32_t)OC,
-                            (uint32_t)KH, (uint32_t)KW,     (uint32_t)stride, (uint32_t)pad,
-                            (uint32_t)groups, (uint32_t)OH, (uint32_t)OW,  flags};
+    const uint32_t p[12] = {(uint32_t)H,      (uint32_t)W,  (uint32_t)IC,     (uint32_t)OC,
+                            (uint32_t)KH,     (uint32_t)KW, (uint32_t)stride, (uint32_t)pad,
+                            (uint32_t)groups, (uint32_t)OH, (uint32_t)OW,     flags};
     const uint32_t g[3] = {ceil_div((uint64_t)(OC / groups), 64), ceil_div((uint64_t)OH * OW, 64),
                            (uint32_t)groups};
     vulkan_dispatch(s, VULKAN_KERNEL_CONV2D, ops, p, sizeof p, g);
@@ -216,8 +234,12 @@ void vulkan_layernorm_rows(vulkan_stream *s, vulkan_ref out, int ld_out, vulkan_
     const struct {
         uint32_t N, C, ld_in, ld_out, flags;
         float eps;
-    } p = {(uint32_t)N, (uint32_t)C, (uint32_t)ld_in, (uint32_t)ld_out,
-           (w.buf ? 1u : 0u) | (b.buf ? 2u : 0u), eps};
+    } p = {(uint32_t)N,
+           (uint32_t)C,
+           (uint32_t)ld_in,
+           (uint32_t)ld_out,
+           (w.buf ? 1u : 0u) | (b.buf ? 2u : 0u),
+           eps};
     const vulkan_operand ops[4] = {
         operand(in, span((uint64_t)N, (uint64_t)ld_in, 1, 0, 1, 0, (uint64_t)C)),
         operand(out, span((uint64_t)N, (uint64_t)ld_out, 1, 0, 1, 0, (uint64_t)C)),

@@ -70,10 +70,10 @@ int vulkan_auto_device(const vulkan_device_info *list, int n);
 typedef struct vulkan_device vulkan_device;
 
 typedef struct vulkan_options {
-    int device_index;         /* index from vulkan_list_devices(), or -1 for vulkan_auto_device */
-    uint64_t memory_budget;   /* bytes of device-local memory to use; 0: 80 % of the heap */
-    int validation;           /* enable the Khronos validation layer and count its errors */
-    int validation_sync;      /* ... with synchronisation validation as well */
+    int device_index;       /* index from vulkan_list_devices(), or -1 for vulkan_auto_device */
+    uint64_t memory_budget; /* bytes of device-local memory to use; 0: 80 % of the heap */
+    int validation;         /* enable the Khronos validation layer and count its errors */
+    int validation_sync;    /* ... with synchronisation validation as well */
 } vulkan_options;
 
 /* Opens a device. Errors (no loader, no such device, an unusable device, no validation layer
@@ -157,8 +157,7 @@ vulkan_device *vulkan_stream_device(const vulkan_stream *s);
 
 /* Records a copy of `bytes` host bytes to dst (staged: src may be reused at once). May submit
  * the work recorded so far when the staging memory is full. */
-int vulkan_upload(vulkan_stream *s, vulkan_ref dst, const void *src, size_t bytes,
-                  sam2_error *err);
+int vulkan_upload(vulkan_stream *s, vulkan_ref dst, const void *src, size_t bytes, sam2_error *err);
 /* Runs everything recorded, then copies `bytes` from src into host memory: a sync point. */
 int vulkan_download(vulkan_stream *s, void *dst, vulkan_ref src, size_t bytes, sam2_error *err);
 /* Records a device-to-device copy of `bytes` (regions must not overlap), and a fill of

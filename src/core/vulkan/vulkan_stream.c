@@ -21,6 +21,7 @@
 typedef struct pending_stage {
     const char *name;
     uint32_t first_query; /* begin; end is first_query + 1 */
+    int continued;        /* the rest of a stage cut by a submission: not a new run */
 } pending_stage;
 
 struct vulkan_stream {
@@ -42,6 +43,7 @@ struct vulkan_stream {
     uint32_t queries_used;
     const char *open_stage;
     uint32_t open_query;
+    int open_continued;
     pending_stage pending[QUERY_COUNT / 2];
     int npending;
     vulkan_stage_time stages[MAX_STAGES];
@@ -61,10 +63,18 @@ void vulkan_stream_fail(vulkan_stream *s, int code, const char *fmt, ...) {
     va_end(ap);
 }
 
-int vulkan_stream_status(const vulkan_stream *s) { return s->status; }
-vulkan_device *vulkan_stream_device(const vulkan_stream *s) { return s->dev; }
-uint64_t vulkan_bytes_uploaded(const vulkan_stream *s) { return s->uploaded; }
-uint64_t vulkan_bytes_downloaded(const vulkan_stream *s) { return s->downloaded; }
+int vulkan_stream_status(const vulkan_stream *s) {
+    return s->status;
+}
+vulkan_device *vulkan_stream_device(const vulkan_stream *s) {
+    return s->dev;
+}
+uint64_t vulkan_bytes_uploaded(const vulkan_stream *s) {
+    return s->uploaded;
+}
+uint64_t vulkan_bytes_downloaded(const vulkan_stream *s) {
+    return s->downloaded;
+}
 
 static int staging_memory_type(const vulkan_device *dev, uint32_t bits) {
     const VkMemoryPropertyFlags need =
@@ -220,7 +230,7 @@ static VkCommandBuffer command(vulkan_stream *s) {
     return s->cmd;
 }
 
-static void add_stage_time(vulkan_stream *s, const char *name, double seconds) {
+static void add_stage_time(vulkan_stream *s, const char *name, double seconds, int continued) {
     int i = 0;
     while (i < s->nstages && s->stages[i].name != name && strcmp(s->stages[i].name, name)) i++;
     if (i == s->nstages) {
@@ -228,7 +238,7 @@ static void add_stage_time(vulkan_stream *s, const char *name, double seconds) {
         s->stages[s->nstages++] = (vulkan_stage_time){name, 0.0, 0};
     }
     s->stages[i].seconds += seconds;
-    s->stages[i].count++;
+    if (!continued) s->stages[i].count++;
 }
 
 static void read_timestamps(vulkan_stream *s) {
@@ -237,15 +247,16 @@ static void read_timestamps(vulkan_stream *s) {
         return;
     }
     uint64_t ticks[QUERY_COUNT];
-    VkResult r = vkGetQueryPoolResults(s->dev->device, s->queries, 0, s->queries_used,
-                                       sizeof ticks, ticks, sizeof(uint64_t),
-                                       VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT);
+    VkResult r =
+        vkGetQueryPoolResults(s->dev->device, s->queries, 0, s->queries_used, sizeof ticks, ticks,
+                              sizeof(uint64_t), VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT);
     if (r == VK_SUCCESS)
         for (int i = 0; i < s->npending; i++) {
             const pending_stage *p = &s->pending[i];
             const uint64_t t0 = ticks[p->first_query], t1 = ticks[p->first_query + 1];
-            add_stage_time(s, p->name, t1 > t0 ? (double)(t1 - t0) * s->dev->timestamp_ns * 1e-9
-                                               : 0.0);
+            add_stage_time(s, p->name,
+                           t1 > t0 ? (double)(t1 - t0) * s->dev->timestamp_ns * 1e-9 : 0.0,
+                           p->continued);
         }
     s->npending = 0;
 }
@@ -283,7 +294,10 @@ static int submit_and_wait(vulkan_stream *s, sam2_error *err) {
                          "Vulkan submission on %s failed: %s", dev->info.name,
                          vulkan_result_name(r));
     }
-    if (open) vulkan_stage_begin(s, open);
+    if (open) {
+        vulkan_stage_begin(s, open);
+        s->open_continued = 1;
+    }
     return 0;
 }
 
@@ -348,8 +362,10 @@ void *vulkan_upload_in_place(vulkan_stream *s, vulkan_ref dst, size_t bytes) {
         return NULL;
     }
     if (bytes > STAGING_BYTES) {
-        vulkan_stream_fail(s, SAM2_ERR_LIMIT, "Vulkan: a table of %zu bytes is more than the "
-                           "staging memory holds", bytes);
+        vulkan_stream_fail(s, SAM2_ERR_LIMIT,
+                           "Vulkan: a table of %zu bytes is more than the "
+                           "staging memory holds",
+                           bytes);
         return NULL;
     }
     if (s->staging_used + bytes > STAGING_BYTES && submit_and_wait(s, &err)) {
@@ -382,8 +398,8 @@ int vulkan_download(vulkan_stream *s, void *dst, vulkan_ref src, size_t bytes, s
                 .srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
                 .dstAccessMask = VK_ACCESS_HOST_READ_BIT,
             };
-            vkCmdPipelineBarrier(s->cmd, VK_PIPELINE_STAGE_TRANSFER_BIT,
-                                 VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &b, 0, NULL, 0, NULL);
+            vkCmdPipelineBarrier(s->cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_HOST_BIT,
+                                 0, 1, &b, 0, NULL, 0, NULL);
         }
         int rc = vulkan_sync(s, err);
         if (rc) return rc;
@@ -452,9 +468,10 @@ void vulkan_dispatch(vulkan_stream *s, vulkan_kernel_id k, const vulkan_operand 
         if (groups[i] == 0) return; /* nothing to do */
     if (groups[0] > dev->max_groups[0] || groups[1] > dev->max_groups[1] ||
         groups[2] > dev->max_groups[2]) {
-        vulkan_stream_fail(s, SAM2_ERR_LIMIT, "Vulkan kernel %s: %u x %u x %u workgroups is "
-                           "more than the device allows", kern->name, groups[0], groups[1],
-                           groups[2]);
+        vulkan_stream_fail(s, SAM2_ERR_LIMIT,
+                           "Vulkan kernel %s: %u x %u x %u workgroups is "
+                           "more than the device allows",
+                           kern->name, groups[0], groups[1], groups[2]);
         return;
     }
     uint32_t push[VULKAN_PUSH_BYTES / 4];
@@ -523,6 +540,7 @@ void vulkan_stage_begin(vulkan_stream *s, const char *name) {
     /* A timestamp needs no barrier: it is written once every earlier command is done. */
     VkCommandBuffer cmd = recording(s);
     s->open_stage = name;
+    s->open_continued = 0;
     s->open_query = s->queries_used++;
     vkCmdWriteTimestamp(cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, s->queries, s->open_query);
 }
@@ -534,7 +552,7 @@ void vulkan_stage_end(vulkan_stream *s) {
     if (!s->recording) return;
     vkCmdWriteTimestamp(s->cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, s->queries,
                         s->queries_used++);
-    s->pending[s->npending++] = (pending_stage){name, s->open_query};
+    s->pending[s->npending++] = (pending_stage){name, s->open_query, s->open_continued};
 }
 
 int vulkan_stage_times(const vulkan_stream *s, vulkan_stage_time *out, int max) {
@@ -542,4 +560,6 @@ int vulkan_stage_times(const vulkan_stream *s, vulkan_stage_time *out, int max) 
     return s->nstages;
 }
 
-void vulkan_stage_times_reset(vulkan_stream *s) { s->nstages = 0; }
+void vulkan_stage_times_reset(vulkan_stream *s) {
+    s->nstages = 0;
+}
