@@ -41,6 +41,10 @@ typedef enum vulkan_device_type {
     VULKAN_DEVICE_CPU, /* a CPU implementation (lavapipe, llvmpipe, SwiftShader) */
 } vulkan_device_type;
 
+/* Parts of vulkan_device_info.api_version (VK_MAKE_API_VERSION) without vulkan.h. */
+#define VULKAN_VERSION_MAJOR(v) (((uint32_t)(v) >> 22) & 0x7fu)
+#define VULKAN_VERSION_MINOR(v) (((uint32_t)(v) >> 12) & 0x3ffu)
+
 typedef struct vulkan_device_info {
     int index; /* position in the instance's enumeration: what --device N takes */
     char name[256];
