@@ -240,7 +240,8 @@ static void run_rows(void *p) {
         break;
     default: {
         const int side = (int)sqrt((double)c->N);
-        vulkan_window_partition(S, c->y, c->x, side, side, c->C, c->C, 8);
+        vulkan_window_partition(S, c->y, c->x,
+                                vulkan_window_grid_all(side, side, c->C, c->C, 8, 8));
         break;
     }
     }

@@ -534,70 +534,194 @@ static size_t at4(const uint32_t st[4], uint32_t i0, uint32_t i1, uint32_t i2, u
     return (size_t)i0 * st[0] + (size_t)i1 * st[1] + (size_t)i2 * st[2] + (size_t)i3 * st[3];
 }
 
-/* float -> bfloat16 -> float, as predict/tracker_step.c's float_to_bf16 (not called from here so
- * that this program links without the model, and runs on a GPU machine that has none of its
- * libraries; see scripts/gpu_check.sh). */
-static float bf16_round_ref(float x) {
+/* float <-> bfloat16 as predict/tracker_step.c's float_to_bf16 (not called from here so that
+ * this program links without the model and runs on a GPU machine that has none of its
+ * libraries; see scripts/gpu_check.sh). float16 comes from the compiler's _Float16, an
+ * independent reference. */
+static uint16_t bf16_ref(float x) {
     uint32_t u;
     memcpy(&u, &x, sizeof u);
-    if ((u & 0x7fffffffu) > 0x7f800000u)
-        u = (u | 0x00400000u) & 0xffff0000u; /* quiet NaN */
-    else
-        u = (u + 0x7fffu + ((u >> 16) & 1u)) & 0xffff0000u; /* nearest even */
-    memcpy(&x, &u, sizeof x);
-    return x;
+    if ((u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((u >> 16) | 0x40); /* quiet NaN */
+    u += 0x7fffu + ((u >> 16) & 1u);                                          /* nearest even */
+    return (uint16_t)(u >> 16);
+}
+
+static float bf16_to_f32_ref(uint16_t b) {
+    const uint32_t u = (uint32_t)b << 16;
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+
+static uint16_t f16_ref(float x) {
+    _Float16 h = (_Float16)x;
+    uint16_t b;
+    memcpy(&b, &h, sizeof b);
+    return b;
+}
+
+static float f16_to_f32_ref(uint16_t b) {
+    _Float16 h;
+    memcpy(&h, &b, sizeof h);
+    return (float)h;
+}
+
+/* The unary functions of the seam's reference (core/backend_host.c, unary_scalar). */
+static float unary_ref(vulkan_unary_fn fn, float x, float a, float b, float scale, float shift) {
+    float v;
+    switch (fn) {
+    case VULKAN_RELU:
+        R->relu(&v, &x, 1);
+        break;
+    case VULKAN_GELU:
+        R->gelu(&v, &x, 1);
+        break;
+    case VULKAN_SIGMOID:
+        R->sigmoid(&v, &x, 1);
+        break;
+    case VULKAN_STEP:
+        v = x > a ? 1.0f : 0.0f;
+        break;
+    case VULKAN_CLAMP:
+        v = x < a ? a : (x > b ? b : x);
+        break;
+    case VULKAN_FILL:
+        v = a;
+        break;
+    default:
+        v = x;
+        break;
+    }
+    if (scale != 1.0f) v *= scale;
+    if (shift != 0.0f) v += shift;
+    return v;
 }
 
 static void test_unary_strided(void **state) {
     (void)state;
-    /* A [2][5][7][6] block inside a larger buffer, written permuted to [6][7][5][2] (out(i0..i3)
-     * at strides chosen so the output is the input's dims reversed). */
+    /* A [2][5][7][6] block inside a larger buffer, written permuted (out's strides reverse the
+     * dimensions) into a buffer whose other values must stay. */
     const uint32_t shape[4] = {2, 5, 7, 6}, ist[4] = {400, 60, 8, 1}, ost[4] = {1, 2, 10, 70};
     const size_t nin = 800, nout = 6 * 70;
     float *in = ops_random(nin, 3);
     in[ist[1] + 3] = NAN, in[2 * ist[2]] = INFINITY, in[1] = -0.0f;
-    in[5] = 1.00390625f, in[6] = 1.01171875f; /* bfloat16 ties: to even */
+    const struct {
+        vulkan_unary_fn fn;
+        float a, b, scale, shift;
+        double tol; /* 0: bit for bit */
+    } cases[] = {
+        {VULKAN_IDENTITY, 0, 0, 1, 0, 0},     {VULKAN_IDENTITY, 0, 0, 0.125f, 0, 0},
+        {VULKAN_IDENTITY, 0, 0, -3, 0.5f, 0}, {VULKAN_RELU, 0, 0, 1, 0, 0},
+        {VULKAN_STEP, 0.25f, 0, 1, 0, 0},     {VULKAN_CLAMP, -1, 2, 1, 0, 0},
+        {VULKAN_CLAMP, -1, 2, 2, -1, 0},      {VULKAN_FILL, 4.5f, 0, 1, 0, 0},
+        {VULKAN_GELU, 0, 0, 1, 0, 6e-7},      {VULKAN_SIGMOID, 0, 0, 0.5f, 1, 5e-7},
+    };
     vulkan_ref din = vk_upload(in, nin);
-    const vulkan_unary_op ops[] = {VULKAN_COPY, VULKAN_AFFINE,    VULKAN_AFFINE,
-                                   VULKAN_RELU, VULKAN_THRESHOLD, VULKAN_BF16};
-    const float pa[] = {0, 0.125f, -3.0f, 0, 0.25f, 0}, pb[] = {0, 0, 0.5f, 0, 0, 0};
-    for (size_t k = 0; k < sizeof ops / sizeof ops[0]; k++) {
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         vulkan_ref dout = vk_alloc(nout);
         vulkan_fill(vk_s, dout, nout * sizeof(float), -7.0f);
-        vulkan_view vin = {din, {2, 5, 7, 6}, {400, 60, 8, 1}},
-                    vout = {dout, {2, 5, 7, 6}, {1, 2, 10, 70}};
-        vulkan_unary(vk_s, ops[k], vout, vin, pa[k], pb[k]);
+        const vulkan_view vin = {din, {2, 5, 7, 6}, {400, 60, 8, 1}, VULKAN_F32},
+                          vout = {dout, {2, 5, 7, 6}, {1, 2, 10, 70}, VULKAN_F32};
+        vulkan_unary(vk_s, vout, vin, cases[k].fn, cases[k].a, cases[k].b, cases[k].scale,
+                     cases[k].shift);
         float *got = fetch(dout, nout), *want = ops_alloc(nout);
         for (size_t i = 0; i < nout; i++) want[i] = -7.0f;
         for (uint32_t a = 0; a < shape[0]; a++)
             for (uint32_t b = 0; b < shape[1]; b++)
                 for (uint32_t c = 0; c < shape[2]; c++)
-                    for (uint32_t d = 0; d < shape[3]; d++) {
-                        const float x = in[at4(ist, a, b, c, d)];
-                        float y;
-                        switch (ops[k]) {
-                        case VULKAN_COPY:
-                            y = x;
-                            break;
-                        case VULKAN_AFFINE:
-                            y = pb[k] != 0 ? x * pa[k] + pb[k] : x * pa[k];
-                            break;
-                        case VULKAN_RELU:
-                            R->relu(&y, &x, 1);
-                            break;
-                        case VULKAN_THRESHOLD:
-                            y = x > pa[k] ? 1.0f : 0.0f;
-                            break;
-                        default:
-                            y = bf16_round_ref(x);
-                            break;
-                        }
-                        want[at4(ost, a, b, c, d)] = y;
-                    }
-        if (ops_bit_diffs(got, want, nout)) fail_msg("unary op %d differs", (int)ops[k]);
+                    for (uint32_t d = 0; d < shape[3]; d++)
+                        want[at4(ost, a, b, c, d)] =
+                            unary_ref(cases[k].fn, in[at4(ist, a, b, c, d)], cases[k].a, cases[k].b,
+                                      cases[k].scale, cases[k].shift);
+        if (cases[k].tol == 0) {
+            if (ops_bit_diffs(got, want, nout)) fail_msg("unary case %zu differs", k);
+        } else {
+            check(ops_rel_err(got, want, nout), cases[k].tol, "unary gelu / sigmoid");
+        }
         free(got), free(want);
     }
     free(in);
+}
+
+static vulkan_view flat_view(vulkan_ref r, uint32_t n, uint32_t stride, vulkan_dtype t) {
+    vulkan_view v = {r, {1, 1, 1, n}, {0, 0, 0, stride}, t};
+    return v;
+}
+
+/* Conversions between float32, float16, bfloat16 and uint8 (the seam's COPY), through strided
+ * views, with the values where rounding is decided: ties, the largest halves, overflow to
+ * infinity, half subnormals, NaN. */
+static void test_convert(void **state) {
+    (void)state;
+    enum { N = 64 };
+    float x[N];
+    const float special[] = {0.0f,        -0.0f,     1.0f,     1.00390625f,   1.01171875f,
+                             65504.0f,    65519.0f,  65520.0f, -70000.0f,     6.1035156e-5f,
+                             5.96e-8f,    2.98e-8f,  2.99e-8f, 1e-10f,        -3.0e-6f,
+                             INFINITY,    -INFINITY, NAN,      1.0009765625f, 1.00146484375f,
+                             3.14159265f, -2.71828f, 1e20f,    -1e-30f};
+    const int ns = (int)(sizeof special / sizeof special[0]);
+    for (int i = 0; i < N; i++) x[i] = i < ns ? special[i] : 100.0f * ops_rand();
+    vulkan_ref dx = vk_upload(x, N);
+    /* f32 -> f16 and bf16, written with stride 2 into 16-bit buffers; then back to f32 */
+    vulkan_ref h = vk_alloc(N), b = vk_alloc(N), hb = vk_alloc(N), bb = vk_alloc(N);
+    const vulkan_view src = flat_view(dx, N, 1, VULKAN_F32), vh = flat_view(h, N, 2, VULKAN_F16),
+                      vb = flat_view(b, N, 2, VULKAN_BF16);
+    vulkan_fill(vk_s, h, N * sizeof(float), 0.0f);
+    vulkan_fill(vk_s, b, N * sizeof(float), 0.0f);
+    vulkan_convert(vk_s, vh, src);
+    vulkan_convert(vk_s, vb, src);
+    vulkan_convert(vk_s, flat_view(hb, N, 1, VULKAN_F32), vh);
+    vulkan_convert(vk_s, flat_view(bb, N, 1, VULKAN_F32), vb);
+    uint16_t gh[2 * N], gb[2 * N];
+    sam2_error err = {0};
+    assert_int_equal(vulkan_download(vk_s, gh, h, sizeof gh, &err), 0);
+    assert_int_equal(vulkan_download(vk_s, gb, b, sizeof gb, &err), 0);
+    float *back_h = fetch(hb, N), *back_b = fetch(bb, N);
+    for (int i = 0; i < N; i++) {
+        /* any quiet NaN is a NaN in float16 (the compiler's may keep payload bits) */
+        const int nan_ok = isnan(x[i]) && (gh[2 * i] & 0x7e00u) == 0x7e00u;
+        if (gh[2 * i] != f16_ref(x[i]) && !nan_ok)
+            fail_msg("f16(%.9g) = 0x%04x, want 0x%04x", x[i], gh[2 * i], f16_ref(x[i]));
+        if (gb[2 * i] != bf16_ref(x[i]))
+            fail_msg("bf16(%.9g) = 0x%04x, want 0x%04x", x[i], gb[2 * i], bf16_ref(x[i]));
+        assert_true(gh[2 * i + 1] == 0 && gb[2 * i + 1] == 0); /* the gaps stay */
+        const float wh = f16_to_f32_ref(gh[2 * i]), wb = bf16_to_f32_ref(gb[2 * i]);
+        if (!(isnan(wh) && isnan(back_h[i])))
+            assert_int_equal(ops_bit_diffs(&back_h[i], &wh, 1), 0);
+        assert_int_equal(ops_bit_diffs(&back_b[i], &wb, 1), 0);
+    }
+    /* 16-bit to 16-bit copies keep the bits; uint8 -> f32 gives 0..255 (from an odd byte, every
+     * other byte); step -> uint8; fill of uint8 */
+    vulkan_ref h2 = vk_alloc(N), u8 = vk_alloc(N), u8b = vk_alloc(N), fu = vk_alloc(N);
+    vulkan_convert(vk_s, flat_view(h2, N, 1, VULKAN_BF16), vb);
+    unsigned char bytes[N];
+    for (int i = 0; i < N; i++) bytes[i] = (unsigned char)(i * 37 + 5);
+    assert_int_equal(vulkan_upload(vk_s, u8, bytes, N, &err), 0);
+    vulkan_ref u8_3 = u8;
+    u8_3.offset += 3;
+    vulkan_convert(vk_s, flat_view(fu, 30, 1, VULKAN_F32), flat_view(u8_3, 30, 2, VULKAN_U8));
+    vulkan_fill(vk_s, u8b, N, 0.0f);
+    vulkan_unary(vk_s, flat_view(u8b, N, 1, VULKAN_U8), src, VULKAN_STEP, 0.5f, 0, 1, 0);
+    uint16_t g2[N];
+    unsigned char gstep[N];
+    assert_int_equal(vulkan_download(vk_s, g2, h2, sizeof g2, &err), 0);
+    assert_int_equal(vulkan_download(vk_s, gstep, u8b, N, &err), 0);
+    float *gfu = fetch(fu, 30);
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(g2[i], gb[2 * i]);
+        assert_int_equal(gstep[i], x[i] > 0.5f ? 1 : 0);
+    }
+    for (int i = 0; i < 30; i++) assert_true(gfu[i] == (float)bytes[3 + 2 * i]);
+    vulkan_ref f8 = vk_alloc(N);
+    vulkan_ref f8_1 = f8;
+    f8_1.offset += 1;
+    vulkan_fill(vk_s, f8, N * sizeof(float), 0.0f);
+    vulkan_fill_view(vk_s, flat_view(f8_1, 2 * N, 1, VULKAN_U8), 200.0f);
+    unsigned char g8[2 * N + 4];
+    assert_int_equal(vulkan_download(vk_s, g8, f8, sizeof g8, &err), 0);
+    for (int i = 0; i < 2 * N + 4; i++) assert_int_equal(g8[i], i >= 1 && i <= 2 * N ? 200 : 0);
+    free(back_h), free(back_b), free(gfu);
 }
 
 static void test_binary_broadcast(void **state) {
@@ -610,13 +734,16 @@ static void test_binary_broadcast(void **state) {
     row[2] = 0.0f; /* division by zero: inf, as on the CPU */
     vulkan_ref da = vk_upload(a, n), dpe = vk_upload(pe, 120), drow = vk_upload(row, 6);
     const uint32_t full[4] = {120, 30, 6, 1}, bpe[4] = {0, 30, 6, 1}, brow[4] = {0, 0, 0, 1};
-    for (int op = 0; op < 4; op++) {
+    const float alpha[] = {1, 1, 1, 1, 1, 0.75f}, beta[] = {1, 1, 1, 1, -2.5f, 3};
+    for (int k = 0; k < 6; k++) {
+        const vulkan_binary_op op = k < 4 ? (vulkan_binary_op)k : VULKAN_AXPBY;
+        const int by_row = k == 2 || k == 3;
         vulkan_ref dout = vk_alloc(n);
-        vulkan_view vo = {dout, {3, 4, 5, 6}, {120, 30, 6, 1}},
-                    va = {da, {3, 4, 5, 6}, {120, 30, 6, 1}};
-        vulkan_view vb = {op < 2 ? dpe : drow, {3, 4, 5, 6}, {0, 30, 6, 1}};
-        if (op >= 2) memcpy(vb.stride, brow, sizeof brow);
-        vulkan_binary(vk_s, (vulkan_binary_op)op, vo, va, vb);
+        vulkan_view vo = {dout, {3, 4, 5, 6}, {120, 30, 6, 1}, VULKAN_F32},
+                    va = {da, {3, 4, 5, 6}, {120, 30, 6, 1}, VULKAN_F32};
+        vulkan_view vb = {by_row ? drow : dpe, {3, 4, 5, 6}, {0, 30, 6, 1}, VULKAN_F32};
+        if (by_row) memcpy(vb.stride, brow, sizeof brow);
+        vulkan_binary(vk_s, op, vo, va, vb, alpha[k], beta[k]);
         float *got = fetch(dout, n), *want = ops_alloc(n);
         for (uint32_t i0 = 0; i0 < sh[0]; i0++)
             for (uint32_t i1 = 0; i1 < sh[1]; i1++)
@@ -624,14 +751,28 @@ static void test_binary_broadcast(void **state) {
                     for (uint32_t i3 = 0; i3 < sh[3]; i3++) {
                         const float x = a[at4(full, i0, i1, i2, i3)];
                         const float z =
-                            op < 2 ? pe[at4(bpe, i0, i1, i2, i3)] : row[at4(brow, i0, i1, i2, i3)];
-                        want[at4(full, i0, i1, i2, i3)] = op == 0   ? x + z
-                                                          : op == 1 ? x - z
-                                                          : op == 2 ? x * z
-                                                                    : x / z;
+                            by_row ? row[at4(brow, i0, i1, i2, i3)] : pe[at4(bpe, i0, i1, i2, i3)];
+                        float w;
+                        switch (op) {
+                        case VULKAN_ADD:
+                            w = x + z;
+                            break;
+                        case VULKAN_SUB:
+                            w = x - z;
+                            break;
+                        case VULKAN_MUL:
+                            w = x * z;
+                            break;
+                        case VULKAN_DIV:
+                            w = x / z;
+                            break;
+                        default:
+                            w = alpha[k] == 1.0f ? x + beta[k] * z : alpha[k] * x + beta[k] * z;
+                        }
+                        want[at4(full, i0, i1, i2, i3)] = w;
                     }
         /* division is not correctly rounded on every GPU (Vulkan allows 2.5 ulp) */
-        if (op < 3)
+        if (op != VULKAN_DIV)
             assert_int_equal(ops_bit_diffs(got, want, n), 0);
         else
             check(ops_rel_err(got, want, n), 1e-6, "divide");
@@ -664,58 +805,139 @@ static void test_concat(void **state) {
     free(got);
 }
 
-/* window_partition / window_unpartition of sam2's hieradet.py, written as plain loops. */
+/* max-pool over a batch of maps that are column ranges of wider maps */
+static void test_maxpool_strided(void **state) {
+    (void)state;
+    const int B = 3, H = 7, W = 6, C = 5, ldp = 9; /* pixels 9 floats apart, 5 channels used */
+    const uint32_t is[3] = {(uint32_t)(H * W * ldp + 4), (uint32_t)(W * ldp), (uint32_t)ldp};
+    const uint32_t os[3] = {60, 18, 6};
+    const size_t nin = (size_t)B * is[0], nout = (size_t)B * os[0];
+    float *in = ops_random(nin, 1);
+    in[ldp + 2] = NAN;
+    vulkan_ref din = vk_upload(in, nin), dout = vk_alloc(nout);
+    vulkan_fill(vk_s, dout, nout * sizeof(float), 5.0f);
+    vulkan_maxpool2x2_strided(vk_s, dout, os, din, is, B, H, W, C);
+    float *got = fetch(dout, nout), *dense = ops_alloc((size_t)H * W * C),
+          *want = ops_alloc((size_t)(H / 2) * (W / 2) * C);
+    for (int b = 0; b < B; b++) {
+        for (int p = 0; p < H * W; p++)
+            for (int c = 0; c < C; c++)
+                dense[(size_t)p * C + c] = in[b * is[0] + (size_t)p * ldp + c];
+        R->maxpool2x2(want, dense, H, W, C);
+        for (int y = 0; y < H / 2; y++)
+            for (int x = 0; x < W / 2; x++)
+                for (int c = 0; c < 6; c++) {
+                    const float g = got[b * os[0] + y * os[1] + x * os[2] + c];
+                    const float w = c < C ? want[((size_t)y * (W / 2) + x) * C + c] : 5.0f;
+                    assert_int_equal(ops_bit_diffs(&g, &w, 1), 0);
+                }
+    }
+    free(in), free(got), free(dense), free(want);
+}
+
+/* window_partition / window_unpartition of sam2's hieradet.py, as plain loops; rectangular
+ * windows, ranges of windows, and the partition with LayerNorm on the way (norm1). */
 static void test_windows(void **state) {
     (void)state;
-    const int shapes[][4] = {{13, 10, 3, 4}, {16, 16, 8, 8}, {7, 7, 5, 7}, {3, 5, 2, 4}};
-    for (int s = 0; s < 4; s++) {
-        const int H = shapes[s][0], W = shapes[s][1], C = shapes[s][2], ws = shapes[s][3];
-        const int ld = C + 2, nwy = (H + ws - 1) / ws, nwx = (W + ws - 1) / ws;
-        const size_t nmap = (size_t)H * W * ld, nwin = (size_t)nwy * nwx * ws * ws * C;
-        float *map = ops_random(nmap, 1), *windows = ops_alloc(nwin);
+    const int shapes[][5] = {{13, 10, 3, 4, 4}, {16, 16, 8, 8, 8}, {7, 7, 5, 7, 7},
+                             {3, 5, 2, 4, 4},   {9, 14, 6, 4, 5},  {8, 8, 130, 3, 3}};
+    for (int s = 0; s < 6; s++) {
+        const int H = shapes[s][0], W = shapes[s][1], C = shapes[s][2], wh = shapes[s][3],
+                  ww = shapes[s][4];
+        const int ld = C + 2, nwy = (H + wh - 1) / wh, nwx = (W + ww - 1) / ww, L = wh * ww;
+        const size_t nmap = (size_t)H * W * ld, nwin = (size_t)nwy * nwx * L * C;
+        float *map = ops_random(nmap, 1), *windows = ops_alloc(nwin), *normed = ops_alloc(nwin);
+        float *lw = ops_random((size_t)C, 1), *lb = ops_random((size_t)C, 1);
         for (int wy = 0; wy < nwy; wy++)
             for (int wx = 0; wx < nwx; wx++)
-                for (int t = 0; t < ws * ws; t++)
-                    for (int c = 0; c < C; c++) {
-                        const int y = wy * ws + t / ws, x = wx * ws + t % ws;
-                        windows[(((size_t)wy * nwx + wx) * ws * ws + t) * C + c] =
-                            y < H && x < W ? map[((size_t)y * W + x) * ld + c] : 0.0f;
-                    }
-        vulkan_ref dmap = vk_upload(map, nmap), dwin = vk_alloc(nwin);
-        vulkan_window_partition(vk_s, dwin, dmap, H, W, C, ld, ws);
-        float *got = fetch(dwin, nwin);
+                for (int t = 0; t < L; t++) {
+                    const int y = wy * wh + t / ww, x = wx * ww + t % ww;
+                    const size_t o = (((size_t)wy * nwx + wx) * L + t) * C;
+                    for (int c = 0; c < C; c++)
+                        windows[o + c] = y < H && x < W ? map[((size_t)y * W + x) * ld + c] : 0.0f;
+                    if (y < H && x < W)
+                        R->layernorm(normed + o, map + ((size_t)y * W + x) * ld, lw, lb, 1, C,
+                                     1e-6f);
+                    else
+                        for (int c = 0; c < C; c++) normed[o + c] = 0.0f;
+                }
+        vulkan_ref dmap = vk_upload(map, nmap), dwin = vk_alloc(nwin), dnorm = vk_alloc(nwin),
+                   dw = vk_upload(lw, (size_t)C), db = vk_upload(lb, (size_t)C);
+        const vulkan_window_grid all = vulkan_window_grid_all(H, W, C, ld, wh, ww);
+        vulkan_window_partition(vk_s, dwin, dmap, all);
+        /* the normalised partition in two ranges of windows */
+        vulkan_window_grid part = all;
+        part.n = all.n / 2;
+        vulkan_window_partition_norm(vk_s, dnorm, dmap, part, dw, db, 1e-6f);
+        part.first = part.n;
+        part.n = all.n - part.n;
+        vulkan_window_partition_norm(vk_s, vulkan_at(dnorm, (size_t)part.first * L * C), dmap, part,
+                                     dw, db, 1e-6f);
+        float *got = fetch(dwin, nwin), *gotn = fetch(dnorm, nwin);
         assert_int_equal(ops_bit_diffs(got, windows, nwin), 0);
-        /* back: written (the padding columns of the map rows stay), then added */
+        check(ops_rel_err(gotn, normed, nwin), TOL_ROW, "window partition with layernorm");
+        /* back: written (the padding columns of the map rows stay), then added, by ranges */
         vulkan_ref dback = vk_alloc(nmap);
         vulkan_fill(vk_s, dback, nmap * sizeof(float), 9.0f);
-        vulkan_window_unpartition(vk_s, dback, dwin, H, W, C, ld, ws, 0);
+        vulkan_window_unpartition(vk_s, dback, dwin, all, 0);
         float *back = fetch(dback, nmap);
         for (size_t p = 0; p < (size_t)H * W; p++)
             for (int c = 0; c < ld; c++)
                 assert_true(back[p * ld + c] == (c < C ? map[p * ld + c] : 9.0f));
-        vulkan_window_unpartition(vk_s, dmap, dwin, H, W, C, ld, ws, 1);
+        vulkan_window_grid first = all, rest = all;
+        first.n = 1;
+        rest.first = 1;
+        rest.n = all.n - 1;
+        vulkan_window_unpartition(vk_s, dmap, dwin, first, 1);
+        vulkan_window_unpartition(vk_s, dmap, vulkan_at(dwin, (size_t)L * C), rest, 1);
         float *twice = fetch(dmap, nmap);
         for (size_t p = 0; p < (size_t)H * W; p++)
             for (int c = 0; c < C; c++) assert_true(twice[p * ld + c] == map[p * ld + c] * 2.0f);
-        free(map), free(windows), free(got), free(back), free(twice);
+        free(map), free(windows), free(normed), free(lw), free(lb), free(got), free(gotn),
+            free(back), free(twice);
     }
 }
 
 static void test_rope(void **state) {
     (void)state;
-    /* memory attention's shape scaled down: 4x4 tokens, dim 16, keys repeating the table 3 times
-     * in rows of a wider buffer; the model's apply_rope is the reference, bit for bit */
-    const int W = 4, H = 4, dim = 16, rows = 3 * W * H, ld = dim + 5;
-    float *cs = ops_alloc((size_t)W * H * dim / 2), *sn = ops_alloc((size_t)W * H * dim / 2);
-    axial_rope_tables(cs, sn, W, H, dim, 10000.0f);
+    /* memory attention's shape scaled down: 4x4 tokens, 2 heads of 16, keys repeating the table
+     * 3 times in rows of a wider buffer; the model's apply_rope (per head) is the reference, bit
+     * for bit */
+    const int W = 4, H = 4, hd = 16, heads = 2, rows = 3 * W * H, ld = heads * hd + 5;
+    float *cs = ops_alloc((size_t)W * H * hd / 2), *sn = ops_alloc((size_t)W * H * hd / 2);
+    axial_rope_tables(cs, sn, W, H, hd, 10000.0f);
     float *x = ops_random((size_t)rows * ld, 2);
-    vulkan_ref dx = vk_upload(x, (size_t)rows * ld), dc = vk_upload(cs, (size_t)W * H * dim / 2),
-               ds = vk_upload(sn, (size_t)W * H * dim / 2);
-    vulkan_rope(vk_s, dx, rows, ld, dim, dc, ds, W * H);
+    vulkan_ref dx = vk_upload(x, (size_t)rows * ld), dc = vk_upload(cs, (size_t)W * H * hd / 2),
+               ds = vk_upload(sn, (size_t)W * H * hd / 2);
+    vulkan_rope(vk_s, dx, rows, ld, heads, hd, dc, ds, W * H);
     float *got = fetch(dx, (size_t)rows * ld);
-    apply_rope(x, rows, ld, dim, cs, sn, W * H);
+    for (int h = 0; h < heads; h++) apply_rope(x + h * hd, rows, ld, hd, cs, sn, W * H);
     assert_int_equal(ops_bit_diffs(got, x, (size_t)rows * ld), 0);
     free(cs), free(sn), free(x), free(got);
+}
+
+/* The stability score of SAM's mask decoder: count(x > delta) / count(x > -delta). */
+static void test_stability(void **state) {
+    (void)state;
+    const size_t sizes[] = {1, 255, 256 * 256 + 3};
+    for (int k = 0; k < 3; k++) {
+        const size_t n = sizes[k];
+        float *x = ops_random(n, 3);
+        vulkan_ref dx = vk_upload(x, n), d = vk_alloc(1);
+        vulkan_stability(vk_s, d, dx, n, 1.0f);
+        float *got = fetch(d, 1);
+        size_t inter = 0, uni = 0;
+        for (size_t i = 0; i < n; i++) inter += x[i] > 1.0f, uni += x[i] > -1.0f;
+        const float want = uni ? (float)inter / (float)uni : 1.0f;
+        check(fabs(*got - want), 2e-7, "stability");
+        free(x), free(got);
+    }
+    const float all_low[4] = {-5, -6, -7, -8};
+    vulkan_ref dx = vk_upload(all_low, 4), d = vk_alloc(1);
+    vulkan_stability(vk_s, d, dx, 4, 1.0f);
+    float *got = fetch(d, 1);
+    assert_true(*got == 1.0f); /* no value above -delta: 1 */
+    free(got);
 }
 
 int main(void) {
@@ -739,10 +961,13 @@ int main(void) {
         cmocka_unit_test_teardown(test_pool_upsample, teardown),
         cmocka_unit_test_teardown(test_resize, teardown),
         cmocka_unit_test_teardown(test_unary_strided, teardown),
+        cmocka_unit_test_teardown(test_convert, teardown),
         cmocka_unit_test_teardown(test_binary_broadcast, teardown),
         cmocka_unit_test_teardown(test_concat, teardown),
+        cmocka_unit_test_teardown(test_maxpool_strided, teardown),
         cmocka_unit_test_teardown(test_windows, teardown),
         cmocka_unit_test_teardown(test_rope, teardown),
+        cmocka_unit_test_teardown(test_stability, teardown),
     };
     const int failed = cmocka_run_group_tests(tests, NULL, NULL);
     const uint64_t errors = vulkan_validation_errors(vk_dev);

@@ -266,6 +266,14 @@ static void describe_device(VkPhysicalDevice pd, int index, vulkan_device_info *
             info->device_local_bytes = mem.memoryHeaps[h].size;
     info->cooperative_matrix = device_extension_present(pd, "VK_KHR_cooperative_matrix") ||
                                device_extension_present(pd, "VK_NV_cooperative_matrix");
+    /* 16- and 8-bit storage: bfloat16 / float16 tensors and uint8 masks and pixels */
+    VkPhysicalDeviceVulkan12Features f12 = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES};
+    VkPhysicalDeviceVulkan11Features f11 = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES, .pNext = &f12};
+    VkPhysicalDeviceFeatures2 features = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2,
+                                          .pNext = &f11};
+    if (v12) vkGetPhysicalDeviceFeatures2(pd, &features);
     uint32_t timestamps = 0;
     const char *missing = NULL;
     char buf[160];
@@ -277,6 +285,8 @@ static void describe_device(VkPhysicalDevice pd, int index, vulkan_device_info *
         missing = "no compute queue";
     } else if (!device_extension_present(pd, VK_KHR_PUSH_DESCRIPTOR_EXTENSION_NAME)) {
         missing = "no " VK_KHR_PUSH_DESCRIPTOR_EXTENSION_NAME;
+    } else if (!f11.storageBuffer16BitAccess || !f12.storageBuffer8BitAccess) {
+        missing = "no 16-bit or 8-bit storage buffer access";
     } else if (p->limits.maxComputeSharedMemorySize < NEED_SHARED_MEMORY) {
         snprintf(buf, sizeof buf, "%u bytes of shared memory (%u needed)",
                  p->limits.maxComputeSharedMemorySize, NEED_SHARED_MEMORY);
@@ -348,8 +358,18 @@ static int create_logical_device(vulkan_device *dev, sam2_error *err) {
     /* A portability driver (MoltenVK) must have its subset extension enabled. */
     if (device_extension_present(dev->physical, "VK_KHR_portability_subset"))
         extensions[next++] = "VK_KHR_portability_subset";
+    VkPhysicalDeviceVulkan12Features f12 = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES,
+        .storageBuffer8BitAccess = VK_TRUE,
+    };
+    VkPhysicalDeviceVulkan11Features f11 = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES,
+        .pNext = &f12,
+        .storageBuffer16BitAccess = VK_TRUE,
+    };
     const VkDeviceCreateInfo info = {
         .sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
+        .pNext = &f11,
         .queueCreateInfoCount = 1,
         .pQueueCreateInfos = &queue,
         .enabledExtensionCount = next,
@@ -382,6 +402,22 @@ static int create_logical_device(vulkan_device *dev, sam2_error *err) {
     return 0;
 }
 
+/* The number of descriptor bindings a SPIR-V module declares (the largest Binding decoration
+ * plus one), so that a kernel table row that disagrees with its shader is an error at open
+ * rather than a crash at the first dispatch. */
+static int spirv_bindings(const vulkan_spirv *m) {
+    const uint32_t *w = m->code, n = (uint32_t)(m->bytes / 4);
+    int count = 0;
+    for (uint32_t i = 5; i < n;) { /* 5 header words */
+        const uint32_t len = w[i] >> 16, op = w[i] & 0xffffu;
+        if (len == 0) break;
+        if (op == 71 && len >= 4 && w[i + 2] == 33 && (int)w[i + 3] + 1 > count) /* Binding */
+            count = (int)w[i + 3] + 1;
+        i += len;
+    }
+    return count;
+}
+
 static int setup_kernels(vulkan_device *dev, sam2_error *err) {
     static const struct {
         const char *name;
@@ -401,6 +437,10 @@ static int setup_kernels(vulkan_device *dev, sam2_error *err) {
         if (!kern->spirv)
             return sam2_fail(err, SAM2_ERR_STATE, "the Vulkan kernel %s.comp was not built",
                              kern->name);
+        if (spirv_bindings(kern->spirv) != kern->bindings)
+            return sam2_fail(err, SAM2_ERR_STATE,
+                             "the Vulkan kernel %s declares %d buffers, its table row %d",
+                             kern->name, spirv_bindings(kern->spirv), kern->bindings);
         VkDescriptorSetLayoutBinding b[VULKAN_MAX_BINDINGS];
         for (int i = 0; i < kern->bindings; i++)
             b[i] =

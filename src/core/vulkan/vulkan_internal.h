@@ -24,8 +24,9 @@
     X(MAXPOOL2X2, "maxpool2x2", 2)                                                                 \
     X(UPSAMPLE2X, "upsample2x", 2)                                                                 \
     X(RESIZE, "resize", 3)                                                                         \
-    X(WINDOW, "window", 2)                                                                         \
-    X(ROPE, "rope", 3)
+    X(WINDOW, "window", 4)                                                                         \
+    X(ROPE, "rope", 3)                                                                             \
+    X(STABILITY, "stability", 2)
 
 typedef enum vulkan_kernel_id {
 #define VULKAN_KERNEL_ENUM(ID, NAME, NB) VULKAN_KERNEL_##ID,
@@ -85,12 +86,14 @@ struct vulkan_buffer {
     size_t size;
 };
 
-/* One operand of a kernel: where it starts and how many floats from there the kernel may touch
- * (the largest index it reads or writes, plus one). The dispatcher checks the extent against
- * the buffer, so a wrong shape is an error, not a stray write. */
+/* One operand of a kernel: where it starts and how many elements from there the kernel may
+ * touch (the largest index it reads or writes, plus one), elements of elem_bytes bytes (0: 4,
+ * a float). The dispatcher checks the extent against the buffer, so a wrong shape is an error,
+ * not a stray write; the element offset it passes to the shader counts such elements. */
 typedef struct vulkan_operand {
     vulkan_ref ref;
     size_t extent;
+    uint32_t elem_bytes;
 } vulkan_operand;
 
 /* Records one dispatch of kernel k over groups[0..2] workgroups. `params` (params_bytes, a

@@ -21,8 +21,12 @@ static int bad_args(vulkan_stream *s, const char *op, int ok) {
 }
 
 static vulkan_operand operand(vulkan_ref r, size_t extent) {
-    vulkan_operand o = {r, extent};
+    vulkan_operand o = {r, extent, 0};
     return o;
+}
+
+static uint32_t dtype_bytes(vulkan_dtype t) {
+    return t == VULKAN_U8 ? 1u : (t == VULKAN_F16 || t == VULKAN_BF16) ? 2u : 4u;
 }
 
 /* An absent operand (a missing bias): binds `like`, reads nothing. */
@@ -77,13 +81,18 @@ void vulkan_gemm(vulkan_stream *s, int trans_a, int trans_b, int M, int N, int K
     vulkan_gemm_batched(s, 1, M, N, K, alpha, a, b, beta, c, VULKAN_NONE);
 }
 
+void vulkan_linear_rows(vulkan_stream *s, vulkan_ref out, int ld_out, vulkan_ref in, int ld_in,
+                        vulkan_ref w, vulkan_ref b, int N, int IC, int OC) {
+    if (bad_args(s, "linear", N >= 0 && IC >= 0 && OC >= 0 && ld_in >= IC && ld_out >= OC)) return;
+    const vulkan_matrix a = {in, (uint32_t)ld_in, 1u, 0};
+    const vulkan_matrix wt = {w, 1u, (uint32_t)IC, 0}; /* W^T: element (k, o) = w[o][k] */
+    const vulkan_matrix c = {out, (uint32_t)ld_out, 1u, 0};
+    vulkan_gemm_batched(s, 1, N, OC, IC, 1.0f, a, wt, 0.0f, c, b);
+}
+
 void vulkan_linear(vulkan_stream *s, vulkan_ref out, vulkan_ref in, vulkan_ref w, vulkan_ref b,
                    int N, int IC, int OC) {
-    if (bad_args(s, "linear", N >= 0 && IC >= 0 && OC >= 0)) return;
-    const vulkan_matrix a = {in, (uint32_t)IC, 1u, 0};
-    const vulkan_matrix wt = {w, 1u, (uint32_t)IC, 0}; /* W^T: element (k, o) = w[o][k] */
-    const vulkan_matrix c = {out, (uint32_t)OC, 1u, 0};
-    vulkan_gemm_batched(s, 1, N, OC, IC, 1.0f, a, wt, 0.0f, c, b);
+    vulkan_linear_rows(s, out, OC, in, IC, w, b, N, IC, OC);
 }
 
 /* --- attention --------------------------------------------------------------------------- */
@@ -274,12 +283,13 @@ void vulkan_softmax_rows(vulkan_stream *s, vulkan_ref x, int rows, int cols) {
 /* --- element-wise and layout ------------------------------------------------------------- */
 
 vulkan_view vulkan_view_flat(vulkan_ref r, size_t n) {
-    vulkan_view v = {r, {1, 1, 1, (uint32_t)n}, {0, 0, 0, 1}};
+    vulkan_view v = {r, {1, 1, 1, (uint32_t)n}, {0, 0, 0, 1}, VULKAN_F32};
     return v;
 }
 
 vulkan_view vulkan_view_rows(vulkan_ref r, int rows, int cols, int ld) {
-    vulkan_view v = {r, {1, 1, (uint32_t)rows, (uint32_t)cols}, {0, 0, (uint32_t)ld, 1}};
+    vulkan_view v = {
+        r, {1, 1, (uint32_t)rows, (uint32_t)cols}, {0, 0, (uint32_t)ld, 1}, VULKAN_F32};
     return v;
 }
 
@@ -294,41 +304,56 @@ static size_t view_extent(const uint32_t shape[4], const uint32_t stride[4]) {
     return (size_t)(last + 1);
 }
 
-void vulkan_unary(vulkan_stream *s, vulkan_unary_op op, vulkan_view out, vulkan_view in, float a,
-                  float b) {
+void vulkan_unary(vulkan_stream *s, vulkan_view out, vulkan_view in, vulkan_unary_fn fn, float a,
+                  float b, float scale, float shift) {
     const uint64_t n = view_count(in.shape);
-    if (bad_args(s, "unary", n < (1ull << 32))) return;
+    if (bad_args(s, "unary", n < (1ull << 32) && in.dtype <= VULKAN_U8 && out.dtype <= VULKAN_U8))
+        return;
     if (!n) return;
     struct {
-        uint32_t n[4], is[4], os[4], op;
-        float a, b;
+        uint32_t n[4], is[4], os[4], fn, types;
+        float a, b, scale, shift;
     } p;
     memcpy(p.n, in.shape, sizeof p.n);
     memcpy(p.is, in.stride, sizeof p.is);
     memcpy(p.os, out.stride, sizeof p.os);
-    p.op = (uint32_t)op;
-    p.a = a;
-    p.b = b;
-    const vulkan_operand ops[2] = {operand(in.at, view_extent(in.shape, in.stride)),
-                                   operand(out.at, view_extent(in.shape, out.stride))};
+    p.fn = (uint32_t)fn;
+    p.types = (uint32_t)in.dtype | (uint32_t)out.dtype << 8;
+    p.a = a, p.b = b, p.scale = scale, p.shift = shift;
+    const vulkan_operand ops[2] = {
+        {in.at, fn == VULKAN_FILL ? 0 : view_extent(in.shape, in.stride), dtype_bytes(in.dtype)},
+        {out.at, view_extent(in.shape, out.stride), dtype_bytes(out.dtype)}};
     uint32_t g[3];
     groups_1d(s, n, 256, g);
     vulkan_dispatch(s, VULKAN_KERNEL_UNARY, ops, &p, sizeof p, g);
 }
 
+void vulkan_convert(vulkan_stream *s, vulkan_view out, vulkan_view in) {
+    vulkan_unary(s, out, in, VULKAN_IDENTITY, 0, 0, 1, 0);
+}
+
+void vulkan_fill_view(vulkan_stream *s, vulkan_view out, float value) {
+    vulkan_view in = out;
+    in.dtype = VULKAN_F32;
+    in.at.offset -= in.at.offset % 4; /* not read; any aligned address */
+    vulkan_unary(s, out, in, VULKAN_FILL, value, 0, 1, 0);
+}
+
 void vulkan_binary(vulkan_stream *s, vulkan_binary_op op, vulkan_view out, vulkan_view a,
-                   vulkan_view b) {
+                   vulkan_view b, float alpha, float beta) {
     const uint64_t n = view_count(out.shape);
-    if (bad_args(s, "binary", n < (1ull << 32))) return;
+    if (bad_args(s, "binary", n < (1ull << 32) && !out.dtype && !a.dtype && !b.dtype)) return;
     if (!n) return;
     struct {
         uint32_t n[4], as[4], bs[4], os[4], op;
+        float alpha, beta;
     } p;
     memcpy(p.n, out.shape, sizeof p.n);
     memcpy(p.as, a.stride, sizeof p.as);
     memcpy(p.bs, b.stride, sizeof p.bs);
     memcpy(p.os, out.stride, sizeof p.os);
     p.op = (uint32_t)op;
+    p.alpha = alpha, p.beta = beta;
     const vulkan_operand ops[3] = {operand(a.at, view_extent(out.shape, a.stride)),
                                    operand(b.at, view_extent(out.shape, b.stride)),
                                    operand(out.at, view_extent(out.shape, out.stride))};
@@ -338,25 +363,25 @@ void vulkan_binary(vulkan_stream *s, vulkan_binary_op op, vulkan_view out, vulka
 }
 
 void vulkan_gelu(vulkan_stream *s, vulkan_ref out, vulkan_ref in, size_t n) {
-    vulkan_unary(s, VULKAN_GELU, vulkan_view_flat(out, n), vulkan_view_flat(in, n), 0, 0);
+    vulkan_unary(s, vulkan_view_flat(out, n), vulkan_view_flat(in, n), VULKAN_GELU, 0, 0, 1, 0);
 }
 void vulkan_relu(vulkan_stream *s, vulkan_ref out, vulkan_ref in, size_t n) {
-    vulkan_unary(s, VULKAN_RELU, vulkan_view_flat(out, n), vulkan_view_flat(in, n), 0, 0);
+    vulkan_unary(s, vulkan_view_flat(out, n), vulkan_view_flat(in, n), VULKAN_RELU, 0, 0, 1, 0);
 }
 void vulkan_sigmoid(vulkan_stream *s, vulkan_ref out, vulkan_ref in, size_t n) {
-    vulkan_unary(s, VULKAN_SIGMOID, vulkan_view_flat(out, n), vulkan_view_flat(in, n), 0, 0);
+    vulkan_unary(s, vulkan_view_flat(out, n), vulkan_view_flat(in, n), VULKAN_SIGMOID, 0, 0, 1, 0);
 }
 void vulkan_add(vulkan_stream *s, vulkan_ref out, vulkan_ref a, vulkan_ref b, size_t n) {
     vulkan_binary(s, VULKAN_ADD, vulkan_view_flat(out, n), vulkan_view_flat(a, n),
-                  vulkan_view_flat(b, n));
+                  vulkan_view_flat(b, n), 1, 1);
 }
 
 void vulkan_concat_cols(vulkan_stream *s, vulkan_ref out, int ld_out, int rows, int count,
                         const vulkan_ref *parts, const int *cols, const int *ld) {
     size_t col = 0;
     for (int i = 0; i < count; i++) {
-        vulkan_unary(s, VULKAN_COPY, vulkan_view_rows(vulkan_at(out, col), rows, cols[i], ld_out),
-                     vulkan_view_rows(parts[i], rows, cols[i], ld[i]), 0, 0);
+        vulkan_convert(s, vulkan_view_rows(vulkan_at(out, col), rows, cols[i], ld_out),
+                       vulkan_view_rows(parts[i], rows, cols[i], ld[i]));
         col += (size_t)cols[i];
     }
     bad_args(s, "concat", col <= (size_t)ld_out);
@@ -364,14 +389,32 @@ void vulkan_concat_cols(vulkan_stream *s, vulkan_ref out, int ld_out, int rows, 
 
 /* --- images and maps ----------------------------------------------------------------------- */
 
-void vulkan_maxpool2x2(vulkan_stream *s, vulkan_ref out, vulkan_ref in, int H, int W, int C) {
-    if (bad_args(s, "maxpool2x2", H >= 0 && W >= 0 && C >= 0)) return;
-    const size_t n = (size_t)(H / 2) * (W / 2) * C;
-    const uint32_t p[3] = {(uint32_t)H, (uint32_t)W, (uint32_t)C};
-    const vulkan_operand ops[2] = {operand(in, (size_t)H * W * C), operand(out, n)};
+void vulkan_maxpool2x2_strided(vulkan_stream *s, vulkan_ref out, const uint32_t out_strides[3],
+                               vulkan_ref in, const uint32_t in_strides[3], int B, int H, int W,
+                               int C) {
+    if (bad_args(s, "maxpool2x2", B >= 0 && H >= 0 && W >= 0 && C >= 0)) return;
+    const int OH = H / 2, OW = W / 2;
+    const size_t n = (size_t)B * OH * OW * C;
+    if (!n) return;
+    const uint32_t p[10] = {(uint32_t)B,    (uint32_t)H,   (uint32_t)W,   (uint32_t)C,
+                            in_strides[0],  in_strides[1], in_strides[2], out_strides[0],
+                            out_strides[1], out_strides[2]};
+    /* the last pixel read is (2 OH - 1, 2 OW - 1) */
+    const vulkan_operand ops[2] = {
+        operand(in, span((uint64_t)B, in_strides[0], (uint64_t)(2 * OH), in_strides[1],
+                         (uint64_t)(2 * OW), in_strides[2], (uint64_t)C)),
+        operand(out, span((uint64_t)B, out_strides[0], (uint64_t)OH, out_strides[1], (uint64_t)OW,
+                          out_strides[2], (uint64_t)C))};
     uint32_t g[3];
     groups_1d(s, n, 256, g);
-    if (n) vulkan_dispatch(s, VULKAN_KERNEL_MAXPOOL2X2, ops, p, sizeof p, g);
+    vulkan_dispatch(s, VULKAN_KERNEL_MAXPOOL2X2, ops, p, sizeof p, g);
+}
+
+void vulkan_maxpool2x2(vulkan_stream *s, vulkan_ref out, vulkan_ref in, int H, int W, int C) {
+    const uint32_t is[3] = {(uint32_t)(H * W * C), (uint32_t)(W * C), (uint32_t)C};
+    const uint32_t os[3] = {(uint32_t)((H / 2) * (W / 2) * C), (uint32_t)((W / 2) * C),
+                            (uint32_t)C};
+    vulkan_maxpool2x2_strided(s, out, os, in, is, 1, H, W, C);
 }
 
 void vulkan_upsample_nearest2x(vulkan_stream *s, vulkan_ref out, vulkan_ref in, int H, int W,
@@ -459,45 +502,89 @@ void vulkan_resize_bicubic(vulkan_stream *s, vulkan_ref out, vulkan_ref in, int 
     resize(s, RESIZE_BICUBIC, out, in, C, H, W, OH, OW);
 }
 
-static void window_op(vulkan_stream *s, vulkan_ref map, vulkan_ref windows, int H, int W, int C,
-                      int ld, int ws, uint32_t mode) {
-    if (bad_args(s, "window", H > 0 && W > 0 && C > 0 && ld >= C && ws > 0)) return;
-    const size_t nwin = (size_t)((H + ws - 1) / ws) * ((W + ws - 1) / ws);
-    const size_t win_n = nwin * ws * ws * C, map_n = ((size_t)H * W - 1) * ld + C;
-    const uint32_t p[6] = {(uint32_t)H, (uint32_t)W, (uint32_t)C, (uint32_t)ws, (uint32_t)ld, mode};
-    uint32_t g[3];
-    if (mode == 0) {
-        const vulkan_operand ops[2] = {operand(map, map_n), operand(windows, win_n)};
-        groups_1d(s, win_n, 256, g);
-        vulkan_dispatch(s, VULKAN_KERNEL_WINDOW, ops, p, sizeof p, g);
-    } else {
-        const vulkan_operand ops[2] = {operand(windows, win_n), operand(map, map_n)};
-        groups_1d(s, (uint64_t)H * W * C, 256, g);
-        vulkan_dispatch(s, VULKAN_KERNEL_WINDOW, ops, p, sizeof p, g);
-    }
+vulkan_window_grid vulkan_window_grid_all(int H, int W, int C, int ld, int wh, int ww) {
+    vulkan_window_grid g = {H, W, C, ld, wh, ww, 0, 0};
+    if (wh > 0 && ww > 0) g.n = ((H + wh - 1) / wh) * ((W + ww - 1) / ww);
+    return g;
 }
 
-void vulkan_window_partition(vulkan_stream *s, vulkan_ref windows, vulkan_ref map, int H, int W,
-                             int C, int ld, int ws) {
-    window_op(s, map, windows, H, W, C, ld, ws, 0);
+/* mode: 0 partition, 1 unpartition, 2 unpartition and add, 3 partition with LayerNorm */
+static void window_op(vulkan_stream *s, vulkan_ref map, vulkan_ref windows, vulkan_window_grid g,
+                      uint32_t mode, vulkan_ref w, vulkan_ref b, float eps) {
+    const int nw = g.wh > 0 && g.ww > 0 ? ((g.H + g.wh - 1) / g.wh) * ((g.W + g.ww - 1) / g.ww) : 0;
+    if (bad_args(s, "window",
+                 g.H > 0 && g.W > 0 && g.C > 0 && g.ld >= g.C && g.wh > 0 && g.ww > 0 &&
+                     g.first >= 0 && g.n >= 0 && g.first + g.n <= nw))
+        return;
+    if (!g.n) return;
+    const size_t L = (size_t)g.wh * g.ww, win_n = (size_t)g.n * L * g.C;
+    const size_t map_n = ((size_t)g.H * g.W - 1) * g.ld + g.C;
+    const struct {
+        uint32_t H, W, C, wh, ww, ld, mode, first, n, flags;
+        float eps;
+    } p = {(uint32_t)g.H,
+           (uint32_t)g.W,
+           (uint32_t)g.C,
+           (uint32_t)g.wh,
+           (uint32_t)g.ww,
+           (uint32_t)g.ld,
+           mode,
+           (uint32_t)g.first,
+           (uint32_t)g.n,
+           (w.buf ? 1u : 0u) | (b.buf ? 2u : 0u),
+           eps};
+    const int to_windows = mode == 0 || mode == 3;
+    const vulkan_operand ops[4] = {to_windows ? operand(map, map_n) : operand(windows, win_n),
+                                   to_windows ? operand(windows, win_n) : operand(map, map_n),
+                                   absent_or(w, (size_t)g.C, map), absent_or(b, (size_t)g.C, map)};
+    uint32_t groups[3];
+    if (mode == 3)
+        groups_1d(s, (uint64_t)g.n * L, 1, groups); /* a workgroup per window token */
+    else
+        groups_1d(s, win_n, 128, groups);
+    vulkan_dispatch(s, VULKAN_KERNEL_WINDOW, ops, &p, sizeof p, groups);
 }
 
-void vulkan_window_unpartition(vulkan_stream *s, vulkan_ref map, vulkan_ref windows, int H, int W,
-                               int C, int ld, int ws, int accumulate) {
-    window_op(s, map, windows, H, W, C, ld, ws, accumulate ? 2 : 1);
+void vulkan_window_partition(vulkan_stream *s, vulkan_ref windows, vulkan_ref map,
+                             vulkan_window_grid g) {
+    window_op(s, map, windows, g, 0, VULKAN_NONE, VULKAN_NONE, 0.0f);
 }
 
-void vulkan_rope(vulkan_stream *s, vulkan_ref x, int n, int ld, int dim, vulkan_ref cos_table,
-                 vulkan_ref sin_table, int table_rows) {
-    if (bad_args(s, "rope", n >= 0 && dim > 0 && dim % 2 == 0 && ld >= dim && table_rows > 0))
+void vulkan_window_partition_norm(vulkan_stream *s, vulkan_ref windows, vulkan_ref map,
+                                  vulkan_window_grid g, vulkan_ref w, vulkan_ref b, float eps) {
+    window_op(s, map, windows, g, 3, w, b, eps);
+}
+
+void vulkan_window_unpartition(vulkan_stream *s, vulkan_ref map, vulkan_ref windows,
+                               vulkan_window_grid g, int accumulate) {
+    window_op(s, map, windows, g, accumulate ? 2 : 1, VULKAN_NONE, VULKAN_NONE, 0.0f);
+}
+
+void vulkan_rope(vulkan_stream *s, vulkan_ref x, int n, int ld, int heads, int head_dim,
+                 vulkan_ref cos_table, vulkan_ref sin_table, int table_rows) {
+    if (bad_args(s, "rope",
+                 n >= 0 && heads > 0 && head_dim > 0 && head_dim % 2 == 0 &&
+                     ld >= heads * head_dim && table_rows > 0))
         return;
     if (!n) return;
-    const int half = dim / 2;
-    const uint32_t p[4] = {(uint32_t)n, (uint32_t)ld, (uint32_t)half, (uint32_t)table_rows};
+    const int half = head_dim / 2;
+    const uint32_t p[5] = {(uint32_t)n, (uint32_t)ld, (uint32_t)half, (uint32_t)table_rows,
+                           (uint32_t)heads};
     const size_t table_n = (size_t)(n < table_rows ? n : table_rows) * half;
-    const vulkan_operand ops[3] = {operand(x, ((size_t)n - 1) * ld + dim),
+    const vulkan_operand ops[3] = {operand(x, ((size_t)n - 1) * ld + (size_t)heads * head_dim),
                                    operand(cos_table, table_n), operand(sin_table, table_n)};
     uint32_t g[3];
-    groups_1d(s, (uint64_t)n * half, 256, g);
+    groups_1d(s, (uint64_t)n * heads * half, 256, g);
     vulkan_dispatch(s, VULKAN_KERNEL_ROPE, ops, p, sizeof p, g);
+}
+
+void vulkan_stability(vulkan_stream *s, vulkan_ref out, vulkan_ref logits, size_t n, float delta) {
+    if (bad_args(s, "stability", n < (1ull << 32))) return;
+    const struct {
+        uint32_t n;
+        float delta;
+    } p = {(uint32_t)n, delta};
+    const vulkan_operand ops[2] = {operand(logits, n), operand(out, 1)};
+    const uint32_t g[3] = {1, 1, 1};
+    vulkan_dispatch(s, VULKAN_KERNEL_STABILITY, ops, &p, sizeof p, g);
 }

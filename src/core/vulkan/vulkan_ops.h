@@ -33,6 +33,9 @@ typedef struct vulkan_matrix {
 void vulkan_gemm_batched(vulkan_stream *s, int batch, int M, int N, int K, float alpha,
                          vulkan_matrix A, vulkan_matrix B, float beta, vulkan_matrix C,
                          vulkan_ref bias);
+/* out rows (ld_out apart) = in rows (ld_in apart) W^T + b: the seam's LINEAR on a row view. */
+void vulkan_linear_rows(vulkan_stream *s, vulkan_ref out, int ld_out, vulkan_ref in, int ld_in,
+                        vulkan_ref w, vulkan_ref b, int N, int IC, int OC);
 /* ops.h's gemm and linear. */
 void vulkan_gemm(vulkan_stream *s, int trans_a, int trans_b, int M, int N, int K, float alpha,
                  vulkan_ref A, int lda, vulkan_ref B, int ldb, float beta, vulkan_ref C, int ldc);
@@ -87,41 +90,62 @@ void vulkan_softmax_rows_strided(vulkan_stream *s, vulkan_ref out, int ld_out, v
 
 /* --- element-wise and layout ------------------------------------------------------------------ */
 
-/* A 4-D strided view: element (i0, i1, i2, i3) at at + sum i_d stride[d] floats. Unused leading
- * dimensions have shape 1. A stride of 0 repeats (broadcasts) along that dimension. */
+/* Element types of views (the order of the seam's sam2_dtype): float32 for computation,
+ * float16 and bfloat16 for storage, uint8 for masks and pixels. */
+typedef enum vulkan_dtype {
+    VULKAN_F32 = 0,
+    VULKAN_F16 = 1,
+    VULKAN_BF16 = 2,
+    VULKAN_U8 = 3,
+} vulkan_dtype;
+
+/* A 4-D strided view: element (i0, i1, i2, i3) at at + sum i_d stride[d] elements of dtype
+ * (the ref's byte offset a multiple of the element size). Unused leading dimensions have shape
+ * 1. A stride of 0 repeats (broadcasts) along that dimension. */
 typedef struct vulkan_view {
     vulkan_ref at;
     uint32_t shape[4];
     uint32_t stride[4];
+    vulkan_dtype dtype; /* 0: float32 */
 } vulkan_view;
 
 /* n contiguous floats at r, and a contiguous rows x cols matrix (rows ld apart). */
 vulkan_view vulkan_view_flat(vulkan_ref r, size_t n);
 vulkan_view vulkan_view_rows(vulkan_ref r, int rows, int cols, int ld);
 
-typedef enum vulkan_unary_op {
-    VULKAN_COPY = 0,
-    VULKAN_AFFINE,    /* x a (+ b when b != 0) */
-    VULKAN_RELU,      /* x < 0 ? 0 : x (NaN kept) */
-    VULKAN_GELU,      /* 0.5 x (1 + erf(x / sqrt 2)) */
-    VULKAN_SIGMOID,   /* 1 / (1 + exp(-x)) */
-    VULKAN_THRESHOLD, /* x > a ? 1 : 0 */
-    VULKAN_BF16,      /* x rounded to bfloat16 (nearest even), as float */
-} vulkan_unary_op;
+typedef enum vulkan_unary_fn {
+    VULKAN_IDENTITY = 0,
+    VULKAN_RELU,    /* x < 0 ? 0 : x (NaN passes) */
+    VULKAN_GELU,    /* 0.5 x (1 + erf(x / sqrt 2)) */
+    VULKAN_SIGMOID, /* 1 / (1 + exp(-x)) */
+    VULKAN_STEP,    /* x > a ? 1 : 0 */
+    VULKAN_CLAMP,   /* x < a ? a : x > b ? b : x (NaN passes) */
+    VULKAN_FILL,    /* a (the input is not read) */
+} vulkan_unary_fn;
 
 typedef enum vulkan_binary_op {
     VULKAN_ADD = 0,
     VULKAN_SUB,
     VULKAN_MUL,
     VULKAN_DIV,
+    VULKAN_AXPBY, /* alpha a + beta b (a + beta b when alpha == 1) */
 } vulkan_binary_op;
 
-/* out = f(in), element by element; out's shape is in's. */
-void vulkan_unary(vulkan_stream *s, vulkan_unary_op op, vulkan_view out, vulkan_view in, float a,
-                  float b);
-/* out = a (op) b, element by element over out's shape (a and b broadcast through strides). */
+/* out = f(in), then * scale when scale != 1, then + shift when shift != 0, element by element
+ * over in's shape; in is read as float32 whatever its type and the result stored in out's type
+ * (float16 and bfloat16 rounded to nearest even, NaN kept; uint8 clamped to 0..255). The seam's
+ * UNARY. */
+void vulkan_unary(vulkan_stream *s, vulkan_view out, vulkan_view in, vulkan_unary_fn fn, float a,
+                  float b, float scale, float shift);
+/* out = in converted to out's type (a plain copy when the types agree: the bits are kept): the
+ * seam's COPY. */
+void vulkan_convert(vulkan_stream *s, vulkan_view out, vulkan_view in);
+/* Every element of out = value (float32 or uint8 views): the seam's FILL. */
+void vulkan_fill_view(vulkan_stream *s, vulkan_view out, float value);
+/* out = a (op) b over out's shape (float32; a and b broadcast through strides); alpha and beta
+ * are used by VULKAN_AXPBY only. */
 void vulkan_binary(vulkan_stream *s, vulkan_binary_op op, vulkan_view out, vulkan_view a,
-                   vulkan_view b);
+                   vulkan_view b, float alpha, float beta);
 
 /* ops.h's element-wise ops on n contiguous floats. */
 void vulkan_gelu(vulkan_stream *s, vulkan_ref out, vulkan_ref in, size_t n);
@@ -137,6 +161,11 @@ void vulkan_concat_cols(vulkan_stream *s, vulkan_ref out, int ld_out, int rows, 
 /* --- images and maps -------------------------------------------------------------------------- */
 
 void vulkan_maxpool2x2(vulkan_stream *s, vulkan_ref out, vulkan_ref in, int H, int W, int C);
+/* B images [H][W][C] with channels unit-stride and the given image, row and pixel strides (in
+ * floats) for in and out: the seam's MAXPOOL2X2 on a column range of a wider map. */
+void vulkan_maxpool2x2_strided(vulkan_stream *s, vulkan_ref out, const uint32_t out_strides[3],
+                               vulkan_ref in, const uint32_t in_strides[3], int B, int H, int W,
+                               int C);
 void vulkan_upsample_nearest2x(vulkan_stream *s, vulkan_ref out, vulkan_ref in, int H, int W,
                                int C);
 /* ops.h's resizes, equal bit for bit to the reference kernels (and so to PyTorch). */
@@ -145,16 +174,33 @@ void vulkan_resize_bilinear(vulkan_stream *s, vulkan_ref out, vulkan_ref in, int
 void vulkan_resize_bicubic(vulkan_stream *s, vulkan_ref out, vulkan_ref in, int C, int H, int W,
                            int OH, int OW);
 
-/* Hiera's window partition: the channels-last map [H][W] (pixels ld floats apart, C channels)
- * into windows [nwin][ws*ws][C] (zero padding beyond H, W); and back (padding cropped), either
- * written or added to the map. */
-void vulkan_window_partition(vulkan_stream *s, vulkan_ref windows, vulkan_ref map, int H, int W,
-                             int C, int ld, int ws);
-void vulkan_window_unpartition(vulkan_stream *s, vulkan_ref map, vulkan_ref windows, int H, int W,
-                               int C, int ld, int ws, int accumulate);
+/* Hiera's window partition. The map is [H][W] with C channels per pixel (pixels ld floats
+ * apart); its grid is ceil(H/wh) x ceil(W/ww) windows of wh x ww tokens, row-major; an op
+ * touches windows first .. first + n - 1, stored [n][wh*ww][C]. */
+typedef struct vulkan_window_grid {
+    int H, W, C, ld, wh, ww, first, n;
+} vulkan_window_grid;
+/* The grid of every window (first 0, n all of them). */
+vulkan_window_grid vulkan_window_grid_all(int H, int W, int C, int ld, int wh, int ww);
+/* Windows from the map, zero beyond H and W (window_partition). */
+void vulkan_window_partition(vulkan_stream *s, vulkan_ref windows, vulkan_ref map,
+                             vulkan_window_grid g);
+/* The same with each map token layer-normalised on the way (w, b may be VULKAN_NONE); the
+ * padding stays 0, as the reference pads after norm1. */
+void vulkan_window_partition_norm(vulkan_stream *s, vulkan_ref windows, vulkan_ref map,
+                                  vulkan_window_grid g, vulkan_ref w, vulkan_ref b, float eps);
+/* Windows back into the map, the padding dropped (window_unpartition), written or added. */
+void vulkan_window_unpartition(vulkan_stream *s, vulkan_ref map, vulkan_ref windows,
+                               vulkan_window_grid g, int accumulate);
 
-/* RoPE in place on n rows of dim floats (ld apart): model/position_encoding.c's apply_rope. */
-void vulkan_rope(vulkan_stream *s, vulkan_ref x, int n, int ld, int dim, vulkan_ref cos_table,
-                 vulkan_ref sin_table, int table_rows);
+/* RoPE in place on n rows (ld floats apart) of `heads` heads of head_dim values: every head
+ * of row r turns by table row r % table_rows (model/position_encoding.c's apply_rope per head;
+ * the seam's ROPE with cos_table = table, sin_table = table + T head_dim / 2). */
+void vulkan_rope(vulkan_stream *s, vulkan_ref x, int n, int ld, int heads, int head_dim,
+                 vulkan_ref cos_table, vulkan_ref sin_table, int table_rows);
+
+/* SAM's stability score of n contiguous logits into out[0]: count(x > delta) /
+ * count(x > -delta), 1 when the second count is 0 (the seam's STABILITY). */
+void vulkan_stability(vulkan_stream *s, vulkan_ref out, vulkan_ref logits, size_t n, float delta);
 
 #endif

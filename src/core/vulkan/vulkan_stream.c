@@ -479,12 +479,14 @@ void vulkan_dispatch(vulkan_stream *s, vulkan_kernel_id k, const vulkan_operand 
     VkWriteDescriptorSet writes[VULKAN_MAX_BINDINGS];
     for (int i = 0; i < kern->bindings; i++) {
         const vulkan_ref r = ops[i].ref;
-        const size_t bytes = ops[i].extent * sizeof(float);
-        if (!r.buf || (r.offset & 3) || r.offset > r.buf->size || bytes > r.buf->size - r.offset) {
+        const size_t elem = ops[i].elem_bytes ? ops[i].elem_bytes : sizeof(float);
+        const size_t bytes = ops[i].extent * elem;
+        if (!r.buf || r.offset % elem || r.offset > r.buf->size || bytes > r.buf->size - r.offset) {
             vulkan_stream_fail(s, SAM2_ERR_ARGUMENT,
-                               "Vulkan kernel %s: operand %d (%zu floats at byte %zu) is outside "
-                               "its buffer (%zu bytes)",
-                               kern->name, i, ops[i].extent, r.offset, r.buf ? r.buf->size : 0);
+                               "Vulkan kernel %s: operand %d (%zu elements of %zu bytes at byte "
+                               "%zu) is outside its buffer (%zu bytes) or misaligned",
+                               kern->name, i, ops[i].extent, elem, r.offset,
+                               r.buf ? r.buf->size : 0);
             return;
         }
         /* The binding starts at the operand rounded down to the device's alignment; the
@@ -500,7 +502,7 @@ void vulkan_dispatch(vulkan_stream *s, vulkan_kernel_id k, const vulkan_operand 
                                (unsigned long long)dev->max_range);
             return;
         }
-        push[i] = (uint32_t)((r.offset - base) / sizeof(float));
+        push[i] = (uint32_t)((r.offset - base) / elem);
         info[i] = (VkDescriptorBufferInfo){r.buf->buffer, base, range};
         writes[i] = (VkWriteDescriptorSet){
             .sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,

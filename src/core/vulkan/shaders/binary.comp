@@ -1,8 +1,9 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
-// Element-wise a (op) b over 4-D strided views; a stride of 0 broadcasts (a positional
-// embedding added to every image of a batch, a bias row added to every row).
-//   op 0 add, 1 subtract, 2 multiply, 3 divide.
+// Element-wise a (op) b over 4-D strided views of float32; a stride of 0 broadcasts (a
+// positional embedding added to every image of a batch, a bias row added to every row).
+//   op 0 add, 1 subtract, 2 multiply, 3 divide, 4 alpha a + beta b (a + beta b when alpha == 1)
+// `precise`: each product and sum rounded on its own, as the reference computes them.
 // In place allowed (out the same view as a or b).
 layout(local_size_x = 256) in;
 layout(std430, binding = 0) readonly buffer A_ { float a[]; };
@@ -15,6 +16,7 @@ layout(push_constant) uniform Params {
     uint bs0, bs1, bs2, bs3;
     uint os0, os1, os2, os3;
     uint op;
+    float alpha, beta;
 } p;
 
 #include "common.glsl"
@@ -32,7 +34,8 @@ void main() {
     case 0u: r = x + z; break;
     case 1u: r = x - z; break;
     case 2u: r = x * z; break;
-    default: r = x / z; break;
+    case 3u: r = x / z; break;
+    default: r = p.alpha == 1.0 ? x + p.beta * z : p.alpha * x + p.beta * z; break;
     }
     y[p.out_off + i0 * p.os0 + i1 * p.os1 + i2 * p.os2 + i3 * p.os3] = r;
 }
