@@ -10,45 +10,6 @@
 #include <stdio.h>
 
 #ifndef SAM2_HAVE_VULKAN
-/* `sam2 doctor` lists the device and says what `auto` takes (skipped where the sam2 program is
- * not beside the tests, as on a GPU machine that got only the carried test programs). */
-static void test_doctor(void **state) {
-    (void)state;
-    const char *sam2 = SAM2_BIN_DIR "/sam2";
-    if (access(sam2, X_OK) != 0) skip();
-    char cmd[1200], line[1024];
-    snprintf(cmd, sizeof cmd, "'%s' doctor 2>&1", sam2);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    const vulkan_device_info *mine = vulkan_device_get_info(vk_dev);
-    char listed[64];
-    snprintf(listed, sizeof listed, "vulkan device %d ", mine->index);
-    vulkan_device_info list[16];
-    sam2_error err = {0};
-    const int n = vulkan_list_devices(list, 16, &err);
-    const int pick = vulkan_auto_device(list, n < 16 ? n : 16);
-    int saw_device = 0, saw_summary = 0;
-    while (fgets(line, sizeof line, p)) {
-        if (strstr(line, listed) && strstr(line, mine->name) && strstr(line, "subgroup") &&
-            strstr(line, "cooperative matrix"))
-            saw_device = 1;
-        if (!strncmp(line, "ok     vulkan ", 14) && strstr(line, "auto")) {
-            saw_summary = 1;
-            print_message("%s", line);
-            if (pick < 0) {
-                assert_non_null(strstr(line, "auto uses the CPU backend"));
-            } else {
-                char takes[64];
-                snprintf(takes, sizeof takes, "auto takes device %d", pick);
-                assert_non_null(strstr(line, takes));
-            }
-        }
-    }
-    pclose(p);
-    assert_true(saw_device);
-    assert_true(saw_summary);
-}
-
 int main(void) {
     printf("skip: this build has no Vulkan backend (libvulkan-dev and glslc were not found)\n");
     return 77;
