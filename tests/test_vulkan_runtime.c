@@ -379,7 +379,9 @@ static void test_doctor(void **state) {
     const char *sam2 = SAM2_BIN_DIR "/sam2";
     if (access(sam2, X_OK) != 0) skip();
     char cmd[1200], line[1024];
-    snprintf(cmd, sizeof cmd, "'%s' doctor 2>&1", sam2);
+    /* without leak checking: the Vulkan driver's own allocations at exit are not sam2's (this
+     * process checks the same listing code with the driver's leaks suppressed) */
+    snprintf(cmd, sizeof cmd, "ASAN_OPTIONS=detect_leaks=0 '%s' doctor 2>&1", sam2);
     FILE *p = popen(cmd, "r");
     assert_non_null(p);
     const vulkan_device_info *mine = vulkan_device_get_info(vk_dev);

@@ -17,6 +17,23 @@
 
 #define VK_SKIP 77
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <dlfcn.h>
+/* LeakSanitizer: Mesa's lavapipe (with its LLVM) and the validation layer keep some allocations
+ * until the process ends. Their modules are pinned (RTLD_NODELETE) so that the report can name
+ * them after the loader has closed them; leaks whose stack runs through them are theirs. */
+const char *__lsan_default_suppressions(void);
+const char *__lsan_default_suppressions(void) {
+    return "leak:libvulkan_lvp.so\nleak:libVkLayer_khronos_validation.so\nleak:libLLVM\n";
+}
+static inline void vk_pin_driver_modules(void) {
+    const char *names[] = {"libvulkan_lvp.so", "libVkLayer_khronos_validation.so"};
+    for (int i = 0; i < 2; i++) (void)dlopen(names[i], RTLD_NOW | RTLD_NODELETE);
+}
+#else
+static inline void vk_pin_driver_modules(void) {}
+#endif
+
 static vulkan_device *vk_dev;
 static vulkan_stream *vk_s;
 static vulkan_arena vk_arena;
@@ -43,6 +60,7 @@ static inline int vk_test_device_index(void) {
 
 /* Opens the test device and a stream; returns VK_SKIP when there is none, 1 on failure. */
 static inline int vk_test_open(uint64_t memory_budget) {
+    vk_pin_driver_modules();
     const int index = vk_test_device_index();
     if (index < 0) return VK_SKIP;
     const char *v = getenv("SAM2_VULKAN_VALIDATION");
