@@ -10,6 +10,7 @@ packages=(
   libopenblas-dev libzip-dev libcjson-dev libyaml-dev libpng-dev libjpeg-dev nettle-dev zlib1g-dev
   libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libmicrohttpd-dev
   libcmocka-dev libclang-rt-14-dev
+  libvulkan-dev glslc mesa-vulkan-drivers vulkan-validationlayers
   ffmpeg curl ca-certificates
 )
 if [ "${SAM2_SETUP_WEB:-0}" = 1 ]; then
