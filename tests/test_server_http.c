@@ -120,6 +120,47 @@ static void assert_alive(void) {
     cJSON_Delete(r);
 }
 
+/* GET /metrics (caller frees). */
+static char *metrics_text(void) {
+    http_response r;
+    assert_int_equal(http_request(port, "GET", "/metrics", NULL, NULL, 0, &r, 5000), 0);
+    assert_int_equal(r.status, 200);
+    char *text = strdup(r.body);
+    http_response_free(&r);
+    return text;
+}
+
+/* The value of the sample `name` (with its labels, e.g. "sam2_x{op=\"y\"}") in /metrics. */
+static double metric(const char *name) {
+    char *text = metrics_text();
+    char key[256];
+    snprintf(key, sizeof key, "\n%s ", name);
+    const char *at = strstr(text, key);
+    if (!at) fail_msg("no sample %s in /metrics:\n%s", name, text);
+    double v = atof(at + strlen(key));
+    free(text);
+    return v;
+}
+
+/* Waits (up to 10 s) until the server's log holds `needle`; returns the log (caller frees). */
+static char *wait_for_log(const char *needle) {
+    char *log = NULL;
+    for (int i = 0; i < 1000; i++) {
+        free(log);
+        log = server_test_log_copy();
+        if (strstr(log, needle)) return log;
+        usleep(10000);
+    }
+    fail_msg("the server never logged '%s'; its log:\n%s", needle, log);
+    return log;
+}
+
+static int count_occurrences(const char *hay, const char *needle) {
+    int n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle)) n++;
+    return n;
+}
+
 /* ---- stream reading ------------------------------------------------------------------------ */
 typedef struct parts {
     int n;
@@ -859,6 +900,71 @@ static void test_newer_propagation_replaces(void **state) {
     free(sid);
 }
 
+/* One propagateFrame observation per streamed frame; the gauge of propagating sessions and the
+ * cancel -> end histogram. */
+static void test_metrics_count_frames(void **state) {
+    (void)state;
+    const double frames0 = metric("sam2_frames_tracked_total");
+    const double obs0 = metric("sam2_inference_seconds_count{op=\"propagateFrame\"}");
+    const double cancels0 = metric("sam2_cancel_to_end_seconds_count");
+    char *sid = start_session("gallery/05_default_juggle.mp4");
+    cJSON_Delete(add_points(sid, 3, 1, 1));
+    http_stream *s = open_propagation(sid, 3);
+    parts p = {0};
+    assert_null(read_stream(s, &p, 0));
+    http_stream_close(s);
+    assert_int_equal(p.n, 9); /* 3..7, then 3..0 */
+    assert_true(metric("sam2_frames_tracked_total") - frames0 == 9);
+    assert_true(metric("sam2_inference_seconds_count{op=\"propagateFrame\"}") - obs0 == 9);
+    assert_true(metric("sam2_sessions_propagating") == 0);
+    /* While a stream waits for its reader, its session counts as propagating. */
+    char *sid2 = start_session("gallery/sub/long.mp4");
+    cJSON_Delete(add_points(sid2, 0, 1, 1));
+    s = open_propagation(sid2, 0);
+    parts p2 = {0};
+    assert_null(read_stream(s, &p2, 2));
+    assert_true(metric("sam2_sessions_propagating") == 1);
+    assert_int_equal(gql_cancel_propagation(&client, sid2), 1);
+    assert_null(read_stream(s, &p2, 0));
+    http_stream_close(s);
+    /* The producer records the delay once it has ended, just after the stream's last byte. */
+    for (int i = 0; i < 500 && metric("sam2_cancel_to_end_seconds_count") == cancels0; i++)
+        usleep(10000);
+    assert_true(metric("sam2_cancel_to_end_seconds_count") == cancels0 + 1);
+    for (int i = 0; i < 500 && metric("sam2_sessions_propagating") != 0; i++) usleep(10000);
+    assert_true(metric("sam2_sessions_propagating") == 0);
+    close_session(sid, 1);
+    close_session(sid2, 1);
+    free(sid);
+    free(sid2);
+}
+
+/* A client that leaves mid-stream is an ordinary event: one info line, no error. */
+static void test_disconnect_logs_no_error(void **state) {
+    (void)state;
+    char *sid = start_session("gallery/sub/long.mp4");
+    cJSON_Delete(add_points(sid, 0, 1, 1));
+    /* Frames slow enough that the server waits for the next one when the client leaves (with
+     * faster frames the connection may instead fail while a part is written). */
+    double_set_frame_delay_ms(300);
+    server_test_log_clear();
+    http_stream *s = open_propagation(sid, 0);
+    parts p = {0};
+    assert_null(read_stream(s, &p, 2));
+    http_stream_close(s);
+    char needle[128];
+    snprintf(needle, sizeof needle, "propagation in session %s ended", sid);
+    free(wait_for_log(needle));
+    usleep(200 * 1000); /* anything the connection's end logs comes now */
+    char *log = server_test_log_copy();
+    if (count_occurrences(log, "client closed the stream after ") != 1 || strstr(log, "rror"))
+        fail_msg("expected one 'client closed the stream' line and no error; the log:\n%s", log);
+    free(log);
+    double_set_frame_delay_ms(0);
+    close_session(sid, 1);
+    free(sid);
+}
+
 /* The official frontend's upload (see frontend_upload). */
 static int post_upload(const char *file_content, size_t len, const char *filename,
                        http_response *r) {
@@ -1125,6 +1231,8 @@ int main(void) {
         cmocka_unit_test(test_cancel_mid_stream),
         cmocka_unit_test(test_disconnect_mid_stream),
         cmocka_unit_test(test_newer_propagation_replaces),
+        cmocka_unit_test(test_metrics_count_frames),
+        cmocka_unit_test(test_disconnect_logs_no_error),
         cmocka_unit_test(test_upload),
         cmocka_unit_test(test_fairness),
         cmocka_unit_test(test_session_expiry),

@@ -21,7 +21,9 @@ static ssize_t read_part(void *cls, uint64_t pos, char *buf, size_t max) {
     (void)pos;
     reader_ctx *rc = cls;
     ssize_t n = stream_read(rc->st, buf, max, rc->fd);
-    if (n == STREAM_END) return MHD_CONTENT_READER_END_OF_STREAM;
+    /* A client that left is not an error of the response (the stream logged it once): ending the
+     * body keeps libmicrohttpd from logging "application error generating response". */
+    if (n == STREAM_END || n == STREAM_GONE) return MHD_CONTENT_READER_END_OF_STREAM;
     if (n == STREAM_ERROR) return MHD_CONTENT_READER_END_WITH_ERROR;
     return n;
 }

@@ -21,6 +21,7 @@ struct session {
     int busy;
     int closed;
     int propagating;
+    double cancel_t; /* monotonic seconds of the first cancel of the running propagation, or 0 */
     double last_use; /* monotonic seconds */
     atomic_int cancel;
     fair_client sched;
@@ -281,6 +282,14 @@ int sessions_count(session_table *t) {
     return n;
 }
 
+int sessions_propagating(session_table *t) {
+    int n = 0;
+    pthread_mutex_lock(&t->mu);
+    for (int i = 0; i < t->n; i++) n += session_is_propagating(t->items[i]);
+    pthread_mutex_unlock(&t->mu);
+    return n;
+}
+
 size_t sessions_ram_bytes(session_table *t) {
     /* Only idle sessions are asked: a tracker in use belongs to its request. */
     size_t total = 0;
@@ -357,8 +366,18 @@ atomic_int *session_cancel_flag(session *s) { return &s->cancel; }
 void session_set_propagating(session *s, int on) {
     pthread_mutex_lock(&s->mu);
     s->propagating = on;
-    if (on) atomic_store(&s->cancel, 0);
+    if (on) {
+        atomic_store(&s->cancel, 0);
+        s->cancel_t = 0;
+    }
     pthread_mutex_unlock(&s->mu);
+}
+
+double session_cancel_time(session *s) {
+    pthread_mutex_lock(&s->mu);
+    double t = s->cancel_t;
+    pthread_mutex_unlock(&s->mu);
+    return t;
 }
 
 int session_is_propagating(session *s) {
@@ -371,6 +390,7 @@ int session_is_propagating(session *s) {
 void session_request_cancel(session *s) {
     pthread_mutex_lock(&s->mu);
     atomic_store(&s->cancel, 1);
+    if (s->propagating && s->cancel_t == 0) s->cancel_t = now_s();
     /* The tracker is told too so it can stop inside a frame; only while it propagates. */
     if (s->propagating && s->inf) s->table->cfg.inf->cancel(s->table->cfg.inf->self, s->inf);
     pthread_mutex_unlock(&s->mu);

@@ -53,6 +53,8 @@ int sessions_cancel(session_table *t, const char *id, sam2_error *err);
 int sessions_expire(session_table *t);
 int sessions_count(session_table *t);
 size_t sessions_ram_bytes(session_table *t);
+/* Sessions whose propagation is running (for the sam2_sessions_propagating gauge). */
+int sessions_propagating(session_table *t);
 void sessions_cancel_all(session_table *t);
 
 /* Exclusive use of a session's tracker; waits up to timeout_ms for another request to finish.
@@ -81,5 +83,8 @@ void session_set_propagating(session *s, int on);
 int session_is_propagating(session *s);
 /* Asks the propagation in flight (if any) to stop. */
 void session_request_cancel(session *s);
+/* When the running propagation was first asked to stop (monotonic seconds, metrics_now()'s
+ * clock), or 0 when it was not. */
+double session_cancel_time(session *s);
 
 #endif
