@@ -900,6 +900,109 @@ static void test_newer_propagation_replaces(void **state) {
     free(sid);
 }
 
+/* A click on a session that is propagating stops the propagation, then is answered. */
+static void test_click_cancels_propagation(void **state) {
+    (void)state;
+    char *sid = start_session("gallery/sub/long.mp4");
+    cJSON_Delete(add_points(sid, 0, 1, 1));
+    double_set_frame_delay_ms(20);
+    const double cancels0 = metric("sam2_cancel_to_end_seconds_count");
+    http_stream *s = open_propagation(sid, 0);
+    parts p = {0};
+    assert_null(read_stream(s, &p, 2));
+    /* The reader stops reading: the stream would wait for it forever; the click must not. */
+    cJSON *r = add_points(sid, p.frames[p.n - 1], 2, 1);
+    const cJSON *ap = cJSON_GetObjectItem(cJSON_GetObjectItem(r, "data"), "addPoints");
+    if (!ap) fail_msg("the click was not answered: %s", gql_error_message(r));
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(ap, "rleMaskList")), 2);
+    cJSON_Delete(r);
+    /* The stream ended cleanly, long before the video's 400 frames. */
+    const char *e = read_stream(s, &p, 0);
+    if (e) fail_msg("stream after the click: %s", e);
+    http_stream_close(s);
+    assert_true(p.n < 20);
+    assert_true(metric("sam2_cancel_to_end_seconds_count") == cancels0 + 1);
+    double_set_frame_delay_ms(0);
+    close_session(sid, 1);
+    free(sid);
+}
+
+/* Every way of stopping a propagation tells the tracker (sam2_tracker_cancel, which stops inside
+ * the frame being computed) and ends the stream; the test double abandons its frame half-way
+ * when told, as the real tracker does. */
+typedef enum stop_kind {
+    STOP_CANCEL,
+    STOP_CLOSE,
+    STOP_DISCONNECT,
+    STOP_CLICK,
+    STOP_NEWER
+} stop_kind;
+
+static void test_every_stop_tells_the_tracker(void **state) {
+    (void)state;
+    const struct {
+        stop_kind kind;
+        const char *name;
+    } cases[] = {{STOP_CANCEL, "cancelPropagateInVideo"},
+                 {STOP_CLOSE, "closeSession"},
+                 {STOP_DISCONNECT, "a client that disconnects"},
+                 {STOP_CLICK, "a click on the session"},
+                 {STOP_NEWER, "a newer propagation"}};
+    /* Long frames: the stop arrives while one is being computed. */
+    double_set_frame_delay_ms(2000);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *sid = start_session("gallery/sub/long.mp4");
+        cJSON_Delete(add_points(sid, 0, 1, 1));
+        const long cancels0 = double_tracker_cancels(), abandoned0 = double_frames_abandoned();
+        http_stream *s = open_propagation(sid, 0);
+        parts p = {0};
+        /* The first part is the prompted frame (no computation); the next one takes 2 s. */
+        assert_null(read_stream(s, &p, 1));
+        usleep(100 * 1000);
+        int closed = 0;
+        switch (cases[i].kind) {
+        case STOP_CANCEL:
+            assert_int_equal(gql_cancel_propagation(&client, sid), 1);
+            break;
+        case STOP_CLOSE:
+            close_session(sid, 1);
+            closed = 1;
+            break;
+        case STOP_DISCONNECT:
+            http_stream_close(s);
+            s = NULL;
+            break;
+        case STOP_CLICK:
+            cJSON_Delete(add_points(sid, 0, 2, 1));
+            break;
+        case STOP_NEWER: {
+            http_stream *b = open_propagation(sid, 0);
+            parts pb = {0};
+            assert_null(read_stream(b, &pb, 1)); /* it started: the first one has ended */
+            assert_int_equal(gql_cancel_propagation(&client, sid), 1);
+            assert_null(read_stream(b, &pb, 0));
+            http_stream_close(b);
+            break;
+        }
+        }
+        if (s) {
+            const char *e = read_stream(s, &p, 0);
+            if (e) fail_msg("%s: the stream did not end cleanly: %s", cases[i].name, e);
+            http_stream_close(s);
+        }
+        for (int k = 0; k < 500 && double_frames_abandoned() == abandoned0; k++) usleep(10000);
+        if (double_tracker_cancels() <= cancels0 || double_frames_abandoned() <= abandoned0)
+            fail_msg(
+                "%s: the tracker was not told to stop inside the frame (%ld cancels, %ld frames "
+                "abandoned)",
+                cases[i].name, double_tracker_cancels() - cancels0,
+                double_frames_abandoned() - abandoned0);
+        if (!closed) close_session(sid, 1);
+        free(sid);
+    }
+    double_set_frame_delay_ms(0);
+}
+
 /* One propagateFrame observation per streamed frame; the gauge of propagating sessions and the
  * cancel -> end histogram. */
 static void test_metrics_count_frames(void **state) {
@@ -1231,6 +1334,8 @@ int main(void) {
         cmocka_unit_test(test_cancel_mid_stream),
         cmocka_unit_test(test_disconnect_mid_stream),
         cmocka_unit_test(test_newer_propagation_replaces),
+        cmocka_unit_test(test_click_cancels_propagation),
+        cmocka_unit_test(test_every_stop_tells_the_tracker),
         cmocka_unit_test(test_metrics_count_frames),
         cmocka_unit_test(test_disconnect_logs_no_error),
         cmocka_unit_test(test_upload),

@@ -73,6 +73,9 @@ static int job_begin(job *j, const gql_resolve_info *info, const char *session_i
     j->t0 = metrics_now();
     j->s = sessions_get(j->srv->sessions, session_id, err);
     if (!j->s) return -1;
+    /* A change to a session that is propagating stops the propagation first (as the frontend
+     * does with cancelPropagateInVideo): the new prompts make the rest of it out of date. */
+    if (session_is_propagating(j->s)) session_request_cancel(j->s);
     int timeout_ms = j->srv->cfg.timeout_s * 1000;
     if (session_begin(j->s, timeout_ms, err)) return -1;
     j->have_session = 1;

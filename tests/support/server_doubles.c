@@ -22,7 +22,7 @@ typedef struct fake_session {
 } fake_session;
 
 static atomic_int frame_delay_ms, click_delay_ms, counts_padding;
-static atomic_long frames_propagated;
+static atomic_long frames_propagated, tracker_cancels, frames_abandoned;
 
 void double_set_counts_padding(int bytes) {
     atomic_store(&counts_padding, bytes);
@@ -36,6 +36,12 @@ void double_set_click_delay_ms(int ms) {
 }
 long double_frames_propagated(void) {
     return atomic_load(&frames_propagated);
+}
+long double_tracker_cancels(void) {
+    return atomic_load(&tracker_cancels);
+}
+long double_frames_abandoned(void) {
+    return atomic_load(&frames_abandoned);
 }
 
 static void sleep_ms(int ms) {
@@ -230,8 +236,12 @@ static int d_propagate(void *self, inf_session *is, int start, int reverse, inf_
     fake_session *s = (fake_session *)is;
     if (!reverse) atomic_store(&s->cancel, 0);
     for (int f = start; reverse ? f >= 0 : f < s->frames; f += reverse ? -1 : 1) {
+        /* Like the real tracker with its in-frame checks: a cancel stops the frame in flight. */
         for (int t = 0; t < atomic_load(&frame_delay_ms); t++) {
-            if (atomic_load(&s->cancel)) return fail(err, SAM2_ERR_CANCELLED, "cancelled");
+            if (atomic_load(&s->cancel)) {
+                atomic_fetch_add(&frames_abandoned, 1);
+                return fail(err, SAM2_ERR_CANCELLED, "cancelled");
+            }
             sleep_ms(1);
         }
         if (atomic_load(&s->cancel)) return fail(err, SAM2_ERR_CANCELLED, "cancelled");
@@ -247,6 +257,7 @@ static int d_propagate(void *self, inf_session *is, int start, int reverse, inf_
 
 static void d_cancel(void *self, inf_session *is) {
     (void)self;
+    atomic_fetch_add(&tracker_cancels, 1);
     atomic_store(&((fake_session *)is)->cancel, 1);
 }
 

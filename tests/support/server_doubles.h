@@ -18,6 +18,10 @@ void double_set_frame_delay_ms(int ms);
 void double_set_click_delay_ms(int ms);
 /* Frames propagated so far by all sessions (counts work done after a cancel). */
 long double_frames_propagated(void);
+/* Calls of the tracker's cancel (inference_ops.cancel), and frames it abandoned half-way (a
+ * cancel that came while a frame was being computed), by all sessions so far. */
+long double_tracker_cancels(void);
+long double_frames_abandoned(void);
 /* Makes every mask's counts string `bytes` longer (to fill the servers' mask stores). */
 void double_set_counts_padding(int bytes);
 /* The overlay render (ingest_ops.overlay_*): milliseconds per frame, frames rendered so far. */
