@@ -17,7 +17,10 @@
 #include "support/server_setup.h"
 #include "support/testutil.h"
 
+#include "core/priority.h"
+
 #include <cjson/cJSON.h>
+#include <dirent.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -1068,6 +1071,76 @@ static void test_disconnect_logs_no_error(void **state) {
     free(sid);
 }
 
+/* With COMPUTE_NICE, every model call runs on a thread at that nice value and SCHED_BATCH, and
+ * no other thread of the server is lowered (HTTP and stream threads keep normal priority). */
+static int all_threads_at_nice(int nice) {
+    DIR *d = opendir("/proc/self/task");
+    if (!d) return 0;
+    int ok = 1;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        long tid = atol(e->d_name);
+        int n;
+        if (tid > 0 && !prio_of_thread(tid, &n, NULL) && n != nice) ok = 0;
+    }
+    closedir(d);
+    return ok;
+}
+
+static void test_compute_priority(void **state) {
+    (void)state;
+    int nice0;
+    if (prio_of_thread(0, &nice0, NULL)) {
+        printf("SKIP: no per-thread priorities here; the compute priority is not tested\n");
+        return;
+    }
+    server_config cfg;
+    make_config(&cfg, test_make_tmpdir());
+    cfg.compute_nice = nice0 + 7 > 19 ? 19 : nice0 + 7;
+    server *s2 = double_server_start(&cfg);
+    assert_non_null(s2);
+    server_client c2 = client;
+    c2.port = server_port(s2);
+    char why[256];
+    char *sid = gql_start_session(&c2, "gallery/01_dog.mp4", why, sizeof why);
+    assert_non_null(sid);
+    char vars[512];
+    snprintf(vars, sizeof vars,
+             "{\"input\":{\"sessionId\":\"%s\",\"frameIndex\":1,\"objectId\":1,\"labels\":[1],"
+             "\"points\":[[0.5,0.5]],\"clearOldPoints\":true}}",
+             sid);
+    cJSON_Delete(gql_call(&c2, FRONTEND_ADD_POINTS, vars));
+    snprintf(vars, sizeof vars,
+             "{\"input\":{\"sessionId\":\"%s\",\"frameIndex\":2,\"objectId\":2,\"mask\":{\"size\":["
+             "4,5],\"counts\":\"x\"}}}",
+             sid);
+    cJSON_Delete(gql_call(
+        &c2, "mutation($input: AddMaskInput!) { addMask(input: $input) { frameIndex } }", vars));
+    snprintf(vars, sizeof vars,
+             "{\"input\":{\"sessionId\":\"%s\",\"frameIndex\":2,\"objectId\":2}}", sid);
+    cJSON_Delete(gql_call(&c2, FRONTEND_CLEAR_POINTS_IN_FRAME, vars));
+    http_stream *st = propagation_open(&c2, sid, 1);
+    assert_non_null(st);
+    parts p = {0};
+    assert_null(propagation_read(st, on_part, &p, &p.n, 0));
+    http_stream_close(st);
+    snprintf(vars, sizeof vars, "{\"input\":{\"sessionId\":\"%s\",\"objectId\":2}}", sid);
+    cJSON_Delete(gql_call(&c2, FRONTEND_REMOVE_OBJECT, vars));
+    static const char *const NAMES[DOUBLE_CALL_COUNT] = {
+        "open", "add_points", "add_mask", "clear_frame", "remove_object", "propagate"};
+    for (int k = 0; k < DOUBLE_CALL_COUNT; k++) {
+        double_priority pr = double_last_priority((double_call)k);
+        if (!pr.called || pr.nice != cfg.compute_nice || !pr.batch)
+            fail_msg("%s ran at nice %d, batch %d (called %d); expected nice %d, SCHED_BATCH",
+                     NAMES[k], pr.nice, pr.batch, pr.called, cfg.compute_nice);
+    }
+    /* The compute threads are gone; every thread left (HTTP, the test's) is at normal priority. */
+    assert_true(all_threads_at_nice(nice0));
+    assert_int_equal(gql_close_session(&c2, sid), 1);
+    free(sid);
+    server_free(s2);
+}
+
 /* The official frontend's upload (see frontend_upload). */
 static int post_upload(const char *file_content, size_t len, const char *filename,
                        http_response *r) {
@@ -1335,6 +1408,7 @@ int main(void) {
         cmocka_unit_test(test_disconnect_mid_stream),
         cmocka_unit_test(test_newer_propagation_replaces),
         cmocka_unit_test(test_click_cancels_propagation),
+        cmocka_unit_test(test_compute_priority),
         cmocka_unit_test(test_every_stop_tells_the_tracker),
         cmocka_unit_test(test_metrics_count_frames),
         cmocka_unit_test(test_disconnect_logs_no_error),

@@ -39,6 +39,7 @@ int cmd_serve(int argc, char **argv) {
         fprintf(stderr, "sam2 serve: %s\n", err.message);
         return CLI_FAIL;
     }
+    server_lower_library_threads(srv);
     if (server_start(srv, &err)) {
         fprintf(stderr, "sam2 serve: %s\n", err.message);
         server_free(srv);

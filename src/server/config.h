@@ -27,6 +27,8 @@ typedef struct server_config {
     char config_yaml[SERVER_PATH_MAX];
     int threads;      /* compute threads (0: library default) */
     int workers;      /* inference slots: jobs computing at the same time */
+    int compute_nice; /* nice value (and SCHED_BATCH) of the threads running the model; 0: unchanged
+                       */
     int force_cpu;    /* SAM2_DEMO_FORCE_CPU_DEVICE (sam2c always runs on the CPU) */
     int correct_as_cond; /* add_all_frames_to_correct_as_cond (ON by default in sam2 serve) */
     /* data */

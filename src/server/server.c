@@ -3,6 +3,7 @@
 #include "server/server_internal.h"
 
 #include "core/error.h"
+#include "core/priority.h"
 #include "io/atomic_file.h"
 #include "server/upload.h"
 
@@ -100,6 +101,11 @@ server *server_create(const server_config *cfg, const server_deps *deps, sam2_er
     if (deps) s->deps = *deps;
     s->inf = s->deps.inference;
     s->ingest = s->deps.ingest;
+    if (s->inf && s->cfg.compute_nice > 0) {
+        /* The model's calls run on threads at the compute priority (server/compute.h). */
+        compute_ops_init(&s->compute, s->inf, s->cfg.compute_nice);
+        s->inf = &s->compute.ops;
+    }
     atomic_init(&s->stopping, 0);
     atomic_init(&s->streams, 0);
     pthread_mutex_init(&s->reaper_mu, NULL);
@@ -151,6 +157,13 @@ server *server_create(const server_config *cfg, const server_deps *deps, sam2_er
                (double)s->model_info.params / 1e6, model_mb, s->cfg.checkpoint, load_s);
     server_log(s, "device: cpu%s; compute threads: %d; inference slots: %d", s->cfg.force_cpu ? " (forced)" : "",
                sam2_get_threads(), s->cfg.workers);
+    if (s->cfg.compute_nice > 0)
+        server_log(s,
+                   "compute priority: the model runs on threads at nice %d, SCHED_BATCH%s "
+                   "(COMPUTE_NICE; HTTP "
+                   "threads keep normal priority)",
+                   s->cfg.compute_nice,
+                   prio_of_thread(0, NULL, NULL) ? " (not supported here: unchanged)" : "");
     server_log(s, "data: %s (%d gallery videos)", s->data_real, catalog_count(s->videos));
     server_log(s, "memory budget: %zu MB (model %zu MB, %zu MB per session before spilling to disk: room for %zu "
                   "sessions; MAX_SESSIONS=%d)",
@@ -196,6 +209,14 @@ int server_start(server *s, sam2_error *err) {
 }
 
 int server_port(const server *s) { return s->port; }
+
+void server_lower_library_threads(server *s) {
+    if (s->cfg.compute_nice <= 0) return;
+    int n = prio_lower_other_threads(s->cfg.compute_nice);
+    if (n >= 0)
+        server_log(s, "compute priority: %d compute thread%s lowered to nice %d, SCHED_BATCH", n,
+                   n == 1 ? "" : "s", s->cfg.compute_nice);
+}
 
 void server_stop(server *s) {
     if (!s) return;

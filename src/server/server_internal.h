@@ -3,6 +3,7 @@
 #define SAM2_SERVER_SERVER_INTERNAL_H
 
 #include "server/catalog.h"
+#include "server/compute.h"
 #include "server/config.h"
 #include "server/gql_schema.h"
 #include "server/inference.h"
@@ -21,7 +22,9 @@ struct MHD_Daemon;
 struct server {
     server_config cfg;
     server_deps deps;
-    const inference_ops *inf;
+    const inference_ops
+        *inf; /* deps.inference, or compute.ops when the model runs at a lower priority */
+    compute_ops compute;
     const ingest_ops *ingest;
     inf_model *model;
     inf_model_info model_info;

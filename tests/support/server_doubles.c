@@ -2,8 +2,11 @@
 
 #include "support/server_setup.h"
 
+#include "core/priority.h"
+
 #include <errno.h>
 #include <nettle/sha2.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +45,25 @@ long double_tracker_cancels(void) {
 }
 long double_frames_abandoned(void) {
     return atomic_load(&frames_abandoned);
+}
+
+/* The nice value and SCHED_BATCH flag of the thread that ran the last model call of each kind. */
+static pthread_mutex_t prio_mu = PTHREAD_MUTEX_INITIALIZER;
+static double_priority last_prio[DOUBLE_CALL_COUNT];
+
+static void note_priority(double_call kind) {
+    double_priority p = {1, -100, -1};
+    if (prio_of_thread(0, &p.nice, &p.batch)) p.nice = -100;
+    pthread_mutex_lock(&prio_mu);
+    last_prio[kind] = p;
+    pthread_mutex_unlock(&prio_mu);
+}
+
+double_priority double_last_priority(double_call kind) {
+    pthread_mutex_lock(&prio_mu);
+    double_priority p = last_prio[kind];
+    pthread_mutex_unlock(&prio_mu);
+    return p;
 }
 
 static void sleep_ms(int ms) {
@@ -104,6 +126,7 @@ static int d_open(void *self, const inf_model *m, const char *path, const inf_se
     (void)self;
     (void)m;
     int frames, width, height;
+    note_priority(DOUBLE_CALL_OPEN);
     if (read_video(path, &frames, &width, &height))
         return fail(err, SAM2_ERR_FORMAT, "not a video (test double)");
     fake_session *s = calloc(1, sizeof *s);
@@ -169,6 +192,7 @@ static int d_add_points(void *self, inf_session *is, int frame, int obj, const f
     (void)xy;
     (void)clear_old;
     fake_session *s = (fake_session *)is;
+    note_priority(DOUBLE_CALL_ADD_POINTS);
     for (int i = 0; i < n; i++)
         if (labels[i] < -1 || labels[i] > 3)
             return fail(err, SAM2_ERR_ARGUMENT, "bad label (test double)");
@@ -184,6 +208,7 @@ static int d_add_mask(void *self, inf_session *is, int frame, int obj, const uin
     (void)self;
     (void)mask;
     fake_session *s = (fake_session *)is;
+    note_priority(DOUBLE_CALL_ADD_MASK);
     int k = obj_index(s, obj, 1, err);
     if (k < 0) return err ? err->code : -1;
     s->has_points[(size_t)k * (size_t)s->frames + (size_t)frame] = 1;
@@ -194,6 +219,7 @@ static int d_clear_frame(void *self, inf_session *is, int frame, int obj, inf_fr
                          sam2_error *err) {
     (void)self;
     fake_session *s = (fake_session *)is;
+    note_priority(DOUBLE_CALL_CLEAR_FRAME);
     int k = obj_index(s, obj, 1, err);
     if (k < 0) return err ? err->code : -1;
     s->has_points[(size_t)k * (size_t)s->frames + (size_t)frame] = 0;
@@ -204,6 +230,7 @@ static int d_remove_object(void *self, inf_session *is, int obj, inf_frame **fra
                            sam2_error *err) {
     (void)self;
     fake_session *s = (fake_session *)is;
+    note_priority(DOUBLE_CALL_REMOVE_OBJECT);
     int k = obj_index(s, obj, 0, err);
     if (k < 0) return err ? err->code : -1;
     memmove(s->ids + k, s->ids + k + 1, (size_t)(s->n_obj - k - 1) * sizeof s->ids[0]);
@@ -234,6 +261,7 @@ static int d_propagate(void *self, inf_session *is, int start, int reverse, inf_
                        void *user, sam2_error *err) {
     (void)self;
     fake_session *s = (fake_session *)is;
+    note_priority(DOUBLE_CALL_PROPAGATE);
     if (!reverse) atomic_store(&s->cancel, 0);
     for (int f = start; reverse ? f >= 0 : f < s->frames; f += reverse ? -1 : 1) {
         /* Like the real tracker with its in-frame checks: a cancel stops the frame in flight. */

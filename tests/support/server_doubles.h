@@ -28,6 +28,22 @@ void double_set_counts_padding(int bytes);
 void double_set_overlay_delay_ms(int ms);
 long double_overlay_frames(void);
 
+/* The scheduling priority of the thread that ran the last call of each kind (compute threads,
+ * core/priority.h); called = 0 until one ran, nice = -100 when it could not be read. */
+typedef enum double_call {
+    DOUBLE_CALL_OPEN,
+    DOUBLE_CALL_ADD_POINTS,
+    DOUBLE_CALL_ADD_MASK,
+    DOUBLE_CALL_CLEAR_FRAME,
+    DOUBLE_CALL_REMOVE_OBJECT,
+    DOUBLE_CALL_PROPAGATE,
+    DOUBLE_CALL_COUNT
+} double_call;
+typedef struct double_priority {
+    int called, nice, batch;
+} double_priority;
+double_priority double_last_priority(double_call kind);
+
 const inference_ops *double_inference_ops(void);
 const ingest_ops *double_ingest_ops(void);
 

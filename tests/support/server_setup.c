@@ -47,6 +47,9 @@ void server_test_config(server_config *cfg, const char *data_dir) {
     snprintf(cfg->host, sizeof cfg->host, "127.0.0.1");
     cfg->port = 0;
     snprintf(cfg->data_path, sizeof cfg->data_path, "%s", data_dir);
+    /* The model's calls at normal priority: tests that time things share a busy machine.
+     * test_server_http's priority test turns it on. */
+    cfg->compute_nice = 0;
 }
 
 void server_test_config_micro(server_config *cfg, const char *data_dir, const char *golden_dir) {
