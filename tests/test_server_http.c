@@ -671,6 +671,65 @@ static void test_add_mask(void **state) {
     free(sid);
 }
 
+/* addMask finds and checks the session before it decodes anything, bounds the mask by the
+ * video, and counts the buffer while it holds it (hardening 1). */
+typedef struct mask_call {
+    char *sid;
+    int h, w;
+    cJSON *answer;
+} mask_call;
+
+static const char *const ADD_MASK_DOC =
+    "mutation($input: AddMaskInput!) { addMask(input: $input) { frameIndex } }";
+
+static cJSON *add_mask(const char *sid, int h, int w) {
+    char vars[512];
+    snprintf(vars, sizeof vars,
+             "{\"input\":{\"sessionId\":\"%s\",\"frameIndex\":1,\"objectId\":3,\"mask\":{\"size\":["
+             "%d,%d],"
+             "\"counts\":\"x\"}}}",
+             sid, h, w);
+    return gql(ADD_MASK_DOC, vars);
+}
+
+static void *add_mask_main(void *arg) {
+    mask_call *c = arg;
+    c->answer = add_mask(c->sid, c->h, c->w);
+    return NULL;
+}
+
+static void test_add_mask_memory(void **state) {
+    (void)state;
+    const long decodes0 = double_rle_decodes();
+    /* 8192 x 8192 for a session that does not exist: refused before a byte is decoded. */
+    cJSON *r = add_mask("00000000-0000-4000-8000-000000000000", 8192, 8192);
+    assert_contains(gql_error_message(r), "Cannot find session");
+    cJSON_Delete(r);
+    assert_int_equal(double_rle_decodes(), decodes0);
+    /* Larger than a frame of the video (640 x 480; masks up to 1024 x 1024 pass). */
+    char *sid = start_session("gallery/01_dog.mp4");
+    r = add_mask(sid, 2048, 2048);
+    assert_contains(gql_error_message(r), "more pixels than a frame of the video (640 x 480)");
+    cJSON_Delete(r);
+    assert_int_equal(double_rle_decodes(), decodes0);
+    /* While a mask is decoded its buffer counts in sam2_job_bytes. */
+    assert_true(metric("sam2_job_bytes") == 0);
+    double_set_decode_gate(1);
+    mask_call c = {sid, 480, 640, NULL};
+    pthread_t th;
+    pthread_create(&th, NULL, add_mask_main, &c);
+    for (int i = 0; i < 1000 && metric("sam2_job_bytes") == 0; i++) usleep(10000);
+    assert_true(metric("sam2_job_bytes") == 480 * 640);
+    double_set_decode_gate(0);
+    pthread_join(th, NULL);
+    assert_non_null(cJSON_GetObjectItem(cJSON_GetObjectItem(c.answer, "data"), "addMask"));
+    cJSON_Delete(c.answer);
+    assert_int_equal(double_rle_decodes(), decodes0 + 1);
+    assert_true(metric("sam2_job_bytes") == 0);
+    close_session(sid, 1);
+    free(sid);
+}
+
 static void test_bad_inputs(void **state) {
     (void)state;
     /* Unknown session: the official error text, as a GraphQL error with path. */
@@ -1402,6 +1461,7 @@ int main(void) {
         cmocka_unit_test(test_gallery_queries),
         cmocka_unit_test(test_session_flow),
         cmocka_unit_test(test_add_mask),
+        cmocka_unit_test(test_add_mask_memory),
         cmocka_unit_test(test_bad_inputs),
         cmocka_unit_test(test_session_limits),
         cmocka_unit_test(test_cancel_mid_stream),

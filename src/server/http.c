@@ -164,6 +164,7 @@ static enum MHD_Result metrics_handle(http_req *r) {
     g.streams = atomic_load(&s->streams);
     g.sessions_propagating = sessions_propagating(s->sessions);
     g.session_ram_bytes = sessions_ram_bytes(s->sessions);
+    g.job_bytes = atomic_load(&s->job_bytes);
     g.model_name = s->model_info.name;
     g.model_params = s->model_info.params;
     strbuf sb;

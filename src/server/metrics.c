@@ -191,6 +191,11 @@ void metrics_render(metrics *m, const metrics_gauges *g, strbuf *out) {
     sb_printf(out, "# HELP sam2_session_ram_bytes Tracking state of idle sessions held in RAM.\n"
                    "# TYPE sam2_session_ram_bytes gauge\nsam2_session_ram_bytes %zu\n",
               g->session_ram_bytes);
+    sb_printf(out,
+              "# HELP sam2_job_bytes Memory held by requests outside sessions (addMask buffers, "
+              "uploads being "
+              "transcoded).\n# TYPE sam2_job_bytes gauge\nsam2_job_bytes %lld\n",
+              g->job_bytes);
     sb_printf(out, "# HELP process_resident_memory_bytes Resident memory size in bytes.\n"
                    "# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes %zu\n",
               metrics_rss_bytes());

@@ -39,6 +39,7 @@ typedef struct metrics_gauges {
     int streams;
     int sessions_propagating;
     size_t session_ram_bytes;
+    long long job_bytes;
     const char *model_name;
     int64_t model_params;
 } metrics_gauges;

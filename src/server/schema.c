@@ -328,6 +328,20 @@ static cJSON *resolve_add_points(const gql_resolve_info *info, sam2_error *err) 
     return res;
 }
 
+/* The largest mask addMask decodes for a video: a frame's pixels, or 1024 x 1024 (the model's
+ * input) when the video is smaller. Checked before anything is allocated. */
+static int check_mask_size(session *s, int h, int w, sam2_error *err) {
+    const long long frame = (long long)session_width(s) * session_height(s);
+    const long long most = frame > 1024 * 1024 ? frame : 1024 * 1024;
+    if ((long long)h * w > most)
+        return sam2_fail(err, SAM2_ERR_ARGUMENT,
+                         "mask.size [%d, %d] has more pixels than a frame of the video (%d x %d); "
+                         "send the mask at "
+                         "the video's size",
+                         h, w, session_width(s), session_height(s));
+    return 0;
+}
+
 static cJSON *resolve_add_mask(const gql_resolve_info *info, sam2_error *err) {
     server *srv = srv_of(info);
     const cJSON *mask = input_field(info, "mask");
@@ -346,20 +360,26 @@ static cJSON *resolve_add_mask(const gql_resolve_info *info, sam2_error *err) {
                          "mask.order '%.20s' is not supported: COCO RLE masks are column-major (\"F\")",
                          order->valuestring),
                NULL;
-    uint8_t *m = malloc((size_t)h * (size_t)w);
-    if (!m) return sam2_fail(err, SAM2_ERR_NOMEM, "out of memory decoding the mask"), NULL;
-    if (srv->inf->rle_decode(srv->inf->self, counts->valuestring, h, w, m, err)) {
-        free(m);
-        sam2_error_prefix(err, "mask.counts");
-        return NULL;
-    }
+    /* The session is found, taken and checked before the mask is decoded, so a request costs no
+     * memory while it waits, and the buffer it needs is bounded by the video and counted. */
     job j;
     cJSON *res = NULL;
     inf_frame f = {0};
+    const size_t bytes = (size_t)h * (size_t)w;
     int frame = input_int(info, "frameIndex");
-    if (!job_begin(&j, info, input_str(info, "sessionId"), 1, err) && !check_frame(j.s, frame, err)) {
-        if (!srv->inf->add_mask(srv->inf->self, session_tracker(j.s), frame, input_int(info, "objectId"), m, w, h, &f,
-                                err)) {
+    if (!job_begin(&j, info, input_str(info, "sessionId"), 1, err) &&
+        !check_frame(j.s, frame, err) && !check_mask_size(j.s, h, w, err)) {
+        server_job_bytes(srv, (ptrdiff_t)bytes);
+        uint8_t *m = malloc(bytes);
+        int rc = m ? 0 : sam2_fail(err, SAM2_ERR_NOMEM, "out of memory decoding the mask");
+        if (!rc && (rc = srv->inf->rle_decode(srv->inf->self, counts->valuestring, h, w, m, err)))
+            sam2_error_prefix(err, "mask.counts");
+        if (!rc)
+            rc = srv->inf->add_mask(srv->inf->self, session_tracker(j.s), frame,
+                                    input_int(info, "objectId"), m, w, h, &f, err);
+        free(m);
+        server_job_bytes(srv, -(ptrdiff_t)bytes);
+        if (!rc) {
             job_release_slot(&j);
             keep_masks(&j, &f);
             res = frame_json(&f);
@@ -367,7 +387,6 @@ static cJSON *resolve_add_mask(const gql_resolve_info *info, sam2_error *err) {
         }
     }
     job_end(&j, OP_ADD_MASK, res != NULL);
-    free(m);
     return res;
 }
 

@@ -34,6 +34,10 @@ void server_log(server *s, const char *fmt, ...) {
     }
 }
 
+void server_job_bytes(server *s, ptrdiff_t delta) {
+    atomic_fetch_add(&s->job_bytes, (long long)delta);
+}
+
 static void catalog_log(void *user, const char *fmt, ...) {
     char line[1024];
     va_list ap;
@@ -108,6 +112,7 @@ server *server_create(const server_config *cfg, const server_deps *deps, sam2_er
     }
     atomic_init(&s->stopping, 0);
     atomic_init(&s->streams, 0);
+    atomic_init(&s->job_bytes, 0);
     pthread_mutex_init(&s->reaper_mu, NULL);
     pthread_cond_init(&s->reaper_cv, NULL);
     if (!s->inf || !s->ingest) {
@@ -138,6 +143,7 @@ server *server_create(const server_config *cfg, const server_deps *deps, sam2_er
     tc.budget_bytes = s->cfg.max_memory_mb << 20;
     tc.model_bytes = s->model_info.bytes;
     tc.session_bytes = s->cfg.session_memory_mb << 20;
+    tc.job_bytes = &s->job_bytes;
     tc.spill_dir = s->cfg.spill_dir[0] ? s->cfg.spill_dir : NULL;
     tc.correct_as_cond = s->cfg.correct_as_cond;
     tc.max_objects = s->cfg.max_objects;

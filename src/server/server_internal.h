@@ -14,6 +14,7 @@
 #include "server/sessions.h"
 
 #include <limits.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <stdatomic.h>
 
@@ -38,6 +39,8 @@ struct server {
     int port;
     atomic_int stopping;
     atomic_int streams; /* propagations in flight */
+    atomic_llong
+        job_bytes; /* memory held by requests outside sessions (addMask buffers, uploads) */
     pthread_t reaper;
     int reaper_running;
     pthread_mutex_t reaper_mu;
@@ -66,6 +69,10 @@ void http_stop(server *s);
 
 /* The demo's GraphQL schema (schema.c). */
 gql_schema *demo_schema_new(sam2_error *err);
+
+/* Counts memory a request holds outside its session (delta > 0 taken, < 0 given back): shown in
+ * /metrics and counted against MAX_MEMORY_MB when a session starts. */
+void server_job_bytes(server *s, ptrdiff_t delta);
 
 /* Log a line (start-up and warnings). */
 void server_log(server *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

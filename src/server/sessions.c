@@ -132,12 +132,17 @@ int sessions_start(session_table *t, const char *video_path, const char *display
         return sam2_fail(err, SAM2_ERR_LIMIT,
                          "The server already has %d sessions open (MAX_SESSIONS=%d); close a session or try again later",
                          n, c->max_sessions);
-    size_t need = c->model_bytes + (size_t)(n + 1) * c->session_bytes;
+    const long long jobs = c->job_bytes ? atomic_load(c->job_bytes) : 0;
+    size_t need =
+        c->model_bytes + (size_t)(n + 1) * c->session_bytes + (size_t)(jobs > 0 ? jobs : 0);
     if (c->budget_bytes && need > c->budget_bytes)
         return sam2_fail(err, SAM2_ERR_NOMEM,
-                         "Starting another session would exceed the memory budget: model %zu MB + %d sessions x %zu MB "
-                         "> MAX_MEMORY_MB=%zu; close a session or try again later",
-                         c->model_bytes >> 20, n + 1, c->session_bytes >> 20, c->budget_bytes >> 20);
+                         "Starting another session would exceed the memory budget: model %zu MB + "
+                         "%d sessions x %zu MB "
+                         "+ %lld MB held by uploads and requests > MAX_MEMORY_MB=%zu; close a "
+                         "session or try again later",
+                         c->model_bytes >> 20, n + 1, c->session_bytes >> 20,
+                         (jobs > 0 ? jobs : 0) >> 20, c->budget_bytes >> 20);
 
     session *s = calloc(1, sizeof *s);
     if (!s) return sam2_fail(err, SAM2_ERR_NOMEM, "out of memory starting a session");

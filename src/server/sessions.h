@@ -27,6 +27,8 @@ typedef struct session_table_config {
     size_t model_bytes;       /* counted against the budget */
     size_t session_bytes;     /* SESSION_MEMORY_MB: each session's RAM share (then it spills); an
                                * eighth of it holds the masks kept for exports, the tracker the rest */
+    const atomic_llong
+        *job_bytes; /* memory requests hold outside sessions, counted too (may be NULL) */
     const char *spill_dir;
     int correct_as_cond;
     int max_objects;

@@ -299,9 +299,21 @@ static size_t d_ram_bytes(void *self, const inf_session *is) {
     return (size_t)((const fake_session *)is)->n_obj * 1000;
 }
 
+static atomic_long rle_decodes;
+static atomic_int decode_gate;
+
+long double_rle_decodes(void) {
+    return atomic_load(&rle_decodes);
+}
+void double_set_decode_gate(int closed) {
+    atomic_store(&decode_gate, closed);
+}
+
 static int d_rle_decode(void *self, const char *counts, int h, int w, uint8_t *mask,
                         sam2_error *err) {
     (void)self;
+    atomic_fetch_add(&rle_decodes, 1);
+    while (atomic_load(&decode_gate)) sleep_ms(1);
     if (!strcmp(counts, "bad")) return fail(err, SAM2_ERR_FORMAT, "invalid RLE (test double)");
     memset(mask, 1, (size_t)h * (size_t)w);
     return 0;

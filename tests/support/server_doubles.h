@@ -22,6 +22,9 @@ long double_frames_propagated(void);
  * cancel that came while a frame was being computed), by all sessions so far. */
 long double_tracker_cancels(void);
 long double_frames_abandoned(void);
+/* RLE decodes so far (addMask), and a gate that holds every decode while closed. */
+long double_rle_decodes(void);
+void double_set_decode_gate(int closed);
 /* Makes every mask's counts string `bytes` longer (to fill the servers' mask stores). */
 void double_set_counts_padding(int bytes);
 /* The overlay render (ingest_ops.overlay_*): milliseconds per frame, frames rendered so far. */
