@@ -1271,6 +1271,51 @@ static void test_upload(void **state) {
     assert_alive();
 }
 
+/* Uploads are transcoded one at a time (MAX_CONCURRENT_UPLOADS=1); the one running counts in
+ * sam2_job_bytes (hardening 2). */
+typedef struct upload_call {
+    const char *content;
+    size_t len;
+    http_response r;
+    int rc;
+} upload_call;
+
+static void *upload_main(void *arg) {
+    upload_call *u = arg;
+    u->rc = post_upload(u->content, u->len, "clip.mp4", &u->r);
+    return NULL;
+}
+
+static void test_uploads_wait_in_line(void **state) {
+    (void)state;
+    char p[1024];
+    snprintf(p, sizeof p, "%s/gallery/01_dog.mp4", data_dir);
+    size_t len;
+    char *content = test_read_file(p, &len);
+    double_set_upload_gate(1);
+    upload_call u[3];
+    pthread_t th[3];
+    for (int i = 0; i < 3; i++) {
+        u[i] = (upload_call){content, len, {0}, -1};
+        pthread_create(&th[i], NULL, upload_main, &u[i]);
+    }
+    for (int i = 0; i < 1000 && double_uploads_running() == 0; i++) usleep(10000);
+    usleep(300 * 1000); /* the other two arrive and wait in line */
+    assert_int_equal(double_uploads_running(), 1);
+    assert_true(metric("sam2_job_bytes") > 0);
+    double_set_upload_gate(0);
+    for (int i = 0; i < 3; i++) {
+        pthread_join(th[i], NULL);
+        assert_int_equal(u[i].rc, 0);
+        assert_int_equal(u[i].r.status, 200);
+        assert_contains(u[i].r.body, "\"path\":\"uploads/");
+        http_response_free(&u[i].r);
+    }
+    assert_int_equal(double_uploads_most(), 1);
+    assert_true(metric("sam2_job_bytes") == 0);
+    free(content);
+}
+
 /* ---- fairness -----------------------------------------------------------------------------------
  */
 typedef struct clicker {
@@ -1473,6 +1518,7 @@ int main(void) {
         cmocka_unit_test(test_metrics_count_frames),
         cmocka_unit_test(test_disconnect_logs_no_error),
         cmocka_unit_test(test_upload),
+        cmocka_unit_test(test_uploads_wait_in_line),
         cmocka_unit_test(test_fairness),
         cmocka_unit_test(test_session_expiry),
         cmocka_unit_test(test_startup_errors),

@@ -97,6 +97,12 @@ static const opt OPTS[] = {
      "frames a video (gallery, upload input) may have (default 20000)"},
     {"MAX_VIDEO_SIDE", "max-video-side", OPT_INT, F(max_video_side), 16, 8192,
      "pixels per side of a video (gallery, upload input) (default 4096)"},
+    {"MAX_CONCURRENT_UPLOADS", "max-concurrent-uploads", OPT_INT, F(max_concurrent_uploads), 1, 64,
+     "uploads transcoded at once; more wait up to REQUEST_TIMEOUT (default 1)"},
+    {"MAX_UPLOAD_MEGAPIXELS", "max-upload-megapixels", OPT_INT, F(max_upload_megapixels), 1,
+     1000000,
+     "input pixels an upload may make the server decode, in millions (default 2500: 10 s of 4K at "
+     "30 fps)"},
 };
 #define N_OPTS ((int)(sizeof OPTS / sizeof OPTS[0]))
 _Static_assert(sizeof(int) != sizeof(size_t), "numeric options tell int from size_t fields by size");
@@ -134,6 +140,8 @@ void server_config_defaults(server_config *c) {
     c->max_query_fields = 20000;
     c->max_video_frames = 20000;
     c->max_video_side = 4096;
+    c->max_concurrent_uploads = 1;
+    c->max_upload_megapixels = 2500;
 }
 
 /* Sets one option from text; `who` names the source in messages ("MAX_SESSIONS", "--port"). */

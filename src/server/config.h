@@ -53,6 +53,8 @@ typedef struct server_config {
     int max_query_fields;
     int max_video_frames; /* frames a session's video (and an upload's input) may have */
     int max_video_side;   /* pixels per side of a session's video or an upload's input */
+    int max_concurrent_uploads; /* uploads transcoded at once; more wait in line */
+    int max_upload_megapixels;  /* input pixels an upload may make the server decode, in millions */
 } server_config;
 
 void server_config_defaults(server_config *c);

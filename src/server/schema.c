@@ -473,11 +473,16 @@ static cJSON *resolve_upload_video(const gql_resolve_info *info, sam2_error *err
     p.codec = srv->cfg.encode_codec;
     p.max_input_frames = srv->cfg.max_video_frames;
     p.max_input_side = srv->cfg.max_video_side;
+    p.max_decoded_pixels = (long long)srv->cfg.max_upload_megapixels * 1000000;
     char uploads[PATH_MAX];
     snprintf(uploads, sizeof uploads, "%s/uploads", srv->data_real);
     ingest_result r;
     memset(&r, 0, sizeof r);
-    int rc2 = srv->ingest->upload(srv->ingest->self, uf->path, uploads, &p, &r, err);
+    int rc2 = upload_queue_enter(srv, &srv->uploads, srv->cfg.timeout_s, err);
+    if (!rc2) {
+        rc2 = srv->ingest->upload(srv->ingest->self, uf->path, uploads, &p, &r, err);
+        upload_queue_leave(srv, &srv->uploads);
+    }
     metrics_op(srv->metrics, OP_UPLOAD, metrics_now() - t0, rc2 == 0);
     if (rc2) {
         if (err) {

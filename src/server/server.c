@@ -113,6 +113,8 @@ server *server_create(const server_config *cfg, const server_deps *deps, sam2_er
     atomic_init(&s->stopping, 0);
     atomic_init(&s->streams, 0);
     atomic_init(&s->job_bytes, 0);
+    upload_queue_init(&s->uploads, s->cfg.max_concurrent_uploads, s->cfg.max_video_side,
+                      s->cfg.encode_max_width, s->cfg.encode_max_height);
     pthread_mutex_init(&s->reaper_mu, NULL);
     pthread_cond_init(&s->reaper_cv, NULL);
     if (!s->inf || !s->ingest) {
@@ -256,5 +258,6 @@ void server_free(server *s) {
     fair_free(s->sched);
     pthread_mutex_destroy(&s->reaper_mu);
     pthread_cond_destroy(&s->reaper_cv);
+    upload_queue_destroy(&s->uploads);
     free(s);
 }

@@ -12,6 +12,7 @@
 #include "server/scheduler.h"
 #include "server/server.h"
 #include "server/sessions.h"
+#include "server/upload_queue.h"
 
 #include <limits.h>
 #include <stddef.h>
@@ -39,8 +40,9 @@ struct server {
     int port;
     atomic_int stopping;
     atomic_int streams; /* propagations in flight */
-    atomic_llong
-        job_bytes; /* memory held by requests outside sessions (addMask buffers, uploads) */
+    /* Memory held by requests outside sessions (addMask buffers, uploads being transcoded). */
+    atomic_llong job_bytes;
+    upload_queue uploads; /* MAX_CONCURRENT_UPLOADS */
     pthread_t reaper;
     int reaper_running;
     pthread_mutex_t reaper_mu;

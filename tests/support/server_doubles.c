@@ -348,10 +348,34 @@ static int d_poster(void *self, const char *video, const char *poster, int *w, i
     return 0;
 }
 
+static atomic_int upload_gate, uploads_running, uploads_most;
+
+void double_set_upload_gate(int closed) {
+    atomic_store(&upload_gate, closed);
+}
+int double_uploads_running(void) {
+    return atomic_load(&uploads_running);
+}
+int double_uploads_most(void) {
+    return atomic_load(&uploads_most);
+}
+
+static int d_upload_inner(const char *in, const char *dir, ingest_result *out, sam2_error *err);
+
 static int d_upload(void *self, const char *in, const char *dir, const ingest_params *p,
                     ingest_result *out, sam2_error *err) {
     (void)self;
     (void)p;
+    const int now = atomic_fetch_add(&uploads_running, 1) + 1;
+    for (int most = atomic_load(&uploads_most); now > most;)
+        if (atomic_compare_exchange_weak(&uploads_most, &most, now)) break;
+    while (atomic_load(&upload_gate)) sleep_ms(1);
+    const int rc = d_upload_inner(in, dir, out, err);
+    atomic_fetch_sub(&uploads_running, 1);
+    return rc;
+}
+
+static int d_upload_inner(const char *in, const char *dir, ingest_result *out, sam2_error *err) {
     int frames;
     if (read_video(in, &frames, &out->width, &out->height))
         return fail(err, SAM2_ERR_FORMAT, "not valid video file");

@@ -27,6 +27,11 @@ long double_rle_decodes(void);
 void double_set_decode_gate(int closed);
 /* Makes every mask's counts string `bytes` longer (to fill the servers' mask stores). */
 void double_set_counts_padding(int bytes);
+/* A gate that holds every upload's transcode while closed; uploads transcoding now, and the most
+ * that ever ran at once. */
+void double_set_upload_gate(int closed);
+int double_uploads_running(void);
+int double_uploads_most(void);
 /* The overlay render (ingest_ops.overlay_*): milliseconds per frame, frames rendered so far. */
 void double_set_overlay_delay_ms(int ms);
 long double_overlay_frames(void);
