@@ -730,6 +730,60 @@ static void test_add_mask_memory(void **state) {
     free(sid);
 }
 
+/* startSession opens only videos under gallery/ and uploads/; a refusal never names what a
+ * folder holds (another user's upload), and hidden files are refused (hardening 3). */
+static void test_session_paths(void **state) {
+    (void)state;
+    char p[1200];
+    snprintf(p, sizeof p, "%s/posters/0123abcd.jpg", data_dir);
+    test_write_file(p, "poster", 6);
+    snprintf(p, sizeof p, "%s/gallery/frames", data_dir);
+    mkdir(p, 0755);
+    snprintf(p, sizeof p, "%s/gallery/frames/private_name.jpg", data_dir);
+    test_write_file(p, "not a jpeg", 10);
+    snprintf(p, sizeof p, "%s/gallery/to_posters", data_dir);
+    if (symlink("../posters", p)) fail_msg("symlink failed");
+    const struct {
+        const char *path, *expect;
+    } cases[] = {
+        {"posters", "under gallery/ or uploads/ only"},
+        {"posters/", "under gallery/ or uploads/ only"},
+        {"posters/0123abcd.jpg", "under gallery/ or uploads/ only"},
+        {"uploads", "under gallery/ or uploads/ only"},
+        {"uploads/", "under gallery/ or uploads/ only"},
+        {"gallery/", "under gallery/ or uploads/ only"},
+        {".", "under gallery/ or uploads/ only"},
+        {"gallery/to_posters", "under gallery/ or uploads/ only"},
+        {"gallery/to_posters/0123abcd.jpg", "under gallery/ or uploads/ only"},
+        {"gallery/.hidden.mp4", "hidden files"},
+        {"gallery/./01_dog.mp4", "hidden files"},
+        {"gallery/frames", "not a folder of video frames the server can read"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char vars[512];
+        snprintf(vars, sizeof vars, "{\"input\":{\"path\":\"%s\"}}", cases[i].path);
+        cJSON *r = gql(FRONTEND_START_SESSION, vars);
+        const char *msg = gql_error_message(r);
+        /* The path as given is echoed; nothing else under DATA_PATH may be named. */
+        const int names_file =
+            msg && ((strstr(msg, "0123abcd") && !strstr(cases[i].path, "0123abcd")) ||
+                    strstr(msg, "private_name"));
+        if (!msg || !strstr(msg, cases[i].expect) || names_file || strstr(msg, data_dir))
+            fail_msg("startSession('%s'): expected an error with '%s' and no file names, got: %s",
+                     cases[i].path, cases[i].expect, msg ? msg : "(a session)");
+        cJSON_Delete(r);
+    }
+    snprintf(p, sizeof p, "%s/gallery/to_posters", data_dir);
+    unlink(p);
+    snprintf(p, sizeof p, "%s/gallery/frames/private_name.jpg", data_dir);
+    unlink(p);
+    snprintf(p, sizeof p, "%s/gallery/frames", data_dir);
+    rmdir(p);
+    snprintf(p, sizeof p, "%s/posters/0123abcd.jpg", data_dir);
+    unlink(p);
+    assert_alive();
+}
+
 static void test_bad_inputs(void **state) {
     (void)state;
     /* Unknown session: the official error text, as a GraphQL error with path. */
@@ -1507,6 +1561,7 @@ int main(void) {
         cmocka_unit_test(test_session_flow),
         cmocka_unit_test(test_add_mask),
         cmocka_unit_test(test_add_mask_memory),
+        cmocka_unit_test(test_session_paths),
         cmocka_unit_test(test_bad_inputs),
         cmocka_unit_test(test_session_limits),
         cmocka_unit_test(test_cancel_mid_stream),

@@ -246,13 +246,19 @@ static cJSON *resolve_start_session(const gql_resolve_info *info, sam2_error *er
     const char *path = input_str(info, "path");
     char real[PATH_MAX];
     sam2_error perr = {0};
-    if (path_resolve_under(srv->data_real, path, real, sizeof real, &perr)) {
+    int is_dir = 0;
+    if (path_resolve_video(srv->data_real, path, real, sizeof real, &is_dir, &perr)) {
         sam2_fail(err, SAM2_ERR_ARGUMENT, "Cannot start a session on '%.200s': %s", path, perr.message);
         metrics_op(srv->metrics, OP_START_SESSION, metrics_now() - t0, 0);
         return NULL;
     }
     char id[SESSION_ID_LEN + 1];
     int rc = sessions_start(srv->sessions, real, path, id, err);
+    /* The reader's reasons for a folder of frames name the files in it: never shown. */
+    if (rc && is_dir && rc != SAM2_ERR_LIMIT && rc != SAM2_ERR_NOMEM)
+        sam2_fail(err, rc,
+                  "Cannot open video '%.200s': not a folder of video frames the server can read",
+                  path);
     metrics_op(srv->metrics, OP_START_SESSION, metrics_now() - t0, rc == 0);
     if (rc) return NULL;
     server_log(srv, "started session %s on %s", id, path);

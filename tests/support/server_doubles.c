@@ -4,6 +4,7 @@
 
 #include "core/priority.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <nettle/sha2.h>
 #include <pthread.h>
@@ -127,6 +128,21 @@ static int d_open(void *self, const inf_model *m, const char *path, const inf_se
     (void)m;
     int frames, width, height;
     note_priority(DOUBLE_CALL_OPEN);
+    struct stat st;
+    if (!stat(path, &st) && S_ISDIR(st.st_mode)) {
+        /* Like the real reader of a folder of frames, the reason names a file in it. */
+        DIR *d = opendir(path);
+        struct dirent *e;
+        char msg[512] = "frame folder: empty (test double)";
+        while (d && (e = readdir(d)))
+            if (e->d_name[0] != '.') {
+                snprintf(msg, sizeof msg, "frame folder: '%s' is not an image (test double)",
+                         e->d_name);
+                break;
+            }
+        if (d) closedir(d);
+        return fail(err, SAM2_ERR_FORMAT, msg);
+    }
     if (read_video(path, &frames, &width, &height))
         return fail(err, SAM2_ERR_FORMAT, "not a video (test double)");
     fake_session *s = calloc(1, sizeof *s);
