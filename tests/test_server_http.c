@@ -784,6 +784,48 @@ static void test_session_paths(void **state) {
     assert_alive();
 }
 
+/* A frame the server cannot decode: errors name the video as the client gave it, never DATA_PATH
+ * (hardening 4), and the stream's answer is a 5xx (hardening 9). */
+static void test_undecodable_frame(void **state) {
+    (void)state;
+    char p[1200];
+    snprintf(p, sizeof p, "%s/gallery/corrupt.mp4", data_dir);
+    assert_int_equal(double_write_corrupt_video(p, 6, 64, 48, 3), 0);
+    char *sid = start_session("gallery/corrupt.mp4");
+    cJSON *r = add_points(sid, 3, 1, 1);
+    const char *msg = gql_error_message(r);
+    if (!msg || !strstr(msg, "video 'gallery/corrupt.mp4': frame 3 could not be decoded") ||
+        strstr(msg, data_dir))
+        fail_msg("addPoints on an undecodable frame: %s", msg ? msg : "(no error)");
+    cJSON_Delete(r);
+    char vars[512];
+    snprintf(vars, sizeof vars,
+             "{\"input\":{\"sessionId\":\"%s\",\"frameIndex\":3,\"objectId\":3,\"mask\":{\"size\":["
+             "48,64],"
+             "\"counts\":\"x\"}}}",
+             sid);
+    r = gql(ADD_MASK_DOC, vars);
+    msg = gql_error_message(r);
+    if (!msg || !strstr(msg, "'gallery/corrupt.mp4'") || strstr(msg, data_dir))
+        fail_msg("addMask on an undecodable frame: %s", msg ? msg : "(no error)");
+    cJSON_Delete(r);
+    /* The stream fails on its first frame: an answer with a status, the server's fault. */
+    cJSON_Delete(add_points(sid, 0, 1, 1));
+    char body[256];
+    snprintf(body, sizeof body, "{\"session_id\": \"%s\", \"start_frame_index\": 3}", sid);
+    http_response hr;
+    assert_int_equal(http_request(port, "POST", "/propagate_in_video",
+                                  "Content-Type: application/json\r\n", body, strlen(body), &hr,
+                                  10000),
+                     0);
+    if (hr.status < 500 || !strstr(hr.body, "'gallery/corrupt.mp4'") || strstr(hr.body, data_dir))
+        fail_msg("propagate from an undecodable frame: HTTP %d %s", hr.status, hr.body);
+    http_response_free(&hr);
+    close_session(sid, 1);
+    free(sid);
+    unlink(p);
+}
+
 static void test_bad_inputs(void **state) {
     (void)state;
     /* Unknown session: the official error text, as a GraphQL error with path. */
@@ -1562,6 +1604,7 @@ int main(void) {
         cmocka_unit_test(test_add_mask),
         cmocka_unit_test(test_add_mask_memory),
         cmocka_unit_test(test_session_paths),
+        cmocka_unit_test(test_undecodable_frame),
         cmocka_unit_test(test_bad_inputs),
         cmocka_unit_test(test_session_limits),
         cmocka_unit_test(test_cancel_mid_stream),

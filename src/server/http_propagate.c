@@ -34,13 +34,16 @@ static void free_reader(void *cls) {
     free(rc);
 }
 
+/* The request was checked before the propagation started (session, frame, prompts): what fails
+ * after that is the server's problem (a frame it cannot decode, its disk, its memory), 5xx. */
 static unsigned status_for(int code) {
     switch (code) {
-    case SAM2_ERR_NOMEM:
-    case SAM2_ERR_IO: return 500;
     case SAM2_ERR_LIMIT: return 503;
     case SAM2_ERR_STATE: return 409;
-    default: return 400;
+    case SAM2_ERR_ARGUMENT:
+        return 400;
+    default:
+        return 500;
     }
 }
 

@@ -95,7 +95,18 @@ static void job_release_slot(job *j) {
     j->have_slot = 0;
 }
 
-static void job_end(job *j, metrics_op_kind op, int ok) {
+/* Errors from the tracker name the video by its absolute path ("video '/data/gallery/x.mp4':
+ * frame 120 could not be decoded"): clients see the path they gave instead, and never DATA_PATH. */
+static void scrub_paths(server *srv, session *s, sam2_error *err) {
+    if (!err || !err->message[0]) return;
+    if (s)
+        path_scrub(err->message, sizeof err->message, session_video_path(s),
+                   session_display_path(s));
+    path_scrub(err->message, sizeof err->message, srv->data_real, "DATA_PATH");
+}
+
+static void job_end(job *j, metrics_op_kind op, int ok, sam2_error *err) {
+    if (!ok && j->srv) scrub_paths(j->srv, j->s, err);
     job_release_slot(j);
     if (j->have_session) session_end(j->s);
     if (j->s) session_unref(j->s);
@@ -328,7 +339,7 @@ static cJSON *resolve_add_points(const gql_resolve_info *info, sam2_error *err) 
             inf_frame_free(&f);
         }
     }
-    job_end(&j, OP_ADD_POINTS, res != NULL);
+    job_end(&j, OP_ADD_POINTS, res != NULL, err);
     free(xy);
     free(lab);
     return res;
@@ -392,7 +403,7 @@ static cJSON *resolve_add_mask(const gql_resolve_info *info, sam2_error *err) {
             inf_frame_free(&f);
         }
     }
-    job_end(&j, OP_ADD_MASK, res != NULL);
+    job_end(&j, OP_ADD_MASK, res != NULL, err);
     return res;
 }
 
@@ -410,7 +421,7 @@ static cJSON *resolve_clear_points_in_frame(const gql_resolve_info *info, sam2_e
             inf_frame_free(&f);
         }
     }
-    job_end(&j, OP_CLEAR_FRAME, res != NULL);
+    job_end(&j, OP_CLEAR_FRAME, res != NULL, err);
     return res;
 }
 
@@ -423,7 +434,7 @@ static cJSON *resolve_clear_points_in_video(const gql_resolve_info *info, sam2_e
         mask_store_clear(session_masks(j.s));
         res = success(1);
     }
-    job_end(&j, OP_CLEAR_VIDEO, res != NULL);
+    job_end(&j, OP_CLEAR_VIDEO, res != NULL, err);
     return res;
 }
 
@@ -444,7 +455,7 @@ static cJSON *resolve_remove_object(const gql_resolve_info *info, sam2_error *er
             inf_frames_free(frames, n);
         }
     }
-    job_end(&j, OP_REMOVE_OBJECT, res != NULL);
+    job_end(&j, OP_REMOVE_OBJECT, res != NULL, err);
     return res;
 }
 

@@ -1,6 +1,7 @@
 #include "server/stream.h"
 
 #include "core/error.h"
+#include "server/paths.h"
 #include "server/server_internal.h"
 
 #include <poll.h>
@@ -208,6 +209,11 @@ static void *producer(void *arg) {
     st->done = 1;
     st->failed = rc && !was_cancelled;
     if (st->failed && !st->err.code) sam2_fail(&st->err, rc, "propagation failed");
+    if (st->failed) { /* the client sees the path it gave, never DATA_PATH */
+        path_scrub(st->err.message, sizeof st->err.message, session_video_path(st->s),
+                   session_display_path(st->s));
+        path_scrub(st->err.message, sizeof st->err.message, srv->data_real, "DATA_PATH");
+    }
     pthread_cond_broadcast(&st->cv);
     pthread_mutex_unlock(&st->mu);
     if (st->failed)

@@ -19,6 +19,8 @@
 
 typedef struct fake_session {
     int frames, width, height, max_objects;
+    int corrupt;     /* a frame that "cannot be decoded" (-1: none) */
+    char path[1024]; /* as opened (absolute), named in its errors like the real reader does */
     int n_obj;
     int ids[MAX_OBJ];
     unsigned char *has_points; /* [n_obj][frames] */
@@ -81,12 +83,34 @@ static int fail(sam2_error *err, int code, const char *msg) {
     return code;
 }
 
-static int read_video(const char *path, int *frames, int *w, int *h) {
+/* "frames=N width=W height=H [corrupt=K]" */
+static int read_video_ex(const char *path, int *frames, int *w, int *h, int *corrupt) {
     FILE *f = fopen(path, "rb");
     if (!f) return -1;
     int ok = fscanf(f, "frames=%d width=%d height=%d", frames, w, h) == 3;
+    if (corrupt && (!ok || fscanf(f, " corrupt=%d", corrupt) != 1)) *corrupt = -1;
     fclose(f);
     return ok && *frames > 0 && *w > 0 && *h > 0 ? 0 : -1;
+}
+
+static int read_video(const char *path, int *frames, int *w, int *h) {
+    return read_video_ex(path, frames, w, h, NULL);
+}
+
+int double_write_corrupt_video(const char *path, int frames, int width, int height, int corrupt) {
+    FILE *f = fopen(path, "wb");
+    if (!f) return -1;
+    fprintf(f, "frames=%d width=%d height=%d corrupt=%d\n", frames, width, height, corrupt);
+    return fclose(f);
+}
+
+/* The real reader's error for a frame it cannot decode, with the path it was opened with. */
+static int corrupt_frame(const fake_session *s, int frame, sam2_error *err) {
+    if (frame != s->corrupt) return 0;
+    char msg[1200];
+    snprintf(msg, sizeof msg, "video '%s': frame %d could not be decoded (test double)", s->path,
+             frame);
+    return fail(err, SAM2_ERR_FORMAT, msg);
 }
 
 int double_write_video(const char *path, int frames, int width, int height) {
@@ -126,7 +150,7 @@ static int d_open(void *self, const inf_model *m, const char *path, const inf_se
                   inf_session **out, int *n_frames, int *w, int *h, sam2_error *err) {
     (void)self;
     (void)m;
-    int frames, width, height;
+    int frames, width, height, corrupt;
     note_priority(DOUBLE_CALL_OPEN);
     struct stat st;
     if (!stat(path, &st) && S_ISDIR(st.st_mode)) {
@@ -143,10 +167,12 @@ static int d_open(void *self, const inf_model *m, const char *path, const inf_se
         if (d) closedir(d);
         return fail(err, SAM2_ERR_FORMAT, msg);
     }
-    if (read_video(path, &frames, &width, &height))
+    if (read_video_ex(path, &frames, &width, &height, &corrupt))
         return fail(err, SAM2_ERR_FORMAT, "not a video (test double)");
     fake_session *s = calloc(1, sizeof *s);
     if (!s) return fail(err, SAM2_ERR_NOMEM, "oom");
+    s->corrupt = corrupt;
+    snprintf(s->path, sizeof s->path, "%s", path);
     s->frames = frames;
     s->width = width;
     s->height = height;
@@ -212,6 +238,7 @@ static int d_add_points(void *self, inf_session *is, int frame, int obj, const f
     for (int i = 0; i < n; i++)
         if (labels[i] < -1 || labels[i] > 3)
             return fail(err, SAM2_ERR_ARGUMENT, "bad label (test double)");
+    if (corrupt_frame(s, frame, err)) return SAM2_ERR_FORMAT;
     int k = obj_index(s, obj, 1, err);
     if (k < 0) return err ? err->code : -1;
     if (atomic_load(&click_delay_ms)) sleep_ms(atomic_load(&click_delay_ms));
@@ -225,6 +252,7 @@ static int d_add_mask(void *self, inf_session *is, int frame, int obj, const uin
     (void)mask;
     fake_session *s = (fake_session *)is;
     note_priority(DOUBLE_CALL_ADD_MASK);
+    if (corrupt_frame(s, frame, err)) return SAM2_ERR_FORMAT;
     int k = obj_index(s, obj, 1, err);
     if (k < 0) return err ? err->code : -1;
     s->has_points[(size_t)k * (size_t)s->frames + (size_t)frame] = 1;
@@ -289,6 +317,7 @@ static int d_propagate(void *self, inf_session *is, int start, int reverse, inf_
             sleep_ms(1);
         }
         if (atomic_load(&s->cancel)) return fail(err, SAM2_ERR_CANCELLED, "cancelled");
+        if (corrupt_frame(s, f, err)) return SAM2_ERR_FORMAT;
         inf_frame fr;
         if (make_frame(s, f, "t", 0, &fr)) return fail(err, SAM2_ERR_NOMEM, "oom");
         atomic_fetch_add(&frames_propagated, 1);

@@ -60,6 +60,9 @@ server *double_server_start(const server_config *cfg);
 
 /* Writes a fake video file. */
 int double_write_video(const char *path, int frames, int width, int height);
+/* One whose frame `corrupt` "cannot be decoded": clicks, masks and propagations reaching it fail
+ * with the real reader's message, which names the video by the absolute path it was opened with. */
+int double_write_corrupt_video(const char *path, int frames, int width, int height, int corrupt);
 /* The stand-in gallery the server tests share, under data_dir (created with gallery/ and
  * gallery/sub/): 05_default_juggle.mp4 (8 frames, 1280x720), 01_dog.mp4 (5 frames, 640x480) and
  * sub/long.mp4 (400 frames of long_w x long_h). 0 or -1. */
