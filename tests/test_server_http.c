@@ -301,15 +301,17 @@ static void test_allowed_origins(void **state) {
     assert_int_equal(
         http_request(p2, "GET", "/healthy", "Origin: http://evil.example\r\n", NULL, 0, &r, 5000),
         0);
+    assert_int_equal(r.status, 403); /* refused before it runs */
     assert_null(http_header(r.headers, "Access-Control-Allow-Origin", v, sizeof v));
     http_response_free(&r);
     server_free(s2);
 }
 
-static void expect_json_error(const char *method, const char *path, const char *headers,
-                              const char *body, size_t body_len, int status, const char *needle) {
+static void expect_json_error_at(int at_port, const char *method, const char *path,
+                                 const char *headers, const char *body, size_t body_len, int status,
+                                 const char *needle) {
     http_response r;
-    assert_int_equal(http_request(port, method, path, headers, body, body_len, &r, 10000), 0);
+    assert_int_equal(http_request(at_port, method, path, headers, body, body_len, &r, 10000), 0);
     if (r.status != status)
         fail_msg("%s %s: status %d, expected %d: %s", method, path, r.status, status, r.body);
     char v[128];
@@ -320,6 +322,70 @@ static void expect_json_error(const char *method, const char *path, const char *
     cJSON_Delete(j);
     assert_contains(r.body, needle);
     http_response_free(&r);
+}
+
+static void expect_json_error(const char *method, const char *path, const char *headers,
+                              const char *body, size_t body_len, int status, const char *needle) {
+    expect_json_error_at(port, method, path, headers, body, body_len, status, needle);
+}
+
+/* What a page on another site can make a browser send without a preflight (text/plain, no
+ * Content-Type, forms, multipart) runs nothing but uploads; a request from an origin that
+ * ALLOWED_ORIGINS does not list is refused before it runs (hardening 5). */
+static void test_cross_site_requests(void **state) {
+    (void)state;
+    server_config cfg;
+    make_config(&cfg, test_make_tmpdir());
+    snprintf(cfg.allowed_origins, sizeof cfg.allowed_origins, "http://good.example");
+    server *s2 = double_server_start(&cfg);
+    assert_non_null(s2);
+    const int p2 = server_port(s2);
+    const char *start = "{\"query\":\"mutation { startSession(input: {path: "
+                        "\\\"gallery/01_dog.mp4\\\"}) { sessionId } }\"}";
+    const size_t n = strlen(start);
+    expect_json_error_at(p2, "POST", "/graphql", "Content-Type: text/plain\r\n", start, n, 415,
+                         "Unsupported Content-Type 'text/plain'");
+    expect_json_error_at(p2, "POST", "/graphql", NULL, start, n, 415, "send application/json");
+    expect_json_error_at(p2, "POST", "/graphql",
+                         "Content-Type: application/x-www-form-urlencoded\r\n", start, n, 415,
+                         "Unsupported Content-Type");
+    expect_json_error_at(p2, "POST", "/propagate_in_video", "Content-Type: text/plain\r\n",
+                         "{\"session_id\": \"x\"}", 17, 415, "send application/json");
+    expect_json_error_at(p2, "POST", "/graphql",
+                         "Origin: http://evil.example\r\nContent-Type: application/json\r\n", start,
+                         n, 403, "'http://evil.example' are not allowed (ALLOWED_ORIGINS)");
+    expect_json_error_at(p2, "GET", "/export/x/masks.json", "Origin: http://evil.example\r\n", NULL,
+                         0, 403, "ALLOWED_ORIGINS");
+    /* Multipart, as an HTML form could send it: only uploadVideo runs. */
+    size_t mn;
+    char *mp = http_upload_body("b0undary", start, "f", "a.mp4", "x", 1, &mn);
+    expect_json_error_at(p2, "POST", "/graphql",
+                         "Content-Type: multipart/form-data; boundary=b0undary\r\n", mp, mn, 400,
+                         "may only run the uploadVideo mutation");
+    expect_json_error_at(
+        p2, "POST", "/graphql",
+        "Origin: http://evil.example\r\nContent-Type: multipart/form-data; boundary=b0undary\r\n",
+        mp, mn, 403, "ALLOWED_ORIGINS");
+    free(mp);
+    /* None of that opened a session. */
+    http_response r;
+    assert_int_equal(http_request(p2, "GET", "/metrics", NULL, NULL, 0, &r, 5000), 0);
+    assert_contains(r.body, "\nsam2_sessions 0\n");
+    http_response_free(&r);
+    /* The allowed origin, and the server's own page (same origin), work. */
+    const char *origins[] = {"Origin: http://good.example\r\n", NULL};
+    char self[128];
+    snprintf(self, sizeof self, "Origin: http://127.0.0.1:%d\r\n", p2);
+    origins[1] = self;
+    for (int i = 0; i < 2; i++) {
+        char headers[256];
+        snprintf(headers, sizeof headers, "%sContent-Type: application/json\r\n", origins[i]);
+        assert_int_equal(http_request(p2, "POST", "/graphql", headers, start, n, &r, 5000), 0);
+        assert_int_equal(r.status, 200);
+        assert_contains(r.body, "\"sessionId\"");
+        http_response_free(&r);
+    }
+    server_free(s2);
 }
 
 static void test_not_graphql_requests(void **state) {
@@ -335,7 +401,7 @@ static void test_not_graphql_requests(void **state) {
                       "must be a JSON object");
     expect_json_error("POST", "/graphql", ct, "{\"query\":\"{a}\"} trailing", 24, 400,
                       "unexpected data after the value");
-    expect_json_error("POST", "/graphql", "Content-Type: application/xml\r\n", "<a/>", 4, 400,
+    expect_json_error("POST", "/graphql", "Content-Type: application/xml\r\n", "<a/>", 4, 415,
                       "Unsupported Content-Type");
     expect_json_error("POST", "/graphql", ct, "", 0, 400, "the body is empty");
     expect_json_error("GET", "/graphql", NULL, NULL, 0, 405, "not allowed over GET");
@@ -1598,6 +1664,7 @@ int main(void) {
         cmocka_unit_test(test_cors),
         cmocka_unit_test(test_allowed_origins),
         cmocka_unit_test(test_not_graphql_requests),
+        cmocka_unit_test(test_cross_site_requests),
         cmocka_unit_test(test_static_files),
         cmocka_unit_test(test_gallery_queries),
         cmocka_unit_test(test_session_flow),

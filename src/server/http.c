@@ -35,6 +35,22 @@ static int origin_allowed(const server *s, const char *origin) {
     return 0;
 }
 
+/* The page served by this server itself (Origin "http://<Host>"): always allowed. */
+static int same_origin(http_req *r, const char *origin) {
+    const char *host = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Host");
+    const char *rest = !strncasecmp(origin, "http://", 7)    ? origin + 7
+                       : !strncasecmp(origin, "https://", 8) ? origin + 8
+                                                             : NULL;
+    return host && rest && !strcasecmp(rest, host);
+}
+
+/* A request from a page whose origin ALLOWED_ORIGINS does not list, or NULL. */
+static const char *refused_origin(http_req *r) {
+    const char *origin = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Origin");
+    if (!origin || origin_allowed(r->srv, origin) || same_origin(r, origin)) return NULL;
+    return origin;
+}
+
 static void add_cors(http_req *r, struct MHD_Response *resp) {
     const char *origin = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Origin");
     if (!origin || !origin_allowed(r->srv, origin)) return;
@@ -176,6 +192,25 @@ static enum MHD_Result metrics_handle(http_req *r) {
     return ret;
 }
 
+/* Whether the Content-Type's media type (before any parameter) is `type`. */
+static int media_type_is(const char *ctype, const char *type) {
+    const size_t n = strlen(type);
+    if (!ctype || strncasecmp(ctype, type, n)) return 0;
+    const char c = ctype[n];
+    return c == 0 || c == ';' || c == ' ' || c == '\t';
+}
+
+/* Bodies a browser may send cross-site without asking first (text/plain, form encodings, none)
+ * are refused: a page elsewhere cannot make the server run anything without a CORS preflight. */
+static enum MHD_Result unsupported_type(http_req *r, const char *ctype) {
+    char msg[300];
+    snprintf(msg, sizeof msg, "Unsupported Content-Type '%.100s': send application/json%s",
+             ctype ? ctype : "(none)",
+             r->route == ROUTE_GRAPHQL ? " (or multipart/form-data for uploadVideo)" : "");
+    if (r->route == ROUTE_GRAPHQL) return http_graphql_error(r, 415, msg);
+    return http_error(r, 415, "%s", msg);
+}
+
 /* Decides, on the first call, how the body will be taken and whether it is refused outright. */
 static enum MHD_Result begin_request(http_req *r, const char *url, const char *method) {
     server *s = r->srv;
@@ -184,8 +219,16 @@ static enum MHD_Result begin_request(http_req *r, const char *url, const char *m
     const char *ctype = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Content-Type");
     r->kind = BODY_DISCARD;
     r->limit = DISCARD_BODY_LIMIT;
+    const char *origin = refused_origin(r);
+    if (origin) {
+        char msg[300];
+        snprintf(msg, sizeof msg,
+                 "Requests from the origin '%.100s' are not allowed (ALLOWED_ORIGINS)", origin);
+        if (r->route == ROUTE_GRAPHQL) return http_graphql_error(r, 403, msg);
+        return http_error(r, 403, "%s", msg);
+    }
     if (!strcmp(method, "POST") && r->route == ROUTE_GRAPHQL) {
-        if (ctype && !strncasecmp(ctype, "multipart/form-data", 19)) {
+        if (media_type_is(ctype, "multipart/form-data")) {
             r->kind = BODY_MULTIPART;
             r->limit = s->cfg.max_upload_bytes; /* the whole multipart request */
             if (content_length > r->limit)
@@ -195,16 +238,14 @@ static enum MHD_Result begin_request(http_req *r, const char *url, const char *m
             r->upload = upload_new(ctype, tmp && *tmp ? tmp : "/tmp", s->cfg.max_body_bytes, r->limit,
                                    (size_t)s->cfg.max_points * 3 + 100000, msg, sizeof msg);
             if (!r->upload) return http_graphql_error(r, 400, msg);
-        } else if (!ctype || !strncasecmp(ctype, "application/json", 16) || !strncasecmp(ctype, "text/plain", 10)) {
+        } else if (media_type_is(ctype, "application/json")) {
             r->kind = BODY_JSON;
             r->limit = s->cfg.max_body_bytes;
         } else {
-            char msg[300];
-            snprintf(msg, sizeof msg, "Unsupported Content-Type '%.100s': send application/json or multipart/form-data",
-                     ctype);
-            return http_graphql_error(r, 400, msg);
+            return unsupported_type(r, ctype);
         }
     } else if (!strcmp(method, "POST") && r->route == ROUTE_PROPAGATE) {
+        if (!media_type_is(ctype, "application/json")) return unsupported_type(r, ctype);
         r->kind = BODY_JSON;
         r->limit = PROPAGATE_BODY_LIMIT;
     }
