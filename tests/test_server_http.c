@@ -26,6 +26,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -1478,6 +1482,93 @@ static void test_uploads_wait_in_line(void **state) {
     free(content);
 }
 
+/* One client address can hold only so many connections and sessions, and a request body must
+ * arrive within REQUEST_BODY_TIMEOUT however slowly it trickles (hardening 6). */
+static int raw_connect(int to_port) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)to_port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&a, sizeof a)) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static int healthy_at(int at_port) {
+    http_response r;
+    if (http_request(at_port, "GET", "/healthy", NULL, NULL, 0, &r, 2000)) return 0;
+    const int ok = r.status == 200;
+    http_response_free(&r);
+    return ok;
+}
+
+static void test_per_client_limits(void **state) {
+    (void)state;
+    server_config cfg;
+    make_config(&cfg, test_make_tmpdir());
+    cfg.max_connections_per_ip = 3;
+    cfg.max_sessions_per_ip = 2;
+    cfg.body_timeout_s = 2;
+    cfg.session_ttl_s = 600;
+    server *s2 = double_server_start(&cfg);
+    assert_non_null(s2);
+    const int p2 = server_port(s2);
+    server_client c2 = client;
+    c2.port = p2;
+    /* Sessions. */
+    char why[512];
+    char *a = gql_start_session(&c2, "gallery/01_dog.mp4", why, sizeof why);
+    char *b = gql_start_session(&c2, "gallery/01_dog.mp4", why, sizeof why);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_null(gql_start_session(&c2, "gallery/01_dog.mp4", why, sizeof why));
+    assert_contains(why, "already has 2 sessions open (MAX_SESSIONS_PER_IP=2)");
+    assert_int_equal(gql_close_session(&c2, a), 1);
+    char *c = gql_start_session(&c2, "gallery/01_dog.mp4", why, sizeof why);
+    assert_non_null(c);
+    /* Connections: three idle ones hold the address's share. */
+    int fds[3];
+    for (int i = 0; i < 3; i++) assert_true((fds[i] = raw_connect(p2)) >= 0);
+    usleep(1000 * 1000); /* accepted by the server's listening thread */
+    assert_false(healthy_at(p2));
+    for (int i = 0; i < 3; i++) close(fds[i]);
+    int ok = 0;
+    for (int i = 0; i < 200 && !(ok = healthy_at(p2)); i++) usleep(20000);
+    assert_true(ok);
+    /* A body sent one byte at a time: cut off once it has taken 2 s, long before it ends. */
+    server_test_log_clear();
+    int fd = raw_connect(p2);
+    assert_true(fd >= 0);
+    char head[256];
+    int n = snprintf(
+        head, sizeof head,
+        "POST /graphql HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nContent-Type: application/json\r\n"
+        "Content-Length: 1000\r\n\r\n",
+        p2);
+    assert_int_equal(send(fd, head, (size_t)n, MSG_NOSIGNAL), n);
+    int sent = 0, cut = 0;
+    for (; sent < 200 && !cut; sent++) {
+        if (send(fd, " ", 1, MSG_NOSIGNAL) != 1) cut = 1;
+        struct pollfd pf = {fd, POLLIN | POLLRDHUP, 0};
+        if (poll(&pf, 1, 250) > 0) {
+            char buf[256];
+            if (recv(fd, buf, sizeof buf, MSG_DONTWAIT) <= 0) cut = 1;
+        }
+    }
+    close(fd);
+    if (!cut) fail_msg("a body trickling for %d s was not cut off", sent / 4);
+    free(wait_for_log("REQUEST_BODY_TIMEOUT"));
+    assert_int_equal(gql_close_session(&c2, b), 1);
+    assert_int_equal(gql_close_session(&c2, c), 1);
+    free(a);
+    free(b);
+    free(c);
+    server_free(s2);
+}
+
 /* ---- fairness -----------------------------------------------------------------------------------
  */
 typedef struct clicker {
@@ -1684,6 +1775,7 @@ int main(void) {
         cmocka_unit_test(test_disconnect_logs_no_error),
         cmocka_unit_test(test_upload),
         cmocka_unit_test(test_uploads_wait_in_line),
+        cmocka_unit_test(test_per_client_limits),
         cmocka_unit_test(test_fairness),
         cmocka_unit_test(test_session_expiry),
         cmocka_unit_test(test_startup_errors),

@@ -34,6 +34,13 @@ static const opt OPTS[] = {
      "request timeout in seconds (default 60)"},
     {"MAX_REQUESTS", "max-requests", OPT_INT, F(max_requests), 1, 100000,
      "concurrent connections (default 256)"},
+    {"MAX_CONNECTIONS_PER_IP", "max-connections-per-ip", OPT_INT, F(max_connections_per_ip), 0,
+     100000,
+     "concurrent connections from one address (default 32; 0: no bound, e.g. behind a proxy)"},
+    {"MAX_SESSIONS_PER_IP", "max-sessions-per-ip", OPT_INT, F(max_sessions_per_ip), 0, 10000,
+     "sessions one address may hold open (default 8; 0: no bound, e.g. behind a proxy)"},
+    {"REQUEST_BODY_TIMEOUT", "body-timeout", OPT_INT, F(body_timeout_s), 0, 86400,
+     "seconds a request body may take to arrive in all (default 300; 0: no bound)"},
     {"APP_ROOT", "app-root", OPT_STR, F(app_root), 0, 0,
      "checkpoints live in $APP_ROOT/checkpoints (default /opt/sam2)"},
     {"MODEL_SIZE", "model-size", OPT_STR, F(model_size), 0, 0,
@@ -117,6 +124,9 @@ void server_config_defaults(server_config *c) {
     c->port = 7263;
     c->timeout_s = 60;
     c->max_requests = 256;
+    c->max_connections_per_ip = 32;
+    c->max_sessions_per_ip = 8;
+    c->body_timeout_s = 300;
     copy_str(c->app_root, sizeof c->app_root, "/opt/sam2");
     copy_str(c->model_size, sizeof c->model_size, "base_plus");
     c->workers = 1;

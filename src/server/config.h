@@ -20,6 +20,9 @@ typedef struct server_config {
     char allowed_origins[2048];    /* comma-separated; "" allows every origin */
     int timeout_s;                 /* idle connection timeout and waits for a busy session */
     int max_requests;              /* concurrent connections */
+    int max_connections_per_ip;    /* concurrent connections from one address (0: no bound) */
+    int max_sessions_per_ip;       /* sessions one address may hold open (0: no bound) */
+    int body_timeout_s; /* a request body must arrive within this many seconds (0: no bound) */
     /* model */
     char app_root[SERVER_PATH_MAX];
     char model_size[32];

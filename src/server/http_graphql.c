@@ -59,6 +59,7 @@ enum MHD_Result graphql_handle(http_req *r) {
             "application/json");
     request_ctx rc = {0};
     rc.srv = s;
+    http_client_address(r, rc.client, sizeof rc.client);
     if (r->kind == BODY_MULTIPART) {
         rc.upload = r->upload;
         rc.files = (upload_file *)upload_files(r->upload, &rc.n_files);

@@ -264,7 +264,8 @@ static cJSON *resolve_start_session(const gql_resolve_info *info, sam2_error *er
         return NULL;
     }
     char id[SESSION_ID_LEN + 1];
-    int rc = sessions_start(srv->sessions, real, path, id, err);
+    int rc = sessions_start_for(srv->sessions, ((request_ctx *)info->app)->client,
+                                srv->cfg.max_sessions_per_ip, real, path, id, err);
     /* The reader's reasons for a folder of frames name the files in it: never shown. */
     if (rc && is_dir && rc != SAM2_ERR_LIMIT && rc != SAM2_ERR_NOMEM)
         sam2_fail(err, rc,

@@ -63,6 +63,7 @@ typedef struct request_ctx {
     upload_file *files;
     int n_files;
     void *upload; /* the upload_req of a multipart request (placeholders -> files), or NULL */
+    char client[64]; /* the client's address (MAX_SESSIONS_PER_IP), "" when unknown */
 } request_ctx;
 
 /* Listening (http.c). */

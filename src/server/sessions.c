@@ -31,6 +31,7 @@ struct session {
     mask_store *masks;
     char video_path[PATH_MAX];
     char display[PATH_MAX];
+    char owner[64]; /* the client address that started it ("" when not counted) */
 };
 
 struct session_table {
@@ -120,18 +121,40 @@ void sessions_free(session_table *t) {
     free(t);
 }
 
+static int owned_locked(session_table *t, const char *owner) {
+    int n = 0;
+    for (int i = 0; owner && *owner && i < t->n; i++) n += !strcmp(t->items[i]->owner, owner);
+    return n;
+}
+
+static int owner_limit(const char *owner, int n, int max_per_owner, sam2_error *err) {
+    return sam2_fail(err, SAM2_ERR_LIMIT,
+                     "The client %s already has %d sessions open (MAX_SESSIONS_PER_IP=%d); close "
+                     "one or try again "
+                     "later",
+                     owner, n, max_per_owner);
+}
+
 int sessions_start(session_table *t, const char *video_path, const char *display, char id[SESSION_ID_LEN + 1],
                    sam2_error *err) {
+    return sessions_start_for(t, NULL, 0, video_path, display, id, err);
+}
+
+int sessions_start_for(session_table *t, const char *owner, int max_per_owner,
+                       const char *video_path, const char *display, char id[SESSION_ID_LEN + 1],
+                       sam2_error *err) {
     const session_table_config *c = &t->cfg;
+    const int counted = owner && *owner && max_per_owner > 0;
     /* Admission first, so a refused session costs nothing. The slot is reserved by inserting a
      * placeholder-free count check under the lock and re-checked on insert. */
     pthread_mutex_lock(&t->mu);
-    int n = t->n;
+    int n = t->n, mine = counted ? owned_locked(t, owner) : 0;
     pthread_mutex_unlock(&t->mu);
     if (n >= c->max_sessions)
         return sam2_fail(err, SAM2_ERR_LIMIT,
                          "The server already has %d sessions open (MAX_SESSIONS=%d); close a session or try again later",
                          n, c->max_sessions);
+    if (counted && mine >= max_per_owner) return owner_limit(owner, mine, max_per_owner, err);
     const long long jobs = c->job_bytes ? atomic_load(c->job_bytes) : 0;
     size_t need =
         c->model_bytes + (size_t)(n + 1) * c->session_bytes + (size_t)(jobs > 0 ? jobs : 0);
@@ -157,6 +180,7 @@ int sessions_start(session_table *t, const char *video_path, const char *display
     }
     snprintf(s->video_path, sizeof s->video_path, "%s", video_path);
     snprintf(s->display, sizeof s->display, "%s", display);
+    if (counted) snprintf(s->owner, sizeof s->owner, "%s", owner);
     const size_t share = mask_share(c->session_bytes);
     const size_t cache = frame_cache_share(c->session_bytes);
     inf_session_options o = {c->session_bytes - share - cache, c->spill_dir, c->correct_as_cond, c->max_objects,
@@ -203,6 +227,11 @@ int sessions_start(session_table *t, const char *video_path, const char *display
         return sam2_fail(err, SAM2_ERR_LIMIT,
                          "The server already has %d sessions open (MAX_SESSIONS=%d); close a session or try again later",
                          c->max_sessions, c->max_sessions);
+    }
+    if (counted && (mine = owned_locked(t, owner)) >= max_per_owner) {
+        pthread_mutex_unlock(&t->mu);
+        session_destroy(s);
+        return owner_limit(owner, mine, max_per_owner, err);
     }
     t->items[t->n++] = s;
     pthread_mutex_unlock(&t->mu);

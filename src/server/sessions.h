@@ -43,6 +43,11 @@ void sessions_free(session_table *t);
 /* Opens a session on a video (absolute path; `display` names it in errors and logs). */
 int sessions_start(session_table *t, const char *video_path, const char *display, char id[SESSION_ID_LEN + 1],
                    sam2_error *err);
+/* As sessions_start, counting the session against `owner` (the client's address): one owner may
+ * hold at most max_per_owner sessions (MAX_SESSIONS_PER_IP; 0 or owner NULL: not counted). */
+int sessions_start_for(session_table *t, const char *owner, int max_per_owner,
+                       const char *video_path, const char *display, char id[SESSION_ID_LEN + 1],
+                       sam2_error *err);
 /* Returns a reference (release with session_unref) or NULL with the official error text
  * "Cannot find session <id>; it might have expired". */
 session *sessions_get(session_table *t, const char *id, sam2_error *err);
