@@ -617,6 +617,51 @@ static void test_gallery_queries(void **state) {
     cJSON_Delete(r);
 }
 
+/* Same-named videos in two gallery folders get a poster each (hardening 7); a file the reader
+ * refuses is not listed (hardening 9). */
+static void test_gallery_catalog(void **state) {
+    (void)state;
+    const char *root = test_make_tmpdir();
+    char data[1100], p[1200];
+    snprintf(data, sizeof data, "%s/catalog-data", root);
+    const char *dirs[] = {"", "/gallery", "/gallery/a", "/gallery/b"};
+    for (int i = 0; i < 4; i++) {
+        snprintf(p, sizeof p, "%s%s", data, dirs[i]);
+        mkdir(p, 0755);
+    }
+    snprintf(p, sizeof p, "%s/gallery/a/01_dog.mp4", data);
+    double_write_video(p, 5, 640, 480);
+    snprintf(p, sizeof p, "%s/gallery/b/01_dog.mp4", data);
+    double_write_video(p, 5, 320, 240);
+    snprintf(p, sizeof p, "%s/gallery/broken.mp4", data);
+    test_write_file(p, "garbage", 7);
+    server_config cfg;
+    make_config(&cfg, root);
+    snprintf(cfg.data_path, sizeof cfg.data_path, "%s", data);
+    server *s2 = double_server_start(&cfg);
+    assert_non_null(s2);
+    server_client c2 = client;
+    c2.port = server_port(s2);
+    cJSON *r = gql_call(&c2, "{ videos { edges { node { path posterPath width } } } }", NULL);
+    const cJSON *edges =
+        cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(r, "data"), "videos"), "edges");
+    assert_int_equal(cJSON_GetArraySize(edges), 2);
+    const char *expect[2][2] = {{"gallery/a/01_dog.mp4", "posters/a/01_dog.jpg"},
+                                {"gallery/b/01_dog.mp4", "posters/b/01_dog.jpg"}};
+    for (int i = 0; i < 2; i++) {
+        const cJSON *node = cJSON_GetObjectItem(cJSON_GetArrayItem(edges, i), "node");
+        assert_string_equal(cJSON_GetObjectItem(node, "path")->valuestring, expect[i][0]);
+        assert_string_equal(cJSON_GetObjectItem(node, "posterPath")->valuestring, expect[i][1]);
+        snprintf(p, sizeof p, "/%s", expect[i][1]);
+        http_response hr;
+        assert_int_equal(http_request(c2.port, "GET", p, NULL, NULL, 0, &hr, 5000), 0);
+        assert_int_equal(hr.status, 200);
+        http_response_free(&hr);
+    }
+    cJSON_Delete(r);
+    server_free(s2);
+}
+
 static void test_session_flow(void **state) {
     (void)state;
     char *sid = start_session("gallery/05_default_juggle.mp4");
@@ -1758,6 +1803,7 @@ int main(void) {
         cmocka_unit_test(test_cross_site_requests),
         cmocka_unit_test(test_static_files),
         cmocka_unit_test(test_gallery_queries),
+        cmocka_unit_test(test_gallery_catalog),
         cmocka_unit_test(test_session_flow),
         cmocka_unit_test(test_add_mask),
         cmocka_unit_test(test_add_mask_memory),
