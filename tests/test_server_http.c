@@ -1614,6 +1614,27 @@ static void test_per_client_limits(void **state) {
     server_free(s2);
 }
 
+/* Control characters in an upload's file name reach the log escaped (hardening 8). */
+static void test_upload_name_escaped_in_log(void **state) {
+    (void)state;
+    char p[1024];
+    snprintf(p, sizeof p, "%s/gallery/01_dog.mp4", data_dir);
+    size_t len;
+    char *content = test_read_file(p, &len);
+    server_test_log_clear();
+    http_response r;
+    assert_int_equal(post_upload(content, len, "a\x1b[31mred\tname\x7f.mp4", &r), 0);
+    assert_int_equal(r.status, 200);
+    assert_contains(r.body, "\"path\":\"uploads/");
+    http_response_free(&r);
+    char *log = server_test_log_copy();
+    if (!strstr(log, "from a\\x1b[31mred\\tname\\x7f.mp4") || strchr(log, '\x1b') ||
+        strchr(log, '\t') || strchr(log, 0x7f))
+        fail_msg("the upload's name is not escaped in the log:\n%s", log);
+    free(log);
+    free(content);
+}
+
 /* ---- fairness -----------------------------------------------------------------------------------
  */
 typedef struct clicker {
@@ -1822,6 +1843,7 @@ int main(void) {
         cmocka_unit_test(test_upload),
         cmocka_unit_test(test_uploads_wait_in_line),
         cmocka_unit_test(test_per_client_limits),
+        cmocka_unit_test(test_upload_name_escaped_in_log),
         cmocka_unit_test(test_fairness),
         cmocka_unit_test(test_session_expiry),
         cmocka_unit_test(test_startup_errors),

@@ -16,12 +16,34 @@
 #include <time.h>
 #include <unistd.h>
 
+/* Log lines carry what clients chose (upload file names, paths, URLs): control characters and
+ * backslashes are escaped (\x1b, \n, \\) so that nothing a client sends can forge a log line or
+ * drive the terminal that shows the log. */
+static void escape_controls(const char *in, char *out, size_t cap) {
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *)in; *p && o + 5 < cap; p++) {
+        if (*p == '\\') {
+            out[o++] = '\\';
+            out[o++] = '\\';
+        } else if (*p == '\n' || *p == '\r' || *p == '\t') {
+            out[o++] = '\\';
+            out[o++] = *p == '\n' ? 'n' : *p == '\r' ? 'r' : 't';
+        } else if (*p < 0x20 || *p == 0x7f) {
+            o += (size_t)snprintf(out + o, cap - o, "\\x%02x", *p);
+        } else {
+            out[o++] = (char)*p;
+        }
+    }
+    out[o] = 0;
+}
+
 void server_log(server *s, const char *fmt, ...) {
-    char line[1024];
+    char raw[1024], line[4096];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
+    vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
+    escape_controls(raw, line, sizeof line);
     if (s && s->deps.log) {
         s->deps.log(s->deps.log_user, line);
     } else {
