@@ -1005,6 +1005,17 @@ static void test_bad_inputs(void **state) {
     r = gql(FRONTEND_ADD_POINTS, vars);
     assert_contains(gql_error_message(r), "points[0] has 3 numbers");
     cJSON_Delete(r);
+    /* A point far outside the frame is described in the video's terms, not "(1 x 1)". */
+    snprintf(vars, sizeof vars,
+             "{\"input\":{\"sessionId\":\"%s\",\"frameIndex\":0,\"objectId\":1,\"labels\":[1,1],"
+             "\"points\":[[0.5,0.5],[320,0.5]],\"clearOldPoints\":true}}",
+             sid);
+    r = gql(FRONTEND_ADD_POINTS, vars);
+    assert_contains(
+        gql_error_message(r),
+        "points[1] = [320, 0.5] is far outside the 640 x 480 video: addPoints takes each point "
+        "as fractions of the width and the height (0 to 1)");
+    cJSON_Delete(r);
     /* Wrong variable types. */
     snprintf(vars, sizeof vars,
              "{\"input\":{\"sessionId\":\"%s\",\"frameIndex\":\"zero\",\"objectId\":1,\"labels\":["
@@ -1049,6 +1060,15 @@ static void test_bad_inputs(void **state) {
     snprintf(body, sizeof body, "{\"session_id\": \"%s\", \"start_frame_index\": 99}", sid);
     expect_json_error("POST", "/propagate_in_video", "Content-Type: application/json\r\n", body,
                       strlen(body), 400, "start_frame_index 99 is out of range");
+    /* Beyond any int: still a range error (hardening 9). */
+    snprintf(body, sizeof body, "{\"session_id\": \"%s\", \"start_frame_index\": 1e12}", sid);
+    expect_json_error("POST", "/propagate_in_video", "Content-Type: application/json\r\n", body,
+                      strlen(body), 400,
+                      "start_frame_index 1000000000000 is out of range: the video has 5 frames");
+    snprintf(body, sizeof body, "{\"session_id\": \"%s\", \"start_frame_index\": -3000000000}",
+             sid);
+    expect_json_error("POST", "/propagate_in_video", "Content-Type: application/json\r\n", body,
+                      strlen(body), 400, "is out of range");
     snprintf(body, sizeof body, "{\"session_id\": \"%s\", \"start_frame_index\": 1.5}", sid);
     expect_json_error("POST", "/propagate_in_video", "Content-Type: application/json\r\n", body,
                       strlen(body), 400, "must be an integer");

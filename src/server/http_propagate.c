@@ -59,14 +59,13 @@ enum MHD_Result propagate_handle(http_req *r) {
         return http_error(r, 400, "The body must be a JSON object with \"session_id\" (a string) and "
                                   "\"start_frame_index\" (an integer)");
     }
-    int start_frame = 0;
+    double start_frame = 0;
     if (start && !cJSON_IsNull(start)) {
-        if (!cJSON_IsNumber(start) || start->valuedouble != floor(start->valuedouble) ||
-            fabs(start->valuedouble) > 1e9) {
+        if (!cJSON_IsNumber(start) || start->valuedouble != floor(start->valuedouble)) {
             cJSON_Delete(body);
             return http_error(r, 400, "\"start_frame_index\" must be an integer");
         }
-        start_frame = (int)start->valuedouble;
+        start_frame = start->valuedouble; /* any size: the range is checked against the video */
     }
     sam2_error err = {0};
     session *ses = sessions_get(s->sessions, sid->valuestring, &err);
@@ -75,8 +74,9 @@ enum MHD_Result propagate_handle(http_req *r) {
     int n = session_frame_count(ses);
     if (start_frame < 0 || start_frame >= n) {
         session_unref(ses);
-        return http_error(r, 400, "start_frame_index %d is out of range: the video has %d frames (0-%d)", start_frame,
-                          n, n - 1);
+        return http_error(r, 400,
+                          "start_frame_index %.0f is out of range: the video has %d frames (0-%d)",
+                          start_frame, n, n - 1);
     }
     /* A newer propagation in the same session replaces the one in flight. */
     if (session_is_propagating(ses)) session_request_cancel(ses);
@@ -91,7 +91,8 @@ enum MHD_Result propagate_handle(http_req *r) {
         session_unref(ses);
         return http_error(r, 400, "No points or masks were added in session %s; add some before propagating", id);
     }
-    prop_stream *st = stream_start(s, ses, start_frame, &err); /* owns the session use from here */
+    prop_stream *st =
+        stream_start(s, ses, (int)start_frame, &err); /* owns the session use from here */
     if (!st) return http_error(r, 500, "%s", err.message);
     int fd = http_client_fd(r);
     if (stream_wait_first(st, fd, &err)) {

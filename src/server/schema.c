@@ -129,6 +129,21 @@ static int check_frame(session *s, int frame, sam2_error *err) {
     return 0;
 }
 
+/* The frontend sends points as fractions of the video's width and height. The tracker refuses
+ * points far outside the frame in its own units (here 1 x 1): said in the video's terms instead. */
+static int check_points(session *s, const float *xy, int n, sam2_error *err) {
+    for (int i = 0; i < n; i++) {
+        const float x = xy[2 * i], y = xy[2 * i + 1];
+        if (!isfinite(x) || !isfinite(y) || x < -1 || x > 2 || y < -1 || y > 2)
+            return sam2_fail(err, SAM2_ERR_ARGUMENT,
+                             "points[%d] = [%g, %g] is far outside the %d x %d video: addPoints "
+                             "takes each point as "
+                             "fractions of the width and the height (0 to 1)",
+                             i, (double)x, (double)y, session_width(s), session_height(s));
+    }
+    return 0;
+}
+
 /* ---- queries ------------------------------------------------------------------------------- */
 static cJSON *resolve_default_video(const gql_resolve_info *info, sam2_error *err) {
     server *srv = srv_of(info);
@@ -331,7 +346,8 @@ static cJSON *resolve_add_points(const gql_resolve_info *info, sam2_error *err) 
     cJSON *res = NULL;
     inf_frame f = {0};
     int frame = input_int(info, "frameIndex");
-    if (!job_begin(&j, info, input_str(info, "sessionId"), 1, err) && !check_frame(j.s, frame, err)) {
+    if (!job_begin(&j, info, input_str(info, "sessionId"), 1, err) &&
+        !check_frame(j.s, frame, err) && !check_points(j.s, xy, n, err)) {
         if (!srv->inf->add_points(srv->inf->self, session_tracker(j.s), frame, input_int(info, "objectId"), xy, lab, n,
                                   cJSON_IsTrue(input_field(info, "clearOldPoints")), &f, err)) {
             job_release_slot(&j);
