@@ -1655,6 +1655,58 @@ static void test_upload_name_escaped_in_log(void **state) {
     free(content);
 }
 
+/* SPILL_MAX_MB bounds a session's state on disk: the propagation that passes it ends with an
+ * error, later clicks and propagations are refused naming it, clearPointsInVideo frees it
+ * (hardening 9). */
+static void test_spill_bound(void **state) {
+    (void)state;
+    server_config cfg;
+    make_config(&cfg, test_make_tmpdir());
+    cfg.spill_max_mb = 1;
+    server *s2 = double_server_start(&cfg);
+    assert_non_null(s2);
+    server_client c2 = client;
+    c2.port = server_port(s2);
+    double_set_spill_per_frame(300 * 1024);
+    char why[256];
+    char *sid = gql_start_session(&c2, "gallery/sub/long.mp4", why, sizeof why);
+    assert_non_null(sid);
+    char vars[512];
+    snprintf(vars, sizeof vars,
+             "{\"input\":{\"sessionId\":\"%s\",\"frameIndex\":0,\"objectId\":1,\"labels\":[1],"
+             "\"points\":[[0.5,0.5]],\"clearOldPoints\":true}}",
+             sid);
+    cJSON_Delete(gql_call(&c2, FRONTEND_ADD_POINTS, vars));
+    server_test_log_clear();
+    http_stream *st = propagation_open(&c2, sid, 0);
+    parts p = {0};
+    propagation_read(st, on_part, &p, &p.n, 0); /* cut short: the error ends the connection */
+    http_stream_close(st);
+    assert_int_equal(p.n, 4); /* 300 KB a frame: the fourth passes 1 MB */
+    free(wait_for_log("SPILL_MAX_MB=1"));
+    cJSON *r = gql_call(&c2, FRONTEND_ADD_POINTS, vars);
+    assert_contains(gql_error_message(r), "more than SPILL_MAX_MB=1 allows");
+    cJSON_Delete(r);
+    char body[256];
+    snprintf(body, sizeof body, "{\"session_id\": \"%s\", \"start_frame_index\": 0}", sid);
+    expect_json_error_at(c2.port, "POST", "/propagate_in_video",
+                         "Content-Type: application/json\r\n", body, strlen(body), 507,
+                         "SPILL_MAX_MB");
+    char clear[256];
+    snprintf(clear, sizeof clear, "{\"input\":{\"sessionId\":\"%s\"}}", sid);
+    cJSON_Delete(gql_call(&c2,
+                          "mutation($input: ClearPointsInVideoInput!) { clearPointsInVideo(input: "
+                          "$input) { success } }",
+                          clear));
+    r = gql_call(&c2, FRONTEND_ADD_POINTS, vars);
+    assert_non_null(cJSON_GetObjectItem(cJSON_GetObjectItem(r, "data"), "addPoints"));
+    cJSON_Delete(r);
+    double_set_spill_per_frame(0);
+    assert_int_equal(gql_close_session(&c2, sid), 1);
+    free(sid);
+    server_free(s2);
+}
+
 /* ---- fairness -----------------------------------------------------------------------------------
  */
 typedef struct clicker {
@@ -1864,6 +1916,7 @@ int main(void) {
         cmocka_unit_test(test_uploads_wait_in_line),
         cmocka_unit_test(test_per_client_limits),
         cmocka_unit_test(test_upload_name_escaped_in_log),
+        cmocka_unit_test(test_spill_bound),
         cmocka_unit_test(test_fairness),
         cmocka_unit_test(test_session_expiry),
         cmocka_unit_test(test_startup_errors),

@@ -203,6 +203,7 @@ static void test_limits_from_environment(void **state) {
     assert_true(c.max_video_frames > 0);
     assert_true(c.max_video_side > 0);
     sam2_error err = {0};
+    int help;
     setenv("MAX_VIDEO_FRAMES", "300", 1);
     setenv("MAX_VIDEO_SIDE", "2048", 1);
     setenv("MAX_CONCURRENT_UPLOADS", "2", 1);
@@ -214,8 +215,34 @@ static void test_limits_from_environment(void **state) {
     assert_int_equal(c.max_upload_megapixels, 500);
     unsetenv("MAX_CONCURRENT_UPLOADS");
     unsetenv("MAX_UPLOAD_MEGAPIXELS");
+    /* The bounds of issue 15, each with its variable and its flag (flags win). */
+    static const struct {
+        const char *env, *flag;
+        size_t offset;
+    } added[] = {
+        {"MAX_CONNECTIONS_PER_IP", "--max-connections-per-ip",
+         offsetof(server_config, max_connections_per_ip)},
+        {"MAX_SESSIONS_PER_IP", "--max-sessions-per-ip",
+         offsetof(server_config, max_sessions_per_ip)},
+        {"REQUEST_BODY_TIMEOUT", "--body-timeout", offsetof(server_config, body_timeout_s)},
+        {"SPILL_MAX_MB", "--spill-max-mb", offsetof(server_config, spill_max_mb)},
+        {"COMPUTE_NICE", "--compute-nice", offsetof(server_config, compute_nice)},
+    };
+    for (size_t i = 0; i < sizeof added / sizeof added[0]; i++) {
+        server_config d;
+        server_config_defaults(&d);
+        setenv(added[i].env, "7", 1);
+        assert_int_equal(server_config_from_env(&d, &err), 0);
+        assert_int_equal(*(int *)((char *)&d + added[i].offset), 7);
+        char *av[] = {"serve", (char *)added[i].flag, "3"};
+        assert_int_equal(server_config_from_args(&d, 3, av, &help, &err), 0);
+        assert_int_equal(*(int *)((char *)&d + added[i].offset), 3);
+        setenv(added[i].env, "-1", 1);
+        assert_int_not_equal(server_config_from_env(&d, &err), 0);
+        assert_contains(err.message, added[i].env);
+        unsetenv(added[i].env);
+    }
     char *argv[] = {"serve", "--max-video-frames", "50", "--max-video-side=640"};
-    int help;
     assert_int_equal(server_config_from_args(&c, 4, argv, &help, &err), 0);
     assert_int_equal(c.max_video_frames, 50);
     assert_int_equal(c.max_video_side, 640);

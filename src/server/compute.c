@@ -130,6 +130,10 @@ static double c_video_fps(void *self, const inf_session *s) {
     return INNER(self)->video_fps ? INNER(self)->video_fps(INNER(self)->self, s) : 0;
 }
 
+static size_t c_spilled_bytes(void *self, const inf_session *s) {
+    return INNER(self)->spilled_bytes(INNER(self)->self, s);
+}
+
 void compute_ops_init(compute_ops *c, const inference_ops *in, int nice) {
     memset(c, 0, sizeof *c);
     c->inner = in;
@@ -152,4 +156,5 @@ void compute_ops_init(compute_ops *c, const inference_ops *in, int nice) {
     o->ram_bytes = c_ram_bytes;
     o->rle_decode = c_rle_decode;
     o->video_fps = in->video_fps ? c_video_fps : NULL;
+    o->spilled_bytes = in->spilled_bytes ? c_spilled_bytes : NULL;
 }

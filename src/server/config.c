@@ -66,6 +66,8 @@ static const opt OPTS[] = {
      "video returned by defaultVideo, e.g. gallery/05_default_juggle.mp4"},
     {"SPILL_DIR", "spill-dir", OPT_STR, F(spill_dir), 0, 0,
      "folder for spilled session state (default $TMPDIR)"},
+    {"SPILL_MAX_MB", "spill-max-mb", OPT_INT, F(spill_max_mb), 0, 16777216,
+     "a session's state in the spill file, in MB (default 4096; 0: no bound)"},
     {"MAX_UPLOAD_VIDEO_DURATION", "max-upload-duration", OPT_DOUBLE, F(max_upload_video_duration),
      0.1, 86400, "uploads are trimmed to this many seconds (default 10)"},
     {"VIDEO_ENCODE_CODEC", NULL, OPT_STR, F(encode_codec), 0, 0,
@@ -152,6 +154,7 @@ void server_config_defaults(server_config *c) {
     c->max_video_side = 4096;
     c->max_concurrent_uploads = 1;
     c->max_upload_megapixels = 2500;
+    c->spill_max_mb = 4096;
 }
 
 /* Sets one option from text; `who` names the source in messages ("MAX_SESSIONS", "--port"). */

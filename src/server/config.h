@@ -58,6 +58,7 @@ typedef struct server_config {
     int max_video_side;   /* pixels per side of a session's video or an upload's input */
     int max_concurrent_uploads; /* uploads transcoded at once; more wait in line */
     int max_upload_megapixels;  /* input pixels an upload may make the server decode, in millions */
+    int spill_max_mb;           /* a session's state in its spill file (0: no bound) */
 } server_config;
 
 void server_config_defaults(server_config *c);

@@ -84,6 +84,11 @@ enum MHD_Result propagate_handle(http_req *r) {
         session_unref(ses);
         return http_error(r, strstr(err.message, "Cannot find session") ? 404 : 409, "%s", err.message);
     }
+    if (session_check_spill(ses, s->cfg.spill_max_mb, &err)) {
+        session_end(ses);
+        session_unref(ses);
+        return http_error(r, 507, "%s", err.message);
+    }
     if (s->inf->object_count(s->inf->self, session_tracker(ses)) == 0) {
         char id[SESSION_ID_LEN + 1];
         snprintf(id, sizeof id, "%s", session_id(ses));

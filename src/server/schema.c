@@ -347,7 +347,8 @@ static cJSON *resolve_add_points(const gql_resolve_info *info, sam2_error *err) 
     inf_frame f = {0};
     int frame = input_int(info, "frameIndex");
     if (!job_begin(&j, info, input_str(info, "sessionId"), 1, err) &&
-        !check_frame(j.s, frame, err) && !check_points(j.s, xy, n, err)) {
+        !check_frame(j.s, frame, err) && !check_points(j.s, xy, n, err) &&
+        !session_check_spill(j.s, srv->cfg.spill_max_mb, err)) {
         if (!srv->inf->add_points(srv->inf->self, session_tracker(j.s), frame, input_int(info, "objectId"), xy, lab, n,
                                   cJSON_IsTrue(input_field(info, "clearOldPoints")), &f, err)) {
             job_release_slot(&j);
@@ -402,7 +403,8 @@ static cJSON *resolve_add_mask(const gql_resolve_info *info, sam2_error *err) {
     const size_t bytes = (size_t)h * (size_t)w;
     int frame = input_int(info, "frameIndex");
     if (!job_begin(&j, info, input_str(info, "sessionId"), 1, err) &&
-        !check_frame(j.s, frame, err) && !check_mask_size(j.s, h, w, err)) {
+        !check_frame(j.s, frame, err) && !check_mask_size(j.s, h, w, err) &&
+        !session_check_spill(j.s, srv->cfg.spill_max_mb, err)) {
         server_job_bytes(srv, (ptrdiff_t)bytes);
         uint8_t *m = malloc(bytes);
         int rc = m ? 0 : sam2_fail(err, SAM2_ERR_NOMEM, "out of memory decoding the mask");

@@ -391,6 +391,18 @@ void session_touch(session *s) {
     s->last_use = now_s();
     pthread_mutex_unlock(&s->mu);
 }
+int session_check_spill(session *s, int max_mb, sam2_error *err) {
+    const inference_ops *inf = s->table->cfg.inf;
+    if (max_mb <= 0 || !inf->spilled_bytes || !s->inf) return 0;
+    const size_t spilled = inf->spilled_bytes(inf->self, s->inf);
+    if (spilled <= (size_t)max_mb << 20) return 0;
+    return sam2_fail(err, SAM2_ERR_LIMIT,
+                     "Session %s holds %zu MB of state on disk, more than SPILL_MAX_MB=%d allows; "
+                     "clear its points "
+                     "(clearPointsInVideo) or start a new session",
+                     s->id, spilled >> 20, max_mb);
+}
+
 int session_frame_count(const session *s) { return s->n_frames; }
 int session_width(const session *s) { return s->width; }
 int session_height(const session *s) { return s->height; }

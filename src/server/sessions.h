@@ -69,6 +69,10 @@ void sessions_cancel_all(session_table *t);
 int session_begin(session *s, int timeout_ms, sam2_error *err);
 void session_end(session *s);
 
+/* Fails (SAM2_ERR_LIMIT, naming SPILL_MAX_MB) when the session's state in its spill file has
+ * passed max_mb (0: no bound). Called by the request that holds the session. */
+int session_check_spill(session *s, int max_mb, sam2_error *err);
+
 /* Accessors. */
 const char *session_id(const session *s);
 inf_session *session_tracker(session *s);

@@ -39,6 +39,7 @@ struct prop_stream {
     long sent;       /* parts handed to the client in full (under mu) */
     int left_logged; /* "client closed the stream" was logged (under mu) */
     int lost_logged; /* producer only */
+    int stopped_by_limit; /* producer only: on_frame stopped the propagation with st->err */
     double frame_t0; /* producer only: when the frame being computed started */
 };
 
@@ -146,6 +147,9 @@ static int on_frame(void *user, const inf_frame *f) {
                    "exports will say so",
                    session_id(st->s), mask_store_limit(session_masks(st->s)) >> 20, f->frame_index);
     if (cancelled(st)) return 1;
+    /* SPILL_MAX_MB: the frame is sent, then the propagation ends with an error. */
+    sam2_error limit = {0};
+    const int over = session_check_spill(st->s, st->srv->cfg.spill_max_mb, &limit);
     strbuf sb;
     sb_init(&sb);
     savi_part(&sb, f);
@@ -163,6 +167,11 @@ static int on_frame(void *user, const inf_frame *f) {
     atomic_fetch_add(&st->frames, 1);
     metrics_frames(st->srv->metrics, 1);
     if (push_part(st, p)) return 1;
+    if (over) {
+        st->err = limit;
+        st->stopped_by_limit = 1;
+        return 1;
+    }
     /* One frame done: other sessions' jobs go first if they wait. */
     if (fair_yield(st->srv->sched, session_sched_client(st->s), session_cancel_flag(st->s))) {
         pthread_mutex_lock(&st->mu);
@@ -198,7 +207,7 @@ static void *producer(void *arg) {
     pthread_mutex_unlock(&st->mu);
     if (holding) fair_release(srv->sched);
     /* A stop asked for by someone (cancel, a gone client) is a normal end of the stream. */
-    int was_cancelled = cancelled(st) || rc == SAM2_ERR_CANCELLED;
+    int was_cancelled = (cancelled(st) || rc == SAM2_ERR_CANCELLED) && !st->stopped_by_limit;
     session *s = st->s;
     const double cancel_t = session_cancel_time(s);
     if (was_cancelled && cancel_t > 0)

@@ -25,10 +25,11 @@ typedef struct fake_session {
     int ids[MAX_OBJ];
     unsigned char *has_points; /* [n_obj][frames] */
     atomic_int cancel;
+    size_t spilled; /* grows by double_set_spill_per_frame with every tracked frame */
 } fake_session;
 
 static atomic_int frame_delay_ms, click_delay_ms, counts_padding;
-static atomic_long frames_propagated, tracker_cancels, frames_abandoned;
+static atomic_long frames_propagated, tracker_cancels, frames_abandoned, spill_per_frame;
 
 void double_set_counts_padding(int bytes) {
     atomic_store(&counts_padding, bytes);
@@ -299,6 +300,7 @@ static void d_reset(void *self, inf_session *is) {
     (void)self;
     fake_session *s = (fake_session *)is;
     s->n_obj = 0;
+    s->spilled = 0;
 }
 
 static int d_propagate(void *self, inf_session *is, int start, int reverse, inf_frame_cb cb,
@@ -321,6 +323,7 @@ static int d_propagate(void *self, inf_session *is, int start, int reverse, inf_
         inf_frame fr;
         if (make_frame(s, f, "t", 0, &fr)) return fail(err, SAM2_ERR_NOMEM, "oom");
         atomic_fetch_add(&frames_propagated, 1);
+        s->spilled += (size_t)atomic_load(&spill_per_frame);
         int stop = cb(user, &fr);
         inf_frame_free(&fr);
         if (stop) return fail(err, SAM2_ERR_CANCELLED, "cancelled");
@@ -364,6 +367,15 @@ static int d_rle_decode(void *self, const char *counts, int h, int w, uint8_t *m
     return 0;
 }
 
+void double_set_spill_per_frame(long bytes) {
+    atomic_store(&spill_per_frame, bytes);
+}
+
+static size_t d_spilled_bytes(void *self, const inf_session *is) {
+    (void)self;
+    return ((const fake_session *)is)->spilled;
+}
+
 static double d_video_fps(void *self, const inf_session *is) {
     (void)self;
     (void)is;
@@ -373,7 +385,7 @@ static double d_video_fps(void *self, const inf_session *is) {
 static const inference_ops DOUBLE_INF = {
     NULL,         d_model_load,   d_model_free,  d_model_info,    d_open,      d_close,
     d_add_points, d_add_mask,     d_clear_frame, d_remove_object, d_reset,     d_propagate,
-    d_cancel,     d_object_count, d_ram_bytes,   d_rle_decode,    d_video_fps,
+    d_cancel,     d_object_count, d_ram_bytes,   d_rle_decode,    d_video_fps, d_spilled_bytes,
 };
 
 const inference_ops *double_inference_ops(void) {
