@@ -65,8 +65,9 @@ test-tsan: deps
 	@cd build-tsan && ctest --output-on-failure -L tsan $(CTEST_ARGS)
 
 # sam2 serve (micro checkpoint) under 8 client threads for SOAK_SECONDS: fails on a crash, an
-# unexpected 5xx, a wrong mask or RSS growth beyond the bound (docs/reliability.md). Figures go to
-# artifacts/soak.txt. Without ../shared it prints SKIP (exit 77, accepted here).
+# unexpected 5xx, a wrong mask or a leak (RSS growth at quiescent points beyond the bound;
+# docs/reliability.md). Figures go to artifacts/soak.txt. Without ../shared it prints SKIP
+# (exit 77, accepted here).
 soak: build
 	@mkdir -p artifacts
 	@rc=0; $(BUILD)/bin/sam2-soak --seconds $(SOAK_SECONDS) --out artifacts/soak.txt || rc=$$?; \
