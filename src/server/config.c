@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -41,6 +42,15 @@ static const opt OPTS[] = {
      "sessions one address may hold open (default 8; 0: no bound, e.g. behind a proxy)"},
     {"REQUEST_BODY_TIMEOUT", "body-timeout", OPT_INT, F(body_timeout_s), 0, 86400,
      "seconds a request body may take to arrive in all (default 300; 0: no bound)"},
+    {"SAM2_NODE_ID", "node-id", OPT_STR, F(node_id), 0, 0,
+     "this replica's name, put in every session id so a proxy can route by it (letters, digits, - "
+     "and _)"},
+    {"DRAIN_TIMEOUT", "drain-timeout", OPT_INT, F(drain_timeout_s), 0, 31536000,
+     "seconds a drain (SIGTERM) waits for sessions and streams to end (default 30)"},
+    {"SAM2_DRAIN_AFTER", "drain-after", OPT_INT, F(drain_after_s), 0, 31536000,
+     "start draining this many seconds after start-up (default 0: never)"},
+    {"SAM2_ADMIN_PORT", "admin-port", OPT_INT, F(admin_port), -1, 65535,
+     "port of the admin listener on 127.0.0.1 (POST /drain); 0 picks one (default -1: none)"},
     {"APP_ROOT", "app-root", OPT_STR, F(app_root), 0, 0,
      "checkpoints live in $APP_ROOT/checkpoints (default /opt/sam2)"},
     {"MODEL_SIZE", "model-size", OPT_STR, F(model_size), 0, 0,
@@ -129,6 +139,8 @@ void server_config_defaults(server_config *c) {
     c->max_connections_per_ip = 32;
     c->max_sessions_per_ip = 8;
     c->body_timeout_s = 300;
+    c->drain_timeout_s = 30;
+    c->admin_port = -1;
     copy_str(c->app_root, sizeof c->app_root, "/opt/sam2");
     copy_str(c->model_size, sizeof c->model_size, "base_plus");
     c->workers = 1;
@@ -247,6 +259,12 @@ int server_config_finalize(server_config *c, sam2_error *err) {
                              size) >= sizeof c->checkpoint)
             return sam2_fail(err, SAM2_ERR_ARGUMENT, "APP_ROOT is too long");
     }
+    for (const char *p = c->node_id; *p; p++)
+        if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_')
+            return sam2_fail(err, SAM2_ERR_ARGUMENT,
+                             "SAM2_NODE_ID=%s may hold only letters, digits, '-' and '_' (it becomes part of every "
+                             "session id)",
+                             c->node_id);
     if (!c->api_url[0]) snprintf(c->api_url, sizeof c->api_url, "http://localhost:%d", c->port);
     size_t n = strlen(c->api_url);
     while (n > 0 && c->api_url[n - 1] == '/') c->api_url[--n] = 0;

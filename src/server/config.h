@@ -23,6 +23,11 @@ typedef struct server_config {
     int max_connections_per_ip;    /* concurrent connections from one address (0: no bound) */
     int max_sessions_per_ip;       /* sessions one address may hold open (0: no bound) */
     int body_timeout_s; /* a request body must arrive within this many seconds (0: no bound) */
+    /* replicas behind a proxy (server/replica.h, docs/server.md "Several replicas") */
+    char node_id[33];    /* SAM2_NODE_ID: named in every session id ("" : bare UUIDv4 ids) */
+    int drain_timeout_s; /* a drain ends after this long even with sessions left */
+    int drain_after_s;   /* start draining this long after start-up (0: never) */
+    int admin_port;      /* loopback-only admin listener (-1: none, 0: a free port) */
     /* model */
     char app_root[SERVER_PATH_MAX];
     char model_size[32];

@@ -9,6 +9,7 @@
 #include "server/inference.h"
 #include "server/ingest.h"
 #include "server/metrics.h"
+#include "server/replica.h"
 #include "server/scheduler.h"
 #include "server/server.h"
 #include "server/sessions.h"
@@ -47,6 +48,7 @@ struct server {
     int reaper_running;
     pthread_mutex_t reaper_mu;
     pthread_cond_t reaper_cv;
+    replica *replica; /* readiness, draining, admin listener (replica.c) */
 };
 
 /* One file part of a GraphQL multipart request, saved to a temporary file. */
@@ -64,6 +66,7 @@ typedef struct request_ctx {
     int n_files;
     void *upload; /* the upload_req of a multipart request (placeholders -> files), or NULL */
     char client[64]; /* the client's address (MAX_SESSIONS_PER_IP), "" when unknown */
+    unsigned http_status; /* 0: 200; a resolver may ask for another (503 for a draining replica) */
 } request_ctx;
 
 /* Listening (http.c). */
