@@ -1646,6 +1646,79 @@ static void test_per_client_limits(void **state) {
     server_free(s2);
 }
 
+/* Behind a trusted proxy (TRUSTED_PROXIES) the per-client limits count the client the proxy
+ * names last in X-Forwarded-For, not the proxy; the proxy's own connections are not counted.
+ * From any other peer, X-Forwarded-For changes nothing (a client cannot pick its own key). */
+static char *start_as(server_client *c, const char *xff, char *why, size_t cap) {
+    char headers[256];
+    snprintf(headers, sizeof headers, "X-Forwarded-For: %s\r\n", xff);
+    c->extra_headers = headers;
+    char *id = gql_start_session(c, "gallery/01_dog.mp4", why, cap);
+    c->extra_headers = NULL;
+    return id;
+}
+
+static void test_per_client_limits_behind_proxy(void **state) {
+    (void)state;
+    server_config cfg;
+    make_config(&cfg, test_make_tmpdir());
+    cfg.max_connections_per_ip = 2;
+    cfg.max_sessions_per_ip = 1;
+    cfg.session_ttl_s = 600;
+    snprintf(cfg.trusted_proxies, sizeof cfg.trusted_proxies, "10.9.0.0/16, 127.0.0.1");
+    server *s2 = double_server_start(&cfg);
+    assert_non_null(s2);
+    server_client c2 = client;
+    c2.port = server_port(s2);
+    char why[512];
+    char *a = start_as(&c2, "203.0.113.1", why, sizeof why);
+    assert_non_null(a);
+    assert_null(start_as(&c2, "203.0.113.1", why, sizeof why));
+    assert_contains(why, "The client 203.0.113.1 already has 1 sessions open");
+    /* The element the client wrote itself is ignored: the proxy's (last) one counts. */
+    assert_null(start_as(&c2, "203.0.113.2, 203.0.113.1", why, sizeof why));
+    assert_contains(why, "The client 203.0.113.1 already has");
+    char *b = start_as(&c2, "203.0.113.1, 203.0.113.2", why, sizeof why);
+    assert_non_null(b);
+    /* One header line per hop: the last line is the trusted proxy's. */
+    c2.extra_headers = "X-Forwarded-For: 203.0.113.3\r\nX-Forwarded-For: 203.0.113.2\r\n";
+    assert_null(gql_start_session(&c2, "gallery/01_dog.mp4", why, sizeof why));
+    assert_contains(why, "The client 203.0.113.2 already has");
+    c2.extra_headers = NULL;
+    /* Without X-Forwarded-For the proxy's address is the key. */
+    char *c = gql_start_session(&c2, "gallery/01_dog.mp4", why, sizeof why);
+    assert_non_null(c);
+    /* The proxy may hold more connections than MAX_CONNECTIONS_PER_IP. */
+    int fds[4];
+    for (int i = 0; i < 4; i++) assert_true((fds[i] = raw_connect(c2.port)) >= 0);
+    usleep(300 * 1000);
+    assert_true(healthy_at(c2.port));
+    for (int i = 0; i < 4; i++) close(fds[i]);
+    assert_int_equal(gql_close_session(&c2, a), 1);
+    assert_int_equal(gql_close_session(&c2, b), 1);
+    assert_int_equal(gql_close_session(&c2, c), 1);
+    free(a);
+    free(b);
+    free(c);
+    server_free(s2);
+
+    /* Not a trusted peer: the header is ignored, the peer is the key. */
+    make_config(&cfg, test_make_tmpdir());
+    cfg.max_sessions_per_ip = 1;
+    cfg.session_ttl_s = 600;
+    snprintf(cfg.trusted_proxies, sizeof cfg.trusted_proxies, "10.9.0.1");
+    s2 = double_server_start(&cfg);
+    assert_non_null(s2);
+    c2.port = server_port(s2);
+    a = start_as(&c2, "203.0.113.1", why, sizeof why);
+    assert_non_null(a);
+    assert_null(start_as(&c2, "203.0.113.7", why, sizeof why));
+    assert_contains(why, "The client 127.0.0.1 already has 1 sessions open");
+    assert_int_equal(gql_close_session(&c2, a), 1);
+    free(a);
+    server_free(s2);
+}
+
 /* Control characters in an upload's file name reach the log escaped (hardening 8). */
 static void test_upload_name_escaped_in_log(void **state) {
     (void)state;
@@ -1927,6 +2000,7 @@ int main(void) {
         cmocka_unit_test(test_upload),
         cmocka_unit_test(test_uploads_wait_in_line),
         cmocka_unit_test(test_per_client_limits),
+        cmocka_unit_test(test_per_client_limits_behind_proxy),
         cmocka_unit_test(test_upload_name_escaped_in_log),
         cmocka_unit_test(test_spill_bound),
         cmocka_unit_test(test_fairness),

@@ -1,5 +1,7 @@
 #include "server/config.h"
 
+#include "server/client_addr.h"
+
 #include "core/error.h"
 
 #include <ctype.h>
@@ -40,6 +42,9 @@ static const opt OPTS[] = {
      "concurrent connections from one address (default 32; 0: no bound, e.g. behind a proxy)"},
     {"MAX_SESSIONS_PER_IP", "max-sessions-per-ip", OPT_INT, F(max_sessions_per_ip), 0, 10000,
      "sessions one address may hold open (default 8; 0: no bound, e.g. behind a proxy)"},
+    {"TRUSTED_PROXIES", "trusted-proxies", OPT_STR, F(trusted_proxies), 0, 0,
+     "comma-separated addresses or CIDR ranges of reverse proxies: their requests count against "
+     "the client they name last in X-Forwarded-For (default: none)"},
     {"REQUEST_BODY_TIMEOUT", "body-timeout", OPT_INT, F(body_timeout_s), 0, 86400,
      "seconds a request body may take to arrive in all (default 300; 0: no bound)"},
     {"SAM2_NODE_ID", "node-id", OPT_STR, F(node_id), 0, 0,
@@ -265,6 +270,10 @@ int server_config_finalize(server_config *c, sam2_error *err) {
                              "SAM2_NODE_ID=%s may hold only letters, digits, '-' and '_' (it becomes part of every "
                              "session id)",
                              c->node_id);
+    char bad[128];
+    if (client_addr_list_check(c->trusted_proxies, bad, sizeof bad))
+        return sam2_fail(err, SAM2_ERR_ARGUMENT,
+                         "TRUSTED_PROXIES: '%s' is not an IPv4 or IPv6 address or CIDR range", bad);
     if (!c->api_url[0]) snprintf(c->api_url, sizeof c->api_url, "http://localhost:%d", c->port);
     size_t n = strlen(c->api_url);
     while (n > 0 && c->api_url[n - 1] == '/') c->api_url[--n] = 0;

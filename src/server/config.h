@@ -22,6 +22,7 @@ typedef struct server_config {
     int max_requests;              /* concurrent connections */
     int max_connections_per_ip;    /* concurrent connections from one address (0: no bound) */
     int max_sessions_per_ip;       /* sessions one address may hold open (0: no bound) */
+    char trusted_proxies[1024]; /* proxies whose X-Forwarded-For names the client (client_addr.h) */
     int body_timeout_s; /* a request body must arrive within this many seconds (0: no bound) */
     /* replicas behind a proxy (server/replica.h, docs/server.md "Several replicas") */
     char node_id[33];    /* SAM2_NODE_ID: named in every session id ("" : bare UUIDv4 ids) */

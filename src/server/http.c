@@ -117,16 +117,26 @@ enum MHD_Result http_graphql_error(http_req *r, unsigned status, const char *mes
     return http_json(r, status, o);
 }
 
+static enum MHD_Result last_forwarded_for(void *cls, enum MHD_ValueKind kind, const char *key,
+                                          const char *value) {
+    (void)kind;
+    if (key && value && !strcasecmp(key, "X-Forwarded-For")) *(const char **)cls = value;
+    return MHD_YES;
+}
+
 void http_client_address(http_req *r, char *out, size_t cap) {
     out[0] = 0;
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     const struct sockaddr *sa = ci ? ci->client_addr : NULL;
-    if (!sa) return;
-    if (sa->sa_family == AF_INET)
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)cap);
-    else if (sa->sa_family == AF_INET6)
-        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, (socklen_t)cap);
+    client_addr_text(sa, out, cap);
+    if (!client_addr_trusted(r->srv->cfg.trusted_proxies, sa)) return;
+    /* Each hop appends a header line: the last one is the trusted proxy's own. */
+    const char *xff = NULL;
+    MHD_get_connection_values(r->conn, MHD_HEADER_KIND, last_forwarded_for, &xff);
+    char forwarded[CLIENT_ADDR_MAX];
+    if (!client_addr_forwarded(xff, forwarded, sizeof forwarded))
+        snprintf(out, cap, "%s", forwarded);
 }
 
 int http_client_fd(http_req *r) {
@@ -431,6 +441,39 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     *con_cls = NULL;
 }
 
+/* MAX_CONNECTIONS_PER_IP, counted here rather than by libmicrohttpd's own per-IP limit so that
+ * trusted proxies (TRUSTED_PROXIES), which carry many clients, are not counted; the proxy bounds
+ * its clients' connections itself (deploy/haproxy.cfg). Both callbacks run on the listening
+ * thread, so a connection is counted before the next one is admitted. */
+static enum MHD_Result admit_connection(void *cls, const struct sockaddr *addr, socklen_t len) {
+    (void)len;
+    server *s = cls;
+    if (s->cfg.max_connections_per_ip <= 0 || client_addr_trusted(s->cfg.trusted_proxies, addr))
+        return MHD_YES;
+    char who[CLIENT_ADDR_MAX];
+    client_addr_text(addr, who, sizeof who);
+    return conn_table_admits(&s->conns, who, s->cfg.max_connections_per_ip) ? MHD_YES : MHD_NO;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
+                          enum MHD_ConnectionNotificationCode code) {
+    server *s = cls;
+    if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+        conn_table_close(&s->conns, *socket_ctx);
+        *socket_ctx = NULL;
+        return;
+    }
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+    *socket_ctx = NULL;
+    if (s->cfg.max_connections_per_ip <= 0 || client_addr_trusted(s->cfg.trusted_proxies, sa))
+        return;
+    char who[CLIENT_ADDR_MAX];
+    client_addr_text(sa, who, sizeof who);
+    *socket_ctx = conn_table_open(&s->conns, who);
+}
+
 static void mhd_log(void *cls, const char *fmt, va_list ap) {
     server *s = cls;
     char line[512];
@@ -456,15 +499,19 @@ int http_start(server *s, sam2_error *err) {
     } else {
         return sam2_fail(err, SAM2_ERR_ARGUMENT, "--host %s is not an IPv4 or IPv6 address", s->cfg.host);
     }
+    if (!s->conns.slots && conn_table_init(&s->conns, s->cfg.max_requests))
+        return sam2_fail(err, SAM2_ERR_NOMEM, "out of memory starting the server");
     s->daemon = MHD_start_daemon(
-        flags, (uint16_t)s->cfg.port, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER,
-        mhd_log, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned)s->cfg.max_requests, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-        (unsigned)s->cfg.max_connections_per_ip, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)s->cfg.timeout_s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_END);
-    if (!s->daemon)
+        flags, (uint16_t)s->cfg.port, admit_connection, s, on_request, s,
+        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)s->cfg.max_requests, MHD_OPTION_NOTIFY_CONNECTION,
+        on_connection, s, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)s->cfg.timeout_s,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
+        MHD_OPTION_END);
+    if (!s->daemon) {
+        conn_table_destroy(&s->conns);
         return sam2_fail(err, SAM2_ERR_IO, "cannot listen on %s:%d (is the port in use?)", s->cfg.host, s->cfg.port);
+    }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
     s->port = info && info->port ? info->port : s->cfg.port;
     return 0;
@@ -474,4 +521,5 @@ void http_stop(server *s) {
     if (!s->daemon) return;
     MHD_stop_daemon(s->daemon);
     s->daemon = NULL;
+    conn_table_destroy(&s->conns);
 }

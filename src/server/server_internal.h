@@ -3,6 +3,7 @@
 #define SAM2_SERVER_SERVER_INTERNAL_H
 
 #include "server/catalog.h"
+#include "server/client_addr.h"
 #include "server/compute.h"
 #include "server/config.h"
 #include "server/gql_schema.h"
@@ -49,6 +50,7 @@ struct server {
     pthread_mutex_t reaper_mu;
     pthread_cond_t reaper_cv;
     replica *replica; /* readiness, draining, admin listener (replica.c) */
+    conn_table conns; /* MAX_CONNECTIONS_PER_IP (http.c) */
 };
 
 /* One file part of a GraphQL multipart request, saved to a temporary file. */
