@@ -17,7 +17,7 @@ SOAK_SECONDS ?= 120
 CLUSTER_BENCH_SECONDS ?= 60
 CTEST_ARGS ?=
 
-.PHONY: all deps build web web-auto test-web test test-asan test-slow test-tsan soak test-fault test-cluster bench-cluster serve inspect fuzz fuzz-build bench install format clean
+.PHONY: all deps build web web-auto test-web test test-asan test-slow test-tsan soak test-fault test-cluster bench-cluster bench-serve serve inspect fuzz fuzz-build bench install format clean
 
 all: build web-auto
 
@@ -94,6 +94,12 @@ test-cluster: build
 bench-cluster: build
 	@SAM2_SETUP_CLUSTER=1 bash scripts/setup.sh
 	@$(BUILD)/bin/sam2-cluster --bench $(CLUSTER_BENCH_SECONDS)
+
+# sam2 serve's responsiveness with the real tiny architecture on 2 threads (issue 15): cancel ->
+# end of the stream, a click right after a cancel, a click on another session while one streams
+# (median and maximum; bench/bench_serve.c). A benchmark, not a test. Skips without ../shared.
+bench-serve: build
+	@$(BUILD)/bin/bench-serve --threads 2 --reps 5
 
 serve: build web-auto
 	@bash scripts/serve.sh
