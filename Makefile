@@ -3,19 +3,19 @@
 #                   the web page into web/dist when npm is present (a one-line note otherwise)
 #   make test       build and run the default test suite (what CI runs)
 #   make serve      build, fetch the default checkpoint/gallery when missing, start the demo server
-# Other targets: test-asan, test-slow, fuzz, bench, install, format, clean,
+# Other targets: test-asan, test-slow, test-baseline, test-arm64, fuzz, bench, install, format, clean,
 #   web (the page; needs npm), test-web (page unit tests + browser tests against sam2 serve),
 #   soak (sam2 serve under load for SOAK_SECONDS), test-fault (kill -9, full disk, bad checkpoints).
 
 BUILD      ?= build
-JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+JOBS       ?= $(shell nproc 2>/dev/null || sysctl -n hw.ncpu 2>/dev/null || echo 2)
 CMAKE_ARGS ?=
 MODEL_SIZE ?= tiny
 FUZZ_SECONDS ?= 60
 SOAK_SECONDS ?= 120
 CTEST_ARGS ?=
 
-.PHONY: all deps build web web-auto test-web test test-asan test-slow test-tsan soak test-fault serve inspect fuzz fuzz-build bench install format clean
+.PHONY: all deps build web web-auto test-web test test-asan test-slow test-tsan test-baseline test-arm64 soak test-fault serve inspect fuzz fuzz-build bench install format clean
 
 all: build web-auto
 
@@ -51,6 +51,22 @@ test: build
 
 test-slow: build
 	@cd $(BUILD) && ctest --output-on-failure -L slow $(CTEST_ARGS)
+
+# The default suite again on the same build with the vector kernels switched off
+# (SAM2_KERNELS=baseline: portable C, GEMMs through OpenBLAS), as on an x86-64 CPU without AVX2.
+test-baseline: build
+	@cd $(BUILD) && SAM2_KERNELS=baseline ctest --output-on-failure -j $(JOBS) -LE slow $(CTEST_ARGS)
+
+# The default suite built for Linux on arm64 (Debian's cross toolchain and arm64 libraries,
+# cmake/aarch64-linux-gnu.cmake) and run under qemu-user, on the NEON kernels. Tests labelled
+# not_emulated (too slow under emulation; README, "Tests") are left out.
+ARM64_BUILD ?= build-arm64
+test-arm64:
+	@SAM2_SETUP_ARM64=1 bash scripts/setup.sh
+	@cmake -S . -B $(ARM64_BUILD) -DCMAKE_TOOLCHAIN_FILE=cmake/aarch64-linux-gnu.cmake \
+	  -DCMAKE_BUILD_TYPE=Release -DSAM2_WERROR=ON $(CMAKE_ARGS) >/dev/null
+	@cmake --build $(ARM64_BUILD) -j $(JOBS)
+	@cd $(ARM64_BUILD) && ctest --output-on-failure -j $(JOBS) -LE 'slow|not_emulated' $(CTEST_ARGS)
 
 # Same suite under AddressSanitizer + UndefinedBehaviorSanitizer (LeakSanitizer included).
 test-asan: deps
@@ -97,4 +113,4 @@ format:
 	@clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	@rm -rf $(BUILD) build-asan build-tsan build-fuzz
+	@rm -rf $(BUILD) build-asan build-tsan build-fuzz build-arm64
