@@ -1,6 +1,6 @@
 /* Kernels: the optimised CPU backend against the reference backend on random data (odd sizes,
  * strides, padding, the shapes SAM 2 uses), and known values of the reference kernels. The
- * whole table runs once per kernel set this machine can run (core/kernels.h): baseline, then
+ * whole table runs once per kernel set this machine can run (core/cpu_kernels.h): baseline, then
  * AVX2+FMA on x86-64 or NEON on AArch64 (`make test-arm64` runs it under qemu).
  * Resizes are in test_ops_resize.c, the thread pool in test_threadpool.c.
  *
@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "core/kernels.h"
+#include "core/cpu_kernels.h"
 #include "core/ops.h"
 #include "core/threadpool.h"
 #include "ops_check.h"

@@ -1,7 +1,7 @@
-/* Kernel set selection (see cpu_features.h and kernels.h). */
+/* Kernel set selection (see cpu_features.h and cpu_kernels.h). */
 #include "core/cpu_features.h"
 #include "core/blas.h"
-#include "core/kernels.h"
+#include "core/cpu_kernels.h"
 
 #include <pthread.h>
 #include <stdatomic.h>

@@ -1,6 +1,6 @@
 /* Which vector kernels the CPU backend runs, and which BLAS it links.
  *
- * The kernel sets are built per architecture (core/kernels.h): AVX2 + FMA on x86-64, NEON on
+ * The kernel sets are built per architecture (core/cpu_kernels.h): AVX2 + FMA on x86-64, NEON on
  * AArch64, and a portable C baseline everywhere. The set is chosen once per process: the best
  * one this CPU runs (cpuid on x86-64; NEON is part of every AArch64 CPU), unless the
  * environment variable SAM2_KERNELS names another ("baseline", "avx2", "neon" or "auto"). A set

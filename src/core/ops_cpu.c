@@ -1,7 +1,7 @@
 /* Optimised CPU kernels: GEMMs through OpenBLAS, element-wise and row-wise ops split over the
- * thread pool, their vector code from the kernel table in use (core/kernels.h: AVX2, NEON or
+ * thread pool, their vector code from the kernel table in use (core/cpu_kernels.h: AVX2, NEON or
  * baseline). Attention, convolutions and resizes live in ops_cpu_*.c. */
-#include "core/kernels.h"
+#include "core/cpu_kernels.h"
 #include "core/ops_cpu.h"
 #include "core/threadpool.h"
 

@@ -24,9 +24,9 @@
  * two-threaded cblas_sgemm calls ~45. Global attention over 4096 tokens, 4 heads of 96: this
  * kernel ~160 GFLOP/s, blocked two-threaded cblas_sgemm ~120 (SGEMM 2048^3: ~200).
  *
- * The tiles, the pack and the exponentials come from the kernel table in use (core/kernels.h:
+ * The tiles, the pack and the exponentials come from the kernel table in use (core/cpu_kernels.h:
  * AVX2, NEON or baseline); each call covers a whole key chunk. */
-#include "core/kernels.h"
+#include "core/cpu_kernels.h"
 #include "core/ops_cpu.h"
 #include "core/threadpool.h"
 
@@ -36,9 +36,9 @@
 #include <stdint.h>
 #include <string.h>
 
-#define ATTN_BQ_MAX 96    /* query rows per task (a multiple of 16 and of 6) */
+#define ATTN_BQ_MAX 96 /* query rows per task (a multiple of 16 and of 6) */
 #ifndef ATTN_KC
-#define ATTN_KC 256       /* keys per chunk of the online softmax */
+#define ATTN_KC 256 /* keys per chunk of the online softmax */
 #endif
 #define ATTN_QT_DEPTH 256 /* channels of packed queries per pass (stack buffer) */
 #define ATTN_MAX_SLOTS 256

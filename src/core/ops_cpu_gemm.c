@@ -1,7 +1,7 @@
 /* GEMM and Linear on the CPU.
  *
  * gemm() is cblas_sgemm. linear() (and the convolutions built on it) computes out = in W^T + b
- * with the micro-kernel tiles of the kernel table in use (core/kernels.h; ukernel_avx2.h,
+ * with the micro-kernel tiles of the kernel table in use (core/cpu_kernels.h; ukernel_avx2.h,
  * ukernel_neon.h) when it has them (direct_gemm): rows are split over the thread pool in blocks of
  * LIN_ROW_BLOCK; each block packs the transposed weights, a group of 16-column panels at a time
  * (reduction slices of LIN_KC), into a stack buffer and runs 6 x 16 tiles with the bias folded
@@ -11,7 +11,7 @@
  * The baseline table (and NEON with Apple's Accelerate) uses the BLAS path: the output rows are
  * pre-filled with the bias and the GEMM accumulates onto them (beta = 1). */
 #include "core/blas.h"
-#include "core/kernels.h"
+#include "core/cpu_kernels.h"
 #include "core/ops_cpu.h"
 #include "core/threadpool.h"
 

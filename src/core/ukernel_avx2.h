@@ -12,9 +12,9 @@
  *  - prefetch: fetch A and B `UKERNEL_PREFETCH` steps of k ahead (for operands read down
  *    strided rows, one cache line per step).
  * 12 accumulators of 8 lanes: 6 rows x 16 columns per call. ukernel_neon.h and ukernel_base.h
- * implement the same contract; kernels_impl.h builds the kernel tables on them.
+ * implement the same contract; cpu_kernels_impl.h builds the kernel tables on them.
  *
- * Only for translation units compiled with AVX2 and FMA enabled (kernels_avx2.c). */
+ * Only for translation units compiled with AVX2 and FMA enabled (cpu_kernels_avx2.c). */
 #ifndef SAM2_CORE_UKERNEL_AVX2_H
 #define SAM2_CORE_UKERNEL_AVX2_H
 

@@ -7,7 +7,7 @@
  * by one A value per row (FMLA by element). When A's rows run along k (a_ks == 1, the linear
  * layers and the attention scores), four steps share one load of 4 A values per row.
  *
- * Only for AArch64 translation units (kernels_neon.c). */
+ * Only for AArch64 translation units (cpu_kernels_neon.c). */
 #ifndef SAM2_CORE_UKERNEL_NEON_H
 #define SAM2_CORE_UKERNEL_NEON_H
 

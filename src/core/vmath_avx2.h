@@ -1,6 +1,6 @@
 /* Vectorised float math for the AVX2 + FMA kernels: exp and erf on 8 lanes, accurate to about
  * one ulp of the result (erf: absolute error below 1e-7 everywhere), NaN-propagating, and the
- * 8-lane operations (v8f, v8_*) that kernels_impl.h is written in. vmath_neon.h implements the
+ * 8-lane operations (v8f, v8_*) that cpu_kernels_impl.h is written in. vmath_neon.h implements the
  * same operations with the same polynomials on NEON.
  *
  * The polynomial coefficients were fitted for this project (near-minimax, iteratively
@@ -11,7 +11,7 @@
  *    6.1e-8, so erf = 1 - exp(-x^2)*that is within 1e-8 absolute.
  * Beyond |x| = 3.92 erf rounds to +-1 in float.
  *
- * Only for translation units compiled with AVX2 and FMA enabled (kernels_avx2.c); every
+ * Only for translation units compiled with AVX2 and FMA enabled (cpu_kernels_avx2.c); every
  * function is static inline. */
 #ifndef SAM2_CORE_VMATH_AVX2_H
 #define SAM2_CORE_VMATH_AVX2_H

@@ -1,10 +1,10 @@
 /* Vectorised float math for the NEON kernels (AArch64): the operations of vmath_avx2.h with the
  * same polynomials and range reductions, so both sets round alike, on 4-lane registers
- * (n4_*), and the 8-lane type kernels_impl.h is written in (v8f: a pair of registers, which is
+ * (n4_*), and the 8-lane type cpu_kernels_impl.h is written in (v8f: a pair of registers, which is
  * also the unrolling by two that hides the FMA latency). Accuracy as in vmath_avx2.h: exp
  * about one ulp, erf below 1e-7 absolute, NaN in, NaN out.
  *
- * Only for AArch64 translation units (kernels_neon.c); every function is static inline. */
+ * Only for AArch64 translation units (cpu_kernels_neon.c); every function is static inline. */
 #ifndef SAM2_CORE_VMATH_NEON_H
 #define SAM2_CORE_VMATH_NEON_H
 

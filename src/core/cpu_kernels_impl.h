@@ -1,5 +1,5 @@
-/* Internal: the template every kernel table (kernels.h) is built from. A kernels_<isa>.c file
- * includes its micro-kernel header (ukernel(), pack_transposed()) and, for vector sets, its
+/* Internal: the template every kernel table (cpu_kernels.h) is built from. A cpu_kernels_<isa>.c
+ * file includes its micro-kernel header (ukernel(), pack_transposed()) and, for vector sets, its
  * vector maths (v8f, v8_*), then defines
  *   KERNELS_TABLE        the table's name (cpu_kernels_avx2, ...)
  *   KERNELS_ISA          its cpu_isa
@@ -12,7 +12,7 @@
 #error "define KERNELS_TABLE, KERNELS_ISA, KERNELS_V8 and KERNELS_DIRECT_GEMM first"
 #endif
 
-#include "core/kernels.h"
+#include "core/cpu_kernels.h"
 
 #include <math.h>
 #include <stddef.h>

@@ -1,4 +1,4 @@
-/* The NEON kernel table (kernels.h) for AArch64: Linux on arm64 (tested under qemu-user, see
+/* The NEON kernel table (cpu_kernels.h) for AArch64: Linux on arm64 (tested under qemu-user, see
  * `make test-arm64`) and Apple Silicon. CMake defines SAM2_NEON_KERNELS on AArch64 targets.
  *
  * With Apple's Accelerate as the BLAS, the linear layers and convolutions go to its sgemm
@@ -6,7 +6,7 @@
  * here. */
 #ifdef SAM2_NEON_KERNELS
 #if !defined(__aarch64__)
-#error "kernels_neon.c is for AArch64"
+#error "cpu_kernels_neon.c is for AArch64"
 #endif
 #include "core/vmath_neon.h"
 #include "core/ukernel_neon.h"
@@ -19,7 +19,7 @@
 #else
 #define KERNELS_DIRECT_GEMM 1
 #endif
-#include "core/kernels_impl.h"
+#include "core/cpu_kernels_impl.h"
 #else
 typedef int kernels_neon_not_built; /* ISO C wants a declaration in every translation unit */
 #endif

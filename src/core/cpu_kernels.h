@@ -6,14 +6,14 @@
  * LayerNorm, softmax, GELU, sigmoid). Each entry works on a whole chunk (a block of rows, a
  * key chunk), so calling through the table costs nothing measurable.
  *
- * The tables are built from one template (kernels_impl.h) over per-ISA headers:
+ * The tables are built from one template (cpu_kernels_impl.h) over per-ISA headers:
  *   cpu_kernels_avx2      x86-64, ukernel_avx2.h + vmath_avx2.h, compiled with -mavx2 -mfma
  *   cpu_kernels_neon      AArch64, ukernel_neon.h + vmath_neon.h
  *   cpu_kernels_baseline  everywhere, ukernel_base.h: plain C (libm's expf/erff)
  * The reference backend (ops_ref.c) is separate and shared by all; tests/test_ops.c compares
  * every table this machine can run with it. */
-#ifndef SAM2_CORE_KERNELS_H
-#define SAM2_CORE_KERNELS_H
+#ifndef SAM2_CORE_CPU_KERNELS_H
+#define SAM2_CORE_CPU_KERNELS_H
 
 #include "core/cpu_features.h"
 
