@@ -4,7 +4,8 @@
 # browser (Chromium + ChromeDriver) used by the web-page tests, SAM2_SETUP_CLUSTER=1 to also install
 # HAProxy (make test-cluster: replicas behind deploy/haproxy.cfg), SAM2_SETUP_ARM64=1 for the
 # arm64 cross build and its emulator (make test-arm64: the cross toolchain, qemu-user and the
-# arm64 builds of the libraries, after adding the arm64 architecture to dpkg).
+# arm64 builds of the libraries, after adding the arm64 architecture to dpkg), SAM2_SETUP_QEMU=1
+# for qemu-user alone (make test-portable).
 # On macOS it installs the Homebrew packages instead (the BLAS is Apple's Accelerate).
 set -euo pipefail
 
@@ -41,6 +42,10 @@ if [ "${SAM2_SETUP_WEB:-0}" = 1 ]; then
 fi
 if [ "${SAM2_SETUP_CLUSTER:-0}" = 1 ]; then
   packages+=(haproxy)
+fi
+
+if [ "${SAM2_SETUP_QEMU:-0}" = 1 ]; then
+  packages+=(qemu-user) # make test-portable: x86-64 without AVX2 (qemu-x86_64 -cpu Nehalem)
 fi
 
 arm64=0
