@@ -1,5 +1,7 @@
 #include "server/metrics.h"
 
+#include "core/platform.h"
+
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,13 +105,8 @@ void metrics_frames(metrics *m, long frames) {
 }
 
 size_t metrics_rss_bytes(void) {
-    FILE *f = fopen("/proc/self/statm", "r");
-    if (!f) return 0;
-    unsigned long size = 0, resident = 0;
-    int ok = fscanf(f, "%lu %lu", &size, &resident) == 2;
-    fclose(f);
-    long page = sysconf(_SC_PAGESIZE);
-    return ok && page > 0 ? (size_t)resident * (size_t)page : 0;
+    const int64_t rss = platform_rss_bytes();
+    return rss > 0 ? (size_t)rss : 0;
 }
 
 /* label NULL: a histogram without labels. */

@@ -1,6 +1,7 @@
 #include "server/sessions.h"
 
 #include "core/error.h"
+#include "core/platform.h"
 #include "server/paths.h"
 
 #include <errno.h>
@@ -9,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 
 struct session {
@@ -51,15 +51,8 @@ static double now_s(void) {
  * a node id (sessions.h). */
 static int make_id(char out[SESSION_ID_LEN + 1], const char *node, sam2_error *err) {
     unsigned char b[16];
-    size_t got = 0;
-    while (got < sizeof b) {
-        ssize_t r = getrandom(b + got, sizeof b - got, 0);
-        if (r < 0) {
-            if (errno == EINTR) continue;
-            return sam2_fail(err, SAM2_ERR_IO, "getrandom failed: %s", strerror(errno));
-        }
-        got += (size_t)r;
-    }
+    if (platform_random_bytes(b, sizeof b) != 0)
+        return sam2_fail(err, SAM2_ERR_IO, "no random bytes from the system: %s", strerror(errno));
     b[6] = (unsigned char)((b[6] & 0x0F) | 0x40);
     b[8] = (unsigned char)((b[8] & 0x3F) | 0x80);
     int at = node && *node ? snprintf(out, SESSION_ID_LEN + 1, "%.*s.", SESSION_NODE_ID_MAX, node) : 0;
