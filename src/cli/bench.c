@@ -2,6 +2,7 @@
 #include "cli/cli.h"
 #include "cli/bench.h"
 
+#include "core/cpu_features.h"
 #include "core/perf.h"
 #include "core/threadpool.h"
 #include "sam2.h"
@@ -73,13 +74,11 @@ double bench_memory_gbps(void) {
 
 void bench_print_machine(void) {
     double load = -1;
-    FILE *f = fopen("/proc/loadavg", "r");
-    if (f) {
-        if (fscanf(f, "%lf", &load) != 1) load = -1;
-        fclose(f);
-    }
+    if (getloadavg(&load, 1) != 1) load = -1; /* Linux, the BSDs and macOS */
     printf("machine           %ld CPUs online, load average %.2f at the end\n",
            sysconf(_SC_NPROCESSORS_ONLN), load);
+    printf("kernels           %s (%s)\n", cpu_isa_label(cpu_isa_active()), cpu_isa_reason());
+    printf("BLAS              %s\n", cpu_blas_name());
 }
 
 int cmd_bench(int argc, char **argv) {

@@ -9,9 +9,9 @@
  *    kernel row ky reordered to [kx][OC][IC] (ops_cpu_gemm.c), written in place. With a long
  *    reduction (OpenBLAS path) it is one GEMM [H*W][IC] x [IC][2*2*OC] into the scratch, then
  *    each row of four OC-runs is copied to its four output pixels. */
+#include "core/cpu_kernels.h"
 #include "core/ops_cpu.h"
 #include "core/threadpool.h"
-#include "core/ukernel.h"
 
 #include <string.h>
 
@@ -49,51 +49,20 @@ static int conv_block_rows(int OH, int OW, int taps) {
  * downsampler's 3x3 stride-2 convolutions.) */
 #define CONV_ROWS_MAX_K 1024 /* KW * IC */
 
+/* Only with the kernel table's tiles (linear_tiles): OpenBLAS cannot read A with a row stride
+ * smaller than its row length, so the baseline goes through im2col. Like conv_t2x2, the scratch
+ * size then depends on the table in use. */
 static int rows_direct_applies(int IC, int KH, int KW, int stride, int pad, int groups) {
-#ifdef SAM2_HAVE_AVX2
-    return groups == 1 && KH == 3 && KW == 3 && pad == 1 && stride >= 1 && KW * IC <= CONV_ROWS_MAX_K;
-#else
-    (void)IC, (void)KH, (void)KW, (void)stride, (void)pad, (void)groups;
-    return 0;
-#endif
+    return cpu_kernels_get()->linear_tiles && groups == 1 && KH == 3 && KW == 3 && pad == 1 &&
+           stride >= 1 && KW * IC <= CONV_ROWS_MAX_K;
 }
 
 static size_t rows_direct_scratch(int IC, int OC, int KH, int KW) {
     return (size_t)KH * ((size_t)(OC + 15) / 16) * KW * IC * 16 + 16;
 }
 
-#ifdef SAM2_HAVE_AVX2
-#define ROWS_CASE(MR)                                                                              \
-    case MR:                                                                                       \
-        if (acc) {                                                                                 \
-            if (nr == 16)                                                                          \
-                ukernel(MR, K, a, a_is, 1, b, 16, c, ldc, 16, 0, 1, NULL, NULL, NULL, 0);          \
-            else                                                                                   \
-                ukernel(MR, K, a, a_is, 1, b, 16, c, ldc, nr, 1, 1, NULL, NULL, NULL, 0);          \
-        } else {                                                                                   \
-            if (nr == 16)                                                                          \
-                ukernel(MR, K, a, a_is, 1, b, 16, c, ldc, 16, 0, 0, bias, NULL, NULL, 0);          \
-            else                                                                                   \
-                ukernel(MR, K, a, a_is, 1, b, 16, c, ldc, nr, 1, 0, bias, NULL, NULL, 0);          \
-        }                                                                                          \
-        break;
-static void rows_tile(int mr, int K, const float *a, ptrdiff_t a_is, const float *b, float *c,
-                      int ldc, int nr, const float *bias, int acc) {
-    static const float zeros[16];
-    if (!bias) bias = zeros;
-    switch (mr) {
-        ROWS_CASE(6)
-        ROWS_CASE(5)
-        ROWS_CASE(4)
-        ROWS_CASE(3)
-        ROWS_CASE(2)
-    default:
-        ROWS_CASE(1)
-    }
-}
-#undef ROWS_CASE
-
 typedef struct rows_job {
+    const cpu_kernels *kern;
     float *out;
     const float *in, *wp, *b;
     int H, W, IC, OC, K, stride, pad, OW, lo, hi;
@@ -111,16 +80,12 @@ static void rows_task(void *ctx, int64_t oy, int worker) {
         if (y < 0 || y >= j->H) continue;
         const float *row = j->in + (size_t)y * j->W * j->IC;
         const float *wk = j->wp + (size_t)ky * np * KI * 16;
-        for (int p = 0; p < np; p++) {
-            const int c0 = 16 * p, nc = j->OC - c0 < 16 ? j->OC - c0 : 16;
-            const float *bp = wk + (size_t)p * KI * 16, *bias = j->b ? j->b + c0 : NULL;
-            for (int i0 = j->lo; i0 < j->hi; i0 += 6) {
-                const int mr = j->hi - i0 < 6 ? j->hi - i0 : 6;
-                rows_tile(mr, KI, row + ((size_t)i0 * j->stride - j->pad) * j->IC,
-                          (ptrdiff_t)j->stride * j->IC, bp, orow + (size_t)i0 * j->OC + c0, j->OC,
-                          nc, bias, !first);
-            }
-        }
+        /* interior pixels: rows of A read in place, stride * IC floats apart */
+        if (j->hi > j->lo)
+            j->kern->linear_tiles(j->hi - j->lo, KI,
+                                  row + ((size_t)j->lo * j->stride - j->pad) * j->IC,
+                                  j->stride * j->IC, wk, np, j->OC, orow + (size_t)j->lo * j->OC,
+                                  j->OC, j->b, !first);
         /* border pixels: their window through a zero-padded copy */
         for (int ox = 0; ox < j->OW; ox++) {
             if (ox >= j->lo && ox < j->hi) continue;
@@ -132,11 +97,8 @@ static void rows_task(void *ctx, int64_t oy, int worker) {
                 else
                     memcpy(pad_px + kx * j->IC, row + (size_t)x * j->IC, sizeof(float) * j->IC);
             }
-            for (int p = 0; p < np; p++) {
-                const int c0 = 16 * p, nc = j->OC - c0 < 16 ? j->OC - c0 : 16;
-                rows_tile(1, KI, pad_px, KI, wk + (size_t)p * KI * 16, orow + (size_t)ox * j->OC + c0,
-                          j->OC, nc, j->b ? j->b + c0 : NULL, !first);
-            }
+            j->kern->linear_tiles(1, KI, pad_px, KI, wk, np, j->OC, orow + (size_t)ox * j->OC,
+                                  j->OC, j->b, !first);
         }
         first = 0;
     }
@@ -161,11 +123,11 @@ static void conv_rows_direct(float *out, const float *in, const float *w, const 
     /* interior output columns: the whole window inside the row */
     int lo = (pad + stride - 1) / stride, hi = OW;
     while (hi > lo && (hi - 1) * stride - pad + K > W) hi--;
-    rows_job j = {out, in, wp, b, H, W, IC, OC, K, stride, pad, OW, lo, hi > lo ? hi : lo};
+    rows_job j = {cpu_kernels_get(), out, in, wp, b, H, W, IC, OC, K, stride, pad, OW, lo,
+                  hi > lo ? hi : lo};
     const int64_t work = (int64_t)OH * OW * OC * KI;
     cpu_parallel_tasks(OH, work < CPU_ELEMWISE_GRAIN ? 1 : pool_threads(), rows_task, &j);
 }
-#endif
 
 size_t conv2d_scratch_floats(int H, int W, int IC, int OC, int KH, int KW, int stride, int pad,
                              int groups) {
@@ -298,12 +260,10 @@ void cpu_conv2d(float *out, const float *in, const float *w, const float *b, int
         conv_depthwise(out, in, w, b, H, W, IC, KH, KW, stride, pad, scratch);
         return;
     }
-#ifdef SAM2_HAVE_AVX2
     if (rows_direct_applies(IC, KH, KW, stride, pad, groups)) {
         conv_rows_direct(out, in, w, b, H, W, IC, OC, KH, stride, pad, scratch);
         return;
     }
-#endif
     const int icg = IC / groups, ocg = OC / groups, kk = KH * KW;
     const int taps = kk * icg;
     /* weights [OC][icg][KH][KW] -> [OC][KH][KW][icg] */

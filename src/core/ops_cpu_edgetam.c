@@ -1,20 +1,20 @@
 /* CPU kernels of EdgeTAM's RepViT trunk and memory attention, channels-last.
- *  - depthwise_conv: one pass over the output, vectorised over channels (up to 64 per register
- *    block), rows in parallel; the bias (folded BatchNorm), the activation and the per-channel
- *    sums for squeeze-and-excitation are applied as each output vector leaves the registers.
+ *  - depthwise_conv: one pass over the output with the kernel table's depthwise_rows (vectorised
+ *    over channels, up to 64 per register block), rows in parallel; the bias (folded
+ *    BatchNorm), the activation and the per-channel sums for squeeze-and-excitation are
+ *    applied as each output vector leaves the registers.
  *    The sums are kept per row task and added in task order, so the mean does not depend on
  *    how the threads were scheduled.
- *  - pointwise_mlp: both 1x1 layers on blocks of rows with the micro-kernel of ukernel.h. The
- *    weights are packed once per call (the SE gate folded into W1's columns); a block's hidden
+ *  - pointwise_mlp: both 1x1 layers on blocks of rows (cpu_matmul_nt: the kernel table's tiles,
+ *    or OpenBLAS when the table has none). The SE gate is folded into W1's columns once per
+ *    call; a block's hidden
  *    rows stay in the worker's cache-sized buffer, its activation runs there, and the second
  *    layer accumulates onto out = x * scale + b2, so each output row is written once.
  *  - rope: rows in parallel (a few hundred thousand pairs per call). */
 #include "core/ops_cpu.h"
+#include "core/cpu_kernels.h"
 #include "core/threadpool.h"
-#include "core/ukernel.h"
 
-#include <math.h>
-#include <stdalign.h>
 #include <string.h>
 
 /* Row tasks whose channel sums are kept apart (the mean's reduction order is fixed by them). */
@@ -28,34 +28,10 @@ static int out_size(int n, int k, int stride, int pad) {
     return (n + 2 * pad - k) / stride + 1;
 }
 
-/* --- activations on 8 lanes / one float --------------------------------------------------- */
-
-static inline float act1(float x, sam2_act act) {
-    if (act == SAM2_ACT_RELU) return x < 0.0f ? 0.0f : x;
-    if (act == SAM2_ACT_GELU) return 0.5f * x * (1.0f + erff(x * (float)M_SQRT1_2));
-    return x;
-}
-
-#ifdef SAM2_HAVE_AVX2
-static inline __m256 act8(__m256 x, sam2_act act) {
-    if (act == SAM2_ACT_RELU) return _mm256_max_ps(x, _mm256_setzero_ps());
-    if (act == SAM2_ACT_GELU) {
-        __m256 e = v8_erf(_mm256_mul_ps(x, _mm256_set1_ps((float)M_SQRT1_2)));
-        return _mm256_mul_ps(_mm256_mul_ps(x, _mm256_set1_ps(0.5f)),
-                             _mm256_add_ps(_mm256_set1_ps(1.0f), e));
-    }
-    return x;
-}
-#endif
-
-/* In place over n floats. */
-static void act_span(float *x, size_t n, sam2_act act) {
-    if (act == SAM2_ACT_NONE) return;
-    size_t i = 0;
-#ifdef SAM2_HAVE_AVX2
-    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, act8(_mm256_loadu_ps(x + i), act));
-#endif
-    for (; i < n; i++) x[i] = act1(x[i], act);
+/* In place over n floats, with the kernel table's activation spans. */
+static void act_span(const cpu_kernels *kern, float *x, size_t n, sam2_act act) {
+    if (act == SAM2_ACT_RELU) kern->relu(x, x, NULL, n);
+    if (act == SAM2_ACT_GELU) kern->gelu(x, x, NULL, n);
 }
 
 /* --- depthwise ------------------------------------------------------------------------------ */
@@ -66,105 +42,21 @@ size_t depthwise_scratch_floats(int C, int K, int OH) {
     return (size_t)K * K * C + (size_t)DW_MAX_TASKS * C + 16;
 }
 
-typedef struct dwx_job {
-    float *out, *sums;
-    const float *in, *wr, *b;
-    int H, W, C, K, stride, pad, OH, OW, rows_per_task;
-    sam2_act act;
-} dwx_job;
-
-#ifdef SAM2_HAVE_AVX2
-/* Channels [c0, c0 + 8*NV) of output pixel (oy, ox). */
-static inline __attribute__((always_inline)) void dw_block(const dwx_job *j, int oy, int ox, int c0,
-                                                           const int NV, float *sums) {
-    __m256 acc[8];
-    for (int v = 0; v < NV; v++)
-        acc[v] = j->b ? _mm256_loadu_ps(j->b + c0 + 8 * v) : _mm256_setzero_ps();
-    for (int ky = 0; ky < j->K; ky++) {
-        const int y = oy * j->stride - j->pad + ky;
-        if (y < 0 || y >= j->H) continue;
-        for (int kx = 0; kx < j->K; kx++) {
-            const int x = ox * j->stride - j->pad + kx;
-            if (x < 0 || x >= j->W) continue;
-            const float *src = j->in + ((size_t)y * j->W + x) * j->C + c0;
-            const float *w = j->wr + ((size_t)ky * j->K + kx) * j->C + c0;
-            for (int v = 0; v < NV; v++)
-                acc[v] = _mm256_fmadd_ps(_mm256_loadu_ps(src + 8 * v), _mm256_loadu_ps(w + 8 * v),
-                                         acc[v]);
-        }
-    }
-    float *o = j->out + ((size_t)oy * j->OW + ox) * j->C + c0;
-    for (int v = 0; v < NV; v++) {
-        const __m256 r = act8(acc[v], j->act);
-        _mm256_storeu_ps(o + 8 * v, r);
-        if (sums)
-            _mm256_storeu_ps(sums + c0 + 8 * v,
-                             _mm256_add_ps(_mm256_loadu_ps(sums + c0 + 8 * v), r));
-    }
-}
-#endif
-
-/* Channel c of output pixel (oy, ox), scalar. */
-static inline float dw_one(const dwx_job *j, int oy, int ox, int c) {
-    float acc = j->b ? j->b[c] : 0.0f;
-    for (int ky = 0; ky < j->K; ky++) {
-        const int y = oy * j->stride - j->pad + ky;
-        if (y < 0 || y >= j->H) continue;
-        for (int kx = 0; kx < j->K; kx++) {
-            const int x = ox * j->stride - j->pad + kx;
-            if (x < 0 || x >= j->W) continue;
-            acc += j->in[((size_t)y * j->W + x) * j->C + c] *
-                   j->wr[((size_t)ky * j->K + kx) * j->C + c];
-        }
-    }
-    return act1(acc, j->act);
-}
+typedef struct dw_job {
+    cpu_depthwise d;
+    const cpu_kernels *kern;
+    float *sums;
+    int OH, rows_per_task;
+} dw_job;
 
 static void dw_task(void *ctx, int64_t task, int worker) {
     (void)worker;
-    const dwx_job *j = ctx;
+    const dw_job *j = ctx;
     const int y0 = (int)task * j->rows_per_task;
     const int y1 = y0 + j->rows_per_task < j->OH ? y0 + j->rows_per_task : j->OH;
-    float *sums = j->sums ? j->sums + (size_t)task * j->C : NULL;
-    if (sums) memset(sums, 0, sizeof(float) * j->C);
-    for (int oy = y0; oy < y1; oy++)
-        for (int ox = 0; ox < j->OW; ox++) {
-            int c0 = 0;
-#ifdef SAM2_HAVE_AVX2
-            for (; c0 + 64 <= j->C; c0 += 64) dw_block(j, oy, ox, c0, 8, sums);
-            switch ((j->C - c0) / 8) {
-            case 7:
-                dw_block(j, oy, ox, c0, 7, sums);
-                break;
-            case 6:
-                dw_block(j, oy, ox, c0, 6, sums);
-                break;
-            case 5:
-                dw_block(j, oy, ox, c0, 5, sums);
-                break;
-            case 4:
-                dw_block(j, oy, ox, c0, 4, sums);
-                break;
-            case 3:
-                dw_block(j, oy, ox, c0, 3, sums);
-                break;
-            case 2:
-                dw_block(j, oy, ox, c0, 2, sums);
-                break;
-            case 1:
-                dw_block(j, oy, ox, c0, 1, sums);
-                break;
-            default:
-                break;
-            }
-            c0 += (j->C - c0) / 8 * 8;
-#endif
-            for (; c0 < j->C; c0++) {
-                const float r = dw_one(j, oy, ox, c0);
-                j->out[((size_t)oy * j->OW + ox) * j->C + c0] = r;
-                if (sums) sums[c0] += r;
-            }
-        }
+    float *sums = j->sums ? j->sums + (size_t)task * j->d.C : NULL;
+    if (sums) memset(sums, 0, sizeof(float) * j->d.C);
+    j->kern->depthwise_rows(&j->d, y0, y1, sums);
 }
 
 void cpu_depthwise_conv(float *out, const float *in, const float *w, const float *b, int H, int W,
@@ -178,8 +70,11 @@ void cpu_depthwise_conv(float *out, const float *in, const float *w, const float
     for (int c = 0; c < C; c++)
         for (int t = 0; t < K * K; t++) wr[(size_t)t * C + c] = w[(size_t)c * K * K + t];
     const int ntasks = OH < DW_MAX_TASKS ? OH : DW_MAX_TASKS;
-    dwx_job j = {out, sums, in, wr, b, H, W, C, K, stride, pad, OH, OW, (OH + ntasks - 1) / ntasks,
-                 act};
+    dw_job j = {.d = {out, in, wr, b, H, W, C, K, stride, pad, OW, (int)act},
+                .kern = cpu_kernels_get(),
+                .sums = sums,
+                .OH = OH,
+                .rows_per_task = (OH + ntasks - 1) / ntasks};
     const int tasks = (OH + j.rows_per_task - 1) / j.rows_per_task;
     const int64_t work = (int64_t)OH * OW * C * K * K;
     cpu_parallel_tasks(tasks, work < CPU_ELEMWISE_GRAIN ? 1 : pool_threads(), dw_task, &j);
@@ -198,7 +93,6 @@ static int mlp_block_rows(int Hd) {
     return r < 48 ? 48 : (r > 252 ? 252 : r);
 }
 
-
 size_t pointwise_mlp_scratch_floats(int N, int C, int Hd) {
     (void)N;
     if (C <= 0 || Hd <= 0) return 16;
@@ -208,27 +102,21 @@ size_t pointwise_mlp_scratch_floats(int N, int C, int Hd) {
 }
 
 typedef struct mlp_job {
+    const cpu_kernels *kern;
     float *out, *hidden;
     const float *in, *scale, *pw1, *pw2, *b1, *b2;
     int N, C, Hd, rows;
     sam2_act act;
 } mlp_job;
 
-/* out[r] = x[r] * scale + y[r] for rows x C (scale may be NULL). */
+/* out[r] = x[r] * scale + y[r] for rows x C (scale may be NULL). Plain C: memory-bound, and
+ * the compiler vectorises it for whatever the build targets. */
 static void residual_rows(float *out, const float *x, const float *y, const float *scale, int rows,
                           int C) {
     for (int r = 0; r < rows; r++) {
         const float *xr = x + (size_t)r * C, *yr = y + (size_t)r * C;
         float *o = out + (size_t)r * C;
-        int c = 0;
-#ifdef SAM2_HAVE_AVX2
-        for (; c + 8 <= C; c += 8) {
-            __m256 v = _mm256_loadu_ps(xr + c);
-            if (scale) v = _mm256_mul_ps(v, _mm256_loadu_ps(scale + c));
-            _mm256_storeu_ps(o + c, _mm256_add_ps(v, _mm256_loadu_ps(yr + c)));
-        }
-#endif
-        for (; c < C; c++) o[c] = (scale ? xr[c] * scale[c] : xr[c]) + yr[c];
+        for (int c = 0; c < C; c++) o[c] = (scale ? xr[c] * scale[c] : xr[c]) + yr[c];
     }
 }
 
@@ -241,7 +129,7 @@ static void mlp_task(void *ctx, int64_t task, int worker) {
     float *o = j->out + (size_t)r0 * C;
     /* h = act(x (W1 diag(scale))^T + b1); y = h W2^T + b2 (nested: serial in this task) */
     cpu_matmul_nt(h, Hd, x, C, j->pw1, C, j->b1, rows, C, Hd);
-    act_span(h, (size_t)rows * Hd, j->act);
+    act_span(j->kern, h, (size_t)rows * Hd, j->act);
     cpu_matmul_nt(y, C, h, Hd, j->pw2, Hd, j->b2, rows, Hd, C);
     /* o = x * scale + y (x is read before o is written: out may be in) */
     residual_rows(o, x, y, j->scale, rows, C);
@@ -261,9 +149,14 @@ void cpu_pointwise_mlp(float *out, const float *in, const float *scale, const fl
         pw1 = sw;
         hidden = scratch + (size_t)Hd * C;
     }
-    mlp_job j = {out, hidden, in, scale, pw1, w2, b1, b2, N, C, Hd, mlp_block_rows(Hd), act};
+    mlp_job j = {cpu_kernels_get(),  out, hidden, in, scale, pw1, w2, b1, b2, N, C, Hd,
+                 mlp_block_rows(Hd), act};
     int workers = pool_threads();
     if (workers > MLP_MAX_WORKERS) workers = MLP_MAX_WORKERS;
+    /* Without the table's tiles the blocks' GEMMs go to OpenBLAS, which threads each one
+     * itself: the blocks then run one after the other rather than calling it from every
+     * worker at once. */
+    if (!cpu_matmul_nt_direct(C) || !cpu_matmul_nt_direct(Hd)) workers = 1;
     cpu_parallel_tasks((N + j.rows - 1) / j.rows, workers, mlp_task, &j);
 }
 

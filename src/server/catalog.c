@@ -131,6 +131,17 @@ static int walk(const char *data_real, const char *dir_rel, int depth, char ***p
     return rc;
 }
 
+/* Creates the folders of `path` below its first `keep` characters (DATA_PATH). */
+static void make_parents(const char *path, size_t keep) {
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", path);
+    for (char *p = dir + keep + 1; (p = strchr(p, '/')); p++) {
+        *p = 0;
+        mkdir(dir, 0755);
+        *p = '/';
+    }
+}
+
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 catalog *catalog_scan(const char *data_real, const ingest_ops *ingest, catalog_log_fn log, void *log_user,
@@ -152,16 +163,26 @@ catalog *catalog_scan(const char *data_real, const ingest_ops *ingest, catalog_l
         memset(&v, 0, sizeof v);
         snprintf(v.code, sizeof v.code, "%s", paths[i]);
         snprintf(v.path, sizeof v.path, "%s", paths[i]);
-        /* posters/<file name without extension>.jpg, as the official loader names them. */
-        const char *base = strrchr(paths[i], '/');
-        base = base ? base + 1 : paths[i];
-        int stem = (int)(strlen(base) - 4);
-        snprintf(v.poster_path, sizeof v.poster_path, "posters/%.*s.jpg", stem, base);
+        /* posters/<file name without extension>.jpg, as the official loader names them, for
+         * gallery/x.mp4; a video in a subfolder keeps its folders (gallery/a/x.mp4 ->
+         * posters/a/x.jpg), so gallery/a/x.mp4 and gallery/b/x.mp4 get a poster each. */
+        const char *in_gallery = paths[i] + strlen("gallery/");
+        int stem = (int)(strlen(in_gallery) - 4);
+        snprintf(v.poster_path, sizeof v.poster_path, "posters/%.*s.jpg", stem, in_gallery);
         char video_abs[PATH_MAX], poster_abs[PATH_MAX];
         snprintf(video_abs, sizeof video_abs, "%s/%s", data_real, v.path);
         snprintf(poster_abs, sizeof poster_abs, "%s/%s", data_real, v.poster_path);
+        make_parents(poster_abs, strlen(data_real));
         sam2_error perr = {0};
         if (ingest->poster(ingest->self, video_abs, poster_abs, &v.width, &v.height, &perr)) {
+            /* A file the reader refuses would only fail on startSession: it is not offered. A
+             * poster that could not be written (I/O) leaves the video listed without one. */
+            if (perr.code != SAM2_ERR_IO) {
+                if (log)
+                    log(log_user, "warning: %s is not listed: it cannot be opened (%s)", v.path,
+                        perr.message);
+                continue;
+            }
             if (log) log(log_user, "warning: no poster for %s: %s", v.path, perr.message);
             struct stat st;
             if (stat(poster_abs, &st)) v.poster_path[0] = 0;

@@ -20,8 +20,10 @@ typedef struct catalog catalog;
 
 typedef void (*catalog_log_fn)(void *user, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Scans data_real/gallery and writes posters into data_real/posters through `ingest`. A video
- * whose poster cannot be made is still listed (logged, size 0x0). */
+/* Scans data_real/gallery and writes posters into data_real/posters through `ingest`
+ * (posters/<name>.jpg for gallery/<name>.mp4, posters/<dir>/<name>.jpg in subfolders). A file the
+ * video reader refuses is not listed (logged); one whose poster could not be written is listed
+ * without a poster (logged, size 0x0). */
 catalog *catalog_scan(const char *data_real, const ingest_ops *ingest, catalog_log_fn log, void *log_user,
                       sam2_error *err);
 void catalog_free(catalog *c);

@@ -35,6 +35,22 @@ static int origin_allowed(const server *s, const char *origin) {
     return 0;
 }
 
+/* The page served by this server itself (Origin "http://<Host>"): always allowed. */
+static int same_origin(http_req *r, const char *origin) {
+    const char *host = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Host");
+    const char *rest = !strncasecmp(origin, "http://", 7)    ? origin + 7
+                       : !strncasecmp(origin, "https://", 8) ? origin + 8
+                                                             : NULL;
+    return host && rest && !strcasecmp(rest, host);
+}
+
+/* A request from a page whose origin ALLOWED_ORIGINS does not list, or NULL. */
+static const char *refused_origin(http_req *r) {
+    const char *origin = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Origin");
+    if (!origin || origin_allowed(r->srv, origin) || same_origin(r, origin)) return NULL;
+    return origin;
+}
+
 static void add_cors(http_req *r, struct MHD_Response *resp) {
     const char *origin = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Origin");
     if (!origin || !origin_allowed(r->srv, origin)) return;
@@ -101,6 +117,28 @@ enum MHD_Result http_graphql_error(http_req *r, unsigned status, const char *mes
     return http_json(r, status, o);
 }
 
+static enum MHD_Result last_forwarded_for(void *cls, enum MHD_ValueKind kind, const char *key,
+                                          const char *value) {
+    (void)kind;
+    if (key && value && !strcasecmp(key, "X-Forwarded-For")) *(const char **)cls = value;
+    return MHD_YES;
+}
+
+void http_client_address(http_req *r, char *out, size_t cap) {
+    out[0] = 0;
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+    client_addr_text(sa, out, cap);
+    if (!client_addr_trusted(r->srv->cfg.trusted_proxies, sa)) return;
+    /* Each hop appends a header line: the last one is the trusted proxy's own. */
+    const char *xff = NULL;
+    MHD_get_connection_values(r->conn, MHD_HEADER_KIND, last_forwarded_for, &xff);
+    char forwarded[CLIENT_ADDR_MAX];
+    if (!client_addr_forwarded(xff, forwarded, sizeof forwarded))
+        snprintf(out, cap, "%s", forwarded);
+}
+
 int http_client_fd(http_req *r) {
     const union MHD_ConnectionInfo *ci = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
     return ci ? ci->connect_fd : -1;
@@ -163,7 +201,9 @@ static enum MHD_Result metrics_handle(http_req *r) {
     g.slots_busy = fair_busy(s->sched);
     g.slots = s->cfg.workers;
     g.streams = atomic_load(&s->streams);
+    g.sessions_propagating = sessions_propagating(s->sessions);
     g.session_ram_bytes = sessions_ram_bytes(s->sessions);
+    g.job_bytes = atomic_load(&s->job_bytes);
     g.model_name = s->model_info.name;
     g.model_params = s->model_info.params;
     strbuf sb;
@@ -176,6 +216,25 @@ static enum MHD_Result metrics_handle(http_req *r) {
     return ret;
 }
 
+/* Whether the Content-Type's media type (before any parameter) is `type`. */
+static int media_type_is(const char *ctype, const char *type) {
+    const size_t n = strlen(type);
+    if (!ctype || strncasecmp(ctype, type, n)) return 0;
+    const char c = ctype[n];
+    return c == 0 || c == ';' || c == ' ' || c == '\t';
+}
+
+/* Bodies a browser may send cross-site without asking first (text/plain, form encodings, none)
+ * are refused: a page elsewhere cannot make the server run anything without a CORS preflight. */
+static enum MHD_Result unsupported_type(http_req *r, const char *ctype) {
+    char msg[300];
+    snprintf(msg, sizeof msg, "Unsupported Content-Type '%.100s': send application/json%s",
+             ctype ? ctype : "(none)",
+             r->route == ROUTE_GRAPHQL ? " (or multipart/form-data for uploadVideo)" : "");
+    if (r->route == ROUTE_GRAPHQL) return http_graphql_error(r, 415, msg);
+    return http_error(r, 415, "%s", msg);
+}
+
 /* Decides, on the first call, how the body will be taken and whether it is refused outright. */
 static enum MHD_Result begin_request(http_req *r, const char *url, const char *method) {
     server *s = r->srv;
@@ -184,8 +243,16 @@ static enum MHD_Result begin_request(http_req *r, const char *url, const char *m
     const char *ctype = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Content-Type");
     r->kind = BODY_DISCARD;
     r->limit = DISCARD_BODY_LIMIT;
+    const char *origin = refused_origin(r);
+    if (origin) {
+        char msg[300];
+        snprintf(msg, sizeof msg,
+                 "Requests from the origin '%.100s' are not allowed (ALLOWED_ORIGINS)", origin);
+        if (r->route == ROUTE_GRAPHQL) return http_graphql_error(r, 403, msg);
+        return http_error(r, 403, "%s", msg);
+    }
     if (!strcmp(method, "POST") && r->route == ROUTE_GRAPHQL) {
-        if (ctype && !strncasecmp(ctype, "multipart/form-data", 19)) {
+        if (media_type_is(ctype, "multipart/form-data")) {
             r->kind = BODY_MULTIPART;
             r->limit = s->cfg.max_upload_bytes; /* the whole multipart request */
             if (content_length > r->limit)
@@ -195,16 +262,14 @@ static enum MHD_Result begin_request(http_req *r, const char *url, const char *m
             r->upload = upload_new(ctype, tmp && *tmp ? tmp : "/tmp", s->cfg.max_body_bytes, r->limit,
                                    (size_t)s->cfg.max_points * 3 + 100000, msg, sizeof msg);
             if (!r->upload) return http_graphql_error(r, 400, msg);
-        } else if (!ctype || !strncasecmp(ctype, "application/json", 16) || !strncasecmp(ctype, "text/plain", 10)) {
+        } else if (media_type_is(ctype, "application/json")) {
             r->kind = BODY_JSON;
             r->limit = s->cfg.max_body_bytes;
         } else {
-            char msg[300];
-            snprintf(msg, sizeof msg, "Unsupported Content-Type '%.100s': send application/json or multipart/form-data",
-                     ctype);
-            return http_graphql_error(r, 400, msg);
+            return unsupported_type(r, ctype);
         }
     } else if (!strcmp(method, "POST") && r->route == ROUTE_PROPAGATE) {
+        if (!media_type_is(ctype, "application/json")) return unsupported_type(r, ctype);
         r->kind = BODY_JSON;
         r->limit = PROPAGATE_BODY_LIMIT;
     }
@@ -334,6 +399,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     if (*upload_data_size) {
+        /* The idle timeout restarts with every byte: a client sending one byte every few seconds
+         * would hold its connection forever without a bound on the whole body. */
+        if (s->cfg.body_timeout_s > 0 && metrics_now() - r->t0 > s->cfg.body_timeout_s) {
+            char who[64];
+            http_client_address(r, who, sizeof who);
+            server_log(s,
+                       "closed a connection from %s: its request body took longer than %d s "
+                       "(REQUEST_BODY_TIMEOUT)",
+                       who, s->cfg.body_timeout_s);
+            return MHD_NO;
+        }
         take_body(r, upload_data, *upload_data_size);
         *upload_data_size = 0;
         /* libmicrohttpd answers only once the body is read: a body over its limit is drained
@@ -365,6 +441,39 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     *con_cls = NULL;
 }
 
+/* MAX_CONNECTIONS_PER_IP, counted here rather than by libmicrohttpd's own per-IP limit so that
+ * trusted proxies (TRUSTED_PROXIES), which carry many clients, are not counted; the proxy bounds
+ * its clients' connections itself (deploy/haproxy.cfg). Both callbacks run on the listening
+ * thread, so a connection is counted before the next one is admitted. */
+static enum MHD_Result admit_connection(void *cls, const struct sockaddr *addr, socklen_t len) {
+    (void)len;
+    server *s = cls;
+    if (s->cfg.max_connections_per_ip <= 0 || client_addr_trusted(s->cfg.trusted_proxies, addr))
+        return MHD_YES;
+    char who[CLIENT_ADDR_MAX];
+    client_addr_text(addr, who, sizeof who);
+    return conn_table_admits(&s->conns, who, s->cfg.max_connections_per_ip) ? MHD_YES : MHD_NO;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
+                          enum MHD_ConnectionNotificationCode code) {
+    server *s = cls;
+    if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+        conn_table_close(&s->conns, *socket_ctx);
+        *socket_ctx = NULL;
+        return;
+    }
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+    *socket_ctx = NULL;
+    if (s->cfg.max_connections_per_ip <= 0 || client_addr_trusted(s->cfg.trusted_proxies, sa))
+        return;
+    char who[CLIENT_ADDR_MAX];
+    client_addr_text(sa, who, sizeof who);
+    *socket_ctx = conn_table_open(&s->conns, who);
+}
+
 static void mhd_log(void *cls, const char *fmt, va_list ap) {
     server *s = cls;
     char line[512];
@@ -390,13 +499,19 @@ int http_start(server *s, sam2_error *err) {
     } else {
         return sam2_fail(err, SAM2_ERR_ARGUMENT, "--host %s is not an IPv4 or IPv6 address", s->cfg.host);
     }
-    s->daemon = MHD_start_daemon(flags, (uint16_t)s->cfg.port, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER,
-                                 mhd_log, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-                                 MHD_OPTION_CONNECTION_LIMIT, (unsigned)s->cfg.max_requests,
-                                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)s->cfg.timeout_s, MHD_OPTION_NOTIFY_COMPLETED,
-                                 on_completed, s, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_END);
-    if (!s->daemon)
+    if (!s->conns.slots && conn_table_init(&s->conns, s->cfg.max_requests))
+        return sam2_fail(err, SAM2_ERR_NOMEM, "out of memory starting the server");
+    s->daemon = MHD_start_daemon(
+        flags, (uint16_t)s->cfg.port, admit_connection, s, on_request, s,
+        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)s->cfg.max_requests, MHD_OPTION_NOTIFY_CONNECTION,
+        on_connection, s, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)s->cfg.timeout_s,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
+        MHD_OPTION_END);
+    if (!s->daemon) {
+        conn_table_destroy(&s->conns);
         return sam2_fail(err, SAM2_ERR_IO, "cannot listen on %s:%d (is the port in use?)", s->cfg.host, s->cfg.port);
+    }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
     s->port = info && info->port ? info->port : s->cfg.port;
     return 0;
@@ -406,4 +521,5 @@ void http_stop(server *s) {
     if (!s->daemon) return;
     MHD_stop_daemon(s->daemon);
     s->daemon = NULL;
+    conn_table_destroy(&s->conns);
 }

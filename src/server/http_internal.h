@@ -47,6 +47,8 @@ enum MHD_Result export_handle(http_req *r, const char *url);
 int web_static_handles(const char *url);
 enum MHD_Result web_static_serve(http_req *r, const char *url);
 
+/* The client's address as text ("" when unknown). */
+void http_client_address(http_req *r, char *out, size_t cap);
 /* Socket of the request's connection (for noticing a client that leaves), or -1. */
 int http_client_fd(http_req *r);
 

@@ -187,6 +187,7 @@ static int real_upload(void *self, const char *in_path, const char *uploads_dir,
     if (p->threads > 0) o.threads = p->threads;
     if (p->max_input_frames > 0) o.max_input_frames = p->max_input_frames;
     if (p->max_input_side > 0) o.max_input_side = p->max_input_side;
+    o.max_decoded_pixels = p->max_decoded_pixels;
     upload_job j = {in_path, uploads_dir, &o, out};
     char key[65], record[4200];
     int rc;
@@ -209,10 +210,12 @@ static int real_upload(void *self, const char *in_path, const char *uploads_dir,
     }
     if (rc == SAM2_ERR_LIMIT && err) { /* name the limits, so the operator knows what to raise */
         size_t n = strlen(err->message);
-        snprintf(err->message + n, sizeof err->message - n,
-                 "; uploads may have at most %d frames (MAX_VIDEO_FRAMES) of at most %d pixels per side "
-                 "(MAX_VIDEO_SIDE)",
-                 o.max_input_frames, o.max_input_side);
+        snprintf(
+            err->message + n, sizeof err->message - n,
+            "; uploads may have at most %d frames (MAX_VIDEO_FRAMES) of at most %d pixels per side "
+            "(MAX_VIDEO_SIDE), and make the server decode at most %lld megapixels "
+            "(MAX_UPLOAD_MEGAPIXELS)",
+            o.max_input_frames, o.max_input_side, o.max_decoded_pixels / 1000000);
     }
     if (rc) return rc;
     out->sha256[64] = 0;

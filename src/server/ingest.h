@@ -13,6 +13,7 @@ typedef struct ingest_params {
     double max_duration; /* seconds kept (MAX_UPLOAD_VIDEO_DURATION, or less if asked) */
     int fps, max_width, max_height, crf, threads, verbose;
     int max_input_frames, max_input_side; /* larger inputs are refused (MAX_VIDEO_FRAMES/SIDE); 0: defaults */
+    long long max_decoded_pixels;         /* MAX_UPLOAD_MEGAPIXELS x 10^6; 0: no bound */
     const char *codec;
 } ingest_params;
 

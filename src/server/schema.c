@@ -73,6 +73,9 @@ static int job_begin(job *j, const gql_resolve_info *info, const char *session_i
     j->t0 = metrics_now();
     j->s = sessions_get(j->srv->sessions, session_id, err);
     if (!j->s) return -1;
+    /* A change to a session that is propagating stops the propagation first (as the frontend
+     * does with cancelPropagateInVideo): the new prompts make the rest of it out of date. */
+    if (session_is_propagating(j->s)) session_request_cancel(j->s);
     int timeout_ms = j->srv->cfg.timeout_s * 1000;
     if (session_begin(j->s, timeout_ms, err)) return -1;
     j->have_session = 1;
@@ -92,7 +95,18 @@ static void job_release_slot(job *j) {
     j->have_slot = 0;
 }
 
-static void job_end(job *j, metrics_op_kind op, int ok) {
+/* Errors from the tracker name the video by its absolute path ("video '/data/gallery/x.mp4':
+ * frame 120 could not be decoded"): clients see the path they gave instead, and never DATA_PATH. */
+static void scrub_paths(server *srv, session *s, sam2_error *err) {
+    if (!err || !err->message[0]) return;
+    if (s)
+        path_scrub(err->message, sizeof err->message, session_video_path(s),
+                   session_display_path(s));
+    path_scrub(err->message, sizeof err->message, srv->data_real, "DATA_PATH");
+}
+
+static void job_end(job *j, metrics_op_kind op, int ok, sam2_error *err) {
+    if (!ok && j->srv) scrub_paths(j->srv, j->s, err);
     job_release_slot(j);
     if (j->have_session) session_end(j->s);
     if (j->s) session_unref(j->s);
@@ -112,6 +126,21 @@ static int check_frame(session *s, int frame, sam2_error *err) {
     if (frame < 0 || frame >= n)
         return sam2_fail(err, SAM2_ERR_ARGUMENT, "frameIndex %d is out of range: the video has %d frames (0-%d)", frame,
                          n, n - 1);
+    return 0;
+}
+
+/* The frontend sends points as fractions of the video's width and height. The tracker refuses
+ * points far outside the frame in its own units (here 1 x 1): said in the video's terms instead. */
+static int check_points(session *s, const float *xy, int n, sam2_error *err) {
+    for (int i = 0; i < n; i++) {
+        const float x = xy[2 * i], y = xy[2 * i + 1];
+        if (!isfinite(x) || !isfinite(y) || x < -1 || x > 2 || y < -1 || y > 2)
+            return sam2_fail(err, SAM2_ERR_ARGUMENT,
+                             "points[%d] = [%g, %g] is far outside the %d x %d video: addPoints "
+                             "takes each point as "
+                             "fractions of the width and the height (0 to 1)",
+                             i, (double)x, (double)y, session_width(s), session_height(s));
+    }
     return 0;
 }
 
@@ -247,13 +276,20 @@ static cJSON *resolve_start_session(const gql_resolve_info *info, sam2_error *er
     const char *path = input_str(info, "path");
     char real[PATH_MAX];
     sam2_error perr = {0};
-    if (path_resolve_under(srv->data_real, path, real, sizeof real, &perr)) {
+    int is_dir = 0;
+    if (path_resolve_video(srv->data_real, path, real, sizeof real, &is_dir, &perr)) {
         sam2_fail(err, SAM2_ERR_ARGUMENT, "Cannot start a session on '%.200s': %s", path, perr.message);
         metrics_op(srv->metrics, OP_START_SESSION, metrics_now() - t0, 0);
         return NULL;
     }
     char id[SESSION_ID_LEN + 1];
-    int rc = sessions_start(srv->sessions, real, path, id, err);
+    int rc = sessions_start_for(srv->sessions, ((request_ctx *)info->app)->client,
+                                srv->cfg.max_sessions_per_ip, real, path, id, err);
+    /* The reader's reasons for a folder of frames name the files in it: never shown. */
+    if (rc && is_dir && rc != SAM2_ERR_LIMIT && rc != SAM2_ERR_NOMEM)
+        sam2_fail(err, rc,
+                  "Cannot open video '%.200s': not a folder of video frames the server can read",
+                  path);
     metrics_op(srv->metrics, OP_START_SESSION, metrics_now() - t0, rc == 0);
     if (rc) return NULL;
     server_log(srv, "started session %s on %s", id, path);
@@ -314,7 +350,9 @@ static cJSON *resolve_add_points(const gql_resolve_info *info, sam2_error *err) 
     cJSON *res = NULL;
     inf_frame f = {0};
     int frame = input_int(info, "frameIndex");
-    if (!job_begin(&j, info, input_str(info, "sessionId"), 1, err) && !check_frame(j.s, frame, err)) {
+    if (!job_begin(&j, info, input_str(info, "sessionId"), 1, err) &&
+        !check_frame(j.s, frame, err) && !check_points(j.s, xy, n, err) &&
+        !session_check_spill(j.s, srv->cfg.spill_max_mb, err)) {
         if (!srv->inf->add_points(srv->inf->self, session_tracker(j.s), frame, input_int(info, "objectId"), xy, lab, n,
                                   cJSON_IsTrue(input_field(info, "clearOldPoints")), &f, err)) {
             job_release_slot(&j);
@@ -323,10 +361,24 @@ static cJSON *resolve_add_points(const gql_resolve_info *info, sam2_error *err) 
             inf_frame_free(&f);
         }
     }
-    job_end(&j, OP_ADD_POINTS, res != NULL);
+    job_end(&j, OP_ADD_POINTS, res != NULL, err);
     free(xy);
     free(lab);
     return res;
+}
+
+/* The largest mask addMask decodes for a video: a frame's pixels, or 1024 x 1024 (the model's
+ * input) when the video is smaller. Checked before anything is allocated. */
+static int check_mask_size(session *s, int h, int w, sam2_error *err) {
+    const long long frame = (long long)session_width(s) * session_height(s);
+    const long long most = frame > 1024 * 1024 ? frame : 1024 * 1024;
+    if ((long long)h * w > most)
+        return sam2_fail(err, SAM2_ERR_ARGUMENT,
+                         "mask.size [%d, %d] has more pixels than a frame of the video (%d x %d); "
+                         "send the mask at "
+                         "the video's size",
+                         h, w, session_width(s), session_height(s));
+    return 0;
 }
 
 static cJSON *resolve_add_mask(const gql_resolve_info *info, sam2_error *err) {
@@ -347,28 +399,34 @@ static cJSON *resolve_add_mask(const gql_resolve_info *info, sam2_error *err) {
                          "mask.order '%.20s' is not supported: COCO RLE masks are column-major (\"F\")",
                          order->valuestring),
                NULL;
-    uint8_t *m = malloc((size_t)h * (size_t)w);
-    if (!m) return sam2_fail(err, SAM2_ERR_NOMEM, "out of memory decoding the mask"), NULL;
-    if (srv->inf->rle_decode(srv->inf->self, counts->valuestring, h, w, m, err)) {
-        free(m);
-        sam2_error_prefix(err, "mask.counts");
-        return NULL;
-    }
+    /* The session is found, taken and checked before the mask is decoded, so a request costs no
+     * memory while it waits, and the buffer it needs is bounded by the video and counted. */
     job j;
     cJSON *res = NULL;
     inf_frame f = {0};
+    const size_t bytes = (size_t)h * (size_t)w;
     int frame = input_int(info, "frameIndex");
-    if (!job_begin(&j, info, input_str(info, "sessionId"), 1, err) && !check_frame(j.s, frame, err)) {
-        if (!srv->inf->add_mask(srv->inf->self, session_tracker(j.s), frame, input_int(info, "objectId"), m, w, h, &f,
-                                err)) {
+    if (!job_begin(&j, info, input_str(info, "sessionId"), 1, err) &&
+        !check_frame(j.s, frame, err) && !check_mask_size(j.s, h, w, err) &&
+        !session_check_spill(j.s, srv->cfg.spill_max_mb, err)) {
+        server_job_bytes(srv, (ptrdiff_t)bytes);
+        uint8_t *m = malloc(bytes);
+        int rc = m ? 0 : sam2_fail(err, SAM2_ERR_NOMEM, "out of memory decoding the mask");
+        if (!rc && (rc = srv->inf->rle_decode(srv->inf->self, counts->valuestring, h, w, m, err)))
+            sam2_error_prefix(err, "mask.counts");
+        if (!rc)
+            rc = srv->inf->add_mask(srv->inf->self, session_tracker(j.s), frame,
+                                    input_int(info, "objectId"), m, w, h, &f, err);
+        free(m);
+        server_job_bytes(srv, -(ptrdiff_t)bytes);
+        if (!rc) {
             job_release_slot(&j);
             keep_masks(&j, &f);
             res = frame_json(&f);
             inf_frame_free(&f);
         }
     }
-    job_end(&j, OP_ADD_MASK, res != NULL);
-    free(m);
+    job_end(&j, OP_ADD_MASK, res != NULL, err);
     return res;
 }
 
@@ -386,7 +444,7 @@ static cJSON *resolve_clear_points_in_frame(const gql_resolve_info *info, sam2_e
             inf_frame_free(&f);
         }
     }
-    job_end(&j, OP_CLEAR_FRAME, res != NULL);
+    job_end(&j, OP_CLEAR_FRAME, res != NULL, err);
     return res;
 }
 
@@ -399,7 +457,7 @@ static cJSON *resolve_clear_points_in_video(const gql_resolve_info *info, sam2_e
         mask_store_clear(session_masks(j.s));
         res = success(1);
     }
-    job_end(&j, OP_CLEAR_VIDEO, res != NULL);
+    job_end(&j, OP_CLEAR_VIDEO, res != NULL, err);
     return res;
 }
 
@@ -420,7 +478,7 @@ static cJSON *resolve_remove_object(const gql_resolve_info *info, sam2_error *er
             inf_frames_free(frames, n);
         }
     }
-    job_end(&j, OP_REMOVE_OBJECT, res != NULL);
+    job_end(&j, OP_REMOVE_OBJECT, res != NULL, err);
     return res;
 }
 
@@ -455,11 +513,16 @@ static cJSON *resolve_upload_video(const gql_resolve_info *info, sam2_error *err
     p.codec = srv->cfg.encode_codec;
     p.max_input_frames = srv->cfg.max_video_frames;
     p.max_input_side = srv->cfg.max_video_side;
+    p.max_decoded_pixels = (long long)srv->cfg.max_upload_megapixels * 1000000;
     char uploads[PATH_MAX];
     snprintf(uploads, sizeof uploads, "%s/uploads", srv->data_real);
     ingest_result r;
     memset(&r, 0, sizeof r);
-    int rc2 = srv->ingest->upload(srv->ingest->self, uf->path, uploads, &p, &r, err);
+    int rc2 = upload_queue_enter(srv, &srv->uploads, srv->cfg.timeout_s, err);
+    if (!rc2) {
+        rc2 = srv->ingest->upload(srv->ingest->self, uf->path, uploads, &p, &r, err);
+        upload_queue_leave(srv, &srv->uploads);
+    }
     metrics_op(srv->metrics, OP_UPLOAD, metrics_now() - t0, rc2 == 0);
     if (rc2) {
         if (err) {
