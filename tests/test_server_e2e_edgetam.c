@@ -133,6 +133,14 @@ static void test_metrics_name_the_model(void **state) {
     assert_int_equal(r.status, 200);
     assert_non_null(strstr(r.body, "sam2_model_info{name=\"edgetam\""));
     http_response_free(&r);
+    /* /ready's JSON names it too (the page can show it without parsing /metrics) */
+    assert_int_equal(http_request(client.port, "GET", "/ready", NULL, NULL, 0, &r, 10000), 0);
+    assert_int_equal(r.status, 200);
+    cJSON *ready = cJSON_Parse(r.body);
+    assert_non_null(ready);
+    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(ready, "model")), "edgetam");
+    cJSON_Delete(ready);
+    http_response_free(&r);
     cJSON *q = gql(FRONTEND_DEMO_PAGE_QUERY, NULL);
     const cJSON *dv = cJSON_GetObjectItem(cJSON_GetObjectItem(q, "data"), "defaultVideo");
     assert_non_null(dv);
