@@ -53,9 +53,6 @@ int sam2_video_read_model_input(void *v, int index, int S, float *chw_out, sam2_
 
 /* sam2_video_fps() is 0 for a folder of frames (no frame rate is known). */
 int sam2_video_is_folder(const sam2_video *v);
-const char *sam2_video_path(const sam2_video *v);
-/* Seconds covered by the frames (0 for a folder). */
-double sam2_video_duration(const sam2_video *v);
 /* Stream details of a file (NULL for a folder). */
 const sam2_video_info *sam2_video_file_info(const sam2_video *v);
 
