@@ -107,18 +107,6 @@ sam2_video *sam2_video_open_ex(const char *path, const sam2_video_options *opt, 
     return attach_reader(v, sam2_video_reader_open(path, &ro, err));
 }
 
-sam2_video *sam2_video_open_memory(const void *data, size_t size, const char *name,
-                                   const sam2_video_options *opt, sam2_error *err) {
-    sam2_video *v = video_new(name, opt);
-    if (!v) {
-        sam2_fail(err, SAM2_ERR_NOMEM, "video: out of memory");
-        return NULL;
-    }
-    sam2_video_reader_options ro;
-    reader_options(opt, &ro);
-    return attach_reader(v, sam2_video_reader_open_memory(data, size, name, &ro, err));
-}
-
 sam2_video *sam2_video_open(const char *path, sam2_error *err) {
     return sam2_video_open_ex(path, NULL, err);
 }

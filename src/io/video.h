@@ -37,9 +37,6 @@ typedef struct sam2_video_options {
 /* path: a video file or a folder of frames. opt may be NULL (defaults). sam2_video_open(path,
  * err) is sam2_video_open_ex(path, NULL, err). */
 sam2_video *sam2_video_open_ex(const char *path, const sam2_video_options *opt, sam2_error *err);
-/* A video file held in memory (must outlive the video); name is used in messages. */
-sam2_video *sam2_video_open_memory(const void *data, size_t size, const char *name,
-                                   const sam2_video_options *opt, sam2_error *err);
 
 /* Frame `index` at display size (sam2_video_width x sam2_video_height), RGB24 rows of
  * 3 * width bytes, upright. */
