@@ -50,7 +50,7 @@ static void make_answer(inf_frame *f, int frame, const int *ids, int n, size_t l
     f->n = n;
     f->masks = calloc((size_t)(n ? n : 1), sizeof *f->masks);
     for (int i = 0; i < n; i++) {
-        f->masks[i].object_id = ids[i];
+        f->masks[i].id = ids[i];
         f->masks[i].height = 4;
         f->masks[i].width = 4;
         f->masks[i].score = 1.5f;

@@ -1,7 +1,7 @@
 #include "cli/track_results.h"
 
 #include "core/error.h"
-#include "io/rle.h"
+#include "io/mask_rle.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -86,16 +86,13 @@ int track_results_store(track_results *r, const sam2_frame_result *fr, sam2_erro
     const size_t hw = (size_t)r->width * r->height;
     const int64_t start = r->file_end;
     for (int i = 0; i < fr->num_objects; i++) {
-        const float *lg = fr->logits + (size_t)i * hw;
-        int64_t area = 0;
-        for (size_t k = 0; k < hw; k++) area += r->scratch[k] = lg[k] > 0.0f;
         m[i].id = fr->object_ids[i];
         m[i].score = fr->object_scores[i];
-        m[i].area = area;
-        char *counts = NULL;
-        int rc = rle_encode(r->scratch, r->height, r->width, &counts, err);
-        if (!rc) rc = append(r, counts, err);
-        free(counts);
+        int rc = mask_rle_from_logits(fr->logits + (size_t)i * hw, r->height, r->width, r->scratch,
+                                      &m[i], err);
+        if (!rc) rc = append(r, m[i].counts, err);
+        free(m[i].counts);
+        m[i].counts = NULL; /* the string is in the file */
         if (rc) {
             free(m);
             return -1;

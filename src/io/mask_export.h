@@ -13,19 +13,12 @@
 #ifndef SAM2_IO_MASK_EXPORT_H
 #define SAM2_IO_MASK_EXPORT_H
 
+#include "io/mask_rle.h"
 #include "sam2.h"
 
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
-
-/* One object's mask on one frame. */
-typedef struct mask_rle {
-    int id;
-    float score;  /* object-score logit (> 0: the object is present) */
-    int64_t area; /* foreground pixels */
-    char *counts; /* COCO compressed RLE of the mask at video resolution */
-} mask_rle;
 
 /* The masks of one frame, in the tracker's object order. */
 typedef struct mask_frame {

@@ -66,39 +66,35 @@ static void real_close(void *self, inf_session *s) {
     if (s) sam2_tracker_free((sam2_tracker *)s);
 }
 
-/* Binarises every object's logits (> 0, the demo's score threshold) and RLE-encodes them. */
+/* Every object's mask (mask_rle_from_logits: the demo's > 0 threshold) as COCO RLE. */
 static int encode_result(const sam2_frame_result *r, inf_frame *out, sam2_error *err) {
     memset(out, 0, sizeof *out);
     out->frame_index = r->frame_index;
     if (r->num_objects <= 0) return 0;
     size_t hw = (size_t)r->width * (size_t)r->height;
-    uint8_t *mask = malloc(hw ? hw : 1);
+    uint8_t *scratch = malloc(hw ? hw : 1);
     out->masks = calloc((size_t)r->num_objects, sizeof *out->masks);
-    if (!mask || !out->masks) {
-        free(mask);
+    if (!scratch || !out->masks) {
+        free(scratch);
         free(out->masks);
         out->masks = NULL;
         return sam2_fail(err, SAM2_ERR_NOMEM, "out of memory encoding masks");
     }
     for (int i = 0; i < r->num_objects; i++) {
-        const float *lg = r->logits + (size_t)i * hw;
-        int64_t area = 0;
-        for (size_t k = 0; k < hw; k++) area += mask[k] = lg[k] > 0.0f;
-        inf_mask *im = &out->masks[i];
-        im->object_id = r->object_ids[i];
-        im->height = r->height;
-        im->width = r->width;
-        im->score = r->object_scores[i];
-        im->area = area;
-        if (rle_encode(mask, r->height, r->width, &im->counts, err)) {
+        mask_rle *m = &out->masks[i];
+        m->id = r->object_ids[i];
+        m->score = r->object_scores[i];
+        const int rc =
+            mask_rle_from_logits(r->logits + (size_t)i * hw, r->height, r->width, scratch, m, err);
+        if (rc) {
             out->n = i;
-            free(mask);
+            free(scratch);
             inf_frame_free(out);
-            return err ? err->code : SAM2_ERR_FORMAT;
+            return rc;
         }
         out->n = i + 1;
     }
-    free(mask);
+    free(scratch);
     return 0;
 }
 

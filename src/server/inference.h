@@ -5,6 +5,7 @@
 #ifndef SAM2_SERVER_INFERENCE_H
 #define SAM2_SERVER_INFERENCE_H
 
+#include "io/mask_rle.h"
 #include "sam2.h"
 
 #include <stddef.h>
@@ -13,19 +14,12 @@
 typedef struct inf_model inf_model;
 typedef struct inf_session inf_session;
 
-/* One object's mask on one frame, as the demo sends it. */
-typedef struct inf_mask {
-    int object_id;
-    int height, width; /* RLE "size": [height, width] */
-    char *counts;      /* COCO compressed RLE string (column-major runs) */
-    float score;       /* object-score logit (> 0: present); kept for the masks.json export */
-    int64_t area;      /* foreground pixels */
-} inf_mask;
-
+/* One frame's masks, as the demo sends them (io/mask_rle.h: id, counts, size; score and area
+ * for the exports). */
 typedef struct inf_frame {
     int frame_index;
     int n;
-    inf_mask *masks; /* in the order objects were first added */
+    mask_rle *masks; /* in the order objects were first added */
 } inf_frame;
 
 void inf_frame_free(inf_frame *f);

@@ -58,15 +58,8 @@ void mask_store_free(mask_store *m) {
     free(m);
 }
 
-/* What a block is built from (strings copied into it). */
-typedef struct mask_src {
-    int id;
-    float score;
-    int64_t area;
-    const char *counts;
-} mask_src;
-
-static block *make_block(int frame, const mask_src *src, int n) {
+/* A block holding copies of src[0..n) with their strings. */
+static block *make_block(int frame, const mask_rle *src, int n) {
     size_t bytes = sizeof(block) + (size_t)n * sizeof(mask_rle);
     for (int i = 0; i < n; i++) bytes += strlen(src[i].counts ? src[i].counts : "") + 1;
     block *b = malloc(bytes);
@@ -81,7 +74,8 @@ static block *make_block(int frame, const mask_src *src, int n) {
         const char *c = src[i].counts ? src[i].counts : "";
         const size_t len = strlen(c) + 1;
         memcpy(text, c, len);
-        b->f.masks[i] = (mask_rle){src[i].id, src[i].score, src[i].area, text};
+        b->f.masks[i] = src[i];
+        b->f.masks[i].counts = text;
         text += len;
     }
     return b;
@@ -122,15 +116,7 @@ int mask_store_put(mask_store *m, const inf_frame *fr) {
     const int f = fr->frame_index;
     if (f < 0 || f >= m->n_frames) return -1;
     if (fr->n <= 0) return place(m, f, NULL);
-    mask_src *src = malloc((size_t)fr->n * sizeof *src);
-    block *b = NULL;
-    if (src) {
-        for (int i = 0; i < fr->n; i++)
-            src[i] = (mask_src){fr->masks[i].object_id, fr->masks[i].score, fr->masks[i].area,
-                                fr->masks[i].counts};
-        b = make_block(f, src, fr->n);
-        free(src);
-    }
+    block *b = make_block(f, fr->masks, fr->n);
     if (!b) {
         mark_lost(m, f); /* out of memory: the stored masks are out of date, so they go */
         return 1;
@@ -151,7 +137,7 @@ void mask_store_remove_object(mask_store *m, int object_id) {
     for (int f = 0; f < m->n_frames; f++) {
         block *b = ref_frame(m, f);
         if (!b) continue;
-        mask_src *src = malloc((size_t)b->f.n * sizeof *src);
+        mask_rle *src = malloc((size_t)b->f.n * sizeof *src);
         int n = 0, found = 0;
         for (int i = 0; src && i < b->f.n; i++) {
             const mask_rle *r = &b->f.masks[i];
@@ -159,7 +145,7 @@ void mask_store_remove_object(mask_store *m, int object_id) {
                 found = 1;
                 continue;
             }
-            src[n++] = (mask_src){r->id, r->score, r->area, r->counts};
+            src[n++] = *r;
         }
         if (!src || found) {
             block *nb = src && n ? make_block(f, src, n) : NULL;

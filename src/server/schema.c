@@ -47,7 +47,7 @@ static cJSON *frame_json(const inf_frame *f) {
     for (int i = 0; list && i < f->n; i++) {
         cJSON *m = cJSON_CreateObject();
         if (!m) break;
-        cJSON_AddNumberToObject(m, "objectId", f->masks[i].object_id);
+        cJSON_AddNumberToObject(m, "objectId", f->masks[i].id);
         cJSON *rle = cJSON_AddObjectToObject(m, "rleMask");
         cJSON *size = cJSON_AddArrayToObject(rle, "size");
         cJSON_AddItemToArray(size, cJSON_CreateNumber(f->masks[i].height));

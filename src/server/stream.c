@@ -50,7 +50,8 @@ void savi_part(strbuf *out, const inf_frame *f) {
     sb_printf(&body, "{\"frame_index\": %d, \"results\": [", f->frame_index);
     for (int i = 0; i < f->n; i++) {
         if (i) sb_puts(&body, ", ");
-        sb_printf(&body, "{\"object_id\": %d, \"mask\": {\"size\": [%d, %d], \"counts\": ", f->masks[i].object_id,
+        sb_printf(&body,
+                  "{\"object_id\": %d, \"mask\": {\"size\": [%d, %d], \"counts\": ", f->masks[i].id,
                   f->masks[i].height, f->masks[i].width);
         sb_json_string(&body, f->masks[i].counts ? f->masks[i].counts : "");
         sb_puts(&body, "}}");

@@ -220,7 +220,7 @@ static int make_frame(fake_session *s, int frame, const char *tag, int extra, in
         memcpy(counts, buf, (size_t)n);
         memset(counts + n, 'x', (size_t)pad);
         counts[n + pad] = '\0';
-        out->masks[i].object_id = s->ids[i];
+        out->masks[i].id = s->ids[i];
         out->masks[i].height = s->height;
         out->masks[i].width = s->width;
         out->masks[i].counts = counts;
