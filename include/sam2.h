@@ -17,7 +17,13 @@
 extern "C" {
 #endif
 
+/* The version this header belongs to; CMake refuses to configure when it differs from the
+ * project's version (CMakeLists.txt). */
 #define SAM2_VERSION "0.1.0"
+
+/* The library's version, "MAJOR.MINOR.PATCH": the CMake project's version, compiled in, so a
+ * program can tell which libsam2 it runs against (SAM2_VERSION is the one it was built with). */
+const char *sam2_version(void);
 
 /* ---- errors ---------------------------------------------------------------------------- */
 enum sam2_status {

@@ -14,7 +14,10 @@ pc=$(find "$prefix" -name sam2.pc | head -n 1)
 [ -n "$pc" ] || { echo "sam2.pc was not installed"; exit 1; }
 export PKG_CONFIG_PATH=$(dirname "$pc")
 [ -x "$prefix/bin/sam2" ] || { echo "sam2 was not installed"; exit 1; }
-$run "$prefix/bin/sam2" --version
+# One version everywhere: the installed sam2, the library it links and the pkg-config file.
+version=$(pkg-config --modversion sam2)
+[ "$($run "$prefix/bin/sam2" --version)" = "sam2 $version" ] ||
+  { echo "sam2 --version does not say $version"; exit 1; }
 cat > "$prefix/use.c" <<'C'
 #include <sam2.h>
 #include <stdio.h>
@@ -24,11 +27,14 @@ int main(void) {
     sam2_model *m = sam2_model_load("/nonexistent/model.pt", NULL, &err);
     if (m || err.code == 0 || !strstr(err.message, "/nonexistent/model.pt")) return 1;
     printf("%s: %s\n", sam2_status_name(err.code), err.message);
+    if (strcmp(sam2_version(), SAM2_VERSION) != 0) return 1;
+    printf("version %s\n", sam2_version());
     return 0;
 }
 C
 "$cc" -o "$prefix/use_shared" "$prefix/use.c" $(pkg-config --cflags --libs sam2)
-LD_LIBRARY_PATH=$(pkg-config --variable=libdir sam2) $run "$prefix/use_shared"
+LD_LIBRARY_PATH=$(pkg-config --variable=libdir sam2) $run "$prefix/use_shared" | tee "$prefix/out"
+grep -qx "version $version" "$prefix/out" || { echo "sam2_version() is not $version"; exit 1; }
 # The static library with its dependencies linked as the system's shared libraries.
 deps=$(pkg-config --print-requires-private sam2 | awk '{print $1}')
 "$cc" -o "$prefix/use_static" "$prefix/use.c" $(pkg-config --cflags sam2) \

@@ -1,6 +1,7 @@
 /* sam2 bench image | track: timing of the image encoder and of video tracking. */
 #include "cli/cli.h"
 #include "cli/bench.h"
+#include "cli/cli_options.h"
 
 #include "core/cpu_features.h"
 #include "core/perf.h"
@@ -13,13 +14,9 @@
 #include <unistd.h>
 
 static void usage(FILE *f) {
-    fprintf(f,
-            "usage: sam2 bench image --checkpoint PATH [--config YAML|PRESET] [--image FILE]\n"
-            "                        [--repeat N] [--threads N]\n"
-            "       sam2 bench track --checkpoint PATH [--config YAML|PRESET] --video FILE\n"
-            "                        [--objects N] [--frames M] [--ram-budget MB] [--threads N]\n"
-            "\n"
-            "Run 'sam2 bench image --help' or 'sam2 bench track --help' for details.\n");
+    cli_print_usage(&BENCH_IMAGE_SPEC, f, "usage:");
+    cli_print_usage(&BENCH_TRACK_SPEC, f, "      ");
+    fprintf(f, "\nRun 'sam2 bench image --help' or 'sam2 bench track --help' for details.\n");
 }
 
 double bench_sgemm_gflops(void) {

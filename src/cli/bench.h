@@ -4,8 +4,12 @@
 #ifndef SAM2_CLI_BENCH_H
 #define SAM2_CLI_BENCH_H
 
+#include "cli/cli_options.h"
+
 int bench_image(int argc, char **argv);
 int bench_track(int argc, char **argv);
+/* Their option tables (the usage of `sam2 bench` lists both). */
+extern const cli_spec BENCH_IMAGE_SPEC, BENCH_TRACK_SPEC;
 
 /* Same-run SGEMM rate: median GFLOP/s of 1024^3 cblas_sgemm calls over about a second, with
  * the thread count the model uses. */

@@ -3,6 +3,7 @@
  * with the upsampling to the image's size (1280x720 unless --image says otherwise). */
 #include "cli/bench.h"
 #include "cli/cli.h"
+#include "cli/cli_options.h"
 #include "cli/cli_util.h"
 
 #include "core/perf.h"
@@ -13,6 +14,8 @@
 #include "predict/image_predictor.h"
 #include "predict/model_internal.h"
 
+#include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,20 +23,42 @@
 #define CMD "bench image"
 #define DECODE_REPEAT 20
 
-static void usage(FILE *f) {
-    fprintf(f,
-            "usage: sam2 bench image --checkpoint PATH [--config YAML|PRESET] [--image FILE]\n"
-            "                        [--repeat N] [--threads N]\n"
-            "\n"
-            "Times the image encoder at the model's input size (after one warm-up pass; the\n"
-            "median of N passes, default 3), stage by stage: preprocessing, trunk stages 0-3\n"
-            "(stage 0 includes the patch embedding), FPN neck, high-resolution convolutions.\n"
-            "Then times one click -> masks on the set image (%d times, median): prompt\n"
-            "encoder, mask decoder, upsampling to the image size and thresholding. Without\n"
-            "--image a synthetic 1280x720 image is used. Prints the encoder's GFLOP count, its\n"
-            "GFLOP/s and the machine's SGEMM GFLOP/s measured in the same run.\n",
-            DECODE_REPEAT);
-}
+typedef struct bench_image_args {
+    const char *checkpoint, *config, *image;
+    int repeat, threads;
+} bench_image_args;
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define ARG(field) offsetof(bench_image_args, field)
+
+static const cli_option OPTIONS[] = {
+    CLI_OPT_STRING("--checkpoint", ARG(checkpoint), "PATH",
+                   "an official SAM 2 / 2.1 or EdgeTAM checkpoint (.pt)", CLI_REQUIRED),
+    CLI_OPT_STRING("--config", ARG(config), "YAML|PRESET",
+                   "the model's YAML config or a preset name; default: detected", 0),
+    CLI_OPT_STRING("--image", ARG(image), "FILE",
+                   "PNG or JPEG to encode (default: a synthetic 1280x720 image)", 0),
+    CLI_OPT_INT("--repeat", ARG(repeat), "N", "timed encoder passes (default 3)", 1, 1000,
+                "an integer 1..1000"),
+    CLI_OPT_INT("--threads", ARG(threads), "N", "compute threads (default: all cores)", 1, INT_MAX,
+                "a positive integer"),
+};
+
+const cli_spec BENCH_IMAGE_SPEC = {
+    .command = CMD,
+    .about = "Times the image encoder at the model's input size (after one warm-up pass; the\n"
+             "median of N passes, default 3), stage by stage: preprocessing, trunk stages 0-3\n"
+             "(stage 0 includes the patch embedding), FPN neck, high-resolution convolutions.\n"
+             "Then times one click -> masks on the set image (" STR(
+                 DECODE_REPEAT) " times, median): prompt\n"
+                                "encoder, mask decoder, upsampling to the image size and "
+                                "thresholding. Without\n"
+                                "--image a synthetic 1280x720 image is used. Prints the encoder's "
+                                "GFLOP count, its\n"
+                                "GFLOP/s and the machine's SGEMM GFLOP/s measured in the same run.",
+    .options = CLI_OPTIONS(OPTIONS),
+};
 
 /* Encoder events, in emission order. */
 enum { EV_START, EV_INPUT, EV_S0, EV_S1, EV_S2, EV_S3, EV_NECK, EV_HIGHRES, EV_END, EV_COUNT };
@@ -47,7 +72,7 @@ enum { RV_STEM, RV_DEPTHWISE, RV_POINTWISE, RV_COUNT };
 
 typedef struct clock_tap {
     double t[EV_COUNT];
-    int decode; /* 1: recording decoder events */
+    int decode;                       /* 1: recording decoder events */
     double rv_last, rv_sec[RV_COUNT]; /* summed over the timed passes */
     int timed;
 } clock_tap;
@@ -119,44 +144,11 @@ static int synthetic_image(image_rgb *img) {
 }
 
 int bench_image(int argc, char **argv) {
-    const char *checkpoint = NULL, *config = NULL, *image = NULL;
-    int repeat = 3, threads = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *v = NULL;
-        int m;
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            usage(stdout);
-            return CLI_OK;
-        } else if ((m = cli_opt(argc, argv, &i, "--checkpoint", &v, CMD))) {
-            if (m < 0) return CLI_USAGE;
-            checkpoint = v;
-        } else if ((m = cli_opt(argc, argv, &i, "--config", &v, CMD))) {
-            if (m < 0) return CLI_USAGE;
-            config = v;
-        } else if ((m = cli_opt(argc, argv, &i, "--image", &v, CMD))) {
-            if (m < 0) return CLI_USAGE;
-            image = v;
-        } else if ((m = cli_opt(argc, argv, &i, "--repeat", &v, CMD))) {
-            if (m < 0) return CLI_USAGE;
-            if (cli_parse_int(v, &repeat) || repeat < 1 || repeat > 1000) {
-                cli_error(CMD, "--repeat '%s': expected an integer 1..1000", v);
-                return CLI_USAGE;
-            }
-        } else if ((m = cli_opt(argc, argv, &i, "--threads", &v, CMD))) {
-            if (m < 0) return CLI_USAGE;
-            if (cli_parse_int(v, &threads) || threads < 1) {
-                cli_error(CMD, "--threads '%s': expected a positive integer", v);
-                return CLI_USAGE;
-            }
-        } else {
-            cli_error(CMD, "unknown argument '%s' (see sam2 bench image --help)", argv[i]);
-            return CLI_USAGE;
-        }
-    }
-    if (!checkpoint) {
-        cli_error(CMD, "--checkpoint is required");
-        return CLI_USAGE;
-    }
+    bench_image_args a = {.repeat = 3};
+    const int parsed = cli_parse_command(&BENCH_IMAGE_SPEC, argc, argv, &a);
+    if (parsed >= 0) return parsed;
+    const char *checkpoint = a.checkpoint, *config = a.config, *image = a.image;
+    const int repeat = a.repeat, threads = a.threads;
     if (threads) sam2_set_threads(threads);
 
     sam2_error err = {0};
@@ -265,8 +257,8 @@ int bench_image(int argc, char **argv) {
                "%.1f GB/s\n",
                "depthwise", dw * 1e3, dw > 0 ? dw_gb / dw : 0.0,
                dw > 0 && membw > 0 ? 100.0 * dw_gb / dw / membw : 0.0, membw);
-        printf("  %-16s %9.2f ms   %.1f GFLOP/s, %.1f %% of SGEMM (with the stem)\n",
-               "pointwise", pw * 1e3, pw > 0 ? pw_gf / pw : 0.0,
+        printf("  %-16s %9.2f ms   %.1f GFLOP/s, %.1f %% of SGEMM (with the stem)\n", "pointwise",
+               pw * 1e3, pw > 0 ? pw_gf / pw : 0.0,
                pw > 0 && sgemm > 0 ? 100.0 * pw_gf / pw / sgemm : 0.0);
     }
     rc = CLI_OK;

@@ -6,6 +6,7 @@
  * source that wraps the video with a clock, so no model code is timed from inside. */
 #include "cli/bench.h"
 #include "cli/cli.h"
+#include "cli/cli_options.h"
 #include "cli/cli_util.h"
 
 #include "core/perf.h"
@@ -18,24 +19,49 @@
 #include "predict/tracker.h"
 #include "predict/tracker_internal.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define CMD "bench track"
 
-static void usage(FILE *f) {
-    fprintf(f,
-            "usage: sam2 bench track --checkpoint PATH [--config YAML|PRESET] --video FILE\n"
-            "                        [--objects N] [--frames M] [--ram-budget MB] [--threads N]\n"
-            "\n"
-            "Clicks N objects (default 1) on frame 0 at points spread across the middle row,\n"
-            "propagates M frames (default 20) and prints the milliseconds per tracked frame\n"
-            "split into video decoding, image encoder, memory bank assembly, memory attention,\n"
-            "mask decoder (with the prompt encoder and object pointer) and memory encoder;\n"
-            "GFLOP/s against the SGEMM rate measured in the same run; peak RSS; and the\n"
-            "session's state in RAM and spilled.\n");
-}
+typedef struct bench_track_args {
+    const char *checkpoint, *config, *video;
+    int objects, frames, threads;
+    float ram_budget_mb;
+} bench_track_args;
+
+#define ARG(field) offsetof(bench_track_args, field)
+
+static const cli_option OPTIONS[] = {
+    CLI_OPT_STRING("--checkpoint", ARG(checkpoint), "PATH",
+                   "an official SAM 2 / 2.1 or EdgeTAM checkpoint (.pt)", CLI_REQUIRED),
+    CLI_OPT_STRING("--config", ARG(config), "YAML|PRESET",
+                   "the model's YAML config or a preset name; default: detected", 0),
+    CLI_OPT_STRING("--video", ARG(video), "FILE",
+                   "a video FFmpeg decodes, or a folder of numbered frames", CLI_REQUIRED),
+    CLI_OPT_INT("--objects", ARG(objects), "N", "objects clicked on frame 0 (default 1)", 1, 100000,
+                "a positive integer"),
+    CLI_OPT_INT("--frames", ARG(frames), "M", "frames propagated (default 20)", 1, 100000,
+                "a positive integer"),
+    CLI_OPT_FLOAT("--ram-budget", ARG(ram_budget_mb), "MB",
+                  "per-frame session state kept in RAM (default: no limit)", 1e-30, 1e9,
+                  "megabytes > 0"), /* 1e-30: 0 is refused (a budget of nothing) */
+    CLI_OPT_INT("--threads", ARG(threads), "N", "compute threads (default: all cores)", 1, 100000,
+                "a positive integer"),
+};
+
+const cli_spec BENCH_TRACK_SPEC = {
+    .command = CMD,
+    .about = "Clicks N objects (default 1) on frame 0 at points spread across the middle row,\n"
+             "propagates M frames (default 20) and prints the milliseconds per tracked frame\n"
+             "split into video decoding, image encoder, memory bank assembly, memory attention,\n"
+             "mask decoder (with the prompt encoder and object pointer) and memory encoder;\n"
+             "GFLOP/s against the SGEMM rate measured in the same run; peak RSS; and the\n"
+             "session's state in RAM and spilled.",
+    .options = CLI_OPTIONS(OPTIONS),
+};
 
 enum ev {
     EV_NONE,
@@ -195,47 +221,13 @@ static void report(const bench_clock *c, const sam2_model *model, int objects, d
 }
 
 int bench_track(int argc, char **argv) {
-    const char *checkpoint = NULL, *config = NULL, *video_path = NULL;
-    int objects = 1, frames = 20, threads = 0;
-    float budget_mb = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *v = NULL;
-        int m, *target = NULL;
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            usage(stdout);
-            return CLI_OK;
-        }
-        if ((m = cli_opt(argc, argv, &i, "--checkpoint", &v, CMD))) {
-            checkpoint = v;
-        } else if ((m = cli_opt(argc, argv, &i, "--config", &v, CMD))) {
-            config = v;
-        } else if ((m = cli_opt(argc, argv, &i, "--video", &v, CMD))) {
-            video_path = v;
-        } else if ((m = cli_opt(argc, argv, &i, "--objects", &v, CMD))) {
-            target = &objects;
-        } else if ((m = cli_opt(argc, argv, &i, "--frames", &v, CMD))) {
-            target = &frames;
-        } else if ((m = cli_opt(argc, argv, &i, "--threads", &v, CMD))) {
-            target = &threads;
-        } else if ((m = cli_opt(argc, argv, &i, "--ram-budget", &v, CMD))) {
-            if (m > 0 && (cli_parse_float(v, &budget_mb) || !(budget_mb > 0))) {
-                cli_error(CMD, "--ram-budget '%s': expected megabytes > 0", v);
-                return CLI_USAGE;
-            }
-        } else {
-            cli_error(CMD, "unknown argument '%s' (see sam2 bench track --help)", argv[i]);
-            return CLI_USAGE;
-        }
-        if (m < 0) return CLI_USAGE;
-        if (target && (cli_parse_int(v, target) || *target < 1 || *target > 100000)) {
-            cli_error(CMD, "'%s': expected a positive integer", v);
-            return CLI_USAGE;
-        }
-    }
-    if (!checkpoint || !video_path) {
-        cli_error(CMD, "--checkpoint and --video are required");
-        return CLI_USAGE;
-    }
+    bench_track_args a = {.objects = 1, .frames = 20};
+    const int parsed = cli_parse_command(&BENCH_TRACK_SPEC, argc, argv, &a);
+    if (parsed >= 0) return parsed;
+    const char *checkpoint = a.checkpoint, *config = a.config, *video_path = a.video;
+    const int objects = a.objects, threads = a.threads;
+    int frames = a.frames;
+    const float budget_mb = a.ram_budget_mb;
     if (objects > TRACKER_DEFAULT_MAX_OBJECTS) {
         cli_error(CMD, "--objects: at most %d", TRACKER_DEFAULT_MAX_OBJECTS);
         return CLI_USAGE;

@@ -22,23 +22,6 @@ void cli_error(const char *cmd, const char *fmt, ...) {
     va_end(ap);
 }
 
-int cli_opt(int argc, char **argv, int *i, const char *name, const char **value, const char *cmd) {
-    const char *a = argv[*i];
-    const size_t n = strlen(name);
-    if (strncmp(a, name, n) != 0) return 0;
-    if (a[n] == '=') {
-        *value = a + n + 1;
-        return 1;
-    }
-    if (a[n] != '\0') return 0;
-    if (*i + 1 >= argc) {
-        cli_error(cmd, "%s needs a value", name);
-        return -1;
-    }
-    *value = argv[++*i];
-    return 1;
-}
-
 int cli_parse_int(const char *s, int *out) {
     if (!s || !*s) return -1;
     char *end;

@@ -1,4 +1,4 @@
-/* Helpers shared by the sam2 subcommands: option scanning, number parsing, the exit status for a
+/* Helpers shared by the sam2 subcommands: number parsing, the exit status for a
  * library error, and writing small files so they appear complete or not at all. */
 #ifndef SAM2_CLI_UTIL_H
 #define SAM2_CLI_UTIL_H
@@ -13,11 +13,6 @@
 
 /* Prints "sam2 CMD: message" on stderr. */
 void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-/* Matches option `name` at argv[*i], either "--name VALUE" or "--name=VALUE". Returns 1 with
- * *value set (and *i advanced past a separate value), 0 when argv[*i] is another option, -1
- * (message printed) when the value is missing. */
-int cli_opt(int argc, char **argv, int *i, const char *name, const char **value, const char *cmd);
 
 /* Whole-string parses (no trailing characters, no overflow); 0 on success. cli_parse_float
  * accepts "nan"/"inf" so the library can reject them with its own message. */

@@ -1,6 +1,7 @@
 /* `sam2 doctor`: checks the machine and the installation, one line per check, and says what to
  * do about each problem. Exit status 0 when everything needed to run is present, 1 otherwise. */
 #include "cli/cli.h"
+#include "cli/cli_options.h"
 
 #include "core/threadpool.h"
 #include "core/vulkan/vulkan_rt.h"
@@ -11,6 +12,7 @@
 #include "core/cpu_features.h"
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,27 +150,32 @@ static void check_model(const char *ckpt, const char *config) {
     sam2_model_free(m);
 }
 
+typedef struct doctor_args {
+    const char *checkpoint, *config;
+} doctor_args;
+
+static const cli_option OPTIONS[] = {
+    CLI_OPT_STRING("--checkpoint", offsetof(doctor_args, checkpoint), "PATH",
+                   "the checkpoint to load and check (default: the server's)", 0),
+    CLI_OPT_STRING("--config", offsetof(doctor_args, config), "YAML",
+                   "its YAML config or preset name (default: detected)", 0),
+};
+
+static const cli_spec SPEC = {
+    .command = "doctor",
+    .about = "Checks the CPU, memory, libraries, the Vulkan devices (and which one\n"
+             "--backend vulkan would take), the checkpoint the server would load\n"
+             "($APP_ROOT/checkpoints/sam2.1_hiera_$MODEL_SIZE.pt, or edgetam.pt for\n"
+             "MODEL_SIZE=edgetam, unless --checkpoint), and the data folder ($DATA_PATH).",
+    .options = CLI_OPTIONS(OPTIONS),
+};
+
 int cmd_doctor(int argc, char **argv) {
-    const char *ckpt = NULL, *config = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--checkpoint") && i + 1 < argc)
-            ckpt = argv[++i];
-        else if (!strcmp(argv[i], "--config") && i + 1 < argc)
-            config = argv[++i];
-        else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            printf("usage: sam2 doctor [--checkpoint PATH [--config YAML]]\n\n"
-                   "Checks the CPU, memory, libraries, the Vulkan devices (and which one\n"
-                   "--backend vulkan would take), the checkpoint the server would load\n"
-                   "($APP_ROOT/checkpoints/sam2.1_hiera_$MODEL_SIZE.pt, or edgetam.pt for\n"
-                   "MODEL_SIZE=edgetam, unless --checkpoint),\n"
-                   "and the data folder ($DATA_PATH).\n");
-            return CLI_OK;
-        } else {
-            fprintf(stderr, "sam2 doctor: unknown argument '%s'\n", argv[i]);
-            return CLI_USAGE;
-        }
-    }
-    printf("sam2 %s doctor\n", SAM2_VERSION);
+    doctor_args a = {0};
+    const int parsed = cli_parse_command(&SPEC, argc, argv, &a);
+    if (parsed >= 0) return parsed;
+    const char *ckpt = a.checkpoint, *config = a.config;
+    printf("sam2 %s doctor\n", sam2_version());
     check_cpu();
     check_libraries();
     check_vulkan();

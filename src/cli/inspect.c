@@ -1,34 +1,48 @@
 /* sam2 inspect CHECKPOINT [--config FILE] [--json]: what a checkpoint holds and which model
  * configuration it matches. */
 #include "cli/cli.h"
+#include "cli/cli_options.h"
 
 #include "io/checkpoint.h"
 #include "io/model_weights.h"
 #include "io/yaml_config.h"
 
 #include <cjson/cJSON.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
-static void usage(FILE *f) {
-    fprintf(f,
-            "usage: sam2 inspect CHECKPOINT [--config FILE] [--json]\n"
-            "\n"
-            "Prints the checkpoint's model configuration, its parameter count and every tensor\n"
-            "(name, dtype, shape) in checkpoint order. The file is checked completely (zip\n"
-            "structure, pickle, every storage's CRC-32).\n"
-            "\n"
-            "  --config FILE  official-format YAML config the checkpoint must match; without it\n"
-            "                 the config is detected among the 8 official presets and EdgeTAM\n"
-            "  --json         one JSON object: {\"config\": NAME, \"params\": N, \"tensors\":\n"
-            "                 [{\"name\", \"dtype\", \"shape\"}]}\n"
-            "\n"
-            "When no preset matches and no --config is given, the tensors are still listed, the\n"
-            "config is reported as unknown (null in JSON), the closest preset's first difference\n"
-            "is printed on stderr, and the exit status is 0. Exit status 2: the file is missing\n"
-            "or not a valid checkpoint, the YAML is invalid, or the checkpoint does not match the\n"
-            "--config given.\n");
-}
+typedef struct inspect_args {
+    const char *path, *yaml;
+    int json;
+} inspect_args;
+
+static const cli_option OPTIONS[] = {
+    CLI_OPT_STRING("--config", offsetof(inspect_args, yaml), "FILE",
+                   "official-format YAML config the checkpoint must match; without it\n"
+                   "the config is detected among the 8 official presets and EdgeTAM",
+                   0),
+    CLI_OPT_FLAG("--json", offsetof(inspect_args, json),
+                 "one JSON object: {\"config\": NAME, \"params\": N, \"tensors\":\n"
+                 "[{\"name\", \"dtype\", \"shape\"}]}"),
+};
+
+static const cli_spec SPEC = {
+    .command = "inspect",
+    .positional = "CHECKPOINT",
+    .positional_offset = offsetof(inspect_args, path),
+    .positional_required = 1,
+    .about = "Prints the checkpoint's model configuration, its parameter count and every tensor\n"
+             "(name, dtype, shape) in checkpoint order. The file is checked completely (zip\n"
+             "structure, pickle, every storage's CRC-32).",
+    .options = CLI_OPTIONS(OPTIONS),
+    .notes =
+        "When no preset matches and no --config is given, the tensors are still listed, the\n"
+        "config is reported as unknown (null in JSON), the closest preset's first difference\n"
+        "is printed on stderr, and the exit status is 0. Exit status 2: the file is missing\n"
+        "or not a valid checkpoint, the YAML is invalid, or the checkpoint does not match the\n"
+        "--config given.",
+};
 
 static void print_text(const ckpt *ck, const char *config, const char *how) {
     printf("file:    %s (%lld bytes)\n", ckpt_path(ck), (long long)ckpt_file_size(ck));
@@ -85,35 +99,11 @@ oom:
 }
 
 int cmd_inspect(int argc, char **argv) {
-    const char *path = NULL, *yaml = NULL;
-    int json = 0;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            usage(stdout);
-            return CLI_OK;
-        } else if (!strcmp(argv[i], "--json")) {
-            json = 1;
-        } else if (!strcmp(argv[i], "--config")) {
-            if (++i >= argc) {
-                fprintf(stderr, "sam2 inspect: --config needs a file\n");
-                return CLI_USAGE;
-            }
-            yaml = argv[i];
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            fprintf(stderr, "sam2 inspect: unknown option '%s'\n", argv[i]);
-            usage(stderr);
-            return CLI_USAGE;
-        } else if (path) {
-            fprintf(stderr, "sam2 inspect: more than one checkpoint given\n");
-            return CLI_USAGE;
-        } else {
-            path = argv[i];
-        }
-    }
-    if (!path) {
-        usage(stderr);
-        return CLI_USAGE;
-    }
+    inspect_args a = {0};
+    const int parsed = cli_parse_command(&SPEC, argc, argv, &a);
+    if (parsed >= 0) return parsed;
+    const char *path = a.path, *yaml = a.yaml;
+    const int json = a.json;
 
     sam2_error err = {0};
     sam2_config cfg;

@@ -21,7 +21,7 @@ static const cli_command COMMANDS[] = {
 
 static void usage(FILE *f) {
     fprintf(f, "sam2 %s: Segment Anything 2 in C\n\nusage: sam2 COMMAND [ARGS...]\n\ncommands:\n",
-            SAM2_VERSION);
+            sam2_version());
     for (int i = 0; i < NUM_COMMANDS; i++)
         fprintf(f, "  %-10s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
     fprintf(f, "\nRun 'sam2 COMMAND --help' for a command's options.\n");
@@ -56,7 +56,7 @@ int main(int argc, char **argv) {
         return CLI_OK;
     }
     if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
-        printf("sam2 %s\n", SAM2_VERSION);
+        printf("sam2 %s\n", sam2_version());
         return CLI_OK;
     }
     for (int i = 0; i < NUM_COMMANDS; i++)

@@ -1,6 +1,7 @@
 /* sam2 segment: one image, one prompt (points, a box and/or a mask), the best mask as a PNG and
  * every candidate mask with its predicted IoU as JSON (COCO RLE). */
 #include "cli/cli.h"
+#include "cli/cli_options.h"
 #include "cli/cli_util.h"
 #include "cli/mask_input.h"
 
@@ -10,46 +11,14 @@
 #include "io/rle.h"
 
 #include <cjson/cJSON.h>
+#include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define CMD "segment"
 #define MAX_POINTS 64
-
-static void usage(FILE *f) {
-    fprintf(
-        f,
-        "usage: sam2 segment --checkpoint PATH [--config YAML|PRESET] --image FILE\n"
-        "                    (--point X,Y[,LABEL])... [--box X0,Y0,X1,Y1]\n"
-        "                    [--mask-input FILE] [--multimask] [--normalized]\n"
-        "                    [--out OUT.png] [--json [FILE]] [--threads N]\n"
-        "\n"
-        "Segments one object in a PNG or JPEG image from a prompt and writes the mask with\n"
-        "the highest predicted IoU as an 8-bit grayscale PNG (255 = object, 0 = background).\n"
-        "\n"
-        "  --checkpoint PATH   an official SAM 2 / 2.1 checkpoint (.pt)\n"
-        "  --config YAML|NAME  the model's YAML config or a preset name (sam2.1_hiera_t, ...);\n"
-        "                      default: detected from the checkpoint\n"
-        "  --image FILE        PNG or JPEG\n"
-        "  --point X,Y[,L]     a click in image pixels; label L: 1 object (default),\n"
-        "                      0 background (repeatable, up to %d)\n"
-        "  --box X0,Y0,X1,Y1   a box around the object, in image pixels\n"
-        "  --mask-input FILE   a mask prompt: an .npy of float32 low-res logits\n"
-        "                      [S/4,S/4] or [1,S/4,S/4] (e.g. an earlier prediction's), or a\n"
-        "                      PNG/JPEG mask of any size (>= 128 = object; resized to S/4\n"
-        "                      and mapped to logits +-10)\n"
-        "  --multimask         predict three candidate masks (best for a single click)\n"
-        "  --normalized        point and box coordinates are fractions [0,1] of the size\n"
-        "  --out OUT.png       where to write the best mask\n"
-        "  --json [FILE]       every mask as JSON (COCO RLE, IoU scores, best index, image\n"
-        "                      size, prompt) to FILE, or to stdout without FILE or with '-'\n"
-        "  --threads N         compute threads (default: all cores)\n"
-        "\n"
-        "At least one of --out and --json is required. Exit status: 0 done, 2 bad\n"
-        "arguments, files or prompt (the message names what), 1 other failures.\n",
-        MAX_POINTS);
-}
 
 typedef struct segment_args {
     const char *checkpoint, *config, *image, *mask_input, *out, *json;
@@ -60,81 +29,73 @@ typedef struct segment_args {
     int has_box;
 } segment_args;
 
+static int parse_point(void *args, const char *value, sam2_error *err) {
+    segment_args *a = args;
+    if (a->n_points == MAX_POINTS)
+        return sam2_fail(err, SAM2_ERR_ARGUMENT, "more than %d --point options", MAX_POINTS);
+    if (cli_parse_point(value, &a->points[a->n_points])) return -1;
+    a->n_points++;
+    return 0;
+}
+
+static int parse_box(void *args, const char *value, sam2_error *err) {
+    segment_args *a = args;
+    if (a->has_box) return sam2_fail(err, SAM2_ERR_ARGUMENT, "only one --box is allowed");
+    if (cli_parse_floats(value, a->box, 4, 4) != 4) return -1;
+    a->has_box = 1;
+    return 0;
+}
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define ARG(field) offsetof(segment_args, field)
+
+static const cli_option OPTIONS[] = {
+    CLI_OPT_STRING("--checkpoint", ARG(checkpoint), "PATH",
+                   "an official SAM 2 / 2.1 checkpoint (.pt)", CLI_REQUIRED),
+    CLI_OPT_STRING("--config", ARG(config), "YAML|NAME",
+                   "the model's YAML config or a preset name (sam2.1_hiera_t, ...);\n"
+                   "default: detected from the checkpoint",
+                   0),
+    CLI_OPT_STRING("--image", ARG(image), "FILE", "PNG or JPEG", CLI_REQUIRED),
+    CLI_OPT_CUSTOM("--point", parse_point, "X,Y[,L]",
+                   "a click in image pixels; label L: 1 object (default),\n"
+                   "0 background (repeatable, up to " STR(MAX_POINTS) ")",
+                   CLI_REPEATABLE, "X,Y or X,Y,LABEL (numbers, integer label)"),
+    CLI_OPT_CUSTOM("--box", parse_box, "X0,Y0,X1,Y1", "a box around the object, in image pixels", 0,
+                   "X0,Y0,X1,Y1"),
+    CLI_OPT_STRING("--mask-input", ARG(mask_input), "FILE",
+                   "a mask prompt: an .npy of float32 low-res logits\n"
+                   "[S/4,S/4] or [1,S/4,S/4] (e.g. an earlier prediction's), or a\n"
+                   "PNG/JPEG mask of any size (>= 128 = object; resized to S/4\n"
+                   "and mapped to logits +-10)",
+                   0),
+    CLI_OPT_FLAG("--multimask", ARG(multimask),
+                 "predict three candidate masks (best for a single click)"),
+    CLI_OPT_FLAG("--normalized", ARG(normalized),
+                 "point and box coordinates are fractions [0,1] of the size"),
+    CLI_OPT_STRING("--out", ARG(out), "OUT.png", "where to write the best mask", 0),
+    CLI_OPT_OPTIONAL("--json", ARG(json), "FILE",
+                     "every mask as JSON (COCO RLE, IoU scores, best index, image\n"
+                     "size, prompt) to FILE, or to stdout without FILE or with '-'"),
+    CLI_OPT_INT("--threads", ARG(threads), "N", "compute threads (default: all cores)", 1, INT_MAX,
+                "a positive integer"),
+};
+
+static const cli_spec SPEC = {
+    .command = CMD,
+    .about = "Segments one object in a PNG or JPEG image from a prompt and writes the mask with\n"
+             "the highest predicted IoU as an 8-bit grayscale PNG (255 = object, 0 = background).",
+    .options = CLI_OPTIONS(OPTIONS),
+    .notes = "At least one of --out and --json is required. Exit status: 0 done, 2 bad\n"
+             "arguments, files or prompt (the message names what), 1 other failures.",
+};
+
 /* Returns -1 to continue, else the exit status. */
 static int parse_args(int argc, char **argv, segment_args *a) {
-    for (int i = 1; i < argc; i++) {
-        const char *v = NULL;
-        int m;
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            usage(stdout);
-            return CLI_OK;
-        }
-        if (!strcmp(argv[i], "--multimask")) {
-            a->multimask = 1;
-        } else if (!strcmp(argv[i], "--normalized")) {
-            a->normalized = 1;
-        } else if (!strcmp(argv[i], "--json")) {
-            /* Optional value: the next argument unless it is another option. */
-            if (i + 1 < argc && (argv[i + 1][0] != '-' || !strcmp(argv[i + 1], "-")))
-                a->json = argv[++i];
-            if (!a->json || !strcmp(a->json, "-")) a->json_stdout = 1, a->json = NULL;
-        } else if (!strncmp(argv[i], "--json=", 7)) {
-            a->json = argv[i] + 7;
-            if (!strcmp(a->json, "-") || !*a->json) a->json_stdout = 1, a->json = NULL;
-        } else if ((m = cli_opt(argc, argv, &i, "--checkpoint", &v, CMD))) {
-            if (m < 0) return CLI_USAGE;
-            a->checkpoint = v;
-        } else if ((m = cli_opt(argc, argv, &i, "--config", &v, CMD))) {
-            if (m < 0) return CLI_USAGE;
-            a->config = v;
-        } else if ((m = cli_opt(argc, argv, &i, "--image", &v, CMD))) {
-            if (m < 0) return CLI_USAGE;
-            a->image = v;
-        } else if ((m = cli_opt(argc, argv, &i, "--mask-input", &v, CMD))) {
-            if (m < 0) return CLI_USAGE;
-            a->mask_input = v;
-        } else if ((m = cli_opt(argc, argv, &i, "--out", &v, CMD))) {
-            if (m < 0) return CLI_USAGE;
-            a->out = v;
-        } else if ((m = cli_opt(argc, argv, &i, "--threads", &v, CMD))) {
-            if (m < 0) return CLI_USAGE;
-            if (cli_parse_int(v, &a->threads) || a->threads < 1) {
-                cli_error(CMD, "--threads '%s': expected a positive integer", v);
-                return CLI_USAGE;
-            }
-        } else if ((m = cli_opt(argc, argv, &i, "--point", &v, CMD))) {
-            if (m < 0) return CLI_USAGE;
-            if (a->n_points == MAX_POINTS) {
-                cli_error(CMD, "more than %d --point options", MAX_POINTS);
-                return CLI_USAGE;
-            }
-            if (cli_parse_point(v, &a->points[a->n_points])) {
-                cli_error(CMD, "--point '%s': expected X,Y or X,Y,LABEL (numbers, integer label)",
-                          v);
-                return CLI_USAGE;
-            }
-            a->n_points++;
-        } else if ((m = cli_opt(argc, argv, &i, "--box", &v, CMD))) {
-            if (m < 0) return CLI_USAGE;
-            if (a->has_box) {
-                cli_error(CMD, "only one --box is allowed");
-                return CLI_USAGE;
-            }
-            if (cli_parse_floats(v, a->box, 4, 4) != 4) {
-                cli_error(CMD, "--box '%s': expected X0,Y0,X1,Y1", v);
-                return CLI_USAGE;
-            }
-            a->has_box = 1;
-        } else {
-            cli_error(CMD, "unknown argument '%s' (see sam2 segment --help)", argv[i]);
-            return CLI_USAGE;
-        }
-    }
-    const char *missing = !a->checkpoint ? "--checkpoint" : !a->image ? "--image" : NULL;
-    if (missing) {
-        cli_error(CMD, "%s is required (see sam2 segment --help)", missing);
-        return CLI_USAGE;
-    }
+    const int rc = cli_parse_command(&SPEC, argc, argv, a);
+    if (rc >= 0) return rc;
+    if (a->json && (!*a->json || !strcmp(a->json, "-"))) a->json_stdout = 1, a->json = NULL;
     if (!a->out && !a->json && !a->json_stdout) {
         cli_error(CMD, "nothing to write: give --out OUT.png and/or --json");
         return CLI_USAGE;

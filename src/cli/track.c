@@ -2,6 +2,7 @@
  * masks (indexed PNGs, COCO RLE JSON) and optionally an overlay video. */
 #include "cli/cli.h"
 
+#include "cli/cli_options.h"
 #include "cli/cli_util.h"
 #include "cli/progress.h"
 #include "cli/track_prompts.h"
@@ -10,8 +11,10 @@
 #include "core/error.h"
 #include "io/video.h"
 
+#include <limits.h>
 #include <sched.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,141 +25,100 @@
 #define TRACK_DEFAULT_RAM_BUDGET_MB 32
 
 #define CMD "track"
-
-static void usage(FILE *f) {
-    fprintf(f,
-            "usage: sam2 track VIDEO --checkpoint PATH [--config YAML|PRESET]\n"
-            "                  --prompt 'frame=F,obj=K,x=X,y=Y[,label=L]'...\n"
-            "                  [--box 'frame=F,obj=K,x0=X0,y0=Y0,x1=X1,y1=Y1']...\n"
-            "                  [--mask-prompt 'frame=F,obj=K,FILE']... [--normalized]\n"
-            "                  [--start F] [--reverse | --both] [--max-frames N]\n"
-            "                  --out DIR [--overlay OUT.mp4] [--ram-budget MB]\n"
-            "                  [--spill-dir DIR] [--threads N] [--quiet]\n"
-            "\n"
-            "Tracks objects through VIDEO (any file FFmpeg decodes, or a folder of numbered\n"
-            "JPEG/PNG frames) and writes:\n"
-            "  DIR/masks/NNNNN.png  one indexed PNG per tracked frame (DAVIS palette; pixel =\n"
-            "                       object id, 0 = background; where objects overlap, the\n"
-            "                       object prompted later wins)\n"
-            "  DIR/masks.json       COCO RLE of every object on every tracked frame, with the\n"
-            "                       object score\n"
-            "  OUT.mp4              with --overlay: the tracked frames with coloured masks and\n"
-            "                       outlines, H.264 at the source's frame rate\n"
-            "\n"
-            "  --prompt SPEC       a click on frame F for object K (1..255) at (X, Y) in video\n"
-            "                      pixels; label 1 object (default), 0 background\n"
-            "  --box SPEC          a box for object K on frame F\n"
-            "  --mask-prompt SPEC  a mask image for object K on frame F (any size, >= 128 =\n"
-            "                      object)\n"
-            "  --normalized        click and box coordinates are fractions [0,1] of the size\n"
-            "  --start F           frame to propagate from (default: the first prompted frame)\n"
-            "  --reverse           propagate backwards from the start frame\n"
-            "  --both              propagate forwards, then backwards (the demo's behaviour)\n"
-            "  --max-frames N      track at most N frames in each direction, counting the start\n"
-            "                      frame (default: to the end of the video)\n"
-            "  --ram-budget MB     per-frame session state kept in RAM; the rest goes to a spill\n"
-            "                      file (same results). Default: 32; 0: no limit\n"
-            "  --spill-dir DIR     folder of the spill file and of the results file, both\n"
-            "                      unlinked temporary files (default: $TMPDIR or /tmp)\n"
-            "  --threads N         compute threads (default: all cores)\n"
-            "  --quiet             no progress on stderr\n"
-            "\n"
-            "Progress goes to stderr (a bar on a terminal, a line per 10 %% otherwise). Ctrl-C\n"
-            "cancels the tracker at its next check and writes nothing (exit status 130); outputs\n"
-            "appear only when complete. Exit status 2: bad arguments, files or prompts.\n");
-}
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
 typedef struct track_args {
     const char *video, *checkpoint, *config, *out, *overlay, *spill_dir;
     track_prompts prompts;
     int normalized, reverse, both, quiet, threads;
     int start, max_frames; /* -1: default */
-    double ram_budget_mb;
+    float ram_budget_mb;
 } track_args;
 
+static int add_click(void *args, const char *value, sam2_error *err) {
+    return track_prompts_add(&((track_args *)args)->prompts, 'p', value, err);
+}
+static int add_box(void *args, const char *value, sam2_error *err) {
+    return track_prompts_add(&((track_args *)args)->prompts, 'b', value, err);
+}
+static int add_mask(void *args, const char *value, sam2_error *err) {
+    return track_prompts_add(&((track_args *)args)->prompts, 'm', value, err);
+}
+
+#define ARG(field) offsetof(track_args, field)
+
+static const cli_option OPTIONS[] = {
+    CLI_OPT_STRING("--checkpoint", ARG(checkpoint), "PATH",
+                   "an official SAM 2 / 2.1 checkpoint (.pt)", CLI_REQUIRED),
+    CLI_OPT_STRING("--config", ARG(config), "YAML|NAME",
+                   "the model's YAML config or a preset name; default: detected", 0),
+    CLI_OPT_CUSTOM("--prompt", add_click, "SPEC",
+                   "'frame=F,obj=K,x=X,y=Y[,label=L]': a click on frame F for\n"
+                   "object K (1..255) at (X, Y) in video pixels; label 1 object\n"
+                   "(default), 0 background",
+                   CLI_REPEATABLE, NULL),
+    CLI_OPT_CUSTOM("--box", add_box, "SPEC",
+                   "'frame=F,obj=K,x0=X0,y0=Y0,x1=X1,y1=Y1': a box for object K\n"
+                   "on frame F",
+                   CLI_REPEATABLE, NULL),
+    CLI_OPT_CUSTOM("--mask-prompt", add_mask, "SPEC",
+                   "'frame=F,obj=K,FILE': a mask image for object K on frame F\n"
+                   "(any size, >= 128 = object)",
+                   CLI_REPEATABLE, NULL),
+    CLI_OPT_FLAG("--normalized", ARG(normalized),
+                 "click and box coordinates are fractions [0,1] of the size"),
+    CLI_OPT_INT("--start", ARG(start), "F",
+                "frame to propagate from (default: the first prompted frame)", 0, INT_MAX,
+                "a frame index >= 0"),
+    CLI_OPT_FLAG("--reverse", ARG(reverse), "propagate backwards from the start frame"),
+    CLI_OPT_FLAG("--both", ARG(both), "propagate forwards, then backwards (the demo's behaviour)"),
+    CLI_OPT_INT("--max-frames", ARG(max_frames), "N",
+                "track at most N frames in each direction, counting the start\n"
+                "frame (default: to the end of the video)",
+                1, INT_MAX, "a positive integer"),
+    CLI_OPT_STRING("--out", ARG(out), "DIR", "the output folder (masks/, masks.json)",
+                   CLI_REQUIRED),
+    CLI_OPT_STRING("--overlay", ARG(overlay), "OUT.mp4",
+                   "also write the tracked frames with the masks drawn on them", 0),
+    CLI_OPT_FLOAT("--ram-budget", ARG(ram_budget_mb), "MB",
+                  "per-frame session state kept in RAM; the rest goes to a spill\n"
+                  "file (same results). Default: " STR(TRACK_DEFAULT_RAM_BUDGET_MB) "; 0: no limit",
+                  0, 1e9, "megabytes (0: no limit)"),
+    CLI_OPT_STRING("--spill-dir", ARG(spill_dir), "DIR",
+                   "folder of the spill file and of the results file, both\n"
+                   "unlinked temporary files (default: $TMPDIR or /tmp)",
+                   0),
+    CLI_OPT_INT("--threads", ARG(threads), "N", "compute threads (default: all cores)", 1, INT_MAX,
+                "a positive integer"),
+    CLI_OPT_FLAG("--quiet", ARG(quiet), "no progress on stderr"),
+};
+
+static const cli_spec SPEC = {
+    .command = CMD,
+    .positional = "VIDEO",
+    .positional_offset = ARG(video),
+    .positional_required = 1,
+    .about = "Tracks objects through VIDEO (any file FFmpeg decodes, or a folder of numbered\n"
+             "JPEG/PNG frames) and writes:\n"
+             "  DIR/masks/NNNNN.png  one indexed PNG per tracked frame (DAVIS palette; pixel =\n"
+             "                       object id, 0 = background; where objects overlap, the\n"
+             "                       object prompted later wins)\n"
+             "  DIR/masks.json       COCO RLE of every object on every tracked frame, with the\n"
+             "                       object score\n"
+             "  OUT.mp4              with --overlay: the tracked frames with coloured masks and\n"
+             "                       outlines, H.264 at the source's frame rate",
+    .options = CLI_OPTIONS(OPTIONS),
+    .notes = "At least one --prompt, --box or --mask-prompt is required; --reverse and --both\n"
+             "exclude each other. Progress goes to stderr (a bar on a terminal, a line per 10 %\n"
+             "otherwise). Ctrl-C cancels the tracker at its next check and writes nothing (exit\n"
+             "status 130); outputs appear only when complete. Exit status 2: bad arguments,\n"
+             "files or prompts.",
+};
+
 static int parse_args(int argc, char **argv, track_args *a) {
-    a->start = -1;
-    a->max_frames = -1;
-    for (int i = 1; i < argc; i++) {
-        const char *v = NULL;
-        int m;
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            usage(stdout);
-            return CLI_OK;
-        }
-        if (!strcmp(argv[i], "--normalized")) {
-            a->normalized = 1;
-        } else if (!strcmp(argv[i], "--reverse")) {
-            a->reverse = 1;
-        } else if (!strcmp(argv[i], "--both")) {
-            a->both = 1;
-        } else if (!strcmp(argv[i], "--quiet")) {
-            a->quiet = 1;
-        } else if ((m = cli_opt(argc, argv, &i, "--prompt", &v, CMD))) {
-            if (m < 0 || track_prompts_add(&a->prompts, 'p', v)) return CLI_USAGE;
-        } else if ((m = cli_opt(argc, argv, &i, "--box", &v, CMD))) {
-            if (m < 0 || track_prompts_add(&a->prompts, 'b', v)) return CLI_USAGE;
-        } else if ((m = cli_opt(argc, argv, &i, "--mask-prompt", &v, CMD))) {
-            if (m < 0 || track_prompts_add(&a->prompts, 'm', v)) return CLI_USAGE;
-        } else if ((m = cli_opt(argc, argv, &i, "--checkpoint", &v, CMD))) {
-            if (m < 0) return CLI_USAGE;
-            a->checkpoint = v;
-        } else if ((m = cli_opt(argc, argv, &i, "--config", &v, CMD))) {
-            if (m < 0) return CLI_USAGE;
-            a->config = v;
-        } else if ((m = cli_opt(argc, argv, &i, "--out", &v, CMD))) {
-            if (m < 0) return CLI_USAGE;
-            a->out = v;
-        } else if ((m = cli_opt(argc, argv, &i, "--overlay", &v, CMD))) {
-            if (m < 0) return CLI_USAGE;
-            a->overlay = v;
-        } else if ((m = cli_opt(argc, argv, &i, "--spill-dir", &v, CMD))) {
-            if (m < 0) return CLI_USAGE;
-            a->spill_dir = v;
-        } else if ((m = cli_opt(argc, argv, &i, "--start", &v, CMD))) {
-            if (m < 0) return CLI_USAGE;
-            if (cli_parse_int(v, &a->start) || a->start < 0) {
-                cli_error(CMD, "--start '%s': expected a frame index >= 0", v);
-                return CLI_USAGE;
-            }
-        } else if ((m = cli_opt(argc, argv, &i, "--max-frames", &v, CMD))) {
-            if (m < 0) return CLI_USAGE;
-            if (cli_parse_int(v, &a->max_frames) || a->max_frames < 1) {
-                cli_error(CMD, "--max-frames '%s': expected a positive integer", v);
-                return CLI_USAGE;
-            }
-        } else if ((m = cli_opt(argc, argv, &i, "--threads", &v, CMD))) {
-            if (m < 0) return CLI_USAGE;
-            if (cli_parse_int(v, &a->threads) || a->threads < 1) {
-                cli_error(CMD, "--threads '%s': expected a positive integer", v);
-                return CLI_USAGE;
-            }
-        } else if ((m = cli_opt(argc, argv, &i, "--ram-budget", &v, CMD))) {
-            float mb;
-            if (m < 0) return CLI_USAGE;
-            if (cli_parse_float(v, &mb) || !(mb >= 0) || mb > 1e9f) {
-                cli_error(CMD, "--ram-budget '%s': expected megabytes (0: no limit)", v);
-                return CLI_USAGE;
-            }
-            a->ram_budget_mb = mb;
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            cli_error(CMD, "unknown option '%s' (see sam2 track --help)", argv[i]);
-            return CLI_USAGE;
-        } else if (a->video) {
-            cli_error(CMD, "more than one video given ('%s' and '%s')", a->video, argv[i]);
-            return CLI_USAGE;
-        } else {
-            a->video = argv[i];
-        }
-    }
-    const char *missing = !a->video        ? "VIDEO"
-                          : !a->checkpoint ? "--checkpoint"
-                          : !a->out        ? "--out DIR"
-                                           : NULL;
-    if (missing) {
-        cli_error(CMD, "%s is required (see sam2 track --help)", missing);
-        return CLI_USAGE;
-    }
+    const int rc = cli_parse_command(&SPEC, argc, argv, a);
+    if (rc >= 0) return rc;
     if (a->prompts.n == 0) {
         cli_error(CMD, "no prompt: give at least one --prompt, --box or --mask-prompt");
         return CLI_USAGE;
@@ -267,7 +229,7 @@ static int run(track_args *a, sam2_error *err) {
         return -1;
     }
     const sam2_tracker_options topt = {
-        .ram_budget_bytes = (size_t)(a->ram_budget_mb * 1024 * 1024),
+        .ram_budget_bytes = (size_t)((double)a->ram_budget_mb * 1024 * 1024),
         .spill_dir = a->spill_dir,
     };
     run_state *s = calloc(1, sizeof *s);
@@ -329,8 +291,7 @@ done:
 }
 
 int cmd_track(int argc, char **argv) {
-    track_args a = {0};
-    a.ram_budget_mb = TRACK_DEFAULT_RAM_BUDGET_MB;
+    track_args a = {.start = -1, .max_frames = -1, .ram_budget_mb = TRACK_DEFAULT_RAM_BUDGET_MB};
     int rc = parse_args(argc, argv, &a);
     if (rc >= 0) {
         track_prompts_free(&a.prompts);

@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CMD "track"
 #define SPEC_BYTES 4096
 
 static track_prompt *group(track_prompts *ps, int frame, int obj) {
@@ -32,7 +31,8 @@ static track_prompt *group(track_prompts *ps, int frame, int obj) {
  * when absent). With rest_ok, parsing stops after the keys `stop_after` first keys and the
  * remainder is returned in *rest. */
 static int split_spec(char *s, const char *const *keys, int nkeys, const char **vals,
-                      int stop_after, char **rest, const char *opt, const char *orig) {
+                      int stop_after, char **rest, const char *opt, const char *orig,
+                      sam2_error *err) {
     for (int k = 0; k < nkeys; k++) vals[k] = NULL;
     int seen = 0;
     char *p = s;
@@ -45,19 +45,17 @@ static int split_spec(char *s, const char *const *keys, int nkeys, const char **
         if (comma) *comma = '\0';
         char *eq = strchr(p, '=');
         if (!eq) {
-            cli_error(CMD, "%s '%s': '%s' is not KEY=VALUE", opt, orig, p);
-            return -1;
+            return sam2_fail(err, SAM2_ERR_ARGUMENT, "%s '%s': '%s' is not KEY=VALUE", opt, orig,
+                             p);
         }
         *eq = '\0';
         int k = 0;
         while (k < nkeys && strcmp(keys[k], p)) k++;
         if (k == nkeys) {
-            cli_error(CMD, "%s '%s': unknown key '%s'", opt, orig, p);
-            return -1;
+            return sam2_fail(err, SAM2_ERR_ARGUMENT, "%s '%s': unknown key '%s'", opt, orig, p);
         }
         if (vals[k]) {
-            cli_error(CMD, "%s '%s': '%s' given twice", opt, orig, p);
-            return -1;
+            return sam2_fail(err, SAM2_ERR_ARGUMENT, "%s '%s': '%s' given twice", opt, orig, p);
         }
         vals[k] = eq + 1;
         seen++;
@@ -67,100 +65,98 @@ static int split_spec(char *s, const char *const *keys, int nkeys, const char **
     return 0;
 }
 
-static int need_int(const char *v, const char *key, const char *opt, const char *orig, int *out) {
+static int need_int(const char *v, const char *key, const char *opt, const char *orig, int *out,
+                    sam2_error *err) {
     if (!v || cli_parse_int(v, out)) {
-        cli_error(CMD, "%s '%s': %s=INTEGER is required", opt, orig, key);
-        return -1;
+        return sam2_fail(err, SAM2_ERR_ARGUMENT, "%s '%s': %s=INTEGER is required", opt, orig, key);
     }
     return 0;
 }
 
-static int need_float(const char *v, const char *key, const char *opt, const char *orig,
-                      float *out) {
+static int need_float(const char *v, const char *key, const char *opt, const char *orig, float *out,
+                      sam2_error *err) {
     if (!v || cli_parse_float(v, out)) {
-        cli_error(CMD, "%s '%s': %s=NUMBER is required", opt, orig, key);
-        return -1;
+        return sam2_fail(err, SAM2_ERR_ARGUMENT, "%s '%s': %s=NUMBER is required", opt, orig, key);
     }
     return 0;
 }
 
-int track_prompts_add(track_prompts *ps, char kind, const char *spec) {
+int track_prompts_add(track_prompts *ps, char kind, const char *spec, sam2_error *err) {
     static const char *const PT[] = {"frame", "obj", "x", "y", "label"};
     static const char *const BX[] = {"frame", "obj", "x0", "y0", "x1", "y1"};
     static const char *const MK[] = {"frame", "obj", "file"};
     const char *opt = kind == 'p' ? "--prompt" : kind == 'b' ? "--box" : "--mask-prompt";
     char buf[SPEC_BYTES];
     if (strlen(spec) >= sizeof buf) {
-        cli_error(CMD, "%s: specification too long", opt);
-        return -1;
+        return sam2_fail(err, SAM2_ERR_ARGUMENT, "%s: specification too long", opt);
     }
     strcpy(buf, spec);
     const char *v[6];
     char *rest = NULL;
     int frame, obj, rc;
     if (kind == 'p')
-        rc = split_spec(buf, PT, 5, v, 0, NULL, opt, spec);
+        rc = split_spec(buf, PT, 5, v, 0, NULL, opt, spec, err);
     else if (kind == 'b')
-        rc = split_spec(buf, BX, 6, v, 0, NULL, opt, spec);
+        rc = split_spec(buf, BX, 6, v, 0, NULL, opt, spec, err);
     else
-        rc = split_spec(buf, MK, 3, v, 2, &rest, opt, spec);
-    if (rc || need_int(v[0], "frame", opt, spec, &frame) || need_int(v[1], "obj", opt, spec, &obj))
+        rc = split_spec(buf, MK, 3, v, 2, &rest, opt, spec, err);
+    if (rc || need_int(v[0], "frame", opt, spec, &frame, err) ||
+        need_int(v[1], "obj", opt, spec, &obj, err))
         return -1;
     if (frame < 0) {
-        cli_error(CMD, "%s '%s': frame must be >= 0", opt, spec);
-        return -1;
+        return sam2_fail(err, SAM2_ERR_ARGUMENT, "%s '%s': frame must be >= 0", opt, spec);
     }
     if (obj < 1 || obj > TRACK_MAX_OBJECT_ID) {
-        cli_error(CMD, "%s '%s': obj must be 1..%d (0 is the background in the PNGs)", opt, spec,
-                  TRACK_MAX_OBJECT_ID);
-        return -1;
+        return sam2_fail(err, SAM2_ERR_ARGUMENT,
+                         "%s '%s': obj must be 1..%d (0 is the background in the PNGs)", opt, spec,
+                         TRACK_MAX_OBJECT_ID);
     }
     track_prompt *g = group(ps, frame, obj);
     if (!g) {
-        cli_error(CMD, "out of memory");
-        return -1;
+        return sam2_fail(err, SAM2_ERR_NOMEM, "out of memory");
     }
     if (kind == 'p') {
         sam2_point pt = {.label = 1};
-        if (need_float(v[2], "x", opt, spec, &pt.x) || need_float(v[3], "y", opt, spec, &pt.y) ||
-            (v[4] && need_int(v[4], "label", opt, spec, &pt.label)))
+        if (need_float(v[2], "x", opt, spec, &pt.x, err) ||
+            need_float(v[3], "y", opt, spec, &pt.y, err) ||
+            (v[4] && need_int(v[4], "label", opt, spec, &pt.label, err)))
             return -1;
         sam2_point *np = realloc(g->points, sizeof *np * (size_t)(g->n_points + 1));
         if (!np) {
-            cli_error(CMD, "out of memory");
-            return -1;
+            return sam2_fail(err, SAM2_ERR_NOMEM, "out of memory");
         }
         g->points = np;
         g->points[g->n_points++] = pt;
     } else if (kind == 'b') {
         static const char *const K[4] = {"x0", "y0", "x1", "y1"};
         if (g->has_box) {
-            cli_error(CMD, "--box '%s': object %d already has a box on frame %d", spec, obj, frame);
-            return -1;
+            return sam2_fail(err, SAM2_ERR_ARGUMENT,
+                             "--box '%s': object %d already has a box on frame %d", spec, obj,
+                             frame);
         }
         for (int k = 0; k < 4; k++)
-            if (need_float(v[2 + k], K[k], opt, spec, &g->box[k])) return -1;
+            if (need_float(v[2 + k], K[k], opt, spec, &g->box[k], err)) return -1;
         g->has_box = 1;
     } else {
         if (rest && !strncmp(rest, "file=", 5)) rest += 5;
         const char *file = v[2] ? v[2] : rest;
         if (!file || !*file) {
-            cli_error(CMD, "--mask-prompt '%s': expected frame=F,obj=K,FILE", spec);
-            return -1;
+            return sam2_fail(err, SAM2_ERR_ARGUMENT,
+                             "--mask-prompt '%s': expected frame=F,obj=K,FILE", spec);
         }
         if (g->mask_file) {
-            cli_error(CMD, "--mask-prompt '%s': object %d already has a mask on frame %d", spec,
-                      obj, frame);
-            return -1;
+            return sam2_fail(err, SAM2_ERR_ARGUMENT,
+                             "--mask-prompt '%s': object %d already has a mask on frame %d", spec,
+                             obj, frame);
         }
         /* Point into the caller's argv string, which outlives the prompts. */
         g->mask_file = spec + (file - buf);
     }
     if (g->mask_file && (g->n_points || g->has_box)) {
-        cli_error(CMD,
-                  "object %d on frame %d has both a mask prompt and clicks/a box; give one kind",
-                  obj, frame);
-        return -1;
+        return sam2_fail(
+            err, SAM2_ERR_ARGUMENT,
+            "object %d on frame %d has both a mask prompt and clicks/a box; give one kind", obj,
+            frame);
     }
     return 0;
 }

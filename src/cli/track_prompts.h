@@ -28,9 +28,9 @@ typedef struct track_prompts {
     int n, cap;
 } track_prompts;
 
-/* kind: 'p' --prompt, 'b' --box, 'm' --mask-prompt. Returns 0, or -1 after printing what is
- * wrong with the spec. */
-int track_prompts_add(track_prompts *ps, char kind, const char *spec);
+/* kind: 'p' --prompt, 'b' --box, 'm' --mask-prompt. Returns 0, or non-zero with err saying what
+ * is wrong with the spec (naming the option and the spec). */
+int track_prompts_add(track_prompts *ps, char kind, const char *spec, sam2_error *err);
 /* Loads the mask files; 0 or -1 with err set. */
 int track_prompts_load_masks(track_prompts *ps, sam2_error *err);
 void track_prompts_free(track_prompts *ps);

@@ -1,0 +1,106 @@
+/* The `sam2` subcommands' options, declared as tables: one parser reads every command's
+ * arguments into its arguments struct, and one printer writes every command's --help from the
+ * same table, so the help cannot drift from what is accepted.
+ *
+ * Accepted forms: "--name VALUE" and "--name=VALUE" (the value may start with '-': the option
+ * takes whatever follows it), flags as "--name", "--help" / "-h" anywhere (in order: an error
+ * before it wins), and at most one positional argument ("-" alone counts as one). An option
+ * given twice keeps its last value unless its own parse function refuses the repeat. */
+#ifndef SAM2_CLI_OPTIONS_H
+#define SAM2_CLI_OPTIONS_H
+
+#include "sam2.h"
+
+#include <stddef.h>
+#include <stdio.h>
+
+typedef enum cli_arg_kind {
+    CLI_ARG_FLAG,     /* no value: the int at `offset` becomes 1 */
+    CLI_ARG_STRING,   /* const char * at `offset`, pointing into argv */
+    CLI_ARG_OPTIONAL, /* const char *: "--name [VALUE]" takes the next argument unless it looks
+                         like an option ("-" alone is a value); "" when there is none */
+    CLI_ARG_INT,      /* int in [min, max] */
+    CLI_ARG_FLOAT,    /* float in [min, max] (NaN refused) */
+    CLI_ARG_CUSTOM,   /* parse(args, value, err) does the work */
+} cli_arg_kind;
+
+enum {
+    CLI_REQUIRED = 1,   /* the parser refuses a command line without it */
+    CLI_REPEATABLE = 2, /* help only: shown as "[--name V]..." (parse must accumulate) */
+};
+
+typedef struct cli_option {
+    const char *name; /* "--threads" */
+    cli_arg_kind kind;
+    size_t offset;       /* where the value goes in the command's arguments struct */
+    const char *metavar; /* the value's name in the help ("N", "PATH"); NULL for flags */
+    const char *help;    /* shown beside the option; '\n' starts a continuation line */
+    unsigned flags;      /* CLI_REQUIRED, CLI_REPEATABLE */
+    double min, max;     /* range of INT and FLOAT values */
+    /* Completes "--name 'VALUE': expected ..." when the value is refused (INT, FLOAT, and a
+     * CUSTOM parse that fails without a message of its own). */
+    const char *expect;
+    /* CUSTOM: stores `value` into `args`; non-zero to refuse it, with err's message set to the
+     * whole line (it should name the option) or left empty for the `expect` message. */
+    int (*parse)(void *args, const char *value, sam2_error *err);
+} cli_option;
+
+typedef struct cli_spec {
+    const char *command;    /* "segment", "bench image": used in messages and the usage line */
+    const char *positional; /* the positional argument's name ("VIDEO"), NULL when none */
+    size_t positional_offset;
+    int positional_required;
+    const char *about; /* the paragraph after the usage lines */
+    const cli_option *options;
+    int n_options;
+    const char *notes; /* printed after the options, NULL when none */
+} cli_spec;
+
+/* One row per kind (designated initializers: the fields a kind does not use stay zero). */
+#define CLI_OPT_FLAG(NAME, OFFSET, HELP)                                                           \
+    { .name = NAME, .kind = CLI_ARG_FLAG, .offset = OFFSET, .help = HELP }
+#define CLI_OPT_STRING(NAME, OFFSET, METAVAR, HELP, FLAGS)                                         \
+    {                                                                                              \
+        .name = NAME, .kind = CLI_ARG_STRING, .offset = OFFSET, .metavar = METAVAR, .help = HELP,  \
+        .flags = FLAGS                                                                             \
+    }
+#define CLI_OPT_OPTIONAL(NAME, OFFSET, METAVAR, HELP)                                              \
+    { .name = NAME, .kind = CLI_ARG_OPTIONAL, .offset = OFFSET, .metavar = METAVAR, .help = HELP }
+#define CLI_OPT_INT(NAME, OFFSET, METAVAR, HELP, MIN, MAX, EXPECT)                                 \
+    {                                                                                              \
+        .name = NAME, .kind = CLI_ARG_INT, .offset = OFFSET, .metavar = METAVAR, .help = HELP,     \
+        .min = MIN, .max = MAX, .expect = EXPECT                                                   \
+    }
+#define CLI_OPT_FLOAT(NAME, OFFSET, METAVAR, HELP, MIN, MAX, EXPECT)                               \
+    {                                                                                              \
+        .name = NAME, .kind = CLI_ARG_FLOAT, .offset = OFFSET, .metavar = METAVAR, .help = HELP,   \
+        .min = MIN, .max = MAX, .expect = EXPECT                                                   \
+    }
+#define CLI_OPT_CUSTOM(NAME, PARSE, METAVAR, HELP, FLAGS, EXPECT)                                  \
+    {                                                                                              \
+        .name = NAME, .kind = CLI_ARG_CUSTOM, .metavar = METAVAR, .help = HELP, .flags = FLAGS,    \
+        .expect = EXPECT, .parse = PARSE                                                           \
+    }
+
+#define CLI_OPTIONS(table) (table), (int)(sizeof(table) / sizeof((table)[0]))
+
+/* Outcomes of cli_parse_args. */
+#define CLI_PARSE_OK 0
+#define CLI_PARSE_HELP 1
+#define CLI_PARSE_ERROR (-1)
+
+/* Reads argv[1..argc-1] (argv[0] is the command's name) into `args`, which the caller has set
+ * to the defaults. CLI_PARSE_ERROR sets err (SAM2_ERR_ARGUMENT) with a message naming the
+ * option or argument and the value at fault. */
+int cli_parse_args(const cli_spec *spec, int argc, char **argv, void *args, sam2_error *err);
+
+/* The usage lines (wrapped), about, every option with its help, and notes. */
+void cli_print_help(const cli_spec *spec, FILE *f);
+/* Only the usage lines ("usage: sam2 CMD ..."), `lead` replacing "usage:" (for listings). */
+void cli_print_usage(const cli_spec *spec, FILE *f, const char *lead);
+
+/* The commands' entry: parses; prints the help on stdout (exit status CLI_OK) or the error as
+ * "sam2 CMD: message" on stderr (CLI_USAGE). Returns -1 when the command should go on. */
+int cli_parse_command(const cli_spec *spec, int argc, char **argv, void *args);
+
+#endif
