@@ -112,4 +112,17 @@ void effects_renderer_free(effects_renderer *r);
 int effects_render(effects_renderer *r, const effects_scene *scene, const uint8_t *src,
                    const uint8_t *labels, const uint8_t *bg_image, uint8_t *out, sam2_error *err);
 
+/* ---- the effects video (effects_video.c) ------------------------------------------------------
+ */
+
+/* An overlay video (mask_export.h's writer: the source re-read frame by frame, H.264) whose frames
+ * are drawn by effects_render instead of the palette overlay: mask_overlay_add(ov, frame, labels)
+ * with labels from effects_labels. o->draw* must be unset (they are this function's). bg_image:
+ * width * height * 3 RGB when the background is "replace" with FX_REPLACE_IMAGE (copied), else
+ * NULL; with FX_REPLACE_FIRST_FRAME the source's frame 0 is read. Close and abort as any
+ * overlay. */
+mask_overlay *effects_video_open(const mask_overlay_options *o, const effects_scene *scene,
+                                 const uint8_t *bg_image, int bg_width, int bg_height,
+                                 sam2_error *err);
+
 #endif

@@ -56,8 +56,10 @@ enum MHD_Result http_queue(http_req *r, unsigned status, struct MHD_Response *re
     return ret;
 }
 
-enum MHD_Result http_send(http_req *r, unsigned status, const char *content_type, const char *data, size_t len) {
-    struct MHD_Response *resp = MHD_create_response_from_buffer(len, (void *)data, MHD_RESPMEM_MUST_COPY);
+enum MHD_Result http_send(http_req *r, unsigned status, const char *content_type, const char *data,
+                          size_t len) {
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(len, (void *)data, MHD_RESPMEM_MUST_COPY);
     if (!resp) return MHD_NO;
     if (content_type) MHD_add_response_header(resp, "Content-Type", content_type);
     return http_queue(r, status, resp);
@@ -67,7 +69,8 @@ enum MHD_Result http_json(http_req *r, unsigned status, cJSON *value) {
     char *text = value ? cJSON_PrintUnformatted(value) : NULL;
     cJSON_Delete(value);
     if (!text) return http_send(r, 500, "application/json", "{\"error\":\"out of memory\"}", 25);
-    struct MHD_Response *resp = MHD_create_response_from_buffer_with_free_callback(strlen(text), text, cJSON_free);
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer_with_free_callback(strlen(text), text, cJSON_free);
     if (!resp) {
         cJSON_free(text);
         return MHD_NO;
@@ -101,7 +104,8 @@ enum MHD_Result http_graphql_error(http_req *r, unsigned status, const char *mes
 }
 
 int http_client_fd(http_req *r) {
-    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
     return ci ? ci->connect_fd : -1;
 }
 
@@ -134,21 +138,30 @@ static metrics_route route_of(const char *url) {
 static const char *allowed_methods(metrics_route route) {
     switch (route) {
     case ROUTE_GRAPHQL:
-    case ROUTE_PROPAGATE: return "POST, OPTIONS";
-    case ROUTE_OTHER: return "OPTIONS";
-    default: return "GET, HEAD, OPTIONS";
+    case ROUTE_PROPAGATE:
+        return "POST, OPTIONS";
+    case ROUTE_EXPORT:
+        return "GET, HEAD, POST, OPTIONS";
+    case ROUTE_OTHER:
+        return "OPTIONS";
+    default:
+        return "GET, HEAD, OPTIONS";
     }
 }
 
 static enum MHD_Result preflight(http_req *r, const char *url) {
-    struct MHD_Response *resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
     if (!resp) return MHD_NO;
     MHD_add_response_header(resp, "Allow", allowed_methods(route_of(url)));
     const char *origin = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Origin");
-    const char *method = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Access-Control-Request-Method");
+    const char *method =
+        MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Access-Control-Request-Method");
     if (origin && method && origin_allowed(r->srv, origin)) {
-        MHD_add_response_header(resp, "Access-Control-Allow-Methods", "DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT");
-        const char *hdrs = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Access-Control-Request-Headers");
+        MHD_add_response_header(resp, "Access-Control-Allow-Methods",
+                                "DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT");
+        const char *hdrs =
+            MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Access-Control-Request-Headers");
         if (hdrs) MHD_add_response_header(resp, "Access-Control-Allow-Headers", hdrs);
     }
     return http_queue(r, 200, resp);
@@ -168,8 +181,9 @@ static enum MHD_Result metrics_handle(http_req *r) {
     strbuf sb;
     sb_init(&sb);
     metrics_render(s->metrics, &g, &sb);
-    enum MHD_Result ret = sb.failed ? http_error(r, 500, "out of memory")
-                                    : http_send(r, 200, "text/plain; version=0.0.4; charset=utf-8", sb.data, sb.len);
+    enum MHD_Result ret =
+        sb.failed ? http_error(r, 500, "out of memory")
+                  : http_send(r, 200, "text/plain; version=0.0.4; charset=utf-8", sb.data, sb.len);
     sb_free(&sb);
     return ret;
 }
@@ -187,28 +201,37 @@ static enum MHD_Result begin_request(http_req *r, const char *url, const char *m
             r->kind = BODY_MULTIPART;
             r->limit = s->cfg.max_upload_bytes; /* the whole multipart request */
             if (content_length > r->limit)
-                return http_graphql_error(r, 413, "The upload is larger than the server accepts (MAX_UPLOAD_MB)");
+                return http_graphql_error(
+                    r, 413, "The upload is larger than the server accepts (MAX_UPLOAD_MB)");
             char msg[300];
             const char *tmp = s->cfg.spill_dir[0] ? s->cfg.spill_dir : getenv("TMPDIR");
-            r->upload = upload_new(ctype, tmp && *tmp ? tmp : "/tmp", s->cfg.max_body_bytes, r->limit,
-                                   (size_t)s->cfg.max_points * 3 + 100000, msg, sizeof msg);
+            r->upload =
+                upload_new(ctype, tmp && *tmp ? tmp : "/tmp", s->cfg.max_body_bytes, r->limit,
+                           (size_t)s->cfg.max_points * 3 + 100000, msg, sizeof msg);
             if (!r->upload) return http_graphql_error(r, 400, msg);
-        } else if (!ctype || !strncasecmp(ctype, "application/json", 16) || !strncasecmp(ctype, "text/plain", 10)) {
+        } else if (!ctype || !strncasecmp(ctype, "application/json", 16) ||
+                   !strncasecmp(ctype, "text/plain", 10)) {
             r->kind = BODY_JSON;
             r->limit = s->cfg.max_body_bytes;
         } else {
             char msg[300];
-            snprintf(msg, sizeof msg, "Unsupported Content-Type '%.100s': send application/json or multipart/form-data",
-                     ctype);
+            snprintf(
+                msg, sizeof msg,
+                "Unsupported Content-Type '%.100s': send application/json or multipart/form-data",
+                ctype);
             return http_graphql_error(r, 400, msg);
         }
     } else if (!strcmp(method, "POST") && r->route == ROUTE_PROPAGATE) {
         r->kind = BODY_JSON;
         r->limit = PROPAGATE_BODY_LIMIT;
+    } else if (!strcmp(method, "POST") && r->route == ROUTE_EXPORT) {
+        r->kind = BODY_RAW; /* effects.mp4's background picture (export.c decodes it) */
+        r->limit = s->cfg.max_body_bytes;
     }
     if (content_length > r->limit) {
         if (r->route == ROUTE_GRAPHQL)
-            return http_graphql_error(r, 413, "The request body is larger than the server accepts (MAX_BODY_MB)");
+            return http_graphql_error(
+                r, 413, "The request body is larger than the server accepts (MAX_BODY_MB)");
         return http_error(r, 413, "The request body is larger than the server accepts");
     }
     return MHD_YES;
@@ -220,11 +243,12 @@ static void take_body(http_req *r, const char *data, size_t n) {
     r->received += n;
     if (r->received > r->limit) {
         r->error_status = 413;
-        snprintf(r->error, sizeof r->error, "The request body is larger than the server accepts (%s)",
+        snprintf(r->error, sizeof r->error,
+                 "The request body is larger than the server accepts (%s)",
                  r->kind == BODY_MULTIPART ? "MAX_UPLOAD_MB" : "MAX_BODY_MB");
         return;
     }
-    if (r->kind == BODY_JSON) {
+    if (r->kind == BODY_JSON || r->kind == BODY_RAW) {
         sb_append(&r->body, data, n);
         if (r->body.failed) {
             r->error_status = 500;
@@ -248,7 +272,8 @@ static enum MHD_Result json_with_allow(http_req *r, unsigned status, cJSON *o, c
     char *text = o ? cJSON_PrintUnformatted(o) : NULL;
     cJSON_Delete(o);
     struct MHD_Response *resp =
-        text ? MHD_create_response_from_buffer_with_free_callback(strlen(text), text, cJSON_free) : NULL;
+        text ? MHD_create_response_from_buffer_with_free_callback(strlen(text), text, cJSON_free)
+             : NULL;
     if (!resp) {
         cJSON_free(text);
         return MHD_NO;
@@ -275,7 +300,8 @@ static enum MHD_Result dispatch(http_req *r, const char *url, const char *method
             cJSON *arr = o ? cJSON_AddArrayToObject(o, "errors") : NULL;
             cJSON *e = arr ? cJSON_CreateObject() : NULL;
             if (e) {
-                cJSON_AddStringToObject(e, "message", "Queries are not allowed over GET: send a POST with a JSON body");
+                cJSON_AddStringToObject(
+                    e, "message", "Queries are not allowed over GET: send a POST with a JSON body");
                 cJSON_AddItemToArray(arr, e);
             }
             return json_with_allow(r, 405, o, allowed_methods(r->route));
@@ -285,7 +311,7 @@ static enum MHD_Result dispatch(http_req *r, const char *url, const char *method
         if (post) return propagate_handle(r);
         break;
     case ROUTE_EXPORT:
-        if (get) return export_handle(r, url);
+        if (get || post) return export_handle(r, url, post);
         break;
     case ROUTE_STATIC:
         if (get) {
@@ -295,7 +321,8 @@ static enum MHD_Result dispatch(http_req *r, const char *url, const char *method
         }
         break;
     default:
-        if (get && web_static_handles(url)) return web_static_serve(r, url); /* the web page (web_static.c) */
+        if (get && web_static_handles(url))
+            return web_static_serve(r, url); /* the web page (web_static.c) */
         return http_error(r, 404, "Not Found: %.200s", url);
     }
     char msg[200];
@@ -305,9 +332,9 @@ static enum MHD_Result dispatch(http_req *r, const char *url, const char *method
     return json_with_allow(r, 405, o, allowed_methods(r->route));
 }
 
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
-                                  const char *version, const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls) {
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls) {
     (void)version;
     server *s = cls;
     http_req *r = *con_cls;
@@ -346,13 +373,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return dispatch(r, url, method);
 }
 
-static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe) {
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe) {
     (void)conn;
     server *s = cls;
     http_req *r = *con_cls;
     if (!r) return;
     unsigned status = r->responded ? r->status : 0;
-    if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && !status) status = 499; /* the client left first */
+    if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && !status)
+        status = 499; /* the client left first */
     metrics_request(s->metrics, r->route, (int)status, metrics_now() - r->t0);
     sb_free(&r->body);
     upload_free(r->upload);
@@ -372,7 +401,8 @@ static void mhd_log(void *cls, const char *fmt, va_list ap) {
 int http_start(server *s, sam2_error *err) {
     struct sockaddr_storage addr;
     memset(&addr, 0, sizeof addr);
-    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+                     MHD_USE_POLL | MHD_USE_ERROR_LOG;
     struct sockaddr_in *a4 = (struct sockaddr_in *)&addr;
     struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&addr;
     if (inet_pton(AF_INET, s->cfg.host, &a4->sin_addr) == 1) {
@@ -383,15 +413,18 @@ int http_start(server *s, sam2_error *err) {
         a6->sin6_port = htons((uint16_t)s->cfg.port);
         flags |= MHD_USE_IPv6;
     } else {
-        return sam2_fail(err, SAM2_ERR_ARGUMENT, "--host %s is not an IPv4 or IPv6 address", s->cfg.host);
+        return sam2_fail(err, SAM2_ERR_ARGUMENT, "--host %s is not an IPv4 or IPv6 address",
+                         s->cfg.host);
     }
-    s->daemon = MHD_start_daemon(flags, (uint16_t)s->cfg.port, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER,
-                                 mhd_log, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-                                 MHD_OPTION_CONNECTION_LIMIT, (unsigned)s->cfg.max_requests,
-                                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)s->cfg.timeout_s, MHD_OPTION_NOTIFY_COMPLETED,
-                                 on_completed, s, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_END);
+    s->daemon = MHD_start_daemon(
+        flags, (uint16_t)s->cfg.port, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER,
+        mhd_log, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned)s->cfg.max_requests, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)s->cfg.timeout_s,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
+        MHD_OPTION_END);
     if (!s->daemon)
-        return sam2_fail(err, SAM2_ERR_IO, "cannot listen on %s:%d (is the port in use?)", s->cfg.host, s->cfg.port);
+        return sam2_fail(err, SAM2_ERR_IO, "cannot listen on %s:%d (is the port in use?)",
+                         s->cfg.host, s->cfg.port);
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
     s->port = info && info->port ? info->port : s->cfg.port;
     return 0;
