@@ -9,6 +9,7 @@ if (root) {
     snapshot: () => app.snapshot(),
     referencePixels: () => app.referencePixels(),
     effectsQuery: () => app.effectsQuery(),
+    effectsPicture: () => app.effectsPicture(),
   };
   app.start();
 }

@@ -156,4 +156,14 @@ export class App {
   async effectsQuery() {
     return this.editor ? (await this.editor.effectsRequest()).query : null;
   }
+
+  /** For the browser tests: the picture effects.mp4 would be POSTed with (base64 PNG), or null. */
+  async effectsPicture() {
+    const body = this.editor ? (await this.editor.effectsRequest()).body : undefined;
+    if (!body) return null;
+    const bytes = new Uint8Array(await body.arrayBuffer());
+    let s = '';
+    for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode.apply(null, Array.from(bytes.subarray(i, i + 0x8000)));
+    return btoa(s);
+  }
 }

@@ -61,6 +61,9 @@ interface TrackRun {
   cancelled: boolean;
 }
 
+/** Versions of background pictures: unique, so a renderer never takes one picture for another. */
+let nextBackgroundVersion = 1;
+
 /** The display is never more than this many streamed frames behind the newest (keepUp). */
 export const FOLLOW_WINDOW = 4;
 const FOLLOW_STALL_MS = 10_000;
@@ -281,12 +284,16 @@ export class Editor {
     this.prevButton.addEventListener('click', () => this.step_(-1));
     this.nextButton.addEventListener('click', () => this.step_(1));
     this.scrubber.addEventListener('input', () => {
+      const target = Number(this.scrubber.value);
       if (this.track) {
+        // Looking elsewhere while tracking: the display stops following (a button resumes it).
         this.followStream = false;
         this.player.stopFollow();
+        this.goTo(target);
+        this.refresh();
+        return;
       }
-      this.refresh();
-      this.goTo(Number(this.scrubber.value));
+      this.goTo(target);
     });
     this.addObjectButton.addEventListener('click', () => {
       const o = this.objects.add();
@@ -404,7 +411,7 @@ export class Editor {
       this.scrubber.max = String(Math.max(0, this.player.frameCount - 1));
       // Frame 0 is on the frame canvas now: keep it (the "first frame" background).
       const f0 = this.framePixels();
-      if (f0) this.firstFrame = { pixels: new Uint8ClampedArray(f0.data), version: 1 };
+      if (f0) this.firstFrame = { pixels: new Uint8ClampedArray(f0.data), version: nextBackgroundVersion++ };
       this.renderRows();
       this.refresh();
       this.redraw();
@@ -994,7 +1001,7 @@ export class Editor {
           out[o + 3] = 255;
         }
       }
-      this.userImage = { pixels: out, version: (this.userImage?.version ?? 0) + 1 };
+      this.userImage = { pixels: out, version: nextBackgroundVersion++ };
       this.host.announce('Background picture set');
     } catch (e) {
       this.bgNote.textContent = `That picture cannot be used: ${e instanceof Error ? e.message : String(e)}`;
@@ -1338,12 +1345,15 @@ export class Editor {
     }
   }
 
-  /** The CPU renderer's bytes for the frame shown (the tests compare them with the canvas). */
-  referencePixels(): number[] | null {
+  /** The CPU renderer's bytes for the frame shown, base64 (the tests compare them with the canvas). */
+  referencePixels(): string | null {
     const src = this.framePixels();
     if (!src) return null;
     const { scene, bg } = this.drawableScene();
-    return Array.from(this.view.reference(src, scene, this.labels, bg));
+    const d = this.view.reference(src, scene, this.labels, bg);
+    let s = '';
+    for (let i = 0; i < d.length; i += 0x8000) s += String.fromCharCode.apply(null, Array.from(d.subarray(i, i + 0x8000)));
+    return btoa(s);
   }
 
   /** Read-only view of the state, for the browser tests. */
