@@ -5,7 +5,8 @@
 #   make serve      build, fetch the default checkpoint/gallery when missing, start the demo server
 # Other targets: test-asan, test-slow, fuzz, bench, install, format, clean,
 #   web (the page; needs npm), test-web (page unit tests + browser tests against sam2 serve),
-#   soak (sam2 serve under load for SOAK_SECONDS), test-fault (kill -9, full disk, bad checkpoints).
+#   soak (sam2 serve under load for SOAK_SECONDS), test-fault (kill -9, full disk, bad checkpoints),
+#   test-cluster (three replicas behind HAProxy), bench-cluster (their load figure).
 
 BUILD      ?= build
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
@@ -13,9 +14,10 @@ CMAKE_ARGS ?=
 MODEL_SIZE ?= tiny
 FUZZ_SECONDS ?= 60
 SOAK_SECONDS ?= 120
+CLUSTER_BENCH_SECONDS ?= 60
 CTEST_ARGS ?=
 
-.PHONY: all deps build web web-auto test-web test test-asan test-slow test-tsan soak test-fault serve inspect fuzz fuzz-build bench install format clean
+.PHONY: all deps build web web-auto test-web test test-asan test-slow test-tsan soak test-fault test-cluster bench-cluster serve inspect fuzz fuzz-build bench install format clean
 
 all: build web-auto
 
@@ -75,6 +77,22 @@ soak: build
 # kill -9 during an upload and a propagation, a full disk (tmpfs; root only), bad checkpoints.
 test-fault: build
 	@bash scripts/fault.sh $(BUILD)/bin
+
+# Three sam2 serve replicas (micro checkpoint) behind a real HAProxy running deploy/haproxy.cfg, on
+# the loopback address: six clients' flows, affinity, an upload on every replica, kill -9 of a
+# replica mid-stream, a drain mid-stream (tests/cluster/). Installs haproxy when missing. Logs go to
+# artifacts/cluster/. Without ../shared or haproxy it prints SKIP (exit 77, accepted here).
+test-cluster: build
+	@SAM2_SETUP_CLUSTER=1 bash scripts/setup.sh
+	@mkdir -p artifacts
+	@rc=0; $(BUILD)/bin/sam2-cluster --logs artifacts/cluster || rc=$$?; \
+	  [ $$rc = 0 ] || [ $$rc = 77 ] || exit $$rc
+
+# The README's load figure: requests/s and click latency through HAProxy, 3 replicas against 1,
+# CLUSTER_BENCH_SECONDS each. A benchmark: run it on a quiet machine.
+bench-cluster: build
+	@SAM2_SETUP_CLUSTER=1 bash scripts/setup.sh
+	@$(BUILD)/bin/sam2-cluster --bench $(CLUSTER_BENCH_SECONDS)
 
 serve: build web-auto
 	@bash scripts/serve.sh

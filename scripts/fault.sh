@@ -61,11 +61,13 @@ check() { # check "what" command...: PASS when the command succeeds
 
 # ---- the server ------------------------------------------------------------------------------
 # start_server DATA SPILL LOG: starts sam2 serve in the background, sets srv_pid and port.
+# SIGTERM drains first (docs/server.md): a session a check left open holds the exit for
+# --drain-timeout seconds, kept short here.
 start_server() {
   local data=$1 spill=$2 log=$3
   : >"$log"
   "$bin/sam2" serve --checkpoint "$ckpt" --config "$yaml" --data "$data" --spill-dir "$spill" \
-    --host 127.0.0.1 --port 0 --threads 2 >"$log" 2>&1 &
+    --host 127.0.0.1 --port 0 --threads 2 --drain-timeout 2 >"$log" 2>&1 &
   srv_pid=$!
   port=""
   for _ in $(seq 1 600); do

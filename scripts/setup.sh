@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages sam2c builds, tests and runs with. Idempotent: when everything
 # is present it prints nothing and exits 0. Set SAM2_SETUP_WEB=1 to also install Node/npm and the
-# browser (Chromium + ChromeDriver) used by the web-page tests.
+# browser (Chromium + ChromeDriver) used by the web-page tests, SAM2_SETUP_CLUSTER=1 to also install
+# HAProxy (make test-cluster: replicas behind deploy/haproxy.cfg).
 set -euo pipefail
 
 packages=(
@@ -9,6 +10,7 @@ packages=(
   libopenblas-dev libzip-dev libcjson-dev libyaml-dev libpng-dev libjpeg-dev nettle-dev zlib1g-dev
   libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libmicrohttpd-dev
   libcmocka-dev libclang-rt-14-dev
+  libvulkan-dev glslc mesa-vulkan-drivers vulkan-validationlayers
   ffmpeg curl ca-certificates
 )
 if [ "${SAM2_SETUP_WEB:-0}" = 1 ]; then
@@ -16,6 +18,9 @@ if [ "${SAM2_SETUP_WEB:-0}" = 1 ]; then
   # replace it with Debian's older nodejs.
   command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
   packages+=(chromium chromium-driver)
+fi
+if [ "${SAM2_SETUP_CLUSTER:-0}" = 1 ]; then
+  packages+=(haproxy)
 fi
 
 missing=()

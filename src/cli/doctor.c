@@ -3,6 +3,7 @@
 #include "cli/cli.h"
 
 #include "core/threadpool.h"
+#include "core/vulkan/vulkan_rt.h"
 #include "sam2.h"
 
 #include <cblas.h>
@@ -24,7 +25,9 @@ static void report(int ok, const char *what, const char *detail, const char *fix
     }
 }
 
-static void note(const char *what, const char *detail) { printf("%-6s %-22s %s\n", "info", what, detail); }
+static void note(const char *what, const char *detail) {
+    printf("%-6s %-22s %s\n", "info", what, detail);
+}
 
 static void check_cpu(void) {
     char buf[256];
@@ -33,7 +36,8 @@ static void check_cpu(void) {
     const int avx2 = __builtin_cpu_supports("avx2"), fma = __builtin_cpu_supports("fma");
     snprintf(buf, sizeof buf, "x86-64, AVX2 %s, FMA %s", avx2 ? "yes" : "no", fma ? "yes" : "no");
     report(1, "cpu", buf, NULL);
-    if (!avx2 || !fma) note("cpu", "no AVX2/FMA: the vector kernels fall back to scalar code (slow)");
+    if (!avx2 || !fma)
+        note("cpu", "no AVX2/FMA: the vector kernels fall back to scalar code (slow)");
 #else
     report(1, "cpu", "not x86-64: portable kernels", NULL);
 #endif
@@ -43,7 +47,8 @@ static void check_cpu(void) {
     const long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGE_SIZE);
     const double gib = (double)pages * (double)psize / (1024.0 * 1024 * 1024);
     snprintf(buf, sizeof buf, "%.1f GiB", gib);
-    report(gib >= 2.0, "memory", buf, "sam2c needs about 1 GiB for the tiny model, 4 GiB for large");
+    report(gib >= 2.0, "memory", buf,
+           "sam2c needs about 1 GiB for the tiny model, 4 GiB for large");
 }
 
 static void check_libraries(void) {
@@ -60,6 +65,43 @@ static void check_libraries(void) {
     if (!h264_enc) h264_enc = avcodec_find_encoder(AV_CODEC_ID_H264);
     report(h264_enc != NULL, "h264 encoder", h264_enc ? h264_enc->name : "missing",
            "uploads and overlay videos need an H.264 encoder (Debian's libavcodec has libx264)");
+}
+
+/* Every Vulkan device with what `auto` would take. Optional: nothing here is a failure. */
+static void check_vulkan(void) {
+    vulkan_device_info list[16];
+    sam2_error err = {0};
+    const int n = vulkan_list_devices(list, 16, &err);
+    if (n < 0) {
+        note("vulkan", err.message);
+        return;
+    }
+    const int shown = n < 16 ? n : 16;
+    char buf[600];
+    for (int i = 0; i < shown; i++) {
+        const vulkan_device_info *d = &list[i];
+        char what[32];
+        snprintf(what, sizeof what, "vulkan device %d", i);
+        snprintf(buf, sizeof buf,
+                 "%s: %s, Vulkan %u.%u, %.0f MiB device-local, subgroup %u, cooperative matrix "
+                 "%s%s%s",
+                 d->name, vulkan_device_type_name(d->type), VULKAN_VERSION_MAJOR(d->api_version),
+                 VULKAN_VERSION_MINOR(d->api_version),
+                 (double)d->device_local_bytes / (1024.0 * 1024.0), d->subgroup_size,
+                 d->cooperative_matrix ? "yes (not used yet)" : "no",
+                 d->usable ? "" : "; cannot be used: ", d->usable ? "" : d->why_not);
+        note(what, buf);
+    }
+    const int pick = vulkan_auto_device(list, shown);
+    if (pick >= 0)
+        snprintf(buf, sizeof buf, "%d device%s; auto takes device %d (%s)", n, n == 1 ? "" : "s",
+                 pick, list[pick].name);
+    else
+        snprintf(buf, sizeof buf,
+                 "%d device%s, no GPU among them: auto uses the CPU backend (--device N picks a "
+                 "device by its number)",
+                 n, n == 1 ? "" : "s");
+    report(1, "vulkan", buf, NULL);
 }
 
 static void check_path(const char *what, const char *path, int need_dir, const char *fix) {
@@ -99,11 +141,14 @@ static void check_model(const char *ckpt, const char *config) {
 int cmd_doctor(int argc, char **argv) {
     const char *ckpt = NULL, *config = NULL;
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--checkpoint") && i + 1 < argc) ckpt = argv[++i];
-        else if (!strcmp(argv[i], "--config") && i + 1 < argc) config = argv[++i];
+        if (!strcmp(argv[i], "--checkpoint") && i + 1 < argc)
+            ckpt = argv[++i];
+        else if (!strcmp(argv[i], "--config") && i + 1 < argc)
+            config = argv[++i];
         else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             printf("usage: sam2 doctor [--checkpoint PATH [--config YAML]]\n\n"
-                   "Checks the CPU, memory, libraries, the checkpoint the server would load\n"
+                   "Checks the CPU, memory, libraries, the Vulkan devices (and which one\n"
+                   "--backend vulkan would take), the checkpoint the server would load\n"
                    "($APP_ROOT/checkpoints/sam2.1_hiera_$MODEL_SIZE.pt unless --checkpoint),\n"
                    "and the data folder ($DATA_PATH).\n");
             return CLI_OK;
@@ -115,6 +160,7 @@ int cmd_doctor(int argc, char **argv) {
     printf("sam2 %s doctor\n", SAM2_VERSION);
     check_cpu();
     check_libraries();
+    check_vulkan();
     char def_ckpt[1024];
     if (!ckpt) {
         const char *root = getenv("APP_ROOT"), *size = getenv("MODEL_SIZE");
@@ -125,7 +171,8 @@ int cmd_doctor(int argc, char **argv) {
     if (access(ckpt, R_OK) == 0)
         check_model(ckpt, config);
     else
-        check_path("checkpoint", ckpt, 0, "run scripts/fetch_models.sh (or make serve, which fetches it)");
+        check_path("checkpoint", ckpt, 0,
+                   "run scripts/fetch_models.sh (or make serve, which fetches it)");
     const char *data = getenv("DATA_PATH");
     check_path("data folder", data ? data : "data", 1,
                "set DATA_PATH to a folder with gallery/ (make serve creates one)");

@@ -1,15 +1,36 @@
 /* sam2 serve: the SAM 2 demo backend (see docs/server.md). Configuration comes from the official
- * environment variables, overridden by flags; the server runs until SIGINT or SIGTERM. */
+ * environment variables, overridden by flags. SIGINT stops the server at once; SIGTERM drains it
+ * first (no new sessions, the live ones are served until they end or DRAIN_TIMEOUT passes; a
+ * second SIGTERM stops at once), as do --drain-after and the admin listener's POST /drain. */
 #include "cli/cli.h"
 
 #include "sam2.h"
 
 #include <signal.h>
 #include <stdio.h>
+#include <time.h>
 
 #ifdef SAM2_HAVE_SERVER
 #include "server/config.h"
 #include "server/server.h"
+
+/* Returns when the server should stop: at SIGINT or a second SIGTERM, or once a drain (SIGTERM,
+ * --drain-after, POST /drain) is over. The signals are polled so a drain begun elsewhere is seen. */
+static void wait_for_the_end(server *srv, const sigset_t *set) {
+    const struct timespec tick = {0, 200 * 1000000L};
+    for (;;) {
+        int sig = sigtimedwait(set, NULL, &tick);
+        if (sig == SIGINT || (sig == SIGTERM && server_draining(srv))) {
+            fprintf(stderr, "sam2 serve: %s received, shutting down\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+            return;
+        }
+        if (sig == SIGTERM) {
+            fprintf(stderr, "sam2 serve: SIGTERM received, draining (a second SIGTERM or SIGINT stops at once)\n");
+            server_drain(srv, "SIGTERM");
+        }
+        if (server_drained(srv)) return;
+    }
+}
 
 int cmd_serve(int argc, char **argv) {
     server_config cfg;
@@ -44,9 +65,7 @@ int cmd_serve(int argc, char **argv) {
         server_free(srv);
         return CLI_FAIL;
     }
-    int sig = 0;
-    sigwait(&set, &sig);
-    fprintf(stderr, "sam2 serve: %s received, shutting down\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    wait_for_the_end(srv, &set);
     server_free(srv);
     return CLI_OK;
 }

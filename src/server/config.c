@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -32,6 +33,14 @@ static const opt OPTS[] = {
     {"REQUEST_TIMEOUT", "timeout", OPT_INT, F(timeout_s), 1, 86400, "request timeout in seconds (default 60)"},
     {"MAX_REQUESTS", "max-requests", OPT_INT, F(max_requests), 1, 100000,
      "concurrent connections (default 256)"},
+    {"SAM2_NODE_ID", "node-id", OPT_STR, F(node_id), 0, 0,
+     "this replica's name, put in every session id so a proxy can route by it (letters, digits, - and _)"},
+    {"DRAIN_TIMEOUT", "drain-timeout", OPT_INT, F(drain_timeout_s), 0, 31536000,
+     "seconds a drain (SIGTERM) waits for sessions and streams to end (default 30)"},
+    {"SAM2_DRAIN_AFTER", "drain-after", OPT_INT, F(drain_after_s), 0, 31536000,
+     "start draining this many seconds after start-up (default 0: never)"},
+    {"SAM2_ADMIN_PORT", "admin-port", OPT_INT, F(admin_port), -1, 65535,
+     "port of the admin listener on 127.0.0.1 (POST /drain); 0 picks one (default -1: none)"},
     {"APP_ROOT", "app-root", OPT_STR, F(app_root), 0, 0, "checkpoints live in $APP_ROOT/checkpoints (default /opt/sam2)"},
     {"MODEL_SIZE", "model-size", OPT_STR, F(model_size), 0, 0, "tiny, small, base_plus or large (default base_plus)"},
     {"SAM2_CHECKPOINT", "checkpoint", OPT_STR, F(checkpoint), 0, 0,
@@ -87,6 +96,8 @@ void server_config_defaults(server_config *c) {
     c->port = 7263;
     c->timeout_s = 60;
     c->max_requests = 256;
+    c->drain_timeout_s = 30;
+    c->admin_port = -1;
     copy_str(c->app_root, sizeof c->app_root, "/opt/sam2");
     copy_str(c->model_size, sizeof c->model_size, "base_plus");
     c->workers = 1;
@@ -201,6 +212,12 @@ int server_config_finalize(server_config *c, sam2_error *err) {
                              size) >= sizeof c->checkpoint)
             return sam2_fail(err, SAM2_ERR_ARGUMENT, "APP_ROOT is too long");
     }
+    for (const char *p = c->node_id; *p; p++)
+        if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_')
+            return sam2_fail(err, SAM2_ERR_ARGUMENT,
+                             "SAM2_NODE_ID=%s may hold only letters, digits, '-' and '_' (it becomes part of every "
+                             "session id)",
+                             c->node_id);
     if (!c->api_url[0]) snprintf(c->api_url, sizeof c->api_url, "http://localhost:%d", c->port);
     size_t n = strlen(c->api_url);
     while (n > 0 && c->api_url[n - 1] == '/') c->api_url[--n] = 0;

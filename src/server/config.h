@@ -20,6 +20,11 @@ typedef struct server_config {
     char allowed_origins[2048];    /* comma-separated; "" allows every origin */
     int timeout_s;                 /* idle connection timeout and waits for a busy session */
     int max_requests;              /* concurrent connections */
+    /* replicas behind a proxy (server/replica.h, docs/server.md "Several replicas") */
+    char node_id[33];    /* SAM2_NODE_ID: named in every session id ("" : bare UUIDv4 ids) */
+    int drain_timeout_s; /* a drain ends after this long even with sessions left */
+    int drain_after_s;   /* start draining this long after start-up (0: never) */
+    int admin_port;      /* loopback-only admin listener (-1: none, 0: a free port) */
     /* model */
     char app_root[SERVER_PATH_MAX];
     char model_size[32];

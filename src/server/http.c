@@ -49,6 +49,7 @@ static void add_cors(http_req *r, struct MHD_Response *resp) {
 enum MHD_Result http_queue(http_req *r, unsigned status, struct MHD_Response *resp) {
     if (!resp) return MHD_NO;
     add_cors(r, resp);
+    if (r->srv->cfg.node_id[0]) MHD_add_response_header(resp, "X-Sam2-Node", r->srv->cfg.node_id);
     r->status = status;
     r->responded = 1;
     enum MHD_Result ret = MHD_queue_response(r->conn, status, resp);
@@ -128,7 +129,7 @@ static metrics_route route_of(const char *url) {
     const char *root, *rel;
     if (!strcmp(url, "/graphql")) return ROUTE_GRAPHQL;
     if (!strcmp(url, "/propagate_in_video")) return ROUTE_PROPAGATE;
-    if (!strcmp(url, "/healthy")) return ROUTE_HEALTHY;
+    if (!strcmp(url, "/healthy") || !strcmp(url, "/ready")) return ROUTE_HEALTHY;
     if (!strcmp(url, "/metrics")) return ROUTE_METRICS;
     if (!strncmp(url, "/export/", 8)) return ROUTE_EXPORT;
     if (is_static(url, &root, &rel)) return ROUTE_STATIC;
@@ -181,6 +182,7 @@ static enum MHD_Result metrics_handle(http_req *r) {
     strbuf sb;
     sb_init(&sb);
     metrics_render(s->metrics, &g, &sb);
+    replica_metrics(s, &sb);
     enum MHD_Result ret =
         sb.failed ? http_error(r, 500, "out of memory")
                   : http_send(r, 200, "text/plain; version=0.0.4; charset=utf-8", sb.data, sb.len);
@@ -288,6 +290,7 @@ static enum MHD_Result dispatch(http_req *r, const char *url, const char *method
     int post = !strcmp(method, "POST");
     switch (r->route) {
     case ROUTE_HEALTHY:
+        if (get && !strcmp(url, "/ready")) return replica_ready_handle(r); /* replica.c */
         if (get) return http_send(r, 200, "text/html; charset=utf-8", "OK", 2);
         break;
     case ROUTE_METRICS:
@@ -347,6 +350,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         r->route = route_of(url);
         sb_init(&r->body);
         *con_cls = r;
+        replica_request_begin(s); /* ended in on_completed (a drain waits for it) */
         if (atomic_load(&s->stopping)) return http_error(r, 503, "The server is shutting down");
         if (!strcmp(method, "OPTIONS")) return preflight(r, url);
         return begin_request(r, url, method);
@@ -383,6 +387,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && !status)
         status = 499; /* the client left first */
     metrics_request(s->metrics, r->route, (int)status, metrics_now() - r->t0);
+    replica_request_end(s);
     sb_free(&r->body);
     upload_free(r->upload);
     free(r);

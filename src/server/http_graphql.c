@@ -40,5 +40,5 @@ enum MHD_Result graphql_handle(http_req *r) {
     cJSON *resp = gql_execute(s->schema, &req, &lim);
     if (r->kind != BODY_MULTIPART) cJSON_Delete(body);
     if (!resp) return http_graphql_error(r, 500, "out of memory executing the request");
-    return http_json(r, 200, resp);
+    return http_json(r, rc.http_status ? rc.http_status : 200, resp);
 }

@@ -56,4 +56,8 @@ typedef struct ingest_ops {
 
 const ingest_ops *ingest_default_ops(void);
 
+/* An upload record (uploads/.sam2-src-<key>, ingest.c): "<sha256 hex> <width> <height>\n" saying
+ * which uploads/<sha256>.mp4 an input became. 0 with out filled, -1 when text is not one. */
+int ingest_parse_record(const char *text, ingest_result *out);
+
 #endif

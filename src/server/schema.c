@@ -267,6 +267,10 @@ static cJSON *resolve_videos(const gql_resolve_info *info, sam2_error *err) {
 static cJSON *resolve_start_session(const gql_resolve_info *info, sam2_error *err) {
     server *srv = srv_of(info);
     double t0 = metrics_now();
+    if (replica_refuse_session(srv, info->app, err)) { /* draining: a proxy retries elsewhere */
+        metrics_op(srv->metrics, OP_START_SESSION, metrics_now() - t0, 0);
+        return NULL;
+    }
     const char *path = input_str(info, "path");
     char real[PATH_MAX];
     sam2_error perr = {0};

@@ -104,6 +104,10 @@ server *server_create(const server_config *cfg, const server_deps *deps, sam2_er
     atomic_init(&s->streams, 0);
     pthread_mutex_init(&s->reaper_mu, NULL);
     pthread_cond_init(&s->reaper_cv, NULL);
+    if (!(s->replica = replica_new())) {
+        sam2_fail(err, SAM2_ERR_NOMEM, "out of memory");
+        goto fail;
+    }
     if (!s->inf || !s->ingest) {
         sam2_fail(err, SAM2_ERR_ARGUMENT, "server_create: no inference or ingest implementation given");
         goto fail;
@@ -137,6 +141,7 @@ server *server_create(const server_config *cfg, const server_deps *deps, sam2_er
     tc.max_objects = s->cfg.max_objects;
     tc.max_frames = s->cfg.max_video_frames;
     tc.max_side = s->cfg.max_video_side;
+    tc.node_id = s->cfg.node_id;
     if (!(s->sessions = sessions_new(&tc))) {
         sam2_fail(err, SAM2_ERR_NOMEM, "out of memory");
         goto fail;
@@ -178,6 +183,7 @@ static void *reaper_main(void *arg) {
         pthread_mutex_unlock(&s->reaper_mu);
         int n = sessions_expire(s->sessions);
         if (n) server_log(s, "expired %d idle session%s (SESSION_TTL=%d s)", n, n == 1 ? "" : "s", s->cfg.session_ttl_s);
+        replica_tick(s);
         pthread_mutex_lock(&s->reaper_mu);
     }
     pthread_mutex_unlock(&s->reaper_mu);
@@ -185,12 +191,18 @@ static void *reaper_main(void *arg) {
 }
 
 int server_start(server *s, sam2_error *err) {
-    if (http_start(s, err)) return -1;
+    if (replica_admin_start(s, err)) return -1;
+    if (http_start(s, err)) {
+        replica_admin_stop(s);
+        return -1;
+    }
     if (pthread_create(&s->reaper, NULL, reaper_main, s)) {
         http_stop(s);
+        replica_admin_stop(s);
         return sam2_fail(err, SAM2_ERR_NOMEM, "cannot start the session reaper thread");
     }
     s->reaper_running = 1;
+    replica_started(s);
     server_log(s, "listening on http://%s:%d (API_URL %s)", s->cfg.host, s->port, s->cfg.api_url);
     return 0;
 }
@@ -210,6 +222,7 @@ void server_stop(server *s) {
     }
     /* Waits for every connection thread; streams notice `stopping` within a tick. */
     http_stop(s);
+    replica_admin_stop(s);
     /* Propagation threads end within a frame once cancelled. */
     while (atomic_load(&s->streams) > 0) {
         if (s->sessions) sessions_cancel_all(s->sessions);
@@ -229,5 +242,6 @@ void server_free(server *s) {
     fair_free(s->sched);
     pthread_mutex_destroy(&s->reaper_mu);
     pthread_cond_destroy(&s->reaper_cv);
+    replica_free(s->replica);
     free(s);
 }

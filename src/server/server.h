@@ -27,6 +27,15 @@ server *server_create(const server_config *cfg, const server_deps *deps, sam2_er
 /* Starts listening (port 0: a free port, see server_port). */
 int server_start(server *s, sam2_error *err);
 int server_port(const server *s);
+/* Draining, for a replica that is about to stop (docs/server.md "Several replicas"): new sessions
+ * are refused and /ready answers 503, while the live sessions and the running streams are served.
+ * server_drained is 1 once they have all ended or DRAIN_TIMEOUT has passed since server_drain;
+ * the caller then stops the server. server_drain may be called from any thread, more than once. */
+void server_drain(server *s, const char *why);
+int server_draining(const server *s);
+int server_drained(server *s);
+/* The admin listener's port on 127.0.0.1 (--admin-port; 0 picks one), or -1 when there is none. */
+int server_admin_port(const server *s);
 /* Stops listening, cancels every propagation, waits for requests in flight. */
 void server_stop(server *s);
 void server_free(server *s);

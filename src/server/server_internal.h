@@ -8,6 +8,7 @@
 #include "server/inference.h"
 #include "server/ingest.h"
 #include "server/metrics.h"
+#include "server/replica.h"
 #include "server/scheduler.h"
 #include "server/server.h"
 #include "server/sessions.h"
@@ -39,6 +40,7 @@ struct server {
     int reaper_running;
     pthread_mutex_t reaper_mu;
     pthread_cond_t reaper_cv;
+    replica *replica; /* readiness, draining, admin listener (replica.c) */
 };
 
 /* One file part of a GraphQL multipart request, saved to a temporary file. */
@@ -55,6 +57,7 @@ typedef struct request_ctx {
     upload_file *files;
     int n_files;
     void *upload; /* the upload_req of a multipart request (placeholders -> files), or NULL */
+    unsigned http_status; /* 0: 200; a resolver may ask for another (503 for a draining replica) */
 } request_ctx;
 
 /* Listening (http.c). */

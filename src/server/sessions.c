@@ -45,8 +45,9 @@ static double now_s(void) {
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-/* RFC 4122 version 4 UUID from the kernel's random source. */
-static int make_uuid(char out[SESSION_ID_LEN + 1], sam2_error *err) {
+/* RFC 4122 version 4 UUID from the kernel's random source, after "<node>." when the replica has
+ * a node id (sessions.h). */
+static int make_id(char out[SESSION_ID_LEN + 1], const char *node, sam2_error *err) {
     unsigned char b[16];
     size_t got = 0;
     while (got < sizeof b) {
@@ -59,7 +60,8 @@ static int make_uuid(char out[SESSION_ID_LEN + 1], sam2_error *err) {
     }
     b[6] = (unsigned char)((b[6] & 0x0F) | 0x40);
     b[8] = (unsigned char)((b[8] & 0x3F) | 0x80);
-    snprintf(out, SESSION_ID_LEN + 1, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
+    int at = node && *node ? snprintf(out, SESSION_ID_LEN + 1, "%.*s.", SESSION_NODE_ID_MAX, node) : 0;
+    snprintf(out + at, (size_t)(SESSION_ID_LEN + 1 - at), "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
              b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
     return 0;
 }
@@ -119,11 +121,8 @@ void sessions_free(session_table *t) {
     free(t);
 }
 
-int sessions_start(session_table *t, const char *video_path, const char *display, char id[SESSION_ID_LEN + 1],
-                   sam2_error *err) {
+int sessions_admit(session_table *t, sam2_error *err) {
     const session_table_config *c = &t->cfg;
-    /* Admission first, so a refused session costs nothing. The slot is reserved by inserting a
-     * placeholder-free count check under the lock and re-checked on insert. */
     pthread_mutex_lock(&t->mu);
     int n = t->n;
     pthread_mutex_unlock(&t->mu);
@@ -137,6 +136,15 @@ int sessions_start(session_table *t, const char *video_path, const char *display
                          "Starting another session would exceed the memory budget: model %zu MB + %d sessions x %zu MB "
                          "> MAX_MEMORY_MB=%zu; close a session or try again later",
                          c->model_bytes >> 20, n + 1, c->session_bytes >> 20, c->budget_bytes >> 20);
+    return 0;
+}
+
+int sessions_start(session_table *t, const char *video_path, const char *display, char id[SESSION_ID_LEN + 1],
+                   sam2_error *err) {
+    const session_table_config *c = &t->cfg;
+    /* Admission first, so a refused session costs nothing; re-checked on insert. */
+    int admitted = sessions_admit(t, err);
+    if (admitted) return admitted;
 
     session *s = calloc(1, sizeof *s);
     if (!s) return sam2_fail(err, SAM2_ERR_NOMEM, "out of memory starting a session");
@@ -145,7 +153,7 @@ int sessions_start(session_table *t, const char *video_path, const char *display
     atomic_init(&s->cancel, 0);
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
-    if (make_uuid(s->id, err)) {
+    if (make_id(s->id, c->node_id, err)) {
         session_destroy(s);
         return -1;
     }

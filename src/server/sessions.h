@@ -1,4 +1,5 @@
-/* Inference sessions: one per startSession, identified by a random UUIDv4, each owning its video
+/* Inference sessions: one per startSession, identified by a random UUIDv4 (prefixed by the
+ * replica's node id, "<node>.<uuid>", when one is set), each owning its video
  * and tracking state. One model serves them all. A session is used by one request at a time
  * (session_begin/session_end); idle sessions expire after SESSION_TTL; the number of sessions and
  * the memory they may hold are bounded (MAX_SESSIONS, MAX_MEMORY_MB, SESSION_MEMORY_MB). */
@@ -12,7 +13,11 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
-#define SESSION_ID_LEN 36
+/* A session id is "<uuid>" or, on a named replica, "<node>.<uuid>": the node id (letters, digits,
+ * '-', '_') lets a proxy route the session's requests to the replica that holds it, and the random
+ * UUIDv4 keeps the id unguessable. Clients treat it as an opaque string. */
+#define SESSION_NODE_ID_MAX 32
+#define SESSION_ID_LEN (SESSION_NODE_ID_MAX + 1 + 36)
 
 typedef struct session session;
 typedef struct session_table session_table;
@@ -32,12 +37,16 @@ typedef struct session_table_config {
     int max_objects;
     int max_frames; /* MAX_VIDEO_FRAMES (0: unbounded here, the reader's default applies) */
     int max_side;   /* MAX_VIDEO_SIDE */
+    const char *node_id; /* NULL or "": ids are bare UUIDv4s */
 } session_table_config;
 
 session_table *sessions_new(const session_table_config *cfg);
 /* Cancels and closes every session (waits for none: sessions in use are freed by their users). */
 void sessions_free(session_table *t);
 
+/* 0 when another session may start now (MAX_SESSIONS, MAX_MEMORY_MB), else the error that
+ * sessions_start would answer (SAM2_ERR_LIMIT or SAM2_ERR_NOMEM). Used by /ready too. */
+int sessions_admit(session_table *t, sam2_error *err);
 /* Opens a session on a video (absolute path; `display` names it in errors and logs). */
 int sessions_start(session_table *t, const char *video_path, const char *display, char id[SESSION_ID_LEN + 1],
                    sam2_error *err);

@@ -30,6 +30,31 @@ cJSON *gql_call(const server_client *c, const char *query, const char *variables
     return j;
 }
 
+cJSON *gql_post(const server_client *c, const char *query, const char *variables_json, int *status,
+                char *node, size_t node_cap) {
+    cJSON *body = cJSON_CreateObject();
+    cJSON_AddStringToObject(body, "query", query);
+    if (variables_json) cJSON_AddItemToObject(body, "variables", cJSON_Parse(variables_json));
+    char *text = cJSON_PrintUnformatted(body);
+    cJSON_Delete(body);
+    char headers[1024];
+    snprintf(headers, sizeof headers, "Content-Type: application/json\r\n%s",
+             c->extra_headers ? c->extra_headers : "");
+    http_response r;
+    *status = 0;
+    if (node && node_cap) node[0] = 0;
+    int rc = text ? http_request(c->port, "POST", "/graphql", headers, text, strlen(text), &r,
+                                 c->timeout_ms)
+                  : -1;
+    free(text);
+    if (rc) return NULL;
+    *status = r.status;
+    if (node && node_cap && !http_header(r.headers, "X-Sam2-Node", node, node_cap)) node[0] = 0;
+    cJSON *j = cJSON_Parse(r.body);
+    http_response_free(&r);
+    return j;
+}
+
 const char *gql_error_message(const cJSON *resp) {
     const cJSON *errs = cJSON_GetObjectItem(resp, "errors");
     const cJSON *m = cJSON_GetObjectItem(cJSON_GetArrayItem(errs, 0), "message");
@@ -97,7 +122,7 @@ http_stream *propagation_open(const server_client *c, const char *sid, int start
 
 const char *propagation_read(http_stream *s, savi_part_fn fn, void *user, const int *parts_seen,
                              int max_parts) {
-    static char err[256];
+    static _Thread_local char err[256];
     char ct[256];
     if (http_stream_status(s) != 200) return "status is not 200";
     if (!http_header(http_stream_headers(s), "Content-Type", ct, sizeof ct))

@@ -23,6 +23,11 @@ typedef struct server_client {
 /* POSTs {query, variables} as JSON to /graphql (variables_json: an object's text, or NULL) and
  * returns the parsed answer (caller frees). */
 cJSON *gql_call(const server_client *c, const char *query, const char *variables_json);
+/* As gql_call, without cmocka (for client threads, and for answers that are not 200): the parsed
+ * answer or NULL (no answer, or not JSON); *status gets the HTTP status (0: no answer) and node
+ * (when not NULL) the answering replica's X-Sam2-Node header ("" when absent). */
+cJSON *gql_post(const server_client *c, const char *query, const char *variables_json, int *status,
+                char *node, size_t node_cap);
 /* The message of the answer's first error, or NULL. */
 const char *gql_error_message(const cJSON *resp);
 
@@ -43,7 +48,8 @@ int frontend_upload(int port, const char *filename, const void *content, size_t 
 http_stream *propagation_open(const server_client *c, const char *sid, int start);
 /* Reads a propagation stream strictly, handing each part to fn, up to the end of the body or, when
  * max_parts > 0, until *parts_seen (a count fn keeps; may be NULL when max_parts is 0) reaches
- * max_parts. NULL, or what was wrong (in a static buffer, valid until the next failed read). */
+ * max_parts. NULL, or what was wrong (in a thread-local buffer, valid until the thread's next failed
+ * read). */
 const char *propagation_read(http_stream *s, savi_part_fn fn, void *user, const int *parts_seen,
                              int max_parts);
 
