@@ -155,17 +155,28 @@ async function closestFrame(page) {
   return { best, scores };
 }
 
-/** Moves the scrubber with the keyboard (Home, then ArrowRight) to frame `target`. */
+/** Moves the scrubber with the keyboard (Home, then ArrowRight) to frame `target`. Playback
+ *  (auto-play after tracking) is paused first; if it moved the frame meanwhile, tries again. */
 async function seekWithKeyboard(page, target) {
-  await settle(page);
-  if (await snapshot(page).then((s) => s.playing)) await page.getByRole('button', { name: 'Pause' }).click();
-  await page.locator('#scrubber').focus();
-  await page.keyboard.press('Home');
-  for (let i = 0; i < target; i++) await page.keyboard.press('ArrowRight');
-  await waitFor(page, (t) => {
-    const s = window.__sam2c.snapshot();
-    return s.frame === t && !s.seeking;
-  }, target, `frame ${target}`);
+  for (let attempt = 1; ; attempt++) {
+    await settle(page);
+    if (await snapshot(page).then((s) => s.playing)) {
+      await page.getByRole('button', { name: 'Pause' }).click();
+      await waitFor(page, () => !window.__sam2c.snapshot().playing, null, 'the pause');
+    }
+    await page.locator('#scrubber').focus();
+    await page.keyboard.press('Home');
+    for (let i = 0; i < target; i++) await page.keyboard.press('ArrowRight');
+    try {
+      await waitFor(page, (t) => {
+        const s = window.__sam2c.snapshot();
+        return s.frame === t && !s.seeking;
+      }, target, `frame ${target}`, attempt < 3 ? 10_000 : 30_000);
+      return;
+    } catch (e) {
+      if (attempt >= 3) throw e;
+    }
+  }
 }
 
 async function goToStep(page, n) {
