@@ -5,6 +5,7 @@
  * itself allocates nothing), and after binding the weights to the model configuration
  * (detected among the presets, or the YAML given): float16 / bfloat16 tensors are then upcast
  * into an owned buffer and their file pages released. */
+#include "core/platform.h"
 #include "io/checkpoint.h"
 #include "io/model_weights.h"
 #include "io/yaml_config.h"
@@ -15,14 +16,7 @@
 #include <time.h>
 
 static long long rss_bytes(void) {
-    FILE *f = fopen("/proc/self/status", "r");
-    if (!f) return -1;
-    char line[256];
-    long long kb = -1;
-    while (fgets(line, sizeof line, f))
-        if (!strncmp(line, "VmRSS:", 6)) kb = atoll(line + 6);
-    fclose(f);
-    return kb * 1024;
+    return (long long)platform_rss_bytes();
 }
 
 static double now(void) {

@@ -10,7 +10,7 @@
 #include "core/perf.h"
 #include "core/threadpool.h"
 
-#include <cblas.h>
+#include "core/blas.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

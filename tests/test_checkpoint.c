@@ -263,8 +263,8 @@ static int run_inspect(const char *args, const char **stderr_text) {
     static char out[8192];
     char cmd[8192];
     const char *err_file = tmp_path("stderr.txt");
-    snprintf(cmd, sizeof cmd, "'%s/sam2' inspect %s >/dev/null 2>'%s'", SAM2_BIN_DIR, args,
-             err_file);
+    snprintf(cmd, sizeof cmd, "%s'%s/sam2' inspect %s >/dev/null 2>'%s'", test_exec_prefix(),
+             SAM2_BIN_DIR, args, err_file);
     int st = system(cmd);
     size_t n = 0;
     char *text = test_read_file(err_file, &n);

@@ -345,8 +345,8 @@ static void test_rss_bound(void **state) {
 static int run_inspect(const char *args, char *text, size_t size) {
     char cmd[9000];
     const char *err_file = test_path(tmp, "stderr.txt");
-    snprintf(cmd, sizeof cmd, "'%s/sam2' inspect %s >/dev/null 2>'%s'", SAM2_BIN_DIR, args,
-             err_file);
+    snprintf(cmd, sizeof cmd, "%s'%s/sam2' inspect %s >/dev/null 2>'%s'", test_exec_prefix(),
+             SAM2_BIN_DIR, args, err_file);
     int st = system(cmd);
     char *t = test_read_file(err_file, NULL);
     snprintf(text, size, "%s", t ? t : "");

@@ -1,5 +1,7 @@
 /* Kernels: the optimised CPU backend against the reference backend on random data (odd sizes,
- * strides, padding, the shapes SAM 2 uses), and known values of the reference kernels.
+ * strides, padding, the shapes SAM 2 uses), and known values of the reference kernels. The
+ * whole table runs once per kernel set this machine can run (core/cpu_kernels.h): baseline, then
+ * AVX2+FMA on x86-64 or NEON on AArch64 (`make test-arm64` runs it under qemu).
  * Resizes are in test_ops_resize.c, the thread pool in test_threadpool.c.
  *
  * Error measure: max|cpu - ref| / max(1, max|ref|) (ops_rel_err). The reference accumulates in
@@ -11,16 +13,19 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include "core/cpu_kernels.h"
 #include "core/ops.h"
 #include "core/threadpool.h"
 #include "ops_check.h"
+#include "support/testutil.h"
 
 #include <math.h>
 #include <string.h>
 
-/* Unoptimised (sanitizer) builds run the scalar kernels at -O0: smaller big cases there. */
+/* Unoptimised (sanitizer) builds run the scalar kernels at -O0, and emulated runs (qemu, make
+ * test-arm64) run everything some 50 times slower: smaller big cases there. */
 #ifdef __OPTIMIZE__
-#define BIG(full, small) (full)
+#define BIG(full, small) (test_emulated() ? (small) : (full))
 #else
 #define BIG(full, small) (small)
 #endif
@@ -327,7 +332,8 @@ static void attention_dv_case(int Lq, int Lk, int D, int Dv, float qscale, float
     for (int i = 0; i < Lq; i++) {
         worst = fmax(worst, ops_rel_err(out + (size_t)i * ldo, ref + (size_t)i * Dv, Dv));
         for (int c = Dv; c < ldo; c++)
-            if (out[(size_t)i * ldo + c] != 12345.0f) fail_msg("%s wrote outside its columns", what);
+            if (out[(size_t)i * ldo + c] != 12345.0f)
+                fail_msg("%s wrote outside its columns", what);
     }
     check(worst, tol, what);
     free(q), free(k), free(v), free(out), free(ref), free(scratch);
@@ -337,14 +343,14 @@ static void test_attention_dv(void **state) {
     (void)state;
     attention_dv_case(1, 1, 1, 1, 1, 0, TOL_ATTN);
     attention_dv_case(7, 13, 5, 3, 2, 0, TOL_ATTN);
-    attention_dv_case(100, 700, 256, 64, 1, 0, TOL_ATTN);  /* memory attention's cross-attention */
-    attention_dv_case(50, 600, 32, 100, 3, 0, TOL_ATTN);   /* values wider than the keys */
+    attention_dv_case(100, 700, 256, 64, 1, 0, TOL_ATTN); /* memory attention's cross-attention */
+    attention_dv_case(50, 600, 32, 100, 3, 0, TOL_ATTN);  /* values wider than the keys */
     /* Maxima rising chunk after chunk; early chunks' weights vanish. The ramped scores reach
      * ~10-100, whose float rounding sets the looser bound (as in test_attention). */
     attention_dv_case(97, 1500, 64, 64, 3, 4, 2e-5);
     attention_dv_case(20, 900, 16, 24, 30, 8, 2e-5);
-    attention_dv_case(9, 1000, 300, 17, 1, 1, TOL_ATTN);   /* D over one packing pass */
-    attention_dv_case(33, 512, 48, 40, 3, 4, 2e-5);        /* whole chunks only */
+    attention_dv_case(9, 1000, 300, 17, 1, 1, TOL_ATTN); /* D over one packing pass */
+    attention_dv_case(33, 512, 48, 40, 3, 4, 2e-5);      /* whole chunks only */
 }
 
 /* --- convolutions ----------------------------------------------------------------------------- */
@@ -470,10 +476,40 @@ static void test_backend_select(void **state) {
     assert_ptr_equal(sam2_backend_default(), X);
 }
 
+/* The kernel set switch: SAM2_KERNELS picks the first choice (checked through `sam2 doctor` in
+ * test_cli_doctor), cpu_kernels_use() switches later, and a set this machine cannot run is
+ * refused. */
+static void test_kernel_sets(void **state) {
+    (void)state;
+    const cpu_isa now = cpu_isa_active();
+    assert_true(cpu_isa_available(CPU_ISA_BASELINE));
+    for (int i = 0; i < CPU_ISA_COUNT; i++) {
+        const cpu_kernels *k = cpu_kernels_of((cpu_isa)i);
+        assert_int_equal(k != NULL, cpu_isa_available((cpu_isa)i));
+        if (!k) {
+            assert_int_equal(cpu_kernels_use((cpu_isa)i), -1);
+            continue;
+        }
+        assert_int_equal(k->isa, i);
+        assert_true(k->direct_gemm == (k->linear_tiles != NULL));
+        assert_int_equal(cpu_kernels_use((cpu_isa)i), 0);
+        assert_ptr_equal(cpu_kernels_get(), k);
+    }
+#if defined(__x86_64__) && defined(SAM2_AVX2_KERNELS)
+    __builtin_cpu_init();
+    assert_int_equal(cpu_isa_available(CPU_ISA_AVX2),
+                     __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"));
+#endif
+#if defined(__aarch64__) && defined(SAM2_NEON_KERNELS)
+    assert_true(cpu_isa_available(CPU_ISA_NEON));
+#endif
+    assert_false(cpu_isa_available(CPU_ISA_COUNT));
+    assert_int_equal(cpu_kernels_use(now), 0);
+}
+
 int main(void) {
     R = sam2_backend_ref();
     X = sam2_backend_cpu();
-    ops_seed(1);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gemm),
         cmocka_unit_test(test_linear),
@@ -490,8 +526,19 @@ int main(void) {
         cmocka_unit_test(test_conv_transpose),
         cmocka_unit_test(test_pool_upsample),
         cmocka_unit_test(test_backend_select),
+        cmocka_unit_test(test_kernel_sets),
     };
-    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    int rc = 0, sets = 0;
+    for (int i = 0; i < CPU_ISA_COUNT; i++) {
+        if (!cpu_isa_available((cpu_isa)i)) continue;
+        cpu_kernels_use((cpu_isa)i);
+        ops_seed(1);
+        char name[64];
+        snprintf(name, sizeof name, "ops with the %s kernels", cpu_isa_name((cpu_isa)i));
+        rc |= cmocka_run_group_tests_name(name, tests, NULL, NULL);
+        sets++;
+    }
+    print_message("%d kernel sets tested\n", sets);
     pool_shutdown();
     return rc;
 }

@@ -2,7 +2,9 @@
  * (tests/support/server_doubles.c): the mask store (its memory bound, snapshots that outlive
  * later answers, removals and clears), exports that follow clicks, removals and clears, a
  * session whose masks overflow their memory share (507), the effects video's parameters (every
- * frame of the video, labels in the listed order, the POSTed background, 400s for what is wrong),
+ * frame of the video, labels in the listed order, the POSTed background, 400s for what is wrong,
+ * and a POST that a page elsewhere could send is refused: 403 from an origin ALLOWED_ORIGINS does
+ * not list, 415 for a body that is not declared a PNG or JPEG),
  * an overlay render that lets another
  * session's clicks through, and a client that leaves mid-render (the render stops and its
  * temporary files go). The model and the real encoder are exercised by test_server_export.c. */
@@ -356,6 +358,38 @@ static void test_effects_video(void **state) {
     if (r.status != 200) fail_msg("effects.mp4 with a picture: %d %s", r.status, r.body);
     assert_non_null(strstr(r.body, "bg=replace.1 objects=1:original.0 image=1280x720 crf=18\n"));
     http_response_free(&r);
+
+    /* The same POST from pages: the allowed origin and the server's own page render; a page on a
+     * site ALLOWED_ORIGINS does not list is refused before the picture is read or anything runs
+     * (hardening 5), as is a body a form could send without a preflight. */
+    char self[128];
+    snprintf(self, sizeof self, "Origin: http://127.0.0.1:%d\r\nContent-Type: image/png\r\n",
+             port);
+    const struct {
+        const char *headers;
+        int status;
+        const char *message;
+    } FROM[] = {
+        {"Origin: http://page.example\r\nContent-Type: image/png\r\n", 200, "image=1280x720"},
+        {self, 200, "image=1280x720"},
+        {"Origin: http://evil.example\r\nContent-Type: image/png\r\n", 403,
+         "'http://evil.example' are not allowed (ALLOWED_ORIGINS)"},
+        {"Content-Type: text/plain\r\n", 415, "send image/png or image/jpeg"},
+        {"Content-Type: multipart/form-data; boundary=x\r\n", 415, "Unsupported Content-Type"},
+        {NULL, 415, "Unsupported Content-Type '(none)'"},
+    };
+    for (size_t i = 0; i < sizeof FROM / sizeof FROM[0]; i++) {
+        const long before = double_overlay_frames();
+        assert_int_equal(http_request(port, "POST", path, FROM[i].headers, png, png_len, &r, 60000),
+                         0);
+        if (r.status != FROM[i].status || !strstr(r.body, FROM[i].message))
+            fail_msg("POST effects.mp4 (%s): %d %s (want %d, \"%s\")",
+                     FROM[i].headers ? FROM[i].headers : "no headers", r.status, r.body,
+                     FROM[i].status, FROM[i].message);
+        /* Refused: not a frame rendered. */
+        assert_int_equal(double_overlay_frames() - before, FROM[i].status == 200 ? 8 : 0);
+        http_response_free(&r);
+    }
     free(png);
 
     static const struct {
@@ -374,7 +408,8 @@ static void test_effects_video(void **state) {
     for (size_t i = 0; i < sizeof BAD / sizeof BAD[0]; i++) {
         snprintf(path, sizeof path, "/export/%s/%s", sid, BAD[i].query);
         const size_t len = BAD[i].body ? strlen(BAD[i].body) : 0;
-        assert_int_equal(http_request(port, BAD[i].method, path, NULL, BAD[i].body, len, &r, 60000),
+        const char *type = BAD[i].body ? "Content-Type: image/png\r\n" : NULL;
+        assert_int_equal(http_request(port, BAD[i].method, path, type, BAD[i].body, len, &r, 60000),
                          0);
         if (r.status != BAD[i].status || !strstr(r.body, BAD[i].message))
             fail_msg("%s %s: %d %s (want %d, \"%s\")", BAD[i].method, BAD[i].query, r.status,
@@ -386,7 +421,9 @@ static void test_effects_video(void **state) {
         .kind = IMAGE_PNG_RGB, .width = 64, .height = 36, .pixels = pixels};
     assert_int_equal(image_png_encode(&small, &png, &png_len, &err), 0);
     snprintf(path, sizeof path, "/export/%s/effects.mp4?bg=replace.1", sid);
-    assert_int_equal(http_request(port, "POST", path, NULL, png, png_len, &r, 60000), 0);
+    assert_int_equal(
+        http_request(port, "POST", path, "Content-Type: image/jpeg\r\n", png, png_len, &r, 60000),
+        0);
     assert_int_equal(r.status, 400);
     assert_non_null(strstr(r.body, "must be 1280x720, the video's size (it is 64x36)"));
     http_response_free(&r);
@@ -517,6 +554,8 @@ static int setup(void **state) {
     cfg.timeout_s = 20;
     cfg.max_memory_mb = 256;
     cfg.session_memory_mb = 16;
+    /* Pages elsewhere: only this one may ask (test_effects_video). */
+    snprintf(cfg.allowed_origins, sizeof cfg.allowed_origins, "http://page.example");
     srv = double_server_start(&cfg);
     if (!srv) return -1;
     port = client.port = server_port(srv);

@@ -17,12 +17,19 @@
 #include "support/server_setup.h"
 #include "support/testutil.h"
 
+#include "core/priority.h"
+
 #include <cjson/cJSON.h>
+#include <dirent.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -118,6 +125,47 @@ static void assert_alive(void) {
         cJSON_GetObjectItem(cJSON_GetObjectItem(r, "data"), "defaultVideo"), "path");
     assert_true(cJSON_IsString(p));
     cJSON_Delete(r);
+}
+
+/* GET /metrics (caller frees). */
+static char *metrics_text(void) {
+    http_response r;
+    assert_int_equal(http_request(port, "GET", "/metrics", NULL, NULL, 0, &r, 5000), 0);
+    assert_int_equal(r.status, 200);
+    char *text = strdup(r.body);
+    http_response_free(&r);
+    return text;
+}
+
+/* The value of the sample `name` (with its labels, e.g. "sam2_x{op=\"y\"}") in /metrics. */
+static double metric(const char *name) {
+    char *text = metrics_text();
+    char key[256];
+    snprintf(key, sizeof key, "\n%s ", name);
+    const char *at = strstr(text, key);
+    if (!at) fail_msg("no sample %s in /metrics:\n%s", name, text);
+    double v = atof(at + strlen(key));
+    free(text);
+    return v;
+}
+
+/* Waits (up to 10 s) until the server's log holds `needle`; returns the log (caller frees). */
+static char *wait_for_log(const char *needle) {
+    char *log = NULL;
+    for (int i = 0; i < 1000; i++) {
+        free(log);
+        log = server_test_log_copy();
+        if (strstr(log, needle)) return log;
+        usleep(10000);
+    }
+    fail_msg("the server never logged '%s'; its log:\n%s", needle, log);
+    return log;
+}
+
+static int count_occurrences(const char *hay, const char *needle) {
+    int n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle)) n++;
+    return n;
 }
 
 /* ---- stream reading ------------------------------------------------------------------------ */
@@ -257,15 +305,17 @@ static void test_allowed_origins(void **state) {
     assert_int_equal(
         http_request(p2, "GET", "/healthy", "Origin: http://evil.example\r\n", NULL, 0, &r, 5000),
         0);
+    assert_int_equal(r.status, 403); /* refused before it runs */
     assert_null(http_header(r.headers, "Access-Control-Allow-Origin", v, sizeof v));
     http_response_free(&r);
     server_free(s2);
 }
 
-static void expect_json_error(const char *method, const char *path, const char *headers,
-                              const char *body, size_t body_len, int status, const char *needle) {
+static void expect_json_error_at(int at_port, const char *method, const char *path,
+                                 const char *headers, const char *body, size_t body_len, int status,
+                                 const char *needle) {
     http_response r;
-    assert_int_equal(http_request(port, method, path, headers, body, body_len, &r, 10000), 0);
+    assert_int_equal(http_request(at_port, method, path, headers, body, body_len, &r, 10000), 0);
     if (r.status != status)
         fail_msg("%s %s: status %d, expected %d: %s", method, path, r.status, status, r.body);
     char v[128];
@@ -276,6 +326,70 @@ static void expect_json_error(const char *method, const char *path, const char *
     cJSON_Delete(j);
     assert_contains(r.body, needle);
     http_response_free(&r);
+}
+
+static void expect_json_error(const char *method, const char *path, const char *headers,
+                              const char *body, size_t body_len, int status, const char *needle) {
+    expect_json_error_at(port, method, path, headers, body, body_len, status, needle);
+}
+
+/* What a page on another site can make a browser send without a preflight (text/plain, no
+ * Content-Type, forms, multipart) runs nothing but uploads; a request from an origin that
+ * ALLOWED_ORIGINS does not list is refused before it runs (hardening 5). */
+static void test_cross_site_requests(void **state) {
+    (void)state;
+    server_config cfg;
+    make_config(&cfg, test_make_tmpdir());
+    snprintf(cfg.allowed_origins, sizeof cfg.allowed_origins, "http://good.example");
+    server *s2 = double_server_start(&cfg);
+    assert_non_null(s2);
+    const int p2 = server_port(s2);
+    const char *start = "{\"query\":\"mutation { startSession(input: {path: "
+                        "\\\"gallery/01_dog.mp4\\\"}) { sessionId } }\"}";
+    const size_t n = strlen(start);
+    expect_json_error_at(p2, "POST", "/graphql", "Content-Type: text/plain\r\n", start, n, 415,
+                         "Unsupported Content-Type 'text/plain'");
+    expect_json_error_at(p2, "POST", "/graphql", NULL, start, n, 415, "send application/json");
+    expect_json_error_at(p2, "POST", "/graphql",
+                         "Content-Type: application/x-www-form-urlencoded\r\n", start, n, 415,
+                         "Unsupported Content-Type");
+    expect_json_error_at(p2, "POST", "/propagate_in_video", "Content-Type: text/plain\r\n",
+                         "{\"session_id\": \"x\"}", 17, 415, "send application/json");
+    expect_json_error_at(p2, "POST", "/graphql",
+                         "Origin: http://evil.example\r\nContent-Type: application/json\r\n", start,
+                         n, 403, "'http://evil.example' are not allowed (ALLOWED_ORIGINS)");
+    expect_json_error_at(p2, "GET", "/export/x/masks.json", "Origin: http://evil.example\r\n", NULL,
+                         0, 403, "ALLOWED_ORIGINS");
+    /* Multipart, as an HTML form could send it: only uploadVideo runs. */
+    size_t mn;
+    char *mp = http_upload_body("b0undary", start, "f", "a.mp4", "x", 1, &mn);
+    expect_json_error_at(p2, "POST", "/graphql",
+                         "Content-Type: multipart/form-data; boundary=b0undary\r\n", mp, mn, 400,
+                         "may only run the uploadVideo mutation");
+    expect_json_error_at(
+        p2, "POST", "/graphql",
+        "Origin: http://evil.example\r\nContent-Type: multipart/form-data; boundary=b0undary\r\n",
+        mp, mn, 403, "ALLOWED_ORIGINS");
+    free(mp);
+    /* None of that opened a session. */
+    http_response r;
+    assert_int_equal(http_request(p2, "GET", "/metrics", NULL, NULL, 0, &r, 5000), 0);
+    assert_contains(r.body, "\nsam2_sessions 0\n");
+    http_response_free(&r);
+    /* The allowed origin, and the server's own page (same origin), work. */
+    const char *origins[] = {"Origin: http://good.example\r\n", NULL};
+    char self[128];
+    snprintf(self, sizeof self, "Origin: http://127.0.0.1:%d\r\n", p2);
+    origins[1] = self;
+    for (int i = 0; i < 2; i++) {
+        char headers[256];
+        snprintf(headers, sizeof headers, "%sContent-Type: application/json\r\n", origins[i]);
+        assert_int_equal(http_request(p2, "POST", "/graphql", headers, start, n, &r, 5000), 0);
+        assert_int_equal(r.status, 200);
+        assert_contains(r.body, "\"sessionId\"");
+        http_response_free(&r);
+    }
+    server_free(s2);
 }
 
 static void test_not_graphql_requests(void **state) {
@@ -291,7 +405,7 @@ static void test_not_graphql_requests(void **state) {
                       "must be a JSON object");
     expect_json_error("POST", "/graphql", ct, "{\"query\":\"{a}\"} trailing", 24, 400,
                       "unexpected data after the value");
-    expect_json_error("POST", "/graphql", "Content-Type: application/xml\r\n", "<a/>", 4, 400,
+    expect_json_error("POST", "/graphql", "Content-Type: application/xml\r\n", "<a/>", 4, 415,
                       "Unsupported Content-Type");
     expect_json_error("POST", "/graphql", ct, "", 0, 400, "the body is empty");
     expect_json_error("GET", "/graphql", NULL, NULL, 0, 405, "not allowed over GET");
@@ -503,6 +617,51 @@ static void test_gallery_queries(void **state) {
     cJSON_Delete(r);
 }
 
+/* Same-named videos in two gallery folders get a poster each (hardening 7); a file the reader
+ * refuses is not listed (hardening 9). */
+static void test_gallery_catalog(void **state) {
+    (void)state;
+    const char *root = test_make_tmpdir();
+    char data[1100], p[1200];
+    snprintf(data, sizeof data, "%s/catalog-data", root);
+    const char *dirs[] = {"", "/gallery", "/gallery/a", "/gallery/b"};
+    for (int i = 0; i < 4; i++) {
+        snprintf(p, sizeof p, "%s%s", data, dirs[i]);
+        mkdir(p, 0755);
+    }
+    snprintf(p, sizeof p, "%s/gallery/a/01_dog.mp4", data);
+    double_write_video(p, 5, 640, 480);
+    snprintf(p, sizeof p, "%s/gallery/b/01_dog.mp4", data);
+    double_write_video(p, 5, 320, 240);
+    snprintf(p, sizeof p, "%s/gallery/broken.mp4", data);
+    test_write_file(p, "garbage", 7);
+    server_config cfg;
+    make_config(&cfg, root);
+    snprintf(cfg.data_path, sizeof cfg.data_path, "%s", data);
+    server *s2 = double_server_start(&cfg);
+    assert_non_null(s2);
+    server_client c2 = client;
+    c2.port = server_port(s2);
+    cJSON *r = gql_call(&c2, "{ videos { edges { node { path posterPath width } } } }", NULL);
+    const cJSON *edges =
+        cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(r, "data"), "videos"), "edges");
+    assert_int_equal(cJSON_GetArraySize(edges), 2);
+    const char *expect[2][2] = {{"gallery/a/01_dog.mp4", "posters/a/01_dog.jpg"},
+                                {"gallery/b/01_dog.mp4", "posters/b/01_dog.jpg"}};
+    for (int i = 0; i < 2; i++) {
+        const cJSON *node = cJSON_GetObjectItem(cJSON_GetArrayItem(edges, i), "node");
+        assert_string_equal(cJSON_GetObjectItem(node, "path")->valuestring, expect[i][0]);
+        assert_string_equal(cJSON_GetObjectItem(node, "posterPath")->valuestring, expect[i][1]);
+        snprintf(p, sizeof p, "/%s", expect[i][1]);
+        http_response hr;
+        assert_int_equal(http_request(c2.port, "GET", p, NULL, NULL, 0, &hr, 5000), 0);
+        assert_int_equal(hr.status, 200);
+        http_response_free(&hr);
+    }
+    cJSON_Delete(r);
+    server_free(s2);
+}
+
 static void test_session_flow(void **state) {
     (void)state;
     char *sid = start_session("gallery/05_default_juggle.mp4");
@@ -627,6 +786,161 @@ static void test_add_mask(void **state) {
     free(sid);
 }
 
+/* addMask finds and checks the session before it decodes anything, bounds the mask by the
+ * video, and counts the buffer while it holds it (hardening 1). */
+typedef struct mask_call {
+    char *sid;
+    int h, w;
+    cJSON *answer;
+} mask_call;
+
+static const char *const ADD_MASK_DOC =
+    "mutation($input: AddMaskInput!) { addMask(input: $input) { frameIndex } }";
+
+static cJSON *add_mask(const char *sid, int h, int w) {
+    char vars[512];
+    snprintf(vars, sizeof vars,
+             "{\"input\":{\"sessionId\":\"%s\",\"frameIndex\":1,\"objectId\":3,\"mask\":{\"size\":["
+             "%d,%d],"
+             "\"counts\":\"x\"}}}",
+             sid, h, w);
+    return gql(ADD_MASK_DOC, vars);
+}
+
+static void *add_mask_main(void *arg) {
+    mask_call *c = arg;
+    c->answer = add_mask(c->sid, c->h, c->w);
+    return NULL;
+}
+
+static void test_add_mask_memory(void **state) {
+    (void)state;
+    const long decodes0 = double_rle_decodes();
+    /* 8192 x 8192 for a session that does not exist: refused before a byte is decoded. */
+    cJSON *r = add_mask("00000000-0000-4000-8000-000000000000", 8192, 8192);
+    assert_contains(gql_error_message(r), "Cannot find session");
+    cJSON_Delete(r);
+    assert_int_equal(double_rle_decodes(), decodes0);
+    /* Larger than a frame of the video (640 x 480; masks up to 1024 x 1024 pass). */
+    char *sid = start_session("gallery/01_dog.mp4");
+    r = add_mask(sid, 2048, 2048);
+    assert_contains(gql_error_message(r), "more pixels than a frame of the video (640 x 480)");
+    cJSON_Delete(r);
+    assert_int_equal(double_rle_decodes(), decodes0);
+    /* While a mask is decoded its buffer counts in sam2_job_bytes. */
+    assert_true(metric("sam2_job_bytes") == 0);
+    double_set_decode_gate(1);
+    mask_call c = {sid, 480, 640, NULL};
+    pthread_t th;
+    pthread_create(&th, NULL, add_mask_main, &c);
+    for (int i = 0; i < 1000 && metric("sam2_job_bytes") == 0; i++) usleep(10000);
+    assert_true(metric("sam2_job_bytes") == 480 * 640);
+    double_set_decode_gate(0);
+    pthread_join(th, NULL);
+    assert_non_null(cJSON_GetObjectItem(cJSON_GetObjectItem(c.answer, "data"), "addMask"));
+    cJSON_Delete(c.answer);
+    assert_int_equal(double_rle_decodes(), decodes0 + 1);
+    assert_true(metric("sam2_job_bytes") == 0);
+    close_session(sid, 1);
+    free(sid);
+}
+
+/* startSession opens only videos under gallery/ and uploads/; a refusal never names what a
+ * folder holds (another user's upload), and hidden files are refused (hardening 3). */
+static void test_session_paths(void **state) {
+    (void)state;
+    char p[1200];
+    snprintf(p, sizeof p, "%s/posters/0123abcd.jpg", data_dir);
+    test_write_file(p, "poster", 6);
+    snprintf(p, sizeof p, "%s/gallery/frames", data_dir);
+    mkdir(p, 0755);
+    snprintf(p, sizeof p, "%s/gallery/frames/private_name.jpg", data_dir);
+    test_write_file(p, "not a jpeg", 10);
+    snprintf(p, sizeof p, "%s/gallery/to_posters", data_dir);
+    if (symlink("../posters", p)) fail_msg("symlink failed");
+    const struct {
+        const char *path, *expect;
+    } cases[] = {
+        {"posters", "under gallery/ or uploads/ only"},
+        {"posters/", "under gallery/ or uploads/ only"},
+        {"posters/0123abcd.jpg", "under gallery/ or uploads/ only"},
+        {"uploads", "under gallery/ or uploads/ only"},
+        {"uploads/", "under gallery/ or uploads/ only"},
+        {"gallery/", "under gallery/ or uploads/ only"},
+        {".", "under gallery/ or uploads/ only"},
+        {"gallery/to_posters", "under gallery/ or uploads/ only"},
+        {"gallery/to_posters/0123abcd.jpg", "under gallery/ or uploads/ only"},
+        {"gallery/.hidden.mp4", "hidden files"},
+        {"gallery/./01_dog.mp4", "hidden files"},
+        {"gallery/frames", "not a folder of video frames the server can read"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char vars[512];
+        snprintf(vars, sizeof vars, "{\"input\":{\"path\":\"%s\"}}", cases[i].path);
+        cJSON *r = gql(FRONTEND_START_SESSION, vars);
+        const char *msg = gql_error_message(r);
+        /* The path as given is echoed; nothing else under DATA_PATH may be named. */
+        const int names_file =
+            msg && ((strstr(msg, "0123abcd") && !strstr(cases[i].path, "0123abcd")) ||
+                    strstr(msg, "private_name"));
+        if (!msg || !strstr(msg, cases[i].expect) || names_file || strstr(msg, data_dir))
+            fail_msg("startSession('%s'): expected an error with '%s' and no file names, got: %s",
+                     cases[i].path, cases[i].expect, msg ? msg : "(a session)");
+        cJSON_Delete(r);
+    }
+    snprintf(p, sizeof p, "%s/gallery/to_posters", data_dir);
+    unlink(p);
+    snprintf(p, sizeof p, "%s/gallery/frames/private_name.jpg", data_dir);
+    unlink(p);
+    snprintf(p, sizeof p, "%s/gallery/frames", data_dir);
+    rmdir(p);
+    snprintf(p, sizeof p, "%s/posters/0123abcd.jpg", data_dir);
+    unlink(p);
+    assert_alive();
+}
+
+/* A frame the server cannot decode: errors name the video as the client gave it, never DATA_PATH
+ * (hardening 4), and the stream's answer is a 5xx (hardening 9). */
+static void test_undecodable_frame(void **state) {
+    (void)state;
+    char p[1200];
+    snprintf(p, sizeof p, "%s/gallery/corrupt.mp4", data_dir);
+    assert_int_equal(double_write_corrupt_video(p, 6, 64, 48, 3), 0);
+    char *sid = start_session("gallery/corrupt.mp4");
+    cJSON *r = add_points(sid, 3, 1, 1);
+    const char *msg = gql_error_message(r);
+    if (!msg || !strstr(msg, "video 'gallery/corrupt.mp4': frame 3 could not be decoded") ||
+        strstr(msg, data_dir))
+        fail_msg("addPoints on an undecodable frame: %s", msg ? msg : "(no error)");
+    cJSON_Delete(r);
+    char vars[512];
+    snprintf(vars, sizeof vars,
+             "{\"input\":{\"sessionId\":\"%s\",\"frameIndex\":3,\"objectId\":3,\"mask\":{\"size\":["
+             "48,64],"
+             "\"counts\":\"x\"}}}",
+             sid);
+    r = gql(ADD_MASK_DOC, vars);
+    msg = gql_error_message(r);
+    if (!msg || !strstr(msg, "'gallery/corrupt.mp4'") || strstr(msg, data_dir))
+        fail_msg("addMask on an undecodable frame: %s", msg ? msg : "(no error)");
+    cJSON_Delete(r);
+    /* The stream fails on its first frame: an answer with a status, the server's fault. */
+    cJSON_Delete(add_points(sid, 0, 1, 1));
+    char body[256];
+    snprintf(body, sizeof body, "{\"session_id\": \"%s\", \"start_frame_index\": 3}", sid);
+    http_response hr;
+    assert_int_equal(http_request(port, "POST", "/propagate_in_video",
+                                  "Content-Type: application/json\r\n", body, strlen(body), &hr,
+                                  10000),
+                     0);
+    if (hr.status < 500 || !strstr(hr.body, "'gallery/corrupt.mp4'") || strstr(hr.body, data_dir))
+        fail_msg("propagate from an undecodable frame: HTTP %d %s", hr.status, hr.body);
+    http_response_free(&hr);
+    close_session(sid, 1);
+    free(sid);
+    unlink(p);
+}
+
 static void test_bad_inputs(void **state) {
     (void)state;
     /* Unknown session: the official error text, as a GraphQL error with path. */
@@ -691,6 +1005,17 @@ static void test_bad_inputs(void **state) {
     r = gql(FRONTEND_ADD_POINTS, vars);
     assert_contains(gql_error_message(r), "points[0] has 3 numbers");
     cJSON_Delete(r);
+    /* A point far outside the frame is described in the video's terms, not "(1 x 1)". */
+    snprintf(vars, sizeof vars,
+             "{\"input\":{\"sessionId\":\"%s\",\"frameIndex\":0,\"objectId\":1,\"labels\":[1,1],"
+             "\"points\":[[0.5,0.5],[320,0.5]],\"clearOldPoints\":true}}",
+             sid);
+    r = gql(FRONTEND_ADD_POINTS, vars);
+    assert_contains(
+        gql_error_message(r),
+        "points[1] = [320, 0.5] is far outside the 640 x 480 video: addPoints takes each point "
+        "as fractions of the width and the height (0 to 1)");
+    cJSON_Delete(r);
     /* Wrong variable types. */
     snprintf(vars, sizeof vars,
              "{\"input\":{\"sessionId\":\"%s\",\"frameIndex\":\"zero\",\"objectId\":1,\"labels\":["
@@ -735,6 +1060,15 @@ static void test_bad_inputs(void **state) {
     snprintf(body, sizeof body, "{\"session_id\": \"%s\", \"start_frame_index\": 99}", sid);
     expect_json_error("POST", "/propagate_in_video", "Content-Type: application/json\r\n", body,
                       strlen(body), 400, "start_frame_index 99 is out of range");
+    /* Beyond any int: still a range error (hardening 9). */
+    snprintf(body, sizeof body, "{\"session_id\": \"%s\", \"start_frame_index\": 1e12}", sid);
+    expect_json_error("POST", "/propagate_in_video", "Content-Type: application/json\r\n", body,
+                      strlen(body), 400,
+                      "start_frame_index 1000000000000 is out of range: the video has 5 frames");
+    snprintf(body, sizeof body, "{\"session_id\": \"%s\", \"start_frame_index\": -3000000000}",
+             sid);
+    expect_json_error("POST", "/propagate_in_video", "Content-Type: application/json\r\n", body,
+                      strlen(body), 400, "is out of range");
     snprintf(body, sizeof body, "{\"session_id\": \"%s\", \"start_frame_index\": 1.5}", sid);
     expect_json_error("POST", "/propagate_in_video", "Content-Type: application/json\r\n", body,
                       strlen(body), 400, "must be an integer");
@@ -859,6 +1193,244 @@ static void test_newer_propagation_replaces(void **state) {
     free(sid);
 }
 
+/* A click on a session that is propagating stops the propagation, then is answered. */
+static void test_click_cancels_propagation(void **state) {
+    (void)state;
+    char *sid = start_session("gallery/sub/long.mp4");
+    cJSON_Delete(add_points(sid, 0, 1, 1));
+    double_set_frame_delay_ms(20);
+    const double cancels0 = metric("sam2_cancel_to_end_seconds_count");
+    http_stream *s = open_propagation(sid, 0);
+    parts p = {0};
+    assert_null(read_stream(s, &p, 2));
+    /* The reader stops reading: the stream would wait for it forever; the click must not. */
+    cJSON *r = add_points(sid, p.frames[p.n - 1], 2, 1);
+    const cJSON *ap = cJSON_GetObjectItem(cJSON_GetObjectItem(r, "data"), "addPoints");
+    if (!ap) fail_msg("the click was not answered: %s", gql_error_message(r));
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(ap, "rleMaskList")), 2);
+    cJSON_Delete(r);
+    /* The stream ended cleanly, long before the video's 400 frames. */
+    const char *e = read_stream(s, &p, 0);
+    if (e) fail_msg("stream after the click: %s", e);
+    http_stream_close(s);
+    assert_true(p.n < 20);
+    assert_true(metric("sam2_cancel_to_end_seconds_count") == cancels0 + 1);
+    double_set_frame_delay_ms(0);
+    close_session(sid, 1);
+    free(sid);
+}
+
+/* Every way of stopping a propagation tells the tracker (sam2_tracker_cancel, which stops inside
+ * the frame being computed) and ends the stream; the test double abandons its frame half-way
+ * when told, as the real tracker does. */
+typedef enum stop_kind {
+    STOP_CANCEL,
+    STOP_CLOSE,
+    STOP_DISCONNECT,
+    STOP_CLICK,
+    STOP_NEWER
+} stop_kind;
+
+static void test_every_stop_tells_the_tracker(void **state) {
+    (void)state;
+    const struct {
+        stop_kind kind;
+        const char *name;
+    } cases[] = {{STOP_CANCEL, "cancelPropagateInVideo"},
+                 {STOP_CLOSE, "closeSession"},
+                 {STOP_DISCONNECT, "a client that disconnects"},
+                 {STOP_CLICK, "a click on the session"},
+                 {STOP_NEWER, "a newer propagation"}};
+    /* Long frames: the stop arrives while one is being computed. */
+    double_set_frame_delay_ms(2000);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *sid = start_session("gallery/sub/long.mp4");
+        cJSON_Delete(add_points(sid, 0, 1, 1));
+        const long cancels0 = double_tracker_cancels(), abandoned0 = double_frames_abandoned();
+        http_stream *s = open_propagation(sid, 0);
+        parts p = {0};
+        /* The first part is the prompted frame (no computation); the next one takes 2 s. */
+        assert_null(read_stream(s, &p, 1));
+        usleep(100 * 1000);
+        int closed = 0;
+        switch (cases[i].kind) {
+        case STOP_CANCEL:
+            assert_int_equal(gql_cancel_propagation(&client, sid), 1);
+            break;
+        case STOP_CLOSE:
+            close_session(sid, 1);
+            closed = 1;
+            break;
+        case STOP_DISCONNECT:
+            http_stream_close(s);
+            s = NULL;
+            break;
+        case STOP_CLICK:
+            cJSON_Delete(add_points(sid, 0, 2, 1));
+            break;
+        case STOP_NEWER: {
+            http_stream *b = open_propagation(sid, 0);
+            parts pb = {0};
+            assert_null(read_stream(b, &pb, 1)); /* it started: the first one has ended */
+            assert_int_equal(gql_cancel_propagation(&client, sid), 1);
+            assert_null(read_stream(b, &pb, 0));
+            http_stream_close(b);
+            break;
+        }
+        }
+        if (s) {
+            const char *e = read_stream(s, &p, 0);
+            if (e) fail_msg("%s: the stream did not end cleanly: %s", cases[i].name, e);
+            http_stream_close(s);
+        }
+        for (int k = 0; k < 500 && double_frames_abandoned() == abandoned0; k++) usleep(10000);
+        if (double_tracker_cancels() <= cancels0 || double_frames_abandoned() <= abandoned0)
+            fail_msg(
+                "%s: the tracker was not told to stop inside the frame (%ld cancels, %ld frames "
+                "abandoned)",
+                cases[i].name, double_tracker_cancels() - cancels0,
+                double_frames_abandoned() - abandoned0);
+        if (!closed) close_session(sid, 1);
+        free(sid);
+    }
+    double_set_frame_delay_ms(0);
+}
+
+/* One propagateFrame observation per streamed frame; the gauge of propagating sessions and the
+ * cancel -> end histogram. */
+static void test_metrics_count_frames(void **state) {
+    (void)state;
+    const double frames0 = metric("sam2_frames_tracked_total");
+    const double obs0 = metric("sam2_inference_seconds_count{op=\"propagateFrame\"}");
+    const double cancels0 = metric("sam2_cancel_to_end_seconds_count");
+    char *sid = start_session("gallery/05_default_juggle.mp4");
+    cJSON_Delete(add_points(sid, 3, 1, 1));
+    http_stream *s = open_propagation(sid, 3);
+    parts p = {0};
+    assert_null(read_stream(s, &p, 0));
+    http_stream_close(s);
+    assert_int_equal(p.n, 9); /* 3..7, then 3..0 */
+    assert_true(metric("sam2_frames_tracked_total") - frames0 == 9);
+    assert_true(metric("sam2_inference_seconds_count{op=\"propagateFrame\"}") - obs0 == 9);
+    assert_true(metric("sam2_sessions_propagating") == 0);
+    /* While a stream waits for its reader, its session counts as propagating. */
+    char *sid2 = start_session("gallery/sub/long.mp4");
+    cJSON_Delete(add_points(sid2, 0, 1, 1));
+    s = open_propagation(sid2, 0);
+    parts p2 = {0};
+    assert_null(read_stream(s, &p2, 2));
+    assert_true(metric("sam2_sessions_propagating") == 1);
+    assert_int_equal(gql_cancel_propagation(&client, sid2), 1);
+    assert_null(read_stream(s, &p2, 0));
+    http_stream_close(s);
+    /* The producer records the delay once it has ended, just after the stream's last byte. */
+    for (int i = 0; i < 500 && metric("sam2_cancel_to_end_seconds_count") == cancels0; i++)
+        usleep(10000);
+    assert_true(metric("sam2_cancel_to_end_seconds_count") == cancels0 + 1);
+    for (int i = 0; i < 500 && metric("sam2_sessions_propagating") != 0; i++) usleep(10000);
+    assert_true(metric("sam2_sessions_propagating") == 0);
+    close_session(sid, 1);
+    close_session(sid2, 1);
+    free(sid);
+    free(sid2);
+}
+
+/* A client that leaves mid-stream is an ordinary event: one info line, no error. */
+static void test_disconnect_logs_no_error(void **state) {
+    (void)state;
+    char *sid = start_session("gallery/sub/long.mp4");
+    cJSON_Delete(add_points(sid, 0, 1, 1));
+    /* Frames slow enough that the server waits for the next one when the client leaves (with
+     * faster frames the connection may instead fail while a part is written). */
+    double_set_frame_delay_ms(300);
+    server_test_log_clear();
+    http_stream *s = open_propagation(sid, 0);
+    parts p = {0};
+    assert_null(read_stream(s, &p, 2));
+    http_stream_close(s);
+    char needle[128];
+    snprintf(needle, sizeof needle, "propagation in session %s ended", sid);
+    free(wait_for_log(needle));
+    usleep(200 * 1000); /* anything the connection's end logs comes now */
+    char *log = server_test_log_copy();
+    if (count_occurrences(log, "client closed the stream after ") != 1 || strstr(log, "rror"))
+        fail_msg("expected one 'client closed the stream' line and no error; the log:\n%s", log);
+    free(log);
+    double_set_frame_delay_ms(0);
+    close_session(sid, 1);
+    free(sid);
+}
+
+/* With COMPUTE_NICE, every model call runs on a thread at that nice value and SCHED_BATCH, and
+ * no other thread of the server is lowered (HTTP and stream threads keep normal priority). */
+static int all_threads_at_nice(int nice) {
+    DIR *d = opendir("/proc/self/task");
+    if (!d) return 0;
+    int ok = 1;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        long tid = atol(e->d_name);
+        int n;
+        if (tid > 0 && !prio_of_thread(tid, &n, NULL) && n != nice) ok = 0;
+    }
+    closedir(d);
+    return ok;
+}
+
+static void test_compute_priority(void **state) {
+    (void)state;
+    int nice0;
+    if (prio_of_thread(0, &nice0, NULL)) {
+        printf("SKIP: no per-thread priorities here; the compute priority is not tested\n");
+        return;
+    }
+    server_config cfg;
+    make_config(&cfg, test_make_tmpdir());
+    cfg.compute_nice = nice0 + 7 > 19 ? 19 : nice0 + 7;
+    server *s2 = double_server_start(&cfg);
+    assert_non_null(s2);
+    server_client c2 = client;
+    c2.port = server_port(s2);
+    char why[256];
+    char *sid = gql_start_session(&c2, "gallery/01_dog.mp4", why, sizeof why);
+    assert_non_null(sid);
+    char vars[512];
+    snprintf(vars, sizeof vars,
+             "{\"input\":{\"sessionId\":\"%s\",\"frameIndex\":1,\"objectId\":1,\"labels\":[1],"
+             "\"points\":[[0.5,0.5]],\"clearOldPoints\":true}}",
+             sid);
+    cJSON_Delete(gql_call(&c2, FRONTEND_ADD_POINTS, vars));
+    snprintf(vars, sizeof vars,
+             "{\"input\":{\"sessionId\":\"%s\",\"frameIndex\":2,\"objectId\":2,\"mask\":{\"size\":["
+             "4,5],\"counts\":\"x\"}}}",
+             sid);
+    cJSON_Delete(gql_call(
+        &c2, "mutation($input: AddMaskInput!) { addMask(input: $input) { frameIndex } }", vars));
+    snprintf(vars, sizeof vars,
+             "{\"input\":{\"sessionId\":\"%s\",\"frameIndex\":2,\"objectId\":2}}", sid);
+    cJSON_Delete(gql_call(&c2, FRONTEND_CLEAR_POINTS_IN_FRAME, vars));
+    http_stream *st = propagation_open(&c2, sid, 1);
+    assert_non_null(st);
+    parts p = {0};
+    assert_null(propagation_read(st, on_part, &p, &p.n, 0));
+    http_stream_close(st);
+    snprintf(vars, sizeof vars, "{\"input\":{\"sessionId\":\"%s\",\"objectId\":2}}", sid);
+    cJSON_Delete(gql_call(&c2, FRONTEND_REMOVE_OBJECT, vars));
+    static const char *const NAMES[DOUBLE_CALL_COUNT] = {
+        "open", "add_points", "add_mask", "clear_frame", "remove_object", "propagate"};
+    for (int k = 0; k < DOUBLE_CALL_COUNT; k++) {
+        double_priority pr = double_last_priority((double_call)k);
+        if (!pr.called || pr.nice != cfg.compute_nice || !pr.batch)
+            fail_msg("%s ran at nice %d, batch %d (called %d); expected nice %d, SCHED_BATCH",
+                     NAMES[k], pr.nice, pr.batch, pr.called, cfg.compute_nice);
+    }
+    /* The compute threads are gone; every thread left (HTTP, the test's) is at normal priority. */
+    assert_true(all_threads_at_nice(nice0));
+    assert_int_equal(gql_close_session(&c2, sid), 1);
+    free(sid);
+    server_free(s2);
+}
+
 /* The official frontend's upload (see frontend_upload). */
 static int post_upload(const char *file_content, size_t len, const char *filename,
                        http_response *r) {
@@ -928,6 +1500,303 @@ static void test_upload(void **state) {
     }
     assert_int_equal(left, 0);
     assert_alive();
+}
+
+/* Uploads are transcoded one at a time (MAX_CONCURRENT_UPLOADS=1); the one running counts in
+ * sam2_job_bytes (hardening 2). */
+typedef struct upload_call {
+    const char *content;
+    size_t len;
+    http_response r;
+    int rc;
+} upload_call;
+
+static void *upload_main(void *arg) {
+    upload_call *u = arg;
+    u->rc = post_upload(u->content, u->len, "clip.mp4", &u->r);
+    return NULL;
+}
+
+static void test_uploads_wait_in_line(void **state) {
+    (void)state;
+    char p[1024];
+    snprintf(p, sizeof p, "%s/gallery/01_dog.mp4", data_dir);
+    size_t len;
+    char *content = test_read_file(p, &len);
+    double_set_upload_gate(1);
+    upload_call u[3];
+    pthread_t th[3];
+    for (int i = 0; i < 3; i++) {
+        u[i] = (upload_call){content, len, {0}, -1};
+        pthread_create(&th[i], NULL, upload_main, &u[i]);
+    }
+    for (int i = 0; i < 1000 && double_uploads_running() == 0; i++) usleep(10000);
+    usleep(300 * 1000); /* the other two arrive and wait in line */
+    assert_int_equal(double_uploads_running(), 1);
+    assert_true(metric("sam2_job_bytes") > 0);
+    double_set_upload_gate(0);
+    for (int i = 0; i < 3; i++) {
+        pthread_join(th[i], NULL);
+        assert_int_equal(u[i].rc, 0);
+        assert_int_equal(u[i].r.status, 200);
+        assert_contains(u[i].r.body, "\"path\":\"uploads/");
+        http_response_free(&u[i].r);
+    }
+    assert_int_equal(double_uploads_most(), 1);
+    assert_true(metric("sam2_job_bytes") == 0);
+    free(content);
+}
+
+/* One client address can hold only so many connections and sessions, and a request body must
+ * arrive within REQUEST_BODY_TIMEOUT however slowly it trickles (hardening 6). */
+static int raw_connect(int to_port) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)to_port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&a, sizeof a)) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static int healthy_at(int at_port) {
+    http_response r;
+    if (http_request(at_port, "GET", "/healthy", NULL, NULL, 0, &r, 2000)) return 0;
+    const int ok = r.status == 200;
+    http_response_free(&r);
+    return ok;
+}
+
+static void test_per_client_limits(void **state) {
+    (void)state;
+    server_config cfg;
+    make_config(&cfg, test_make_tmpdir());
+    /* Sessions on a server without a connection bound: the connections of earlier requests
+     * may still count for a moment after the client closed them (slow under sanitizers). */
+    cfg.max_connections_per_ip = 0;
+    cfg.max_sessions_per_ip = 2;
+    cfg.body_timeout_s = 2;
+    cfg.session_ttl_s = 600;
+    server *s2 = double_server_start(&cfg);
+    assert_non_null(s2);
+    int p2 = server_port(s2);
+    server_client c2 = client;
+    c2.port = p2;
+    /* Sessions. */
+    char why[512];
+    char *a = gql_start_session(&c2, "gallery/01_dog.mp4", why, sizeof why);
+    char *b = gql_start_session(&c2, "gallery/01_dog.mp4", why, sizeof why);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_null(gql_start_session(&c2, "gallery/01_dog.mp4", why, sizeof why));
+    assert_contains(why, "already has 2 sessions open (MAX_SESSIONS_PER_IP=2)");
+    assert_int_equal(gql_close_session(&c2, a), 1);
+    char *c = gql_start_session(&c2, "gallery/01_dog.mp4", why, sizeof why);
+    assert_non_null(c);
+    assert_int_equal(gql_close_session(&c2, b), 1);
+    assert_int_equal(gql_close_session(&c2, c), 1);
+    free(a);
+    free(b);
+    free(c);
+    server_free(s2);
+    /* Connections: three idle ones hold the address's share. */
+    cfg.max_connections_per_ip = 3;
+    s2 = double_server_start(&cfg);
+    assert_non_null(s2);
+    p2 = server_port(s2);
+    int fds[3], held = 0;
+    /* The connections of the requests above may still count for a moment, so that one of the
+     * three is refused: then they are opened again. */
+    for (int attempt = 0; attempt < 20 && !held; attempt++) {
+        for (int i = 0; i < 3; i++) assert_true((fds[i] = raw_connect(p2)) >= 0);
+        usleep(500 * 1000); /* accepted (or refused) by the server's listening thread */
+        held = 1;
+        for (int i = 0; i < 3; i++) {
+            struct pollfd pf = {fds[i], POLLIN | POLLRDHUP, 0};
+            if (poll(&pf, 1, 0) > 0) held = 0; /* closed by the server */
+        }
+        if (!held)
+            for (int i = 0; i < 3; i++) close(fds[i]);
+    }
+    assert_true(held);
+    assert_false(healthy_at(p2));
+    for (int i = 0; i < 3; i++) close(fds[i]);
+    int ok = 0;
+    for (int i = 0; i < 200 && !(ok = healthy_at(p2)); i++) usleep(20000);
+    assert_true(ok);
+    /* A body sent one byte at a time: cut off once it has taken 2 s, long before it ends. */
+    server_test_log_clear();
+    int fd = raw_connect(p2);
+    assert_true(fd >= 0);
+    char head[256];
+    int n = snprintf(
+        head, sizeof head,
+        "POST /graphql HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nContent-Type: application/json\r\n"
+        "Content-Length: 1000\r\n\r\n",
+        p2);
+    assert_int_equal(send(fd, head, (size_t)n, MSG_NOSIGNAL), n);
+    int sent = 0, cut = 0;
+    for (; sent < 200 && !cut; sent++) {
+        if (send(fd, " ", 1, MSG_NOSIGNAL) != 1) cut = 1;
+        struct pollfd pf = {fd, POLLIN | POLLRDHUP, 0};
+        if (poll(&pf, 1, 250) > 0) {
+            char buf[256];
+            if (recv(fd, buf, sizeof buf, MSG_DONTWAIT) <= 0) cut = 1;
+        }
+    }
+    close(fd);
+    if (!cut) fail_msg("a body trickling for %d s was not cut off", sent / 4);
+    free(wait_for_log("REQUEST_BODY_TIMEOUT"));
+    server_free(s2);
+}
+
+/* Behind a trusted proxy (TRUSTED_PROXIES) the per-client limits count the client the proxy
+ * names last in X-Forwarded-For, not the proxy; the proxy's own connections are not counted.
+ * From any other peer, X-Forwarded-For changes nothing (a client cannot pick its own key). */
+static char *start_as(server_client *c, const char *xff, char *why, size_t cap) {
+    char headers[256];
+    snprintf(headers, sizeof headers, "X-Forwarded-For: %s\r\n", xff);
+    c->extra_headers = headers;
+    char *id = gql_start_session(c, "gallery/01_dog.mp4", why, cap);
+    c->extra_headers = NULL;
+    return id;
+}
+
+static void test_per_client_limits_behind_proxy(void **state) {
+    (void)state;
+    server_config cfg;
+    make_config(&cfg, test_make_tmpdir());
+    cfg.max_connections_per_ip = 2;
+    cfg.max_sessions_per_ip = 1;
+    cfg.session_ttl_s = 600;
+    snprintf(cfg.trusted_proxies, sizeof cfg.trusted_proxies, "10.9.0.0/16, 127.0.0.1");
+    server *s2 = double_server_start(&cfg);
+    assert_non_null(s2);
+    server_client c2 = client;
+    c2.port = server_port(s2);
+    char why[512];
+    char *a = start_as(&c2, "203.0.113.1", why, sizeof why);
+    assert_non_null(a);
+    assert_null(start_as(&c2, "203.0.113.1", why, sizeof why));
+    assert_contains(why, "The client 203.0.113.1 already has 1 sessions open");
+    /* The element the client wrote itself is ignored: the proxy's (last) one counts. */
+    assert_null(start_as(&c2, "203.0.113.2, 203.0.113.1", why, sizeof why));
+    assert_contains(why, "The client 203.0.113.1 already has");
+    char *b = start_as(&c2, "203.0.113.1, 203.0.113.2", why, sizeof why);
+    assert_non_null(b);
+    /* One header line per hop: the last line is the trusted proxy's. */
+    c2.extra_headers = "X-Forwarded-For: 203.0.113.3\r\nX-Forwarded-For: 203.0.113.2\r\n";
+    assert_null(gql_start_session(&c2, "gallery/01_dog.mp4", why, sizeof why));
+    assert_contains(why, "The client 203.0.113.2 already has");
+    c2.extra_headers = NULL;
+    /* Without X-Forwarded-For the proxy's address is the key. */
+    char *c = gql_start_session(&c2, "gallery/01_dog.mp4", why, sizeof why);
+    assert_non_null(c);
+    /* The proxy may hold more connections than MAX_CONNECTIONS_PER_IP. */
+    int fds[4];
+    for (int i = 0; i < 4; i++) assert_true((fds[i] = raw_connect(c2.port)) >= 0);
+    usleep(300 * 1000);
+    assert_true(healthy_at(c2.port));
+    for (int i = 0; i < 4; i++) close(fds[i]);
+    assert_int_equal(gql_close_session(&c2, a), 1);
+    assert_int_equal(gql_close_session(&c2, b), 1);
+    assert_int_equal(gql_close_session(&c2, c), 1);
+    free(a);
+    free(b);
+    free(c);
+    server_free(s2);
+
+    /* Not a trusted peer: the header is ignored, the peer is the key. */
+    make_config(&cfg, test_make_tmpdir());
+    cfg.max_sessions_per_ip = 1;
+    cfg.session_ttl_s = 600;
+    snprintf(cfg.trusted_proxies, sizeof cfg.trusted_proxies, "10.9.0.1");
+    s2 = double_server_start(&cfg);
+    assert_non_null(s2);
+    c2.port = server_port(s2);
+    a = start_as(&c2, "203.0.113.1", why, sizeof why);
+    assert_non_null(a);
+    assert_null(start_as(&c2, "203.0.113.7", why, sizeof why));
+    assert_contains(why, "The client 127.0.0.1 already has 1 sessions open");
+    assert_int_equal(gql_close_session(&c2, a), 1);
+    free(a);
+    server_free(s2);
+}
+
+/* Control characters in an upload's file name reach the log escaped (hardening 8). */
+static void test_upload_name_escaped_in_log(void **state) {
+    (void)state;
+    char p[1024];
+    snprintf(p, sizeof p, "%s/gallery/01_dog.mp4", data_dir);
+    size_t len;
+    char *content = test_read_file(p, &len);
+    server_test_log_clear();
+    http_response r;
+    assert_int_equal(post_upload(content, len, "a\x1b[31mred\tname\x7f.mp4", &r), 0);
+    assert_int_equal(r.status, 200);
+    assert_contains(r.body, "\"path\":\"uploads/");
+    http_response_free(&r);
+    char *log = server_test_log_copy();
+    if (!strstr(log, "from a\\x1b[31mred\\tname\\x7f.mp4") || strchr(log, '\x1b') ||
+        strchr(log, '\t') || strchr(log, 0x7f))
+        fail_msg("the upload's name is not escaped in the log:\n%s", log);
+    free(log);
+    free(content);
+}
+
+/* SPILL_MAX_MB bounds a session's state on disk: the propagation that passes it ends with an
+ * error, later clicks and propagations are refused naming it, clearPointsInVideo frees it
+ * (hardening 9). */
+static void test_spill_bound(void **state) {
+    (void)state;
+    server_config cfg;
+    make_config(&cfg, test_make_tmpdir());
+    cfg.spill_max_mb = 1;
+    server *s2 = double_server_start(&cfg);
+    assert_non_null(s2);
+    server_client c2 = client;
+    c2.port = server_port(s2);
+    double_set_spill_per_frame(300 * 1024);
+    char why[256];
+    char *sid = gql_start_session(&c2, "gallery/sub/long.mp4", why, sizeof why);
+    assert_non_null(sid);
+    char vars[512];
+    snprintf(vars, sizeof vars,
+             "{\"input\":{\"sessionId\":\"%s\",\"frameIndex\":0,\"objectId\":1,\"labels\":[1],"
+             "\"points\":[[0.5,0.5]],\"clearOldPoints\":true}}",
+             sid);
+    cJSON_Delete(gql_call(&c2, FRONTEND_ADD_POINTS, vars));
+    server_test_log_clear();
+    http_stream *st = propagation_open(&c2, sid, 0);
+    parts p = {0};
+    propagation_read(st, on_part, &p, &p.n, 0); /* cut short: the error ends the connection */
+    http_stream_close(st);
+    assert_int_equal(p.n, 4); /* 300 KB a frame: the fourth passes 1 MB */
+    free(wait_for_log("SPILL_MAX_MB=1"));
+    cJSON *r = gql_call(&c2, FRONTEND_ADD_POINTS, vars);
+    assert_contains(gql_error_message(r), "more than SPILL_MAX_MB=1 allows");
+    cJSON_Delete(r);
+    char body[256];
+    snprintf(body, sizeof body, "{\"session_id\": \"%s\", \"start_frame_index\": 0}", sid);
+    expect_json_error_at(c2.port, "POST", "/propagate_in_video",
+                         "Content-Type: application/json\r\n", body, strlen(body), 507,
+                         "SPILL_MAX_MB");
+    char clear[256];
+    snprintf(clear, sizeof clear, "{\"input\":{\"sessionId\":\"%s\"}}", sid);
+    cJSON_Delete(gql_call(&c2,
+                          "mutation($input: ClearPointsInVideoInput!) { clearPointsInVideo(input: "
+                          "$input) { success } }",
+                          clear));
+    r = gql_call(&c2, FRONTEND_ADD_POINTS, vars);
+    assert_non_null(cJSON_GetObjectItem(cJSON_GetObjectItem(r, "data"), "addPoints"));
+    cJSON_Delete(r);
+    double_set_spill_per_frame(0);
+    assert_int_equal(gql_close_session(&c2, sid), 1);
+    free(sid);
+    server_free(s2);
 }
 
 /* ---- fairness -----------------------------------------------------------------------------------
@@ -1116,16 +1985,31 @@ int main(void) {
         cmocka_unit_test(test_cors),
         cmocka_unit_test(test_allowed_origins),
         cmocka_unit_test(test_not_graphql_requests),
+        cmocka_unit_test(test_cross_site_requests),
         cmocka_unit_test(test_static_files),
         cmocka_unit_test(test_gallery_queries),
+        cmocka_unit_test(test_gallery_catalog),
         cmocka_unit_test(test_session_flow),
         cmocka_unit_test(test_add_mask),
+        cmocka_unit_test(test_add_mask_memory),
+        cmocka_unit_test(test_session_paths),
+        cmocka_unit_test(test_undecodable_frame),
         cmocka_unit_test(test_bad_inputs),
         cmocka_unit_test(test_session_limits),
         cmocka_unit_test(test_cancel_mid_stream),
         cmocka_unit_test(test_disconnect_mid_stream),
         cmocka_unit_test(test_newer_propagation_replaces),
+        cmocka_unit_test(test_click_cancels_propagation),
+        cmocka_unit_test(test_compute_priority),
+        cmocka_unit_test(test_every_stop_tells_the_tracker),
+        cmocka_unit_test(test_metrics_count_frames),
+        cmocka_unit_test(test_disconnect_logs_no_error),
         cmocka_unit_test(test_upload),
+        cmocka_unit_test(test_uploads_wait_in_line),
+        cmocka_unit_test(test_per_client_limits),
+        cmocka_unit_test(test_per_client_limits_behind_proxy),
+        cmocka_unit_test(test_upload_name_escaped_in_log),
+        cmocka_unit_test(test_spill_bound),
         cmocka_unit_test(test_fairness),
         cmocka_unit_test(test_session_expiry),
         cmocka_unit_test(test_startup_errors),

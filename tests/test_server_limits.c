@@ -53,6 +53,8 @@ static int setup(void **state) {
 }
 
 /* A server with the given limits; the tracker is the test double, the ingest real or double. */
+static int max_megapixels = 2500;
+
 static server *start(int max_frames, int max_side, int real_ingest, int *port) {
     server_config cfg;
     server_test_config(&cfg, data_dir);
@@ -63,6 +65,7 @@ static server *start(int max_frames, int max_side, int real_ingest, int *port) {
     cfg.timeout_s = 30;
     cfg.max_video_frames = max_frames;
     cfg.max_video_side = max_side;
+    cfg.max_upload_megapixels = max_megapixels;
     sam2_error err = {0};
     server *s = server_test_start(&cfg, double_inference_ops(),
                                   real_ingest ? ingest_default_ops() : double_ingest_ops(), &err);
@@ -142,7 +145,9 @@ static char *upload(int port, const char *file) {
     snprintf(headers, sizeof headers, "Content-Type: multipart/form-data; boundary=%s\r\n",
              boundary);
     http_response r;
-    assert_int_equal(http_request(port, "POST", "/graphql", headers, body, n, &r, 60000), 0);
+    /* The upload is transcoded before the answer: minutes under emulation on a busy machine. */
+    const int timeout_ms = test_emulated() ? 600000 : 60000;
+    assert_int_equal(http_request(port, "POST", "/graphql", headers, body, n, &r, timeout_ms), 0);
     free(body);
     assert_int_equal(r.status, 200);
     char *out = strdup(r.body);
@@ -174,6 +179,17 @@ static void test_upload_limits(void **state) {
     assert_contains(r, "at most 1000 pixels per side (MAX_VIDEO_SIDE)");
     free(r);
     server_free(s);
+    /* An upload that would make the server decode more than MAX_UPLOAD_MEGAPIXELS (1 s of
+     * 1280x720 at 24 fps or more is over 22 megapixels). */
+    max_megapixels = 10;
+    s = start(100000, 4096, 1, &port);
+    r = upload(port, video);
+    assert_contains(r, "\"errors\"");
+    assert_contains(r, "at most 10 megapixels (MAX_UPLOAD_MEGAPIXELS)");
+    assert_null(strstr(r, media));
+    free(r);
+    server_free(s);
+    max_megapixels = 2500;
     /* Within the limits the same file is accepted. */
     s = start(100000, 4096, 1, &port);
     r = upload(port, video);
@@ -189,13 +205,46 @@ static void test_limits_from_environment(void **state) {
     assert_true(c.max_video_frames > 0);
     assert_true(c.max_video_side > 0);
     sam2_error err = {0};
+    int help;
     setenv("MAX_VIDEO_FRAMES", "300", 1);
     setenv("MAX_VIDEO_SIDE", "2048", 1);
+    setenv("MAX_CONCURRENT_UPLOADS", "2", 1);
+    setenv("MAX_UPLOAD_MEGAPIXELS", "500", 1);
     assert_int_equal(server_config_from_env(&c, &err), 0);
     assert_int_equal(c.max_video_frames, 300);
     assert_int_equal(c.max_video_side, 2048);
+    assert_int_equal(c.max_concurrent_uploads, 2);
+    assert_int_equal(c.max_upload_megapixels, 500);
+    unsetenv("MAX_CONCURRENT_UPLOADS");
+    unsetenv("MAX_UPLOAD_MEGAPIXELS");
+    /* The bounds of issue 15, each with its variable and its flag (flags win). */
+    static const struct {
+        const char *env, *flag;
+        size_t offset;
+    } added[] = {
+        {"MAX_CONNECTIONS_PER_IP", "--max-connections-per-ip",
+         offsetof(server_config, max_connections_per_ip)},
+        {"MAX_SESSIONS_PER_IP", "--max-sessions-per-ip",
+         offsetof(server_config, max_sessions_per_ip)},
+        {"REQUEST_BODY_TIMEOUT", "--body-timeout", offsetof(server_config, body_timeout_s)},
+        {"SPILL_MAX_MB", "--spill-max-mb", offsetof(server_config, spill_max_mb)},
+        {"COMPUTE_NICE", "--compute-nice", offsetof(server_config, compute_nice)},
+    };
+    for (size_t i = 0; i < sizeof added / sizeof added[0]; i++) {
+        server_config d;
+        server_config_defaults(&d);
+        setenv(added[i].env, "7", 1);
+        assert_int_equal(server_config_from_env(&d, &err), 0);
+        assert_int_equal(*(int *)((char *)&d + added[i].offset), 7);
+        char *av[] = {"serve", (char *)added[i].flag, "3"};
+        assert_int_equal(server_config_from_args(&d, 3, av, &help, &err), 0);
+        assert_int_equal(*(int *)((char *)&d + added[i].offset), 3);
+        setenv(added[i].env, "-1", 1);
+        assert_int_not_equal(server_config_from_env(&d, &err), 0);
+        assert_contains(err.message, added[i].env);
+        unsetenv(added[i].env);
+    }
     char *argv[] = {"serve", "--max-video-frames", "50", "--max-video-side=640"};
-    int help;
     assert_int_equal(server_config_from_args(&c, 4, argv, &help, &err), 0);
     assert_int_equal(c.max_video_frames, 50);
     assert_int_equal(c.max_video_side, 640);

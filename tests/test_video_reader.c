@@ -72,6 +72,46 @@ static void test_media_counts_and_sizes(void **state) {
     }
 }
 
+/* Decoded pixels are compared bit for bit with ffmpeg's on x86-64. The golden frames, and
+ * /usr/bin/ffmpeg in the arm64 tier (the build machine's), come from libswscale's x86-64
+ * YUV -> RGB code; its AArch64 code computes with less precision (many values differ by a
+ * level or a few), so there the comparison
+ * is bounded instead: at most RGB_OTHER_MAX_DIFF per value and RGB_OTHER_MEAN_DIFF on average
+ * (make test-arm64: a largest difference of 3, a mean of 0.96 on a 1280x720 frame). The model's
+ * parity on video (parity_micro) is unaffected: its inputs are the golden frames themselves. */
+#if defined(__x86_64__)
+#define RGB_EXACT 1
+#else
+#define RGB_EXACT 0
+#endif
+#define RGB_OTHER_MAX_DIFF 4
+#define RGB_OTHER_MEAN_DIFF 1.5
+
+/* Fails unless a and b (n bytes) agree as above. */
+static void check_rgb_like_ffmpeg(const uint8_t *got, const uint8_t *ref, size_t n,
+                                  const char *what) {
+    size_t differ = 0;
+    int worst = 0;
+    double sum = 0;
+    for (size_t k = 0; k < n; k++) {
+        const int d = abs((int)got[k] - (int)ref[k]);
+        differ += d != 0;
+        worst = d > worst ? d : worst;
+        sum += d;
+    }
+    const double mean = n ? sum / (double)n : 0;
+    if (RGB_EXACT && differ)
+        fail_msg("%s: %zu of %zu values differ from ffmpeg's (mean |difference| %.4f)", what,
+                 differ, n, mean);
+    if (!RGB_EXACT) {
+        print_message("%s: %zu of %zu values differ from x86-64 ffmpeg's, by at most %d (mean "
+                      "%.4f)\n", what, differ, n, worst, mean);
+        if (worst > RGB_OTHER_MAX_DIFF || mean > RGB_OTHER_MEAN_DIFF)
+            fail_msg("%s: differences beyond libswscale's rounding (bounds %d, mean %.2f)", what,
+                     RGB_OTHER_MAX_DIFF, RGB_OTHER_MEAN_DIFF);
+    }
+}
+
 /* The golden frames are ffmpeg 5.1's rgb24 output for frames 0..7: ours must equal them. */
 static void test_frames_equal_ffmpeg_cli(void **state) {
     (void)state;
@@ -87,9 +127,9 @@ static void test_frames_equal_ffmpeg_cli(void **state) {
         uint8_t *ref = test_png_read_rgb(test_path(golden_dir, name), &w, &h);
         assert_non_null(ref);
         assert_int_equal(sam2_video_reader_read(r, t, rgb, 0, 0, &err), 0);
-        size_t differ = 0;
-        for (size_t k = 0; k < (size_t)w * h * 3; k++) differ += rgb[k] != ref[k];
-        if (differ) fail_msg("frame %d: %zu of %d values differ from ffmpeg's", t, differ, w * h * 3);
+        char what[32];
+        snprintf(what, sizeof what, "frame %d", t);
+        check_rgb_like_ffmpeg(rgb, ref, (size_t)w * h * 3, what);
         free(ref);
     }
     free(rgb);
@@ -142,10 +182,13 @@ static void test_golden_model_inputs_from_mp4_and_folder(void **state) {
     cJSON *index = golden_frames_index("micro_golden");
     sam2_error err = {0};
     sam2_video_options o = {.square = SAM2_SQUARE_PIL};
-    sam2_video *v = sam2_video_open_ex(test_path(data_dir, "gallery/05_default_juggle.mp4"), &o, &err);
-    assert_non_null(v);
-    check_model_inputs(v, index, 256);
-    sam2_video_close(v);
+    sam2_video *v = NULL;
+    if (RGB_EXACT) { /* the sha256 of the frames decoded from the mp4 holds on x86-64 only */
+        v = sam2_video_open_ex(test_path(data_dir, "gallery/05_default_juggle.mp4"), &o, &err);
+        assert_non_null(v);
+        check_model_inputs(v, index, 256);
+        sam2_video_close(v);
+    }
     v = sam2_video_open(test_path(golden_dir, "inputs/video/05_default_juggle"), &err);
     if (!v) fail_msg("%s", err.message);
     assert_true(sam2_video_is_folder(v));
@@ -313,10 +356,11 @@ static void test_rotation(void **state) {
             size_t n = 0;
             uint8_t *cli = test_read_file(raw, &n);
             assert_int_equal(n, (size_t)dw * dh * 3);
-            double d = mean_abs_diff(cli, got, n);
             /* ffmpeg rotates the YUV planes before converting to RGB, we rotate the RGB: with
              * even sizes the chroma samples line up the same way and the results are equal. */
-            if (d != 0) fail_msg("rotation %d: mean |difference| to ffmpeg %.4f", rot, d);
+            char what[32];
+            snprintf(what, sizeof what, "rotation %d", rot);
+            check_rgb_like_ffmpeg(got, cli, n, what);
             free(cli);
         }
         free(got);

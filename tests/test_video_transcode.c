@@ -207,6 +207,21 @@ static void test_ingest_failures_leave_nothing(void **state) {
     o.max_input_side = 100;
     assert_int_equal(sam2_ingest_upload(test_path(data_dir, "videos/bedroom.mp4"), dest, &o, &res, &err), SAM2_ERR_LIMIT);
     printf("  %s\n", err.message);
+    /* an input that would decode more pixels than allowed: refused before decoding; a bound
+     * above what it needs lets it through */
+    sam2_transcode_options_init(&o);
+    o.max_duration = 1;
+    o.max_decoded_pixels = 1000000;
+    assert_int_equal(sam2_ingest_upload(test_path(data_dir, "gallery/05_default_juggle.mp4"), dest,
+                                        &o, &res, &err),
+                     SAM2_ERR_LIMIT);
+    printf("  %s\n", err.message);
+    assert_non_null(strstr(err.message, "megapixels are decoded"));
+    o.max_decoded_pixels = 100LL * 1280 * 720;
+    assert_int_equal(sam2_ingest_upload(test_path(data_dir, "gallery/05_default_juggle.mp4"), dest,
+                                        &o, &res, &err),
+                     0);
+    unlink(res.path);
     /* an encoder that does not exist: fails after the temporary file was created */
     sam2_transcode_options_init(&o);
     o.codec = "no-such-encoder";

@@ -2,10 +2,12 @@
 #include "cli/cli.h"
 #include "cli/bench.h"
 
+#include "core/cpu_features.h"
 #include "core/perf.h"
 #include "sam2.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -33,13 +35,11 @@ double bench_print_sgemm(double before, double after) {
 
 void bench_print_machine(void) {
     double load = -1;
-    FILE *f = fopen("/proc/loadavg", "r");
-    if (f) {
-        if (fscanf(f, "%lf", &load) != 1) load = -1;
-        fclose(f);
-    }
+    if (getloadavg(&load, 1) != 1) load = -1; /* Linux, the BSDs and macOS */
     printf("machine           %ld CPUs online, load average %.2f at the end\n",
            sysconf(_SC_NPROCESSORS_ONLN), load);
+    printf("kernels           %s (%s)\n", cpu_isa_label(cpu_isa_active()), cpu_isa_reason());
+    printf("BLAS              %s\n", cpu_blas_name());
 }
 
 int cmd_bench(int argc, char **argv) {

@@ -9,6 +9,7 @@
 #include "cli/cli_util.h"
 
 #include "core/perf.h"
+#include "core/platform.h"
 #include "io/video.h"
 #include "model/image_encoder.h"
 #include "model/memory_attention.h"
@@ -138,14 +139,7 @@ static int on_frame(void *user, const sam2_frame_result *r) {
 }
 
 static int64_t rss_bytes(void) {
-    FILE *f = fopen("/proc/self/status", "r");
-    if (!f) return -1;
-    char line[256];
-    int64_t kb = -1;
-    while (fgets(line, sizeof line, f))
-        if (!strncmp(line, "VmRSS:", 6)) kb = atoll(line + 6);
-    fclose(f);
-    return kb < 0 ? -1 : kb * 1024;
+    return platform_rss_bytes();
 }
 
 static void report(const bench_clock *c, const sam2_model *model, int objects, double sgemm_before,

@@ -2,6 +2,7 @@
 
 #include "cli/cli.h"
 #include "core/error.h"
+#include "core/platform.h"
 #include "io/atomic_file.h"
 
 #include <errno.h>
@@ -119,12 +120,5 @@ int cli_write_file_atomic(const char *path, const void *data, size_t n, sam2_err
 }
 
 int64_t cli_peak_rss_bytes(void) {
-    FILE *f = fopen("/proc/self/status", "r");
-    if (!f) return -1;
-    char line[256];
-    int64_t kb = -1;
-    while (fgets(line, sizeof line, f))
-        if (!strncmp(line, "VmHWM:", 6)) kb = atoll(line + 6);
-    fclose(f);
-    return kb < 0 ? -1 : kb * 1024;
+    return platform_peak_rss_bytes();
 }

@@ -6,7 +6,8 @@
 #include "core/vulkan/vulkan_rt.h"
 #include "sam2.h"
 
-#include <cblas.h>
+#include "core/blas.h"
+#include "core/cpu_features.h"
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
 #include <stdio.h>
@@ -36,11 +37,20 @@ static void check_cpu(void) {
     const int avx2 = __builtin_cpu_supports("avx2"), fma = __builtin_cpu_supports("fma");
     snprintf(buf, sizeof buf, "x86-64, AVX2 %s, FMA %s", avx2 ? "yes" : "no", fma ? "yes" : "no");
     report(1, "cpu", buf, NULL);
-    if (!avx2 || !fma)
-        note("cpu", "no AVX2/FMA: the vector kernels fall back to scalar code (slow)");
+#elif defined(__aarch64__)
+    report(1, "cpu", "AArch64 (NEON)", NULL);
 #else
-    report(1, "cpu", "not x86-64: portable kernels", NULL);
+    report(1, "cpu", "neither x86-64 nor AArch64: portable C kernels", NULL);
 #endif
+    /* The kernel path in use: AVX2+FMA, NEON or baseline, and why (SAM2_KERNELS). */
+    const cpu_isa isa = cpu_isa_active();
+    snprintf(buf, sizeof buf, "%s (%s)", cpu_isa_label(isa), cpu_isa_reason());
+    report(1, "kernels", buf, NULL);
+    if (isa == CPU_ISA_BASELINE &&
+        (cpu_isa_available(CPU_ISA_AVX2) || cpu_isa_available(CPU_ISA_NEON)))
+        note("kernels", "vector kernels are available: unset SAM2_KERNELS to use them");
+    else if (isa == CPU_ISA_BASELINE)
+        note("kernels", "no vector kernels for this CPU: the portable C path runs (slower)");
     snprintf(buf, sizeof buf, "%ld online, sam2c uses %d", sysconf(_SC_NPROCESSORS_ONLN),
              pool_threads());
     report(1, "threads", buf, NULL);
@@ -53,8 +63,7 @@ static void check_cpu(void) {
 
 static void check_libraries(void) {
     char buf[256];
-    snprintf(buf, sizeof buf, "%s", openblas_get_config());
-    report(1, "openblas", buf, NULL);
+    report(1, "blas", cpu_blas_name(), NULL);
     snprintf(buf, sizeof buf, "libavformat %s, libavcodec %s", AV_STRINGIFY(LIBAVFORMAT_VERSION),
              AV_STRINGIFY(LIBAVCODEC_VERSION));
     report(1, "ffmpeg", buf, NULL);

@@ -8,18 +8,38 @@
 
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #ifdef SAM2_HAVE_SERVER
 #include "server/config.h"
 #include "server/server.h"
 
+/* TEST HOOK for the soak's leak check (tests/soak, docs/reliability.md), not a feature: with
+ * SAM2_DEBUG_LEAK_MB=N in the environment, SIGUSR1 makes the process allocate N MB, touch it and
+ * never free it: the leak the check must catch. Without the variable SIGUSR1 is not taken. */
+void *g_debug_leaked[4096]; /* reachable, so that only RSS tells */
+
+static void debug_leak(int mb) {
+    static int n;
+    for (int i = 0; i < mb && n < 4096; i++) {
+        void *p = malloc((size_t)1 << 20);
+        if (!p) break;
+        memset(p, 0x5a, (size_t)1 << 20);
+        g_debug_leaked[n++] = p;
+    }
+    fprintf(stderr, "sam2 serve: SAM2_DEBUG_LEAK_MB: %d MB leaked on purpose (%d MB so far)\n", mb,
+            n);
+}
+
 /* Returns when the server should stop: at SIGINT or a second SIGTERM, or once a drain (SIGTERM,
  * --drain-after, POST /drain) is over. The signals are polled so a drain begun elsewhere is seen. */
-static void wait_for_the_end(server *srv, const sigset_t *set) {
+static void wait_for_the_end(server *srv, const sigset_t *set, int leak_mb) {
     const struct timespec tick = {0, 200 * 1000000L};
     for (;;) {
         int sig = sigtimedwait(set, NULL, &tick);
+        if (sig == SIGUSR1) debug_leak(leak_mb);
         if (sig == SIGINT || (sig == SIGTERM && server_draining(srv))) {
             fprintf(stderr, "sam2 serve: %s received, shutting down\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
             return;
@@ -52,6 +72,9 @@ int cmd_serve(int argc, char **argv) {
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
+    const char *leak = getenv("SAM2_DEBUG_LEAK_MB");
+    const int leak_mb = leak ? atoi(leak) : 0;
+    if (leak_mb > 0) sigaddset(&set, SIGUSR1);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
 
     server_deps deps = {inference_default_ops(), ingest_default_ops(), NULL, NULL};
@@ -60,12 +83,13 @@ int cmd_serve(int argc, char **argv) {
         fprintf(stderr, "sam2 serve: %s\n", err.message);
         return CLI_FAIL;
     }
+    server_lower_library_threads(srv);
     if (server_start(srv, &err)) {
         fprintf(stderr, "sam2 serve: %s\n", err.message);
         server_free(srv);
         return CLI_FAIL;
     }
-    wait_for_the_end(srv, &set);
+    wait_for_the_end(srv, &set, leak_mb);
     server_free(srv);
     return CLI_OK;
 }

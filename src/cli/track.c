@@ -10,7 +10,9 @@
 #include "core/error.h"
 #include "io/video.h"
 
+#include <sched.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,7 +62,7 @@ static void usage(FILE *f) {
             "  --quiet             no progress on stderr\n"
             "\n"
             "Progress goes to stderr (a bar on a terminal, a line per 10 %% otherwise). Ctrl-C\n"
-            "stops after the current frame and writes nothing (exit status 130); outputs\n"
+            "cancels the tracker at its next check and writes nothing (exit status 130); outputs\n"
             "appear only when complete. Exit status 2: bad arguments, files or prompts.\n");
 }
 
@@ -166,13 +168,29 @@ static int parse_args(int argc, char **argv, track_args *a) {
     return -1;
 }
 
-/* ---- Ctrl-C: the handler only sets a flag; the frame callback sees it and stops. ---- */
+/* ---- Ctrl-C: the handler sets a flag (seen between frames and while writing) and tells the
+ * running tracker, which stops inside the frame it is computing (sam2_tracker_cancel is one
+ * atomic store, safe in a signal handler). The handler may run on any thread while the main
+ * thread frees the tracker: g_in_handler lets tracker_forget wait until no handler can still
+ * hold the pointer. ---- */
 
 static volatile sig_atomic_t g_cancel;
+static _Atomic(sam2_tracker *) g_tracker;
+static atomic_int g_in_handler;
 
 static void on_signal(int sig) {
     (void)sig;
     g_cancel = 1;
+    atomic_fetch_add(&g_in_handler, 1);
+    sam2_tracker *t = atomic_load(&g_tracker);
+    if (t) sam2_tracker_cancel(t);
+    atomic_fetch_sub(&g_in_handler, 1);
+}
+
+/* Before the tracker is freed: no signal handler may use it afterwards. */
+static void tracker_forget(void) {
+    atomic_store(&g_tracker, NULL);
+    while (atomic_load(&g_in_handler)) sched_yield();
 }
 
 typedef struct run_state {
@@ -259,6 +277,7 @@ static int run(track_args *a, sam2_error *err) {
         if (!s) sam2_fail(err, SAM2_ERR_NOMEM, "out of memory");
         goto done;
     }
+    atomic_store(&g_tracker, t);
     if (track_results_init(&s->results, nf, w, h, a->spill_dir, err) || add_prompts(t, a, err))
         goto done;
 
@@ -267,8 +286,14 @@ static int run(track_args *a, sam2_error *err) {
     const int rev = a->reverse || a->both ? pass_frames(start, limit, nf, 1) : 0;
     progress_start(&s->prog, "sam2 track", fwd + rev, a->quiet);
     rc = 0;
-    if (fwd) rc = sam2_tracker_propagate(t, start, limit - 1, 0, on_frame, s, err);
-    if (!rc && rev) rc = sam2_tracker_propagate(t, start, limit - 1, 1, on_frame, s, err);
+    /* A propagation clears the tracker's cancel flag when it starts: an interrupt that came
+     * before it is seen here. */
+    if (fwd)
+        rc = g_cancel ? sam2_fail(err, SAM2_ERR_CANCELLED, "cancelled")
+                      : sam2_tracker_propagate(t, start, limit - 1, 0, on_frame, s, err);
+    if (!rc && rev)
+        rc = g_cancel ? sam2_fail(err, SAM2_ERR_CANCELLED, "cancelled")
+                      : sam2_tracker_propagate(t, start, limit - 1, 1, on_frame, s, err);
     progress_finish(&s->prog, rc == 0);
     if (rc && s->store_err.code) *err = s->store_err;
     if (rc) goto done;
@@ -277,6 +302,7 @@ static int run(track_args *a, sam2_error *err) {
                 sam2_tracker_ram_bytes(t) / 1048576.0, sam2_tracker_spilled_bytes(t) / 1048576.0);
     /* Writing needs only the results: the session's memory bank and compute scratch go now,
      * so they do not add to the peak of the writing. */
+    tracker_forget();
     sam2_tracker_free(t);
     t = NULL;
 
@@ -296,6 +322,7 @@ static int run(track_args *a, sam2_error *err) {
 done:
     if (s) track_results_free(&s->results);
     free(s);
+    tracker_forget();
     sam2_tracker_free(t);
     sam2_model_free(model);
     return rc ? -1 : 0;

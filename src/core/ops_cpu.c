@@ -1,9 +1,9 @@
-/* Optimised CPU kernels: GEMMs through OpenBLAS, element-wise and row-wise ops vectorised with
- * AVX2/FMA when the compiler targets it (scalar loops otherwise) and split over the thread
- * pool. Attention, convolutions and resizes live in ops_cpu_*.c. */
+/* Optimised CPU kernels: GEMMs through OpenBLAS, element-wise and row-wise ops split over the
+ * thread pool, their vector code from the kernel table in use (core/cpu_kernels.h: AVX2, NEON or
+ * baseline). Attention, convolutions and resizes live in ops_cpu_*.c. */
+#include "core/cpu_kernels.h"
 #include "core/ops_cpu.h"
 #include "core/threadpool.h"
-#include "core/vmath.h"
 
 #include <math.h>
 #include <stdatomic.h>
@@ -55,69 +55,18 @@ static void run_span(span_fn fn, float *out, const float *a, const float *b, siz
     pool_for((int64_t)n, CPU_ELEMWISE_GRAIN, span_task, &j);
 }
 
-#ifdef SAM2_HAVE_AVX2
-/* Applies a vector function to n floats; the tail goes through a zero-padded vector so every
- * element gets the same arithmetic wherever it sits. */
-#define SPAN_UNARY(NAME, VEXPR)                                                                    \
-    static void NAME(float *out, const float *in, const float *unused, size_t n) {                 \
-        (void)unused;                                                                              \
-        size_t i = 0;                                                                              \
-        for (; i + 8 <= n; i += 8) {                                                               \
-            __m256 x = _mm256_loadu_ps(in + i);                                                    \
-            _mm256_storeu_ps(out + i, (VEXPR));                                                    \
-        }                                                                                          \
-        if (i < n) {                                                                               \
-            float buf[8] = {0};                                                                    \
-            memcpy(buf, in + i, sizeof(float) * (n - i));                                          \
-            __m256 x = _mm256_loadu_ps(buf);                                                       \
-            _mm256_storeu_ps(buf, (VEXPR));                                                        \
-            memcpy(out + i, buf, sizeof(float) * (n - i));                                         \
-        }                                                                                          \
-    }
-
-static inline __m256 v8_gelu(__m256 x) {
-    __m256 e = v8_erf(_mm256_mul_ps(x, _mm256_set1_ps((float)M_SQRT1_2)));
-    return _mm256_mul_ps(_mm256_mul_ps(x, _mm256_set1_ps(0.5f)),
-                         _mm256_add_ps(_mm256_set1_ps(1.0f), e));
-}
-static inline __m256 v8_sigmoid(__m256 x) {
-    __m256 e = v8_exp(_mm256_sub_ps(_mm256_setzero_ps(), x));
-    return _mm256_div_ps(_mm256_set1_ps(1.0f), _mm256_add_ps(_mm256_set1_ps(1.0f), e));
-}
-static inline __m256 v8_relu(__m256 x) {
-    /* x < 0 ? 0 : x, so NaN passes through */
-    return _mm256_andnot_ps(_mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_LT_OQ), x);
-}
-SPAN_UNARY(gelu_span, v8_gelu(x))
-SPAN_UNARY(sigmoid_span, v8_sigmoid(x))
-SPAN_UNARY(relu_span, v8_relu(x))
-#else
-static void gelu_span(float *out, const float *in, const float *unused, size_t n) {
-    (void)unused;
-    for (size_t i = 0; i < n; i++) out[i] = in[i] * 0.5f * (1.0f + erff(in[i] * (float)M_SQRT1_2));
-}
-static void sigmoid_span(float *out, const float *in, const float *unused, size_t n) {
-    (void)unused;
-    for (size_t i = 0; i < n; i++) out[i] = 1.0f / (1.0f + expf(-in[i]));
-}
-static void relu_span(float *out, const float *in, const float *unused, size_t n) {
-    (void)unused;
-    for (size_t i = 0; i < n; i++) out[i] = in[i] < 0.0f ? 0.0f : in[i];
-}
-#endif
-
 static void add_span(float *out, const float *a, const float *b, size_t n) {
     for (size_t i = 0; i < n; i++) out[i] = a[i] + b[i]; /* auto-vectorised */
 }
 
 static void cpu_gelu(float *out, const float *in, size_t n) {
-    run_span(gelu_span, out, in, NULL, n);
+    run_span(cpu_kernels_get()->gelu, out, in, NULL, n);
 }
 static void cpu_relu(float *out, const float *in, size_t n) {
-    run_span(relu_span, out, in, NULL, n);
+    run_span(cpu_kernels_get()->relu, out, in, NULL, n);
 }
 static void cpu_sigmoid(float *out, const float *in, size_t n) {
-    run_span(sigmoid_span, out, in, NULL, n);
+    run_span(cpu_kernels_get()->sigmoid, out, in, NULL, n);
 }
 static void cpu_add(float *out, const float *a, const float *b, size_t n) {
     run_span(add_span, out, a, b, n);
@@ -132,49 +81,10 @@ typedef struct ln_job {
     float eps;
 } ln_job;
 
-static void layernorm_row(float *y, const float *x, const float *w, const float *b, int C,
-                          float eps) {
-    int c = 0;
-    float sum = 0.0f;
-#ifdef SAM2_HAVE_AVX2
-    __m256 vs = _mm256_setzero_ps();
-    for (; c + 8 <= C; c += 8) vs = _mm256_add_ps(vs, _mm256_loadu_ps(x + c));
-    sum = v8_hsum(vs);
-#endif
-    for (; c < C; c++) sum += x[c];
-    const float mean = sum / (float)C;
-    float ss = 0.0f;
-    c = 0;
-#ifdef SAM2_HAVE_AVX2
-    __m256 vm = _mm256_set1_ps(mean), vq = _mm256_setzero_ps();
-    for (; c + 8 <= C; c += 8) {
-        __m256 d = _mm256_sub_ps(_mm256_loadu_ps(x + c), vm);
-        vq = _mm256_fmadd_ps(d, d, vq);
-    }
-    ss = v8_hsum(vq);
-#endif
-    for (; c < C; c++) ss += (x[c] - mean) * (x[c] - mean);
-    const float var = ss / (float)C;
-    const float rstd = 1.0f / sqrtf(var + eps);
-    /* (x - mean) * rstd rather than PyTorch's x * rstd - mean * rstd: the same value up to
-     * rounding, without the cancellation when |mean| >> std (or a fused multiply-add)
-     * turning the rounding error of the large products into the result. */
-    if (w && b) {
-        for (c = 0; c < C; c++) y[c] = (x[c] - mean) * rstd * w[c] + b[c];
-    } else {
-        for (c = 0; c < C; c++) {
-            float t = (x[c] - mean) * rstd;
-            if (w) t *= w[c];
-            if (b) t += b[c];
-            y[c] = t;
-        }
-    }
-}
-
 static void layernorm_task(void *ctx, int64_t begin, int64_t end) {
     const ln_job *j = ctx;
-    for (int64_t r = begin; r < end; r++)
-        layernorm_row(j->out + r * j->C, j->in + r * j->C, j->w, j->b, j->C, j->eps);
+    cpu_kernels_get()->layernorm_rows(j->out + begin * j->C, j->in + begin * j->C, j->w, j->b,
+                                      end - begin, j->C, j->eps);
 }
 
 static void cpu_layernorm(float *out, const float *in, const float *w, const float *b, int N, int C,
@@ -186,47 +96,6 @@ static void cpu_layernorm(float *out, const float *in, const float *w, const flo
 
 /* --- softmax ------------------------------------------------------------------------------ */
 
-/* Softmax of one row in place: subtract the max, exponentiate, scale by 1/sum (as PyTorch's
- * vectorised softmax over the last dimension). */
-static void cpu_softmax_row(float *x, int n) {
-    int c = 0;
-    float m = -INFINITY;
-#ifdef SAM2_HAVE_AVX2
-    __m256 vm = _mm256_set1_ps(-INFINITY);
-    for (; c + 8 <= n; c += 8) vm = _mm256_max_ps(vm, _mm256_loadu_ps(x + c));
-    m = v8_hmax(vm);
-#endif
-    for (; c < n; c++) m = x[c] > m ? x[c] : m;
-    float sum = 0.0f;
-    c = 0;
-#ifdef SAM2_HAVE_AVX2
-    __m256 vmax = _mm256_set1_ps(m), vs = _mm256_setzero_ps();
-    for (; c + 8 <= n; c += 8) {
-        __m256 e = v8_exp(_mm256_sub_ps(_mm256_loadu_ps(x + c), vmax));
-        _mm256_storeu_ps(x + c, e);
-        vs = _mm256_add_ps(vs, e);
-    }
-    if (c < n) {
-        float buf[8];
-        for (int i = 0; i < 8; i++) buf[i] = c + i < n ? x[c + i] : m;
-        __m256 e = v8_exp(_mm256_sub_ps(_mm256_loadu_ps(buf), vmax));
-        _mm256_storeu_ps(buf, e);
-        for (int i = 0; c + i < n; i++) {
-            x[c + i] = buf[i];
-            sum += buf[i];
-        }
-        c = n;
-    }
-    sum += v8_hsum(vs);
-#endif
-    for (; c < n; c++) {
-        x[c] = expf(x[c] - m);
-        sum += x[c];
-    }
-    const float inv = 1.0f / sum;
-    for (c = 0; c < n; c++) x[c] *= inv;
-}
-
 typedef struct softmax_job {
     float *x;
     int cols;
@@ -234,7 +103,7 @@ typedef struct softmax_job {
 
 static void softmax_task(void *ctx, int64_t begin, int64_t end) {
     const softmax_job *j = ctx;
-    for (int64_t r = begin; r < end; r++) cpu_softmax_row(j->x + r * j->cols, j->cols);
+    cpu_kernels_get()->softmax_rows(j->x + begin * j->cols, end - begin, j->cols);
 }
 
 static void cpu_softmax_rows(float *x, int rows, int cols) {

@@ -4,7 +4,7 @@
  * pool runs the tasks, each on one thread with its own slice of the scratch. A task walks the
  * keys in chunks of ATTN_KC with an online softmax (as flash attention): for each chunk it
  * computes the score tile transposed, S^T[key][query] = K (Q * scale)^T, with a
- * register-blocked AVX2 micro-kernel (6 keys x 16 queries; the queries are packed once per
+ * register-blocked micro-kernel (6 keys x 16 queries; the queries are packed once per
  * task, the keys are read in place), raises each query's running maximum to the chunk's,
  * exponentiates the tile against it, rescales the partial output rows whose maximum moved
  * (by exp(old - new)), and accumulates O += P V with the same micro-kernel (6 queries x 16
@@ -22,11 +22,13 @@
  * kernel ~145 GFLOP/s; cblas_sgemm per (window, head) from the pool threads 0.6 GFLOP/s
  * (OpenBLAS 0.3.21's own threading thrashes when called concurrently); a serial loop of
  * two-threaded cblas_sgemm calls ~45. Global attention over 4096 tokens, 4 heads of 96: this
- * kernel ~160 GFLOP/s, blocked two-threaded cblas_sgemm ~120 (SGEMM 2048^3: ~200). */
+ * kernel ~160 GFLOP/s, blocked two-threaded cblas_sgemm ~120 (SGEMM 2048^3: ~200).
+ *
+ * The tiles, the pack and the exponentials come from the kernel table in use (core/cpu_kernels.h:
+ * AVX2, NEON or baseline); each call covers a whole key chunk. */
+#include "core/cpu_kernels.h"
 #include "core/ops_cpu.h"
 #include "core/threadpool.h"
-#include "core/ukernel.h"
-#include "core/vmath.h"
 
 #include <math.h>
 #include <stdalign.h>
@@ -34,15 +36,12 @@
 #include <stdint.h>
 #include <string.h>
 
-#define ATTN_BQ_MAX 96    /* query rows per task (a multiple of 16 and of 6) */
+#define ATTN_BQ_MAX 96 /* query rows per task (a multiple of 16 and of 6) */
 #ifndef ATTN_KC
-#define ATTN_KC 256       /* keys per chunk of the online softmax */
+#define ATTN_KC 256 /* keys per chunk of the online softmax */
 #endif
 #define ATTN_QT_DEPTH 256 /* channels of packed queries per pass (stack buffer) */
 #define ATTN_MAX_SLOTS 256
-#ifndef ATTN_OUT_PREFETCH
-#define ATTN_OUT_PREFETCH 1 /* software prefetch in the output tiles (see ukernel.h) */
-#endif
 
 static int round_up16(int n) {
     return (n + 15) & ~15;
@@ -80,55 +79,6 @@ size_t attention_scratch_floats(int Lq, int Lk) {
     return attention_batched_scratch_floats(1, 1, Lq, Lk);
 }
 
-/* Score tile rows: A = keys read in place (a_is = ldk, a_ks = 1), 16 columns, no mask;
- * cmax (or NULL) collects the column maxima. */
-#define SCORE_CASE(MR)                                                                             \
-    case MR:                                                                                       \
-        if (cmax)                                                                                  \
-            ukernel(MR, K, a, lda, 1, b, ldb, c, ldc, 16, 0, accumulate, NULL, NULL, cmax, 0);     \
-        else                                                                                       \
-            ukernel(MR, K, a, lda, 1, b, ldb, c, ldc, 16, 0, accumulate, NULL, NULL, NULL, 0);     \
-        break;
-static void kernel_scores(int mr, int K, const float *a, ptrdiff_t lda, const float *b,
-                          ptrdiff_t ldb, float *c, ptrdiff_t ldc, int accumulate, float *cmax) {
-    switch (mr) {
-        SCORE_CASE(6)
-        SCORE_CASE(5)
-        SCORE_CASE(4)
-        SCORE_CASE(3)
-        SCORE_CASE(2)
-    default:
-        SCORE_CASE(1)
-    }
-}
-#undef SCORE_CASE
-
-/* Output rows: A = probabilities read down the tile's columns (a_is = 1, a_ks = lda), B = V
- * in place, nr <= 16 columns. */
-#define OUT_CASE(MR)                                                                               \
-    case MR:                                                                                       \
-        if (nr == 16)                                                                              \
-            ukernel(MR, K, a, 1, lda, b, ldb, c, ldc, 16, 0, accumulate, NULL, rscale, NULL,       \
-                    ATTN_OUT_PREFETCH);                                                            \
-        else                                                                                       \
-            ukernel(MR, K, a, 1, lda, b, ldb, c, ldc, nr, 1, accumulate, NULL, rscale, NULL,       \
-                    ATTN_OUT_PREFETCH);                                                            \
-        break;
-static void kernel_output(int mr, int K, const float *a, ptrdiff_t lda, const float *b,
-                          ptrdiff_t ldb, float *c, ptrdiff_t ldc, int nr, int accumulate,
-                          const float *rscale) {
-    switch (mr) {
-        OUT_CASE(6)
-        OUT_CASE(5)
-        OUT_CASE(4)
-        OUT_CASE(3)
-        OUT_CASE(2)
-    default:
-        OUT_CASE(1)
-    }
-}
-#undef OUT_CASE
-
 /* --- one task ------------------------------------------------------------------------------- */
 
 typedef struct attn_job {
@@ -152,51 +102,8 @@ static void raise_maxima(float *m, const float *cmax, float *alpha, int bqp) {
     }
 }
 
-/* Exponentiates the chunk st[kc][bqp] in place against the column maxima m: exp(s - m);
- * adds each column's sum to sum[i] after scaling the old sum by alpha[i] (first chunk:
- * the sum starts from zero). */
-static void exp_columns(float *st, const float *m, const float *alpha, float *sum, int kc, int bqp,
-                        int first) {
-    for (int i = 0; i < bqp; i += 8) {
-#ifdef SAM2_HAVE_AVX2
-        const __m256 vm = _mm256_loadu_ps(m + i);
-        __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
-        int j = 0;
-        for (; j + 2 <= kc; j += 2) {
-            float *p = st + (size_t)j * bqp + i;
-            __m256 e0 = v8_exp_nonpos(_mm256_sub_ps(_mm256_loadu_ps(p), vm));
-            __m256 e1 = v8_exp_nonpos(_mm256_sub_ps(_mm256_loadu_ps(p + bqp), vm));
-            _mm256_storeu_ps(p, e0);
-            _mm256_storeu_ps(p + bqp, e1);
-            s0 = _mm256_add_ps(s0, e0);
-            s1 = _mm256_add_ps(s1, e1);
-        }
-        if (j < kc) {
-            float *p = st + (size_t)j * bqp + i;
-            __m256 e = v8_exp_nonpos(_mm256_sub_ps(_mm256_loadu_ps(p), vm));
-            _mm256_storeu_ps(p, e);
-            s0 = _mm256_add_ps(s0, e);
-        }
-        __m256 s = _mm256_add_ps(s0, s1);
-        if (!first)
-            s = _mm256_fmadd_ps(_mm256_loadu_ps(sum + i), _mm256_loadu_ps(alpha + i), s);
-        _mm256_storeu_ps(sum + i, s);
-#else
-        for (int u = 0; u < 8; u++) {
-            const float mu = m[i + u];
-            float s = 0.0f;
-            for (int j = 0; j < kc; j++) {
-                float *p = &st[(size_t)j * bqp + i + u];
-                *p = expf(*p - mu);
-                s += *p;
-            }
-            sum[i + u] = first ? s : sum[i + u] * alpha[i + u] + s;
-        }
-#endif
-    }
-}
-
 static void attn_task(const attn_job *J, int64_t task, float *slot) {
+    const cpu_kernels *kern = cpu_kernels_get();
     const int qb = (int)(task % J->qblocks);
     const int64_t wh = task / J->qblocks;
     const int h = (int)(wh % J->heads), w = (int)(wh / J->heads);
@@ -214,7 +121,7 @@ static void attn_task(const attn_job *J, int64_t task, float *slot) {
     /* Queries packed once when they fit the buffer, else per chunk in passes of channels. */
     alignas(32) float qt[ATTN_QT_DEPTH * ATTN_BQ_MAX];
     const int packed_once = D <= ATTN_QT_DEPTH;
-    if (packed_once) pack_transposed(qt, q, J->ldq, nq, bqp, 0, D, J->scale);
+    if (packed_once) kern->pack_transposed(qt, q, J->ldq, nq, bqp, 0, D, J->scale);
     for (int i = 0; i < bqp; i++) m[i] = -INFINITY;
 
     for (int j0 = 0; j0 < Lk; j0 += ATTN_KC) {
@@ -226,17 +133,12 @@ static void attn_task(const attn_job *J, int64_t task, float *slot) {
         for (int d0 = 0; d0 < D; d0 += ATTN_QT_DEPTH) {
             const int dc = D - d0 < ATTN_QT_DEPTH ? D - d0 : ATTN_QT_DEPTH;
             const int last_pass = d0 + dc >= D;
-            if (!packed_once) pack_transposed(qt, q, J->ldq, nq, bqp, d0, dc, J->scale);
-            for (int jj = 0; jj < kc; jj += 6) {
-                const int mr = kc - jj < 6 ? kc - jj : 6;
-                for (int p = 0; p < bqp; p += 16)
-                    kernel_scores(mr, dc, k + (size_t)(j0 + jj) * ldk + d0, ldk, qt + p, bqp,
-                                  st + (size_t)jj * bqp + p, bqp, d0 > 0,
-                                  last_pass ? cmax + p : NULL);
-            }
+            if (!packed_once) kern->pack_transposed(qt, q, J->ldq, nq, bqp, d0, dc, J->scale);
+            kern->attn_scores(kc, dc, k + (size_t)j0 * ldk + d0, ldk, qt, bqp, st, d0 > 0,
+                              last_pass ? cmax : NULL);
         }
         raise_maxima(m, cmax, alpha, bqp);
-        exp_columns(st, m, alpha, sum, kc, bqp, first);
+        kern->attn_exp_columns(st, m, alpha, sum, kc, bqp, first);
         if (last)
             for (int i = 0; i < bqp; i++) sum[i] = 1.0f / sum[i]; /* now the row scales */
         /* Rows accumulated against a maximum that moved are scaled down to the new one. */
@@ -247,14 +149,8 @@ static void attn_task(const attn_job *J, int64_t task, float *slot) {
                     for (int c = 0; c < Dv; c++) oi[c] *= alpha[i];
                 }
         /* O (+)= P V for this chunk; the last one scales each row by 1 / its sum. */
-        for (int i0 = 0; i0 < nq; i0 += 6) {
-            const int mr = nq - i0 < 6 ? nq - i0 : 6;
-            for (int n0 = 0; n0 < Dv; n0 += 16) {
-                const int nr = Dv - n0 < 16 ? Dv - n0 : 16;
-                kernel_output(mr, kc, st + i0, bqp, v + (size_t)j0 * ldv + n0, ldv,
-                              o + (size_t)i0 * ldo + n0, ldo, nr, !first, last ? sum + i0 : NULL);
-            }
-        }
+        kern->attn_output(nq, kc, st, bqp, v + (size_t)j0 * ldv, ldv, o, ldo, Dv, !first,
+                          last ? sum : NULL);
     }
 }
 

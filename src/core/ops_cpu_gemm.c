@@ -1,19 +1,20 @@
 /* GEMM and Linear on the CPU.
  *
  * gemm() is cblas_sgemm. linear() (and the convolutions built on it) computes out = in W^T + b
- * with the micro-kernel of ukernel.h: rows are split over the thread pool in blocks of
+ * with the micro-kernel tiles of the kernel table in use (core/cpu_kernels.h; ukernel_avx2.h,
+ * ukernel_neon.h) when it has them (direct_gemm): rows are split over the thread pool in blocks of
  * LIN_ROW_BLOCK; each block packs the transposed weights, a group of 16-column panels at a time
  * (reduction slices of LIN_KC), into a stack buffer and runs 6 x 16 tiles with the bias folded
  * into the accumulators, so each output is written once. On the 2-core AVX2 test machine this
  * runs at 195-200 GFLOP/s on the Hiera shapes where two-threaded OpenBLAS reaches 130-190
  * (its threading costs most at the short reductions, K = 96..384; bench-ops compares both).
- * Without AVX2 the OpenBLAS path is used: the output rows are pre-filled with the bias and
- * the GEMM accumulates onto them (beta = 1). */
+ * The baseline table (and NEON with Apple's Accelerate) uses the BLAS path: the output rows are
+ * pre-filled with the bias and the GEMM accumulates onto them (beta = 1). */
+#include "core/blas.h"
+#include "core/cpu_kernels.h"
 #include "core/ops_cpu.h"
 #include "core/threadpool.h"
-#include "core/ukernel.h"
 
-#include <cblas.h>
 #include <limits.h>
 #include <assert.h>
 #include <stdalign.h>
@@ -43,44 +44,12 @@ typedef struct lin_job {
     int ldo, ldi, ldw, N, IC, OC;
 } lin_job;
 
-#ifdef SAM2_HAVE_AVX2
-#define LIN_CASE(MR)                                                                               \
-    case MR:                                                                                       \
-        if (accumulate) {                                                                          \
-            if (nr == 16)                                                                          \
-                ukernel(MR, K, a, lda, 1, b, 16, c, ldc, 16, 0, 1, NULL, NULL, NULL, 0);           \
-            else                                                                                   \
-                ukernel(MR, K, a, lda, 1, b, 16, c, ldc, nr, 1, 1, NULL, NULL, NULL, 0);           \
-        } else {                                                                                   \
-            if (nr == 16)                                                                          \
-                ukernel(MR, K, a, lda, 1, b, 16, c, ldc, 16, 0, 0, bias, NULL, NULL, 0);           \
-            else                                                                                   \
-                ukernel(MR, K, a, lda, 1, b, 16, c, ldc, nr, 1, 0, bias, NULL, NULL, 0);           \
-        }                                                                                          \
-        break;
-/* One tile: mr <= 6 rows of `a` (stride lda) times a packed panel [K][16], nr valid columns;
- * either C = bias + A B or C += A B. */
-static void lin_tile(int mr, int K, const float *a, int lda, const float *b, float *c, int ldc,
-                     int nr, const float *bias, int accumulate) {
-    static const float zeros[16];
-    if (!bias) bias = zeros;
-    switch (mr) {
-        LIN_CASE(6)
-        LIN_CASE(5)
-        LIN_CASE(4)
-        LIN_CASE(3)
-        LIN_CASE(2)
-    default:
-        LIN_CASE(1)
-    }
-}
-#undef LIN_CASE
-
 /* rows x OC block of out = a w^T + b on one thread; pk is the LIN_PACK_FLOATS stack buffer.
  * Columns go in groups of panels that fit pk; within a group the reduction goes in slices of
  * LIN_KC, accumulating into the group's columns (which stay in cache). */
 static void lin_block(const lin_job *j, const float *a, int lda, float *c, int ldc, int rows,
                       float *pk) {
+    const cpu_kernels *kern = cpu_kernels_get();
     const int K = j->IC, OC = j->OC;
     const int kc_max = K < LIN_KC ? K : LIN_KC;
     const int group = LIN_PACK_FLOATS / (kc_max * 16); /* panels per packing pass, >= 2 */
@@ -91,17 +60,11 @@ static void lin_block(const lin_job *j, const float *a, int lda, float *c, int l
             const int kc = K - k0 < LIN_KC ? K - k0 : LIN_KC;
             for (int p = 0; p < np; p++) {
                 const int c0 = n0 + 16 * p, nc = OC - c0 < 16 ? OC - c0 : 16;
-                pack_transposed(pk + (size_t)p * kc * 16, j->w + (size_t)c0 * j->ldw, j->ldw, nc,
-                                16, k0, kc, 1.0f);
+                kern->pack_transposed(pk + (size_t)p * kc * 16, j->w + (size_t)c0 * j->ldw, j->ldw,
+                                      nc, 16, k0, kc, 1.0f);
             }
-            for (int i0 = 0; i0 < rows; i0 += 6) {
-                const int mr = rows - i0 < 6 ? rows - i0 : 6;
-                for (int p = 0; p < np; p++) {
-                    const int c0 = n0 + 16 * p, nc = OC - c0 < 16 ? OC - c0 : 16;
-                    lin_tile(mr, kc, a + (size_t)i0 * lda + k0, lda, pk + (size_t)p * kc * 16,
-                             c + (size_t)i0 * ldc + c0, ldc, nc, j->b ? j->b + c0 : NULL, k0 > 0);
-                }
-            }
+            kern->linear_tiles(rows, kc, a + k0, lda, pk, np, OC - n0, c + n0, ldc,
+                               j->b ? j->b + n0 : NULL, k0 > 0);
         }
     }
 }
@@ -139,7 +102,7 @@ static void ct_row(void *ctx, int64_t t, int worker) {
 
 int cpu_conv_t2x2_direct(float *out, const float *in, const float *wr, const float *bias2, int H,
                          int W, int IC, int OC) {
-    if (IC <= 0) return 0;
+    if (!cpu_matmul_nt_direct(IC)) return 0;
     ct_rows_job j = {.lin = {.w = wr, .b = bias2, .ldw = IC, .IC = IC, .OC = 2 * OC},
                      .in = in,
                      .out = out,
@@ -148,20 +111,17 @@ int cpu_conv_t2x2_direct(float *out, const float *in, const float *wr, const flo
     cpu_parallel_tasks((int64_t)2 * H, INT_MAX, ct_row, &j);
     return 1;
 }
-#endif
 
 /* out[n][o] = b[o] + sum_k in[n][k] * w[o][k], with row strides; b may be NULL. */
 void cpu_matmul_nt(float *out, int ldo, const float *in, int ldi, const float *w, int ldw,
                    const float *b, int N, int IC, int OC) {
     if (N <= 0 || OC <= 0) return;
-#ifdef SAM2_HAVE_AVX2
-    if (IC > 0) {
+    if (cpu_matmul_nt_direct(IC)) {
         lin_job j = {out, in, w, b, ldo, ldi, ldw, N, IC, OC};
         const int64_t blocks = (N + LIN_ROW_BLOCK - 1) / LIN_ROW_BLOCK;
         cpu_parallel_tasks(blocks, INT_MAX, lin_run, &j);
         return;
     }
-#endif
     /* OpenBLAS path */
     for (int r0 = 0; r0 < N; r0 += LINEAR_BLAS_ROW_BLOCK) {
         const int rows = N - r0 < LINEAR_BLAS_ROW_BLOCK ? N - r0 : LINEAR_BLAS_ROW_BLOCK;
@@ -180,21 +140,8 @@ void cpu_matmul_nt(float *out, int ldo, const float *in, int ldi, const float *w
     }
 }
 
-#ifndef SAM2_HAVE_AVX2
-int cpu_conv_t2x2_direct(float *out, const float *in, const float *wr, const float *bias2, int H,
-                         int W, int IC, int OC) {
-    (void)out, (void)in, (void)wr, (void)bias2, (void)H, (void)W, (void)IC, (void)OC;
-    return 0;
-}
-#endif
-
 int cpu_matmul_nt_direct(int IC) {
-#ifdef SAM2_HAVE_AVX2
-    return IC > 0;
-#else
-    (void)IC;
-    return 0;
-#endif
+    return IC > 0 && cpu_kernels_get()->direct_gemm;
 }
 
 void cpu_linear(float *out, const float *in, const float *w, const float *b, int N, int IC,

@@ -3,7 +3,7 @@
 #endif
 #include "core/perf.h"
 
-#include <cblas.h>
+#include "core/blas.h"
 #include <stdlib.h>
 #include <time.h>
 

@@ -2,7 +2,7 @@
 
 #include "sam2.h"
 
-#include <cblas.h>
+#include "core/blas.h"
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -78,8 +78,11 @@ static void start_locked(void) {
         P.nworkers++;
     }
     P.started = 1;
-    /* GEMMs run in OpenBLAS's own threads from the loop's caller: give it the same count. */
+#ifndef SAM2_BLAS_ACCELERATE
+    /* GEMMs run in OpenBLAS's own threads from the loop's caller: give it the same count.
+     * (Accelerate has no such call; VECLIB_MAXIMUM_THREADS in the environment limits it.) */
     openblas_set_num_threads(total);
+#endif
 }
 
 static void stop_locked(void) {

@@ -133,6 +133,23 @@ static int transcode_reader(sam2_video_reader *r, const char *name, const char *
     if (span > want) span = want;
     int64_t slots = llround(span * o->fps);
     if (slots < 1) slots = 1;
+    if (o->max_decoded_pixels > 0) {
+        /* Decoding is the cost an input chooses (a 4096 x 4096 clip at 100 fps is 17 G pixels in
+         * 10 s): bounded from the index before anything is decoded, counting every frame from
+         * the start of the file to the end of the window. */
+        int last = first;
+        while (last + 1 < in->frame_count &&
+               sam2_video_reader_frame_time(r, last + 1) - o->start_time < span)
+            last++;
+        const long long pixels = (long long)(last + 1) * in->width * in->height;
+        if (pixels > o->max_decoded_pixels)
+            return sam2_fail(
+                err, SAM2_ERR_LIMIT,
+                "video '%s': keeping %.3gs means decoding %d frames of %dx%d (%lld megapixels); "
+                "at most %lld megapixels are decoded",
+                name, span, last + 1, in->width, in->height, pixels / 1000000,
+                o->max_decoded_pixels / 1000000);
+    }
     int ow, oh;
     fit_size(in->width, in->height, o->max_width, o->max_height, &ow, &oh);
     sam2_video_writer_options wo = {.width = ow, .height = oh, .fps = o->fps, .crf = o->crf,

@@ -45,6 +45,9 @@ typedef struct sam2_transcode_options {
     int threads;           /* FFMPEG_NUM_THREADS, 1 (decoder and encoder) */
     int max_input_side;    /* larger inputs are refused (SAM2_ERR_LIMIT), 8192 */
     int max_input_frames;  /* input frames indexed at most (SAM2_ERR_LIMIT), 100000 */
+    /* Input pixels decoded at most (frames up to the end of the kept window x width x height),
+     * checked before decoding (SAM2_ERR_LIMIT); 0: no bound (the default). */
+    long long max_decoded_pixels;
     const char *format_whitelist; /* SAM2_UPLOAD_FORMATS; NULL: any demuxer */
 } sam2_transcode_options;
 

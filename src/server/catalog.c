@@ -51,8 +51,7 @@ unsigned char *base64_decode(const char *text, size_t *n) {
     for (size_t i = 0; i < len; i += 4) {
         int v[4];
         for (int k = 0; k < 4; k++) {
-            if (text[i + k] == '=' && i + 4 == len && k >= 2)
-                v[k] = -2;
+            if (text[i + k] == '=' && i + 4 == len && k >= 2) v[k] = -2;
             else if ((v[k] = b64_value(text[i + k])) < 0) {
                 free(out);
                 return NULL;
@@ -62,8 +61,8 @@ unsigned char *base64_decode(const char *text, size_t *n) {
             free(out);
             return NULL;
         }
-        unsigned w = (unsigned)v[0] << 18 | (unsigned)v[1] << 12 |
-                     (unsigned)(v[2] < 0 ? 0 : v[2]) << 6 | (unsigned)(v[3] < 0 ? 0 : v[3]);
+        unsigned w = (unsigned)v[0] << 18 | (unsigned)v[1] << 12 | (unsigned)(v[2] < 0 ? 0 : v[2]) << 6 |
+                     (unsigned)(v[3] < 0 ? 0 : v[3]);
         out[o++] = (unsigned char)(w >> 16);
         if (v[2] >= 0) out[o++] = (unsigned char)(w >> 8);
         if (v[3] >= 0) out[o++] = (unsigned char)w;
@@ -91,8 +90,7 @@ static int add_entry(catalog *c, const video_entry *e) {
 }
 
 /* Collects "gallery/..." paths of *.mp4 files below dir_rel (relative to data_real). */
-static int walk(const char *data_real, const char *dir_rel, int depth, char ***paths, int *n,
-                int *cap) {
+static int walk(const char *data_real, const char *dir_rel, int depth, char ***paths, int *n, int *cap) {
     if (depth > CATALOG_MAX_DEPTH) return 0;
     char dir_abs[PATH_MAX];
     snprintf(dir_abs, sizeof dir_abs, "%s/%s", data_real, dir_rel);
@@ -103,8 +101,7 @@ static int walk(const char *data_real, const char *dir_rel, int depth, char ***p
     while ((e = readdir(d)) && *n < CATALOG_MAX_VIDEOS) {
         if (e->d_name[0] == '.') continue;
         char rel[PATH_MAX], abs[PATH_MAX], real[PATH_MAX];
-        if ((size_t)snprintf(rel, sizeof rel, "%s/%s", dir_rel, e->d_name) >=
-            sizeof(((video_entry *)0)->path))
+        if ((size_t)snprintf(rel, sizeof rel, "%s/%s", dir_rel, e->d_name) >= sizeof(((video_entry *)0)->path))
             continue;
         snprintf(abs, sizeof abs, "%s/%s", data_real, rel);
         struct stat st;
@@ -134,12 +131,21 @@ static int walk(const char *data_real, const char *dir_rel, int depth, char ***p
     return rc;
 }
 
-static int cmp_str(const void *a, const void *b) {
-    return strcmp(*(char *const *)a, *(char *const *)b);
+/* Creates the folders of `path` below its first `keep` characters (DATA_PATH). */
+static void make_parents(const char *path, size_t keep) {
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", path);
+    for (char *p = dir + keep + 1; (p = strchr(p, '/')); p++) {
+        *p = 0;
+        mkdir(dir, 0755);
+        *p = '/';
+    }
 }
 
-catalog *catalog_scan(const char *data_real, const ingest_ops *ingest, catalog_log_fn log,
-                      void *log_user, sam2_error *err) {
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+catalog *catalog_scan(const char *data_real, const ingest_ops *ingest, catalog_log_fn log, void *log_user,
+                      sam2_error *err) {
     catalog *c = calloc(1, sizeof *c);
     if (!c) {
         sam2_fail(err, SAM2_ERR_NOMEM, "out of memory");
@@ -157,16 +163,26 @@ catalog *catalog_scan(const char *data_real, const ingest_ops *ingest, catalog_l
         memset(&v, 0, sizeof v);
         snprintf(v.code, sizeof v.code, "%s", paths[i]);
         snprintf(v.path, sizeof v.path, "%s", paths[i]);
-        /* posters/<file name without extension>.jpg, as the official loader names them. */
-        const char *base = strrchr(paths[i], '/');
-        base = base ? base + 1 : paths[i];
-        int stem = (int)(strlen(base) - 4);
-        snprintf(v.poster_path, sizeof v.poster_path, "posters/%.*s.jpg", stem, base);
+        /* posters/<file name without extension>.jpg, as the official loader names them, for
+         * gallery/x.mp4; a video in a subfolder keeps its folders (gallery/a/x.mp4 ->
+         * posters/a/x.jpg), so gallery/a/x.mp4 and gallery/b/x.mp4 get a poster each. */
+        const char *in_gallery = paths[i] + strlen("gallery/");
+        int stem = (int)(strlen(in_gallery) - 4);
+        snprintf(v.poster_path, sizeof v.poster_path, "posters/%.*s.jpg", stem, in_gallery);
         char video_abs[PATH_MAX], poster_abs[PATH_MAX];
         snprintf(video_abs, sizeof video_abs, "%s/%s", data_real, v.path);
         snprintf(poster_abs, sizeof poster_abs, "%s/%s", data_real, v.poster_path);
+        make_parents(poster_abs, strlen(data_real));
         sam2_error perr = {0};
         if (ingest->poster(ingest->self, video_abs, poster_abs, &v.width, &v.height, &perr)) {
+            /* A file the reader refuses would only fail on startSession: it is not offered. A
+             * poster that could not be written (I/O) leaves the video listed without one. */
+            if (perr.code != SAM2_ERR_IO) {
+                if (log)
+                    log(log_user, "warning: %s is not listed: it cannot be opened (%s)", v.path,
+                        perr.message);
+                continue;
+            }
             if (log) log(log_user, "warning: no poster for %s: %s", v.path, perr.message);
             struct stat st;
             if (stat(poster_abs, &st)) v.poster_path[0] = 0;
@@ -192,12 +208,8 @@ void catalog_free(catalog *c) {
     free(c);
 }
 
-int catalog_count(const catalog *c) {
-    return c ? c->n : 0;
-}
-const video_entry *catalog_at(const catalog *c, int i) {
-    return c && i >= 0 && i < c->n ? &c->items[i] : NULL;
-}
+int catalog_count(const catalog *c) { return c ? c->n : 0; }
+const video_entry *catalog_at(const catalog *c, int i) { return c && i >= 0 && i < c->n ? &c->items[i] : NULL; }
 
 const video_entry *catalog_default(const catalog *c, const char *default_path) {
     if (!c || c->n == 0) return NULL;
@@ -217,10 +229,8 @@ cJSON *video_to_json(const video_entry *v, const char *api_url) {
     cJSON_AddStringToObject(o, "id", gid ? gid : "");
     free(gid);
     cJSON_AddStringToObject(o, "path", v->path);
-    if (v->poster_path[0])
-        cJSON_AddStringToObject(o, "posterPath", v->poster_path);
-    else
-        cJSON_AddNullToObject(o, "posterPath");
+    if (v->poster_path[0]) cJSON_AddStringToObject(o, "posterPath", v->poster_path);
+    else cJSON_AddNullToObject(o, "posterPath");
     cJSON_AddNumberToObject(o, "width", v->width);
     cJSON_AddNumberToObject(o, "height", v->height);
     snprintf(url, sizeof url, "%s/%s", api_url, v->path);

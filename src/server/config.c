@@ -1,5 +1,7 @@
 #include "server/config.h"
 
+#include "server/client_addr.h"
+
 #include "core/error.h"
 
 #include <ctype.h>
@@ -27,49 +29,86 @@ typedef struct opt {
 static const opt OPTS[] = {
     {NULL, "host", OPT_STR, F(host), 0, 0, "address to listen on (default 0.0.0.0)"},
     {"PORT", "port", OPT_INT, F(port), 0, 65535, "TCP port (default 7263; 0 picks a free one)"},
-    {"API_URL", "api-url", OPT_STR, F(api_url), 0, 0, "base of the video and poster URLs (default http://localhost:<port>)"},
+    {"API_URL", "api-url", OPT_STR, F(api_url), 0, 0,
+     "base of the video and poster URLs (default http://localhost:<port>)"},
     {"ALLOWED_ORIGINS", "allowed-origins", OPT_STR, F(allowed_origins), 0, 0,
      "comma-separated CORS origins (default: any origin)"},
-    {"REQUEST_TIMEOUT", "timeout", OPT_INT, F(timeout_s), 1, 86400, "request timeout in seconds (default 60)"},
+    {"REQUEST_TIMEOUT", "timeout", OPT_INT, F(timeout_s), 1, 86400,
+     "request timeout in seconds (default 60)"},
     {"MAX_REQUESTS", "max-requests", OPT_INT, F(max_requests), 1, 100000,
      "concurrent connections (default 256)"},
+    {"MAX_CONNECTIONS_PER_IP", "max-connections-per-ip", OPT_INT, F(max_connections_per_ip), 0,
+     100000,
+     "concurrent connections from one address (default 32; 0: no bound, e.g. behind a proxy)"},
+    {"MAX_SESSIONS_PER_IP", "max-sessions-per-ip", OPT_INT, F(max_sessions_per_ip), 0, 10000,
+     "sessions one address may hold open (default 8; 0: no bound, e.g. behind a proxy)"},
+    {"TRUSTED_PROXIES", "trusted-proxies", OPT_STR, F(trusted_proxies), 0, 0,
+     "comma-separated addresses or CIDR ranges of reverse proxies: their requests count against "
+     "the client they name last in X-Forwarded-For (default: none)"},
+    {"REQUEST_BODY_TIMEOUT", "body-timeout", OPT_INT, F(body_timeout_s), 0, 86400,
+     "seconds a request body may take to arrive in all (default 300; 0: no bound)"},
     {"SAM2_NODE_ID", "node-id", OPT_STR, F(node_id), 0, 0,
-     "this replica's name, put in every session id so a proxy can route by it (letters, digits, - and _)"},
+     "this replica's name, put in every session id so a proxy can route by it (letters, digits, - "
+     "and _)"},
     {"DRAIN_TIMEOUT", "drain-timeout", OPT_INT, F(drain_timeout_s), 0, 31536000,
      "seconds a drain (SIGTERM) waits for sessions and streams to end (default 30)"},
     {"SAM2_DRAIN_AFTER", "drain-after", OPT_INT, F(drain_after_s), 0, 31536000,
      "start draining this many seconds after start-up (default 0: never)"},
     {"SAM2_ADMIN_PORT", "admin-port", OPT_INT, F(admin_port), -1, 65535,
      "port of the admin listener on 127.0.0.1 (POST /drain); 0 picks one (default -1: none)"},
-    {"APP_ROOT", "app-root", OPT_STR, F(app_root), 0, 0, "checkpoints live in $APP_ROOT/checkpoints (default /opt/sam2)"},
-    {"MODEL_SIZE", "model-size", OPT_STR, F(model_size), 0, 0, "tiny, small, base_plus or large (default base_plus)"},
+    {"APP_ROOT", "app-root", OPT_STR, F(app_root), 0, 0,
+     "checkpoints live in $APP_ROOT/checkpoints (default /opt/sam2)"},
+    {"MODEL_SIZE", "model-size", OPT_STR, F(model_size), 0, 0,
+     "tiny, small, base_plus or large (default base_plus)"},
     {"SAM2_CHECKPOINT", "checkpoint", OPT_STR, F(checkpoint), 0, 0,
      "checkpoint file (default $APP_ROOT/checkpoints/sam2.1_hiera_<MODEL_SIZE>.pt)"},
-    {"SAM2_CONFIG", "config", OPT_STR, F(config_yaml), 0, 0, "model YAML (default: detected from the checkpoint)"},
-    {"SAM2_THREADS", "threads", OPT_INT, F(threads), 0, 1024, "compute threads (default: all CPUs)"},
-    {"SAM2_WORKERS", "workers", OPT_INT, F(workers), 1, 64, "inference jobs running at once (default 1)"},
-    {"SAM2_DEMO_FORCE_CPU_DEVICE", NULL, OPT_BOOL, F(force_cpu), 0, 1, "accepted for compatibility (sam2c runs on the CPU)"},
+    {"SAM2_CONFIG", "config", OPT_STR, F(config_yaml), 0, 0,
+     "model YAML (default: detected from the checkpoint)"},
+    {"SAM2_THREADS", "threads", OPT_INT, F(threads), 0, 1024,
+     "compute threads (default: all CPUs)"},
+    {"SAM2_WORKERS", "workers", OPT_INT, F(workers), 1, 64,
+     "inference jobs running at once (default 1)"},
+    {"COMPUTE_NICE", "compute-nice", OPT_INT, F(compute_nice), 0, 19,
+     "nice value of the model's threads, which also run as SCHED_BATCH (default 10; 0: normal "
+     "priority)"},
+    {"SAM2_DEMO_FORCE_CPU_DEVICE", NULL, OPT_BOOL, F(force_cpu), 0, 1,
+     "accepted for compatibility (sam2c runs on the CPU)"},
     {"ADD_ALL_FRAMES_TO_CORRECT_AS_COND", "correct-as-cond", OPT_BOOL, F(correct_as_cond), 0, 1,
      "corrections on tracked frames become conditioning frames (default 1)"},
-    {"DATA_PATH", "data", OPT_STR, F(data_path), 0, 0, "data folder holding gallery/, posters/, uploads/ (default /data)"},
+    {"DATA_PATH", "data", OPT_STR, F(data_path), 0, 0,
+     "data folder holding gallery/, posters/, uploads/ (default /data)"},
     {"DEFAULT_VIDEO_PATH", "default-video", OPT_STR, F(default_video_path), 0, 0,
      "video returned by defaultVideo, e.g. gallery/05_default_juggle.mp4"},
-    {"SPILL_DIR", "spill-dir", OPT_STR, F(spill_dir), 0, 0, "folder for spilled session state (default $TMPDIR)"},
-    {"MAX_UPLOAD_VIDEO_DURATION", "max-upload-duration", OPT_DOUBLE, F(max_upload_video_duration), 0.1, 86400,
-     "uploads are trimmed to this many seconds (default 10)"},
-    {"VIDEO_ENCODE_CODEC", NULL, OPT_STR, F(encode_codec), 0, 0, "upload video codec (default libx264)"},
+    {"SPILL_DIR", "spill-dir", OPT_STR, F(spill_dir), 0, 0,
+     "folder for spilled session state (default $TMPDIR)"},
+    {"SPILL_MAX_MB", "spill-max-mb", OPT_INT, F(spill_max_mb), 0, 16777216,
+     "a session's state in the spill file, in MB (default 4096; 0: no bound)"},
+    {"MAX_UPLOAD_VIDEO_DURATION", "max-upload-duration", OPT_DOUBLE, F(max_upload_video_duration),
+     0.1, 86400, "uploads are trimmed to this many seconds (default 10)"},
+    {"VIDEO_ENCODE_CODEC", NULL, OPT_STR, F(encode_codec), 0, 0,
+     "upload video codec (default libx264)"},
     {"VIDEO_ENCODE_CRF", NULL, OPT_INT, F(encode_crf), 0, 63, "upload quality (default 23)"},
     {"VIDEO_ENCODE_FPS", NULL, OPT_INT, F(encode_fps), 1, 240, "upload frame rate (default 24)"},
-    {"VIDEO_ENCODE_MAX_WIDTH", NULL, OPT_INT, F(encode_max_width), 16, 16384, "upload width bound (default 1280)"},
-    {"VIDEO_ENCODE_MAX_HEIGHT", NULL, OPT_INT, F(encode_max_height), 16, 16384, "upload height bound (default 720)"},
-    {"VIDEO_ENCODE_VERBOSE", NULL, OPT_BOOL, F(encode_verbose), 0, 1, "log the transcoder (default False)"},
-    {"VIDEO_ENCODE_SEEK_TIME", NULL, OPT_DOUBLE, F(encode_seek_time), 0, 86400, "upload start time (default 0)"},
-    {"FFMPEG_NUM_THREADS", NULL, OPT_INT, F(ffmpeg_threads), 1, 256, "transcoder threads (default 1)"},
-    {"MAX_BODY_MB", "max-body-mb", OPT_MB, F(max_body_bytes), 1, 4096, "JSON request bodies (default 16 MB)"},
-    {"MAX_UPLOAD_MB", "max-upload-mb", OPT_MB, F(max_upload_bytes), 1, 65536, "upload requests (default 70 MB)"},
-    {"MAX_POINTS_PER_REQUEST", "max-points", OPT_INT, F(max_points), 1, 4096, "points per addPoints (default 1024)"},
-    {"MAX_OBJECTS_PER_SESSION", "max-objects", OPT_INT, F(max_objects), 1, 1024, "objects per session (default 64)"},
-    {"MAX_SESSIONS", "max-sessions", OPT_INT, F(max_sessions), 1, 10000, "sessions at once (default 16)"},
+    {"VIDEO_ENCODE_MAX_WIDTH", NULL, OPT_INT, F(encode_max_width), 16, 16384,
+     "upload width bound (default 1280)"},
+    {"VIDEO_ENCODE_MAX_HEIGHT", NULL, OPT_INT, F(encode_max_height), 16, 16384,
+     "upload height bound (default 720)"},
+    {"VIDEO_ENCODE_VERBOSE", NULL, OPT_BOOL, F(encode_verbose), 0, 1,
+     "log the transcoder (default False)"},
+    {"VIDEO_ENCODE_SEEK_TIME", NULL, OPT_DOUBLE, F(encode_seek_time), 0, 86400,
+     "upload start time (default 0)"},
+    {"FFMPEG_NUM_THREADS", NULL, OPT_INT, F(ffmpeg_threads), 1, 256,
+     "transcoder threads (default 1)"},
+    {"MAX_BODY_MB", "max-body-mb", OPT_MB, F(max_body_bytes), 1, 4096,
+     "JSON request bodies (default 16 MB)"},
+    {"MAX_UPLOAD_MB", "max-upload-mb", OPT_MB, F(max_upload_bytes), 1, 65536,
+     "upload requests (default 70 MB)"},
+    {"MAX_POINTS_PER_REQUEST", "max-points", OPT_INT, F(max_points), 1, 4096,
+     "points per addPoints (default 1024)"},
+    {"MAX_OBJECTS_PER_SESSION", "max-objects", OPT_INT, F(max_objects), 1, 1024,
+     "objects per session (default 64)"},
+    {"MAX_SESSIONS", "max-sessions", OPT_INT, F(max_sessions), 1, 10000,
+     "sessions at once (default 16)"},
     {"SESSION_TTL", "session-ttl", OPT_INT, F(session_ttl_s), 1, 31536000,
      "seconds an idle session lives (default 1800)"},
     {"MAX_MEMORY_MB", "max-memory-mb", OPT_INT, F(max_memory_mb), 0, 16777216,
@@ -82,6 +121,12 @@ static const opt OPTS[] = {
      "frames a video (gallery, upload input) may have (default 20000)"},
     {"MAX_VIDEO_SIDE", "max-video-side", OPT_INT, F(max_video_side), 16, 8192,
      "pixels per side of a video (gallery, upload input) (default 4096)"},
+    {"MAX_CONCURRENT_UPLOADS", "max-concurrent-uploads", OPT_INT, F(max_concurrent_uploads), 1, 64,
+     "uploads transcoded at once; more wait up to REQUEST_TIMEOUT (default 1)"},
+    {"MAX_UPLOAD_MEGAPIXELS", "max-upload-megapixels", OPT_INT, F(max_upload_megapixels), 1,
+     1000000,
+     "input pixels an upload may make the server decode, in millions (default 2500: 10 s of 4K at "
+     "30 fps)"},
 };
 #define N_OPTS ((int)(sizeof OPTS / sizeof OPTS[0]))
 _Static_assert(sizeof(int) != sizeof(size_t), "numeric options tell int from size_t fields by size");
@@ -96,11 +141,15 @@ void server_config_defaults(server_config *c) {
     c->port = 7263;
     c->timeout_s = 60;
     c->max_requests = 256;
+    c->max_connections_per_ip = 32;
+    c->max_sessions_per_ip = 8;
+    c->body_timeout_s = 300;
     c->drain_timeout_s = 30;
     c->admin_port = -1;
     copy_str(c->app_root, sizeof c->app_root, "/opt/sam2");
     copy_str(c->model_size, sizeof c->model_size, "base_plus");
     c->workers = 1;
+    c->compute_nice = 10;
     c->correct_as_cond = 1;
     copy_str(c->data_path, sizeof c->data_path, "/data");
     c->max_upload_video_duration = 10;
@@ -120,6 +169,9 @@ void server_config_defaults(server_config *c) {
     c->max_query_fields = 20000;
     c->max_video_frames = 20000;
     c->max_video_side = 4096;
+    c->max_concurrent_uploads = 1;
+    c->max_upload_megapixels = 2500;
+    c->spill_max_mb = 4096;
 }
 
 /* Sets one option from text; `who` names the source in messages ("MAX_SESSIONS", "--port"). */
@@ -218,6 +270,10 @@ int server_config_finalize(server_config *c, sam2_error *err) {
                              "SAM2_NODE_ID=%s may hold only letters, digits, '-' and '_' (it becomes part of every "
                              "session id)",
                              c->node_id);
+    char bad[128];
+    if (client_addr_list_check(c->trusted_proxies, bad, sizeof bad))
+        return sam2_fail(err, SAM2_ERR_ARGUMENT,
+                         "TRUSTED_PROXIES: '%s' is not an IPv4 or IPv6 address or CIDR range", bad);
     if (!c->api_url[0]) snprintf(c->api_url, sizeof c->api_url, "http://localhost:%d", c->port);
     size_t n = strlen(c->api_url);
     while (n > 0 && c->api_url[n - 1] == '/') c->api_url[--n] = 0;

@@ -20,6 +20,10 @@ typedef struct server_config {
     char allowed_origins[2048];    /* comma-separated; "" allows every origin */
     int timeout_s;                 /* idle connection timeout and waits for a busy session */
     int max_requests;              /* concurrent connections */
+    int max_connections_per_ip;    /* concurrent connections from one address (0: no bound) */
+    int max_sessions_per_ip;       /* sessions one address may hold open (0: no bound) */
+    char trusted_proxies[1024]; /* proxies whose X-Forwarded-For names the client (client_addr.h) */
+    int body_timeout_s; /* a request body must arrive within this many seconds (0: no bound) */
     /* replicas behind a proxy (server/replica.h, docs/server.md "Several replicas") */
     char node_id[33];    /* SAM2_NODE_ID: named in every session id ("" : bare UUIDv4 ids) */
     int drain_timeout_s; /* a drain ends after this long even with sessions left */
@@ -32,6 +36,8 @@ typedef struct server_config {
     char config_yaml[SERVER_PATH_MAX];
     int threads;      /* compute threads (0: library default) */
     int workers;      /* inference slots: jobs computing at the same time */
+    int compute_nice; /* nice value (and SCHED_BATCH) of the threads running the model; 0: unchanged
+                       */
     int force_cpu;    /* SAM2_DEMO_FORCE_CPU_DEVICE (sam2c always runs on the CPU) */
     int correct_as_cond; /* add_all_frames_to_correct_as_cond (ON by default in sam2 serve) */
     /* data */
@@ -56,6 +62,9 @@ typedef struct server_config {
     int max_query_fields;
     int max_video_frames; /* frames a session's video (and an upload's input) may have */
     int max_video_side;   /* pixels per side of a session's video or an upload's input */
+    int max_concurrent_uploads; /* uploads transcoded at once; more wait in line */
+    int max_upload_megapixels;  /* input pixels an upload may make the server decode, in millions */
+    int spill_max_mb;           /* a session's state in its spill file (0: no bound) */
 } server_config;
 
 void server_config_defaults(server_config *c);

@@ -35,6 +35,22 @@ static int origin_allowed(const server *s, const char *origin) {
     return 0;
 }
 
+/* The page served by this server itself (Origin "http://<Host>"): always allowed. */
+static int same_origin(http_req *r, const char *origin) {
+    const char *host = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Host");
+    const char *rest = !strncasecmp(origin, "http://", 7)    ? origin + 7
+                       : !strncasecmp(origin, "https://", 8) ? origin + 8
+                                                             : NULL;
+    return host && rest && !strcasecmp(rest, host);
+}
+
+/* A request from a page whose origin ALLOWED_ORIGINS does not list, or NULL. */
+static const char *refused_origin(http_req *r) {
+    const char *origin = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Origin");
+    if (!origin || origin_allowed(r->srv, origin) || same_origin(r, origin)) return NULL;
+    return origin;
+}
+
 static void add_cors(http_req *r, struct MHD_Response *resp) {
     const char *origin = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Origin");
     if (!origin || !origin_allowed(r->srv, origin)) return;
@@ -57,10 +73,8 @@ enum MHD_Result http_queue(http_req *r, unsigned status, struct MHD_Response *re
     return ret;
 }
 
-enum MHD_Result http_send(http_req *r, unsigned status, const char *content_type, const char *data,
-                          size_t len) {
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(len, (void *)data, MHD_RESPMEM_MUST_COPY);
+enum MHD_Result http_send(http_req *r, unsigned status, const char *content_type, const char *data, size_t len) {
+    struct MHD_Response *resp = MHD_create_response_from_buffer(len, (void *)data, MHD_RESPMEM_MUST_COPY);
     if (!resp) return MHD_NO;
     if (content_type) MHD_add_response_header(resp, "Content-Type", content_type);
     return http_queue(r, status, resp);
@@ -70,8 +84,7 @@ enum MHD_Result http_json(http_req *r, unsigned status, cJSON *value) {
     char *text = value ? cJSON_PrintUnformatted(value) : NULL;
     cJSON_Delete(value);
     if (!text) return http_send(r, 500, "application/json", "{\"error\":\"out of memory\"}", 25);
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer_with_free_callback(strlen(text), text, cJSON_free);
+    struct MHD_Response *resp = MHD_create_response_from_buffer_with_free_callback(strlen(text), text, cJSON_free);
     if (!resp) {
         cJSON_free(text);
         return MHD_NO;
@@ -104,9 +117,30 @@ enum MHD_Result http_graphql_error(http_req *r, unsigned status, const char *mes
     return http_json(r, status, o);
 }
 
-int http_client_fd(http_req *r) {
+static enum MHD_Result last_forwarded_for(void *cls, enum MHD_ValueKind kind, const char *key,
+                                          const char *value) {
+    (void)kind;
+    if (key && value && !strcasecmp(key, "X-Forwarded-For")) *(const char **)cls = value;
+    return MHD_YES;
+}
+
+void http_client_address(http_req *r, char *out, size_t cap) {
+    out[0] = 0;
     const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+    client_addr_text(sa, out, cap);
+    if (!client_addr_trusted(r->srv->cfg.trusted_proxies, sa)) return;
+    /* Each hop appends a header line: the last one is the trusted proxy's own. */
+    const char *xff = NULL;
+    MHD_get_connection_values(r->conn, MHD_HEADER_KIND, last_forwarded_for, &xff);
+    char forwarded[CLIENT_ADDR_MAX];
+    if (!client_addr_forwarded(xff, forwarded, sizeof forwarded))
+        snprintf(out, cap, "%s", forwarded);
+}
+
+int http_client_fd(http_req *r) {
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
     return ci ? ci->connect_fd : -1;
 }
 
@@ -139,30 +173,22 @@ static metrics_route route_of(const char *url) {
 static const char *allowed_methods(metrics_route route) {
     switch (route) {
     case ROUTE_GRAPHQL:
-    case ROUTE_PROPAGATE:
-        return "POST, OPTIONS";
-    case ROUTE_EXPORT:
-        return "GET, HEAD, POST, OPTIONS";
-    case ROUTE_OTHER:
-        return "OPTIONS";
-    default:
-        return "GET, HEAD, OPTIONS";
+    case ROUTE_PROPAGATE: return "POST, OPTIONS";
+    case ROUTE_EXPORT: return "GET, HEAD, POST, OPTIONS";
+    case ROUTE_OTHER: return "OPTIONS";
+    default: return "GET, HEAD, OPTIONS";
     }
 }
 
 static enum MHD_Result preflight(http_req *r, const char *url) {
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    struct MHD_Response *resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
     if (!resp) return MHD_NO;
     MHD_add_response_header(resp, "Allow", allowed_methods(route_of(url)));
     const char *origin = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Origin");
-    const char *method =
-        MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Access-Control-Request-Method");
+    const char *method = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Access-Control-Request-Method");
     if (origin && method && origin_allowed(r->srv, origin)) {
-        MHD_add_response_header(resp, "Access-Control-Allow-Methods",
-                                "DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT");
-        const char *hdrs =
-            MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Access-Control-Request-Headers");
+        MHD_add_response_header(resp, "Access-Control-Allow-Methods", "DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT");
+        const char *hdrs = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Access-Control-Request-Headers");
         if (hdrs) MHD_add_response_header(resp, "Access-Control-Allow-Headers", hdrs);
     }
     return http_queue(r, 200, resp);
@@ -176,18 +202,39 @@ static enum MHD_Result metrics_handle(http_req *r) {
     g.slots_busy = fair_busy(s->sched);
     g.slots = s->cfg.workers;
     g.streams = atomic_load(&s->streams);
+    g.sessions_propagating = sessions_propagating(s->sessions);
     g.session_ram_bytes = sessions_ram_bytes(s->sessions);
+    g.job_bytes = atomic_load(&s->job_bytes);
     g.model_name = s->model_info.name;
     g.model_params = s->model_info.params;
     strbuf sb;
     sb_init(&sb);
     metrics_render(s->metrics, &g, &sb);
     replica_metrics(s, &sb);
-    enum MHD_Result ret =
-        sb.failed ? http_error(r, 500, "out of memory")
-                  : http_send(r, 200, "text/plain; version=0.0.4; charset=utf-8", sb.data, sb.len);
+    enum MHD_Result ret = sb.failed ? http_error(r, 500, "out of memory")
+                                    : http_send(r, 200, "text/plain; version=0.0.4; charset=utf-8", sb.data, sb.len);
     sb_free(&sb);
     return ret;
+}
+
+/* Whether the Content-Type's media type (before any parameter) is `type`. */
+static int media_type_is(const char *ctype, const char *type) {
+    const size_t n = strlen(type);
+    if (!ctype || strncasecmp(ctype, type, n)) return 0;
+    const char c = ctype[n];
+    return c == 0 || c == ';' || c == ' ' || c == '\t';
+}
+
+/* Bodies a browser may send cross-site without asking first (text/plain, form encodings, none)
+ * are refused: a page elsewhere cannot make the server run anything without a CORS preflight. */
+static enum MHD_Result unsupported_type(http_req *r, const char *ctype) {
+    char msg[300];
+    snprintf(msg, sizeof msg, "Unsupported Content-Type '%.100s': send %s", ctype ? ctype : "(none)",
+             r->route == ROUTE_GRAPHQL  ? "application/json (or multipart/form-data for uploadVideo)"
+             : r->route == ROUTE_EXPORT ? "image/png or image/jpeg (effects.mp4's background picture)"
+                                        : "application/json");
+    if (r->route == ROUTE_GRAPHQL) return http_graphql_error(r, 415, msg);
+    return http_error(r, 415, "%s", msg);
 }
 
 /* Decides, on the first call, how the body will be taken and whether it is refused outright. */
@@ -198,42 +245,44 @@ static enum MHD_Result begin_request(http_req *r, const char *url, const char *m
     const char *ctype = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Content-Type");
     r->kind = BODY_DISCARD;
     r->limit = DISCARD_BODY_LIMIT;
+    const char *origin = refused_origin(r);
+    if (origin) {
+        char msg[300];
+        snprintf(msg, sizeof msg,
+                 "Requests from the origin '%.100s' are not allowed (ALLOWED_ORIGINS)", origin);
+        if (r->route == ROUTE_GRAPHQL) return http_graphql_error(r, 403, msg);
+        return http_error(r, 403, "%s", msg);
+    }
     if (!strcmp(method, "POST") && r->route == ROUTE_GRAPHQL) {
-        if (ctype && !strncasecmp(ctype, "multipart/form-data", 19)) {
+        if (media_type_is(ctype, "multipart/form-data")) {
             r->kind = BODY_MULTIPART;
             r->limit = s->cfg.max_upload_bytes; /* the whole multipart request */
             if (content_length > r->limit)
-                return http_graphql_error(
-                    r, 413, "The upload is larger than the server accepts (MAX_UPLOAD_MB)");
+                return http_graphql_error(r, 413, "The upload is larger than the server accepts (MAX_UPLOAD_MB)");
             char msg[300];
             const char *tmp = s->cfg.spill_dir[0] ? s->cfg.spill_dir : getenv("TMPDIR");
-            r->upload =
-                upload_new(ctype, tmp && *tmp ? tmp : "/tmp", s->cfg.max_body_bytes, r->limit,
-                           (size_t)s->cfg.max_points * 3 + 100000, msg, sizeof msg);
+            r->upload = upload_new(ctype, tmp && *tmp ? tmp : "/tmp", s->cfg.max_body_bytes, r->limit,
+                                   (size_t)s->cfg.max_points * 3 + 100000, msg, sizeof msg);
             if (!r->upload) return http_graphql_error(r, 400, msg);
-        } else if (!ctype || !strncasecmp(ctype, "application/json", 16) ||
-                   !strncasecmp(ctype, "text/plain", 10)) {
+        } else if (media_type_is(ctype, "application/json")) {
             r->kind = BODY_JSON;
             r->limit = s->cfg.max_body_bytes;
         } else {
-            char msg[300];
-            snprintf(
-                msg, sizeof msg,
-                "Unsupported Content-Type '%.100s': send application/json or multipart/form-data",
-                ctype);
-            return http_graphql_error(r, 400, msg);
+            return unsupported_type(r, ctype);
         }
     } else if (!strcmp(method, "POST") && r->route == ROUTE_PROPAGATE) {
+        if (!media_type_is(ctype, "application/json")) return unsupported_type(r, ctype);
         r->kind = BODY_JSON;
         r->limit = PROPAGATE_BODY_LIMIT;
     } else if (!strcmp(method, "POST") && r->route == ROUTE_EXPORT) {
+        if (!media_type_is(ctype, "image/png") && !media_type_is(ctype, "image/jpeg"))
+            return unsupported_type(r, ctype);
         r->kind = BODY_RAW; /* effects.mp4's background picture (export.c decodes it) */
         r->limit = s->cfg.max_body_bytes;
     }
     if (content_length > r->limit) {
         if (r->route == ROUTE_GRAPHQL)
-            return http_graphql_error(
-                r, 413, "The request body is larger than the server accepts (MAX_BODY_MB)");
+            return http_graphql_error(r, 413, "The request body is larger than the server accepts (MAX_BODY_MB)");
         return http_error(r, 413, "The request body is larger than the server accepts");
     }
     return MHD_YES;
@@ -245,8 +294,7 @@ static void take_body(http_req *r, const char *data, size_t n) {
     r->received += n;
     if (r->received > r->limit) {
         r->error_status = 413;
-        snprintf(r->error, sizeof r->error,
-                 "The request body is larger than the server accepts (%s)",
+        snprintf(r->error, sizeof r->error, "The request body is larger than the server accepts (%s)",
                  r->kind == BODY_MULTIPART ? "MAX_UPLOAD_MB" : "MAX_BODY_MB");
         return;
     }
@@ -274,8 +322,7 @@ static enum MHD_Result json_with_allow(http_req *r, unsigned status, cJSON *o, c
     char *text = o ? cJSON_PrintUnformatted(o) : NULL;
     cJSON_Delete(o);
     struct MHD_Response *resp =
-        text ? MHD_create_response_from_buffer_with_free_callback(strlen(text), text, cJSON_free)
-             : NULL;
+        text ? MHD_create_response_from_buffer_with_free_callback(strlen(text), text, cJSON_free) : NULL;
     if (!resp) {
         cJSON_free(text);
         return MHD_NO;
@@ -303,8 +350,7 @@ static enum MHD_Result dispatch(http_req *r, const char *url, const char *method
             cJSON *arr = o ? cJSON_AddArrayToObject(o, "errors") : NULL;
             cJSON *e = arr ? cJSON_CreateObject() : NULL;
             if (e) {
-                cJSON_AddStringToObject(
-                    e, "message", "Queries are not allowed over GET: send a POST with a JSON body");
+                cJSON_AddStringToObject(e, "message", "Queries are not allowed over GET: send a POST with a JSON body");
                 cJSON_AddItemToArray(arr, e);
             }
             return json_with_allow(r, 405, o, allowed_methods(r->route));
@@ -324,8 +370,7 @@ static enum MHD_Result dispatch(http_req *r, const char *url, const char *method
         }
         break;
     default:
-        if (get && web_static_handles(url))
-            return web_static_serve(r, url); /* the web page (web_static.c) */
+        if (get && web_static_handles(url)) return web_static_serve(r, url); /* the web page (web_static.c) */
         return http_error(r, 404, "Not Found: %.200s", url);
     }
     char msg[200];
@@ -335,9 +380,9 @@ static enum MHD_Result dispatch(http_req *r, const char *url, const char *method
     return json_with_allow(r, 405, o, allowed_methods(r->route));
 }
 
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version, const char *upload_data,
-                                  size_t *upload_data_size, void **con_cls) {
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+                                  const char *version, const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls) {
     (void)version;
     server *s = cls;
     http_req *r = *con_cls;
@@ -361,6 +406,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     if (*upload_data_size) {
+        /* The idle timeout restarts with every byte: a client sending one byte every few seconds
+         * would hold its connection forever without a bound on the whole body. */
+        if (s->cfg.body_timeout_s > 0 && metrics_now() - r->t0 > s->cfg.body_timeout_s) {
+            char who[64];
+            http_client_address(r, who, sizeof who);
+            server_log(s,
+                       "closed a connection from %s: its request body took longer than %d s "
+                       "(REQUEST_BODY_TIMEOUT)",
+                       who, s->cfg.body_timeout_s);
+            return MHD_NO;
+        }
         take_body(r, upload_data, *upload_data_size);
         *upload_data_size = 0;
         /* libmicrohttpd answers only once the body is read: a body over its limit is drained
@@ -377,21 +433,52 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return dispatch(r, url, method);
 }
 
-static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-                         enum MHD_RequestTerminationCode toe) {
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe) {
     (void)conn;
     server *s = cls;
     http_req *r = *con_cls;
     if (!r) return;
     unsigned status = r->responded ? r->status : 0;
-    if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && !status)
-        status = 499; /* the client left first */
+    if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && !status) status = 499; /* the client left first */
     metrics_request(s->metrics, r->route, (int)status, metrics_now() - r->t0);
     replica_request_end(s);
     sb_free(&r->body);
     upload_free(r->upload);
     free(r);
     *con_cls = NULL;
+}
+
+/* MAX_CONNECTIONS_PER_IP, counted here rather than by libmicrohttpd's own per-IP limit so that
+ * trusted proxies (TRUSTED_PROXIES), which carry many clients, are not counted; the proxy bounds
+ * its clients' connections itself (deploy/haproxy.cfg). Both callbacks run on the listening
+ * thread, so a connection is counted before the next one is admitted. */
+static enum MHD_Result admit_connection(void *cls, const struct sockaddr *addr, socklen_t len) {
+    (void)len;
+    server *s = cls;
+    if (s->cfg.max_connections_per_ip <= 0 || client_addr_trusted(s->cfg.trusted_proxies, addr))
+        return MHD_YES;
+    char who[CLIENT_ADDR_MAX];
+    client_addr_text(addr, who, sizeof who);
+    return conn_table_admits(&s->conns, who, s->cfg.max_connections_per_ip) ? MHD_YES : MHD_NO;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
+                          enum MHD_ConnectionNotificationCode code) {
+    server *s = cls;
+    if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+        conn_table_close(&s->conns, *socket_ctx);
+        *socket_ctx = NULL;
+        return;
+    }
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+    *socket_ctx = NULL;
+    if (s->cfg.max_connections_per_ip <= 0 || client_addr_trusted(s->cfg.trusted_proxies, sa))
+        return;
+    char who[CLIENT_ADDR_MAX];
+    client_addr_text(sa, who, sizeof who);
+    *socket_ctx = conn_table_open(&s->conns, who);
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap) {
@@ -406,8 +493,7 @@ static void mhd_log(void *cls, const char *fmt, va_list ap) {
 int http_start(server *s, sam2_error *err) {
     struct sockaddr_storage addr;
     memset(&addr, 0, sizeof addr);
-    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-                     MHD_USE_POLL | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG;
     struct sockaddr_in *a4 = (struct sockaddr_in *)&addr;
     struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&addr;
     if (inet_pton(AF_INET, s->cfg.host, &a4->sin_addr) == 1) {
@@ -418,18 +504,21 @@ int http_start(server *s, sam2_error *err) {
         a6->sin6_port = htons((uint16_t)s->cfg.port);
         flags |= MHD_USE_IPv6;
     } else {
-        return sam2_fail(err, SAM2_ERR_ARGUMENT, "--host %s is not an IPv4 or IPv6 address",
-                         s->cfg.host);
+        return sam2_fail(err, SAM2_ERR_ARGUMENT, "--host %s is not an IPv4 or IPv6 address", s->cfg.host);
     }
+    if (!s->conns.slots && conn_table_init(&s->conns, s->cfg.max_requests))
+        return sam2_fail(err, SAM2_ERR_NOMEM, "out of memory starting the server");
     s->daemon = MHD_start_daemon(
-        flags, (uint16_t)s->cfg.port, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER,
-        mhd_log, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned)s->cfg.max_requests, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)s->cfg.timeout_s,
+        flags, (uint16_t)s->cfg.port, admit_connection, s, on_request, s,
+        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)s->cfg.max_requests, MHD_OPTION_NOTIFY_CONNECTION,
+        on_connection, s, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)s->cfg.timeout_s,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
         MHD_OPTION_END);
-    if (!s->daemon)
-        return sam2_fail(err, SAM2_ERR_IO, "cannot listen on %s:%d (is the port in use?)",
-                         s->cfg.host, s->cfg.port);
+    if (!s->daemon) {
+        conn_table_destroy(&s->conns);
+        return sam2_fail(err, SAM2_ERR_IO, "cannot listen on %s:%d (is the port in use?)", s->cfg.host, s->cfg.port);
+    }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
     s->port = info && info->port ? info->port : s->cfg.port;
     return 0;
@@ -439,4 +528,5 @@ void http_stop(server *s) {
     if (!s->daemon) return;
     MHD_stop_daemon(s->daemon);
     s->daemon = NULL;
+    conn_table_destroy(&s->conns);
 }

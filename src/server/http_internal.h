@@ -23,18 +23,16 @@ typedef struct http_req {
     strbuf body;
     size_t received, limit;
     upload_req *upload;
-    char error[400]; /* an error found while the body arrived */
+    char error[400];      /* an error found while the body arrived */
     unsigned error_status;
 } http_req;
 
 /* Queues a response with the CORS headers the request calls for; takes `resp`. */
 enum MHD_Result http_queue(http_req *r, unsigned status, struct MHD_Response *resp);
 /* Queues a copy of `len` bytes. */
-enum MHD_Result http_send(http_req *r, unsigned status, const char *content_type, const char *data,
-                          size_t len);
+enum MHD_Result http_send(http_req *r, unsigned status, const char *content_type, const char *data, size_t len);
 /* Queues {"error": "<message>"} (non-GraphQL routes). */
-enum MHD_Result http_error(http_req *r, unsigned status, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+enum MHD_Result http_error(http_req *r, unsigned status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Queues {"errors": [{"message": "<message>"}]} (the /graphql route). */
 enum MHD_Result http_graphql_error(http_req *r, unsigned status, const char *message);
 /* Queues the JSON value (taken). */
@@ -50,6 +48,8 @@ enum MHD_Result export_handle(http_req *r, const char *url, int post);
 int web_static_handles(const char *url);
 enum MHD_Result web_static_serve(http_req *r, const char *url);
 
+/* The client's address as text ("" when unknown). */
+void http_client_address(http_req *r, char *out, size_t cap);
 /* Socket of the request's connection (for noticing a client that leaves), or -1. */
 int http_client_fd(http_req *r);
 

@@ -21,7 +21,9 @@ static ssize_t read_part(void *cls, uint64_t pos, char *buf, size_t max) {
     (void)pos;
     reader_ctx *rc = cls;
     ssize_t n = stream_read(rc->st, buf, max, rc->fd);
-    if (n == STREAM_END) return MHD_CONTENT_READER_END_OF_STREAM;
+    /* A client that left is not an error of the response (the stream logged it once): ending the
+     * body keeps libmicrohttpd from logging "application error generating response". */
+    if (n == STREAM_END || n == STREAM_GONE) return MHD_CONTENT_READER_END_OF_STREAM;
     if (n == STREAM_ERROR) return MHD_CONTENT_READER_END_WITH_ERROR;
     return n;
 }
@@ -32,13 +34,16 @@ static void free_reader(void *cls) {
     free(rc);
 }
 
+/* The request was checked before the propagation started (session, frame, prompts): what fails
+ * after that is the server's problem (a frame it cannot decode, its disk, its memory), 5xx. */
 static unsigned status_for(int code) {
     switch (code) {
-    case SAM2_ERR_NOMEM:
-    case SAM2_ERR_IO: return 500;
     case SAM2_ERR_LIMIT: return 503;
     case SAM2_ERR_STATE: return 409;
-    default: return 400;
+    case SAM2_ERR_ARGUMENT:
+        return 400;
+    default:
+        return 500;
     }
 }
 
@@ -54,14 +59,13 @@ enum MHD_Result propagate_handle(http_req *r) {
         return http_error(r, 400, "The body must be a JSON object with \"session_id\" (a string) and "
                                   "\"start_frame_index\" (an integer)");
     }
-    int start_frame = 0;
+    double start_frame = 0;
     if (start && !cJSON_IsNull(start)) {
-        if (!cJSON_IsNumber(start) || start->valuedouble != floor(start->valuedouble) ||
-            fabs(start->valuedouble) > 1e9) {
+        if (!cJSON_IsNumber(start) || start->valuedouble != floor(start->valuedouble)) {
             cJSON_Delete(body);
             return http_error(r, 400, "\"start_frame_index\" must be an integer");
         }
-        start_frame = (int)start->valuedouble;
+        start_frame = start->valuedouble; /* any size: the range is checked against the video */
     }
     sam2_error err = {0};
     session *ses = sessions_get(s->sessions, sid->valuestring, &err);
@@ -70,14 +74,20 @@ enum MHD_Result propagate_handle(http_req *r) {
     int n = session_frame_count(ses);
     if (start_frame < 0 || start_frame >= n) {
         session_unref(ses);
-        return http_error(r, 400, "start_frame_index %d is out of range: the video has %d frames (0-%d)", start_frame,
-                          n, n - 1);
+        return http_error(r, 400,
+                          "start_frame_index %.0f is out of range: the video has %d frames (0-%d)",
+                          start_frame, n, n - 1);
     }
     /* A newer propagation in the same session replaces the one in flight. */
     if (session_is_propagating(ses)) session_request_cancel(ses);
     if (session_begin(ses, s->cfg.timeout_s * 1000, &err)) {
         session_unref(ses);
         return http_error(r, strstr(err.message, "Cannot find session") ? 404 : 409, "%s", err.message);
+    }
+    if (session_check_spill(ses, s->cfg.spill_max_mb, &err)) {
+        session_end(ses);
+        session_unref(ses);
+        return http_error(r, 507, "%s", err.message);
     }
     if (s->inf->object_count(s->inf->self, session_tracker(ses)) == 0) {
         char id[SESSION_ID_LEN + 1];
@@ -86,7 +96,8 @@ enum MHD_Result propagate_handle(http_req *r) {
         session_unref(ses);
         return http_error(r, 400, "No points or masks were added in session %s; add some before propagating", id);
     }
-    prop_stream *st = stream_start(s, ses, start_frame, &err); /* owns the session use from here */
+    prop_stream *st =
+        stream_start(s, ses, (int)start_frame, &err); /* owns the session use from here */
     if (!st) return http_error(r, 500, "%s", err.message);
     int fd = http_client_fd(r);
     if (stream_wait_first(st, fd, &err)) {

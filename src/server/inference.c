@@ -230,6 +230,11 @@ static int real_rle_decode(void *self, const char *counts, int height, int width
     return rle_decode(counts, height, width, mask, err);
 }
 
+static size_t real_spilled_bytes(void *self, const inf_session *s) {
+    (void)self;
+    return sam2_tracker_spilled_bytes((const sam2_tracker *)s);
+}
+
 static double real_video_fps(void *self, const inf_session *s) {
     (void)self;
     return sam2_video_fps(sam2_tracker_video((const sam2_tracker *)s));
@@ -240,10 +245,24 @@ static double real_video_fps(void *self, const inf_session *s) {
  * temporaries, so idle sessions cost little; jobs allocate it again (about 1 % of a frame's
  * time when a propagation starts or a click needs a new frame encoded). */
 static const inference_ops REAL_OPS = {
-    NULL,           real_model_load,  real_model_free,    real_model_info, real_open,
-    real_close,     real_add_points,  real_add_mask,      real_clear_frame, real_remove_object,
-    real_reset,     real_propagate,   real_cancel,        real_object_count, real_ram_bytes,
-    real_rle_decode, real_video_fps,
+    NULL,
+    real_model_load,
+    real_model_free,
+    real_model_info,
+    real_open,
+    real_close,
+    real_add_points,
+    real_add_mask,
+    real_clear_frame,
+    real_remove_object,
+    real_reset,
+    real_propagate,
+    real_cancel,
+    real_object_count,
+    real_ram_bytes,
+    real_rle_decode,
+    real_video_fps,
+    real_spilled_bytes,
 };
 
 const inference_ops *inference_default_ops(void) { return &REAL_OPS; }

@@ -81,6 +81,8 @@ typedef struct inference_ops {
     int (*rle_decode)(void *self, const char *counts, int height, int width, uint8_t *mask, sam2_error *err);
     /* The session video's frame rate (0: unknown, as for a folder of frames); NULL: unknown. */
     double (*video_fps)(void *self, const inf_session *s);
+    /* Bytes of session state in the spill file (SPILL_MAX_MB); NULL: none is ever spilled. */
+    size_t (*spilled_bytes)(void *self, const inf_session *s);
 } inference_ops;
 
 /* The real implementation: libsam2's tracker and RLE. */

@@ -61,8 +61,8 @@ static int poster_size(const char *path, int *width, int *height) {
     return rc || fmt != IMAGE_FORMAT_JPEG ? -1 : 0;
 }
 
-static int real_poster(void *self, const char *video_path, const char *poster_path, int *width,
-                       int *height, sam2_error *err) {
+static int real_poster(void *self, const char *video_path, const char *poster_path, int *width, int *height,
+                       sam2_error *err) {
     (void)self;
     *width = *height = 0;
     poster_job j = {video_path, 0, 0};
@@ -187,6 +187,7 @@ static int real_upload(void *self, const char *in_path, const char *uploads_dir,
     if (p->threads > 0) o.threads = p->threads;
     if (p->max_input_frames > 0) o.max_input_frames = p->max_input_frames;
     if (p->max_input_side > 0) o.max_input_side = p->max_input_side;
+    o.max_decoded_pixels = p->max_decoded_pixels;
     upload_job j = {in_path, uploads_dir, &o, out};
     char key[65], record[4200];
     int rc;
@@ -212,36 +213,34 @@ static int real_upload(void *self, const char *in_path, const char *uploads_dir,
         snprintf(
             err->message + n, sizeof err->message - n,
             "; uploads may have at most %d frames (MAX_VIDEO_FRAMES) of at most %d pixels per side "
-            "(MAX_VIDEO_SIDE)",
-            o.max_input_frames, o.max_input_side);
+            "(MAX_VIDEO_SIDE), and make the server decode at most %lld megapixels "
+            "(MAX_UPLOAD_MEGAPIXELS)",
+            o.max_input_frames, o.max_input_side, o.max_decoded_pixels / 1000000);
     }
     if (rc) return rc;
     out->sha256[64] = 0;
     return 0;
 }
 
-static int real_overlay_open(void *self, const char *video_path, const char *out_path, int width,
-                             int height, ingest_overlay **out, sam2_error *err) {
+static int real_overlay_open(void *self, const char *video_path, const char *out_path, int width, int height,
+                             ingest_overlay **out, sam2_error *err) {
     (void)self;
     /* One encoder thread: the render holds an inference slot and yields it between frames, so
      * its work should happen inside that turn, not in encoder threads running beside others'. */
-    const mask_overlay_options o = {
-        .video_path = video_path, .out_path = out_path, .threads = 1, .name = "overlay.mp4"};
+    const mask_overlay_options o = {.video_path = video_path, .out_path = out_path, .threads = 1, .name = "overlay.mp4"};
     mask_overlay *ov = mask_overlay_open(&o, err);
     if (!ov) return err && err->code ? err->code : SAM2_ERR_IO;
     const int vw = mask_overlay_width(ov), vh = mask_overlay_height(ov);
     if (vw != width || vh != height) {
         mask_overlay_abort(ov);
-        return sam2_fail(err, SAM2_ERR_STATE,
-                         "the video is %dx%d now, the session's masks are %dx%d", vw, vh, width,
-                         height);
+        return sam2_fail(err, SAM2_ERR_STATE, "the video is %dx%d now, the session's masks are %dx%d", vw, vh,
+                         width, height);
     }
     *out = (ingest_overlay *)ov;
     return 0;
 }
 
-static int real_overlay_frame(void *self, ingest_overlay *o, int frame, const uint8_t *labels,
-                              sam2_error *err) {
+static int real_overlay_frame(void *self, ingest_overlay *o, int frame, const uint8_t *labels, sam2_error *err) {
     (void)self;
     return mask_overlay_add((mask_overlay *)o, frame, labels, err);
 }
@@ -285,6 +284,4 @@ static const ingest_ops REAL_OPS = {NULL,
                                     real_overlay_close,
                                     real_effects_open};
 
-const ingest_ops *ingest_default_ops(void) {
-    return &REAL_OPS;
-}
+const ingest_ops *ingest_default_ops(void) { return &REAL_OPS; }

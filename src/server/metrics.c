@@ -1,5 +1,7 @@
 #include "server/metrics.h"
 
+#include "core/platform.h"
+
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +26,7 @@ struct metrics {
     histogram latency[ROUTE_COUNT];
     histogram ops[OP_COUNT];
     uint64_t op_errors[OP_COUNT];
+    histogram cancel_to_end;
     uint64_t frames;
     double started;
 };
@@ -80,6 +83,20 @@ void metrics_op(metrics *m, metrics_op_kind op, double seconds, int ok) {
     pthread_mutex_unlock(&m->mu);
 }
 
+void metrics_op_error(metrics *m, metrics_op_kind op) {
+    if (!m || op < 0 || op >= OP_COUNT) return;
+    pthread_mutex_lock(&m->mu);
+    m->op_errors[op]++;
+    pthread_mutex_unlock(&m->mu);
+}
+
+void metrics_cancel_to_end(metrics *m, double seconds) {
+    if (!m) return;
+    pthread_mutex_lock(&m->mu);
+    observe(&m->cancel_to_end, seconds);
+    pthread_mutex_unlock(&m->mu);
+}
+
 void metrics_frames(metrics *m, long frames) {
     if (!m) return;
     pthread_mutex_lock(&m->mu);
@@ -88,24 +105,28 @@ void metrics_frames(metrics *m, long frames) {
 }
 
 size_t metrics_rss_bytes(void) {
-    FILE *f = fopen("/proc/self/statm", "r");
-    if (!f) return 0;
-    unsigned long size = 0, resident = 0;
-    int ok = fscanf(f, "%lu %lu", &size, &resident) == 2;
-    fclose(f);
-    long page = sysconf(_SC_PAGESIZE);
-    return ok && page > 0 ? (size_t)resident * (size_t)page : 0;
+    const int64_t rss = platform_rss_bytes();
+    return rss > 0 ? (size_t)rss : 0;
 }
 
+/* label NULL: a histogram without labels. */
 static void render_histogram(strbuf *out, const char *name, const char *label, const char *value, const histogram *h) {
+    char lab[128] = "", sep[2] = "";
+    if (label) {
+        snprintf(lab, sizeof lab, "%s=\"%s\"", label, value);
+        sep[0] = ',';
+    }
     uint64_t cum = 0;
     for (int i = 0; i < N_BUCKETS; i++) {
         cum += h->buckets[i];
-        sb_printf(out, "%s_bucket{%s=\"%s\",le=\"%g\"} %llu\n", name, label, value, BUCKETS[i], (unsigned long long)cum);
+        sb_printf(out, "%s_bucket{%s%sle=\"%g\"} %llu\n", name, lab, sep, BUCKETS[i],
+                  (unsigned long long)cum);
     }
-    sb_printf(out, "%s_bucket{%s=\"%s\",le=\"+Inf\"} %llu\n", name, label, value, (unsigned long long)h->count);
-    sb_printf(out, "%s_sum{%s=\"%s\"} %.6f\n", name, label, value, h->sum);
-    sb_printf(out, "%s_count{%s=\"%s\"} %llu\n", name, label, value, (unsigned long long)h->count);
+    sb_printf(out, "%s_bucket{%s%sle=\"+Inf\"} %llu\n", name, lab, sep,
+              (unsigned long long)h->count);
+    sb_printf(out, "%s_sum%s%s%s %.6f\n", name, label ? "{" : "", lab, label ? "}" : "", h->sum);
+    sb_printf(out, "%s_count%s%s%s %llu\n", name, label ? "{" : "", lab, label ? "}" : "",
+              (unsigned long long)h->count);
 }
 
 static void label_escape(strbuf *out, const char *s) {
@@ -130,13 +151,20 @@ void metrics_render(metrics *m, const metrics_gauges *g, strbuf *out) {
                  "# TYPE sam2_request_duration_seconds histogram\n");
     for (int r = 0; r < ROUTE_COUNT; r++)
         render_histogram(out, "sam2_request_duration_seconds", "route", ROUTE_NAMES[r], &m->latency[r]);
-    sb_puts(out, "# HELP sam2_inference_seconds Time of inference jobs (queueing included).\n"
-                 "# TYPE sam2_inference_seconds histogram\n");
+    sb_puts(out,
+            "# HELP sam2_inference_seconds Time of inference jobs (mutations: queueing included; "
+            "propagateFrame: one observation per frame, its computation).\n"
+            "# TYPE sam2_inference_seconds histogram\n");
     for (int o = 0; o < OP_COUNT; o++) render_histogram(out, "sam2_inference_seconds", "op", OP_NAMES[o], &m->ops[o]);
     sb_puts(out, "# HELP sam2_inference_errors_total Inference jobs that failed.\n"
                  "# TYPE sam2_inference_errors_total counter\n");
     for (int o = 0; o < OP_COUNT; o++)
         sb_printf(out, "sam2_inference_errors_total{op=\"%s\"} %llu\n", OP_NAMES[o], (unsigned long long)m->op_errors[o]);
+    sb_puts(
+        out,
+        "# HELP sam2_cancel_to_end_seconds Delay from a cancellation to the end of the propagation "
+        "it stopped.\n# TYPE sam2_cancel_to_end_seconds histogram\n");
+    render_histogram(out, "sam2_cancel_to_end_seconds", NULL, NULL, &m->cancel_to_end);
     sb_printf(out, "# HELP sam2_frames_tracked_total Frames streamed by propagations.\n"
                    "# TYPE sam2_frames_tracked_total counter\nsam2_frames_tracked_total %llu\n",
               (unsigned long long)m->frames);
@@ -147,6 +175,10 @@ void metrics_render(metrics *m, const metrics_gauges *g, strbuf *out) {
     sb_printf(out, "# HELP sam2_propagations Propagation streams in flight.\n# TYPE sam2_propagations gauge\n"
                    "sam2_propagations %d\n",
               g->streams);
+    sb_printf(out,
+              "# HELP sam2_sessions_propagating Sessions whose propagation is running.\n"
+              "# TYPE sam2_sessions_propagating gauge\nsam2_sessions_propagating %d\n",
+              g->sessions_propagating);
     sb_printf(out, "# HELP sam2_jobs_waiting Inference jobs waiting for a slot.\n# TYPE sam2_jobs_waiting gauge\n"
                    "sam2_jobs_waiting %d\n",
               g->jobs_waiting);
@@ -156,6 +188,11 @@ void metrics_render(metrics *m, const metrics_gauges *g, strbuf *out) {
     sb_printf(out, "# HELP sam2_session_ram_bytes Tracking state of idle sessions held in RAM.\n"
                    "# TYPE sam2_session_ram_bytes gauge\nsam2_session_ram_bytes %zu\n",
               g->session_ram_bytes);
+    sb_printf(out,
+              "# HELP sam2_job_bytes Memory held by requests outside sessions (addMask buffers, "
+              "uploads being "
+              "transcoded).\n# TYPE sam2_job_bytes gauge\nsam2_job_bytes %lld\n",
+              g->job_bytes);
     sb_printf(out, "# HELP process_resident_memory_bytes Resident memory size in bytes.\n"
                    "# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes %zu\n",
               metrics_rss_bytes());

@@ -37,7 +37,9 @@ typedef struct metrics_gauges {
     int jobs_waiting;
     int slots_busy, slots;
     int streams;
+    int sessions_propagating;
     size_t session_ram_bytes;
+    long long job_bytes;
     const char *model_name;
     int64_t model_params;
 } metrics_gauges;
@@ -48,6 +50,11 @@ metrics *metrics_new(void);
 void metrics_free(metrics *m);
 void metrics_request(metrics *m, metrics_route route, int status, double seconds);
 void metrics_op(metrics *m, metrics_op_kind op, double seconds, int ok);
+/* Counts a failed job without a duration (a propagation that failed between frames). */
+void metrics_op_error(metrics *m, metrics_op_kind op);
+/* The delay from a cancellation (cancelPropagateInVideo, closeSession, a newer propagation, a
+ * click on the session, a client that left) to the end of the propagation it stopped. */
+void metrics_cancel_to_end(metrics *m, double seconds);
 void metrics_frames(metrics *m, long frames);
 void metrics_render(metrics *m, const metrics_gauges *g, strbuf *out);
 /* Current resident set size of this process in bytes (0 when unknown). */

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -58,14 +59,32 @@ static void grant_next(fair_sched *s) {
     }
 }
 
-static void deadline_in(struct timespec *ts, int ms) {
-    clock_gettime(CLOCK_MONOTONIC, ts);
+/* The clock the waiters' condition variables time out on: CLOCK_MONOTONIC (immune to changes
+ * of the wall clock) where pthread_condattr_setclock exists; macOS lacks it, so there they wait
+ * on CLOCK_REALTIME. The queue's own timeout is always measured on CLOCK_MONOTONIC. */
+#ifdef __APPLE__
+#define WAIT_CLOCK CLOCK_REALTIME
+#else
+#define WAIT_CLOCK CLOCK_MONOTONIC
+#endif
+
+static void deadline_on(clockid_t clock, struct timespec *ts, int ms) {
+    clock_gettime(clock, ts);
     ts->tv_sec += ms / 1000;
     ts->tv_nsec += (long)(ms % 1000) * 1000000L;
     if (ts->tv_nsec >= 1000000000L) {
         ts->tv_sec++;
         ts->tv_nsec -= 1000000000L;
     }
+}
+
+static void deadline_in(struct timespec *ts, int ms) {
+    deadline_on(CLOCK_MONOTONIC, ts, ms);
+}
+
+/* Milliseconds from a to b (negative when b is earlier). */
+static int64_t ms_between(const struct timespec *a, const struct timespec *b) {
+    return (int64_t)(b->tv_sec - a->tv_sec) * 1000 + (b->tv_nsec - a->tv_nsec) / 1000000;
 }
 
 static int before(const struct timespec *a, const struct timespec *b) {
@@ -79,7 +98,9 @@ static int wait_turn(fair_sched *s, fair_client *c, const atomic_int *cancel, in
     w.arrival = ++s->arrivals;
     pthread_condattr_t attr;
     pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+#ifndef __APPLE__
+    pthread_condattr_setclock(&attr, WAIT_CLOCK);
+#endif
     pthread_cond_init(&w.cv, &attr);
     pthread_condattr_destroy(&attr);
     w.next = s->waiters;
@@ -91,9 +112,15 @@ static int wait_turn(fair_sched *s, fair_client *c, const atomic_int *cancel, in
     int rc = 0;
     while (!w.granted) {
         /* Wake up regularly to notice a cancellation (a closed session, a gone client). */
+        int tick_ms = 50;
+        if (timeout_ms > 0) {
+            struct timespec now;
+            clock_gettime(CLOCK_MONOTONIC, &now);
+            const int64_t left = ms_between(&now, &end);
+            if (left < tick_ms) tick_ms = left > 0 ? (int)left : 0;
+        }
         struct timespec tick;
-        deadline_in(&tick, 50);
-        if (timeout_ms > 0 && before(&end, &tick)) tick = end;
+        deadline_on(WAIT_CLOCK, &tick, tick_ms);
         pthread_cond_timedwait(&w.cv, &s->mu, &tick);
         if (w.granted) break;
         struct timespec now;

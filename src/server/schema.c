@@ -18,9 +18,7 @@
 #define RELAY_MAX_RESULTS 100 /* Strawberry's relay_max_results */
 #define MAX_MASK_PIXELS (1 << 26)
 
-static server *srv_of(const gql_resolve_info *info) {
-    return ((request_ctx *)info->app)->srv;
-}
+static server *srv_of(const gql_resolve_info *info) { return ((request_ctx *)info->app)->srv; }
 
 static const cJSON *arg(const gql_resolve_info *info, const char *name) {
     return cJSON_GetObjectItemCaseSensitive(info->args, name);
@@ -70,21 +68,22 @@ typedef struct job {
 } job;
 
 /* Takes the session, then an inference slot. */
-static int job_begin(job *j, const gql_resolve_info *info, const char *session_id, int needs_slot,
-                     sam2_error *err) {
+static int job_begin(job *j, const gql_resolve_info *info, const char *session_id, int needs_slot, sam2_error *err) {
     memset(j, 0, sizeof *j);
     j->srv = srv_of(info);
     j->t0 = metrics_now();
     j->s = sessions_get(j->srv->sessions, session_id, err);
     if (!j->s) return -1;
+    /* A change to a session that is propagating stops the propagation first (as the frontend
+     * does with cancelPropagateInVideo): the new prompts make the rest of it out of date. */
+    if (session_is_propagating(j->s)) session_request_cancel(j->s);
     int timeout_ms = j->srv->cfg.timeout_s * 1000;
     if (session_begin(j->s, timeout_ms, err)) return -1;
     j->have_session = 1;
     if (!needs_slot) return 0;
     int rc = fair_acquire(j->srv->sched, session_sched_client(j->s), NULL, timeout_ms);
     if (rc) {
-        sam2_fail(err, SAM2_ERR_LIMIT,
-                  "The server is busy: no inference slot became free within %d s; try again",
+        sam2_fail(err, SAM2_ERR_LIMIT, "The server is busy: no inference slot became free within %d s; try again",
                   j->srv->cfg.timeout_s);
         return -1;
     }
@@ -97,7 +96,18 @@ static void job_release_slot(job *j) {
     j->have_slot = 0;
 }
 
-static void job_end(job *j, metrics_op_kind op, int ok) {
+/* Errors from the tracker name the video by its absolute path ("video '/data/gallery/x.mp4':
+ * frame 120 could not be decoded"): clients see the path they gave instead, and never DATA_PATH. */
+static void scrub_paths(server *srv, session *s, sam2_error *err) {
+    if (!err || !err->message[0]) return;
+    if (s)
+        path_scrub(err->message, sizeof err->message, session_video_path(s),
+                   session_display_path(s));
+    path_scrub(err->message, sizeof err->message, srv->data_real, "DATA_PATH");
+}
+
+static void job_end(job *j, metrics_op_kind op, int ok, sam2_error *err) {
+    if (!ok && j->srv) scrub_paths(j->srv, j->s, err);
     job_release_slot(j);
     if (j->have_session) session_end(j->s);
     if (j->s) session_unref(j->s);
@@ -107,9 +117,7 @@ static void job_end(job *j, metrics_op_kind op, int ok) {
 /* Remembers a frame's masks for the /export routes (export.c). */
 static void keep_masks(job *j, const inf_frame *f) {
     if (mask_store_put(session_masks(j->s), f) > 0)
-        server_log(j->srv,
-                   "session %s: the masks of frame %d exceed the session's share of "
-                   "SESSION_MEMORY_MB (%zu MB); "
+        server_log(j->srv, "session %s: the masks of frame %d exceed the session's share of SESSION_MEMORY_MB (%zu MB); "
                    "exports will say so",
                    session_id(j->s), f->frame_index, mask_store_limit(session_masks(j->s)) >> 20);
 }
@@ -117,9 +125,23 @@ static void keep_masks(job *j, const inf_frame *f) {
 static int check_frame(session *s, int frame, sam2_error *err) {
     int n = session_frame_count(s);
     if (frame < 0 || frame >= n)
-        return sam2_fail(err, SAM2_ERR_ARGUMENT,
-                         "frameIndex %d is out of range: the video has %d frames (0-%d)", frame, n,
-                         n - 1);
+        return sam2_fail(err, SAM2_ERR_ARGUMENT, "frameIndex %d is out of range: the video has %d frames (0-%d)", frame,
+                         n, n - 1);
+    return 0;
+}
+
+/* The frontend sends points as fractions of the video's width and height. The tracker refuses
+ * points far outside the frame in its own units (here 1 x 1): said in the video's terms instead. */
+static int check_points(session *s, const float *xy, int n, sam2_error *err) {
+    for (int i = 0; i < n; i++) {
+        const float x = xy[2 * i], y = xy[2 * i + 1];
+        if (!isfinite(x) || !isfinite(y) || x < -1 || x > 2 || y < -1 || y > 2)
+            return sam2_fail(err, SAM2_ERR_ARGUMENT,
+                             "points[%d] = [%g, %g] is far outside the %d x %d video: addPoints "
+                             "takes each point as "
+                             "fractions of the width and the height (0 to 1)",
+                             i, (double)x, (double)y, session_width(s), session_height(s));
+    }
     return 0;
 }
 
@@ -128,8 +150,7 @@ static cJSON *resolve_default_video(const gql_resolve_info *info, sam2_error *er
     server *srv = srv_of(info);
     const video_entry *v = catalog_default(srv->videos, srv->cfg.default_video_path);
     if (!v) {
-        sam2_fail(err, SAM2_ERR_STATE,
-                  "There are no videos in the gallery (put .mp4 files in DATA_PATH/gallery)");
+        sam2_fail(err, SAM2_ERR_STATE, "There are no videos in the gallery (put .mp4 files in DATA_PATH/gallery)");
         return NULL;
     }
     return video_to_json(v, srv->cfg.api_url);
@@ -153,8 +174,7 @@ static long parse_cursor(const char *which, const char *cursor, sam2_error *err)
         if (v >= 0 && (*end || v > 1000000000L)) v = -1;
     }
     free(raw);
-    if (v < 0)
-        sam2_fail(err, SAM2_ERR_ARGUMENT, "Argument '%s' contains a non-existing value.", which);
+    if (v < 0) sam2_fail(err, SAM2_ERR_ARGUMENT, "Argument '%s' contains a non-existing value.", which);
     return v;
 }
 
@@ -177,13 +197,9 @@ static cJSON *resolve_videos(const gql_resolve_info *info, sam2_error *err) {
     }
     if (cJSON_IsNumber(first)) {
         int f = first->valueint;
-        if (f < 0)
-            return sam2_fail(err, SAM2_ERR_ARGUMENT,
-                             "Argument 'first' must be a non-negative integer."),
-                   NULL;
+        if (f < 0) return sam2_fail(err, SAM2_ERR_ARGUMENT, "Argument 'first' must be a non-negative integer."), NULL;
         if (f > RELAY_MAX_RESULTS)
-            return sam2_fail(err, SAM2_ERR_ARGUMENT, "Argument 'first' cannot be higher than %d.",
-                             RELAY_MAX_RESULTS),
+            return sam2_fail(err, SAM2_ERR_ARGUMENT, "Argument 'first' cannot be higher than %d.", RELAY_MAX_RESULTS),
                    NULL;
         if (end != -2) start = end - 1 > 0 ? end - 1 : 0;
         end = start + f;
@@ -191,18 +207,12 @@ static cJSON *resolve_videos(const gql_resolve_info *info, sam2_error *err) {
     int last_n = -1;
     if (cJSON_IsNumber(last)) {
         last_n = last->valueint;
-        if (last_n < 0)
-            return sam2_fail(err, SAM2_ERR_ARGUMENT,
-                             "Argument 'last' must be a non-negative integer."),
-                   NULL;
+        if (last_n < 0) return sam2_fail(err, SAM2_ERR_ARGUMENT, "Argument 'last' must be a non-negative integer."), NULL;
         if (last_n > RELAY_MAX_RESULTS)
-            return sam2_fail(err, SAM2_ERR_ARGUMENT, "Argument 'last' cannot be higher than %d.",
-                             RELAY_MAX_RESULTS),
+            return sam2_fail(err, SAM2_ERR_ARGUMENT, "Argument 'last' cannot be higher than %d.", RELAY_MAX_RESULTS),
                    NULL;
-        if (end != -2)
-            start = start > end - last_n ? start : end - last_n;
-        else
-            end = INF;
+        if (end != -2) start = start > end - last_n ? start : end - last_n;
+        else end = INF;
     }
     if (end == -2) end = start + RELAY_MAX_RESULTS;
     long total = catalog_count(srv->videos);
@@ -239,25 +249,18 @@ static cJSON *resolve_videos(const gql_resolve_info *info, sam2_error *err) {
             break;
         }
         cJSON_AddStringToObject(e, "cursor", cur);
-        cJSON_AddItemToObject(e, "node",
-                              video_to_json(catalog_at(srv->videos, (int)idx), srv->cfg.api_url));
+        cJSON_AddItemToObject(e, "node", video_to_json(catalog_at(srv->videos, (int)idx), srv->cfg.api_url));
         cJSON_AddItemToArray(edges, e);
-        if (i == 0)
-            start_cursor = cur;
-        else if (i != n_edges - 1)
-            free(cur);
+        if (i == 0) start_cursor = cur;
+        else if (i != n_edges - 1) free(cur);
         if (i == n_edges - 1) end_cursor = cur;
     }
     cJSON_AddBoolToObject(pi, "hasNextPage", has_next);
     cJSON_AddBoolToObject(pi, "hasPreviousPage", has_prev);
-    if (start_cursor)
-        cJSON_AddStringToObject(pi, "startCursor", start_cursor);
-    else
-        cJSON_AddNullToObject(pi, "startCursor");
-    if (end_cursor)
-        cJSON_AddStringToObject(pi, "endCursor", end_cursor);
-    else
-        cJSON_AddNullToObject(pi, "endCursor");
+    if (start_cursor) cJSON_AddStringToObject(pi, "startCursor", start_cursor);
+    else cJSON_AddNullToObject(pi, "startCursor");
+    if (end_cursor) cJSON_AddStringToObject(pi, "endCursor", end_cursor);
+    else cJSON_AddNullToObject(pi, "endCursor");
     if (end_cursor != start_cursor) free(end_cursor);
     free(start_cursor);
     return conn;
@@ -274,14 +277,20 @@ static cJSON *resolve_start_session(const gql_resolve_info *info, sam2_error *er
     const char *path = input_str(info, "path");
     char real[PATH_MAX];
     sam2_error perr = {0};
-    if (path_resolve_under(srv->data_real, path, real, sizeof real, &perr)) {
-        sam2_fail(err, SAM2_ERR_ARGUMENT, "Cannot start a session on '%.200s': %s", path,
-                  perr.message);
+    int is_dir = 0;
+    if (path_resolve_video(srv->data_real, path, real, sizeof real, &is_dir, &perr)) {
+        sam2_fail(err, SAM2_ERR_ARGUMENT, "Cannot start a session on '%.200s': %s", path, perr.message);
         metrics_op(srv->metrics, OP_START_SESSION, metrics_now() - t0, 0);
         return NULL;
     }
     char id[SESSION_ID_LEN + 1];
-    int rc = sessions_start(srv->sessions, real, path, id, err);
+    int rc = sessions_start_for(srv->sessions, ((request_ctx *)info->app)->client,
+                                srv->cfg.max_sessions_per_ip, real, path, id, err);
+    /* The reader's reasons for a folder of frames name the files in it: never shown. */
+    if (rc && is_dir && rc != SAM2_ERR_LIMIT && rc != SAM2_ERR_NOMEM)
+        sam2_fail(err, rc,
+                  "Cannot open video '%.200s': not a folder of video frames the server can read",
+                  path);
     metrics_op(srv->metrics, OP_START_SESSION, metrics_now() - t0, rc == 0);
     if (rc) return NULL;
     server_log(srv, "started session %s on %s", id, path);
@@ -310,13 +319,11 @@ static cJSON *resolve_add_points(const gql_resolve_info *info, sam2_error *err) 
     int n = cJSON_GetArraySize(points), nl = cJSON_GetArraySize(labels);
     if (n > srv->cfg.max_points)
         return sam2_fail(err, SAM2_ERR_LIMIT,
-                         "addPoints carries %d points; at most %d are allowed per request "
-                         "(MAX_POINTS_PER_REQUEST)",
-                         n, srv->cfg.max_points),
+                         "addPoints carries %d points; at most %d are allowed per request (MAX_POINTS_PER_REQUEST)", n,
+                         srv->cfg.max_points),
                NULL;
     if (n != nl)
-        return sam2_fail(err, SAM2_ERR_ARGUMENT,
-                         "labels has %d entries but points has %d; give one label per point", nl,
+        return sam2_fail(err, SAM2_ERR_ARGUMENT, "labels has %d entries but points has %d; give one label per point", nl,
                          n),
                NULL;
     float *xy = malloc(sizeof(float) * 2 * (size_t)(n > 0 ? n : 1));
@@ -332,8 +339,7 @@ static cJSON *resolve_add_points(const gql_resolve_info *info, sam2_error *err) 
         if (cJSON_GetArraySize(p) != 2) {
             free(xy);
             free(lab);
-            return sam2_fail(err, SAM2_ERR_ARGUMENT,
-                             "points[%d] has %d numbers; each point is [x, y]", i,
+            return sam2_fail(err, SAM2_ERR_ARGUMENT, "points[%d] has %d numbers; each point is [x, y]", i,
                              cJSON_GetArraySize(p)),
                    NULL;
         }
@@ -346,9 +352,9 @@ static cJSON *resolve_add_points(const gql_resolve_info *info, sam2_error *err) 
     inf_frame f = {0};
     int frame = input_int(info, "frameIndex");
     if (!job_begin(&j, info, input_str(info, "sessionId"), 1, err) &&
-        !check_frame(j.s, frame, err)) {
-        if (!srv->inf->add_points(srv->inf->self, session_tracker(j.s), frame,
-                                  input_int(info, "objectId"), xy, lab, n,
+        !check_frame(j.s, frame, err) && !check_points(j.s, xy, n, err) &&
+        !session_check_spill(j.s, srv->cfg.spill_max_mb, err)) {
+        if (!srv->inf->add_points(srv->inf->self, session_tracker(j.s), frame, input_int(info, "objectId"), xy, lab, n,
                                   cJSON_IsTrue(input_field(info, "clearOldPoints")), &f, err)) {
             job_release_slot(&j);
             keep_masks(&j, &f);
@@ -356,10 +362,24 @@ static cJSON *resolve_add_points(const gql_resolve_info *info, sam2_error *err) 
             inf_frame_free(&f);
         }
     }
-    job_end(&j, OP_ADD_POINTS, res != NULL);
+    job_end(&j, OP_ADD_POINTS, res != NULL, err);
     free(xy);
     free(lab);
     return res;
+}
+
+/* The largest mask addMask decodes for a video: a frame's pixels, or 1024 x 1024 (the model's
+ * input) when the video is smaller. Checked before anything is allocated. */
+static int check_mask_size(session *s, int h, int w, sam2_error *err) {
+    const long long frame = (long long)session_width(s) * session_height(s);
+    const long long most = frame > 1024 * 1024 ? frame : 1024 * 1024;
+    if ((long long)h * w > most)
+        return sam2_fail(err, SAM2_ERR_ARGUMENT,
+                         "mask.size [%d, %d] has more pixels than a frame of the video (%d x %d); "
+                         "send the mask at "
+                         "the video's size",
+                         h, w, session_width(s), session_height(s));
+    return 0;
 }
 
 static cJSON *resolve_add_mask(const gql_resolve_info *info, sam2_error *err) {
@@ -372,39 +392,42 @@ static cJSON *resolve_add_mask(const gql_resolve_info *info, sam2_error *err) {
         return sam2_fail(err, SAM2_ERR_ARGUMENT, "mask.size must be [height, width]"), NULL;
     int h = size->child->valueint, w = size->child->next->valueint;
     if (h <= 0 || w <= 0 || (long long)h * w > MAX_MASK_PIXELS)
-        return sam2_fail(err, SAM2_ERR_ARGUMENT,
-                         "mask.size [%d, %d] is not a valid mask size (at most %d pixels)", h, w,
+        return sam2_fail(err, SAM2_ERR_ARGUMENT, "mask.size [%d, %d] is not a valid mask size (at most %d pixels)", h, w,
                          MAX_MASK_PIXELS),
                NULL;
     if (cJSON_IsString(order) && strcmp(order->valuestring, "F"))
-        return sam2_fail(
-                   err, SAM2_ERR_ARGUMENT,
-                   "mask.order '%.20s' is not supported: COCO RLE masks are column-major (\"F\")",
-                   order->valuestring),
+        return sam2_fail(err, SAM2_ERR_ARGUMENT,
+                         "mask.order '%.20s' is not supported: COCO RLE masks are column-major (\"F\")",
+                         order->valuestring),
                NULL;
-    uint8_t *m = malloc((size_t)h * (size_t)w);
-    if (!m) return sam2_fail(err, SAM2_ERR_NOMEM, "out of memory decoding the mask"), NULL;
-    if (srv->inf->rle_decode(srv->inf->self, counts->valuestring, h, w, m, err)) {
-        free(m);
-        sam2_error_prefix(err, "mask.counts");
-        return NULL;
-    }
+    /* The session is found, taken and checked before the mask is decoded, so a request costs no
+     * memory while it waits, and the buffer it needs is bounded by the video and counted. */
     job j;
     cJSON *res = NULL;
     inf_frame f = {0};
+    const size_t bytes = (size_t)h * (size_t)w;
     int frame = input_int(info, "frameIndex");
     if (!job_begin(&j, info, input_str(info, "sessionId"), 1, err) &&
-        !check_frame(j.s, frame, err)) {
-        if (!srv->inf->add_mask(srv->inf->self, session_tracker(j.s), frame,
-                                input_int(info, "objectId"), m, w, h, &f, err)) {
+        !check_frame(j.s, frame, err) && !check_mask_size(j.s, h, w, err) &&
+        !session_check_spill(j.s, srv->cfg.spill_max_mb, err)) {
+        server_job_bytes(srv, (ptrdiff_t)bytes);
+        uint8_t *m = malloc(bytes);
+        int rc = m ? 0 : sam2_fail(err, SAM2_ERR_NOMEM, "out of memory decoding the mask");
+        if (!rc && (rc = srv->inf->rle_decode(srv->inf->self, counts->valuestring, h, w, m, err)))
+            sam2_error_prefix(err, "mask.counts");
+        if (!rc)
+            rc = srv->inf->add_mask(srv->inf->self, session_tracker(j.s), frame,
+                                    input_int(info, "objectId"), m, w, h, &f, err);
+        free(m);
+        server_job_bytes(srv, -(ptrdiff_t)bytes);
+        if (!rc) {
             job_release_slot(&j);
             keep_masks(&j, &f);
             res = frame_json(&f);
             inf_frame_free(&f);
         }
     }
-    job_end(&j, OP_ADD_MASK, res != NULL);
-    free(m);
+    job_end(&j, OP_ADD_MASK, res != NULL, err);
     return res;
 }
 
@@ -414,17 +437,15 @@ static cJSON *resolve_clear_points_in_frame(const gql_resolve_info *info, sam2_e
     cJSON *res = NULL;
     inf_frame f = {0};
     int frame = input_int(info, "frameIndex");
-    if (!job_begin(&j, info, input_str(info, "sessionId"), 1, err) &&
-        !check_frame(j.s, frame, err)) {
-        if (!srv->inf->clear_frame(srv->inf->self, session_tracker(j.s), frame,
-                                   input_int(info, "objectId"), &f, err)) {
+    if (!job_begin(&j, info, input_str(info, "sessionId"), 1, err) && !check_frame(j.s, frame, err)) {
+        if (!srv->inf->clear_frame(srv->inf->self, session_tracker(j.s), frame, input_int(info, "objectId"), &f, err)) {
             job_release_slot(&j);
             keep_masks(&j, &f);
             res = frame_json(&f);
             inf_frame_free(&f);
         }
     }
-    job_end(&j, OP_CLEAR_FRAME, res != NULL);
+    job_end(&j, OP_CLEAR_FRAME, res != NULL, err);
     return res;
 }
 
@@ -437,7 +458,7 @@ static cJSON *resolve_clear_points_in_video(const gql_resolve_info *info, sam2_e
         mask_store_clear(session_masks(j.s));
         res = success(1);
     }
-    job_end(&j, OP_CLEAR_VIDEO, res != NULL);
+    job_end(&j, OP_CLEAR_VIDEO, res != NULL, err);
     return res;
 }
 
@@ -448,8 +469,8 @@ static cJSON *resolve_remove_object(const gql_resolve_info *info, sam2_error *er
     inf_frame *frames = NULL;
     int n = 0;
     if (!job_begin(&j, info, input_str(info, "sessionId"), 1, err)) {
-        if (!srv->inf->remove_object(srv->inf->self, session_tracker(j.s),
-                                     input_int(info, "objectId"), &frames, &n, err)) {
+        if (!srv->inf->remove_object(srv->inf->self, session_tracker(j.s), input_int(info, "objectId"), &frames, &n,
+                                     err)) {
             job_release_slot(&j);
             mask_store_remove_object(session_masks(j.s), input_int(info, "objectId"));
             for (int i = 0; i < n; i++) keep_masks(&j, &frames[i]);
@@ -458,7 +479,7 @@ static cJSON *resolve_remove_object(const gql_resolve_info *info, sam2_error *er
             inf_frames_free(frames, n);
         }
     }
-    job_end(&j, OP_REMOVE_OBJECT, res != NULL);
+    job_end(&j, OP_REMOVE_OBJECT, res != NULL, err);
     return res;
 }
 
@@ -474,8 +495,7 @@ static cJSON *resolve_upload_video(const gql_resolve_info *info, sam2_error *err
     double t0 = metrics_now();
     const cJSON *file = arg(info, "file");
     int idx = cJSON_IsNumber(file) ? file->valueint : -1;
-    if (idx < 0 || idx >= rc->n_files)
-        return sam2_fail(err, SAM2_ERR_ARGUMENT, "the upload has no file"), NULL;
+    if (idx < 0 || idx >= rc->n_files) return sam2_fail(err, SAM2_ERR_ARGUMENT, "the upload has no file"), NULL;
     const upload_file *uf = &rc->files[idx];
     const cJSON *st = arg(info, "startTimeSec"), *dt = arg(info, "durationTimeSec");
     ingest_params p;
@@ -483,10 +503,8 @@ static cJSON *resolve_upload_video(const gql_resolve_info *info, sam2_error *err
     p.start_time = cJSON_IsNumber(st) ? st->valuedouble : srv->cfg.encode_seek_time;
     p.max_duration = srv->cfg.max_upload_video_duration;
     if (cJSON_IsNumber(dt) && dt->valuedouble < p.max_duration) p.max_duration = dt->valuedouble;
-    if (p.start_time < 0)
-        return sam2_fail(err, SAM2_ERR_ARGUMENT, "startTimeSec must not be negative"), NULL;
-    if (!(p.max_duration > 0))
-        return sam2_fail(err, SAM2_ERR_ARGUMENT, "durationTimeSec must be positive"), NULL;
+    if (p.start_time < 0) return sam2_fail(err, SAM2_ERR_ARGUMENT, "startTimeSec must not be negative"), NULL;
+    if (!(p.max_duration > 0)) return sam2_fail(err, SAM2_ERR_ARGUMENT, "durationTimeSec must be positive"), NULL;
     p.fps = srv->cfg.encode_fps;
     p.max_width = srv->cfg.encode_max_width;
     p.max_height = srv->cfg.encode_max_height;
@@ -496,11 +514,16 @@ static cJSON *resolve_upload_video(const gql_resolve_info *info, sam2_error *err
     p.codec = srv->cfg.encode_codec;
     p.max_input_frames = srv->cfg.max_video_frames;
     p.max_input_side = srv->cfg.max_video_side;
+    p.max_decoded_pixels = (long long)srv->cfg.max_upload_megapixels * 1000000;
     char uploads[PATH_MAX];
     snprintf(uploads, sizeof uploads, "%s/uploads", srv->data_real);
     ingest_result r;
     memset(&r, 0, sizeof r);
-    int rc2 = srv->ingest->upload(srv->ingest->self, uf->path, uploads, &p, &r, err);
+    int rc2 = upload_queue_enter(srv, &srv->uploads, srv->cfg.timeout_s, err);
+    if (!rc2) {
+        rc2 = srv->ingest->upload(srv->ingest->self, uf->path, uploads, &p, &r, err);
+        upload_queue_leave(srv, &srv->uploads);
+    }
     metrics_op(srv->metrics, OP_UPLOAD, metrics_now() - t0, rc2 == 0);
     if (rc2) {
         if (err) {
@@ -534,7 +557,8 @@ static cJSON *resolve_upload_video(const gql_resolve_info *info, sam2_error *err
 }
 
 /* sam2c's Query.video(path): a gallery video, or an upload with its kept title (titles.h), so a
- * page opened at a video's address can name it. null when there is no such video. */
+ * page opened at a video's address can name it. null when there is no such video: an upload is
+ * looked for only where startSession would open it (path_resolve_video). */
 static cJSON *resolve_video(const gql_resolve_info *info, sam2_error *err) {
     (void)err;
     server *srv = srv_of(info);
@@ -546,7 +570,8 @@ static cJSON *resolve_video(const gql_resolve_info *info, sam2_error *err) {
     if (!title_is_upload_path(path)) return cJSON_CreateNull();
     char real[PATH_MAX];
     sam2_error perr = {0};
-    if (path_resolve_under(srv->data_real, path, real, sizeof real, &perr))
+    int is_dir = 0;
+    if (path_resolve_video(srv->data_real, path, real, sizeof real, &is_dir, &perr) || is_dir)
         return cJSON_CreateNull();
     video_entry v;
     memset(&v, 0, sizeof v);
@@ -721,13 +746,10 @@ gql_schema *demo_schema_new(sam2_error *err) {
         {"closeSession", "CloseSession!", "CloseSessionInput!", resolve_close_session},
         {"addPoints", "RLEMaskListOnFrame!", "AddPointsInput!", resolve_add_points},
         {"addMask", "RLEMaskListOnFrame!", "AddMaskInput!", resolve_add_mask},
-        {"clearPointsInFrame", "RLEMaskListOnFrame!", "ClearPointsInFrameInput!",
-         resolve_clear_points_in_frame},
-        {"clearPointsInVideo", "ClearPointsInVideo!", "ClearPointsInVideoInput!",
-         resolve_clear_points_in_video},
+        {"clearPointsInFrame", "RLEMaskListOnFrame!", "ClearPointsInFrameInput!", resolve_clear_points_in_frame},
+        {"clearPointsInVideo", "ClearPointsInVideo!", "ClearPointsInVideoInput!", resolve_clear_points_in_video},
         {"removeObject", "[RLEMaskListOnFrame!]!", "RemoveObjectInput!", resolve_remove_object},
-        {"cancelPropagateInVideo", "CancelPropagateInVideo!", "CancelPropagateInVideoInput!",
-         resolve_cancel_propagate},
+        {"cancelPropagateInVideo", "CancelPropagateInVideo!", "CancelPropagateInVideoInput!", resolve_cancel_propagate},
     };
     for (size_t i = 0; ok && i < sizeof muts / sizeof muts[0]; i++) {
         f = gql_type_add_field(s, m, muts[i].name, muts[i].type, muts[i].fn);

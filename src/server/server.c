@@ -3,10 +3,14 @@
 #include "server/server_internal.h"
 
 #include "core/error.h"
+#include "core/priority.h"
 #include "io/atomic_file.h"
 #include "server/upload.h"
 
 #include <errno.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,12 +19,34 @@
 #include <time.h>
 #include <unistd.h>
 
+/* Log lines carry what clients chose (upload file names, paths, URLs): control characters and
+ * backslashes are escaped (\x1b, \n, \\) so that nothing a client sends can forge a log line or
+ * drive the terminal that shows the log. */
+static void escape_controls(const char *in, char *out, size_t cap) {
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *)in; *p && o + 5 < cap; p++) {
+        if (*p == '\\') {
+            out[o++] = '\\';
+            out[o++] = '\\';
+        } else if (*p == '\n' || *p == '\r' || *p == '\t') {
+            out[o++] = '\\';
+            out[o++] = *p == '\n' ? 'n' : *p == '\r' ? 'r' : 't';
+        } else if (*p < 0x20 || *p == 0x7f) {
+            o += (size_t)snprintf(out + o, cap - o, "\\x%02x", *p);
+        } else {
+            out[o++] = (char)*p;
+        }
+    }
+    out[o] = 0;
+}
+
 void server_log(server *s, const char *fmt, ...) {
-    char line[1024];
+    char raw[1024], line[4096];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
+    vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
+    escape_controls(raw, line, sizeof line);
     if (s && s->deps.log) {
         s->deps.log(s->deps.log_user, line);
     } else {
@@ -31,6 +57,10 @@ void server_log(server *s, const char *fmt, ...) {
         strftime(ts, sizeof ts, "%Y-%m-%d %H:%M:%S", &tm);
         fprintf(stderr, "[%s] %s\n", ts, line);
     }
+}
+
+void server_job_bytes(server *s, ptrdiff_t delta) {
+    atomic_fetch_add(&s->job_bytes, (long long)delta);
 }
 
 static void catalog_log(void *user, const char *fmt, ...) {
@@ -100,8 +130,16 @@ server *server_create(const server_config *cfg, const server_deps *deps, sam2_er
     if (deps) s->deps = *deps;
     s->inf = s->deps.inference;
     s->ingest = s->deps.ingest;
+    if (s->inf && s->cfg.compute_nice > 0) {
+        /* The model's calls run on threads at the compute priority (server/compute.h). */
+        compute_ops_init(&s->compute, s->inf, s->cfg.compute_nice);
+        s->inf = &s->compute.ops;
+    }
     atomic_init(&s->stopping, 0);
     atomic_init(&s->streams, 0);
+    atomic_init(&s->job_bytes, 0);
+    upload_queue_init(&s->uploads, s->cfg.max_concurrent_uploads, s->cfg.max_video_side,
+                      s->cfg.encode_max_width, s->cfg.encode_max_height);
     pthread_mutex_init(&s->reaper_mu, NULL);
     pthread_cond_init(&s->reaper_cv, NULL);
     if (!(s->replica = replica_new())) {
@@ -136,6 +174,7 @@ server *server_create(const server_config *cfg, const server_deps *deps, sam2_er
     tc.budget_bytes = s->cfg.max_memory_mb << 20;
     tc.model_bytes = s->model_info.bytes;
     tc.session_bytes = s->cfg.session_memory_mb << 20;
+    tc.job_bytes = &s->job_bytes;
     tc.spill_dir = s->cfg.spill_dir[0] ? s->cfg.spill_dir : NULL;
     tc.correct_as_cond = s->cfg.correct_as_cond;
     tc.max_objects = s->cfg.max_objects;
@@ -156,6 +195,13 @@ server *server_create(const server_config *cfg, const server_deps *deps, sam2_er
                (double)s->model_info.params / 1e6, model_mb, s->cfg.checkpoint, load_s);
     server_log(s, "device: cpu%s; compute threads: %d; inference slots: %d", s->cfg.force_cpu ? " (forced)" : "",
                sam2_get_threads(), s->cfg.workers);
+    if (s->cfg.compute_nice > 0)
+        server_log(s,
+                   "compute priority: the model runs on threads at nice %d, SCHED_BATCH%s "
+                   "(COMPUTE_NICE; HTTP "
+                   "threads keep normal priority)",
+                   s->cfg.compute_nice,
+                   prio_of_thread(0, NULL, NULL) ? " (not supported here: unchanged)" : "");
     server_log(s, "data: %s (%d gallery videos)", s->data_real, catalog_count(s->videos));
     server_log(s, "memory budget: %zu MB (model %zu MB, %zu MB per session before spilling to disk: room for %zu "
                   "sessions; MAX_SESSIONS=%d)",
@@ -171,8 +217,27 @@ fail:
     return NULL;
 }
 
+/* When the last session has closed and nothing computes, memory the sessions freed goes back to
+ * the system (glibc keeps freed heap pages otherwise): an idle server's RSS is then what it still
+ * holds, the model and little else, which the soak's leak check compares from start to end. */
+static void trim_when_idle(server *s, int *idle_ticks) {
+    const int idle = sessions_count(s->sessions) == 0 && atomic_load(&s->streams) == 0 &&
+                     atomic_load(&s->job_bytes) == 0 && fair_busy(s->sched) == 0;
+    if (!idle) {
+        *idle_ticks = 0;
+        return;
+    }
+    /* On the second idle tick: a closed session is freed by the last request that held it,
+     * just after the table forgot it. */
+    if (++*idle_ticks != 2) return;
+#ifdef __GLIBC__
+    malloc_trim(0);
+#endif
+}
+
 static void *reaper_main(void *arg) {
     server *s = arg;
+    int idle_ticks = 0;
     pthread_mutex_lock(&s->reaper_mu);
     while (!atomic_load(&s->stopping)) {
         struct timespec ts;
@@ -183,6 +248,7 @@ static void *reaper_main(void *arg) {
         pthread_mutex_unlock(&s->reaper_mu);
         int n = sessions_expire(s->sessions);
         if (n) server_log(s, "expired %d idle session%s (SESSION_TTL=%d s)", n, n == 1 ? "" : "s", s->cfg.session_ttl_s);
+        trim_when_idle(s, &idle_ticks);
         replica_tick(s);
         pthread_mutex_lock(&s->reaper_mu);
     }
@@ -208,6 +274,14 @@ int server_start(server *s, sam2_error *err) {
 }
 
 int server_port(const server *s) { return s->port; }
+
+void server_lower_library_threads(server *s) {
+    if (s->cfg.compute_nice <= 0) return;
+    int n = prio_lower_other_threads(s->cfg.compute_nice);
+    if (n >= 0)
+        server_log(s, "compute priority: %d compute thread%s lowered to nice %d, SCHED_BATCH", n,
+                   n == 1 ? "" : "s", s->cfg.compute_nice);
+}
 
 void server_stop(server *s) {
     if (!s) return;
@@ -242,6 +316,7 @@ void server_free(server *s) {
     fair_free(s->sched);
     pthread_mutex_destroy(&s->reaper_mu);
     pthread_cond_destroy(&s->reaper_cv);
+    upload_queue_destroy(&s->uploads);
     replica_free(s->replica);
     free(s);
 }

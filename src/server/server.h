@@ -27,6 +27,11 @@ server *server_create(const server_config *cfg, const server_deps *deps, sam2_er
 /* Starts listening (port 0: a free port, see server_port). */
 int server_start(server *s, sam2_error *err);
 int server_port(const server *s);
+/* For the program that runs the server (`sam2 serve`), after server_create and before
+ * server_start, when its only other threads are the compute libraries' (the thread pool's
+ * workers, OpenBLAS's): lowers them to COMPUTE_NICE and SCHED_BATCH, so that with the model's
+ * calls (server/compute.h) all compute runs below the HTTP threads. */
+void server_lower_library_threads(server *s);
 /* Draining, for a replica that is about to stop (docs/server.md "Several replicas"): new sessions
  * are refused and /ready answers 503, while the live sessions and the running streams are served.
  * server_drained is 1 once they have all ended or DRAIN_TIMEOUT has passed since server_drain;

@@ -3,6 +3,8 @@
 #define SAM2_SERVER_SERVER_INTERNAL_H
 
 #include "server/catalog.h"
+#include "server/client_addr.h"
+#include "server/compute.h"
 #include "server/config.h"
 #include "server/gql_schema.h"
 #include "server/inference.h"
@@ -12,8 +14,10 @@
 #include "server/scheduler.h"
 #include "server/server.h"
 #include "server/sessions.h"
+#include "server/upload_queue.h"
 
 #include <limits.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <stdatomic.h>
 
@@ -22,7 +26,9 @@ struct MHD_Daemon;
 struct server {
     server_config cfg;
     server_deps deps;
-    const inference_ops *inf;
+    const inference_ops
+        *inf; /* deps.inference, or compute.ops when the model runs at a lower priority */
+    compute_ops compute;
     const ingest_ops *ingest;
     inf_model *model;
     inf_model_info model_info;
@@ -36,11 +42,15 @@ struct server {
     int port;
     atomic_int stopping;
     atomic_int streams; /* propagations in flight */
+    /* Memory held by requests outside sessions (addMask buffers, uploads being transcoded). */
+    atomic_llong job_bytes;
+    upload_queue uploads; /* MAX_CONCURRENT_UPLOADS */
     pthread_t reaper;
     int reaper_running;
     pthread_mutex_t reaper_mu;
     pthread_cond_t reaper_cv;
     replica *replica; /* readiness, draining, admin listener (replica.c) */
+    conn_table conns; /* MAX_CONNECTIONS_PER_IP (http.c) */
 };
 
 /* One file part of a GraphQL multipart request, saved to a temporary file. */
@@ -57,6 +67,7 @@ typedef struct request_ctx {
     upload_file *files;
     int n_files;
     void *upload; /* the upload_req of a multipart request (placeholders -> files), or NULL */
+    char client[64]; /* the client's address (MAX_SESSIONS_PER_IP), "" when unknown */
     unsigned http_status; /* 0: 200; a resolver may ask for another (503 for a draining replica) */
 } request_ctx;
 
@@ -66,6 +77,10 @@ void http_stop(server *s);
 
 /* The demo's GraphQL schema (schema.c). */
 gql_schema *demo_schema_new(sam2_error *err);
+
+/* Counts memory a request holds outside its session (delta > 0 taken, < 0 given back): shown in
+ * /metrics and counted against MAX_MEMORY_MB when a session starts. */
+void server_job_bytes(server *s, ptrdiff_t delta);
 
 /* Log a line (start-up and warnings). */
 void server_log(server *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

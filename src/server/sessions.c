@@ -1,6 +1,7 @@
 #include "server/sessions.h"
 
 #include "core/error.h"
+#include "core/platform.h"
 #include "server/paths.h"
 
 #include <errno.h>
@@ -9,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 
 struct session {
@@ -21,6 +21,7 @@ struct session {
     int busy;
     int closed;
     int propagating;
+    double cancel_t; /* monotonic seconds of the first cancel of the running propagation, or 0 */
     double last_use; /* monotonic seconds */
     atomic_int cancel;
     fair_client sched;
@@ -30,6 +31,7 @@ struct session {
     mask_store *masks;
     char video_path[PATH_MAX];
     char display[PATH_MAX];
+    char owner[64]; /* the client address that started it ("" when not counted) */
 };
 
 struct session_table {
@@ -49,15 +51,8 @@ static double now_s(void) {
  * a node id (sessions.h). */
 static int make_id(char out[SESSION_ID_LEN + 1], const char *node, sam2_error *err) {
     unsigned char b[16];
-    size_t got = 0;
-    while (got < sizeof b) {
-        ssize_t r = getrandom(b + got, sizeof b - got, 0);
-        if (r < 0) {
-            if (errno == EINTR) continue;
-            return sam2_fail(err, SAM2_ERR_IO, "getrandom failed: %s", strerror(errno));
-        }
-        got += (size_t)r;
-    }
+    if (platform_random_bytes(b, sizeof b) != 0)
+        return sam2_fail(err, SAM2_ERR_IO, "no random bytes from the system: %s", strerror(errno));
     b[6] = (unsigned char)((b[6] & 0x0F) | 0x40);
     b[8] = (unsigned char)((b[8] & 0x3F) | 0x80);
     int at = node && *node ? snprintf(out, SESSION_ID_LEN + 1, "%.*s.", SESSION_NODE_ID_MAX, node) : 0;
@@ -121,6 +116,19 @@ void sessions_free(session_table *t) {
     free(t);
 }
 
+static int owned_locked(session_table *t, const char *owner) {
+    int n = 0;
+    for (int i = 0; owner && *owner && i < t->n; i++) n += !strcmp(t->items[i]->owner, owner);
+    return n;
+}
+
+static int owner_limit(const char *owner, int n, int max_per_owner, sam2_error *err) {
+    return sam2_fail(err, SAM2_ERR_LIMIT,
+                     "The client %s already has %d sessions open (MAX_SESSIONS_PER_IP=%d); close "
+                     "one or try again later",
+                     owner, n, max_per_owner);
+}
+
 int sessions_admit(session_table *t, sam2_error *err) {
     const session_table_config *c = &t->cfg;
     pthread_mutex_lock(&t->mu);
@@ -130,21 +138,37 @@ int sessions_admit(session_table *t, sam2_error *err) {
         return sam2_fail(err, SAM2_ERR_LIMIT,
                          "The server already has %d sessions open (MAX_SESSIONS=%d); close a session or try again later",
                          n, c->max_sessions);
-    size_t need = c->model_bytes + (size_t)(n + 1) * c->session_bytes;
+    const long long jobs = c->job_bytes ? atomic_load(c->job_bytes) : 0;
+    size_t need =
+        c->model_bytes + (size_t)(n + 1) * c->session_bytes + (size_t)(jobs > 0 ? jobs : 0);
     if (c->budget_bytes && need > c->budget_bytes)
         return sam2_fail(err, SAM2_ERR_NOMEM,
-                         "Starting another session would exceed the memory budget: model %zu MB + %d sessions x %zu MB "
-                         "> MAX_MEMORY_MB=%zu; close a session or try again later",
-                         c->model_bytes >> 20, n + 1, c->session_bytes >> 20, c->budget_bytes >> 20);
+                         "Starting another session would exceed the memory budget: model %zu MB + "
+                         "%d sessions x %zu MB "
+                         "+ %lld MB held by uploads and requests > MAX_MEMORY_MB=%zu; close a "
+                         "session or try again later",
+                         c->model_bytes >> 20, n + 1, c->session_bytes >> 20,
+                         (jobs > 0 ? jobs : 0) >> 20, c->budget_bytes >> 20);
     return 0;
 }
 
 int sessions_start(session_table *t, const char *video_path, const char *display, char id[SESSION_ID_LEN + 1],
                    sam2_error *err) {
+    return sessions_start_for(t, NULL, 0, video_path, display, id, err);
+}
+
+int sessions_start_for(session_table *t, const char *owner, int max_per_owner,
+                       const char *video_path, const char *display, char id[SESSION_ID_LEN + 1],
+                       sam2_error *err) {
     const session_table_config *c = &t->cfg;
+    const int counted = owner && *owner && max_per_owner > 0;
     /* Admission first, so a refused session costs nothing; re-checked on insert. */
     int admitted = sessions_admit(t, err);
     if (admitted) return admitted;
+    pthread_mutex_lock(&t->mu);
+    int mine = counted ? owned_locked(t, owner) : 0;
+    pthread_mutex_unlock(&t->mu);
+    if (counted && mine >= max_per_owner) return owner_limit(owner, mine, max_per_owner, err);
 
     session *s = calloc(1, sizeof *s);
     if (!s) return sam2_fail(err, SAM2_ERR_NOMEM, "out of memory starting a session");
@@ -159,6 +183,7 @@ int sessions_start(session_table *t, const char *video_path, const char *display
     }
     snprintf(s->video_path, sizeof s->video_path, "%s", video_path);
     snprintf(s->display, sizeof s->display, "%s", display);
+    if (counted) snprintf(s->owner, sizeof s->owner, "%s", owner);
     const size_t share = mask_share(c->session_bytes);
     const size_t cache = frame_cache_share(c->session_bytes);
     inf_session_options o = {c->session_bytes - share - cache, c->spill_dir, c->correct_as_cond, c->max_objects,
@@ -205,6 +230,11 @@ int sessions_start(session_table *t, const char *video_path, const char *display
         return sam2_fail(err, SAM2_ERR_LIMIT,
                          "The server already has %d sessions open (MAX_SESSIONS=%d); close a session or try again later",
                          c->max_sessions, c->max_sessions);
+    }
+    if (counted && (mine = owned_locked(t, owner)) >= max_per_owner) {
+        pthread_mutex_unlock(&t->mu);
+        session_destroy(s);
+        return owner_limit(owner, mine, max_per_owner, err);
     }
     t->items[t->n++] = s;
     pthread_mutex_unlock(&t->mu);
@@ -289,6 +319,14 @@ int sessions_count(session_table *t) {
     return n;
 }
 
+int sessions_propagating(session_table *t) {
+    int n = 0;
+    pthread_mutex_lock(&t->mu);
+    for (int i = 0; i < t->n; i++) n += session_is_propagating(t->items[i]);
+    pthread_mutex_unlock(&t->mu);
+    return n;
+}
+
 size_t sessions_ram_bytes(session_table *t) {
     /* Only idle sessions are asked: a tracker in use belongs to its request. */
     size_t total = 0;
@@ -356,6 +394,18 @@ void session_touch(session *s) {
     s->last_use = now_s();
     pthread_mutex_unlock(&s->mu);
 }
+int session_check_spill(session *s, int max_mb, sam2_error *err) {
+    const inference_ops *inf = s->table->cfg.inf;
+    if (max_mb <= 0 || !inf->spilled_bytes || !s->inf) return 0;
+    const size_t spilled = inf->spilled_bytes(inf->self, s->inf);
+    if (spilled <= (size_t)max_mb << 20) return 0;
+    return sam2_fail(err, SAM2_ERR_LIMIT,
+                     "Session %s holds %zu MB of state on disk, more than SPILL_MAX_MB=%d allows; "
+                     "clear its points "
+                     "(clearPointsInVideo) or start a new session",
+                     s->id, spilled >> 20, max_mb);
+}
+
 int session_frame_count(const session *s) { return s->n_frames; }
 int session_width(const session *s) { return s->width; }
 int session_height(const session *s) { return s->height; }
@@ -365,8 +415,18 @@ atomic_int *session_cancel_flag(session *s) { return &s->cancel; }
 void session_set_propagating(session *s, int on) {
     pthread_mutex_lock(&s->mu);
     s->propagating = on;
-    if (on) atomic_store(&s->cancel, 0);
+    if (on) {
+        atomic_store(&s->cancel, 0);
+        s->cancel_t = 0;
+    }
     pthread_mutex_unlock(&s->mu);
+}
+
+double session_cancel_time(session *s) {
+    pthread_mutex_lock(&s->mu);
+    double t = s->cancel_t;
+    pthread_mutex_unlock(&s->mu);
+    return t;
 }
 
 int session_is_propagating(session *s) {
@@ -379,6 +439,7 @@ int session_is_propagating(session *s) {
 void session_request_cancel(session *s) {
     pthread_mutex_lock(&s->mu);
     atomic_store(&s->cancel, 1);
+    if (s->propagating && s->cancel_t == 0) s->cancel_t = now_s();
     /* The tracker is told too so it can stop inside a frame; only while it propagates. */
     if (s->propagating && s->inf) s->table->cfg.inf->cancel(s->table->cfg.inf->self, s->inf);
     pthread_mutex_unlock(&s->mu);

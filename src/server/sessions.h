@@ -32,6 +32,8 @@ typedef struct session_table_config {
     size_t model_bytes;       /* counted against the budget */
     size_t session_bytes;     /* SESSION_MEMORY_MB: each session's RAM share (then it spills); an
                                * eighth of it holds the masks kept for exports, the tracker the rest */
+    const atomic_llong
+        *job_bytes; /* memory requests hold outside sessions, counted too (may be NULL) */
     const char *spill_dir;
     int correct_as_cond;
     int max_objects;
@@ -50,6 +52,11 @@ int sessions_admit(session_table *t, sam2_error *err);
 /* Opens a session on a video (absolute path; `display` names it in errors and logs). */
 int sessions_start(session_table *t, const char *video_path, const char *display, char id[SESSION_ID_LEN + 1],
                    sam2_error *err);
+/* As sessions_start, counting the session against `owner` (the client's address): one owner may
+ * hold at most max_per_owner sessions (MAX_SESSIONS_PER_IP; 0 or owner NULL: not counted). */
+int sessions_start_for(session_table *t, const char *owner, int max_per_owner,
+                       const char *video_path, const char *display, char id[SESSION_ID_LEN + 1],
+                       sam2_error *err);
 /* Returns a reference (release with session_unref) or NULL with the official error text
  * "Cannot find session <id>; it might have expired". */
 session *sessions_get(session_table *t, const char *id, sam2_error *err);
@@ -62,12 +69,18 @@ int sessions_cancel(session_table *t, const char *id, sam2_error *err);
 int sessions_expire(session_table *t);
 int sessions_count(session_table *t);
 size_t sessions_ram_bytes(session_table *t);
+/* Sessions whose propagation is running (for the sam2_sessions_propagating gauge). */
+int sessions_propagating(session_table *t);
 void sessions_cancel_all(session_table *t);
 
 /* Exclusive use of a session's tracker; waits up to timeout_ms for another request to finish.
  * Fails when the session was closed meanwhile. */
 int session_begin(session *s, int timeout_ms, sam2_error *err);
 void session_end(session *s);
+
+/* Fails (SAM2_ERR_LIMIT, naming SPILL_MAX_MB) when the session's state in its spill file has
+ * passed max_mb (0: no bound). Called by the request that holds the session. */
+int session_check_spill(session *s, int max_mb, sam2_error *err);
 
 /* Accessors. */
 const char *session_id(const session *s);
@@ -90,5 +103,8 @@ void session_set_propagating(session *s, int on);
 int session_is_propagating(session *s);
 /* Asks the propagation in flight (if any) to stop. */
 void session_request_cancel(session *s);
+/* When the running propagation was first asked to stop (monotonic seconds, metrics_now()'s
+ * clock), or 0 when it was not. */
+double session_cancel_time(session *s);
 
 #endif

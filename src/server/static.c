@@ -32,17 +32,6 @@ static const char *content_type_of(const char *path) {
     return "application/octet-stream";
 }
 
-/* Hidden components (".x") are never served: temporary files live there. */
-static int has_hidden_component(const char *rel) {
-    for (const char *p = rel; *p;) {
-        if (*p == '.') return 1;
-        const char *slash = strchr(p, '/');
-        if (!slash) break;
-        p = slash + 1;
-    }
-    return 0;
-}
-
 /* Parses "bytes=a-b" / "bytes=a-" / "bytes=-n" for a file of `size` bytes.
  * Returns 1 with [*first, *last] set, 0 to ignore the header, -1 when unsatisfiable. */
 static int parse_range(const char *h, unsigned long long size, unsigned long long *first, unsigned long long *last) {
@@ -91,7 +80,8 @@ enum MHD_Result static_serve(http_req *r, const char *root, const char *rel) {
     char root_path[PATH_MAX], root_real[PATH_MAX], file[PATH_MAX];
     snprintf(root_path, sizeof root_path, "%s/%s", s->data_real, root);
     if (!realpath(root_path, root_real) || !path_is_under(s->data_real, root_real) ||
-        has_hidden_component(rel) || path_resolve_under(root_real, rel, file, sizeof file, NULL))
+        path_has_hidden_component(rel) ||
+        path_resolve_under(root_real, rel, file, sizeof file, NULL))
         return http_error(r, 404, "resource not found");
     int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     struct stat st;

@@ -1,6 +1,7 @@
 #include "server/stream.h"
 
 #include "core/error.h"
+#include "server/paths.h"
 #include "server/server_internal.h"
 
 #include <poll.h>
@@ -35,7 +36,11 @@ struct prop_stream {
     part *cur;
     size_t cur_off;
     atomic_long frames;
+    long sent;       /* parts handed to the client in full (under mu) */
+    int left_logged; /* "client closed the stream" was logged (under mu) */
     int lost_logged; /* producer only */
+    int stopped_by_limit; /* producer only: on_frame stopped the propagation with st->err */
+    double frame_t0; /* producer only: when the frame being computed started */
 };
 
 void savi_part(strbuf *out, const inf_frame *f) {
@@ -133,6 +138,8 @@ static int push_part(prop_stream *st, part *p) {
 
 static int on_frame(void *user, const inf_frame *f) {
     prop_stream *st = user;
+    /* One observation per frame: its computation, from the moment the producer held the slot. */
+    metrics_op(st->srv->metrics, OP_PROPAGATE_FRAME, metrics_now() - st->frame_t0, 1);
     /* Kept for the /export routes (export.c) even when the client will not see it: the tracker
      * computed it and remembers it. */
     if (mask_store_put(session_masks(st->s), f) > 0 && !st->lost_logged++)
@@ -140,6 +147,9 @@ static int on_frame(void *user, const inf_frame *f) {
                    "exports will say so",
                    session_id(st->s), mask_store_limit(session_masks(st->s)) >> 20, f->frame_index);
     if (cancelled(st)) return 1;
+    /* SPILL_MAX_MB: the frame is sent, then the propagation ends with an error. */
+    sam2_error limit = {0};
+    const int over = session_check_spill(st->s, st->srv->cfg.spill_max_mb, &limit);
     strbuf sb;
     sb_init(&sb);
     savi_part(&sb, f);
@@ -157,6 +167,11 @@ static int on_frame(void *user, const inf_frame *f) {
     atomic_fetch_add(&st->frames, 1);
     metrics_frames(st->srv->metrics, 1);
     if (push_part(st, p)) return 1;
+    if (over) {
+        st->err = limit;
+        st->stopped_by_limit = 1;
+        return 1;
+    }
     /* One frame done: other sessions' jobs go first if they wait. */
     if (fair_yield(st->srv->sched, session_sched_client(st->s), session_cancel_flag(st->s))) {
         pthread_mutex_lock(&st->mu);
@@ -164,6 +179,7 @@ static int on_frame(void *user, const inf_frame *f) {
         pthread_mutex_unlock(&st->mu);
         return 1;
     }
+    st->frame_t0 = metrics_now();
     return cancelled(st);
 }
 
@@ -174,15 +190,16 @@ static void *producer(void *arg) {
     int rc = fair_acquire(srv->sched, session_sched_client(st->s), session_cancel_flag(st->s), 0);
     if (!rc) {
         st->holding_slot = 1;
-        double t0 = metrics_now();
-        for (int reverse = 0; reverse <= 1 && !rc; reverse++) {
+        st->frame_t0 = metrics_now();
+        /* A cancel that came before the tracker started (it clears its own flag on entry) is
+         * seen here, so no frame is computed for it. */
+        for (int reverse = 0; reverse <= 1 && !rc && !cancelled(st); reverse++) {
             sam2_error e = {0};
             rc = inf->propagate(inf->self, session_tracker(st->s), st->start_frame, reverse, on_frame, st, &e);
             if (rc && !st->err.code) st->err = e;
         }
-        long nf = atomic_load(&st->frames);
-        metrics_op(srv->metrics, OP_PROPAGATE_FRAME, nf ? (metrics_now() - t0) / (double)nf : 0,
-                   rc == 0 || cancelled(st));
+        if (rc && !cancelled(st) && rc != SAM2_ERR_CANCELLED)
+            metrics_op_error(srv->metrics, OP_PROPAGATE_FRAME);
     }
     pthread_mutex_lock(&st->mu);
     int holding = st->holding_slot;
@@ -190,19 +207,30 @@ static void *producer(void *arg) {
     pthread_mutex_unlock(&st->mu);
     if (holding) fair_release(srv->sched);
     /* A stop asked for by someone (cancel, a gone client) is a normal end of the stream. */
-    int was_cancelled = cancelled(st) || rc == SAM2_ERR_CANCELLED;
+    int was_cancelled = (cancelled(st) || rc == SAM2_ERR_CANCELLED) && !st->stopped_by_limit;
     session *s = st->s;
+    const double cancel_t = session_cancel_time(s);
+    if (was_cancelled && cancel_t > 0)
+        metrics_cancel_to_end(srv->metrics, metrics_now() - cancel_t);
     session_set_propagating(s, 0);
     session_end(s);
     pthread_mutex_lock(&st->mu);
     st->done = 1;
     st->failed = rc && !was_cancelled;
     if (st->failed && !st->err.code) sam2_fail(&st->err, rc, "propagation failed");
+    if (st->failed) { /* the client sees the path it gave, never DATA_PATH */
+        path_scrub(st->err.message, sizeof st->err.message, session_video_path(st->s),
+                   session_display_path(st->s));
+        path_scrub(st->err.message, sizeof st->err.message, srv->data_real, "DATA_PATH");
+    }
     pthread_cond_broadcast(&st->cv);
     pthread_mutex_unlock(&st->mu);
-    server_log(srv, "propagation in session %s ended after %ld frames%s%s", session_id(s), atomic_load(&st->frames),
-               was_cancelled ? " (cancelled)" : "", st->failed ? ": " : "");
-    if (st->failed) server_log(srv, "  %s", st->err.message);
+    if (st->failed)
+        server_log(srv, "error: propagation in session %s failed after %ld frames: %s",
+                   session_id(s), atomic_load(&st->frames), st->err.message);
+    else
+        server_log(srv, "propagation in session %s ended after %ld frames%s", session_id(s),
+                   atomic_load(&st->frames), was_cancelled ? " (cancelled)" : "");
     session_unref(s);
     atomic_fetch_sub(&srv->streams, 1);
     unref(st);
@@ -263,6 +291,15 @@ static void wait_tick(prop_stream *st) {
     pthread_cond_timedwait(&st->cv, &st->mu, &ts);
 }
 
+/* A client that leaves mid-stream is normal (the page was closed, the user clicked elsewhere):
+ * logged once, as information. */
+static void note_client_left_locked(prop_stream *st) {
+    if (st->left_logged || st->done || atomic_load(&st->srv->stopping)) return;
+    st->left_logged = 1;
+    server_log(st->srv, "session %s: client closed the stream after %ld frames", session_id(st->s),
+               st->sent);
+}
+
 static void mark_gone_locked(prop_stream *st) {
     if (st->consumer_gone) return;
     st->consumer_gone = 1;
@@ -275,7 +312,10 @@ static void mark_gone_locked(prop_stream *st) {
 int stream_wait_first(prop_stream *st, int client_fd, sam2_error *err) {
     pthread_mutex_lock(&st->mu);
     while (!st->produced && !st->done) {
-        if (client_gone(client_fd)) mark_gone_locked(st);
+        if (client_gone(client_fd)) {
+            note_client_left_locked(st);
+            mark_gone_locked(st);
+        }
         wait_tick(st);
     }
     int failed = !st->produced && st->failed;
@@ -299,6 +339,7 @@ ssize_t stream_read(prop_stream *st, char *buf, size_t max, int client_fd) {
         if (st->cur) {
             free_parts(st->cur);
             st->cur = NULL;
+            st->sent++;
         }
         if (st->head) {
             st->cur = st->head;
@@ -314,9 +355,15 @@ ssize_t stream_read(prop_stream *st, char *buf, size_t max, int client_fd) {
             r = st->failed ? STREAM_ERROR : STREAM_END;
             break;
         }
-        if (atomic_load(&st->srv->stopping) || client_gone(client_fd)) {
+        if (atomic_load(&st->srv->stopping)) {
             mark_gone_locked(st);
             r = STREAM_ERROR;
+            break;
+        }
+        if (client_gone(client_fd)) {
+            note_client_left_locked(st);
+            mark_gone_locked(st);
+            r = STREAM_GONE;
             break;
         }
         wait_tick(st);
@@ -328,7 +375,11 @@ ssize_t stream_read(prop_stream *st, char *buf, size_t max, int client_fd) {
 void stream_release(prop_stream *st) {
     pthread_mutex_lock(&st->mu);
     int running = !st->done;
-    if (running) mark_gone_locked(st);
+    if (running) {
+        /* The connection closed before the stream ended: the client went away. */
+        note_client_left_locked(st);
+        mark_gone_locked(st);
+    }
     pthread_mutex_unlock(&st->mu);
     unref(st);
 }

@@ -19,7 +19,8 @@ struct session;
 typedef struct prop_stream prop_stream;
 
 #define STREAM_END (-1)   /* the stream ended normally */
-#define STREAM_ERROR (-2) /* the stream failed or the client went away: close the connection */
+#define STREAM_ERROR (-2) /* the stream failed: close the connection */
+#define STREAM_GONE (-3)  /* the client went away (logged by the stream): close the connection */
 
 /* Appends one part exactly as the official MultipartResponseBuilder writes it. */
 void savi_part(strbuf *out, const inf_frame *frame);
@@ -32,7 +33,7 @@ prop_stream *stream_start(struct server *srv, struct session *s, int start_frame
  * (or -1) is watched so a client that leaves stops the wait. */
 int stream_wait_first(prop_stream *st, int client_fd, sam2_error *err);
 /* Copies the next bytes of the stream (blocking until some are ready). Returns the number of
- * bytes, STREAM_END or STREAM_ERROR. */
+ * bytes, STREAM_END, STREAM_ERROR or STREAM_GONE. */
 ssize_t stream_read(prop_stream *st, char *buf, size_t max, int client_fd);
 /* The consumer is done (response finished or connection closed): cancels if still running. */
 void stream_release(prop_stream *st);

@@ -10,6 +10,7 @@
 #include "server/http_internal.h"
 
 #include "server/paths.h"
+#include "core/platform.h"
 
 #include <fcntl.h>
 #include <limits.h>
@@ -43,9 +44,7 @@ static void find_web_root(char web_root[PATH_MAX]) {
         if (!has_index(env, web_root)) web_root[0] = '\0';
         return;
     }
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0) {
-        exe[n] = '\0';
+    if (platform_executable_path(exe, sizeof exe) == 0) {
         char *slash = strrchr(exe, '/');
         if (slash) *slash = '\0';
         snprintf(candidate, sizeof candidate, "%s/../share/sam2c/web", exe);

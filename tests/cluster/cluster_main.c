@@ -8,11 +8,14 @@
 
 #include <cjson/cJSON.h>
 #include <dirent.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -234,6 +237,57 @@ static void start_cluster(void) {
                b.headers ? b.headers : "");
     http_response_free(&a);
     http_response_free(&b);
+}
+
+/* A plain TCP connection to the proxy; -1 when refused. */
+static int raw_connect(int to_port) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)to_port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a)) {
+        close(fd);
+        fd = -1;
+    }
+    return fd;
+}
+
+/* 1 when the proxy closed the connection within 2 s. */
+static int closed_by_peer(int fd) {
+    struct pollfd pf = {fd, POLLIN | POLLRDHUP, 0};
+    if (poll(&pf, 1, 2000) <= 0) return 0;
+    char c;
+    return recv(fd, &c, 1, MSG_DONTWAIT) <= 0;
+}
+
+/* Connections end at the proxy, so it bounds each client's (the replicas do not count a trusted
+ * proxy's): with deploy/haproxy.cfg's default of 32, a 33rd from one address is refused. */
+static void connections_per_client(void) {
+    phase("per-client connections: bounded by the proxy");
+    int fds[33], opened = 0;
+    for (; opened < 32; opened++)
+        if ((fds[opened] = raw_connect(proxy_port)) < 0) break;
+    usleep(300 * 1000);
+    int held = opened == 32;
+    for (int i = 0; held && i < 32; i++) {
+        struct pollfd pf = {fds[i], POLLIN | POLLRDHUP, 0};
+        if (poll(&pf, 1, 0) > 0) held = 0;
+    }
+    fds[opened] = raw_connect(proxy_port);
+    const int refused = fds[opened] < 0 || closed_by_peer(fds[opened]);
+    if (fds[opened] >= 0) opened++;
+    for (int i = 0; i < opened; i++) close(fds[i]);
+    check(held && refused, "32 connections from one client are held, a 33rd is refused (held %d)",
+          held);
+    usleep(300 * 1000);
+    http_response r;
+    int ok = !http_request(proxy_port, "GET", "/healthy", NULL, NULL, 0, &r, 10000);
+    if (ok) {
+        ok = r.status == 200;
+        http_response_free(&r);
+    }
+    check(ok, "once they are closed, the client is served again");
 }
 
 static void concurrent_flows(void) {
@@ -580,6 +634,7 @@ int main(int argc, char **argv) {
     reference_flows();
     start_cluster();
     concurrent_flows();
+    connections_per_client();
     upload_everywhere();
     kill_mid_stream();
     drain_mid_stream();

@@ -141,6 +141,10 @@ int replica_start(proc *p, const replica_setup *rs, const char *node, char *why,
     argv[n++] = "120";
     argv[n++] = "--drain-timeout";
     argv[n++] = "120";
+    /* HAProxy reaches the replicas from the loopback address: its X-Forwarded-For names the
+     * client for the per-client limits (deploy/README.md). */
+    argv[n++] = "--trusted-proxies";
+    argv[n++] = "127.0.0.1";
     if (node) {
         argv[n++] = "--node-id";
         argv[n++] = (char *)node;

@@ -13,14 +13,13 @@
 #include <stdio.h>
 #include <sys/types.h>
 
-/* The RSS bound: the median RSS of the server in the last quarter of the run may exceed the one
- * in the first quarter (both after the warm-up) by at most this many MB. With the micro model, 8
- * clients hold up to 8 sessions of ~60 MB of decoded frames and state each, and uploads run
- * libx264; which of them happen to be live moves a quarter's median by up to ~100 MB between
- * runs, so the bound catches what leaks per session or per frame (a session's frames, a
- * streamed frame's masks: hundreds of MB over a 120 s run), not a few bytes per request; those
- * are LeakSanitizer's job (make test-asan, and the soak run under ASan: docs/reliability.md). */
-#define SOAK_RSS_GROWTH_BOUND_MB 128
+/* The leak check compares the same live state at both ends: RSS at quiescent points, where every
+ * client has paused between two iterations, every session is closed and nothing computes or
+ * uploads (the server's /metrics say so), and the server has given its freed pages back
+ * (malloc_trim when idle). The first point is at the end of the warm-up, the last after the
+ * clients have stopped, three more in between; the last may exceed the first by at most this many
+ * MB. A deliberately injected leak of 32 MB (--inject-leak-mb 32) fails the check. */
+#define SOAK_LEAK_BOUND_MB 16
 
 /* ---- the server process (soak_server.c) ---- */
 typedef struct soak_server {
@@ -90,6 +89,21 @@ void refs_free(void);
 
 double soak_now_ms(void);
 
+/* ---- quiescent points (soak_quiesce.c) ---- */
+typedef struct soak_quiesce soak_quiesce;
+soak_quiesce *quiesce_new(int clients);
+void quiesce_free(soak_quiesce *q);
+/* Client side: pauses here while a quiescent point is being measured; quiesce_done when the
+ * client stops for good. */
+void quiesce_checkpoint(soak_quiesce *q);
+void quiesce_done(soak_quiesce *q);
+/* Measuring side: every running client paused, then waits until the server at `port` is idle
+ * (no session, stream, job or upload; up to 120 s), lets its reaper give memory back, and
+ * returns the lowest RSS of five samples (bytes; -1 when the server did not become idle, with a
+ * failure recorded). The clients stay paused until quiesce_release. */
+int64_t quiesce_measure(soak_quiesce *q, int port, soak_server *srv);
+void quiesce_release(soak_quiesce *q);
+
 /* ---- the clients (soak_client.c) ---- */
 typedef struct soak_video {
     char path[128];      /* as given to startSession: gallery/01_dog.mp4, uploads/<sha>.mp4 */
@@ -99,7 +113,8 @@ typedef struct soak_video {
 
 typedef struct soak_plan {
     int port;
-    double deadline_ms;       /* no new iteration starts after this */
+    atomic_llong deadline_ms; /* ms: no new iteration starts after this (pauses move it later) */
+    struct soak_quiesce *quiesce; /* pauses between iterations for the leak check (may be NULL) */
     soak_video videos[8];
     int n_videos;
     const char *gallery_file; /* absolute path of a gallery video to upload */

@@ -517,6 +517,8 @@ void *soak_client_main(void *arg) {
     soak_client *c = arg;
     const soak_plan *p = c->plan;
     while (!atomic_load(&((soak_plan *)p)->stop) && soak_now_ms() < p->deadline_ms) {
+        if (p->quiesce) quiesce_checkpoint(p->quiesce);
+        if (atomic_load(&((soak_plan *)p)->stop) || soak_now_ms() >= p->deadline_ms) break;
         long i = c->iterations++;
         if (i % 6 == 5) {
             upload_round(p, (int)((i / 6 + c->index) % 2 == 0));
@@ -532,5 +534,6 @@ void *soak_client_main(void *arg) {
         get_static(p, p->poster_url, NULL, 200, 0);
         get_static(p, "/healthy", NULL, 200, 2);
     }
+    if (p->quiesce) quiesce_done(p->quiesce);
     return NULL;
 }

@@ -1,18 +1,22 @@
-/* sam2-soak [--seconds N] [--warmup N] [--clients N] [--sam2 PATH] [--out FILE] [--rss-growth-mb M]
+/* sam2-soak [--seconds N] [--warmup N] [--clients N] [--sam2 PATH] [--out FILE] [--leak-bound-mb M]
+ *           [--inject-leak-mb N] [--malloc-defaults]
  *
  * Starts `sam2 serve` with the MICRO checkpoint (SAM2_GOLDEN) on a temporary DATA_PATH holding two
  * gallery videos (SAM2_DATA), uploads a 2-second clip of one of them, takes the mask references
  * (fixed clicks on a fresh session, every streamed frame), then runs the client threads for a
- * warm-up (default 15 s) plus N seconds and checks the server throughout (see soak.h). The RSS
- * bound compares the medians of the first and the last quarter of the N seconds after the
- * warm-up: the warm-up is when 8 concurrent sessions and the allocator's pools first fill up. Exit
- * status: 0 passed, 1 failed, 77 skipped (golden data or test media missing). */
+ * warm-up (default 15 s) plus N seconds and checks the server throughout (see soak.h). The leak
+ * check compares the server's RSS at quiescent points (every client paused, every session
+ * closed, nothing computing; soak_quiesce.c): the end of the warm-up, three points in between and
+ * the end. --inject-leak-mb N makes the server leak N MB after the first point (a test hook of
+ * `sam2 serve`, SAM2_DEBUG_LEAK_MB), to show that the check catches it. Exit status: 0 passed, 1
+ * failed, 77 skipped (golden data or test media missing). */
 #include "soak.h"
 
 #include "support/testutil.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -26,10 +30,27 @@
 #define MAX_SAMPLES 200000
 
 typedef struct options {
-    int seconds, warmup, clients, malloc_defaults;
+    int seconds, warmup, clients, malloc_defaults, inject_leak_mb;
     char sam2[PATH_MAX], out[PATH_MAX];
-    double rss_growth_mb;
+    double leak_bound_mb;
 } options;
+
+#define QUIET_POINTS 5 /* end of the warm-up, three in between, the end */
+
+typedef struct quiet_point {
+    double t_ms;
+    int64_t rss;
+} quiet_point;
+
+/* Takes the quiescent points while the clients run (the last one is taken by main). */
+typedef struct controller {
+    soak_plan *plan;
+    soak_server *srv;
+    const options *o;
+    double first_at_ms, every_ms;
+    quiet_point points[QUIET_POINTS];
+    int n;
+} controller;
 
 typedef struct rss_sample {
     double t_ms;
@@ -47,7 +68,7 @@ typedef struct sampler {
 static void usage(void) {
     fprintf(stderr,
             "usage: sam2-soak [--seconds N] [--warmup N] [--clients N] [--sam2 PATH] [--out FILE] "
-            "[--rss-growth-mb M] [--malloc-defaults]\n");
+            "[--leak-bound-mb M] [--inject-leak-mb N] [--malloc-defaults]\n");
 }
 
 static int parse_args(int argc, char **argv, options *o) {
@@ -57,7 +78,7 @@ static int parse_args(int argc, char **argv, options *o) {
     snprintf(o->sam2, sizeof o->sam2, "%s/sam2", SAM2_BIN_DIR);
     snprintf(o->out, sizeof o->out, "artifacts/soak.txt");
     o->warmup = -1;
-    o->rss_growth_mb = SOAK_RSS_GROWTH_BOUND_MB;
+    o->leak_bound_mb = SOAK_LEAK_BOUND_MB;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!v && strcmp(a, "--malloc-defaults")) return -1;
@@ -75,8 +96,10 @@ static int parse_args(int argc, char **argv, options *o) {
             snprintf(o->sam2, sizeof o->sam2, "%s", v);
         else if (!strcmp(a, "--out"))
             snprintf(o->out, sizeof o->out, "%s", v);
-        else if (!strcmp(a, "--rss-growth-mb"))
-            o->rss_growth_mb = atof(v);
+        else if (!strcmp(a, "--leak-bound-mb"))
+            o->leak_bound_mb = atof(v);
+        else if (!strcmp(a, "--inject-leak-mb"))
+            o->inject_leak_mb = atoi(v);
         else
             return -1;
         i++;
@@ -136,6 +159,40 @@ static void *sampler_main(void *arg) {
     return NULL;
 }
 
+static void wait_until(const soak_plan *p, double t_ms) {
+    while (!atomic_load(&((soak_plan *)p)->stop) && soak_now_ms() < t_ms) {
+        struct timespec ts = {0, 100 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+}
+
+/* One quiescent point; the pause is added to the clients' deadline, so they still run N s. */
+static void take_point(controller *c) {
+    const double t = soak_now_ms();
+    const int64_t rss = quiesce_measure(c->plan->quiesce, c->plan->port, c->srv);
+    c->points[c->n++] = (quiet_point){soak_now_ms(), rss};
+    if (c->n == 1 && c->o->inject_leak_mb > 0) {
+        kill(c->srv->pid, SIGUSR1); /* the leak happens between the first and the last point */
+        printf("soak: asked the server to leak %d MB (--inject-leak-mb)\n", c->o->inject_leak_mb);
+        fflush(stdout);
+    }
+    /* The pause does not count as running time: the deadline and the next points move. */
+    const double pause = soak_now_ms() - t;
+    c->plan->deadline_ms += (long long)pause;
+    c->first_at_ms += pause;
+    quiesce_release(c->plan->quiesce);
+}
+
+static void *controller_main(void *arg) {
+    controller *c = arg;
+    for (int k = 0; k < QUIET_POINTS - 1; k++) {
+        wait_until(c->plan, c->first_at_ms + k * c->every_ms);
+        if (atomic_load(&c->plan->stop) || soak_now_ms() >= c->plan->deadline_ms) break;
+        take_point(c);
+    }
+    return NULL;
+}
+
 static int cmp_i64(const void *a, const void *b) {
     int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
     return x < y ? -1 : x > y;
@@ -159,7 +216,7 @@ static double median_rss(const sampler *s, double from, double to) {
 
 static void report(FILE *f, const options *o, const soak_plan *plan, double elapsed_s,
                    long sessions, double rss_first, double rss_last, int64_t rss_peak,
-                   int64_t rss_max_sample, int server_exit) {
+                   int64_t rss_max_sample, const controller *qc, double t0, int server_exit) {
     const double MB = 1024.0 * 1024.0;
     time_t now = time(NULL);
     char when[64];
@@ -198,12 +255,23 @@ static void report(FILE *f, const options *o, const soak_plan *plan, double elap
                 stats_count((soak_kind)k), stats_percentile((soak_kind)k, 50),
                 stats_percentile((soak_kind)k, 99), stats_percentile((soak_kind)k, 100));
     }
+    fprintf(
+        f, "\nleak check: server RSS at quiescent points (every session closed, nothing running):");
+    for (int i = 0; i < qc->n; i++)
+        fprintf(f, "%s %.1f MB at %.0f s", i ? "," : "", (double)qc->points[i].rss / MB,
+                (qc->points[i].t_ms - t0) / 1000.0);
+    if (qc->n >= 2)
+        fprintf(f, "\n  growth from the first to the last: %+.1f MB (bound %.0f MB)%s\n",
+                (double)(qc->points[qc->n - 1].rss - qc->points[0].rss) / MB, o->leak_bound_mb,
+                o->inject_leak_mb ? "; a leak was injected on purpose (--inject-leak-mb)" : "");
+    else
+        fprintf(f, "\n  (fewer than two points: not checked)\n");
     fprintf(f,
-            "\nserver RSS after the warm-up: first quarter median %.1f MB, last quarter median "
-            "%.1f MB, growth %+.1f MB "
-            "(bound %.0f MB); largest sample %.1f MB; peak (VmHWM) %.1f MB\n",
-            rss_first / MB, rss_last / MB, (rss_last - rss_first) / MB, o->rss_growth_mb,
-            (double)rss_max_sample / MB, (double)rss_peak / MB);
+            "server RSS under load (information, not checked: it follows how many sessions are "
+            "live): first quarter median %.1f MB, last quarter median %.1f MB (%+.1f MB); largest "
+            "sample %.1f MB; peak (VmHWM) %.1f MB\n",
+            rss_first / MB, rss_last / MB, (rss_last - rss_first) / MB, (double)rss_max_sample / MB,
+            (double)rss_peak / MB);
     fprintf(f, "server allocator: %s\n",
             o->malloc_defaults
                 ? "glibc's defaults (--malloc-defaults)"
@@ -268,6 +336,11 @@ int main(int argc, char **argv) {
     /* `sam2 serve` sets its own allocator options (src/cli/main.c); --malloc-defaults runs it
      * with glibc's defaults instead, to measure the difference. */
     if (o.malloc_defaults) setenv("SAM2_MALLOC_DEFAULTS", "1", 1);
+    if (o.inject_leak_mb > 0) {
+        char mb[32];
+        snprintf(mb, sizeof mb, "%d", o.inject_leak_mb);
+        setenv("SAM2_DEBUG_LEAK_MB", mb, 1);
+    }
     soak_server srv;
     char why[1024];
     printf("soak: starting %s serve (micro checkpoint, DATA_PATH %s)\n", o.sam2, data);
@@ -313,18 +386,46 @@ int main(int argc, char **argv) {
 
     long sessions_before = stats_count(K_START);
     double t0 = soak_now_ms();
-    plan->deadline_ms = t0 + (o.warmup + o.seconds) * 1000.0;
+    plan->deadline_ms = (long long)(t0 + (o.warmup + o.seconds) * 1000.0);
     soak_client clients[MAX_CLIENTS];
     pthread_t threads[MAX_CLIENTS];
     int started = 0;
+    controller qc;
+    memset(&qc, 0, sizeof qc);
+    qc.plan = plan;
+    qc.srv = &srv;
+    qc.o = &o;
+    qc.first_at_ms = t0 + o.warmup * 1000.0;
+    qc.every_ms = o.seconds * 1000.0 / (QUIET_POINTS - 1);
+    pthread_t controller_thread;
+    int controlling = 0;
     if (!soak_failures()) {
+        plan->quiesce = quiesce_new(o.clients);
         for (int i = 0; i < o.clients; i++) {
             clients[i] = (soak_client){plan, i, 0};
             if (!pthread_create(&threads[i], NULL, soak_client_main, &clients[i])) started++;
+            else
+                quiesce_done(plan->quiesce);
         }
+        controlling = !pthread_create(&controller_thread, NULL, controller_main, &qc);
     }
     for (int i = 0; i < started; i++) pthread_join(threads[i], NULL);
+    if (controlling) pthread_join(controller_thread, NULL);
     double t1 = soak_now_ms();
+    /* The last quiescent point: every client has stopped. */
+    if (started && qc.n > 0 && soak_server_alive(&srv)) take_point(&qc);
+    if (qc.n >= 2) {
+        const int64_t first = qc.points[0].rss, last = qc.points[qc.n - 1].rss;
+        if (first < 0 || last < 0)
+            soak_fail("no RSS reading of the server at a quiescent point");
+        else if (last - first > o.leak_bound_mb * 1048576.0)
+            soak_fail(
+                "the server's RSS at quiescent points grew by %.1f MB from the first to the last "
+                "(bound %.0f MB): memory is leaking",
+                (double)(last - first) / 1048576.0, o.leak_bound_mb);
+    } else if (started) {
+        soak_fail("fewer than two quiescent points were measured");
+    }
     atomic_store(&smp.stop, 1);
     pthread_join(sampler_thread, NULL);
 
@@ -337,10 +438,6 @@ int main(int argc, char **argv) {
     for (long i = 0; i < smp.n; i++)
         if (smp.v[i].rss > rss_max) rss_max = smp.v[i].rss;
     int64_t peak = soak_server_peak_rss(&srv);
-    if (rss_first > 0 && rss_last > 0 && rss_last - rss_first > o.rss_growth_mb * 1024 * 1024)
-        soak_fail("the server's RSS (median) grew by %.1f MB between the first and the last "
-                  "quarter (bound %.0f MB)",
-                  (rss_last - rss_first) / 1048576.0, o.rss_growth_mb);
     if (started && (rss_first < 0 || rss_last < 0)) soak_fail("no RSS samples of the server");
 
     /* Nothing half-written is visible, nothing staged is left behind. */
@@ -356,7 +453,7 @@ int main(int argc, char **argv) {
 
     double elapsed = (t1 - t0) / 1000.0;
     report(stdout, &o, plan, elapsed, stats_count(K_START) - sessions_before, rss_first, rss_last,
-           peak, rss_max, server_exit);
+           peak, rss_max, &qc, t0, server_exit);
     char dir[PATH_MAX];
     snprintf(dir, sizeof dir, "%s", o.out);
     char *slash = strrchr(dir, '/');
@@ -367,7 +464,7 @@ int main(int argc, char **argv) {
     FILE *f = fopen(o.out, "w");
     if (f) {
         report(f, &o, plan, elapsed, stats_count(K_START) - sessions_before, rss_first, rss_last,
-               peak, rss_max, server_exit);
+               peak, rss_max, &qc, t0, server_exit);
         fclose(f);
         printf("soak: figures written to %s\n", o.out);
     } else {
@@ -392,6 +489,7 @@ int main(int argc, char **argv) {
     if (failed) printf("soak: FAILED; the server's log is %s\n", log_copy);
     rm_rf(root);
     free(smp.v);
+    quiesce_free(plan->quiesce);
     free(plan);
     refs_free();
     stats_free();

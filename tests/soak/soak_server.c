@@ -1,5 +1,6 @@
 /* The `sam2 serve` process under test: started with its output in a log file, found listening
- * by its log line, watched for an unexpected exit, measured through /proc/<pid>/status. */
+ * by its log line, watched for an unexpected exit, measured through /proc/<pid>/status (Linux)
+ * or proc_pidinfo (macOS, which does not say the peak). */
 #include "soak.h"
 
 #include <errno.h>
@@ -11,6 +12,9 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef __APPLE__
+#include <libproc.h>
+#endif
 
 static void sleep_ms(int ms) {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
@@ -85,6 +89,13 @@ int soak_server_alive(soak_server *s) {
 }
 
 static int64_t status_kb(const soak_server *s, const char *field) {
+#ifdef __APPLE__
+    struct proc_taskinfo ti;
+    if (strcmp(field, "VmRSS") != 0 ||
+        proc_pidinfo(s->pid, PROC_PIDTASKINFO, 0, &ti, sizeof ti) != (int)sizeof ti)
+        return -1;
+    return (int64_t)(ti.pti_resident_size / 1024);
+#endif
     char path[64], line[256];
     snprintf(path, sizeof path, "/proc/%d/status", (int)s->pid);
     FILE *f = fopen(path, "r");

@@ -2,8 +2,12 @@
 
 #include "support/server_setup.h"
 
+#include "core/priority.h"
+
+#include <dirent.h>
 #include <errno.h>
 #include <nettle/sha2.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,14 +19,17 @@
 
 typedef struct fake_session {
     int frames, width, height, max_objects;
+    int corrupt;     /* a frame that "cannot be decoded" (-1: none) */
+    char path[1024]; /* as opened (absolute), named in its errors like the real reader does */
     int n_obj;
     int ids[MAX_OBJ];
     unsigned char *has_points; /* [n_obj][frames] */
     atomic_int cancel;
+    size_t spilled; /* grows by double_set_spill_per_frame with every tracked frame */
 } fake_session;
 
 static atomic_int frame_delay_ms, click_delay_ms, counts_padding;
-static atomic_long frames_propagated;
+static atomic_long frames_propagated, tracker_cancels, frames_abandoned, spill_per_frame;
 
 void double_set_counts_padding(int bytes) {
     atomic_store(&counts_padding, bytes);
@@ -36,6 +43,31 @@ void double_set_click_delay_ms(int ms) {
 }
 long double_frames_propagated(void) {
     return atomic_load(&frames_propagated);
+}
+long double_tracker_cancels(void) {
+    return atomic_load(&tracker_cancels);
+}
+long double_frames_abandoned(void) {
+    return atomic_load(&frames_abandoned);
+}
+
+/* The nice value and SCHED_BATCH flag of the thread that ran the last model call of each kind. */
+static pthread_mutex_t prio_mu = PTHREAD_MUTEX_INITIALIZER;
+static double_priority last_prio[DOUBLE_CALL_COUNT];
+
+static void note_priority(double_call kind) {
+    double_priority p = {1, -100, -1};
+    if (prio_of_thread(0, &p.nice, &p.batch)) p.nice = -100;
+    pthread_mutex_lock(&prio_mu);
+    last_prio[kind] = p;
+    pthread_mutex_unlock(&prio_mu);
+}
+
+double_priority double_last_priority(double_call kind) {
+    pthread_mutex_lock(&prio_mu);
+    double_priority p = last_prio[kind];
+    pthread_mutex_unlock(&prio_mu);
+    return p;
 }
 
 static void sleep_ms(int ms) {
@@ -52,12 +84,34 @@ static int fail(sam2_error *err, int code, const char *msg) {
     return code;
 }
 
-static int read_video(const char *path, int *frames, int *w, int *h) {
+/* "frames=N width=W height=H [corrupt=K]" */
+static int read_video_ex(const char *path, int *frames, int *w, int *h, int *corrupt) {
     FILE *f = fopen(path, "rb");
     if (!f) return -1;
     int ok = fscanf(f, "frames=%d width=%d height=%d", frames, w, h) == 3;
+    if (corrupt && (!ok || fscanf(f, " corrupt=%d", corrupt) != 1)) *corrupt = -1;
     fclose(f);
     return ok && *frames > 0 && *w > 0 && *h > 0 ? 0 : -1;
+}
+
+static int read_video(const char *path, int *frames, int *w, int *h) {
+    return read_video_ex(path, frames, w, h, NULL);
+}
+
+int double_write_corrupt_video(const char *path, int frames, int width, int height, int corrupt) {
+    FILE *f = fopen(path, "wb");
+    if (!f) return -1;
+    fprintf(f, "frames=%d width=%d height=%d corrupt=%d\n", frames, width, height, corrupt);
+    return fclose(f);
+}
+
+/* The real reader's error for a frame it cannot decode, with the path it was opened with. */
+static int corrupt_frame(const fake_session *s, int frame, sam2_error *err) {
+    if (frame != s->corrupt) return 0;
+    char msg[1200];
+    snprintf(msg, sizeof msg, "video '%s': frame %d could not be decoded (test double)", s->path,
+             frame);
+    return fail(err, SAM2_ERR_FORMAT, msg);
 }
 
 int double_write_video(const char *path, int frames, int width, int height) {
@@ -97,11 +151,29 @@ static int d_open(void *self, const inf_model *m, const char *path, const inf_se
                   inf_session **out, int *n_frames, int *w, int *h, sam2_error *err) {
     (void)self;
     (void)m;
-    int frames, width, height;
-    if (read_video(path, &frames, &width, &height))
+    int frames, width, height, corrupt;
+    note_priority(DOUBLE_CALL_OPEN);
+    struct stat st;
+    if (!stat(path, &st) && S_ISDIR(st.st_mode)) {
+        /* Like the real reader of a folder of frames, the reason names a file in it. */
+        DIR *d = opendir(path);
+        struct dirent *e;
+        char msg[512] = "frame folder: empty (test double)";
+        while (d && (e = readdir(d)))
+            if (e->d_name[0] != '.') {
+                snprintf(msg, sizeof msg, "frame folder: '%s' is not an image (test double)",
+                         e->d_name);
+                break;
+            }
+        if (d) closedir(d);
+        return fail(err, SAM2_ERR_FORMAT, msg);
+    }
+    if (read_video_ex(path, &frames, &width, &height, &corrupt))
         return fail(err, SAM2_ERR_FORMAT, "not a video (test double)");
     fake_session *s = calloc(1, sizeof *s);
     if (!s) return fail(err, SAM2_ERR_NOMEM, "oom");
+    s->corrupt = corrupt;
+    snprintf(s->path, sizeof s->path, "%s", path);
     s->frames = frames;
     s->width = width;
     s->height = height;
@@ -163,9 +235,11 @@ static int d_add_points(void *self, inf_session *is, int frame, int obj, const f
     (void)xy;
     (void)clear_old;
     fake_session *s = (fake_session *)is;
+    note_priority(DOUBLE_CALL_ADD_POINTS);
     for (int i = 0; i < n; i++)
         if (labels[i] < -1 || labels[i] > 3)
             return fail(err, SAM2_ERR_ARGUMENT, "bad label (test double)");
+    if (corrupt_frame(s, frame, err)) return SAM2_ERR_FORMAT;
     int k = obj_index(s, obj, 1, err);
     if (k < 0) return err ? err->code : -1;
     if (atomic_load(&click_delay_ms)) sleep_ms(atomic_load(&click_delay_ms));
@@ -178,6 +252,8 @@ static int d_add_mask(void *self, inf_session *is, int frame, int obj, const uin
     (void)self;
     (void)mask;
     fake_session *s = (fake_session *)is;
+    note_priority(DOUBLE_CALL_ADD_MASK);
+    if (corrupt_frame(s, frame, err)) return SAM2_ERR_FORMAT;
     int k = obj_index(s, obj, 1, err);
     if (k < 0) return err ? err->code : -1;
     s->has_points[(size_t)k * (size_t)s->frames + (size_t)frame] = 1;
@@ -188,6 +264,7 @@ static int d_clear_frame(void *self, inf_session *is, int frame, int obj, inf_fr
                          sam2_error *err) {
     (void)self;
     fake_session *s = (fake_session *)is;
+    note_priority(DOUBLE_CALL_CLEAR_FRAME);
     int k = obj_index(s, obj, 1, err);
     if (k < 0) return err ? err->code : -1;
     s->has_points[(size_t)k * (size_t)s->frames + (size_t)frame] = 0;
@@ -198,6 +275,7 @@ static int d_remove_object(void *self, inf_session *is, int obj, inf_frame **fra
                            sam2_error *err) {
     (void)self;
     fake_session *s = (fake_session *)is;
+    note_priority(DOUBLE_CALL_REMOVE_OBJECT);
     int k = obj_index(s, obj, 0, err);
     if (k < 0) return err ? err->code : -1;
     memmove(s->ids + k, s->ids + k + 1, (size_t)(s->n_obj - k - 1) * sizeof s->ids[0]);
@@ -222,22 +300,30 @@ static void d_reset(void *self, inf_session *is) {
     (void)self;
     fake_session *s = (fake_session *)is;
     s->n_obj = 0;
+    s->spilled = 0;
 }
 
 static int d_propagate(void *self, inf_session *is, int start, int reverse, inf_frame_cb cb,
                        void *user, sam2_error *err) {
     (void)self;
     fake_session *s = (fake_session *)is;
+    note_priority(DOUBLE_CALL_PROPAGATE);
     if (!reverse) atomic_store(&s->cancel, 0);
     for (int f = start; reverse ? f >= 0 : f < s->frames; f += reverse ? -1 : 1) {
+        /* Like the real tracker with its in-frame checks: a cancel stops the frame in flight. */
         for (int t = 0; t < atomic_load(&frame_delay_ms); t++) {
-            if (atomic_load(&s->cancel)) return fail(err, SAM2_ERR_CANCELLED, "cancelled");
+            if (atomic_load(&s->cancel)) {
+                atomic_fetch_add(&frames_abandoned, 1);
+                return fail(err, SAM2_ERR_CANCELLED, "cancelled");
+            }
             sleep_ms(1);
         }
         if (atomic_load(&s->cancel)) return fail(err, SAM2_ERR_CANCELLED, "cancelled");
+        if (corrupt_frame(s, f, err)) return SAM2_ERR_FORMAT;
         inf_frame fr;
         if (make_frame(s, f, "t", 0, &fr)) return fail(err, SAM2_ERR_NOMEM, "oom");
         atomic_fetch_add(&frames_propagated, 1);
+        s->spilled += (size_t)atomic_load(&spill_per_frame);
         int stop = cb(user, &fr);
         inf_frame_free(&fr);
         if (stop) return fail(err, SAM2_ERR_CANCELLED, "cancelled");
@@ -247,6 +333,7 @@ static int d_propagate(void *self, inf_session *is, int start, int reverse, inf_
 
 static void d_cancel(void *self, inf_session *is) {
     (void)self;
+    atomic_fetch_add(&tracker_cancels, 1);
     atomic_store(&((fake_session *)is)->cancel, 1);
 }
 
@@ -260,12 +347,33 @@ static size_t d_ram_bytes(void *self, const inf_session *is) {
     return (size_t)((const fake_session *)is)->n_obj * 1000;
 }
 
+static atomic_long rle_decodes;
+static atomic_int decode_gate;
+
+long double_rle_decodes(void) {
+    return atomic_load(&rle_decodes);
+}
+void double_set_decode_gate(int closed) {
+    atomic_store(&decode_gate, closed);
+}
+
 static int d_rle_decode(void *self, const char *counts, int h, int w, uint8_t *mask,
                         sam2_error *err) {
     (void)self;
+    atomic_fetch_add(&rle_decodes, 1);
+    while (atomic_load(&decode_gate)) sleep_ms(1);
     if (!strcmp(counts, "bad")) return fail(err, SAM2_ERR_FORMAT, "invalid RLE (test double)");
     memset(mask, 1, (size_t)h * (size_t)w);
     return 0;
+}
+
+void double_set_spill_per_frame(long bytes) {
+    atomic_store(&spill_per_frame, bytes);
+}
+
+static size_t d_spilled_bytes(void *self, const inf_session *is) {
+    (void)self;
+    return ((const fake_session *)is)->spilled;
 }
 
 static double d_video_fps(void *self, const inf_session *is) {
@@ -277,7 +385,7 @@ static double d_video_fps(void *self, const inf_session *is) {
 static const inference_ops DOUBLE_INF = {
     NULL,         d_model_load,   d_model_free,  d_model_info,    d_open,      d_close,
     d_add_points, d_add_mask,     d_clear_frame, d_remove_object, d_reset,     d_propagate,
-    d_cancel,     d_object_count, d_ram_bytes,   d_rle_decode,    d_video_fps,
+    d_cancel,     d_object_count, d_ram_bytes,   d_rle_decode,    d_video_fps, d_spilled_bytes,
 };
 
 const inference_ops *double_inference_ops(void) {
@@ -297,10 +405,34 @@ static int d_poster(void *self, const char *video, const char *poster, int *w, i
     return 0;
 }
 
+static atomic_int upload_gate, uploads_running, uploads_most;
+
+void double_set_upload_gate(int closed) {
+    atomic_store(&upload_gate, closed);
+}
+int double_uploads_running(void) {
+    return atomic_load(&uploads_running);
+}
+int double_uploads_most(void) {
+    return atomic_load(&uploads_most);
+}
+
+static int d_upload_inner(const char *in, const char *dir, ingest_result *out, sam2_error *err);
+
 static int d_upload(void *self, const char *in, const char *dir, const ingest_params *p,
                     ingest_result *out, sam2_error *err) {
     (void)self;
     (void)p;
+    const int now = atomic_fetch_add(&uploads_running, 1) + 1;
+    for (int most = atomic_load(&uploads_most); now > most;)
+        if (atomic_compare_exchange_weak(&uploads_most, &most, now)) break;
+    while (atomic_load(&upload_gate)) sleep_ms(1);
+    const int rc = d_upload_inner(in, dir, out, err);
+    atomic_fetch_sub(&uploads_running, 1);
+    return rc;
+}
+
+static int d_upload_inner(const char *in, const char *dir, ingest_result *out, sam2_error *err) {
     int frames;
     if (read_video(in, &frames, &out->width, &out->height))
         return fail(err, SAM2_ERR_FORMAT, "not valid video file");

@@ -2,12 +2,44 @@
 
 #include "support/testutil.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+/* The lines logged since the last server_test_log_clear, at most LOG_KEPT bytes. */
+#define LOG_KEPT (1 << 20)
+static pthread_mutex_t log_mu = PTHREAD_MUTEX_INITIALIZER;
+static char *log_text;
+static size_t log_len;
 
 void server_test_log(void *user, const char *line) {
     (void)user;
     if (getenv("SAM2_TEST_VERBOSE")) fprintf(stderr, "server: %s\n", line);
+    const size_t n = strlen(line);
+    pthread_mutex_lock(&log_mu);
+    if (!log_text) log_text = calloc(1, LOG_KEPT + 1);
+    if (log_text && log_len + n + 1 <= LOG_KEPT) {
+        memcpy(log_text + log_len, line, n);
+        log_text[log_len + n] = '\n';
+        log_len += n + 1;
+        log_text[log_len] = 0;
+    }
+    pthread_mutex_unlock(&log_mu);
+}
+
+void server_test_log_clear(void) {
+    pthread_mutex_lock(&log_mu);
+    log_len = 0;
+    if (log_text) log_text[0] = 0;
+    pthread_mutex_unlock(&log_mu);
+}
+
+char *server_test_log_copy(void) {
+    pthread_mutex_lock(&log_mu);
+    char *copy = strdup(log_text ? log_text : "");
+    pthread_mutex_unlock(&log_mu);
+    return copy;
 }
 
 void server_test_config(server_config *cfg, const char *data_dir) {
@@ -15,6 +47,9 @@ void server_test_config(server_config *cfg, const char *data_dir) {
     snprintf(cfg->host, sizeof cfg->host, "127.0.0.1");
     cfg->port = 0;
     snprintf(cfg->data_path, sizeof cfg->data_path, "%s", data_dir);
+    /* The model's calls at normal priority: tests that time things share a busy machine.
+     * test_server_http's priority test turns it on. */
+    cfg->compute_nice = 0;
 }
 
 void server_test_config_micro(server_config *cfg, const char *data_dir, const char *golden_dir) {

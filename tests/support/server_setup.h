@@ -7,10 +7,16 @@
 
 #include "server/server.h"
 
-/* server_deps.log for tests: start-up lines reach stderr only when SAM2_TEST_VERBOSE is set. */
+/* server_deps.log for tests: lines reach stderr only when SAM2_TEST_VERBOSE is set; they are
+ * kept (up to 1 MB) for server_test_log_copy. */
 void server_test_log(void *user, const char *line);
+/* Forgets the lines kept so far. */
+void server_test_log_clear(void);
+/* The lines kept since the last clear, one per line (caller frees). */
+char *server_test_log_copy(void);
 
-/* server_config_defaults, listening on 127.0.0.1 at a free port, DATA_PATH data_dir. */
+/* server_config_defaults, listening on 127.0.0.1 at a free port, DATA_PATH data_dir, the
+ * model's calls at normal priority (compute_nice 0). */
 void server_test_config(server_config *cfg, const char *data_dir);
 
 /* server_test_config with the golden data's micro model (micro/sam2.1_hiera_micro.pt and .yaml

@@ -1,5 +1,7 @@
 #include "support/testutil.h"
 
+#include "core/platform.h"
+
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +41,22 @@ void test_require_dir(const char *dir, const char *what) {
         fflush(stdout);
         exit(TEST_SKIP_CODE);
     }
+}
+
+const char *test_emulator(void) {
+    const char *e = getenv("SAM2_TEST_EMULATOR");
+    return e && *e ? e : NULL;
+}
+
+int test_emulated(void) {
+    return test_emulator() != NULL;
+}
+
+const char *test_exec_prefix(void) {
+    static char prefix[512];
+    const char *e = test_emulator();
+    snprintf(prefix, sizeof prefix, "%s%s", e ? e : "", e ? " " : "");
+    return prefix;
 }
 
 static char tmpdir[256];
@@ -118,21 +136,9 @@ double test_now_ms(void) {
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-static int64_t status_kb(const char *key) {
-    FILE *f = fopen("/proc/self/status", "r");
-    if (!f) return -1;
-    char line[256];
-    int64_t v = -1;
-    size_t kl = strlen(key);
-    while (fgets(line, sizeof line, f))
-        if (!strncmp(line, key, kl)) v = atoll(line + kl);
-    fclose(f);
-    return v;
-}
-
 int64_t test_rss_bytes(void) {
-    return status_kb("VmRSS:") * 1024;
+    return platform_rss_bytes();
 }
 int64_t test_peak_rss_bytes(void) {
-    return status_kb("VmHWM:") * 1024;
+    return platform_peak_rss_bytes();
 }

@@ -26,6 +26,14 @@ int test_write_file(const char *path, const void *data, size_t n);
 void *test_read_file(const char *path, size_t *n);
 /* Copies a file's content to a new or truncated file; 0 or -1. */
 int test_copy_file(const char *from, const char *to);
+/* The emulator that runs this build's programs when they cannot run directly ($SAM2_TEST_EMULATOR,
+ * e.g. qemu-aarch64 for the arm64 tier, `make test-arm64`), or NULL. Tests that start sam2
+ * start it through the emulator; tests whose big cases take minutes under emulation use their
+ * small sizes (test_emulated()). */
+const char *test_emulator(void);
+int test_emulated(void);
+/* "EMULATOR " (with a space) or "": the prefix for a shell command that runs a built program. */
+const char *test_exec_prefix(void);
 /* Milliseconds on the monotonic clock, for measuring intervals. */
 double test_now_ms(void);
 /* Peak (VmHWM) and current (VmRSS) resident set size of this process, in bytes. */

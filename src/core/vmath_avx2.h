@@ -1,5 +1,7 @@
-/* Vectorised float math for the CPU kernels: exp and erf on 8 lanes (AVX2 + FMA), accurate to
- * about one ulp of the result (erf: absolute error below 1e-7 everywhere), NaN-propagating.
+/* Vectorised float math for the AVX2 + FMA kernels: exp and erf on 8 lanes, accurate to about
+ * one ulp of the result (erf: absolute error below 1e-7 everywhere), NaN-propagating, and the
+ * 8-lane operations (v8f, v8_*) that cpu_kernels_impl.h is written in. vmath_neon.h implements the
+ * same operations with the same polynomials on NEON.
  *
  * The polynomial coefficients were fitted for this project (near-minimax, iteratively
  * reweighted least squares in float64):
@@ -9,13 +11,51 @@
  *    6.1e-8, so erf = 1 - exp(-x^2)*that is within 1e-8 absolute.
  * Beyond |x| = 3.92 erf rounds to +-1 in float.
  *
- * Only included by the kernel sources; every function is static inline. */
-#ifndef SAM2_CORE_VMATH_H
-#define SAM2_CORE_VMATH_H
+ * Only for translation units compiled with AVX2 and FMA enabled (cpu_kernels_avx2.c); every
+ * function is static inline. */
+#ifndef SAM2_CORE_VMATH_AVX2_H
+#define SAM2_CORE_VMATH_AVX2_H
 
-#if defined(__AVX2__) && defined(__FMA__)
-#define SAM2_HAVE_AVX2 1
 #include <immintrin.h>
+
+typedef __m256 v8f;
+
+static inline v8f v8_load(const float *p) {
+    return _mm256_loadu_ps(p);
+}
+static inline void v8_store(float *p, v8f v) {
+    _mm256_storeu_ps(p, v);
+}
+static inline v8f v8_set1(float x) {
+    return _mm256_set1_ps(x);
+}
+static inline v8f v8_zero(void) {
+    return _mm256_setzero_ps();
+}
+static inline v8f v8_add(v8f a, v8f b) {
+    return _mm256_add_ps(a, b);
+}
+static inline v8f v8_sub(v8f a, v8f b) {
+    return _mm256_sub_ps(a, b);
+}
+static inline v8f v8_mul(v8f a, v8f b) {
+    return _mm256_mul_ps(a, b);
+}
+static inline v8f v8_div(v8f a, v8f b) {
+    return _mm256_div_ps(a, b);
+}
+/* max(a, b); with a NaN operand, b (x86 semantics; NEON returns the NaN). */
+static inline v8f v8_max(v8f a, v8f b) {
+    return _mm256_max_ps(a, b);
+}
+/* a * b + c, one rounding. */
+static inline v8f v8_fmadd(v8f a, v8f b, v8f c) {
+    return _mm256_fmadd_ps(a, b, c);
+}
+/* x < 0 ? 0 : x, so NaN passes through. */
+static inline v8f v8_relu(v8f x) {
+    return _mm256_andnot_ps(_mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_LT_OQ), x);
+}
 
 /* exp(x) for 8 lanes. Below -87.3 the result is flushed to 0 (the true value is subnormal),
  * above 88.72 it is +inf; NaN stays NaN. */
@@ -125,6 +165,5 @@ static inline float v8_hmax(__m256 v) {
     s = _mm_max_ss(s, _mm_movehdup_ps(s));
     return _mm_cvtss_f32(s);
 }
-#endif /* AVX2 && FMA */
 
 #endif

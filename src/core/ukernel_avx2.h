@@ -1,4 +1,4 @@
-/* Internal: the register-blocked micro-kernel shared by the attention and linear kernels.
+/* Internal: the register-blocked micro-kernel for AVX2 + FMA, and the transposing pack.
  *
  * C[i][0..nr) (op)= sum_k A(i,k) * B(k, 0..nr) for i < MR (MR <= 6), where
  * A(i,k) = a[i*a_is + k*a_ks] and B(k, j) = b[k*b_ks + j]; C rows at c + i*ldc.
@@ -11,18 +11,20 @@
  *    (after accumulation, before rscale);
  *  - prefetch: fetch A and B `UKERNEL_PREFETCH` steps of k ahead (for operands read down
  *    strided rows, one cache line per step).
- * 12 accumulators of 8 lanes: 6 rows x 16 columns per call (AVX2 + FMA); scalar otherwise. */
-#ifndef SAM2_CORE_UKERNEL_H
-#define SAM2_CORE_UKERNEL_H
+ * 12 accumulators of 8 lanes: 6 rows x 16 columns per call. ukernel_neon.h and ukernel_base.h
+ * implement the same contract; cpu_kernels_impl.h builds the kernel tables on them.
+ *
+ * Only for translation units compiled with AVX2 and FMA enabled (cpu_kernels_avx2.c). */
+#ifndef SAM2_CORE_UKERNEL_AVX2_H
+#define SAM2_CORE_UKERNEL_AVX2_H
 
-#include "core/vmath.h"
+#include <immintrin.h>
 
 #include <stddef.h>
 #include <stdint.h>
 
 #define UKERNEL_PREFETCH 8
 
-#ifdef SAM2_HAVE_AVX2
 static inline __attribute__((always_inline)) void
 ukernel(const int MR, int K, const float *a, ptrdiff_t a_is, ptrdiff_t a_ks, const float *b,
         ptrdiff_t b_ks, float *c, ptrdiff_t ldc, int nr, const int masked, int accumulate,
@@ -101,35 +103,12 @@ ukernel(const int MR, int K, const float *a, ptrdiff_t a_is, ptrdiff_t a_ks, con
         _mm256_storeu_ps(cmax + 8, x1);
     }
 }
-#else
-static inline void ukernel(const int MR, int K, const float *a, ptrdiff_t a_is, ptrdiff_t a_ks,
-                           const float *b, ptrdiff_t b_ks, float *c, ptrdiff_t ldc, int nr,
-                           const int masked, int accumulate, const float *bias, const float *rscale,
-                           float *cmax, const int prefetch) {
-    (void)masked, (void)prefetch;
-    for (int i = 0; i < MR; i++) {
-        float acc[16];
-        for (int j = 0; j < nr; j++) acc[j] = bias ? bias[j] : 0.0f;
-        for (int k = 0; k < K; k++) {
-            const float av = a[i * a_is + k * a_ks];
-            for (int j = 0; j < nr; j++) acc[j] += av * b[k * b_ks + j];
-        }
-        float *ci = c + i * ldc;
-        for (int j = 0; j < nr; j++) {
-            float r = accumulate ? ci[j] + acc[j] : acc[j];
-            ci[j] = rscale ? r * rscale[i] : r;
-            if (cmax && r > cmax[j]) cmax[j] = r;
-        }
-    }
-}
-#endif
 
 /* Transposing pack: qt[d][i] = q[i][d0 + d] * scale for rows i < nq (row stride ldq) and
  * d < dc, zero for nq <= i < bqp; rows of qt have bqp floats. */
 static inline void pack_transposed(float *qt, const float *q, int ldq, int nq, int bqp, int d0,
                                    int dc, float scale) {
     int i = 0;
-#ifdef SAM2_HAVE_AVX2
     const __m256 vs = _mm256_set1_ps(scale);
     for (; i + 8 <= nq; i += 8) {
         int d = 0;
@@ -160,7 +139,6 @@ static inline void pack_transposed(float *qt, const float *q, int ldq, int nq, i
             for (int u = 0; u < 8; u++)
                 qt[(size_t)d * bqp + i + u] = q[(size_t)(i + u) * ldq + d0 + d] * scale;
     }
-#endif
     for (; i < nq; i++)
         for (int d = 0; d < dc; d++) qt[(size_t)d * bqp + i] = q[(size_t)i * ldq + d0 + d] * scale;
     for (int d = 0; d < dc; d++)

@@ -1,0 +1,105 @@
+#include "core/platform.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#if defined(__APPLE__)
+#include <mach-o/dyld.h>
+#include <mach/mach.h>
+#include <sys/random.h> /* getentropy, macOS 10.12 and later */
+#elif defined(__linux__)
+#include <sys/random.h> /* getrandom, glibc 2.25 and later */
+#endif
+
+#if defined(__linux__)
+/* A "Key:   123 kB" line of /proc/self/status, in bytes. */
+static int64_t proc_status_bytes(const char *key) {
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f) return -1;
+    char line[256];
+    int64_t kb = -1;
+    const size_t n = strlen(key);
+    while (fgets(line, sizeof line, f))
+        if (!strncmp(line, key, n)) {
+            kb = atoll(line + n);
+            break;
+        }
+    fclose(f);
+    return kb < 0 ? -1 : kb * 1024;
+}
+#endif
+
+int64_t platform_rss_bytes(void) {
+#if defined(__linux__)
+    return proc_status_bytes("VmRSS:");
+#elif defined(__APPLE__)
+    mach_task_basic_info_data_t info;
+    mach_msg_type_number_t count = MACH_TASK_BASIC_INFO_COUNT;
+    if (task_info(mach_task_self(), MACH_TASK_BASIC_INFO, (task_info_t)&info, &count) !=
+        KERN_SUCCESS)
+        return -1;
+    return (int64_t)info.resident_size;
+#else
+    return -1;
+#endif
+}
+
+int64_t platform_peak_rss_bytes(void) {
+#if defined(__linux__)
+    return proc_status_bytes("VmHWM:");
+#else
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0) return -1;
+#if defined(__APPLE__)
+    return (int64_t)ru.ru_maxrss; /* bytes on macOS */
+#else
+    return (int64_t)ru.ru_maxrss * 1024; /* kilobytes on the BSDs */
+#endif
+#endif
+}
+
+int platform_executable_path(char *buf, size_t size) {
+    if (!buf || size < 2) return -1;
+#if defined(__linux__)
+    const ssize_t n = readlink("/proc/self/exe", buf, size - 1);
+    if (n <= 0) return -1;
+    buf[n] = '\0';
+    return 0;
+#elif defined(__APPLE__)
+    char raw[PATH_MAX], resolved[PATH_MAX];
+    uint32_t len = sizeof raw;
+    if (_NSGetExecutablePath(raw, &len) != 0) return -1;
+    /* It may hold symbolic links and "..": resolve it as /proc/self/exe would be. */
+    if (!realpath(raw, resolved) || strlen(resolved) >= size) return -1;
+    memcpy(buf, resolved, strlen(resolved) + 1);
+    return 0;
+#else
+    return -1;
+#endif
+}
+
+int platform_random_bytes(void *buf, size_t n) {
+    unsigned char *p = buf;
+    while (n > 0) {
+#if defined(__linux__)
+        const ssize_t r = getrandom(p, n, 0);
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        p += r;
+        n -= (size_t)r;
+#else
+        const size_t chunk = n < 256 ? n : 256; /* getentropy's limit per call */
+        if (getentropy(p, chunk) != 0) return -1;
+        p += chunk;
+        n -= chunk;
+#endif
+    }
+    return 0;
+}

@@ -1,0 +1,160 @@
+#include "server/compute.h"
+
+#include "core/priority.h"
+
+#include <pthread.h>
+#include <string.h>
+
+/* One model call: its arguments, and the inner function that runs it. */
+typedef struct call {
+    const compute_ops *c;
+    int (*run)(struct call *k);
+    int rc;
+    const inf_model *model;
+    const char *path;
+    const inf_session_options *opt;
+    inf_session **opened;
+    int *n_frames_out, *width_out, *height_out;
+    inf_session *s;
+    int frame, obj, n, clear_old, reverse, width, height;
+    const float *xy;
+    const int *labels;
+    const uint8_t *mask;
+    inf_frame *out;
+    inf_frame **frames;
+    int *n_frames;
+    inf_frame_cb cb;
+    void *user;
+    sam2_error *err;
+} call;
+
+static const inference_ops *inner(const call *k) { return k->c->inner; }
+
+static void *call_main(void *arg) {
+    call *k = arg;
+    prio_lower_self(k->c->nice); /* best effort: where it is refused the call runs as before */
+    k->rc = k->run(k);
+    return NULL;
+}
+
+/* Runs the call on a thread of its own at the compute priority and waits for it. */
+static int run_lowered(call *k) {
+    pthread_t th;
+    if (pthread_create(&th, NULL, call_main, k)) return k->run(k); /* no thread: run it here */
+    pthread_join(th, NULL);
+    return k->rc;
+}
+
+static int run_open(call *k) {
+    return inner(k)->open(inner(k)->self, k->model, k->path, k->opt, k->opened, k->n_frames_out, k->width_out,
+                          k->height_out, k->err);
+}
+static int run_add_points(call *k) {
+    return inner(k)->add_points(inner(k)->self, k->s, k->frame, k->obj, k->xy, k->labels, k->n, k->clear_old, k->out,
+                                k->err);
+}
+static int run_add_mask(call *k) {
+    return inner(k)->add_mask(inner(k)->self, k->s, k->frame, k->obj, k->mask, k->width, k->height, k->out, k->err);
+}
+static int run_clear_frame(call *k) {
+    return inner(k)->clear_frame(inner(k)->self, k->s, k->frame, k->obj, k->out, k->err);
+}
+static int run_remove_object(call *k) {
+    return inner(k)->remove_object(inner(k)->self, k->s, k->obj, k->frames, k->n_frames, k->err);
+}
+static int run_propagate(call *k) {
+    return inner(k)->propagate(inner(k)->self, k->s, k->frame, k->reverse, k->cb, k->user, k->err);
+}
+
+static int c_open(void *self, const inf_model *m, const char *path, const inf_session_options *opt,
+                  inf_session **out, int *n_frames, int *width, int *height, sam2_error *err) {
+    call k = {.c = self, .run = run_open, .model = m, .path = path, .opt = opt, .opened = out,
+              .n_frames_out = n_frames, .width_out = width, .height_out = height, .err = err};
+    return run_lowered(&k);
+}
+
+static int c_add_points(void *self, inf_session *s, int frame, int obj, const float *xy, const int *labels, int n,
+                        int clear_old, inf_frame *out, sam2_error *err) {
+    call k = {.c = self, .run = run_add_points, .s = s, .frame = frame, .obj = obj, .xy = xy, .labels = labels,
+              .n = n, .clear_old = clear_old, .out = out, .err = err};
+    return run_lowered(&k);
+}
+
+static int c_add_mask(void *self, inf_session *s, int frame, int obj, const uint8_t *mask, int width, int height,
+                      inf_frame *out, sam2_error *err) {
+    call k = {.c = self, .run = run_add_mask, .s = s, .frame = frame, .obj = obj, .mask = mask, .width = width,
+              .height = height, .out = out, .err = err};
+    return run_lowered(&k);
+}
+
+static int c_clear_frame(void *self, inf_session *s, int frame, int obj, inf_frame *out, sam2_error *err) {
+    call k = {.c = self, .run = run_clear_frame, .s = s, .frame = frame, .obj = obj, .out = out, .err = err};
+    return run_lowered(&k);
+}
+
+static int c_remove_object(void *self, inf_session *s, int obj, inf_frame **frames, int *n_frames, sam2_error *err) {
+    call k = {.c = self, .run = run_remove_object, .s = s, .obj = obj, .frames = frames, .n_frames = n_frames,
+              .err = err};
+    return run_lowered(&k);
+}
+
+static int c_propagate(void *self, inf_session *s, int start, int reverse, inf_frame_cb cb, void *user,
+                       sam2_error *err) {
+    call k = {.c = self, .run = run_propagate, .s = s, .frame = start, .reverse = reverse, .cb = cb, .user = user,
+              .err = err};
+    return run_lowered(&k);
+}
+
+/* The calls that do not compute go straight to the inner table. */
+#define INNER(c) (((const compute_ops *)(c))->inner)
+
+static int c_model_load(void *self, const char *ckpt, const char *cfg, int threads, inf_model **out,
+                        sam2_error *err) {
+    return INNER(self)->model_load(INNER(self)->self, ckpt, cfg, threads, out, err);
+}
+static void c_model_free(void *self, inf_model *m) { INNER(self)->model_free(INNER(self)->self, m); }
+static void c_model_info(void *self, const inf_model *m, inf_model_info *info) {
+    INNER(self)->model_info(INNER(self)->self, m, info);
+}
+static void c_close(void *self, inf_session *s) { INNER(self)->close(INNER(self)->self, s); }
+static void c_reset(void *self, inf_session *s) { INNER(self)->reset(INNER(self)->self, s); }
+static void c_cancel(void *self, inf_session *s) { INNER(self)->cancel(INNER(self)->self, s); }
+static int c_object_count(void *self, const inf_session *s) {
+    return INNER(self)->object_count(INNER(self)->self, s);
+}
+static size_t c_ram_bytes(void *self, const inf_session *s) { return INNER(self)->ram_bytes(INNER(self)->self, s); }
+static int c_rle_decode(void *self, const char *counts, int h, int w, uint8_t *mask, sam2_error *err) {
+    return INNER(self)->rle_decode(INNER(self)->self, counts, h, w, mask, err);
+}
+static double c_video_fps(void *self, const inf_session *s) {
+    return INNER(self)->video_fps ? INNER(self)->video_fps(INNER(self)->self, s) : 0;
+}
+
+static size_t c_spilled_bytes(void *self, const inf_session *s) {
+    return INNER(self)->spilled_bytes(INNER(self)->self, s);
+}
+
+void compute_ops_init(compute_ops *c, const inference_ops *in, int nice) {
+    memset(c, 0, sizeof *c);
+    c->inner = in;
+    c->nice = nice;
+    inference_ops *o = &c->ops;
+    o->self = c;
+    o->model_load = c_model_load;
+    o->model_free = c_model_free;
+    o->model_info = c_model_info;
+    o->open = c_open;
+    o->close = c_close;
+    o->add_points = c_add_points;
+    o->add_mask = c_add_mask;
+    o->clear_frame = c_clear_frame;
+    o->remove_object = c_remove_object;
+    o->reset = c_reset;
+    o->propagate = c_propagate;
+    o->cancel = c_cancel;
+    o->object_count = c_object_count;
+    o->ram_bytes = c_ram_bytes;
+    o->rle_decode = c_rle_decode;
+    o->video_fps = in->video_fps ? c_video_fps : NULL;
+    o->spilled_bytes = in->spilled_bytes ? c_spilled_bytes : NULL;
+}
