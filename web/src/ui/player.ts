@@ -319,8 +319,11 @@ export class FramePlayer {
     fs.limit = Math.max(fs.limit, limit);
     const v = this.video;
     const ahead = clock.frameAt(v.currentTime);
-    if (!v.paused && ahead > fs.limit) {
-      v.pause(); // ran past the stream between two presented frames
+    if (ahead > fs.limit && fs.held < 0) {
+      // Ran past the stream between two presented frames, maybe to the end of the video (which
+      // pauses it): hold that frame. Playing on from there would be wrong, and an element that
+      // ended starts again from frame 0 when played.
+      v.pause();
       fs.held = ahead;
     }
     if (fs.held >= 0 && fs.held <= fs.limit) {
