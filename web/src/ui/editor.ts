@@ -555,7 +555,10 @@ export class Editor {
   private goTo(frame: number): void {
     this.player
       .seek(frame)
-      .then(() => this.updateTransport())
+      .then(() => {
+        this.updateTransport();
+        this.refresh(); // a seek stops playback: the button says Play again
+      })
       .catch((e) => this.handleError(e, 'Showing the frame'));
   }
 
@@ -570,7 +573,11 @@ export class Editor {
     if (this.player.playing) {
       this.player.pause(true);
     } else {
-      this.player.play().catch((e) => this.handleError(e, 'Playing'));
+      // play() may first seek back to frame 0 (at the end): the button says Pause once it plays.
+      this.player
+        .play()
+        .then(() => this.refresh())
+        .catch((e) => this.handleError(e, 'Playing'));
     }
     this.refresh();
   }
