@@ -3,7 +3,7 @@
 #                   the web page into web/dist when npm is present (a one-line note otherwise)
 #   make test       build and run the default test suite (what CI runs)
 #   make serve      build, fetch the default checkpoint/gallery when missing, start the demo server
-# Other targets: test-asan, test-slow, fuzz, bench, install, format, clean,
+# Other targets: test-asan, test-slow, fuzz, bench, install, format, format-check, clean,
 #   web (the page; needs npm), test-web (page unit tests + browser tests against sam2 serve),
 #   soak (sam2 serve under load for SOAK_SECONDS), test-fault (kill -9, full disk, bad checkpoints),
 #   test-cluster (three replicas behind HAProxy), bench-cluster (their load figure),
@@ -160,6 +160,11 @@ install: build web-auto
 
 format:
 	@clang-format -i $$(git ls-files '*.c' '*.h')
+
+# Fails (listing each place) when a tracked C file differs from the repo's .clang-format.
+.PHONY: format-check
+format-check:
+	@clang-format --dry-run -Werror $$(git ls-files '*.c' '*.h')
 
 clean:
 	@rm -rf $(BUILD) build-asan build-tsan build-fuzz build-arm64 build-portable

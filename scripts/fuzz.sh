@@ -3,7 +3,8 @@
 # committed seed corpus fuzz/corpus/<name>/ (fuzz-yaml-config -> fuzz/corpus/yaml_config). The
 # corpus is copied to a scratch folder first, so the repository is never modified. Fails (and
 # keeps the crashing input under fuzz/corpus-run/artifacts/) when a target finds a crash, a leak
-# or a timeout.
+# or a timeout. The targets' own stderr is discarded (-close_fd_mask=2: the CLI's messages for
+# every refused input); libFuzzer's output and the sanitizers' reports still reach the log.
 #   usage: scripts/fuzz.sh BIN_DIR SECONDS     (make fuzz FUZZ_SECONDS=N builds and runs it)
 set -euo pipefail
 if [ $# -ne 2 ]; then
@@ -33,7 +34,7 @@ for target in "${targets[@]}"; do
   fi
   echo "== $name: ${seconds}s over fuzz/corpus/$corpus_name"
   if ! "$target" "$scratch" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
-      -max_len=65536 -artifact_prefix="$run_dir/artifacts/$name-" -print_final_stats=1 \
+      -max_len=65536 -close_fd_mask=2 -artifact_prefix="$run_dir/artifacts/$name-" -print_final_stats=1 \
       >"$run_dir/$name.log" 2>&1; then
     echo "fuzz: $name FAILED; see $run_dir/$name.log and $run_dir/artifacts/" >&2
     tail -n 30 "$run_dir/$name.log" >&2

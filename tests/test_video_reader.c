@@ -504,24 +504,26 @@ static void test_truncated(void **state) {
     expect_open_error(cut2, SAM2_ERR_FORMAT, "cut_bedroom.mp4");
 }
 
-/* The same bytes from memory behave as the file. */
+/* The same bytes from memory (uploads, transcode.c) behave as the file. */
 static void test_memory_source(void **state) {
     (void)state;
     size_t n = 0;
     char *bytes = test_read_file(test_path(data_dir, "videos/bedroom.mp4"), &n);
     assert_non_null(bytes);
     sam2_error err = {0};
-    sam2_video *v = sam2_video_open_memory(bytes, n, "bedroom upload", NULL, &err);
+    sam2_video_reader *v = sam2_video_reader_open_memory(bytes, n, "bedroom upload", NULL, &err);
     assert_non_null(v);
-    assert_int_equal(sam2_video_frame_count(v), 200);
-    assert_int_equal(sam2_video_width(v), 960);
+    assert_int_equal(sam2_video_reader_info(v)->frame_count, 200);
+    assert_int_equal(sam2_video_reader_info(v)->width, 960);
     uint8_t *a = malloc(960 * 540 * 3), *b = malloc(960 * 540 * 3);
-    assert_int_equal(sam2_video_read_frame(v, 150, a, &err), 0);
-    sam2_video *f = sam2_video_open(test_path(data_dir, "videos/bedroom.mp4"), &err);
-    assert_int_equal(sam2_video_read_frame(f, 150, b, &err), 0);
+    assert_int_equal(sam2_video_reader_read(v, 150, a, 0, 0, &err), 0);
+    sam2_video_reader *f =
+        sam2_video_reader_open(test_path(data_dir, "videos/bedroom.mp4"), NULL, &err);
+    assert_non_null(f);
+    assert_int_equal(sam2_video_reader_read(f, 150, b, 0, 0, &err), 0);
     assert_memory_equal(a, b, 960 * 540 * 3);
-    sam2_video_close(f);
-    sam2_video_close(v);
+    sam2_video_reader_close(f);
+    sam2_video_reader_close(v);
     free(a);
     free(b);
     free(bytes);

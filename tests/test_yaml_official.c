@@ -1,7 +1,8 @@
 /* The eight official YAML configs (SAM 2 and SAM 2.1, t/s/b+/l) parse to exactly the eight
- * built-in presets, field by field. They are read from the official repository checkout
- * ($SAM2_REF_CONFIGS, default ../ref/sam2/configs beside this checkout); without it the test
- * reports itself skipped. */
+ * built-in presets, field by field. They are read from the golden data's verbatim copies
+ * (<golden>/official-configs/{sam2,sam2.1}/, golden = $SAM2_GOLDEN or ../shared/golden), or from
+ * $SAM2_REF_CONFIGS (an official checkout's configs/ folder) when set. Without the golden data
+ * the test reports itself skipped; a golden folder without the configs fails it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -48,12 +49,18 @@ static void test_official_yamls_are_presets(void **state) {
 
 int main(void) {
     const char *env = getenv("SAM2_REF_CONFIGS");
-    snprintf(configs, sizeof configs, "%s",
-             env && *env ? env : SAM2_SOURCE_DIR "/../ref/sam2/configs");
+    if (env && *env) {
+        snprintf(configs, sizeof configs, "%s", env);
+    } else {
+        const char *golden = test_golden_dir();
+        test_require_dir(golden, "golden data (../shared/golden or $SAM2_GOLDEN)");
+        snprintf(configs, sizeof configs, "%s", test_path(golden, "official-configs"));
+    }
     struct stat st;
     if (stat(test_path(configs, "sam2.1/sam2.1_hiera_t.yaml"), &st) != 0) {
-        printf("SKIP: official configs not found in %s (set SAM2_REF_CONFIGS); not run\n", configs);
-        return TEST_SKIP_CODE;
+        /* The golden data ships them: a golden folder without them is an error, not a skip. */
+        printf("FAIL: official configs not found in %s\n", configs);
+        return 1;
     }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_official_yamls_are_presets),

@@ -76,6 +76,21 @@ int cli_parse_floats(const char *s, float *out, int min_n, int max_n) {
     return n >= min_n ? n : -1;
 }
 
+int cli_parse_point(const char *s, sam2_point *p) {
+    float v[3];
+    const int n = cli_parse_floats(s, v, 2, 3);
+    if (n < 0) return -1;
+    p->x = v[0];
+    p->y = v[1];
+    p->label = 1;
+    if (n == 3) {
+        /* Checked before the cast: a float outside int's range (or NaN) has no int value. */
+        if (!(v[2] >= -2147483648.0f && v[2] < 2147483648.0f) || v[2] != floorf(v[2])) return -1;
+        p->label = (int)v[2];
+    }
+    return 0;
+}
+
 int cli_exit_for(int code) {
     switch (code) {
     case SAM2_ERR_IO:

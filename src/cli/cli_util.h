@@ -25,6 +25,8 @@ int cli_parse_int(const char *s, int *out);
 int cli_parse_float(const char *s, float *out);
 /* "a,b,c": between min_n and max_n floats; returns the count, or -1 when malformed. */
 int cli_parse_floats(const char *s, float *out, int min_n, int max_n);
+/* `sam2 segment --point X,Y[,LABEL]`: LABEL (default 1) must be a whole number. 0 or -1. */
+int cli_parse_point(const char *s, sam2_point *p);
 
 /* Exit status for a library failure: bad input of any kind (argument, file, format, checkpoint
  * mismatch, unsupported feature, limit) is CLI_USAGE, cancellation CLI_CANCELLED, the rest

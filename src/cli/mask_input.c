@@ -47,8 +47,11 @@ static const char *dict_value(const char *hdr, const char *key) {
     return p;
 }
 
-static int load_npy(const char *path, const unsigned char *b, long size, int L, float **out,
-                    sam2_error *err) {
+int mask_input_parse_npy(const char *path, const unsigned char *b, long size, int L, float **out,
+                         sam2_error *err) {
+    *out = NULL;
+    if (size < 6 || memcmp(b, "\x93NUMPY", 6))
+        return sam2_fail(err, SAM2_ERR_FORMAT, "%s: not a .npy file", path);
     if (size < 10) return sam2_fail(err, SAM2_ERR_FORMAT, "%s: truncated .npy header", path);
     const int major = b[6];
     long hlen, off;
@@ -140,7 +143,7 @@ int mask_input_load(const char *path, int L, float **out, sam2_error *err) {
     if (!buf) return -1;
     int rc;
     if (size >= 6 && !memcmp(buf, "\x93NUMPY", 6)) {
-        rc = load_npy(path, buf, size, L, out, err);
+        rc = mask_input_parse_npy(path, buf, size, L, out, err);
         free(buf);
     } else {
         free(buf);

@@ -19,5 +19,9 @@
 
 /* *out: malloc'd L*L floats. Fails with SAM2_ERR_ARGUMENT when an .npy has another shape. */
 int mask_input_load(const char *path, int L, float **out, sam2_error *err);
+/* The .npy part of mask_input_load, on the file's `size` bytes (outside input: fuzzed by
+ * fuzz/fuzz_npy_mask.c); `path` names the file in messages. */
+int mask_input_parse_npy(const char *path, const unsigned char *bytes, long size, int L,
+                         float **out, sam2_error *err);
 
 #endif

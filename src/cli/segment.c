@@ -60,20 +60,6 @@ typedef struct segment_args {
     int has_box;
 } segment_args;
 
-static int parse_point(const char *s, sam2_point *p) {
-    float v[3];
-    const int n = cli_parse_floats(s, v, 2, 3);
-    if (n < 0) return -1;
-    p->x = v[0];
-    p->y = v[1];
-    p->label = 1;
-    if (n == 3) {
-        if (v[2] != (float)(int)v[2]) return -1;
-        p->label = (int)v[2];
-    }
-    return 0;
-}
-
 /* Returns -1 to continue, else the exit status. */
 static int parse_args(int argc, char **argv, segment_args *a) {
     for (int i = 1; i < argc; i++) {
@@ -122,7 +108,7 @@ static int parse_args(int argc, char **argv, segment_args *a) {
                 cli_error(CMD, "more than %d --point options", MAX_POINTS);
                 return CLI_USAGE;
             }
-            if (parse_point(v, &a->points[a->n_points])) {
+            if (cli_parse_point(v, &a->points[a->n_points])) {
                 cli_error(CMD, "--point '%s': expected X,Y or X,Y,LABEL (numbers, integer label)",
                           v);
                 return CLI_USAGE;

@@ -20,6 +20,8 @@
 
 #include <immintrin.h>
 
+#include "core/unroll.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -41,6 +43,7 @@ ukernel(const int MR, int K, const float *a, ptrdiff_t a_is, ptrdiff_t a_ks, con
         init0 = masked ? _mm256_maskload_ps(bias, m0) : _mm256_loadu_ps(bias);
         init1 = masked ? _mm256_maskload_ps(bias + 8, m1) : _mm256_loadu_ps(bias + 8);
     }
+    UNROLL_ALL(6)
     for (int i = 0; i < MR; i++) {
         acc0[i] = init0;
         acc1[i] = init1;
@@ -62,6 +65,7 @@ ukernel(const int MR, int K, const float *a, ptrdiff_t a_is, ptrdiff_t a_ks, con
             b0 = _mm256_loadu_ps(bk);
             b1 = _mm256_loadu_ps(bk + 8);
         }
+        UNROLL_ALL(6)
         for (int i = 0; i < MR; i++) {
             __m256 av = _mm256_broadcast_ss(ak + i * a_is);
             acc0[i] = _mm256_fmadd_ps(av, b0, acc0[i]);
@@ -73,6 +77,7 @@ ukernel(const int MR, int K, const float *a, ptrdiff_t a_is, ptrdiff_t a_ks, con
         x0 = _mm256_loadu_ps(cmax);
         x1 = _mm256_loadu_ps(cmax + 8);
     }
+    UNROLL_ALL(6)
     for (int i = 0; i < MR; i++) {
         float *ci = c + i * ldc;
         __m256 r0 = acc0[i], r1 = acc1[i];

@@ -11,6 +11,7 @@
 #ifndef SAM2_CORE_UKERNEL_NEON_H
 #define SAM2_CORE_UKERNEL_NEON_H
 
+#include "core/unroll.h"
 #include "core/vmath_neon.h"
 
 #include <stddef.h>
@@ -37,6 +38,7 @@ ukernel(const int MR, int K, const float *a, ptrdiff_t a_is, ptrdiff_t a_ks, con
         init[q] = !bias    ? vdupq_n_f32(0.0f)
                   : masked ? n4_load_first(bias + 4 * q, nr - 4 * q)
                            : vld1q_f32(bias + 4 * q);
+    UNROLL_ALL(6)
     for (int i = 0; i < MR; i++)
         for (int q = 0; q < 4; q++) acc[i][q] = init[q];
     int k = 0;
@@ -44,12 +46,14 @@ ukernel(const int MR, int K, const float *a, ptrdiff_t a_is, ptrdiff_t a_ks, con
         /* Four steps of k per load of A: lane l of A row i is A(i, k + l). */
         for (; k + 4 <= K; k += 4) {
             float32x4_t av[6];
+            UNROLL_ALL(6)
             for (int i = 0; i < MR; i++) av[i] = vld1q_f32(a + i * a_is + k);
 #define UKERNEL_NEON_LANE(L)                                                                       \
     do {                                                                                           \
         const float *bk = b + (k + L) * b_ks;                                                      \
         const float32x4_t b0 = vld1q_f32(bk), b1 = vld1q_f32(bk + 4), b2 = vld1q_f32(bk + 8),      \
                           b3 = vld1q_f32(bk + 12);                                                 \
+        UNROLL_ALL(6)                                                                              \
         for (int i = 0; i < MR; i++) {                                                             \
             acc[i][0] = vfmaq_laneq_f32(acc[i][0], b0, av[i], L);                                  \
             acc[i][1] = vfmaq_laneq_f32(acc[i][1], b1, av[i], L);                                  \
@@ -85,6 +89,7 @@ ukernel(const int MR, int K, const float *a, ptrdiff_t a_is, ptrdiff_t a_ks, con
             b2 = vld1q_f32(bk + 8);
             b3 = vld1q_f32(bk + 12);
         }
+        UNROLL_ALL(6)
         for (int i = 0; i < MR; i++) {
             const float av = ak[i * a_is];
             UKERNEL_NEON_STEP(av, i);
@@ -92,6 +97,7 @@ ukernel(const int MR, int K, const float *a, ptrdiff_t a_is, ptrdiff_t a_ks, con
     }
     float32x4_t x[4];
     for (int q = 0; q < 4; q++) x[q] = cmax ? vld1q_f32(cmax + 4 * q) : vdupq_n_f32(0.0f);
+    UNROLL_ALL(6)
     for (int i = 0; i < MR; i++) {
         float *ci = c + i * ldc;
         for (int q = 0; q < 4; q++) {

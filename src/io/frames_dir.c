@@ -294,10 +294,6 @@ int sam2_frames_dir_count(const sam2_frames_dir *d) { return d->n; }
 int sam2_frames_dir_width(const sam2_frames_dir *d) { return d->width; }
 int sam2_frames_dir_height(const sam2_frames_dir *d) { return d->height; }
 
-const char *sam2_frames_dir_frame_path(const sam2_frames_dir *d, int index) {
-    return index >= 0 && index < d->n ? d->files[index].path : NULL;
-}
-
 int sam2_frames_dir_read(sam2_frames_dir *d, int index, uint8_t *rgb, int out_w, int out_h,
                          sam2_error *err) {
     if (!d || !rgb) return sam2_fail(err, SAM2_ERR_ARGUMENT, "frames folder: NULL argument");

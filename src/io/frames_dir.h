@@ -27,7 +27,6 @@ void sam2_frames_dir_close(sam2_frames_dir *d);
 int sam2_frames_dir_count(const sam2_frames_dir *d);
 int sam2_frames_dir_width(const sam2_frames_dir *d);
 int sam2_frames_dir_height(const sam2_frames_dir *d);
-const char *sam2_frames_dir_frame_path(const sam2_frames_dir *d, int index);
 
 /* Frame `index` as RGB24 (rows of 3 * out_w bytes). out_w = out_h = 0: the video's size (a
  * frame of another size is then an error); otherwise resized with sam2_pil_resize_rgb8, as the

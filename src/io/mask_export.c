@@ -122,14 +122,6 @@ static image_png_desc png_desc(const uint8_t *labels, int width, int height,
     return d;
 }
 
-int mask_png_encode(const uint8_t *labels, int width, int height, uint8_t **png, size_t *size,
-                    sam2_error *err) {
-    uint8_t pal[256 * 3];
-    mask_palette(pal);
-    const image_png_desc d = png_desc(labels, width, height, pal);
-    return image_png_encode(&d, png, size, err);
-}
-
 int mask_png_write(const char *path, const uint8_t *labels, int width, int height,
                    sam2_error *err) {
     uint8_t pal[256 * 3];

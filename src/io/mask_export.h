@@ -72,8 +72,6 @@ void mask_overlay_draw(uint8_t *rgb, int width, int height, const uint8_t *label
 /* ---- indexed PNGs (mask_export.c) ------------------------------------------------------- */
 
 /* A label image as an 8-bit indexed PNG with the DAVIS palette. */
-int mask_png_encode(const uint8_t *labels, int width, int height, uint8_t **png, size_t *size,
-                    sam2_error *err);
 int mask_png_write(const char *path, const uint8_t *labels, int width, int height, sam2_error *err);
 
 /* ---- masks.json (mask_json.c) ------------------------------------------------------------ */

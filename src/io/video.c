@@ -21,7 +21,7 @@ struct sam2_video {
     void *impl;
     int is_folder;
     int count, width, height;
-    double fps, duration;
+    double fps;
     sam2_square_mode square;
     char path[1024];
     pthread_mutex_t lock;
@@ -73,7 +73,6 @@ static sam2_video *attach_reader(sam2_video *v, sam2_video_reader *r) {
     v->width = i->width;
     v->height = i->height;
     v->fps = i->fps;
-    v->duration = i->duration;
     return v;
 }
 
@@ -108,18 +107,6 @@ sam2_video *sam2_video_open_ex(const char *path, const sam2_video_options *opt, 
     return attach_reader(v, sam2_video_reader_open(path, &ro, err));
 }
 
-sam2_video *sam2_video_open_memory(const void *data, size_t size, const char *name,
-                                   const sam2_video_options *opt, sam2_error *err) {
-    sam2_video *v = video_new(name, opt);
-    if (!v) {
-        sam2_fail(err, SAM2_ERR_NOMEM, "video: out of memory");
-        return NULL;
-    }
-    sam2_video_reader_options ro;
-    reader_options(opt, &ro);
-    return attach_reader(v, sam2_video_reader_open_memory(data, size, name, &ro, err));
-}
-
 sam2_video *sam2_video_open(const char *path, sam2_error *err) {
     return sam2_video_open_ex(path, NULL, err);
 }
@@ -138,8 +125,6 @@ int sam2_video_width(const sam2_video *v) { return v ? v->width : 0; }
 int sam2_video_height(const sam2_video *v) { return v ? v->height : 0; }
 double sam2_video_fps(const sam2_video *v) { return v ? v->fps : 0; }
 int sam2_video_is_folder(const sam2_video *v) { return v && v->is_folder; }
-const char *sam2_video_path(const sam2_video *v) { return v ? v->path : ""; }
-double sam2_video_duration(const sam2_video *v) { return v ? v->duration : 0; }
 const sam2_video_info *sam2_video_file_info(const sam2_video *v) {
     return v && !v->is_folder ? sam2_video_reader_info(v->impl) : NULL;
 }

@@ -37,9 +37,6 @@ typedef struct sam2_video_options {
 /* path: a video file or a folder of frames. opt may be NULL (defaults). sam2_video_open(path,
  * err) is sam2_video_open_ex(path, NULL, err). */
 sam2_video *sam2_video_open_ex(const char *path, const sam2_video_options *opt, sam2_error *err);
-/* A video file held in memory (must outlive the video); name is used in messages. */
-sam2_video *sam2_video_open_memory(const void *data, size_t size, const char *name,
-                                   const sam2_video_options *opt, sam2_error *err);
 
 /* Frame `index` at display size (sam2_video_width x sam2_video_height), RGB24 rows of
  * 3 * width bytes, upright. */
@@ -53,9 +50,6 @@ int sam2_video_read_model_input(void *v, int index, int S, float *chw_out, sam2_
 
 /* sam2_video_fps() is 0 for a folder of frames (no frame rate is known). */
 int sam2_video_is_folder(const sam2_video *v);
-const char *sam2_video_path(const sam2_video *v);
-/* Seconds covered by the frames (0 for a folder). */
-double sam2_video_duration(const sam2_video *v);
 /* Stream details of a file (NULL for a folder). */
 const sam2_video_info *sam2_video_file_info(const sam2_video *v);
 

@@ -299,4 +299,3 @@ int sam2_video_writer_close(sam2_video_writer *w, sam2_error *err) {
 void sam2_video_writer_abort(sam2_video_writer *w) { writer_free(w, 1); }
 
 const char *sam2_video_writer_codec(const sam2_video_writer *w) { return w->codec; }
-int64_t sam2_video_writer_frames(const sam2_video_writer *w) { return w->frames; }

@@ -42,8 +42,7 @@ int sam2_video_writer_close(sam2_video_writer *w, sam2_error *err);
 /* Frees the writer and removes what it wrote (for error paths). */
 void sam2_video_writer_abort(sam2_video_writer *w);
 
-/* The encoder in use ("libx264" or the fallback) and the frames written so far. */
+/* The encoder in use ("libx264" or the fallback). */
 const char *sam2_video_writer_codec(const sam2_video_writer *w);
-int64_t sam2_video_writer_frames(const sam2_video_writer *w);
 
 #endif

@@ -273,11 +273,6 @@ int gql_is_input_type(const gql_type *t) {
     return t && (t->kind == GQL_SCALAR || t->kind == GQL_INPUT_OBJECT);
 }
 
-int gql_is_leaf(const gql_type *t) {
-    t = gql_named_type(t);
-    return t && t->kind == GQL_SCALAR;
-}
-
 int gql_is_composite(const gql_type *t) {
     t = gql_named_type(t);
     return t && (t->kind == GQL_OBJECT || t->kind == GQL_INTERFACE);

@@ -108,7 +108,6 @@ const gql_type *gql_type_from_ref(const gql_schema *s, gql_arena *arena, const g
 /* Helpers. */
 const gql_type *gql_named_type(const gql_type *t); /* strips list / non-null */
 int gql_is_input_type(const gql_type *t);
-int gql_is_leaf(const gql_type *t);
 int gql_is_composite(const gql_type *t); /* object or interface */
 /* Prints the type as GraphQL writes it: "[Int!]!". */
 void gql_type_print(const gql_type *t, char *buf, size_t cap);

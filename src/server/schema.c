@@ -3,6 +3,7 @@
  * (session_begin) and then an inference slot (fair_acquire), so sessions never wait on each
  * other's locks, only for their turn at the model. */
 #include "server/server_internal.h"
+#include "server/schema_cursor.h"
 
 #include "core/error.h"
 #include "server/paths.h"
@@ -163,7 +164,7 @@ static char *cursor_for(int index) {
 }
 
 /* Reads an "arrayconnection:<n>" cursor; -1 (with err) when it is not one. */
-static long parse_cursor(const char *which, const char *cursor, sam2_error *err) {
+long schema_parse_cursor(const char *which, const char *cursor, sam2_error *err) {
     size_t n;
     unsigned char *raw = base64_decode(cursor, &n);
     long v = -1;
@@ -186,12 +187,12 @@ static cJSON *resolve_videos(const gql_resolve_info *info, sam2_error *err) {
     const long INF = -1;
     long start = 0, end = -2; /* -2: not set */
     if (cJSON_IsString(after) && *after->valuestring) {
-        long v = parse_cursor("after", after->valuestring, err);
+        long v = schema_parse_cursor("after", after->valuestring, err);
         if (v < 0) return NULL;
         start = v + 1;
     }
     if (cJSON_IsString(before) && *before->valuestring) {
-        long v = parse_cursor("before", before->valuestring, err);
+        long v = schema_parse_cursor("before", before->valuestring, err);
         if (v < 0) return NULL;
         end = v;
     }

@@ -4,6 +4,7 @@
  * are answered 404, like files that do not exist. */
 #include "server/http_internal.h"
 
+#include "server/http_range.h"
 #include "server/paths.h"
 
 #include <errno.h>
@@ -30,43 +31,6 @@ static const char *content_type_of(const char *path) {
         for (size_t i = 0; i < sizeof TYPES / sizeof TYPES[0]; i++)
             if (!strcasecmp(dot, TYPES[i].ext)) return TYPES[i].type;
     return "application/octet-stream";
-}
-
-/* Parses "bytes=a-b" / "bytes=a-" / "bytes=-n" for a file of `size` bytes.
- * Returns 1 with [*first, *last] set, 0 to ignore the header, -1 when unsatisfiable. */
-static int parse_range(const char *h, unsigned long long size, unsigned long long *first, unsigned long long *last) {
-    if (strncasecmp(h, "bytes=", 6)) return 0;
-    const char *p = h + 6;
-    while (*p == ' ') p++;
-    if (strchr(p, ',')) return 0; /* several ranges: answer the whole file */
-    char *end;
-    if (*p == '-') {
-        if (p[1] < '0' || p[1] > '9') return 0;
-        unsigned long long n = strtoull(p + 1, &end, 10);
-        while (*end == ' ') end++;
-        if (*end) return 0;
-        if (n == 0 || size == 0) return -1;
-        *first = n >= size ? 0 : size - n;
-        *last = size - 1;
-        return 1;
-    }
-    if (*p < '0' || *p > '9') return 0;
-    unsigned long long a = strtoull(p, &end, 10);
-    if (*end != '-') return 0;
-    p = end + 1;
-    unsigned long long b = size ? size - 1 : 0;
-    if (*p >= '0' && *p <= '9') {
-        b = strtoull(p, &end, 10);
-        p = end;
-        if (b < a) return 0;
-    }
-    while (*p == ' ') p++;
-    if (*p) return 0;
-    if (a >= size) return -1;
-    if (b >= size) b = size - 1;
-    *first = a;
-    *last = b;
-    return 1;
 }
 
 static void http_date(time_t t, char *buf, size_t cap) {
@@ -96,7 +60,7 @@ enum MHD_Result static_serve(http_req *r, const char *root, const char *rel) {
     const char *if_range = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "If-Range");
     int partial = 0;
     if (range && (!if_range || !strcmp(if_range, modified))) {
-        partial = parse_range(range, size, &first, &last);
+        partial = http_parse_range(range, size, &first, &last);
         if (partial < 0) {
             close(fd);
             struct MHD_Response *resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
