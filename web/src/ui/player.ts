@@ -39,6 +39,9 @@ export class FramePlayer {
   playing = false;
   private objectUrl = '';
   private seekTarget: number | null = null;
+  /** Playback stopped with the element between frames: the next seek runs even to the index
+   *  shown, so the canvas gets exactly that frame. */
+  private redrawDue = false;
   private seeking: Promise<void> | null = null;
   private frameHandle = 0;
   /** Following a stream forward (see follow()): the newest frame that may be shown, and a frame
@@ -187,7 +190,8 @@ export class FramePlayer {
       while (this.seekTarget !== null && this.clock) {
         const target = this.seekTarget;
         this.seekTarget = null;
-        if (target === this.frame) continue;
+        if (target === this.frame && !this.redrawDue) continue;
+        this.redrawDue = false;
         await this.seekElement(this.clock.seekTime(target), target);
         this.draw(target);
       }
@@ -386,10 +390,12 @@ export class FramePlayer {
     if (v.cancelVideoFrameCallback) v.cancelVideoFrameCallback(this.frameHandle);
     else cancelAnimationFrame(this.frameHandle);
     v.pause();
+    this.redrawDue = true;
     if (snap && this.clock) {
-      const f = this.clock.frameAt(v.currentTime);
-      this.frame = -1;
-      void this.seek(f).catch(() => undefined);
+      // `frame` keeps naming the frame shown (not -1): the scrubber shows it while the seek
+      // runs. Set to 0 there, a Home pressed meanwhile changed nothing, sent no input event,
+      // and the seek then landed elsewhere (browser test timeline-after-tracking).
+      void this.seek(this.clock.frameAt(v.currentTime)).catch(() => undefined);
     }
   }
 
