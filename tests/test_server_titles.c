@@ -64,6 +64,34 @@ static void test_title_clean(void **state) {
     assert_false(title_is_upload_path("gallery/01_dog.mp4"));
 }
 
+/* The model's display name (Query.modelInfo.displayName) from its configuration name. */
+static void test_title_of_model(void **state) {
+    (void)state;
+    static const struct {
+        const char *in, *want;
+    } CASES[] = {
+        {"sam2.1_hiera_t", "SAM 2.1 tiny"},
+        {"sam2.1_hiera_s", "SAM 2.1 small"},
+        {"sam2.1_hiera_b+", "SAM 2.1 base+"},
+        {"sam2.1_hiera_l", "SAM 2.1 large"},
+        {"sam2_hiera_t", "SAM 2 tiny"},
+        {"sam2_hiera_l", "SAM 2 large"},
+        {"sam2.1_hiera_micro", "SAM 2.1 micro"}, /* a size it does not know stays as written */
+        {"edgetam", "EdgeTAM"},
+        {"sam2.1_hiera_", "sam2.1_hiera_"},
+        {"my_model", "my_model"},
+        {"", ""},
+    };
+    char out[64];
+    for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
+        title_of_model(CASES[i].in, out, sizeof out);
+        if (strcmp(out, CASES[i].want))
+            fail_msg("title_of_model case %zu: \"%s\", want \"%s\"", i, out, CASES[i].want);
+    }
+    title_of_model("sam2.1_hiera_t", out, 6); /* cut, still terminated */
+    assert_string_equal(out, "SAM 2");
+}
+
 static cJSON *query(const char *q, const char *vars) {
     cJSON *r = gql_call(&client, q, vars);
     if (gql_error_message(r)) fail_msg("%s: %s", q, gql_error_message(r));
@@ -129,13 +157,15 @@ static void test_upload_keeps_its_name(void **state) {
 
 static void test_video_and_model_queries(void **state) {
     (void)state;
-    cJSON *j =
-        query("{ video(path: \"gallery/01_dog.mp4\") { title width } modelInfo { name parameters } "
-              "videos { edges { node { path title } } } }",
-              NULL);
+    cJSON *j = query("{ video(path: \"gallery/01_dog.mp4\") { title width } modelInfo { name "
+                     "displayName parameters } "
+                     "videos { edges { node { path title } } } }",
+                     NULL);
     assert_string_equal(cJSON_GetObjectItem(data(j, "video"), "title")->valuestring, "01_dog.mp4");
     assert_int_equal(cJSON_GetObjectItem(data(j, "video"), "width")->valueint, 640);
     assert_string_equal(cJSON_GetObjectItem(data(j, "modelInfo"), "name")->valuestring,
+                        "test-double");
+    assert_string_equal(cJSON_GetObjectItem(data(j, "modelInfo"), "displayName")->valuestring,
                         "test-double");
     assert_true(cJSON_IsNumber(cJSON_GetObjectItem(data(j, "modelInfo"), "parameters")));
     const cJSON *edges = cJSON_GetObjectItem(data(j, "videos"), "edges");
@@ -186,6 +216,7 @@ static int setup(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_title_clean),
+        cmocka_unit_test(test_title_of_model),
         cmocka_unit_test(test_upload_keeps_its_name),
         cmocka_unit_test(test_video_and_model_queries),
     };

@@ -593,7 +593,11 @@ static cJSON *resolve_model_info(const gql_resolve_info *info, sam2_error *err) 
     cJSON *o = cJSON_CreateObject();
     if (!o) return NULL;
     cJSON_AddStringToObject(o, "__typename", "ModelInfo");
+    /* name: the configuration name, as GET /ready's "model"; displayName: what a page shows. */
     cJSON_AddStringToObject(o, "name", srv->model_info.name);
+    char title[sizeof srv->model_info.name + 16];
+    title_of_model(srv->model_info.name, title, sizeof title);
+    cJSON_AddStringToObject(o, "displayName", title);
     cJSON_AddNumberToObject(o, "parameters", (double)srv->model_info.params);
     return o;
 }
@@ -634,6 +638,7 @@ gql_schema *demo_schema_new(sam2_error *err) {
     T(model);
     if (!ok) goto fail;
     T(gql_type_add_field(s, model, "name", "String!", NULL));
+    T(gql_type_add_field(s, model, "displayName", "String!", NULL));
     T(gql_type_add_field(s, model, "parameters", "Float!", NULL));
 
     gql_type *pi = gql_schema_add_object(s, "PageInfo");

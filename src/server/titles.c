@@ -77,6 +77,32 @@ int title_is_upload_path(const char *path) {
     return !strcmp(h + 64, ".mp4");
 }
 
+void title_of_model(const char *config_name, char *out, size_t cap) {
+    static const char *const families[][2] = {{"sam2.1_hiera_", "SAM 2.1"},
+                                              {"sam2_hiera_", "SAM 2"}};
+    static const char *const sizes[][2] = {
+        {"t", "tiny"}, {"s", "small"}, {"b+", "base+"}, {"l", "large"}};
+    if (!cap) return;
+    if (!strcmp(config_name, "edgetam")) {
+        snprintf(out, cap, "EdgeTAM");
+        return;
+    }
+    for (size_t f = 0; f < sizeof families / sizeof families[0]; f++) {
+        size_t n = strlen(families[f][0]);
+        const char *size = config_name + n;
+        if (strncmp(config_name, families[f][0], n) || !*size) continue;
+        for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+            if (!strcmp(size, sizes[i][0])) {
+                size = sizes[i][1];
+                break;
+            }
+        }
+        snprintf(out, cap, "%s %s", families[f][1], size);
+        return;
+    }
+    snprintf(out, cap, "%s", config_name);
+}
+
 static int sidecar_path(const char *data_real, const char *sha256, char *out, size_t cap) {
     return (size_t)snprintf(out, cap, "%s/uploads/.%.64s.json", data_real, sha256) < cap ? 0 : -1;
 }

@@ -29,4 +29,10 @@ int title_load(const char *data_real, const char *path, char *out, size_t cap, i
 /* Whether path is "uploads/<64 lowercase hex>.mp4". */
 int title_is_upload_path(const char *path);
 
+/* The name a page shows for a model, from its configuration name (the name GET /ready and
+ * Query.modelInfo report): "sam2.1_hiera_t" -> "SAM 2.1 tiny", "sam2_hiera_b+" -> "SAM 2 base+",
+ * "edgetam" -> "EdgeTAM"; a size it does not know stays as written ("sam2.1_hiera_micro" ->
+ * "SAM 2.1 micro"), any other name is returned unchanged. */
+void title_of_model(const char *config_name, char *out, size_t cap);
+
 #endif

@@ -16,7 +16,10 @@ export interface Video {
 }
 
 export interface ModelInfo {
+  /** The configuration name (GET /ready's "model"): sam2.1_hiera_t, edgetam, ... */
   name: string;
+  /** What the page shows: SAM 2.1 tiny, EdgeTAM, ... (named by the server). */
+  displayName: string;
   parameters: number;
 }
 
@@ -41,7 +44,7 @@ const DOCS = {
   ${VIDEO_FIELDS}`,
   defaultVideo: `query PageDefaultVideo { defaultVideo { ...PageVideo } } ${VIDEO_FIELDS}`,
   video: `query PageVideoAt($path: String!) { video(path: $path) { ...PageVideo } } ${VIDEO_FIELDS}`,
-  modelInfo: `query PageModel { modelInfo { name parameters } }`,
+  modelInfo: `query PageModel { modelInfo { name displayName parameters } }`,
   startSession: `mutation PageStartSession($input: StartSessionInput!) { startSession(input: $input) { sessionId } }`,
   closeSession: `mutation PageCloseSession($input: CloseSessionInput!) { closeSession(input: $input) { success } }`,
   addPoints: `mutation PageAddPoints($input: AddPointsInput!) { addPoints(input: $input) { ...PageFrameMasks } }

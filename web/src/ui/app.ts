@@ -56,7 +56,9 @@ export class App {
     this.api
       .modelInfo()
       .then((m) => {
-        this.model.textContent = `Model: ${m.name}`;
+        this.model.textContent = `Model: ${m.displayName}`;
+        this.model.title = `The model sam2 serve has loaded (${m.name}, ${m.parameters.toLocaleString('en')} parameters)`;
+        this.model.dataset.model = m.name;
         this.model.hidden = false;
       })
       .catch(() => undefined);
