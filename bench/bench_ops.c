@@ -222,6 +222,44 @@ static void bench_conv(const char *name, int H, int W, int IC, int OC, int K, in
     free(c.in), free(c.w), free(c.b), free(c.out), free(c.scratch);
 }
 
+/* --- EdgeTAM: RepViT's fused pointwise MLP and depthwise 3x3 ------------------------------- */
+
+typedef struct repvit_ctx {
+    float *in, *out, *w1, *b1, *w2, *b2, *scale, *scratch, *mean;
+    int H, W, C, stride;
+} repvit_ctx;
+
+static void run_mlp(void *p) {
+    repvit_ctx *c = p;
+    sam2_backend_cpu()->pointwise_mlp(c->out, c->in, c->scale, c->w1, c->b1, c->w2, c->b2,
+                                      c->H * c->W, c->C, 2 * c->C, SAM2_ACT_GELU, c->scratch);
+}
+
+static void run_dw(void *p) {
+    repvit_ctx *c = p;
+    sam2_backend_cpu()->depthwise_conv(c->out, c->in, c->w1, c->b1, c->H, c->W, c->C, 3,
+                                       c->stride, 1, SAM2_ACT_NONE, c->mean, c->scratch);
+}
+
+/* RepViT-M1 at 1024 px, stage s: the channel mixer (C -> 2C -> C, GELU, residual, SE gate) and
+ * the token mixer (depthwise 3x3 with the SE means), GB/s of its minimum traffic. */
+static void bench_repvit_stage(int s) {
+    const int C = 48 << s, H = 256 >> s, W = H, N = H * W;
+    size_t sc = pointwise_mlp_scratch_floats(N, C, 2 * C);
+    if (depthwise_scratch_floats(C, 3, H) > sc) sc = depthwise_scratch_floats(C, 3, H);
+    repvit_ctx c = {randbuf((size_t)N * C), randbuf((size_t)N * C), randbuf((size_t)2 * C * C),
+                    randbuf((size_t)2 * C), randbuf((size_t)2 * C * C), randbuf(C), randbuf(C),
+                    randbuf(sc), randbuf(C), H, W, C, 1};
+    char what[96];
+    snprintf(what, sizeof what, "RepViT stage %d pointwise MLP %d x %d -> %d -> %d", s, N, C,
+             2 * C, C);
+    report_flops(what, 2.0 * 2 * N * C * 2 * C, time_median(run_mlp, &c));
+    snprintf(what, sizeof what, "RepViT stage %d depthwise 3x3 %dx%dx%d (+ means)", s, H, W, C);
+    report_bytes(what, 2.0 * 4 * N * C, time_median(run_dw, &c));
+    free(c.in), free(c.out), free(c.w1), free(c.b1), free(c.w2), free(c.b2), free(c.scale);
+    free(c.scratch), free(c.mean);
+}
+
 /* --- memory-bound ops ------------------------------------------------------------------------ */
 
 typedef struct ew_ctx {
@@ -296,6 +334,10 @@ int main(int argc, char **argv) {
     bench_attention("windowed 1024 x 64 tok, D=96, 1 head", 1024, 1, 64, 96);
     bench_attention("windowed 256 x 16 tok, D=96, 2 heads", 256, 2, 16, 96);
     bench_attention("global 4096 tok, D=96, 4 heads", 1, 4, 4096, 96);
+
+    for (int st = 0; st < 4; st++) bench_repvit_stage(st);
+    bench_conv("conv RepViT stem 1 1024^2x3 -> 512^2x24 3x3/2", 1024, 1024, 3, 24, 3, 2, 1, 1);
+    bench_conv("conv RepViT stem 2 512^2x24 -> 256^2x48 3x3/2", 512, 512, 24, 48, 3, 2, 1, 1);
 
     bench_conv("conv patch-embed 1024^2x3 -> 256^2x96 7x7/4", 1024, 1024, 3, 96, 7, 4, 3, 1);
     bench_conv("conv depthwise 64^2x256 7x7", 64, 64, 256, 256, 7, 1, 3, 256);

@@ -52,8 +52,8 @@ typedef struct sam2_model sam2_model;
 
 /* Loads a checkpoint. config_yaml may be NULL: the configuration is then detected from the
  * checkpoint's tensor names and shapes among the eight official presets (SAM 2 and SAM 2.1,
- * tiny/small/base_plus/large). A checkpoint whose tensors do not match the configuration is
- * refused with SAM2_ERR_MISMATCH naming the first tensor that differs. */
+ * tiny/small/base_plus/large) and EdgeTAM's. A checkpoint whose tensors do not match the
+ * configuration is refused with SAM2_ERR_MISMATCH naming the first tensor that differs. */
 sam2_model *sam2_model_load(const char *checkpoint_path, const char *config_yaml, sam2_error *err);
 void sam2_model_free(sam2_model *model);
 /* The configuration's name, e.g. "sam2.1_hiera_t" (or the YAML file's base name). */

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Downloads Meta's published SAM 2.1 (and, with --sam2, SAM 2.0) checkpoints into
+# Downloads Meta's published SAM 2.1 (and, with --sam2, SAM 2.0) checkpoints, and EdgeTAM's, into
 # $APP_ROOT/checkpoints (default: the repository's checkpoints/ folder).
-#   scripts/fetch_models.sh [tiny|small|base_plus|large|all] [--sam2]
+#   scripts/fetch_models.sh [tiny|small|base_plus|large|edgetam|all] [--sam2]
 # A download goes to a temporary file and is renamed only when complete and loadable, so an
 # interrupted run never leaves a broken checkpoint behind. Offline, it says what to put where.
 set -euo pipefail
@@ -12,8 +12,8 @@ sizes=()
 version=2.1
 for a in "$@"; do
   case "$a" in
-    tiny|small|base_plus|large) sizes+=("$a") ;;
-    all) sizes+=(tiny small base_plus large) ;;
+    tiny|small|base_plus|large|edgetam) sizes+=("$a") ;;
+    all) sizes+=(tiny small base_plus large edgetam) ;;
     --sam2) version=2.0 ;;
     -h|--help) sed -n '2,6p' "$0"; exit 0 ;;
     *) echo "fetch_models: unknown argument '$a'" >&2; exit 2 ;;
@@ -29,8 +29,13 @@ mkdir -p "$dest"
 status=0
 for s in "${sizes[@]}"; do
   file="$dest/${prefix}_${s}.pt"
-  if [ -s "$file" ]; then echo "fetch_models: $file already present"; continue; fi
   url="$base/${prefix}_${s}.pt"
+  if [ "$s" = edgetam ]; then
+    # EdgeTAM's README: "Model is available here" (its repository's checkpoints/ folder)
+    file="$dest/edgetam.pt"
+    url=https://github.com/facebookresearch/EdgeTAM/raw/main/checkpoints/edgetam.pt
+  fi
+  if [ -s "$file" ]; then echo "fetch_models: $file already present"; continue; fi
   echo "fetch_models: downloading $url"
   tmp="$file.part.$$"
   if curl -fL --retry 2 --connect-timeout 15 -o "$tmp" "$url"; then

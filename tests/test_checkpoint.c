@@ -250,7 +250,7 @@ static void test_bind_mini_model(void **state) {
         /* Without the YAML no preset matches: refused, naming the closest preset. */
         assert_int_not_equal(sam2_load_weights(path, NULL, &l, &err), 0);
         assert_int_equal(err.code, SAM2_ERR_MISMATCH);
-        assert_non_null(strstr(err.message, "none of the 8 official configurations"));
+        assert_non_null(strstr(err.message, "none of the 9 official configurations"));
         assert_non_null(strstr(err.message, path));
     }
 }
@@ -392,10 +392,26 @@ static void test_bad_files(void **state) {
     p = tmp_path("float64.pt");
     assert_int_equal(tzw_write(p, small, 3, TENSORS, 1, NULL), 0);
     expect_bad(p, SAM2_ERR_UNSUPPORTED, "dtype float64");
+    /* int64 (BatchNorm's num_batches_tracked in EdgeTAM) opens and reads exactly. */
     small[0].dtype = TZW_I64;
+    small[0].numel = 24;
+    small[0].bytes = -1;
+    int64_t counters[24];
+    for (int i = 0; i < 24; i++) counters[i] = (int64_t)i * 1000 - 3;
+    small[0].data = counters;
     p = tmp_path("int64.pt");
     assert_int_equal(tzw_write(p, small, 3, TENSORS, 1, NULL), 0);
-    expect_bad(p, SAM2_ERR_UNSUPPORTED, "dtype int64");
+    sam2_error e64 = {0};
+    ckpt *c64 = ckpt_open(p, &e64);
+    assert_non_null(c64);
+    const ckpt_tensor *t64 = ckpt_tensor_at(c64, 0);
+    assert_int_equal(t64->dtype, CKPT_I64);
+    assert_string_equal(ckpt_dtype_name(t64->dtype), "int64");
+    float v64[12];
+    ckpt_tensor_read_f32(t64, 0, t64->numel, v64);
+    for (int64_t i = 0; i < t64->numel; i++) assert_true(v64[i] == (float)counters[i]);
+    assert_false(ckpt_tensor_is_direct(t64));
+    ckpt_close(c64);
 
     /* Pickle edits: an opcode and a global outside the subset, a broken pickle. */
     size_t pn;

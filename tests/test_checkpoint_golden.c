@@ -305,7 +305,7 @@ static void test_load_and_bind(void **state) {
     sam2_loaded_free(&l);
 
     assert_int_equal(sam2_load_weights(micro_pt, NULL, &l, &err), SAM2_ERR_MISMATCH);
-    assert_non_null(strstr(err.message, "none of the 8 official"));
+    assert_non_null(strstr(err.message, "none of the 9 official"));
     assert_int_equal(sam2_load_weights(tiny_pt, micro_yaml, &l, &err), SAM2_ERR_MISMATCH);
     assert_non_null(strstr(err.message, "does not match config sam2.1_hiera_micro"));
 }

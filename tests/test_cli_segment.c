@@ -1,7 +1,7 @@
 /* sam2 segment (src/cli/segment.c) run as a subprocess: its PNG and JSON equal what the library
  * predicts in-process for the same prompt (clicks, box, an .npy or PNG mask input), bad
  * arguments and bad prompts exit with status 2 and a message naming the problem, and nothing is
- * written then. */
+ * written then. EdgeTAM's config is detected from its checkpoint alone. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -309,6 +309,47 @@ static void test_bad_prompts(void **state) {
     assert_int_equal(cli_count_entries(test_make_tmpdir(), ".sam2-tmp"), 0);
 }
 
+/* EdgeTAM (the random checkpoint of the golden set): sam2 inspect and sam2 segment detect its
+ * config from the tensors alone, and the CLI's masks equal the library's for the same click. */
+static void test_edgetam_detected(void **state) {
+    (void)state;
+    char *ckpt = strdup(test_path(test_golden_dir(), "ckpt/edgetam.random.f16.pt"));
+    if (access(ckpt, R_OK) != 0) {
+        free(ckpt);
+        skip();
+    }
+    cli_result r = run_expect(0, (const char *const[]){"inspect", ckpt, "--json", NULL});
+    cJSON *info = cJSON_Parse(r.out);
+    if (!info) fail_msg("inspect --json is not JSON: %.200s", r.out);
+    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(info, "config")), "edgetam");
+    cJSON_Delete(info);
+    cli_result_free(&r);
+
+    const char *png = tmp("edgetam.png");
+    r = run_expect(0, (const char *const[]){"segment", "--checkpoint", ckpt, "--image", g_image,
+                                            "--point", "500,375", "--out", png, "--json", NULL});
+    api a = {0};
+    sam2_error err = {0};
+    if (image_load_file(g_image, &a.img, &err)) fail_msg("%s", err.message);
+    a.model = sam2_model_load(ckpt, NULL, &err);
+    if (!a.model) fail_msg("%s", err.message);
+    assert_string_equal(sam2_model_name(a.model), "edgetam");
+    a.pred = sam2_image_predictor_new(a.model, &err);
+    assert_non_null(a.pred);
+    if (sam2_image_set(a.pred, a.img.pixels, a.img.width, a.img.height, 3 * a.img.width, &err))
+        fail_msg("%s", err.message);
+    const sam2_point click = {500, 375, 1};
+    const sam2_prompt p = {.points = &click, .n_points = 1};
+    sam2_masks m;
+    api_predict(&a, &p, &m);
+    check_png(png, &m);
+    check_json(r.out, &m, 1);
+    sam2_masks_free(&m);
+    cli_result_free(&r);
+    api_close(&a);
+    free(ckpt);
+}
+
 static int setup_api(void **state) {
     api *a = calloc(1, sizeof *a);
     api_open(a);
@@ -341,5 +382,7 @@ int main(void) {
         cmocka_unit_test(test_bad_prompts),
     };
     failed += cmocka_run_group_tests_name("cli_segment_model", model, setup_api, teardown_api);
+    const struct CMUnitTest edgetam[] = {cmocka_unit_test(test_edgetam_detected)};
+    failed += cmocka_run_group_tests_name("cli_segment_edgetam", edgetam, NULL, NULL);
     return failed ? 1 : 0;
 }

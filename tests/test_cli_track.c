@@ -269,6 +269,29 @@ static void test_normalized_reverse(void **state) {
     compare_api(out, &p, 4, 3, 0, 1, 3);
 }
 
+/* EdgeTAM (the golden set's random checkpoint, config detected from it): two objects clicked on
+ * frame 0 go through the batched predictor together; the CLI's masks equal the library's. */
+static void test_edgetam_short_track(void **state) {
+    (void)state;
+    track_fixture fx = g_fx;
+    const char *g = test_golden_dir();
+    snprintf(fx.ckpt, sizeof fx.ckpt, "%s/ckpt/edgetam.random.f16.pt", g);
+    snprintf(fx.yaml, sizeof fx.yaml, "%s/configs/edgetam.yaml", g);
+    if (access(fx.ckpt, R_OK) || access(fx.yaml, R_OK)) skip();
+    const char *out = tmp("edgetam");
+    cli_result r;
+    assert_int_equal(
+        cli_run((const char *const[]){"track", fx.video, "--checkpoint", fx.ckpt, "--prompt",
+                                      TRACK_PROMPT_1, "--prompt", TRACK_PROMPT_2, "--max-frames",
+                                      "3", "--out", out, NULL},
+                300, &r),
+        0);
+    if (r.status != 0) fail_msg("sam2 track exited %d:\n%s", r.status, r.err);
+    cli_result_free(&r);
+    char msg[1024];
+    if (track_check_outputs(&fx, out, NULL, 3, 1, msg, sizeof msg)) fail_msg("%s", msg);
+}
+
 int main(void) {
     if (access(cli_bin(), X_OK) != 0) {
         printf("FAIL: %s was not built\n", cli_bin());
@@ -285,6 +308,7 @@ int main(void) {
         cmocka_unit_test(test_prompt_past_the_end),
         cmocka_unit_test(test_unusable_spill_dir),
         cmocka_unit_test(test_short_track),
+        cmocka_unit_test(test_edgetam_short_track),
         cmocka_unit_test(test_box_mask_both_ways),
         cmocka_unit_test(test_normalized_reverse),
         cmocka_unit_test(test_ctrl_c_leaves_nothing),

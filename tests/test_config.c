@@ -12,7 +12,7 @@
 
 static void test_presets_validate(void **state) {
     (void)state;
-    assert_int_equal(sam2_config_preset_count(), 8);
+    assert_int_equal(sam2_config_preset_count(), 9); /* eight SAM 2 / 2.1, EdgeTAM */
     for (int i = 0; i < sam2_config_preset_count(); i++) {
         sam2_config c;
         char msg[256] = "";
@@ -31,6 +31,10 @@ static void test_preset_aliases(void **state) {
     assert_int_equal(sam2_config_preset(&c, "sam2_hiera_large"), 0);
     assert_string_equal(c.name, "sam2_hiera_l");
     assert_int_equal(sam2_config_preset(&c, "sam3_hiera_t"), -1);
+    assert_int_equal(sam2_config_preset(&c, "checkpoints/edgetam.pt"), 0);
+    assert_string_equal(c.name, "edgetam");
+    assert_int_equal(c.trunk, SAM2_TRUNK_REPVIT);
+    assert_true(c.batched_predictor);
 }
 
 static void test_tiny_blocks(void **state) {
@@ -61,6 +65,10 @@ static void test_weight_counts(void **state) {
     sam2_config_preset(&c, "sam2.1_hiera_t");
     assert_int_equal(sam2_weights_count(&c, &n), 471);
     assert_int_equal(n, 38962754);
+    /* EdgeTAM: 982 tensors, 13,943,148 elements (BatchNorm statistics and counters included) */
+    sam2_config_preset(&c, "edgetam");
+    assert_int_equal(sam2_weights_count(&c, &n), 982);
+    assert_int_equal(n, 13943148);
 }
 
 int main(void) {

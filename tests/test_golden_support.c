@@ -131,7 +131,7 @@ static void *golden_as_computed(const golden_set *g, const golden_entry *e, tap_
 
 static golden_result compare(const golden_set *g, const golden_entry *e, golden_domain dom,
                              golden_cdtype dt, const void *data, const float *unfilled) {
-    golden_computed c = {dt, data, e->ndim, e->shape, unfilled};
+    golden_computed c = {dt, data, e->ndim, e->shape, unfilled, 0};
     golden_result r;
     sam2_error err = {0};
     if (golden_compare(g, e, golden_kind_of(e->name, dom), &c, &r, &err))

@@ -389,6 +389,12 @@ static void test_conv2d(void **state) {
     conv_case(9, 9, 8, 8, 3, 2, 1, 8, 0);                  /* depthwise strided */
     conv_case(BIG(64, 16), 64, 256, 256, 7, 1, 3, 256, 1); /* memory encoder CXBlock */
     conv_case(9, 10, 64, 20, 3, 1, 1, 1, 1);               /* 576 taps: OpenBLAS path */
+    /* 3x3 pad 1 by rows without im2col: RepViT's stem, odd sizes, borders, panel tails */
+    conv_case(BIG(101, 37), 42, 3, 24, 3, 2, 1, 1, 1);
+    conv_case(20, 19, 24, 48, 3, 2, 1, 1, 1);
+    conv_case(7, 9, 300, 17, 3, 1, 1, 1, 0);
+    conv_case(2, 1, 5, 3, 3, 2, 1, 1, 1);
+    conv_case(5, 5, 400, 8, 3, 1, 1, 1, 1); /* 1200 inputs per kernel row: im2col */
     conv_case(1, 1, 1, 1, 1, 1, 0, 1, 1);
 }
 
@@ -464,6 +470,101 @@ static void test_pool_upsample(void **state) {
     assert_true(out[0] == 5 && isnan(out[1]) && out[2] == 0 && out[3] == 0);
 }
 
+/* --- EdgeTAM ops: depthwise conv (+ bias, activation, channel means), pointwise MLP, rope --- */
+
+static void depthwise_case(int H, int W, int C, int K, int stride, int pad, sam2_act act,
+                           int with_mean) {
+    const int OH = (H + 2 * pad - K) / stride + 1, OW = (W + 2 * pad - K) / stride + 1;
+    float *in = ops_random((size_t)H * W * C, 2), *w = ops_random((size_t)C * K * K, 0.5f);
+    float *b = ops_random(C, 1);
+    float *r = ops_alloc((size_t)OH * OW * C), *x = ops_alloc((size_t)OH * OW * C);
+    float *mr = ops_alloc(C), *mx = ops_alloc(C);
+    float *scratch = ops_alloc(depthwise_scratch_floats(C, K, OH));
+    R->depthwise_conv(r, in, w, b, H, W, C, K, stride, pad, act, with_mean ? mr : NULL, NULL);
+    X->depthwise_conv(x, in, w, b, H, W, C, K, stride, pad, act, with_mean ? mx : NULL, scratch);
+    char what[96];
+    snprintf(what, sizeof what, "depthwise %dx%dx%d k%d s%d p%d act%d", H, W, C, K, stride, pad,
+             (int)act);
+    check(ops_rel_err(x, r, (size_t)OH * OW * C), 2e-6, what);
+    if (with_mean) check(ops_rel_err(mx, mr, C), 2e-6, "depthwise channel means");
+    /* the mean does not depend on the thread count (fixed reduction order) */
+    if (with_mean) {
+        pool_set_threads(1);
+        X->depthwise_conv(x, in, w, b, H, W, C, K, stride, pad, act, mr, scratch);
+        pool_set_threads(0);
+        assert_memory_equal(mr, mx, sizeof(float) * C);
+    }
+    free(in), free(w), free(b), free(r), free(x), free(mr), free(mx), free(scratch);
+}
+
+static void test_depthwise(void **state) {
+    (void)state;
+    /* RepViT: 3x3 stride 1 and 2 at 48..384 channels; odd sizes and channel tails */
+    depthwise_case(BIG(64, 16), BIG(64, 16), 48, 3, 1, 1, SAM2_ACT_NONE, 1);
+    depthwise_case(BIG(32, 12), BIG(32, 12), 96, 3, 2, 1, SAM2_ACT_NONE, 0);
+    depthwise_case(9, 7, 384, 3, 2, 1, SAM2_ACT_GELU, 1);
+    depthwise_case(11, 13, 69, 3, 1, 1, SAM2_ACT_RELU, 1);
+    depthwise_case(5, 6, 3, 7, 1, 3, SAM2_ACT_NONE, 1);
+    depthwise_case(1, 1, 200, 3, 1, 1, SAM2_ACT_GELU, 1);
+    depthwise_case(6, 5, 125, 3, 2, 1, SAM2_ACT_RELU, 1); /* 64 + 7 vectors + 5 */
+}
+
+static void mlp_case(int N, int C, int Hd, int with_scale, int with_bias, sam2_act act,
+                     int in_place) {
+    float *in = ops_random((size_t)N * C, 2), *w1 = ops_random((size_t)Hd * C, 0.3f);
+    float *w2 = ops_random((size_t)C * Hd, 0.3f);
+    float *b1 = with_bias ? ops_random(Hd, 1) : NULL, *b2 = with_bias ? ops_random(C, 1) : NULL;
+    float *scale = with_scale ? ops_random(C, 1) : NULL;
+    float *r = ops_alloc((size_t)N * C),
+          *x = in_place ? ops_copy(in, (size_t)N * C) : ops_alloc((size_t)N * C);
+    float *rs = ops_alloc((size_t)C + Hd);
+    float *scratch = ops_alloc(pointwise_mlp_scratch_floats(N, C, Hd));
+    R->pointwise_mlp(r, in, scale, w1, b1, w2, b2, N, C, Hd, act, rs);
+    X->pointwise_mlp(x, in_place ? x : in, scale, w1, b1, w2, b2, N, C, Hd, act, scratch);
+    char what[96];
+    snprintf(what, sizeof what, "pointwise_mlp %d x %d -> %d scale=%d bias=%d act=%d inplace=%d", N,
+             C, Hd, with_scale, with_bias, (int)act, in_place);
+    check(ops_rel_err(x, r, (size_t)N * C), TOL_GEMM, what);
+    free(in), free(w1), free(w2), free(b1), free(b2), free(scale), free(r), free(x), free(rs);
+    free(scratch);
+}
+
+static void test_pointwise_mlp(void **state) {
+    (void)state;
+    mlp_case(BIG(1000, 100), 48, 96, 1, 1, SAM2_ACT_GELU, 0);
+    mlp_case(BIG(300, 50), 96, 192, 0, 1, SAM2_ACT_GELU, 1);
+    mlp_case(37, 384, 768, 1, 1, SAM2_ACT_GELU, 1);
+    mlp_case(13, 20, 33, 1, 0, SAM2_ACT_RELU, 0);
+    mlp_case(1, 7, 5, 0, 0, SAM2_ACT_NONE, 0);
+}
+
+static void test_rope(void **state) {
+    (void)state;
+    /* keys of 3 memory frames of 4 + 6 latents, the first 4 of each frame not rotated, then
+     * 5 pointer tokens outside the periods (n covers only the frames) */
+    const int dim = 8, half = 4, rows = 6, period = 10, skip = 4, n = 30, ld = 12;
+    float *cos_t = ops_random((size_t)rows * half, 1), *sin_t = ops_random((size_t)rows * half, 1);
+    float *x0 = ops_random((size_t)(n + 5) * ld, 1);
+    float *r = ops_copy(x0, (size_t)(n + 5) * ld), *x = ops_copy(x0, (size_t)(n + 5) * ld);
+    R->rope(r, n, ld, dim, cos_t, sin_t, rows, period, skip);
+    X->rope(x, n, ld, dim, cos_t, sin_t, rows, period, skip);
+    check(ops_rel_err(x, r, (size_t)(n + 5) * ld), 2e-7, "rope v2 keys");
+    for (int t = 0; t < n + 5; t++) {
+        const int unchanged = t >= n || t % period < skip;
+        for (int c = 0; c < ld; c++) {
+            const size_t i = (size_t)t * ld + c;
+            if (unchanged || c >= dim) assert_true(r[i] == x0[i]);
+        }
+        if (!unchanged) { /* row t uses table row (t % period - skip) */
+            const int tr = t % period - skip;
+            const float a = x0[(size_t)t * ld], b = x0[(size_t)t * ld + 1];
+            const float c = cos_t[(size_t)tr * half], s = sin_t[(size_t)tr * half];
+            assert_true(fabs(r[(size_t)t * ld] - (a * c - b * s)) < 1e-6);
+        }
+    }
+    free(cos_t), free(sin_t), free(x0), free(r), free(x);
+}
+
 static void test_backend_select(void **state) {
     (void)state;
     assert_string_equal(R->name, "ref");
@@ -525,6 +626,9 @@ int main(void) {
         cmocka_unit_test(test_conv_identity),
         cmocka_unit_test(test_conv_transpose),
         cmocka_unit_test(test_pool_upsample),
+        cmocka_unit_test(test_depthwise),
+        cmocka_unit_test(test_pointwise_mlp),
+        cmocka_unit_test(test_rope),
         cmocka_unit_test(test_backend_select),
         cmocka_unit_test(test_kernel_sets),
     };

@@ -1976,6 +1976,13 @@ static void test_config(void **state) {
     snprintf(c.model_size, sizeof c.model_size, "huge");
     assert_int_not_equal(server_config_finalize(&c, &err), 0);
     assert_contains(err.message, "MODEL_SIZE=huge");
+    /* EdgeTAM is a model size like the others, with its own file name */
+    server_config_defaults(&c);
+    snprintf(c.model_size, sizeof c.model_size, "edgetam");
+    snprintf(c.app_root, sizeof c.app_root, "/srv/sam2");
+    assert_int_equal(server_config_finalize(&c, &err), 0);
+    assert_string_equal(c.checkpoint, "/srv/sam2/checkpoints/edgetam.pt");
+    assert_non_null(strstr(server_model_file_of("edgetam")->url, "facebookresearch/EdgeTAM"));
 }
 
 int main(void) {

@@ -4,6 +4,7 @@
 
 #include "core/cpu_features.h"
 #include "core/perf.h"
+#include "core/threadpool.h"
 #include "sam2.h"
 
 #include <stdio.h>
@@ -31,6 +32,44 @@ double bench_print_sgemm(double before, double after) {
     printf("SGEMM GFLOP/s     %.1f   (1024^3 cblas_sgemm, same run: %.1f before, %.1f after)\n",
            mean, before, after);
     return mean;
+}
+
+typedef struct copy_job {
+    char *dst;
+    const char *src;
+} copy_job;
+
+static void copy_chunk(void *ctx, int64_t begin, int64_t end) {
+    copy_job *j = ctx;
+    memcpy(j->dst + begin, j->src + begin, (size_t)(end - begin));
+}
+
+static int cmp_seconds(const void *a, const void *b) {
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+double bench_memory_gbps(void) {
+    const size_t n = (size_t)64 << 20;
+    char *a = malloc(n), *b = malloc(n);
+    if (!a || !b) {
+        free(a);
+        free(b);
+        return 0;
+    }
+    memset(a, 1, n);
+    memset(b, 2, n); /* both touched: no page faults in the timed copies */
+    copy_job j = {b, a};
+    double t[7];
+    for (int i = 0; i < 7; i++) {
+        const double t0 = perf_now_seconds();
+        pool_for((int64_t)n, (int64_t)1 << 20, copy_chunk, &j);
+        t[i] = perf_now_seconds() - t0;
+    }
+    qsort(t, 7, sizeof t[0], cmp_seconds);
+    free(a);
+    free(b);
+    return 2.0 * (double)n / t[3] * 1e-9;
 }
 
 void bench_print_machine(void) {

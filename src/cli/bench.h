@@ -13,6 +13,9 @@ double bench_sgemm_gflops(void);
 /* Prints the SGEMM line from rates measured before and after the timed work (their mean is
  * the reference; a large gap between them says the machine was busy) and returns the mean. */
 double bench_print_sgemm(double before, double after);
+/* Same-run memory bandwidth: GB/s (read + write) of copying 64 MB with the model's thread count,
+ * median of a few copies; the reference for memory-bound stages (depthwise convolutions). */
+double bench_memory_gbps(void);
 /* Prints the CPU count and the load average, so figures from a busy machine are recognisable. */
 void bench_print_machine(void);
 

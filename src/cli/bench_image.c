@@ -9,6 +9,7 @@
 #include "core/tap.h"
 #include "io/image.h"
 #include "model/image_encoder.h"
+#include "model/repvit.h"
 #include "predict/image_predictor.h"
 #include "predict/model_internal.h"
 
@@ -39,10 +40,29 @@ enum { EV_START, EV_INPUT, EV_S0, EV_S1, EV_S2, EV_S3, EV_NECK, EV_HIGHRES, EV_E
 /* Decoder events. */
 enum { DV_START, DV_PROMPT, DV_DECODER, DV_UPSAMPLE, DV_END, DV_COUNT };
 
+/* RepViT trunks (EdgeTAM): time split into the stem, the depthwise convolutions (token mixers,
+ * spatial downsampling: memory-bound) and the pointwise layers (channel mixers, downsample FFNs:
+ * GEMMs), from the trunk's per-block emissions (model/repvit.h). */
+enum { RV_STEM, RV_DEPTHWISE, RV_POINTWISE, RV_COUNT };
+
 typedef struct clock_tap {
     double t[EV_COUNT];
     int decode; /* 1: recording decoder events */
+    double rv_last, rv_sec[RV_COUNT]; /* summed over the timed passes */
+    int timed;
 } clock_tap;
+
+static void repvit_event(clock_tap *c, const char *name, double now) {
+    const size_t n = strlen(name);
+    int k = RV_POINTWISE;
+    if (!strcmp(name, "trunk_stem"))
+        k = RV_STEM;
+    else if ((n > 12 && !strcmp(name + n - 12, "_token_mixer")) ||
+             (n > 19 && !strcmp(name + n - 19, "_spatial_downsample")))
+        k = RV_DEPTHWISE;
+    if (c->timed) c->rv_sec[k] += now - c->rv_last;
+    c->rv_last = now;
+}
 
 static void on_tensor(void *user, const char *name, const void *data, tap_dtype dt, int nd,
                       const int64_t *shape, tap_layout layout) {
@@ -58,8 +78,9 @@ static void on_tensor(void *user, const char *name, const void *data, tap_dtype 
             c->t[DV_UPSAMPLE] = now;
         return;
     }
+    if (!strncmp(name, "trunk_s", 7)) repvit_event(c, name, now);
     if (!strcmp(name, "input_image"))
-        c->t[EV_INPUT] = now;
+        c->t[EV_INPUT] = c->rv_last = now;
     else if (!strncmp(name, "trunk_stage", 11) && name[11] >= '0' && name[11] <= '3')
         c->t[EV_S0 + name[11] - '0'] = now;
     else if (!strcmp(name, "neck_fpn_raw_l0"))
@@ -150,7 +171,7 @@ int bench_image(int argc, char **argv) {
     /* Rows of `repeat` samples: the stages between consecutive events, then the encoder
      * (trunk + neck + high-res convs), then the whole set_image call. */
     enum { ROW_ENCODER = EV_COUNT - 1, ROW_TOTAL = EV_COUNT, ROWS };
-    double *samples = malloc(sizeof(double) * (size_t)ROWS * repeat);
+    double *samples = malloc(sizeof(double) * (size_t)ROWS * repeat), *rv_samples = NULL;
     if (!model || !pred || !samples) {
         if (model) cli_error(CMD, "%s", pred ? "out of memory" : err.message);
         goto done;
@@ -161,8 +182,11 @@ int bench_image(int argc, char **argv) {
 
     const double sgemm_before = bench_sgemm_gflops();
     /* Encoder: warm-up, then `repeat` timed passes; samples[stage * n + pass]. */
+    rv_samples = calloc((size_t)RV_COUNT * repeat, sizeof(double));
+    if (!rv_samples) goto done;
     for (int pass = -1; pass < repeat; pass++) {
         memset(&ct, 0, sizeof ct);
+        ct.timed = pass >= 0;
         ct.t[EV_START] = perf_now_seconds();
         if (sam2_image_set_tapped(pred, img.pixels, img.width, img.height, 3 * img.width, &tap,
                                   &err)) {
@@ -171,6 +195,7 @@ int bench_image(int argc, char **argv) {
         }
         ct.t[EV_END] = perf_now_seconds();
         if (pass < 0) continue;
+        for (int k = 0; k < RV_COUNT; k++) rv_samples[k * repeat + pass] = ct.rv_sec[k];
         for (int e = 1; e < EV_COUNT; e++)
             samples[(e - 1) * repeat + pass] = 1e3 * (ct.t[e] - ct.t[e - 1]);
         samples[ROW_ENCODER * repeat + pass] = 1e3 * (ct.t[EV_HIGHRES] - ct.t[EV_INPUT]);
@@ -202,6 +227,7 @@ int bench_image(int argc, char **argv) {
     for (int e = 0; e < DV_COUNT; e++) dmed[e] = median(dms[e], DECODE_REPEAT);
 
     const double sgemm_after = bench_sgemm_gflops();
+    const double membw = model->net.cfg.trunk == SAM2_TRUNK_REPVIT ? bench_memory_gbps() : 0;
     const double gflop = image_encoder_flops(&model->net) * 1e-9;
     const double enc_ms = ms[ROW_ENCODER], gflops = gflop / (enc_ms * 1e-3);
     bench_print_machine();
@@ -224,8 +250,28 @@ int bench_image(int argc, char **argv) {
     printf("encoder GFLOP/s   %.1f\n", gflops);
     const double sgemm = bench_print_sgemm(sgemm_before, sgemm_after);
     printf("ratio to SGEMM    %.1f %%\n", sgemm > 0 ? 100.0 * gflops / sgemm : 0.0);
+    if (model->net.cfg.trunk == SAM2_TRUNK_REPVIT) {
+        /* per pass: the trunk's stem, its memory-bound depthwise convolutions against the
+         * same-run copy bandwidth, its pointwise layers (GEMMs) against the SGEMM rate */
+        const sam2_net *net = &model->net;
+        const double dw_gb = repvit_depthwise_bytes(net) * 1e-9,
+                     pw_gf = (repvit_flops(net) - repvit_depthwise_flops(net)) * 1e-9;
+        const double st = median(rv_samples + RV_STEM * repeat, repeat),
+                     dw = median(rv_samples + RV_DEPTHWISE * repeat, repeat),
+                     pw = median(rv_samples + RV_POINTWISE * repeat, repeat) + st;
+        printf("RepViT trunk      median of %d passes\n", repeat);
+        printf("  %-16s %9.2f ms\n", "stem", st * 1e3);
+        printf("  %-16s %9.2f ms   %.1f GB/s moved (min), %.1f %% of the same-run copy rate "
+               "%.1f GB/s\n",
+               "depthwise", dw * 1e3, dw > 0 ? dw_gb / dw : 0.0,
+               dw > 0 && membw > 0 ? 100.0 * dw_gb / dw / membw : 0.0, membw);
+        printf("  %-16s %9.2f ms   %.1f GFLOP/s, %.1f %% of SGEMM (with the stem)\n",
+               "pointwise", pw * 1e3, pw > 0 ? pw_gf / pw : 0.0,
+               pw > 0 && sgemm > 0 ? 100.0 * pw_gf / pw / sgemm : 0.0);
+    }
     rc = CLI_OK;
 done:
+    free(rv_samples);
     free(samples);
     sam2_image_predictor_free(pred);
     sam2_model_free(model);

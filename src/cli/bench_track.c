@@ -14,6 +14,7 @@
 #include "model/image_encoder.h"
 #include "model/memory_attention.h"
 #include "model/memory_encoder.h"
+#include "model/perceiver.h"
 #include "predict/tracker.h"
 #include "predict/tracker_internal.h"
 
@@ -44,13 +45,24 @@ enum ev {
     EV_MEMATTN_IN,
     EV_MEMATTN_OUT,
     EV_DECODER_END,
+    EV_MEMENC_OUT, /* EdgeTAM: the memory encoder's output, before the Perceiver */
     EV_MEMENC_END,
     EV_FRAME_END
 };
-enum cat { C_DECODE, C_ENCODER, C_BANK, C_MEMATTN, C_DECODER, C_MEMENC, C_OTHER, C_COUNT };
+enum cat {
+    C_DECODE,
+    C_ENCODER,
+    C_BANK,
+    C_MEMATTN,
+    C_DECODER,
+    C_MEMENC,
+    C_PERCEIVER,
+    C_OTHER,
+    C_COUNT
+};
 static const char *const CAT_NAMES[C_COUNT] = {
     "video decode+resize", "image encoder",  "memory bank", "memory attention",
-    "mask decoder",        "memory encoder", "other"};
+    "mask decoder",        "memory encoder", "Perceiver",   "other"};
 
 typedef struct bench_clock {
     const sam2_net *net;
@@ -58,7 +70,7 @@ typedef struct bench_clock {
     enum ev last;
     double last_t;
     double ms[C_COUNT];
-    int encoder_runs, memattn_runs, memenc_runs, frames;
+    int encoder_runs, memattn_runs, memenc_runs, perceiver_runs, frames;
     double memattn_flop, memattn_tokens;
     int frame;         /* frame of the current model call */
     int memattn_frame; /* last frame whose memory-attention frame part was counted */
@@ -72,7 +84,8 @@ static enum cat stage(enum ev prev, enum ev ev) {
     if (prev == EV_MODEL_CALL && ev == EV_MEMATTN_IN) return C_BANK;
     if (prev == EV_MEMATTN_IN && ev == EV_MEMATTN_OUT) return C_MEMATTN;
     if (prev == EV_MEMATTN_OUT && ev == EV_DECODER_END) return C_DECODER;
-    if (prev == EV_DECODER_END && ev == EV_MEMENC_END) return C_MEMENC;
+    if (prev == EV_DECODER_END && (ev == EV_MEMENC_END || ev == EV_MEMENC_OUT)) return C_MEMENC;
+    if (prev == EV_MEMENC_OUT && ev == EV_MEMENC_END) return C_PERCEIVER;
     return C_OTHER;
 }
 
@@ -84,6 +97,7 @@ static void event(bench_clock *c, enum ev ev) {
         c->encoder_runs += k == C_ENCODER;
         c->memattn_runs += k == C_MEMATTN;
         c->memenc_runs += k == C_MEMENC;
+        c->perceiver_runs += k == C_PERCEIVER;
     }
     c->last = ev;
     c->last_t = now;
@@ -112,6 +126,8 @@ static void on_tensor(void *user, const char *name, const void *data, tap_dtype 
         event(c, EV_MEMATTN_OUT);
     else if (!strcmp(name, "object_score_logits"))
         event(c, EV_DECODER_END);
+    else if (!strcmp(name, "memenc_out_f32"))
+        event(c, EV_MEMENC_OUT);
     else if (!strcmp(name, "maskmem_features_f32"))
         event(c, EV_MEMENC_END);
 }
@@ -155,15 +171,19 @@ static void report(const bench_clock *c, const sam2_model *model, int objects, d
     printf("  %-20s %9.2f   (%.2f frames/s, %d object%s)\n", "total", total / n,
            total > 0 ? 1e3 * n / total : 0.0, objects, objects > 1 ? "s" : "");
     const double enc = image_encoder_flops(net) * c->encoder_runs;
-    const double mem = memory_encoder_flops(net) * c->memenc_runs;
+    const double mem = memory_encoder_flops(net) * c->memenc_runs +
+                       (sam2_config_has_perceiver(&net->cfg) ? perceiver_flops(net) : 0) *
+                           c->perceiver_runs;
     const double att = c->memattn_flop;
     printf("GFLOP per frame   encoder %.1f, memory attention %.1f (mean %.0f memory tokens), "
-           "memory encoder %.1f; decoder not counted\n",
+           "memory encoder%s %.1f; decoder not counted\n",
            enc * 1e-9 / n, att * 1e-9 / n,
-           c->memattn_runs ? c->memattn_tokens / c->memattn_runs : 0, mem * 1e-9 / n);
+           c->memattn_runs ? c->memattn_tokens / c->memattn_runs : 0,
+           c->perceiver_runs ? " + Perceiver" : "", mem * 1e-9 / n);
     const double r_enc = c->ms[C_ENCODER] > 0 ? enc * 1e-6 / c->ms[C_ENCODER] : 0;
     const double r_att = c->ms[C_MEMATTN] > 0 ? att * 1e-6 / c->ms[C_MEMATTN] : 0;
-    const double r_mem = c->ms[C_MEMENC] > 0 ? mem * 1e-6 / c->ms[C_MEMENC] : 0;
+    const double mem_ms = c->ms[C_MEMENC] + c->ms[C_PERCEIVER];
+    const double r_mem = mem_ms > 0 ? mem * 1e-6 / mem_ms : 0;
     const double r_all = total > 0 ? (enc + att + mem) * 1e-6 / total : 0;
     printf("GFLOP/s           encoder %.1f, memory attention %.1f, memory encoder %.1f, "
            "whole frame %.1f\n",

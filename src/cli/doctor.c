@@ -5,6 +5,7 @@
 #include "core/threadpool.h"
 #include "core/vulkan/vulkan_rt.h"
 #include "sam2.h"
+#include "server/config.h"
 
 #include "core/blas.h"
 #include "core/cpu_features.h"
@@ -158,7 +159,8 @@ int cmd_doctor(int argc, char **argv) {
             printf("usage: sam2 doctor [--checkpoint PATH [--config YAML]]\n\n"
                    "Checks the CPU, memory, libraries, the Vulkan devices (and which one\n"
                    "--backend vulkan would take), the checkpoint the server would load\n"
-                   "($APP_ROOT/checkpoints/sam2.1_hiera_$MODEL_SIZE.pt unless --checkpoint),\n"
+                   "($APP_ROOT/checkpoints/sam2.1_hiera_$MODEL_SIZE.pt, or edgetam.pt for\n"
+                   "MODEL_SIZE=edgetam, unless --checkpoint),\n"
                    "and the data folder ($DATA_PATH).\n");
             return CLI_OK;
         } else {
@@ -173,8 +175,12 @@ int cmd_doctor(int argc, char **argv) {
     char def_ckpt[1024];
     if (!ckpt) {
         const char *root = getenv("APP_ROOT"), *size = getenv("MODEL_SIZE");
-        snprintf(def_ckpt, sizeof def_ckpt, "%s/checkpoints/sam2.1_hiera_%s.pt", root ? root : ".",
-                 size ? size : "tiny");
+        const server_model_file *mf = server_model_file_of(size ? size : "tiny");
+        if (mf)
+            snprintf(def_ckpt, sizeof def_ckpt, "%s/checkpoints/%s", root ? root : ".", mf->file);
+        else /* an unknown size still names the file the server would look for */
+            snprintf(def_ckpt, sizeof def_ckpt, "%s/checkpoints/sam2.1_hiera_%s.pt",
+                     root ? root : ".", size);
         ckpt = def_ckpt;
     }
     if (access(ckpt, R_OK) == 0)

@@ -19,7 +19,7 @@ static void usage(FILE *f) {
             "structure, pickle, every storage's CRC-32).\n"
             "\n"
             "  --config FILE  official-format YAML config the checkpoint must match; without it\n"
-            "                 the config is detected among the 8 official presets\n"
+            "                 the config is detected among the 8 official presets and EdgeTAM\n"
             "  --json         one JSON object: {\"config\": NAME, \"params\": N, \"tensors\":\n"
             "                 [{\"name\", \"dtype\", \"shape\"}]}\n"
             "\n"

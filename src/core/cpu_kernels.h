@@ -20,6 +20,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* A depthwise convolution, channels-last (ops_cpu_edgetam.c): in [H][W][C], weights reordered
+ * to wr [K][K][C], bias b (or NULL), out [OH][OW][C]; act is a sam2_act value (0 none,
+ * 1 ReLU, 2 GELU). */
+typedef struct cpu_depthwise {
+    float *out;
+    const float *in, *wr, *b;
+    int H, W, C, K, stride, pad, OW, act;
+} cpu_depthwise;
+
 typedef struct cpu_kernels {
     cpu_isa isa;
     /* 1: linear layers and convolutions run linear_tiles (ops_cpu_gemm.c); 0: OpenBLAS. */
@@ -45,6 +54,11 @@ typedef struct cpu_kernels {
      * NULL in tables with direct_gemm == 0. */
     void (*linear_tiles)(int rows, int K, const float *a, int lda, const float *pk, int np,
                          int ncols, float *c, int ldc, const float *bias, int accumulate);
+
+    /* Output rows [oy0, oy1) of a depthwise convolution: bias, then activation; when sums is
+     * not NULL each output is also added to sums[c] (squeeze-and-excitation's channel means,
+     * without another pass). */
+    void (*depthwise_rows)(const cpu_depthwise *d, int oy0, int oy1, float *sums);
 
     /* Attention, one key chunk (ops_cpu_attn.c). Scores transposed:
      * st[j][i] (=|+=) sum_d k[j][d] qt[d][i] for j < kc, i < bqp (a multiple of 16), dc

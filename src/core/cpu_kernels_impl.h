@@ -218,6 +218,118 @@ static void linear_tiles(int rows, int K, const float *a, int lda, const float *
 }
 #endif
 
+/* --- depthwise convolution ------------------------------------------------------------------ */
+
+static inline float dw_act1(float x, int act) {
+    if (act == 1) return x < 0.0f ? 0.0f : x;
+    if (act == 2) return 0.5f * x * (1.0f + erff(x * (float)M_SQRT1_2));
+    return x;
+}
+
+/* The window of one output pixel: corner (y0, x0) of the input, taps [ky0, ky1) x [kx0, kx1)
+ * inside the image (the others read zero padding and are skipped). */
+typedef struct dw_window {
+    int y0, x0, ky0, ky1, kx0, kx1;
+} dw_window;
+
+/* Channels [c0, c0 + n) of one output pixel, n <= 64, in plain C: the taps go outermost so
+ * the inner loop runs over contiguous channels. */
+static void dw_channels(const cpu_depthwise *d, const dw_window *win, float *o, int c0, int n,
+                        float *sums) {
+    float acc[64];
+    for (int c = 0; c < n; c++) acc[c] = d->b ? d->b[c0 + c] : 0.0f;
+    for (int ky = win->ky0; ky < win->ky1; ky++)
+        for (int kx = win->kx0; kx < win->kx1; kx++) {
+            const float *src = d->in + ((size_t)(win->y0 + ky) * d->W + (win->x0 + kx)) * d->C + c0;
+            const float *w = d->wr + ((size_t)ky * d->K + kx) * d->C + c0;
+            for (int c = 0; c < n; c++) acc[c] += src[c] * w[c];
+        }
+    for (int c = 0; c < n; c++) {
+        const float r = dw_act1(acc[c], d->act);
+        o[c0 + c] = r;
+        if (sums) sums[c0 + c] += r;
+    }
+}
+
+#if KERNELS_V8
+static inline v8f dw_act8(v8f x, int act) {
+    if (act == 1) return v8_relu(x);
+    if (act == 2) return v8_gelu(x);
+    return x;
+}
+
+/* Channels [c0, c0 + 8 NV) of one output pixel; the NV accumulators stay in registers over
+ * the taps (two loads and one FMA per vector and tap). */
+static inline __attribute__((always_inline)) void dw_block(const cpu_depthwise *d,
+                                                           const dw_window *win, float *o,
+                                                           float *sums, int c0, const int NV) {
+    v8f acc[8];
+    for (int v = 0; v < NV; v++) acc[v] = d->b ? v8_load(d->b + c0 + 8 * v) : v8_zero();
+    for (int ky = win->ky0; ky < win->ky1; ky++)
+        for (int kx = win->kx0; kx < win->kx1; kx++) {
+            const float *src = d->in + ((size_t)(win->y0 + ky) * d->W + (win->x0 + kx)) * d->C + c0;
+            const float *w = d->wr + ((size_t)ky * d->K + kx) * d->C + c0;
+            for (int v = 0; v < NV; v++)
+                acc[v] = v8_fmadd(v8_load(src + 8 * v), v8_load(w + 8 * v), acc[v]);
+        }
+    for (int v = 0; v < NV; v++) {
+        const v8f r = dw_act8(acc[v], d->act);
+        v8_store(o + c0 + 8 * v, r);
+        if (sums) v8_store(sums + c0 + 8 * v, v8_add(v8_load(sums + c0 + 8 * v), r));
+    }
+}
+#endif
+
+static void dw_pixel(const cpu_depthwise *d, int oy, int ox, float *sums) {
+    const int K = d->K, y0 = oy * d->stride - d->pad, x0 = ox * d->stride - d->pad;
+    const dw_window win = {y0,
+                           x0,
+                           y0 < 0 ? -y0 : 0,
+                           d->H - y0 < K ? d->H - y0 : K,
+                           x0 < 0 ? -x0 : 0,
+                           d->W - x0 < K ? d->W - x0 : K};
+    float *o = d->out + ((size_t)oy * d->OW + ox) * d->C;
+    const int C = d->C;
+    int c0 = 0;
+#if KERNELS_V8
+    /* blocks of 64 channels, then one block of the remaining whole vectors (NV a constant in
+     * each case, so the accumulators are registers) */
+    for (; c0 + 64 <= C; c0 += 64) dw_block(d, &win, o, sums, c0, 8);
+    switch ((C - c0) / 8) {
+    case 7:
+        dw_block(d, &win, o, sums, c0, 7);
+        break;
+    case 6:
+        dw_block(d, &win, o, sums, c0, 6);
+        break;
+    case 5:
+        dw_block(d, &win, o, sums, c0, 5);
+        break;
+    case 4:
+        dw_block(d, &win, o, sums, c0, 4);
+        break;
+    case 3:
+        dw_block(d, &win, o, sums, c0, 3);
+        break;
+    case 2:
+        dw_block(d, &win, o, sums, c0, 2);
+        break;
+    case 1:
+        dw_block(d, &win, o, sums, c0, 1);
+        break;
+    default:
+        break;
+    }
+    c0 += (C - c0) / 8 * 8;
+#endif
+    for (; c0 < C; c0 += 64) dw_channels(d, &win, o, c0, C - c0 < 64 ? C - c0 : 64, sums);
+}
+
+static void depthwise_rows(const cpu_depthwise *d, int oy0, int oy1, float *sums) {
+    for (int oy = oy0; oy < oy1; oy++)
+        for (int ox = 0; ox < d->OW; ox++) dw_pixel(d, oy, ox, sums);
+}
+
 /* --- attention tiles ---------------------------------------------------------------------------
  */
 
@@ -350,6 +462,7 @@ const cpu_kernels KERNELS_TABLE = {
 #if KERNELS_DIRECT_GEMM
     .linear_tiles = linear_tiles,
 #endif
+    .depthwise_rows = depthwise_rows,
     .attn_scores = attn_scores,
     .attn_exp_columns = attn_exp_columns,
     .attn_output = attn_output,

@@ -18,6 +18,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Activations fused into the ops below. */
+typedef enum sam2_act { SAM2_ACT_NONE = 0, SAM2_ACT_RELU = 1, SAM2_ACT_GELU = 2 } sam2_act;
+
 typedef struct sam2_backend {
     const char *name;
 
@@ -96,6 +99,36 @@ typedef struct sam2_backend {
     /* Bicubic resize of planar [C][H][W] -> [C][OH][OW], align_corners=False, A = -0.75, no
      * antialias (F.interpolate(mode="bicubic")), borders clamped as PyTorch does. */
     void (*resize_bicubic)(float *out, const float *in, int C, int H, int W, int OH, int OW);
+
+    /* --- EdgeTAM (RepViT trunk, Perceiver, RoPEAttentionv2) --- */
+
+    /* Depthwise KxK convolution, channels-last, with a per-channel bias and an activation
+     * after it: in [H][W][C] -> out [OH][OW][C], OH = (H + 2*pad - K) / stride + 1; w in
+     * PyTorch layout [C][1][K][K] (a folded BatchNorm lives in w and b; b may be NULL).
+     * mean: NULL, or [C] receives each channel's mean over the output (after the activation),
+     * so squeeze-and-excitation needs no pass of its own. scratch: depthwise_scratch_floats. */
+    void (*depthwise_conv)(float *out, const float *in, const float *w, const float *b, int H,
+                           int W, int C, int K, int stride, int pad, sam2_act act, float *mean,
+                           float *scratch);
+
+    /* Two pointwise (1x1) layers with a residual, row by row:
+     *   out[n] = x[n] + W2 act(W1 x[n] + b1) + b2,   x[n] = in[n] * scale (per channel),
+     * in, out [N][C]; w1 [Hd][C], w2 [C][Hd] (Linear layouts); scale, b1, b2 may be NULL. The
+     * hidden layer [N][Hd] never exists whole; out may equal in. (RepViT's channel mixer and
+     * downsample FFN with folded BatchNorms; scale is the squeeze-and-excitation gate.)
+     * scratch: pointwise_mlp_scratch_floats(N, C, Hd). */
+    void (*pointwise_mlp)(float *out, const float *in, const float *scale, const float *w1,
+                          const float *b1, const float *w2, const float *b2, int N, int C, int Hd,
+                          sam2_act act, float *scratch);
+
+    /* Rotary position encoding of interleaved pairs, in place, on n rows of x (row stride ld,
+     * the first `dim` values of each row): row r is split into periods of `period` rows; the
+     * first `skip` rows of each period are left alone, the others rotate pair (2j, 2j+1) by the
+     * angle whose cos/sin are cos_t/sin_t[((r % period) - skip) % table_rows][j], j < dim/2.
+     * period = table_rows, skip = 0 repeats the table (SAM 2's rope_k_repeat); EdgeTAM's
+     * RoPEAttentionv2 keys use period = 512 latents per memory frame, skip = 256 (1D latents). */
+    void (*rope)(float *x, int n, int ld, int dim, const float *cos_t, const float *sin_t,
+                 int table_rows, int period, int skip);
 } sam2_backend;
 
 /* The plain reference kernels and the optimised CPU kernels. */
@@ -111,5 +144,7 @@ size_t attention_batched_scratch_floats(int nwin, int heads, int Lq, int Lk);
 size_t conv2d_scratch_floats(int H, int W, int IC, int OC, int KH, int KW, int stride, int pad,
                              int groups);
 size_t conv_t2x2_scratch_floats(int H, int W, int IC, int OC);
+size_t depthwise_scratch_floats(int C, int K, int OH);
+size_t pointwise_mlp_scratch_floats(int N, int C, int Hd);
 
 #endif

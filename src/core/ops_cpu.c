@@ -188,6 +188,9 @@ const sam2_backend *sam2_backend_cpu(void) {
         .upsample_nearest2x = cpu_upsample_nearest2x,
         .resize_bilinear = cpu_resize_bilinear,
         .resize_bicubic = cpu_resize_bicubic,
+        .depthwise_conv = cpu_depthwise_conv,
+        .pointwise_mlp = cpu_pointwise_mlp,
+        .rope = cpu_rope,
     };
     return &be;
 }

@@ -33,6 +33,15 @@ void cpu_conv2d(float *out, const float *in, const float *w, const float *b, int
 void cpu_conv_transpose2x2(float *out, const float *in, const float *w, const float *b, int H,
                            int W, int IC, int OC, float *scratch);
 
+void cpu_depthwise_conv(float *out, const float *in, const float *w, const float *b, int H, int W,
+                        int C, int K, int stride, int pad, sam2_act act, float *mean,
+                        float *scratch);
+void cpu_pointwise_mlp(float *out, const float *in, const float *scale, const float *w1,
+                       const float *b1, const float *w2, const float *b2, int N, int C, int Hd,
+                       sam2_act act, float *scratch);
+void cpu_rope(float *x, int n, int ld, int dim, const float *cos_t, const float *sin_t,
+              int table_rows, int period, int skip);
+
 void cpu_resize_bilinear(float *out, const float *in, int C, int H, int W, int OH, int OW,
                          int antialias);
 void cpu_resize_bicubic(float *out, const float *in, int C, int H, int W, int OH, int OW);

@@ -9,6 +9,7 @@
  *    kernel row ky reordered to [kx][OC][IC] (ops_cpu_gemm.c), written in place. With a long
  *    reduction (OpenBLAS path) it is one GEMM [H*W][IC] x [IC][2*2*OC] into the scratch, then
  *    each row of four OC-runs is copied to its four output pixels. */
+#include "core/cpu_kernels.h"
 #include "core/ops_cpu.h"
 #include "core/threadpool.h"
 
@@ -39,8 +40,99 @@ static int conv_block_rows(int OH, int OW, int taps) {
     return r < (size_t)OH ? (int)r : OH;
 }
 
+/* --- dense KxK with few input channels, by rows (no im2col) ---------------------------------
+ * For a kernel row ky, the KW * IC inputs of an output pixel are contiguous channels-last, and
+ * consecutive output pixels start stride * IC floats apart: a row of output pixels is a GEMM
+ * read straight from the input with that row stride, against ky's weights packed as panels
+ * [KW * IC][16]; the rows ky accumulate onto the first. Pixels whose window crosses the left or
+ * right border go through a zero-padded copy of their KW * IC inputs. (RepViT's stem, the mask
+ * downsampler's 3x3 stride-2 convolutions.) */
+#define CONV_ROWS_MAX_K 1024 /* KW * IC */
+
+/* Only with the kernel table's tiles (linear_tiles): OpenBLAS cannot read A with a row stride
+ * smaller than its row length, so the baseline goes through im2col. Like conv_t2x2, the scratch
+ * size then depends on the table in use. */
+static int rows_direct_applies(int IC, int KH, int KW, int stride, int pad, int groups) {
+    return cpu_kernels_get()->linear_tiles && groups == 1 && KH == 3 && KW == 3 && pad == 1 &&
+           stride >= 1 && KW * IC <= CONV_ROWS_MAX_K;
+}
+
+static size_t rows_direct_scratch(int IC, int OC, int KH, int KW) {
+    return (size_t)KH * ((size_t)(OC + 15) / 16) * KW * IC * 16 + 16;
+}
+
+typedef struct rows_job {
+    const cpu_kernels *kern;
+    float *out;
+    const float *in, *wp, *b;
+    int H, W, IC, OC, K, stride, pad, OW, lo, hi;
+} rows_job;
+
+static void rows_task(void *ctx, int64_t oy, int worker) {
+    (void)worker;
+    const rows_job *j = ctx;
+    const int KI = j->K * j->IC, np = (j->OC + 15) / 16;
+    float *orow = j->out + (size_t)oy * j->OW * j->OC;
+    float pad_px[CONV_ROWS_MAX_K];
+    int first = 1;
+    for (int ky = 0; ky < j->K; ky++) {
+        const int y = (int)oy * j->stride - j->pad + ky;
+        if (y < 0 || y >= j->H) continue;
+        const float *row = j->in + (size_t)y * j->W * j->IC;
+        const float *wk = j->wp + (size_t)ky * np * KI * 16;
+        /* interior pixels: rows of A read in place, stride * IC floats apart */
+        if (j->hi > j->lo)
+            j->kern->linear_tiles(j->hi - j->lo, KI,
+                                  row + ((size_t)j->lo * j->stride - j->pad) * j->IC,
+                                  j->stride * j->IC, wk, np, j->OC, orow + (size_t)j->lo * j->OC,
+                                  j->OC, j->b, !first);
+        /* border pixels: their window through a zero-padded copy */
+        for (int ox = 0; ox < j->OW; ox++) {
+            if (ox >= j->lo && ox < j->hi) continue;
+            const int x0 = ox * j->stride - j->pad;
+            for (int kx = 0; kx < j->K; kx++) {
+                const int x = x0 + kx;
+                if (x < 0 || x >= j->W)
+                    memset(pad_px + kx * j->IC, 0, sizeof(float) * j->IC);
+                else
+                    memcpy(pad_px + kx * j->IC, row + (size_t)x * j->IC, sizeof(float) * j->IC);
+            }
+            j->kern->linear_tiles(1, KI, pad_px, KI, wk, np, j->OC, orow + (size_t)ox * j->OC,
+                                  j->OC, j->b, !first);
+        }
+        first = 0;
+    }
+}
+
+static void conv_rows_direct(float *out, const float *in, const float *w, const float *b, int H,
+                             int W, int IC, int OC, int K, int stride, int pad, float *scratch) {
+    const int OH = out_size(H, K, stride, pad), OW = out_size(W, K, stride, pad);
+    const int KI = K * IC, np = (OC + 15) / 16;
+    /* w [OC][IC][K][K] -> wp[ky][panel][kx * IC + ic][16] */
+    float *wp = scratch;
+    for (int ky = 0; ky < K; ky++)
+        for (int p = 0; p < np; p++)
+            for (int kx = 0; kx < K; kx++)
+                for (int ic = 0; ic < IC; ic++) {
+                    float *dst = wp + (((size_t)ky * np + p) * KI + (size_t)kx * IC + ic) * 16;
+                    for (int jj = 0; jj < 16; jj++) {
+                        const int o = 16 * p + jj;
+                        dst[jj] = o < OC ? w[(((size_t)o * IC + ic) * K + ky) * K + kx] : 0.0f;
+                    }
+                }
+    /* interior output columns: the whole window inside the row */
+    int lo = (pad + stride - 1) / stride, hi = OW;
+    while (hi > lo && (hi - 1) * stride - pad + K > W) hi--;
+    rows_job j = {cpu_kernels_get(), out, in, wp, b, H, W, IC, OC, K, stride, pad, OW, lo,
+                  hi > lo ? hi : lo};
+    const int64_t work = (int64_t)OH * OW * OC * KI;
+    cpu_parallel_tasks(OH, work < CPU_ELEMWISE_GRAIN ? 1 : pool_threads(), rows_task, &j);
+}
+
 size_t conv2d_scratch_floats(int H, int W, int IC, int OC, int KH, int KW, int stride, int pad,
                              int groups) {
+    if (rows_direct_applies(IC, KH, KW, stride, pad, groups))
+        return rows_direct_scratch(IC, OC, KH, KW);
     if (H <= 0 || W <= 0 || IC <= 0 || OC <= 0 || KH <= 0 || KW <= 0 || stride <= 0 || groups <= 0)
         return 16;
     if (is_pointwise(KH, KW, stride, pad, groups)) return 16;
@@ -166,6 +258,10 @@ void cpu_conv2d(float *out, const float *in, const float *w, const float *b, int
     }
     if (is_depthwise(IC, OC, groups)) {
         conv_depthwise(out, in, w, b, H, W, IC, KH, KW, stride, pad, scratch);
+        return;
+    }
+    if (rows_direct_applies(IC, KH, KW, stride, pad, groups)) {
+        conv_rows_direct(out, in, w, b, H, W, IC, OC, KH, stride, pad, scratch);
         return;
     }
     const int icg = IC / groups, ocg = OC / groups, kk = KH * KW;

@@ -276,6 +276,79 @@ static void ref_resize_bicubic(float *out, const float *in, int C, int H, int W,
     }
 }
 
+/* ---- EdgeTAM ops ---- */
+
+static double ref_act(double x, sam2_act act) {
+    if (act == SAM2_ACT_RELU) return x < 0 ? 0 : x;
+    if (act == SAM2_ACT_GELU) return 0.5 * x * (1.0 + erf(x * M_SQRT1_2));
+    return x;
+}
+
+static void ref_depthwise_conv(float *out, const float *in, const float *w, const float *b, int H,
+                               int W, int C, int K, int stride, int pad, sam2_act act, float *mean,
+                               float *scratch) {
+    (void)scratch;
+    const int OH = (H + 2 * pad - K) / stride + 1, OW = (W + 2 * pad - K) / stride + 1;
+    for (int c = 0; c < C; c++) {
+        double sum = 0;
+        for (int oy = 0; oy < OH; oy++)
+            for (int ox = 0; ox < OW; ox++) {
+                double acc = b ? b[c] : 0.0;
+                for (int ky = 0; ky < K; ky++) {
+                    const int y = oy * stride - pad + ky;
+                    if (y < 0 || y >= H) continue;
+                    for (int kx = 0; kx < K; kx++) {
+                        const int x = ox * stride - pad + kx;
+                        if (x < 0 || x >= W) continue;
+                        acc += (double)in[((size_t)y * W + x) * C + c] *
+                               w[((size_t)c * K + ky) * K + kx];
+                    }
+                }
+                const float o = (float)ref_act((float)acc, act);
+                out[((size_t)oy * OW + ox) * C + c] = o;
+                sum += o;
+            }
+        if (mean) mean[c] = (float)(sum / ((double)OH * OW));
+    }
+}
+
+static void ref_pointwise_mlp(float *out, const float *in, const float *scale, const float *w1,
+                              const float *b1, const float *w2, const float *b2, int N, int C,
+                              int Hd, sam2_act act, float *scratch) {
+    /* scratch: one row of x and one of the hidden layer, so out may equal in */
+    float *x = scratch, *h = scratch + C;
+    for (int n = 0; n < N; n++) {
+        for (int c = 0; c < C; c++) x[c] = in[(size_t)n * C + c] * (scale ? scale[c] : 1.0f);
+        for (int j = 0; j < Hd; j++) {
+            double acc = b1 ? b1[j] : 0.0;
+            for (int c = 0; c < C; c++) acc += (double)x[c] * w1[(size_t)j * C + c];
+            h[j] = (float)ref_act((float)acc, act);
+        }
+        for (int c = 0; c < C; c++) {
+            double acc = b2 ? b2[c] : 0.0;
+            for (int j = 0; j < Hd; j++) acc += (double)h[j] * w2[(size_t)c * Hd + j];
+            out[(size_t)n * C + c] = (float)(x[c] + acc);
+        }
+    }
+}
+
+static void ref_rope(float *x, int n, int ld, int dim, const float *cos_t, const float *sin_t,
+                     int table_rows, int period, int skip) {
+    const int half = dim / 2;
+    for (int r = 0; r < n; r++) {
+        const int p = r % period;
+        if (p < skip) continue;
+        const int t = (p - skip) % table_rows;
+        float *row = x + (size_t)r * ld;
+        for (int j = 0; j < half; j++) {
+            const double c = cos_t[(size_t)t * half + j], s = sin_t[(size_t)t * half + j];
+            const double a = row[2 * j], b = row[2 * j + 1];
+            row[2 * j] = (float)(a * c - b * s);
+            row[2 * j + 1] = (float)(a * s + b * c);
+        }
+    }
+}
+
 const sam2_backend *sam2_backend_ref(void) {
     static const sam2_backend be = {
         .name = "ref",
@@ -296,6 +369,9 @@ const sam2_backend *sam2_backend_ref(void) {
         .upsample_nearest2x = ref_upsample_nearest2x,
         .resize_bilinear = ref_resize_bilinear,
         .resize_bicubic = ref_resize_bicubic,
+        .depthwise_conv = ref_depthwise_conv,
+        .pointwise_mlp = ref_pointwise_mlp,
+        .rope = ref_rope,
     };
     return &be;
 }

@@ -46,7 +46,7 @@ struct ckpt {
 /* ---- element conversion -------------------------------------------------------------------- */
 
 static int dtype_size(int dtype) {
-    return dtype == CKPT_F32 ? 4 : 2;
+    return dtype == CKPT_F32 ? 4 : dtype == CKPT_I64 ? 8 : 2;
 }
 
 /* IEEE half -> single, exact for every input (subnormals normalised, NaN payload kept). */
@@ -86,6 +86,12 @@ static void convert_run(int dtype, const uint8_t *src, int64_t n, float *out) {
     } else if (dtype == CKPT_F16) {
         pthread_once(&half_table_once, build_half_table);
         for (int64_t i = 0; i < n; i++) out[i] = half_table[src[2 * i] | src[2 * i + 1] << 8];
+    } else if (dtype == CKPT_I64) {
+        for (int64_t i = 0; i < n; i++) {
+            int64_t v;
+            memcpy(&v, src + 8 * i, sizeof v);
+            out[i] = (float)v;
+        }
     } else {
         for (int64_t i = 0; i < n; i++) {
             uint32_t bits = (uint32_t)(src[2 * i] | src[2 * i + 1] << 8) << 16;
@@ -151,6 +157,7 @@ const char *ckpt_dtype_name(int dtype) {
     return dtype == CKPT_F32    ? "float32"
            : dtype == CKPT_F16  ? "float16"
            : dtype == CKPT_BF16 ? "bfloat16"
+           : dtype == CKPT_I64  ? "int64"
                                 : "?";
 }
 
@@ -237,9 +244,11 @@ static int resolve_storage(ckpt *ck, const char *prefix, const char *tname, cons
     if (entry < 0)
         return fail_file(ck, err, SAM2_ERR_FORMAT, "tensor '%s': storage entry '%s' is missing",
                          tname, name);
+    /* pk_dtype -> ckpt_dtype: the floating types share their numbers; int64 is CKPT_I64 */
+    const int dtype = s->u.storage.dtype == PK_INT64 ? CKPT_I64 : (int)s->u.storage.dtype;
     int si = storage_of_entry[entry];
     if (si >= 0) {
-        if (ck->storages[si].dtype != (int)s->u.storage.dtype ||
+        if (ck->storages[si].dtype != dtype ||
             ck->storages[si].numel != s->u.storage.numel)
             return fail_file(ck, err, SAM2_ERR_FORMAT,
                              "tensor '%s': storage '%s' is described two different ways", tname,
@@ -247,10 +256,10 @@ static int resolve_storage(ckpt *ck, const char *prefix, const char *tname, cons
         *out = si;
         return 0;
     }
-    if (s->u.storage.dtype > PK_BFLOAT16)
+    if (s->u.storage.dtype > PK_BFLOAT16 && s->u.storage.dtype != PK_INT64)
         return fail_file(ck, err, SAM2_ERR_UNSUPPORTED,
-                         "tensor '%s' has dtype %s; only float32, float16 and bfloat16 are "
-                         "supported",
+                         "tensor '%s' has dtype %s; only float32, float16, bfloat16 and int64 "
+                         "are supported",
                          tname, pk_dtype_name(s->u.storage.dtype));
     const uint8_t *base = zipf_stored_data(ck->zip, entry, err);
     if (!base) return prefix_file(ck, err, err ? err->code : SAM2_ERR_FORMAT);
@@ -265,7 +274,7 @@ static int resolve_storage(ckpt *ck, const char *prefix, const char *tname, cons
             pk_dtype_name(s->u.storage.dtype),
             s->u.storage.numel > INT64_MAX / es ? -1LL : (long long)(s->u.storage.numel * es));
     si = ck->nstorages++;
-    ck->storages[si] = (ckpt_storage){entry, (int)s->u.storage.dtype, s->u.storage.numel, base};
+    ck->storages[si] = (ckpt_storage){entry, dtype, s->u.storage.numel, base};
     storage_of_entry[entry] = si;
     *out = si;
     return 0;

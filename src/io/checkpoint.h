@@ -16,7 +16,9 @@
 
 #define CKPT_MAX_DIMS 8
 
-enum ckpt_dtype { CKPT_F32 = 0, CKPT_F16 = 1, CKPT_BF16 = 2 };
+/* int64 tensors are read for BatchNorm's num_batches_tracked counters (EdgeTAM's RepViT
+ * trunk), which the model never uses; their float32 reading is exact up to 2^24. */
+enum ckpt_dtype { CKPT_F32 = 0, CKPT_F16 = 1, CKPT_BF16 = 2, CKPT_I64 = 3 };
 
 typedef struct ckpt_tensor {
     const char *name; /* state-dict key, e.g. "image_encoder.trunk.pos_embed" */
@@ -36,7 +38,7 @@ typedef struct ckpt ckpt;
 /* Opens a checkpoint file. Errors name the file and the cause: SAM2_ERR_IO (missing, a
  * directory, unreadable), SAM2_ERR_FORMAT (not a zip, truncated, no data.pkl, corrupt pickle,
  * storage shorter than its tensor), SAM2_ERR_UNSUPPORTED (pickle opcode or global outside the
- * torch.save subset, a dtype other than float32/float16/bfloat16). */
+ * torch.save subset, a dtype other than float32/float16/bfloat16/int64). */
 ckpt *ckpt_open(const char *path, sam2_error *err);
 /* Same for a checkpoint already in memory (not copied: data must outlive the ckpt). `label`
  * stands for the file name in messages. */
@@ -52,7 +54,7 @@ const ckpt_tensor *ckpt_find(const ckpt *ck, const char *name);
 /* Sum of the tensors' element counts. */
 int64_t ckpt_num_scalars(const ckpt *ck);
 
-/* "float32", "float16" or "bfloat16". */
+/* "float32", "float16", "bfloat16" or "int64". */
 const char *ckpt_dtype_name(int dtype);
 
 /* The tensor's float32 values in row-major order: a pointer into the map when the tensor is

@@ -53,6 +53,14 @@ static int match_visit(void *user, const char *name, int ndim, const int64_t *sh
         m->differs = true;
         return 0;
     }
+    if (slot && t->dtype == CKPT_I64) {
+        if (!m->differs)
+            snprintf(m->what, sizeof m->what,
+                     "tensor '%s' holds int64 values; the config expects floating-point weights",
+                     name);
+        m->differs = true;
+        return 0;
+    }
     m->matched++;
     return 0;
 }
@@ -140,6 +148,7 @@ static int bind_visit(void *user, const char *name, int ndim, const int64_t *sha
     (void)ndim;
     (void)shape;
     binder *b = user;
+    if (!slot) return 0; /* a buffer the model never reads (BatchNorm's num_batches_tracked) */
     const ckpt_tensor *t = ckpt_find(b->ck, name); /* present: checked before */
     bool direct = ckpt_tensor_is_direct(t);
     if (b->sizing) {

@@ -134,9 +134,44 @@ static int get_int_list(ctx *c, const yaml_node_t *n, int *out, int *count, int 
     return 0;
 }
 
+/* A list of "layer<k>" strings (TimmBackbone's features) as the integers k. */
+static int get_layer_list(ctx *c, const yaml_node_t *n, int *out, int *count, int min_len,
+                          int max_len) {
+    if (n->type != YAML_SEQUENCE_NODE) return type_error(c, n, "a list of 'layer<k>' names");
+    int len = (int)(n->data.sequence.items.top - n->data.sequence.items.start);
+    if (len < min_len || len > max_len)
+        return failf(c, node_line(n), "%s: expected %d to %d layer names, got %d", c->path, min_len,
+                     max_len, len);
+    for (int i = 0; i < len; i++) {
+        yaml_node_t *item = yaml_document_get_node(c->doc, n->data.sequence.items.start[i]);
+        if (!item || !is_plain(item) || strncmp(scalar(item), "layer", 5) != 0)
+            return type_error(c, item ? item : n, "a name 'layer<k>'");
+        const char *digits = scalar(item) + 5;
+        if (!*digits || strlen(digits) > 2 || strspn(digits, "0123456789") != strlen(digits))
+            return type_error(c, item, "a name 'layer<k>'");
+        out[i] = atoi(digits);
+    }
+    *count = len;
+    return 0;
+}
+
 /* ---- walking ---------------------------------------------------------------------------- */
 
 static int walk_class(ctx *c, const yaml_node_t *map, const klass *k);
+
+/* The _target_ of a mapping, or NULL. */
+static const char *mapping_target(ctx *c, const yaml_node_t *map) {
+    if (map->type != YAML_MAPPING_NODE) return NULL;
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
+         p++) {
+        yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
+        yaml_node_t *v = yaml_document_get_node(c->doc, p->value);
+        if (k && v && k->type == YAML_SCALAR_NODE && v->type == YAML_SCALAR_NODE &&
+            !strcmp(scalar(k), "_target_"))
+            return scalar(v);
+    }
+    return NULL;
+}
 
 static int apply_field(ctx *c, const field *f, const yaml_node_t *v, const klass *k) {
     char *base = (char *)c->st;
@@ -156,9 +191,20 @@ static int apply_field(ctx *c, const field *f, const yaml_node_t *v, const klass
         return failf(c, node_line(v), "%s: unknown class '%.*s' (expected %s)", c->path,
                      shown_len(v), t, k->target);
     }
-    case F_CHILD:
+    case F_CHILD: {
         if (v->type != YAML_MAPPING_NODE && f->child->target == NULL && is_null(v)) return 0;
+        const char *t = f->child_alt ? mapping_target(c, v) : NULL;
+        if (t && !strcmp(t, f->child_alt->target)) return walk_class(c, v, f->child_alt);
         return walk_class(c, v, f->child);
+    }
+    case F_STRING:
+        if (!is_plain(v) || strlen(scalar(v)) >= (size_t)f->max_len)
+            return type_error(c, v, "a short string");
+        snprintf(base + f->off, (size_t)f->max_len, "%s", scalar(v));
+        return 0;
+    case F_LAYER_LIST:
+        return get_layer_list(c, v, (int *)(base + f->off), (int *)(base + f->off2), f->min_len,
+                              f->max_len);
     case F_INT:
         if (get_int(c, v, &iv)) return SAM2_ERR_FORMAT;
         *(int *)(base + f->off) = iv;
@@ -282,6 +328,42 @@ static void init_attn(attn_values *a) {
     a->kv_in_dim = -1;
 }
 
+/* EdgeTAM's trunk and Perceiver: the config fields they imply. */
+static int cross_checks_edgetam(ctx *c) {
+    ystate *s = c->st;
+    sam2_config *cfg = &s->cfg;
+    if (s->timm_line) {
+        if (sam2_config_repvit_variant(&cfg->repvit, s->timm_name))
+            return failf(c, s->timm_line,
+                         "model.image_encoder.trunk.name: '%s' is not a timm RepViT model "
+                         "(repvit_m1, repvit_m2, ...)",
+                         s->timm_name);
+        for (int i = 0; i < s->timm_feature_count; i++)
+            if (s->timm_features[i] != i || s->timm_feature_count != 4)
+                return failf(c, s->timm_line,
+                             "model.image_encoder.trunk.features: only [layer0, layer1, layer2, "
+                             "layer3] is supported");
+        cfg->trunk = SAM2_TRUNK_REPVIT;
+    }
+    if (s->perceiver_line) {
+        sam2_perceiver_config *p = &cfg->perceiver;
+        if (p->num_latents < 0) p->num_latents = 0; /* -1: no 1D latents */
+        if (p->num_latents_2d < 0) p->num_latents_2d = 0;
+        if (p->num_latents_2d > 0 && !s->perceiver_pe_line)
+            return failf(c, s->perceiver_line,
+                         "model.spatial_perceiver: num_latents_2d needs a position_encoding");
+        if (s->perceiver_pe_line && s->perceiver_pe_temperature != 10000.0f)
+            return failf(c, s->perceiver_pe_line,
+                         "model.spatial_perceiver.position_encoding.temperature: only 10000 is "
+                         "supported");
+        /* EdgeTAM's code base ships the batched video predictor (SAM 2 before 2024-12) */
+        cfg->batched_predictor = true;
+    } else {
+        memset(&cfg->perceiver, 0, sizeof cfg->perceiver);
+    }
+    return 0;
+}
+
 static int cross_checks(ctx *c) {
     ystate *s = c->st;
     sam2_config *cfg = &s->cfg;
@@ -326,11 +408,19 @@ static int cross_checks(ctx *c) {
                      "model.memory_attention.layer: attention embedding_dim must "
                      "equal d_model %d",
                      cfg->d_model);
-    if (sa->rope_theta != ca->rope_theta || sa->feat_sizes[0] != ca->feat_sizes[0] ||
-        sa->feat_sizes[1] != ca->feat_sizes[1] || sa->num_heads != ca->num_heads)
-        return failf(c, ca->line,
+    /* RoPEAttentionv2 (EdgeTAM) has grids of its own instead of feat_sizes */
+    const bool v2 = s->rope_v2_line != 0;
+    if (sa->rope_theta != ca->rope_theta || sa->num_heads != ca->num_heads ||
+        (!v2 && (sa->feat_sizes[0] != ca->feat_sizes[0] || sa->feat_sizes[1] != ca->feat_sizes[1])))
+        return failf(c, ca->line ? ca->line : s->rope_v2_line,
                      "model.memory_attention.layer.cross_attention: rope_theta, "
-                     "feat_sizes and num_heads must equal self_attention's");
+                     "%snum_heads must equal self_attention's",
+                     v2 ? "" : "feat_sizes and ");
+    if (v2 && (s->q_sizes_count != 2 || s->k_sizes_count != 2))
+        return failf(c, s->rope_v2_line,
+                     "model.memory_attention.layer.cross_attention: RoPEAttentionv2 needs "
+                     "q_sizes and k_sizes");
+    if (cross_checks_edgetam(c)) return SAM2_ERR_FORMAT;
     if (sa->rope_k_repeat)
         return failf(c, sa->line,
                      "model.memory_attention.layer.self_attention.rope_k_repeat: "
@@ -396,6 +486,13 @@ int sam2_config_parse_yaml(const char *text, size_t len, const char *label, sam2
     st->fuser_dim = -1;
     init_attn(&st->self_attn);
     init_attn(&st->cross_attn);
+    /* PerceiverResampler / PositionEmbeddingSine defaults, used when the node is present */
+    st->cfg.perceiver = (sam2_perceiver_config){.dim_head = 64,
+                                                .heads = 1,
+                                                .num_latents = -1,
+                                                .num_latents_2d = -1,
+                                                .ff_mult = 4};
+    st->perceiver_pe_temperature = 10000.0f;
     ctx c = {.file = label, .st = st, .err = err};
 
     yaml_parser_t parser;

@@ -66,6 +66,16 @@ static const field HIERA[] = {
 static const klass K_HIERA = {"sam2.modeling.backbones.hieradet.Hiera", {0}, HIERA, N(HIERA),
                               S(trunk_line)};
 
+/* EdgeTAM's trunk: TimmBackbone(name, features) around timm's RepVit. */
+static const field TIMM[] = {
+    TARGET,
+    {.key = "name", .kind = F_STRING, .off = S(timm_name), .max_len = 64, .required = true},
+    {.key = "features", .kind = F_LAYER_LIST, .off = S(timm_features),
+     .off2 = S(timm_feature_count), .min_len = 1, .max_len = 8, .required = true},
+};
+static const klass K_TIMM = {"sam2.modeling.backbones.timm.TimmBackbone", {0}, TIMM, N(TIMM),
+                             S(timm_line)};
+
 static const field FPN[] = {
     TARGET,
     {.key = "position_encoding", .kind = F_CHILD, .child = &K_PE_NECK, .required = true},
@@ -85,7 +95,7 @@ static const klass K_FPN = {"sam2.modeling.backbones.image_encoder.FpnNeck", {0}
 
 static const field IMAGE_ENCODER[] = {
     TARGET,
-    {.key = "trunk", .kind = F_CHILD, .child = &K_HIERA, .required = true},
+    {.key = "trunk", .kind = F_CHILD, .child = &K_HIERA, .child_alt = &K_TIMM, .required = true},
     {.key = "neck", .kind = F_CHILD, .child = &K_FPN, .required = true},
     INT("scalp", C(scalp)),
 };
@@ -109,11 +119,27 @@ static const field CROSS_ATTN[] = {ATTENTION_FIELDS(cross_attn)};
 static const klass K_SELF_ATTN = {ROPE_TARGET, {0}, SELF_ATTN, N(SELF_ATTN), S(self_attn.line)};
 static const klass K_CROSS_ATTN = {ROPE_TARGET, {0}, CROSS_ATTN, N(CROSS_ATTN), S(cross_attn.line)};
 
+/* EdgeTAM's RoPEAttentionv2: queries and keys on grids of their own (q_sizes, k_sizes). */
+static const field CROSS_ATTN_V2[] = {
+    TARGET,
+    FLT("rope_theta", S(cross_attn.rope_theta)),
+    LIST("q_sizes", C(rope_q_sizes), S(q_sizes_count), 2, 2),
+    LIST("k_sizes", C(rope_k_sizes), S(k_sizes_count), 2, 2),
+    {.key = "embedding_dim", .kind = F_INT, .off = S(cross_attn.embedding_dim), .required = true},
+    {.key = "num_heads", .kind = F_INT, .off = S(cross_attn.num_heads), .required = true},
+    INT("downsample_rate", S(cross_attn.downsample_rate)),
+    IGNORED("dropout", F_IGNORE_NUMBER),
+    INT_OR_NULL("kv_in_dim", S(cross_attn.kv_in_dim)),
+};
+static const klass K_CROSS_ATTN_V2 = {"sam2.modeling.sam.transformer.RoPEAttentionv2", {0},
+                                      CROSS_ATTN_V2, N(CROSS_ATTN_V2), S(rope_v2_line)};
+
 static const field MEM_ATTN_LAYER[] = {
     TARGET,
     {.key = "activation", .kind = F_SWITCH, .off = C(mem_attn_relu), .on = "relu",
      .off_str = "gelu", .required = true},
-    {.key = "cross_attention", .kind = F_CHILD, .child = &K_CROSS_ATTN, .required = true},
+    {.key = "cross_attention", .kind = F_CHILD, .child = &K_CROSS_ATTN,
+     .child_alt = &K_CROSS_ATTN_V2, .required = true},
     {.key = "d_model", .kind = F_INT, .off = S(layer_d_model), .required = true},
     {.key = "dim_feedforward", .kind = F_INT, .off = C(mem_attn_ffn), .required = true},
     {.key = "dropout", .kind = F_IGNORE_NUMBER, .required = true},
@@ -183,6 +209,38 @@ static const field MEM_ENC[] = {
 static const klass K_MEM_ENC = {"sam2.modeling.memory_encoder.MemoryEncoder", {0}, MEM_ENC,
                                 N(MEM_ENC), 0};
 
+/* EdgeTAM's PerceiverResampler (modeling/perceiver.py). Its pos_enc_at_key_value has no effect
+ * in the official forward_1d (the memory's encoding is always added when given), so any
+ * boolean is accepted; concatenated latents are not implemented. */
+static const field PE_PERCEIVER[] = {
+    TARGET,
+    {.key = "num_pos_feats", .kind = F_INT, .off = C(perceiver.pos_feats), .required = true},
+    FLT("temperature", S(perceiver_pe_temperature)),
+    ONLY_BOOL("normalize", 1),
+    ONLY_NULL("scale"),
+};
+static const klass K_PE_PERCEIVER = {PE_TARGET, {0}, PE_PERCEIVER, N(PE_PERCEIVER),
+                                     S(perceiver_pe_line)};
+
+static const field PERCEIVER[] = {
+    TARGET,
+    {.key = "dim", .kind = F_INT, .off = C(perceiver.dim), .required = true},
+    {.key = "depth", .kind = F_INT, .off = C(perceiver.depth), .required = true},
+    INT("dim_head", C(perceiver.dim_head)),
+    INT("heads", C(perceiver.heads)),
+    INT("num_latents", C(perceiver.num_latents)),
+    INT("num_latents_2d", C(perceiver.num_latents_2d)),
+    INT("ff_mult", C(perceiver.ff_mult)),
+    IGNORED("hidden_dropout_p", F_IGNORE_NUMBER),
+    IGNORED("attention_dropout_p", F_IGNORE_NUMBER),
+    BOOL("pos_enc_at_key_value", C(perceiver.pos_enc_at_key_value)),
+    ONLY_BOOL("concat_kv_latents", 0),
+    CHILD("position_encoding", K_PE_PERCEIVER),
+    BOOL("use_self_attn", C(perceiver.use_self_attn)),
+};
+static const klass K_PERCEIVER = {"sam2.modeling.perceiver.PerceiverResampler", {0}, PERCEIVER,
+                                  N(PERCEIVER), S(perceiver_line)};
+
 /* A plain mapping (no _target_): keyword arguments passed on to the MaskDecoder. */
 static const field DECODER_EXTRA[] = {
     BOOL("dynamic_multimask_via_stability", C(dynamic_multimask_via_stability)),
@@ -228,6 +286,7 @@ static const field MODEL[] = {
     BOOL("no_obj_embed_spatial", C(no_obj_embed_spatial)),
     CHILD("sam_mask_decoder_extra_args", K_DECODER_EXTRA),
     IGNORED("compile_image_encoder", F_IGNORE_BOOL),
+    CHILD("spatial_perceiver", K_PERCEIVER),
     /* SAM2VideoPredictor's own parameters */
     VIDEO("fill_hole_area", F_INT, C(fill_hole_area)),
     VIDEO("non_overlap_masks", F_BOOL, C(non_overlap_masks)),

@@ -35,6 +35,15 @@ typedef struct ystate {
     const char *video_key;
     bool video_target;
     int model_line, trunk_line, neck_line;
+    /* EdgeTAM: a TimmBackbone trunk, RoPEAttentionv2 cross-attention, a spatial_perceiver */
+    int timm_line;                 /* line of the TimmBackbone node, 0: Hiera */
+    char timm_name[64];            /* its `name` */
+    int timm_features[8], timm_feature_count;
+    int rope_v2_line;              /* line of a RoPEAttentionv2 node, 0: none */
+    int q_sizes_count, k_sizes_count;
+    int perceiver_line;            /* line of the spatial_perceiver node, 0: none */
+    float perceiver_pe_temperature;
+    int perceiver_pe_line;         /* line of its position_encoding node, 0: none */
 } ystate;
 
 typedef enum field_kind {
@@ -54,6 +63,8 @@ typedef enum field_kind {
     F_IGNORE_BOOL,
     F_IGNORE_INT,
     F_IGNORE_INT_LIST,
+    F_STRING,     /* copied into a char buffer of max_len bytes at off */
+    F_LAYER_LIST, /* list of "layer<k>" strings (TimmBackbone features): k stored like F_INT_LIST */
 } field_kind;
 
 typedef struct klass klass;
@@ -67,6 +78,7 @@ typedef struct field {
     int fixed;                /* F_MUST_*: the accepted value */
     const char *on, *off_str; /* F_SWITCH */
     const klass *child;
+    const klass *child_alt; /* F_CHILD: used instead when the mapping's _target_ names it */
     bool required;
     bool video_only;
 } field;

@@ -173,8 +173,10 @@ static const preset PRESETS[] = {
 };
 #define NUM_PRESETS ((int)(sizeof PRESETS / sizeof PRESETS[0]))
 
-int sam2_config_preset_count(void) { return NUM_PRESETS; }
+/* The Hiera presets, then EdgeTAM's (config_edgetam.c). */
+int sam2_config_preset_count(void) { return NUM_PRESETS + 1; }
 const char *sam2_config_preset_name(int i) {
+    if (i == NUM_PRESETS) return "edgetam";
     return i >= 0 && i < NUM_PRESETS ? PRESETS[i].name : NULL;
 }
 
@@ -203,6 +205,12 @@ static void canonical_name(const char *in, char *out, size_t size) {
 int sam2_config_preset(sam2_config *c, const char *name) {
     char canon[128];
     canonical_name(name, canon, sizeof canon);
+    if (strcmp(canon, "edgetam") == 0) {
+        sam2_config_defaults(c);
+        official_common(c);
+        sam2_config_edgetam(c);
+        return 0;
+    }
     for (int i = 0; i < NUM_PRESETS; i++) {
         const preset *p = &PRESETS[i];
         if (strcmp(p->name, canon) != 0) continue;
@@ -238,6 +246,7 @@ int sam2_config_total_blocks(const sam2_config *c) {
 int sam2_config_hiera_blocks(const sam2_config *c, sam2_hiera_block_info *info) {
     /* Mirrors Hiera.__init__: the window size is chosen before the stage counter advances, so
      * the first (q-pooling) block of a stage uses the previous stage's window. */
+    if (c->trunk != SAM2_TRUNK_HIERA) return 0;
     int depth = sam2_config_total_blocks(c);
     if (depth > SAM2_MAX_BLOCKS) depth = SAM2_MAX_BLOCKS;
     int stage_ends[SAM2_MAX_STAGES];
@@ -282,11 +291,8 @@ int sam2_config_hiera_blocks(const sam2_config *c, sam2_hiera_block_info *info) 
         }                                                                                          \
     } while (0)
 
-int sam2_config_validate(const sam2_config *c, char *msg, int msg_size) {
-    CHECK(c->image_size >= 32 && c->image_size <= 8192 && c->image_size % 32 == 0,
-          "image_size %d must be a multiple of 32 in [32, 8192]", c->image_size);
-    CHECK(c->backbone_stride == 16, "backbone_stride %d is not supported (only 16)",
-          c->backbone_stride);
+/* The Hiera trunk's own fields, and the neck's channels against its stages. */
+static int validate_hiera(const sam2_config *c, char *msg, int msg_size) {
     CHECK(c->num_stages == 4, "trunk must have 4 stages (got %d)", c->num_stages);
     for (int s = 0; s < 4; s++) {
         CHECK(c->stages[s] >= 1 && c->stages[s] <= 48, "stages[%d] = %d out of range", s,
@@ -314,12 +320,6 @@ int sam2_config_validate(const sam2_config *c, char *msg, int msg_size) {
     int feat = c->image_size / 4;
     CHECK(c->window_spec[0] >= 1 && feat % c->window_spec[0] == 0,
           "window_spec[0] = %d must divide the stride-4 feature size %d", c->window_spec[0], feat);
-    CHECK(c->d_model >= 8 && c->d_model % 8 == 0 && c->d_model <= 4096,
-          "d_model %d must be a multiple of 8", c->d_model);
-    CHECK(c->d_model % c->dec_heads == 0 && (c->d_model / c->dec_attn_downsample) % c->dec_heads == 0,
-          "d_model %d is not divisible by the decoder's %d heads", c->d_model, c->dec_heads);
-    CHECK(c->scalp >= 0 && c->scalp < 4, "scalp %d out of range", c->scalp);
-    CHECK(c->scalp == 1, "scalp %d is not supported (the SAM heads need 3 levels)", c->scalp);
     for (int s = 0; s < 4; s++) {
         int expect = info[0].dim;
         for (int i = 0; i < nb; i++)
@@ -328,6 +328,22 @@ int sam2_config_validate(const sam2_config *c, char *msg, int msg_size) {
               "backbone_channel_list[%d] = %d does not match the trunk's %d channels", s,
               c->backbone_channels[s], expect);
     }
+    return 0;
+}
+
+int sam2_config_validate(const sam2_config *c, char *msg, int msg_size) {
+    CHECK(c->image_size >= 32 && c->image_size <= 8192 && c->image_size % 32 == 0,
+          "image_size %d must be a multiple of 32 in [32, 8192]", c->image_size);
+    CHECK(c->backbone_stride == 16, "backbone_stride %d is not supported (only 16)",
+          c->backbone_stride);
+    if (c->trunk == SAM2_TRUNK_HIERA && validate_hiera(c, msg, msg_size)) return -1;
+    if (sam2_config_validate_edgetam(c, msg, msg_size)) return -1;
+    CHECK(c->d_model >= 8 && c->d_model % 8 == 0 && c->d_model <= 4096,
+          "d_model %d must be a multiple of 8", c->d_model);
+    CHECK(c->d_model % c->dec_heads == 0 && (c->d_model / c->dec_attn_downsample) % c->dec_heads == 0,
+          "d_model %d is not divisible by the decoder's %d heads", c->d_model, c->dec_heads);
+    CHECK(c->scalp >= 0 && c->scalp < 4, "scalp %d out of range", c->scalp);
+    CHECK(c->scalp == 1, "scalp %d is not supported (the SAM heads need 3 levels)", c->scalp);
     CHECK(c->neck_pos_feats == c->d_model, "neck num_pos_feats %d must equal d_model %d",
           c->neck_pos_feats, c->d_model);
     CHECK(c->mem_attn_layers >= 0 && c->mem_attn_layers <= 8, "memory attention layers %d > 8",

@@ -8,6 +8,33 @@
 #include <stdbool.h>
 
 #define SAM2_MAX_STAGES 4
+#define SAM2_MAX_REPVIT_DEPTH 40 /* blocks per RepViT stage (after its downsample) */
+
+/* The image encoder's trunk: Hiera (SAM 2) or a timm RepViT (EdgeTAM). */
+typedef enum sam2_trunk_kind { SAM2_TRUNK_HIERA = 0, SAM2_TRUNK_REPVIT = 1 } sam2_trunk_kind;
+
+/* timm RepVit (models/repvit.py) as EdgeTAM's TimmBackbone builds it (features_only, four
+ * stages). mlp_ratio 2, kernel 3, GELU, SE on every other block: fixed by timm. */
+typedef struct sam2_repvit_config {
+    char variant[32];                     /* timm model name without the tag, "repvit_m1" */
+    int dims[SAM2_MAX_STAGES];            /* embed_dim per stage: 48, 96, 192, 384 */
+    int depths[SAM2_MAX_STAGES];          /* blocks after each stage's downsample: 2, 2, 14, 2 */
+    bool legacy;                          /* legacy RepVggDw: ConvNorm 1x1 branch, no BN after */
+} sam2_repvit_config;
+
+/* EdgeTAM's PerceiverResampler (modeling/perceiver.py): compresses each memory frame to
+ * num_latents global latents plus num_latents_2d window latents. Absent when both are 0. */
+typedef struct sam2_perceiver_config {
+    int depth;          /* PerceiverEncoderLayers shared by both paths: 2 */
+    int dim;            /* = memory encoder out_dim, 64 */
+    int dim_head, heads; /* 64, 1 */
+    int ff_mult;        /* 4 */
+    int num_latents;    /* 256 (1D path) */
+    int num_latents_2d; /* 256 (2D path: a square number of windows) */
+    bool use_self_attn; /* true */
+    bool pos_enc_at_key_value; /* true: the memory's sine encoding is added to keys and values */
+    int pos_feats;      /* PositionEmbeddingSine num_pos_feats of the 2D latents, = dim */
+} sam2_perceiver_config;
 #define SAM2_MAX_GLOBAL_BLOCKS 8
 #define SAM2_MAX_BLOCKS 64
 
@@ -118,7 +145,28 @@ typedef struct sam2_config {
     int iou_head_hidden; /* 256 */
     int num_multimask_outputs; /* 3 */
     int mask_in_chans;  /* 16 */
+
+    /* EdgeTAM (facebookresearch/EdgeTAM, configs/edgetam.yaml): a RepViT trunk, a Perceiver
+     * memory compressor, RoPEAttentionv2 cross-attention with its own key grid, and the batched
+     * video predictor of SAM 2 before 2024-12. All off for SAM 2 / 2.1. */
+    sam2_trunk_kind trunk;
+    sam2_repvit_config repvit;       /* trunk == SAM2_TRUNK_REPVIT */
+    sam2_perceiver_config perceiver; /* spatial_perceiver */
+    int rope_q_sizes[2];             /* RoPEAttentionv2 q_sizes (w, h) */
+    int rope_k_sizes[2];             /* RoPEAttentionv2 k_sizes; 0: RoPEAttention in both */
+    bool batched_predictor;          /* the predictor's rules: see predict/tracker_batched.c */
 } sam2_config;
+
+/* Whether the configuration compresses memories with a Perceiver (EdgeTAM). */
+static inline bool sam2_config_has_perceiver(const sam2_config *c) {
+    return c->perceiver.num_latents + c->perceiver.num_latents_2d > 0;
+}
+/* Memory tokens one memory frame contributes: the Perceiver's latents, else E*E. */
+static inline int sam2_config_mem_tokens(const sam2_config *c) {
+    if (sam2_config_has_perceiver(c)) return c->perceiver.num_latents + c->perceiver.num_latents_2d;
+    const int e = c->image_size / c->backbone_stride;
+    return e * e;
+}
 
 /* Derived per-block facts of the Hiera trunk. */
 typedef struct sam2_hiera_block_info {
@@ -144,7 +192,14 @@ const char *sam2_config_preset_name(int i);
  * message naming the field into msg and returns -1. */
 int sam2_config_validate(const sam2_config *cfg, char *msg, int msg_size);
 
-/* Fills info[total_blocks] for the trunk; returns the number of blocks. */
+/* EdgeTAM (config_edgetam.c): the built-in "edgetam" preset (configs/edgetam.yaml), timm's
+ * RepViT variants by model name ("repvit_m1.dist_in1k" or "repvit_m1"; 0, or -1 when unknown),
+ * and the checks sam2_config_validate runs for a RepViT trunk / a Perceiver / RoPE v2. */
+void sam2_config_edgetam(sam2_config *cfg);
+int sam2_config_repvit_variant(sam2_repvit_config *out, const char *timm_name);
+int sam2_config_validate_edgetam(const sam2_config *cfg, char *msg, int msg_size);
+
+/* Fills info[total_blocks] for the trunk; returns the number of blocks (0 for RepViT). */
 int sam2_config_hiera_blocks(const sam2_config *cfg, sam2_hiera_block_info *info);
 int sam2_config_total_blocks(const sam2_config *cfg);
 

@@ -2,6 +2,7 @@
 
 #include "model/hiera.h"
 #include "model/position_encoding.h"
+#include "model/repvit.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -46,7 +47,8 @@ int image_encoder_forward(const sam2_net *net, const float *img_chw, image_featu
     }
     /* Temporaries from here on; out's buffers are the caller's. */
     const arena_mark start = arena_get_mark(scratch);
-    int rc = hiera_forward(net, img_chw, stage, scratch, tap);
+    int rc = c->trunk == SAM2_TRUNK_REPVIT ? repvit_forward(net, img_chw, stage, scratch, tap)
+                                           : hiera_forward(net, img_chw, stage, scratch, tap);
     if (rc != 0) goto done;
     rc = -1;
 
@@ -138,7 +140,7 @@ done:
 double image_encoder_flops(const sam2_net *net) {
     const sam2_config *c = &net->cfg;
     const int F = net->feat0, d = c->d_model;
-    double f = hiera_flops(net);
+    double f = c->trunk == SAM2_TRUNK_REPVIT ? repvit_flops(net) : hiera_flops(net);
     for (int i = 0; i < 4; i++) {
         double sz = (double)(F >> i);
         f += 2.0 * sz * sz * c->backbone_channels[3 - i] * d;

@@ -6,6 +6,9 @@
 #include <math.h>
 #include <string.h>
 
+/* Rows of the feed-forward's hidden layer computed at a time (8 MB at dim_feedforward 2048). */
+#define FFN_ROW_CHUNK 1024
+
 /* RoPEAttention: projections, RoPE on q and on the first n_rope keys (the key table repeats per
  * memory frame), attention, output projection. q_in [Lq][d]; k_in, v_in [Lk][kv_dim]. */
 static int rope_attention(const sam2_net *net, const sam2_attn_w *w, float *out, const float *q_in,
@@ -58,9 +61,19 @@ static int rope_cross_attention_folded(const sam2_net *net, const sam2_attn_w *w
     if (!q || !k || !o || !t || !s) return -1;
     be->linear(q, q_in, w->q.w, w->q.b, Lq, d, internal);
     be->linear(k, k_in, w->k.w, w->k.b, Lk, kv_dim, internal);
+    const sam2_config *c = &net->cfg;
     for (int h = 0; h < heads; h++) {
         apply_rope(q + h * hd, Lq, internal, hd, net->rope_cos, net->rope_sin, table_rows);
-        apply_rope(k + h * hd, n_rope, internal, hd, net->rope_cos, net->rope_sin, table_rows);
+        if (c->rope_k_sizes[0] > 0) {
+            /* RoPEAttentionv2 (EdgeTAM): in each memory frame's Perceiver latents the 1D ones
+             * are not rotated, the 2D ones on the key grid (apply_rotary_enc_v2) */
+            const int grid = c->rope_k_sizes[0] * c->rope_k_sizes[1];
+            const int frame_tokens = sam2_config_mem_tokens(c);
+            be->rope(k + h * hd, n_rope, internal, hd, net->rope_k_cos, net->rope_k_sin, grid,
+                     frame_tokens, frame_tokens - grid);
+        } else {
+            apply_rope(k + h * hd, n_rope, internal, hd, net->rope_cos, net->rope_sin, table_rows);
+        }
     }
     /* t_h = softmax(q_h k_h^T / sqrt(hd)) memory: the weighted memory, [Lq][kv_dim] per head */
     const int ldt = heads * kv_dim;
@@ -125,18 +138,19 @@ int memory_attention_frame_part(const sam2_net *net, const float *curr, const fl
 }
 
 int memory_attention_memory_part(const sam2_net *net, const float *curr_pos, const float *memory,
-                                 const float *memory_pos, int M, int num_obj_ptr_tokens,
-                                 float *out, arena *scratch) {
+                                 const float *memory_pos, int M, int num_obj_ptr_tokens, float *out,
+                                 arena *scratch) {
     const sam2_backend *be = net->be;
     const sam2_config *c = &net->cfg;
     const int d = c->d_model, md = c->mem_dim, P = net->embed * net->embed;
     const int n_rope = M - num_obj_ptr_tokens;
-    if (n_rope < 0 || n_rope % P != 0) return -2; /* rope_k_repeat needs whole frames */
+    if (n_rope < 0 || n_rope % sam2_config_mem_tokens(c) != 0) return -2; /* whole frames */
     arena_mark m = arena_get_mark(scratch);
     float *t2 = arena_floats(scratch, (size_t)P * d, 0);
     float *a = arena_floats(scratch, (size_t)P * d, 0);
     float *kin = arena_floats(scratch, (size_t)M * md, 0);
-    float *h = arena_floats(scratch, (size_t)P * c->mem_attn_ffn, 0);
+    const int ffn_rows = P < FFN_ROW_CHUNK ? P : FFN_ROW_CHUNK;
+    float *h = arena_floats(scratch, (size_t)ffn_rows * c->mem_attn_ffn, 0);
     float *att = arena_floats(scratch, (size_t)P * d, 0);
     if (!t2 || !a || !kin || !h || !att) return -1;
 
@@ -149,8 +163,7 @@ int memory_attention_memory_part(const sam2_net *net, const float *curr_pos, con
     for (int li = 0; li < c->mem_attn_layers; li++) {
         const sam2_mem_attn_layer_w *l = &net->w.mem_attn[li];
         /* self-attention (layer 0's is the frame part, already in out) */
-        if (li > 0 && self_attention_layer(net, li, curr_pos, out, t2, a, att, scratch))
-            return -1;
+        if (li > 0 && self_attention_layer(net, li, curr_pos, out, t2, a, att, scratch)) return -1;
         /* cross-attention to the memory */
         be->layernorm(t2, out, l->norm2.w, l->norm2.b, P, d, 1e-5f);
         const float *q = t2;
@@ -164,9 +177,13 @@ int memory_attention_memory_part(const sam2_net *net, const float *curr_pos, con
         be->add(out, out, att, (size_t)P * d);
         /* feed-forward */
         be->layernorm(t2, out, l->norm3.w, l->norm3.b, P, d, 1e-5f);
-        be->linear(h, t2, l->linear1.w, l->linear1.b, P, d, c->mem_attn_ffn);
-        activate(be, h, (size_t)P * c->mem_attn_ffn, c->mem_attn_relu ? ACT_RELU : ACT_GELU);
-        be->linear(a, h, l->linear2.w, l->linear2.b, P, c->mem_attn_ffn, d);
+        /* in chunks of rows: the [P][dim_feedforward] hidden layer never exists whole */
+        for (int r0 = 0; r0 < P; r0 += ffn_rows) {
+            const int n = P - r0 < ffn_rows ? P - r0 : ffn_rows;
+            be->linear(h, t2 + (size_t)r0 * d, l->linear1.w, l->linear1.b, n, d, c->mem_attn_ffn);
+            activate(be, h, (size_t)n * c->mem_attn_ffn, c->mem_attn_relu ? ACT_RELU : ACT_GELU);
+            be->linear(a + (size_t)r0 * d, h, l->linear2.w, l->linear2.b, n, c->mem_attn_ffn, d);
+        }
         be->add(out, out, a, (size_t)P * d);
     }
     be->layernorm(out, out, net->w.mem_attn_norm.w, net->w.mem_attn_norm.b, P, d, 1e-5f);
@@ -177,9 +194,8 @@ int memory_attention_memory_part(const sam2_net *net, const float *curr_pos, con
 int memory_attention_forward(const sam2_net *net, const float *curr, const float *curr_pos,
                              const float *memory, const float *memory_pos, int M,
                              int num_obj_ptr_tokens, float *out, arena *scratch) {
-    const int P = net->embed * net->embed;
     const int n_rope = M - num_obj_ptr_tokens;
-    if (n_rope < 0 || n_rope % P != 0) return -2;
+    if (n_rope < 0 || n_rope % sam2_config_mem_tokens(&net->cfg) != 0) return -2;
     if (memory_attention_frame_part(net, curr, curr_pos, out, scratch)) return -1;
     return memory_attention_memory_part(net, curr_pos, memory, memory_pos, M, num_obj_ptr_tokens,
                                         out, scratch);
@@ -188,13 +204,13 @@ int memory_attention_forward(const sam2_net *net, const float *curr, const float
 double memory_attention_flops(const sam2_net *net, int M) {
     const sam2_config *c = &net->cfg;
     const double d = c->d_model, md = c->mem_dim, P = (double)net->embed * net->embed;
-    double per_layer = 2.0 * P * d * d * 4      /* self q, k, v, out */
-                       + 2.0 * 2.0 * P * P * d  /* self QK^T, AV */
-                       + 2.0 * P * d * d * 2    /* cross q, out */
-                       + 2.0 * M * md * d       /* cross k */
-                       + 2.0 * P * M * d        /* cross QK^T */
-                       + 2.0 * P * M * md       /* weighted memory (value projection folded) */
-                       + 2.0 * P * md * d       /* value projection of the weighted memory */
+    double per_layer = 2.0 * P * d * d * 4     /* self q, k, v, out */
+                       + 2.0 * 2.0 * P * P * d /* self QK^T, AV */
+                       + 2.0 * P * d * d * 2   /* cross q, out */
+                       + 2.0 * M * md * d      /* cross k */
+                       + 2.0 * P * M * d       /* cross QK^T */
+                       + 2.0 * P * M * md      /* weighted memory (value projection folded) */
+                       + 2.0 * P * md * d      /* value projection of the weighted memory */
                        + 2.0 * 2.0 * P * d * c->mem_attn_ffn;
     return per_layer * c->mem_attn_layers;
 }

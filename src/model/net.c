@@ -2,7 +2,9 @@
 
 #include "core/error.h"
 #include "model/position_encoding.h"
+#include "model/repvit.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,6 +33,34 @@ static int make_trunk_pos(sam2_net *net) {
     return 0;
 }
 
+/* EdgeTAM: the RepViT trunk with its BatchNorms folded, the Perceiver's position encoding and
+ * the RoPE tables of RoPEAttentionv2's key grid. */
+static int edgetam_constants(sam2_net *net) {
+    const sam2_config *c = &net->cfg;
+    if (c->trunk == SAM2_TRUNK_REPVIT) {
+        net->repvit = malloc(sizeof *net->repvit);
+        if (!net->repvit || repvit_fold(net->repvit, c, &net->w) != 0) return -1;
+    }
+    if (sam2_config_has_perceiver(c)) {
+        const sam2_perceiver_config *p = &c->perceiver;
+        const int g = (int)lround(sqrt((double)p->num_latents_2d));
+        const size_t n1 = (size_t)p->num_latents * c->mem_dim;
+        net->perceiver_pos = calloc(n1 + (size_t)p->num_latents_2d * c->mem_dim, sizeof(float));
+        if (!net->perceiver_pos) return -1;
+        if (g > 0) sine_pe_hwc(net->perceiver_pos + n1, g, g, c->mem_dim, 10000.0f);
+    }
+    if (c->rope_k_sizes[0] > 0) {
+        const int kw = c->rope_k_sizes[0], kh = c->rope_k_sizes[1];
+        const size_t half = (size_t)net->rope_head_dim / 2;
+        net->rope_k_cos = malloc(sizeof(float) * (size_t)kw * kh * half);
+        net->rope_k_sin = malloc(sizeof(float) * (size_t)kw * kh * half);
+        if (!net->rope_k_cos || !net->rope_k_sin) return -1;
+        axial_rope_tables(net->rope_k_cos, net->rope_k_sin, kw, kh, net->rope_head_dim,
+                          c->rope_theta);
+    }
+    return 0;
+}
+
 int sam2_net_init(sam2_net *net, const sam2_config *cfg, const sam2_weights *w, sam2_error *err) {
     memset(net, 0, sizeof *net);
     net->cfg = *cfg;
@@ -41,7 +71,7 @@ int sam2_net_init(sam2_net *net, const sam2_config *cfg, const sam2_weights *w, 
     net->embed = cfg->image_size / cfg->backbone_stride;
     const int d = cfg->d_model, E = net->embed;
 
-    if (make_trunk_pos(net) != 0) goto oom;
+    if (cfg->trunk == SAM2_TRUNK_HIERA && make_trunk_pos(net) != 0) goto oom;
     /* Only the stride-16 level's encoding is ever read (memory attention); the others exist for
      * the parity taps, which compute them on demand (level 0 alone is 64 MB at 1024x1024). */
     const int s2 = net->feat0 >> 2;
@@ -60,6 +90,7 @@ int sam2_net_init(sam2_net *net, const sam2_config *cfg, const sam2_weights *w, 
     net->rope_sin = malloc(sizeof(float) * (size_t)E * E * half);
     if (!net->rope_cos || !net->rope_sin) goto oom;
     axial_rope_tables(net->rope_cos, net->rope_sin, E, E, net->rope_head_dim, cfg->rope_theta);
+    if (edgetam_constants(net) != 0) goto oom;
     return 0;
 oom:
     sam2_net_free(net);
@@ -73,5 +104,10 @@ void sam2_net_free(sam2_net *net) {
     free(net->mem_pos);
     free(net->rope_cos);
     free(net->rope_sin);
+    repvit_free(net->repvit);
+    free(net->repvit);
+    free(net->perceiver_pos);
+    free(net->rope_k_cos);
+    free(net->rope_k_sin);
     memset(net, 0, sizeof *net);
 }

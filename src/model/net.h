@@ -28,6 +28,14 @@ typedef struct sam2_net {
      * (pairs [0, hd/4) rotate with x, [hd/4, hd/2) with y). */
     float *rope_cos, *rope_sin;
     int rope_head_dim;
+
+    /* EdgeTAM: the RepViT trunk's folded weights (model/repvit.h), NULL for Hiera; and, with
+     * a Perceiver, its memory position encoding [num_latents + num_latents_2d][mem_dim] (zeros
+     * for the 1D latents, the sine encoding of the window grid for the 2D ones) and the RoPE
+     * tables of RoPEAttentionv2's key grid [k_w * k_h][head_dim / 2]. */
+    struct repvit_weights *repvit;
+    float *perceiver_pos;
+    float *rope_k_cos, *rope_k_sin;
 } sam2_net;
 
 /* Derives the constants; cfg and w are copied (the weight data is not). */

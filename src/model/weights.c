@@ -109,6 +109,136 @@ static void walk_trunk(walker *wk, const sam2_config *c, sam2_weights *w) {
     }
 }
 
+/* ---- EdgeTAM: timm RepVit trunk and the Perceiver ---- */
+
+static void batchnorm(walker *wk, sam2_convbn_w *cb, int64_t n, const char *prefix) {
+    visit(wk, &cb->bn_w, 1, SHAPE(n), "%s.weight", prefix);
+    visit(wk, &cb->bn_b, 1, SHAPE(n), "%s.bias", prefix);
+    visit(wk, &cb->bn_mean, 1, SHAPE(n), "%s.running_mean", prefix);
+    visit(wk, &cb->bn_var, 1, SHAPE(n), "%s.running_var", prefix);
+    visit(wk, NULL, 0, SHAPE(0), "%s.num_batches_tracked", prefix); /* int64, never read */
+}
+
+/* timm ConvNorm: "<prefix>.c.weight" (no bias), "<prefix>.bn.*". */
+static void convnorm(walker *wk, sam2_convbn_w *cb, int64_t in, int64_t out, int64_t k,
+                     int64_t groups, const char *prefix) {
+    char p[256];
+    visit(wk, &cb->conv, 4, SHAPE(out, in / groups, k, k), "%s.c.weight", prefix);
+    snprintf(p, sizeof p, "%s.bn", prefix);
+    batchnorm(wk, cb, out, p);
+}
+
+/* RepViTBlock(dim): token mixer (RepVggDw), SE (even blocks), channel mixer (RepVitMlp). */
+static void repvit_block(walker *wk, const sam2_config *c, sam2_repvit_block_w *b, int64_t dim,
+                         bool se, const char *prefix) {
+    char p[256];
+    snprintf(p, sizeof p, "%s.token_mixer.conv", prefix);
+    convnorm(wk, &b->dw, dim, dim, 3, dim, p);
+    snprintf(p, sizeof p, "%s.token_mixer.conv1", prefix);
+    if (c->repvit.legacy) {
+        convnorm(wk, &b->dw1, dim, dim, 1, dim, p);
+    } else {
+        visit(wk, &b->dw1.conv, 4, SHAPE(dim, 1, 1, 1), "%s.weight", p);
+        visit(wk, &b->dw1_bias, 1, SHAPE(dim), "%s.bias", p);
+        snprintf(p, sizeof p, "%s.token_mixer.bn", prefix);
+        batchnorm(wk, &b->mixer_bn, dim, p);
+    }
+    if (se) {
+        /* timm SqueezeExcite(dim, 0.25): make_divisible(dim / 4, 8) reduced channels */
+        const int64_t rd = ((dim / 4 + 4) / 8 * 8) < 8 ? 8 : (dim / 4 + 4) / 8 * 8;
+        snprintf(p, sizeof p, "%s.se.fc1", prefix);
+        conv(wk, &b->se_fc1, dim, rd, 1, p);
+        snprintf(p, sizeof p, "%s.se.fc2", prefix);
+        conv(wk, &b->se_fc2, rd, dim, 1, p);
+    }
+    snprintf(p, sizeof p, "%s.channel_mixer.conv1", prefix);
+    convnorm(wk, &b->mlp1, dim, 2 * dim, 1, 1, p);
+    snprintf(p, sizeof p, "%s.channel_mixer.conv2", prefix);
+    convnorm(wk, &b->mlp2, 2 * dim, dim, 1, 1, p);
+}
+
+static void walk_repvit(walker *wk, const sam2_config *c, sam2_weights *w) {
+    const char *base = "image_encoder.trunk.body";
+    const int *dims = c->repvit.dims;
+    char p[256];
+    snprintf(p, sizeof p, "%s.stem.conv1", base);
+    convnorm(wk, &w->repvit_stem[0], 3, dims[0] / 2, 3, 1, p);
+    snprintf(p, sizeof p, "%s.stem.conv2", base);
+    convnorm(wk, &w->repvit_stem[1], dims[0] / 2, dims[0], 3, 1, p);
+    for (int s = 0; s < 4; s++) {
+        sam2_repvit_stage_w *st = &w->repvit[s];
+        if (s > 0) {
+            const int64_t in = dims[s - 1], out = dims[s];
+            snprintf(p, sizeof p, "%s.stages_%d.downsample.pre_block", base, s);
+            repvit_block(wk, c, &st->pre_block, in, false, p);
+            snprintf(p, sizeof p, "%s.stages_%d.downsample.spatial_downsample", base, s);
+            convnorm(wk, &st->spatial_ds, in, in, 3, in, p);
+            snprintf(p, sizeof p, "%s.stages_%d.downsample.channel_downsample", base, s);
+            convnorm(wk, &st->channel_ds, in, out, 1, 1, p);
+            snprintf(p, sizeof p, "%s.stages_%d.downsample.ffn.conv1", base, s);
+            convnorm(wk, &st->ffn1, out, 2 * out, 1, 1, p);
+            snprintf(p, sizeof p, "%s.stages_%d.downsample.ffn.conv2", base, s);
+            convnorm(wk, &st->ffn2, 2 * out, out, 1, 1, p);
+        }
+        for (int b = 0; b < c->repvit.depths[s] && b < SAM2_MAX_REPVIT_DEPTH; b++) {
+            snprintf(p, sizeof p, "%s.stages_%d.blocks.%d", base, s, b);
+            repvit_block(wk, c, &st->blocks[b], dims[s], b % 2 == 0, p);
+        }
+    }
+}
+
+/* A Linear without bias: "<prefix>.weight" [out][in]. */
+static void matrix(walker *wk, const float **slot, int64_t in, int64_t out, const char *prefix) {
+    visit(wk, slot, 2, SHAPE(out, in), "%s.weight", prefix);
+}
+
+static void walk_perceiver(walker *wk, const sam2_config *c, sam2_weights *w) {
+    const sam2_perceiver_config *pc = &c->perceiver;
+    const int64_t d = pc->dim, inner = (int64_t)pc->dim_head * pc->heads, ff = d * pc->ff_mult;
+    const char *base = "spatial_perceiver";
+    char p[256];
+    if (pc->num_latents > 0)
+        visit(wk, &w->perceiver_latents, 2, SHAPE(pc->num_latents, d), "%s.latents", base);
+    if (pc->num_latents_2d > 0)
+        visit(wk, &w->perceiver_latents_2d, 2, SHAPE(pc->num_latents_2d, d), "%s.latents_2d",
+              base);
+    for (int i = 0; i < pc->depth && i < SAM2_MAX_PERCEIVER_LAYERS; i++) {
+        sam2_perceiver_layer_w *l = &w->perceiver[i];
+        snprintf(p, sizeof p, "%s.layers.%d.attn.norm_x", base, i);
+        norm(wk, &l->norm_x, d, p);
+        snprintf(p, sizeof p, "%s.layers.%d.attn.norm_latents", base, i);
+        norm(wk, &l->norm_latents, d, p);
+        snprintf(p, sizeof p, "%s.layers.%d.attn.to_q", base, i);
+        matrix(wk, &l->to_q, d, inner, p);
+        snprintf(p, sizeof p, "%s.layers.%d.attn.to_kv", base, i);
+        matrix(wk, &l->to_kv, d, 2 * inner, p);
+        snprintf(p, sizeof p, "%s.layers.%d.attn.to_out", base, i);
+        matrix(wk, &l->to_out, inner, d, p);
+        snprintf(p, sizeof p, "%s.layers.%d.ff.0", base, i);
+        norm(wk, &l->ff_norm, d, p);
+        snprintf(p, sizeof p, "%s.layers.%d.ff.1", base, i);
+        matrix(wk, &l->ff1, d, ff, p);
+        snprintf(p, sizeof p, "%s.layers.%d.ff.3", base, i);
+        matrix(wk, &l->ff2, ff, d, p);
+        if (!pc->use_self_attn) continue;
+        snprintf(p, sizeof p, "%s.layers.%d.self_attn.norm", base, i);
+        norm(wk, &l->sa_norm, d, p);
+        snprintf(p, sizeof p, "%s.layers.%d.self_attn.to_q", base, i);
+        matrix(wk, &l->sa_q, d, inner, p);
+        snprintf(p, sizeof p, "%s.layers.%d.self_attn.to_kv", base, i);
+        matrix(wk, &l->sa_kv, d, 2 * inner, p);
+        snprintf(p, sizeof p, "%s.layers.%d.self_attn.to_out", base, i);
+        matrix(wk, &l->sa_out, inner, d, p);
+        snprintf(p, sizeof p, "%s.layers.%d.self_ff.0", base, i);
+        norm(wk, &l->sff_norm, d, p);
+        snprintf(p, sizeof p, "%s.layers.%d.self_ff.1", base, i);
+        matrix(wk, &l->sff1, d, ff, p);
+        snprintf(p, sizeof p, "%s.layers.%d.self_ff.3", base, i);
+        matrix(wk, &l->sff2, ff, d, p);
+    }
+    norm(wk, &w->perceiver_norm, d, "spatial_perceiver.norm");
+}
+
 static void walk_neck(walker *wk, const sam2_config *c, sam2_weights *w) {
     char p[256];
     for (int i = 0; i < c->num_stages; i++) {
@@ -264,7 +394,10 @@ int sam2_weights_walk(const sam2_config *c, sam2_weights *w, sam2_weight_visit_f
         visit(&wk, &w->no_obj_ptr, 2, SHAPE(1, d), "no_obj_ptr");
     if (c->no_obj_embed_spatial)
         visit(&wk, &w->no_obj_embed_spatial, 2, SHAPE(1, md), "no_obj_embed_spatial");
-    walk_trunk(&wk, c, w);
+    if (c->trunk == SAM2_TRUNK_REPVIT)
+        walk_repvit(&wk, c, w);
+    else
+        walk_trunk(&wk, c, w);
     walk_neck(&wk, c, w);
     if (c->use_obj_ptrs_in_encoder) conv(&wk, &w->mask_downsample, 1, 1, 4, "mask_downsample");
     walk_memory_attention(&wk, c, w);
@@ -283,6 +416,7 @@ int sam2_weights_walk(const sam2_config *c, sam2_weights *w, sam2_weight_visit_f
         w->obj_ptr_proj_layers = 0;
     }
     if (c->proj_tpos_enc_in_obj_ptrs) linear(&wk, &w->obj_ptr_tpos_proj, d, md, "obj_ptr_tpos_proj");
+    if (sam2_config_has_perceiver(c)) walk_perceiver(&wk, c, w);
     return wk.stop;
 }
 

@@ -59,6 +59,43 @@ typedef struct sam2_cxblock_w {
     sam2_lin pwconv1, pwconv2;
 } sam2_cxblock_w;
 
+/* EdgeTAM's RepViT trunk (timm) and Perceiver; folded into conv + bias at load (model/net.h). */
+
+/* A timm ConvNorm: Conv2d without bias, then BatchNorm2d, applied with its running statistics. */
+typedef struct sam2_convbn_w {
+    const float *conv;                       /* [out][in/groups][k][k]; NULL for a bare BN */
+    const float *bn_w, *bn_b, *bn_mean, *bn_var; /* [out] */
+} sam2_convbn_w;
+
+typedef struct sam2_repvit_block_w {
+    sam2_convbn_w dw;         /* token_mixer.conv: depthwise 3x3 */
+    sam2_convbn_w dw1;        /* token_mixer.conv1: depthwise 1x1 (legacy: a ConvNorm) */
+    const float *dw1_bias;    /* non-legacy: token_mixer.conv1 is a plain conv with bias ... */
+    sam2_convbn_w mixer_bn;   /* ... and token_mixer.bn follows the sum (its conv is NULL) */
+    sam2_lin se_fc1, se_fc2;  /* se.fc1, se.fc2: 1x1 convs with bias; w NULL without SE */
+    sam2_convbn_w mlp1, mlp2; /* channel_mixer.conv1 (C -> 2C), conv2 (2C -> C) */
+} sam2_repvit_block_w;
+
+typedef struct sam2_repvit_stage_w {
+    sam2_repvit_block_w pre_block;        /* downsample.pre_block (stages 1-3) */
+    sam2_convbn_w spatial_ds, channel_ds; /* downsample.spatial_downsample, .channel_downsample */
+    sam2_convbn_w ffn1, ffn2;             /* downsample.ffn.conv1, .conv2 */
+    sam2_repvit_block_w blocks[SAM2_MAX_REPVIT_DEPTH];
+} sam2_repvit_stage_w;
+
+#define SAM2_MAX_PERCEIVER_LAYERS 8
+
+typedef struct sam2_perceiver_layer_w {
+    sam2_norm norm_x, norm_latents;      /* attn.norm_x, attn.norm_latents */
+    const float *to_q, *to_kv, *to_out;  /* attn.*, no bias */
+    sam2_norm ff_norm;                   /* ff.0 */
+    const float *ff1, *ff2;              /* ff.1, ff.3, no bias */
+    sam2_norm sa_norm;                   /* self_attn.norm */
+    const float *sa_q, *sa_kv, *sa_out;  /* self_attn.* */
+    sam2_norm sff_norm;                  /* self_ff.0 */
+    const float *sff1, *sff2;            /* self_ff.1, self_ff.3 */
+} sam2_perceiver_layer_w;
+
 typedef struct sam2_weights {
     /* SAM2Base parameters */
     const float *maskmem_tpos_enc;     /* [num_maskmem][1][1][mem_dim] */
@@ -119,10 +156,19 @@ typedef struct sam2_weights {
     int obj_ptr_proj_layers;  /* 3 with use_mlp_for_obj_ptr_proj, 1 for a Linear, 0 identity */
     sam2_lin obj_ptr_proj[3];
     sam2_lin obj_ptr_tpos_proj; /* [mem_dim][d_model] (proj_tpos_enc_in_obj_ptrs) */
+
+    /* EdgeTAM: image_encoder.trunk.body (timm RepVit, features_only) */
+    sam2_convbn_w repvit_stem[2]; /* stem.conv1 (3 -> C0/2, 3x3/2), stem.conv2 (-> C0, 3x3/2) */
+    sam2_repvit_stage_w repvit[SAM2_MAX_STAGES];
+    /* EdgeTAM: spatial_perceiver */
+    const float *perceiver_latents, *perceiver_latents_2d; /* [num_latents(_2d)][dim] */
+    sam2_perceiver_layer_w perceiver[SAM2_MAX_PERCEIVER_LAYERS];
+    sam2_norm perceiver_norm;
 } sam2_weights;
 
 /* Visitor: name is the official state-dict key, shape its expected shape. `slot` points at the
- * field that should receive the tensor's float32 data. Return non-zero to stop the walk (the
+ * field that should receive the tensor's float32 data; it is NULL for a buffer that must be
+ * present but that the model never reads (BatchNorm's int64 num_batches_tracked). Return non-zero to stop the walk (the
  * walk then returns that value). */
 typedef int (*sam2_weight_visit_fn)(void *user, const char *name, int ndim, const int64_t *shape,
                                     const float **slot);

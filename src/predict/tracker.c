@@ -40,11 +40,14 @@ sam2_tracker *tracker_new_with_provider(const sam2_model *model, frame_provider 
     t->P = t->E * t->E;
     t->d = c->d_model;
     t->md = c->mem_dim;
-    t->payload_bytes = (size_t)t->P * t->md * sizeof(uint16_t) + (size_t)t->L * t->L * sizeof(float);
+    t->MT = sam2_config_mem_tokens(c);
+    t->payload_bytes =
+        (size_t)t->MT * t->md * sizeof(uint16_t) + (size_t)t->L * t->L * sizeof(float);
     arena_init(&t->step_arena);
     atomic_init(&t->cancel, 0);
     t->frame_buf = malloc(sizeof(float) * 3 * (size_t)t->S * t->S);
     if (!t->frame_buf) goto oom;
+    if (c->batched_predictor && batched_init(t)) goto oom;
     for (int i = 0; i < TRACKER_FEATURE_CACHE; i++) {
         t->feat[i].frame = -1;
         for (int l = 0; l < 3; l++) {
@@ -96,6 +99,7 @@ void sam2_tracker_free(sam2_tracker *t) {
     free(t->res_logits);
     free(t->res_scores);
     free(t->res_ids);
+    batched_free(t);
     arena_free(&t->step_arena);
     store_close(t);
     if (t->src.close) t->src.close(t->src.user);
@@ -120,16 +124,27 @@ void sam2_tracker_cancel(sam2_tracker *t) {
 
 /* ---- objects ---- */
 
-static int find_obj(const sam2_tracker *t, int id) {
+int tracker_find_obj(const sam2_tracker *t, int id) {
     for (int i = 0; i < t->nobj; i++)
         if (t->objs[i].id == id) return i;
     return -1;
 }
 
 /* _obj_id_to_idx: objects are created on first use, as in the official predictor. */
-static obj_state *get_obj(sam2_tracker *t, int id, sam2_error *err) {
-    int i = find_obj(t, id);
+obj_state *tracker_get_obj(sam2_tracker *t, int id, sam2_error *err) {
+    int i = tracker_find_obj(t, id);
     if (i >= 0) return &t->objs[i];
+    if (t->tracking_started) { /* batched predictor: allow_new_object = not tracking_has_started */
+        char ids[256] = "";
+        for (int k = 0; k < t->nobj && strlen(ids) + 16 < sizeof ids; k++)
+            snprintf(ids + strlen(ids), sizeof ids - strlen(ids), "%s%d", k ? ", " : "",
+                     t->objs[k].id);
+        sam2_fail(err, SAM2_ERR_STATE,
+                  "Cannot add new object id %d after tracking starts. All existing object ids: "
+                  "[%s]. Please call 'reset_state' to restart from scratch.",
+                  id, ids);
+        return NULL;
+    }
     if (t->nobj >= t->opt.max_objects) {
         sam2_fail(err, SAM2_ERR_LIMIT, "too many objects in this session (at most %d)",
                   t->opt.max_objects);
@@ -164,7 +179,7 @@ oom:
 
 /* ---- results ---- */
 
-static int ensure_results(sam2_tracker *t, sam2_error *err) {
+int tracker_ensure_results(sam2_tracker *t, sam2_error *err) {
     const size_t need = (size_t)(t->nobj ? t->nobj : 1);
     if (need <= t->res_cap) return 0;
     const size_t hw = (size_t)t->width * t->height;
@@ -181,7 +196,7 @@ static int ensure_results(sam2_tracker *t, sam2_error *err) {
     return 0;
 }
 
-static void fill_result(sam2_tracker *t, int frame, sam2_frame_result *r) {
+void tracker_fill_result(sam2_tracker *t, int frame, sam2_frame_result *r) {
     r->frame_index = frame;
     r->num_objects = t->nobj;
     r->object_ids = t->res_ids;
@@ -192,7 +207,7 @@ static void fill_result(sam2_tracker *t, int frame, sam2_frame_result *r) {
 }
 
 /* Writes object i's result from an entry (or the no-object fill when fo is NULL). */
-static int put_result(sam2_tracker *t, int i, frame_out *fo, sam2_error *err) {
+int tracker_put_result(sam2_tracker *t, int i, frame_out *fo, sam2_error *err) {
     const size_t hw = (size_t)t->width * t->height;
     float *dst = t->res_logits + (size_t)i * hw;
     t->res_ids[i] = t->objs[i].id;
@@ -209,21 +224,21 @@ static int put_result(sam2_tracker *t, int i, frame_out *fo, sam2_error *err) {
 }
 
 /* _consolidate_temp_output_across_obj at video resolution. */
-static int consolidate(sam2_tracker *t, int frame, bool is_cond, sam2_frame_result *r,
-                       sam2_error *err) {
-    if (ensure_results(t, err)) return -1;
+int tracker_consolidate(sam2_tracker *t, int frame, bool is_cond, sam2_frame_result *r,
+                        sam2_error *err) {
+    if (tracker_ensure_results(t, err)) return -1;
     for (int i = 0; i < t->nobj; i++) {
         obj_state *o = &t->objs[i];
         frame_out *fo = map_get(o, is_cond ? MAP_TEMP_COND : MAP_TEMP_NONCOND, frame);
         if (!fo) fo = map_get(o, MAP_COND, frame);
         if (!fo) fo = map_get(o, MAP_NONCOND, frame);
-        if (put_result(t, i, fo, err)) return -1;
+        if (tracker_put_result(t, i, fo, err)) return -1;
     }
-    if (r) fill_result(t, frame, r);
+    if (r) tracker_fill_result(t, frame, r);
     return 0;
 }
 
-static bool any_temp_cond(const sam2_tracker *t, int frame) {
+bool tracker_any_temp_cond(const sam2_tracker *t, int frame) {
     for (int i = 0; i < t->nobj; i++)
         if (map_get(&t->objs[i], MAP_TEMP_COND, frame)) return true;
     return false;
@@ -241,8 +256,10 @@ static int check_frame(const sam2_tracker *t, int frame, sam2_error *err) {
 /* Runs the prompt step for an object on a frame and stores it as a temporary output. */
 static int run_prompt(sam2_tracker *t, obj_state *o, int frame, sam2_frame_result *r,
                       sam2_error *err) {
-    const bool is_init_cond = o->tracked[frame] == 0;
-    const bool reverse = o->tracked[frame] == 2;
+    /* frames_already_tracked: per object (2024-12 predictor) or global (batched predictor) */
+    const int8_t tracked = t->already_tracked ? t->already_tracked[frame] : o->tracked[frame];
+    const bool is_init_cond = tracked == 0;
+    const bool reverse = tracked == 2;
     const bool is_cond = is_init_cond || t->opt.add_all_frames_to_correct_as_cond;
     const map_kind storage = is_cond ? MAP_TEMP_COND : MAP_TEMP_NONCOND;
     float *prev = NULL;
@@ -270,7 +287,7 @@ static int run_prompt(sam2_tracker *t, obj_state *o, int frame, sam2_frame_resul
     free(prev);
     if (!fo) return -1;
     map_set(t, o, storage, frame, fo);
-    return consolidate(t, frame, is_cond, r, err);
+    return tracker_consolidate(t, frame, is_cond, r, err);
 }
 
 static int check_point(float x, float y, bool normalized, const sam2_tracker *t, int i,
@@ -312,7 +329,7 @@ int sam2_tracker_add_points(sam2_tracker *t, int frame, int obj_id, const sam2_p
         if (box[2] < box[0] || box[3] < box[1])
             return sam2_fail(err, SAM2_ERR_ARGUMENT, "box has x1 < x0 or y1 < y0");
     }
-    obj_state *o = get_obj(t, obj_id, err);
+    obj_state *o = tracker_get_obj(t, obj_id, err);
     if (!o) return err ? err->code : SAM2_ERR_NOMEM;
 
     /* New points in model pixels: box corners (labels 2, 3) first, then the clicks. */
@@ -382,7 +399,7 @@ int sam2_tracker_add_mask(sam2_tracker *t, int frame, int obj_id, const uint8_t 
         free(src);
         free(dst);
     }
-    obj_state *o = get_obj(t, obj_id, err);
+    obj_state *o = tracker_get_obj(t, obj_id, err);
     if (!o) {
         free(m);
         return err ? err->code : SAM2_ERR_NOMEM;
@@ -414,14 +431,16 @@ int sam2_tracker_clear_frame(sam2_tracker *t, int frame, int obj_id, sam2_frame_
                              sam2_error *err) {
     if (!t) return sam2_fail(err, SAM2_ERR_ARGUMENT, "clear_frame: no tracker");
     if (check_frame(t, frame, err)) return SAM2_ERR_ARGUMENT;
-    obj_state *o = get_obj(t, obj_id, err);
+    if (t->net->cfg.batched_predictor) return batched_clear_frame(t, frame, obj_id, r, err);
+    obj_state *o = tracker_get_obj(t, obj_id, err);
     if (!o) return err ? err->code : SAM2_ERR_NOMEM;
     clear_prompts(t, o, frame);
-    return consolidate(t, frame, any_temp_cond(t, frame), r, err);
+    return tracker_consolidate(t, frame, tracker_any_temp_cond(t, frame), r, err);
 }
 
 void sam2_tracker_reset(sam2_tracker *t) {
     if (!t) return;
+    if (t->net->cfg.batched_predictor) batched_reset_results(t);
     for (int i = 0; i < t->nobj; i++) obj_free(t, &t->objs[i]);
     t->nobj = 0;
 }
@@ -429,7 +448,8 @@ void sam2_tracker_reset(sam2_tracker *t) {
 int sam2_tracker_remove_object(sam2_tracker *t, int obj_id, sam2_frame_callback cb, void *user,
                                sam2_error *err) {
     if (!t) return sam2_fail(err, SAM2_ERR_ARGUMENT, "remove_object: no tracker");
-    const int idx = find_obj(t, obj_id);
+    if (t->net->cfg.batched_predictor) return batched_remove_object(t, obj_id, cb, user, err);
+    const int idx = tracker_find_obj(t, obj_id);
     if (idx < 0) return 0; /* not strict, as the demo calls it */
     if (t->nobj == 1) {
         sam2_tracker_reset(t);
@@ -450,7 +470,7 @@ int sam2_tracker_remove_object(sam2_tracker *t, int obj_id, sam2_frame_callback 
     for (int f = 0; f < nf && rc == 0; f++) {
         if (!input[f]) continue;
         sam2_frame_result r;
-        rc = consolidate(t, f, any_temp_cond(t, f), &r, err);
+        rc = tracker_consolidate(t, f, tracker_any_temp_cond(t, f), &r, err);
         if (rc == 0 && cb && cb(user, &r)) rc = sam2_fail(err, SAM2_ERR_CANCELLED, "cancelled");
     }
     free(input);
@@ -506,6 +526,8 @@ int sam2_tracker_propagate(sam2_tracker *t, int start, int max_frames, int rever
                            sam2_frame_callback cb, void *user, sam2_error *err) {
     if (!t) return sam2_fail(err, SAM2_ERR_ARGUMENT, "propagate: no tracker");
     atomic_store(&t->cancel, 0);
+    if (t->net->cfg.batched_predictor)
+        return batched_propagate(t, start, max_frames, reverse, cb, user, err);
     if (preflight(t, err)) return err ? err->code : -1;
     const int nf = t->num_frames;
     if (start < 0) {
@@ -527,7 +549,7 @@ int sam2_tracker_propagate(sam2_tracker *t, int start, int max_frames, int rever
         end = start + max_frames < nf - 1 ? start + max_frames : nf - 1;
         step = 1;
     }
-    if (ensure_results(t, err)) return -1;
+    if (tracker_ensure_results(t, err)) return -1;
     for (int frame = start;; frame += step) {
         for (int i = 0; i < t->nobj; i++) {
             obj_state *o = &t->objs[i];
@@ -542,10 +564,10 @@ int sam2_tracker_propagate(sam2_tracker *t, int start, int max_frames, int rever
                 map_set(t, o, MAP_NONCOND, frame, fo);
             }
             o->tracked[frame] = reverse ? 2 : 1;
-            if (put_result(t, i, fo, err)) return -1;
+            if (tracker_put_result(t, i, fo, err)) return -1;
         }
         sam2_frame_result r;
-        fill_result(t, frame, &r);
+        tracker_fill_result(t, frame, &r);
         if (cb && cb(user, &r))
             return sam2_fail(err, SAM2_ERR_CANCELLED, "propagation cancelled at frame %d", frame);
         if (atomic_load(&t->cancel))
@@ -557,7 +579,7 @@ int sam2_tracker_propagate(sam2_tracker *t, int start, int max_frames, int rever
 
 int tracker_get_entry(sam2_tracker *t, int obj_id, int frame, tracker_store store,
                       tracker_entry *out, sam2_error *err) {
-    const int i = find_obj(t, obj_id);
+    const int i = tracker_find_obj(t, obj_id);
     if (i < 0 || frame < 0 || frame >= t->num_frames)
         return sam2_fail(err, SAM2_ERR_ARGUMENT, "no object %d / frame %d", obj_id, frame);
     frame_out *fo = map_get(&t->objs[i], (map_kind)store, frame);
@@ -568,7 +590,7 @@ int tracker_get_entry(sam2_tracker *t, int obj_id, int frame, tracker_store stor
     if (out->maskmem_bf16 && fo->has_maskmem) {
         const uint16_t *m = fo_maskmem(t, fo, err);
         if (!m) return -1;
-        memcpy(out->maskmem_bf16, m, sizeof(uint16_t) * (size_t)t->P * t->md);
+        memcpy(out->maskmem_bf16, m, sizeof(uint16_t) * (size_t)t->MT * t->md);
     }
     if (out->pred_masks) {
         const float *pm = fo_pred_masks(t, fo, err);

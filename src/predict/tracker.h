@@ -33,7 +33,8 @@ typedef struct tracker_entry {
     bool has_maskmem;
     float *obj_ptr;       /* [d_model], caller buffer */
     float *pred_masks;    /* [L*L], caller buffer */
-    uint16_t *maskmem_bf16; /* [E*E*mem_dim] channels-last, caller buffer (or NULL) */
+    uint16_t *maskmem_bf16; /* [E*E*mem_dim] channels-last (EdgeTAM: [latents][mem_dim]),
+                             * caller buffer (or NULL) */
 } tracker_entry;
 int tracker_get_entry(sam2_tracker *t, int obj_id, int frame, tracker_store store,
                       tracker_entry *out, sam2_error *err);

@@ -84,6 +84,7 @@ struct sam2_tracker {
     sam2_tracker_options opt;
     int num_frames, width, height;
     int S, E, L, P, d, md; /* image size, embedding size, low-res size, E*E, dims */
+    int MT;                /* memory tokens per frame: P, or the Perceiver's latents (EdgeTAM) */
 
     obj_state *objs; /* [nobj] in insertion order (obj_idx) */
     int nobj, cap_obj;
@@ -112,7 +113,41 @@ struct sam2_tracker {
 
     atomic_int cancel;
     const sam2_tap *tap;
+
+    /* The batched predictor's session-wide state (EdgeTAM; tracker_batched.c): frames whose
+     * consolidated output is reused by propagation (consolidated_frame_inds: 1 cond, 2 non-cond),
+     * frames_already_tracked (1 forward, 2 reverse), tracking_has_started. */
+    uint8_t *consolidated;
+    int8_t *already_tracked;
+    bool tracking_started;
 };
+
+/* ---- tracker.c: helpers shared with tracker_batched.c ---- */
+int tracker_find_obj(const sam2_tracker *t, int id);
+/* _obj_id_to_idx: the object, created on first use (not after tracking started in the batched
+ * predictor). */
+obj_state *tracker_get_obj(sam2_tracker *t, int id, sam2_error *err);
+int tracker_ensure_results(sam2_tracker *t, sam2_error *err);
+void tracker_fill_result(sam2_tracker *t, int frame, sam2_frame_result *r);
+/* Object i's result from an entry (NULL: the no-object fill). */
+int tracker_put_result(sam2_tracker *t, int i, frame_out *fo, sam2_error *err);
+/* _consolidate_temp_output_across_obj at video resolution. */
+int tracker_consolidate(sam2_tracker *t, int frame, bool is_cond, sam2_frame_result *r,
+                        sam2_error *err);
+bool tracker_any_temp_cond(const sam2_tracker *t, int frame);
+
+/* ---- tracker_batched.c: SAM 2's video predictor before 2024-12 (EdgeTAM's) ----
+ * Used instead of the functions of tracker.c when cfg.batched_predictor is set. */
+int batched_init(sam2_tracker *t);
+void batched_free(sam2_tracker *t);
+int batched_propagate(sam2_tracker *t, int start, int max_frames, int reverse,
+                      sam2_frame_callback cb, void *user, sam2_error *err);
+int batched_clear_frame(sam2_tracker *t, int frame, int obj_id, sam2_frame_result *r,
+                        sam2_error *err);
+int batched_remove_object(sam2_tracker *t, int obj_id, sam2_frame_callback cb, void *user,
+                          sam2_error *err);
+/* _reset_tracking_results: inputs and outputs of every object go, the objects stay. */
+void batched_reset_results(sam2_tracker *t);
 
 /* ---- tracker_store.c ---- */
 frame_out *fo_new(sam2_tracker *t, bool has_maskmem, sam2_error *err);

@@ -5,6 +5,7 @@
 #include "model/mask_decoder.h"
 #include "model/memory_attention.h"
 #include "model/memory_encoder.h"
+#include "model/perceiver.h"
 #include "model/layers.h"
 #include "model/position_encoding.h"
 #include "model/prompt_encoder.h"
@@ -362,7 +363,8 @@ static int memory_conditioned(sam2_tracker *t, obj_state *o, const step_request 
     }
 
     const int split = c->mem_dim < d ? d / md : 1;
-    const int M = nmem * P + nptr * split;
+    const int MT = t->MT; /* tokens per memory frame: P, or the Perceiver's latents */
+    const int M = nmem * MT + nptr * split;
     float *memory = arena_floats(a, (size_t)M * md, 0);
     float *mpos = arena_floats(a, (size_t)M * md, 0);
     if (!memory || !mpos) {
@@ -376,11 +378,12 @@ static int memory_conditioned(sam2_tracker *t, obj_state *o, const step_request 
                 sam2_fail(err, SAM2_ERR_STATE, "frame %d has no memory features", mem[i].frame);
             goto done;
         }
-        float *dst = memory + (size_t)i * P * md, *pdst = mpos + (size_t)i * P * md;
+        float *dst = memory + (size_t)i * MT * md, *pdst = mpos + (size_t)i * MT * md;
         const float *tpos = net->w.maskmem_tpos_enc + (size_t)(c->num_maskmem - mem[i].t_pos - 1) * md;
-        for (size_t k = 0; k < (size_t)P * md; k++) {
+        const float *spos = net->perceiver_pos ? net->perceiver_pos : net->mem_pos;
+        for (size_t k = 0; k < (size_t)MT * md; k++) {
             dst[k] = bf16_to_float(bf[k]);
-            pdst[k] = net->mem_pos[k] + tpos[k % md];
+            pdst[k] = spos[k] + tpos[k % md];
         }
     }
     if (nptr > 0) {
@@ -390,8 +393,8 @@ static int memory_conditioned(sam2_tracker *t, obj_state *o, const step_request 
         float *ppos = arena_floats(a, (size_t)md, 0);
         if (!pe || !ppos) goto done;
         for (int i = 0; i < nptr; i++) {
-            float *dst = memory + ((size_t)nmem * P + (size_t)i * split) * md;
-            float *pdst = mpos + ((size_t)nmem * P + (size_t)i * split) * md;
+            float *dst = memory + ((size_t)nmem * MT + (size_t)i * split) * md;
+            float *pdst = mpos + ((size_t)nmem * MT + (size_t)i * split) * md;
             memcpy(dst, ptr[i].fo->obj_ptr, sizeof(float) * (size_t)split * md);
             if (c->add_tpos_enc_to_obj_ptrs) {
                 const float x = t_diff_max > 0 ? (float)ptr[i].t_pos / (float)t_diff_max : 0.0f;
@@ -461,14 +464,27 @@ done:
 static int encode_memory(sam2_tracker *t, const image_features *f, const float *high_res,
                          bool from_points, float score, frame_out *fo, sam2_error *err) {
     const sam2_config *c = &t->net->cfg;
-    const size_t n = (size_t)t->P * t->md;
-    float *mem = arena_floats(&t->step_arena, n, 0);
+    const size_t n = (size_t)t->MT * t->md;
+    float *mem = arena_floats(&t->step_arena, (size_t)t->P * t->md, 0);
     if (!mem) return sam2_fail(err, SAM2_ERR_NOMEM, "out of memory in the memory encoder");
     const bool binarize = c->binarize_mask_from_pts_for_mem_enc && from_points;
     if (memory_encoder_forward(t->net, f->fpn[2], high_res, binarize, score, mem,
                                &t->step_arena))
         return sam2_fail(err, SAM2_ERR_NOMEM, "memory encoder failed");
-    if (t->tap) tap_hwc(t->tap, "maskmem_features_f32", mem, t->E, t->E, t->md);
+    if (sam2_config_has_perceiver(c)) {
+        /* EdgeTAM: the Perceiver compresses the memory to its latents (_encode_new_memory) */
+        if (t->tap) tap_hwc(t->tap, "memenc_out_f32", mem, t->E, t->E, t->md);
+        float *lat = arena_floats(&t->step_arena, n, 0);
+        if (!lat || perceiver_forward(t->net, mem, t->net->mem_pos, lat, &t->step_arena, t->tap))
+            return sam2_fail(err, SAM2_ERR_NOMEM, "out of memory in the Perceiver");
+        mem = lat;
+        if (t->tap) {
+            const int64_t sh[3] = {1, t->MT, t->md};
+            tap_emit(t->tap, "maskmem_features_f32", mem, TAP_F32, 3, sh, TAP_AS_SHAPED);
+        }
+    } else if (t->tap) {
+        tap_hwc(t->tap, "maskmem_features_f32", mem, t->E, t->E, t->md);
+    }
     if (fo_add_maskmem(t, fo, err)) return -1;
     uint16_t *dst = (uint16_t *)fo->payload;
     for (size_t i = 0; i < n; i++) dst[i] = float_to_bf16(mem[i]);
@@ -489,6 +505,12 @@ int tracker_encode_memory(sam2_tracker *t, obj_state *o, int frame, frame_out *f
         const int32_t marker[3] = {1, frame, o->id};
         const int64_t sh[1] = {3};
         tap_emit(t->tap, "model_call", marker, TAP_I32, 1, sh, TAP_AS_SHAPED);
+    }
+    if (tap_wants_data(t->tap)) {
+        /* the logits the encoder binarises: lets the parity tool find pixels within rounding
+         * of 0 that landed on the other side in the golden run */
+        const int64_t sh[4] = {1, 1, t->S, t->S};
+        tap_emit(t->tap, "memenc_input_logits", hr, TAP_F32, 4, sh, TAP_AS_SHAPED);
     }
     int rc = encode_memory(t, f, hr, true, fo->object_score, fo, err);
     if (!rc) rc = fo_enforce_budget(t, err);

@@ -150,7 +150,7 @@ uint16_t *fo_maskmem(sam2_tracker *t, frame_out *fo, sam2_error *err) {
 
 float *fo_pred_masks(sam2_tracker *t, frame_out *fo, sam2_error *err) {
     if (fo_touch(t, fo, err)) return NULL;
-    return (float *)(fo->payload + (size_t)t->P * t->md * sizeof(uint16_t));
+    return (float *)(fo->payload + (size_t)t->MT * t->md * sizeof(uint16_t));
 }
 
 int fo_add_maskmem(sam2_tracker *t, frame_out *fo, sam2_error *err) {

@@ -59,9 +59,10 @@ static const opt OPTS[] = {
     {"APP_ROOT", "app-root", OPT_STR, F(app_root), 0, 0,
      "checkpoints live in $APP_ROOT/checkpoints (default /opt/sam2)"},
     {"MODEL_SIZE", "model-size", OPT_STR, F(model_size), 0, 0,
-     "tiny, small, base_plus or large (default base_plus)"},
+     "tiny, small, base_plus, large or edgetam (default base_plus)"},
     {"SAM2_CHECKPOINT", "checkpoint", OPT_STR, F(checkpoint), 0, 0,
-     "checkpoint file (default $APP_ROOT/checkpoints/sam2.1_hiera_<MODEL_SIZE>.pt)"},
+     "checkpoint file (default $APP_ROOT/checkpoints/sam2.1_hiera_<MODEL_SIZE>.pt, edgetam.pt for "
+     "edgetam)"},
     {"SAM2_CONFIG", "config", OPT_STR, F(config_yaml), 0, 0,
      "model YAML (default: detected from the checkpoint)"},
     {"SAM2_THREADS", "threads", OPT_INT, F(threads), 0, 1024,
@@ -255,13 +256,33 @@ int server_config_from_args(server_config *c, int argc, char **argv, int *help, 
     return 0;
 }
 
+const server_model_file *server_model_file_of(const char *size) {
+    static const server_model_file files[] = {
+        {"tiny", "sam2.1_hiera_tiny.pt",
+         "https://dl.fbaipublicfiles.com/segment_anything_2/092824/sam2.1_hiera_tiny.pt"},
+        {"small", "sam2.1_hiera_small.pt",
+         "https://dl.fbaipublicfiles.com/segment_anything_2/092824/sam2.1_hiera_small.pt"},
+        {"base_plus", "sam2.1_hiera_base_plus.pt",
+         "https://dl.fbaipublicfiles.com/segment_anything_2/092824/sam2.1_hiera_base_plus.pt"},
+        {"large", "sam2.1_hiera_large.pt",
+         "https://dl.fbaipublicfiles.com/segment_anything_2/092824/sam2.1_hiera_large.pt"},
+        /* EdgeTAM's README: "Model is available here" (the repository's checkpoints/ folder) */
+        {"edgetam", "edgetam.pt",
+         "https://github.com/facebookresearch/EdgeTAM/raw/main/checkpoints/edgetam.pt"},
+    };
+    for (size_t i = 0; size && i < sizeof files / sizeof files[0]; i++)
+        if (!strcmp(size, files[i].size)) return &files[i];
+    return NULL;
+}
+
 int server_config_finalize(server_config *c, sam2_error *err) {
     if (!c->checkpoint[0]) {
         const char *size = c->model_size;
-        if (strcmp(size, "tiny") && strcmp(size, "small") && strcmp(size, "base_plus") && strcmp(size, "large"))
-            return sam2_fail(err, SAM2_ERR_ARGUMENT, "MODEL_SIZE=%s is not one of tiny, small, base_plus, large", size);
-        if ((size_t)snprintf(c->checkpoint, sizeof c->checkpoint, "%s/checkpoints/sam2.1_hiera_%s.pt", c->app_root,
-                             size) >= sizeof c->checkpoint)
+        const server_model_file *mf = server_model_file_of(size);
+        if (!mf)
+            return sam2_fail(err, SAM2_ERR_ARGUMENT, "MODEL_SIZE=%s is not one of " SERVER_MODEL_SIZES, size);
+        if ((size_t)snprintf(c->checkpoint, sizeof c->checkpoint, "%s/checkpoints/%s", c->app_root,
+                             mf->file) >= sizeof c->checkpoint)
             return sam2_fail(err, SAM2_ERR_ARGUMENT, "APP_ROOT is too long");
     }
     for (const char *p = c->node_id; *p; p++)

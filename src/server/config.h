@@ -32,7 +32,7 @@ typedef struct server_config {
     /* model */
     char app_root[SERVER_PATH_MAX];
     char model_size[32];
-    char checkpoint[SERVER_PATH_MAX]; /* "" until finalized: $APP_ROOT/checkpoints/sam2.1_hiera_<size>.pt */
+    char checkpoint[SERVER_PATH_MAX]; /* "" until finalized: $APP_ROOT/checkpoints/<file of size> */
     char config_yaml[SERVER_PATH_MAX];
     int threads;      /* compute threads (0: library default) */
     int workers;      /* inference slots: jobs computing at the same time */
@@ -66,6 +66,16 @@ typedef struct server_config {
     int max_upload_megapixels;  /* input pixels an upload may make the server decode, in millions */
     int spill_max_mb;           /* a session's state in its spill file (0: no bound) */
 } server_config;
+
+/* MODEL_SIZE -> the checkpoint's file name under $APP_ROOT/checkpoints and where Meta publishes
+ * it: tiny, small, base_plus, large (SAM 2.1, sam2.1_hiera_<size>.pt) and edgetam
+ * (edgetam.pt, from the EdgeTAM repository). NULL for an unknown size. */
+typedef struct server_model_file {
+    const char *size, *file, *url;
+} server_model_file;
+const server_model_file *server_model_file_of(const char *size);
+/* "tiny, small, base_plus, large or edgetam", for messages. */
+#define SERVER_MODEL_SIZES "tiny, small, base_plus, large or edgetam"
 
 void server_config_defaults(server_config *c);
 /* Reads the environment (getenv); a malformed value fails naming the variable. */

@@ -164,6 +164,9 @@ static cJSON *status_json(server *s) {
     cJSON_AddBoolToObject(o, "ready", ready);
     cJSON_AddStringToObject(o, "reason", why);
     cJSON_AddStringToObject(o, "node", s->cfg.node_id);
+    /* the loaded model's configuration name (edgetam, sam2.1_hiera_t, ...), for pages and
+     * balancers that show or route by it */
+    cJSON_AddStringToObject(o, "model", s->model_info.name);
     cJSON_AddBoolToObject(o, "draining", server_draining(s));
     cJSON_AddNumberToObject(o, "sessions", sessions_count(s->sessions));
     cJSON_AddNumberToObject(o, "max_sessions", s->cfg.max_sessions);

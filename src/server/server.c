@@ -113,11 +113,14 @@ static int prepare_data(server *s, sam2_error *err) {
 static int check_checkpoint(server *s, sam2_error *err) {
     struct stat st;
     if (!stat(s->cfg.checkpoint, &st) && S_ISREG(st.st_mode)) return 0;
-    return sam2_fail(err, SAM2_ERR_IO,
-                     "checkpoint %s not found. Download it from Meta: mkdir -p %s/checkpoints && curl -L -o %s "
-                     "https://dl.fbaipublicfiles.com/segment_anything_2/092824/sam2.1_hiera_%s.pt "
-                     "(or pass --checkpoint FILE; MODEL_SIZE picks tiny, small, base_plus or large)",
-                     s->cfg.checkpoint, s->cfg.app_root, s->cfg.checkpoint, s->cfg.model_size);
+    const server_model_file *mf = server_model_file_of(s->cfg.model_size);
+    return sam2_fail(
+        err, SAM2_ERR_IO,
+        "checkpoint %s not found. Download it from Meta: mkdir -p %s/checkpoints && curl -L -o %s "
+        "%s (or pass --checkpoint FILE; MODEL_SIZE picks " SERVER_MODEL_SIZES ")",
+        s->cfg.checkpoint, s->cfg.app_root, s->cfg.checkpoint,
+        mf ? mf->url
+           : "https://dl.fbaipublicfiles.com/segment_anything_2/092824/sam2.1_hiera_tiny.pt");
 }
 
 server *server_create(const server_config *cfg, const server_deps *deps, sam2_error *err) {

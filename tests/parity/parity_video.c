@@ -140,6 +140,12 @@ typedef struct replay {
     int cur_obj, cur_frame, L;
     const int32_t *bank;
     int bank_n;
+    /* The binarisation exception (EdgeTAM): the golden stored low-res logits per (object,
+     * frame) when the golden set keeps them whole, and the number of flipped mask pixels of the
+     * encoding behind each stored memory. */
+    float *golden_pm; /* [MAX_OBJ][T][L*L] */
+    unsigned char *have_golden_pm;
+    int *flips; /* [MAX_OBJ][T] */
 } replay;
 
 #define MAX_OBJ 16
@@ -195,15 +201,58 @@ static void check_bank(replay *r, const int32_t *b, int n) {
                         "%d memory frames, %d pointers differ from the recorded bank", nmem, nptr);
 }
 
+/* The logits a preflight encoding binarises (memenc_input_logits) against the golden run's:
+ * the same upsampling of the golden stored low-res logits gives its mask. Every pixel on the
+ * other side of 0 must be within rounding of 0 (|g| <= 1e-4 max(1, max|g|)); their number
+ * widens the binarisation exception for this encoding and the memory stored from it. */
+static void check_binarisation(replay *r, const float *ours, int S) {
+    const int s = obj_slot(r->cur_obj);
+    if (s < 0 || r->cur_frame < 0 || r->cur_frame >= VID.T) return;
+    const size_t at = (size_t)s * VID.T + r->cur_frame;
+    r->flips[at] = 1; /* the README's allowance when the golden mask cannot be rebuilt */
+    if (!r->have_golden_pm[at]) return;
+    float *g = malloc(sizeof(float) * (size_t)S * S);
+    if (!g) return;
+    sam2_backend_cpu()->resize_bilinear(g, r->golden_pm + at * (size_t)r->L * r->L, 1, r->L, r->L,
+                                        S, S, 0);
+    double M = 1;
+    for (size_t i = 0; i < (size_t)S * S; i++) M = fmax(M, fabs(g[i]));
+    int flips = 0, far = 0;
+    double worst = 0;
+    for (size_t i = 0; i < (size_t)S * S; i++)
+        if ((ours[i] > 0) != (g[i] > 0)) {
+            flips++;
+            worst = fmax(worst, fabs(g[i]));
+            if (fabs(g[i]) > 1e-4 * M) far++;
+        }
+    free(g);
+    r->flips[at] = flips;
+    parity_tap_set_flips(r->ctx->tap, flips);
+    char w[300];
+    snprintf(w, sizeof w, "%s/binarised_mask", r->where);
+    parity_report_check(r->ctx->report, "binarisation flips", w, far == 0,
+                        "%d pixel(s) binarised differently, %d of them not within rounding of 0 "
+                        "(largest golden |logit| %.3g)",
+                        flips, far, worst);
+}
+
 static void observe(void *user, const char *name, const void *data, tap_dtype dtype, int ndim,
                     const int64_t *shape) {
     replay *r = user;
+    if (!strcmp(name, "memenc_input_logits") && dtype == TAP_F32 && ndim == 4 &&
+        shape[2] == shape[3]) {
+        check_binarisation(r, data, (int)shape[2]);
+        return;
+    }
     if (!strcmp(name, "model_call") && dtype == TAP_I32) {
         const int32_t *m = data;
         const cJSON *step = r->steps ? cJSON_GetArrayItem(r->steps, r->step) : NULL;
         const cJSON *calls = step ? cJSON_GetObjectItemCaseSensitive(step, "model_calls") : NULL;
         r->cur_frame = m[1];
         r->cur_obj = shape[0] > 2 ? m[2] : -1;
+        const int so = obj_slot(r->cur_obj);
+        if (m[0] == 0 && so >= 0 && m[1] >= 0 && m[1] < VID.T) /* a track_step: sigmoid input */
+            r->flips[(size_t)so * VID.T + m[1]] = 0;
         if (!calls) return; /* demo flow: no per-call records */
         r->call_node = cJSON_GetArrayItem(calls, r->call);
         snprintf(r->where, sizeof r->where, "video/api/step%02d/call%d", r->step, r->call);
@@ -234,12 +283,19 @@ static int replay_init(replay *r, parity_ctx *ctx) {
     r->L = sam2_model_image_size(ctx->model) / 4;
     r->unfilled = malloc(sizeof(float) * MAX_OBJ * (size_t)VID.T * r->L * r->L);
     r->have_unfilled = calloc((size_t)MAX_OBJ * VID.T, 1);
-    return r->unfilled && r->have_unfilled ? 0 : -1;
+    r->golden_pm = malloc(sizeof(float) * MAX_OBJ * (size_t)VID.T * r->L * r->L);
+    r->have_golden_pm = calloc((size_t)MAX_OBJ * VID.T, 1);
+    r->flips = calloc((size_t)MAX_OBJ * VID.T, sizeof(int));
+    return r->unfilled && r->have_unfilled && r->golden_pm && r->have_golden_pm && r->flips ? 0
+                                                                                            : -1;
 }
 
 static void replay_free(replay *r) {
     free(r->unfilled);
     free(r->have_unfilled);
+    free(r->golden_pm);
+    free(r->have_golden_pm);
+    free(r->flips);
 }
 
 /* A result object's binary mask. */
@@ -280,6 +336,27 @@ static tracker_store store_of(const char *s) {
     return TRACKER_NONCOND;
 }
 
+/* The golden stored low-res logits of an object on a frame (objects[].pred_masks), kept when
+ * the set stores them whole, for check_binarisation. */
+static void keep_golden_pred_masks(replay *r, const cJSON *obj, int s, int frame) {
+    if (s < 0) return;
+    const size_t at = (size_t)s * VID.T + frame, LL = (size_t)r->L * r->L;
+    r->have_golden_pm[at] = 0;
+    const cJSON *node = cJSON_GetObjectItemCaseSensitive(obj, "pred_masks");
+    golden_entry e;
+    sam2_error err = {0};
+    if (!node || golden_entry_parse(node, &e, &err) || !golden_materialisable(&e) ||
+        e.numel != (int64_t)LL)
+        return;
+    npy_array a;
+    if (golden_load(r->ctx->golden, &e, &a, &err)) return;
+    if (a.dtype == NPY_F32 && a.numel == (int64_t)LL) {
+        memcpy(r->golden_pm + at * LL, a.data, sizeof(float) * LL);
+        r->have_golden_pm[at] = 1;
+    }
+    npy_free(&a);
+}
+
 /* Compares steps[step].objects[] with the returned masks and the tracker's stored state. */
 static void compare_objects(replay *r, const cJSON *step, const sam2_frame_result *res) {
     parity_ctx *ctx = r->ctx;
@@ -290,9 +367,10 @@ static void compare_objects(replay *r, const cJSON *step, const sam2_frame_resul
         parity_report_fail(ctx->report, "api flow", r->where, "returned frame %d, recorded %d",
                            res->frame_index, frame);
     const cJSON *objs = cJSON_GetObjectItemCaseSensitive(step, "objects");
+    const int MT = sam2_config_mem_tokens(&net->cfg); /* E*E, or the Perceiver's latents */
     float *ptr = malloc(sizeof(float) * d), *pm = malloc(sizeof(float) * (size_t)L * L);
-    uint16_t *mem = malloc(sizeof(uint16_t) * (size_t)E * E * md);
-    float *memf = malloc(sizeof(float) * (size_t)E * E * md);
+    uint16_t *mem = malloc(sizeof(uint16_t) * (size_t)MT * md);
+    float *memf = malloc(sizeof(float) * (size_t)MT * md);
     const cJSON *o;
     cJSON_ArrayForEach(o, objs) {
         const int id = cJSON_GetObjectItemCaseSensitive(o, "obj_id")->valueint;
@@ -326,16 +404,26 @@ static void compare_objects(replay *r, const cJSON *step, const sam2_frame_resul
                                     (int64_t)L * L);
         const int64_t spm[4] = {1, 1, L, L}, sp[2] = {1, d}, ss[2] = {1, 1};
         parity_tap_emit(ctx->tap, "pred_masks", pm, TAP_F32, 4, spm, TAP_AS_SHAPED);
+        keep_golden_pred_masks(r, o, s, frame);
+        if (s >= 0) parity_tap_set_flips(ctx->tap, r->flips[(size_t)s * VID.T + frame]);
         parity_tap_emit(ctx->tap, "obj_ptr", ptr, TAP_F32, 2, sp, TAP_AS_SHAPED);
         parity_tap_emit(ctx->tap, "object_score_logits", &te.object_score, TAP_F32, 2, ss,
                         TAP_AS_SHAPED);
         if (te.has_maskmem) {
-            for (size_t k = 0; k < (size_t)E * E * md; k++) memf[k] = bf16_to_float(mem[k]);
-            const int64_t sm[4] = {1, md, E, E};
-            parity_tap_emit(ctx->tap, "maskmem_features_bf16bits", memf, TAP_F32, 4, sm,
-                            TAP_HWC_FOR_NCHW);
-            parity_tap_emit(ctx->tap, "maskmem_pos_enc", net->mem_pos, TAP_F32, 4, sm,
-                            TAP_HWC_FOR_NCHW);
+            for (size_t k = 0; k < (size_t)MT * md; k++) memf[k] = bf16_to_float(mem[k]);
+            if (net->perceiver_pos) { /* EdgeTAM: [1, latents, mem_dim] */
+                const int64_t sl[3] = {1, MT, md};
+                parity_tap_emit(ctx->tap, "maskmem_features_bf16bits", memf, TAP_F32, 3, sl,
+                                TAP_AS_SHAPED);
+                parity_tap_emit(ctx->tap, "maskmem_pos_enc", net->perceiver_pos, TAP_F32, 3, sl,
+                                TAP_AS_SHAPED);
+            } else {
+                const int64_t sm[4] = {1, md, E, E};
+                parity_tap_emit(ctx->tap, "maskmem_features_bf16bits", memf, TAP_F32, 4, sm,
+                                TAP_HWC_FOR_NCHW);
+                parity_tap_emit(ctx->tap, "maskmem_pos_enc", net->mem_pos, TAP_F32, 4, sm,
+                                TAP_HWC_FOR_NCHW);
+            }
         }
         const cJSON *sl = cJSON_GetObjectItemCaseSensitive(o, "object_score_logit");
         if (cJSON_IsNumber(sl))
@@ -407,6 +495,16 @@ static int run_api(parity_ctx *ctx, const golden_folder *f) {
     cap.observe = observe;
     cap.observe_user = &r;
     tracker_set_tap(r.t, &tap);
+    /* Image-independent tensors the index lists as constants (EdgeTAM: the memory encoder's
+     * position encoding, the Perceiver's 1D-path keys' encoding). */
+    const cJSON *constants = cJSON_GetObjectItemCaseSensitive(f->index, "constants");
+    if (cJSON_IsArray(constants)) {
+        const sam2_net *net = &ctx->model->net;
+        parity_tap_begin(ctx->tap, constants, "video/api/constants", GOLDEN_DOMAIN_VIDEO);
+        const int64_t sp[4] = {1, net->cfg.mem_dim, net->embed, net->embed};
+        parity_tap_emit(ctx->tap, "memenc_pos_enc", net->mem_pos, TAP_F32, 4, sp, TAP_HWC_FOR_NCHW);
+        parity_tap_end(ctx->tap);
+    }
     r.steps = cJSON_GetObjectItemCaseSensitive(f->index, "steps");
     const int n = cJSON_GetArraySize(r.steps);
     while (r.step < n) {

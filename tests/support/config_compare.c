@@ -99,7 +99,24 @@
     X(int, iou_head_depth)                                                                         \
     X(int, iou_head_hidden)                                                                        \
     X(int, num_multimask_outputs)                                                                  \
-    X(int, mask_in_chans)
+    X(int, mask_in_chans)                                                                          \
+    X(int, trunk)                                                                                  \
+    X_ARR(int, repvit.dims, SAM2_MAX_STAGES)                                                       \
+    X_ARR(int, repvit.depths, SAM2_MAX_STAGES)                                                     \
+    X(bool, repvit.legacy)                                                                         \
+    X(int, perceiver.depth)                                                                        \
+    X(int, perceiver.dim)                                                                          \
+    X(int, perceiver.dim_head)                                                                     \
+    X(int, perceiver.heads)                                                                        \
+    X(int, perceiver.ff_mult)                                                                      \
+    X(int, perceiver.num_latents)                                                                  \
+    X(int, perceiver.num_latents_2d)                                                               \
+    X(bool, perceiver.use_self_attn)                                                               \
+    X(bool, perceiver.pos_enc_at_key_value)                                                        \
+    X(int, perceiver.pos_feats)                                                                    \
+    X_ARR(int, rope_q_sizes, 2)                                                                    \
+    X_ARR(int, rope_k_sizes, 2)                                                                    \
+    X(bool, batched_predictor)
 
 static void note(char *msg, size_t size, const char *field, int index, double a, double b) {
     size_t used = strlen(msg);
@@ -125,6 +142,13 @@ int config_diff(const sam2_config *a, const sam2_config *b, char *msg, size_t ms
             diffs++;                                                                               \
         }
     CONFIG_FIELDS
+    if (strcmp(a->repvit.variant, b->repvit.variant)) {
+        size_t used = strlen(msg);
+        if (used + 80 < msg_size)
+            snprintf(msg + used, msg_size - used, "repvit.variant: %s vs %s; ", a->repvit.variant,
+                     b->repvit.variant);
+        diffs++;
+    }
 #undef X
 #undef X_ARR
     return diffs;

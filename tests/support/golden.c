@@ -95,6 +95,7 @@ int golden_open(golden_set *g, const char *dir, sam2_error *err) {
                          "%s: needs \"checkpoint\", \"config\" and \"folders\"", path);
     }
     g->checkpoint_sha256 = golden_json_string(g->index, "checkpoint_sha256");
+    g->edgetam = cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(g->index, "edgetam"));
     if ((rc = join(g->checkpoint, sizeof g->checkpoint, g->root, ckpt, err))) {
         golden_close(g);
         return rc;

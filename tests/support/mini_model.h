@@ -14,6 +14,13 @@ extern const char MINI_MODEL_YAML[];
 /* Writes MINI_MODEL_YAML to dir/name.yaml; returns the path (static buffer) or NULL. */
 const char *mini_model_write_yaml(const char *dir, const char *name);
 
+/* A very small EdgeTAM-shaped model (RepViT-M1 trunk at 128 px, a Perceiver of 8 + 4 latents,
+ * RoPEAttentionv2): for the batched predictor's behaviour tests without the golden data. Its
+ * checkpoint (mini_model_write_ckpt with this config) keeps activations bounded: values are
+ * mini_model_value / 8, BatchNorm running variances 1 + |value|, counters int64 zeros. */
+extern const char MINI_EDGETAM_YAML[];
+const char *mini_edgetam_write_yaml(const char *dir, const char *name);
+
 /* Value stored for element j of the i-th tensor of the walk: exact in float16 and bfloat16. */
 float mini_model_value(int tensor, int64_t j);
 

@@ -21,6 +21,7 @@ struct parity_tap {
     scope_entry *entries;
     int n;
     int unmatched;
+    int flips;       /* binarisation flips behind this scope's encodings */
     float *unfilled; /* explicit (one use) or the last pred_masks_before_fill emission */
     int64_t unfilled_n;
     int unfilled_explicit;
@@ -60,6 +61,7 @@ int parity_tap_begin(parity_tap *t, const cJSON *node, const char *where, golden
     snprintf(t->where, sizeof t->where, "%s", where);
     t->domain = domain;
     t->n = 0;
+    t->flips = 0;
     if (golden_collect(node, &l, &err)) {
         parity_report_fail(t->report, "golden data", where, "%s", err.message);
         return -1;
@@ -123,7 +125,7 @@ int parity_tap_end(parity_tap *t) {
         if (s->emitted || s->consumed) continue;
         char w[512];
         where_of(t, s->e.name, w, sizeof w);
-        parity_report_fail(t->report, golden_kind_of(s->e.name, t->domain)->kind, w,
+        parity_report_fail(t->report, golden_kind_of_set(t->set, s->e.name, t->domain)->kind, w,
                            "not produced (%s, stored as %s)", s->base,
                            golden_storage_name(s->e.storage));
         missing++;
@@ -147,6 +149,10 @@ static void keep_unfilled(parity_tap *t, const float *data, int64_t n, int expli
     t->unfilled_explicit = explicit_;
 }
 
+void parity_tap_set_flips(parity_tap *t, int flips) {
+    t->flips = flips;
+}
+
 void parity_tap_set_unfilled(parity_tap *t, const float *unfilled, int64_t numel) {
     keep_unfilled(t, unfilled, numel, 1);
 }
@@ -165,7 +171,7 @@ void parity_tap_emit(parity_tap *t, const char *name, const void *data, tap_dtyp
         if (ndim != 4 || !(converted = malloc((size_t)(numel ? numel : 1) * esz))) {
             char w[512];
             where_of(t, name, w, sizeof w);
-            parity_report_fail(t->report, golden_kind_of(name, t->domain)->kind, w,
+            parity_report_fail(t->report, golden_kind_of_set(t->set, name, t->domain)->kind, w,
                                ndim != 4 ? "channels-last layout needs a 4-d shape"
                                          : "out of memory");
             return;
@@ -193,11 +199,15 @@ void parity_tap_emit(parity_tap *t, const char *name, const void *data, tap_dtyp
     s->emitted = 1;
     char w[512];
     where_of(t, s->e.name, w, sizeof w);
-    const golden_kind *kind = golden_kind_of(s->e.name, t->domain);
+    const golden_kind *kind = golden_kind_of_set(t->set, s->e.name, t->domain);
     golden_computed c = {dtype == TAP_F32  ? GOLDEN_C_F32
                          : dtype == TAP_U8 ? GOLDEN_C_U8
                                            : GOLDEN_C_I32,
-                         data, ndim, shape, NULL};
+                         data,
+                         ndim,
+                         shape,
+                         NULL,
+                         t->flips};
     int use_unfilled = kind->hole_fill && strcmp(s->base, "pred_masks_before_fill") != 0 &&
                        t->unfilled && t->unfilled_n == s->e.numel && dtype == TAP_F32;
     if (use_unfilled) c.unfilled = t->unfilled;
