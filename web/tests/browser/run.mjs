@@ -7,7 +7,7 @@
 //   node tests/browser/run.mjs        (make test-web builds everything first)
 
 import { execFileSync } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   Steps,
@@ -284,7 +284,9 @@ function foreignRequests(context, servers) {
 const serverA = await startServer({}, env, dataA);
 const serverB = await startServer({}, env, dataB, ['--session-ttl', '3']);
 const browser = await launchBrowser(env.chromium);
-const foreign = foreignRequests(browser.context, [serverA, serverB]);
+// The servers the main browser may ask (server C, EdgeTAM, joins them for its step).
+const ourServers = [serverA, serverB];
+const foreign = foreignRequests(browser.context, ourServers);
 const page = await browser.context.newPage();
 const consoleA = watchConsole(page, 'main');
 const mutations = recordMutations(page);
@@ -1160,6 +1162,37 @@ try {
     await pageB.getByText(/^Tracking failed:/).waitFor({ timeout: 15_000 });
     assert(await pageB.getByRole('button', { name: 'Try again' }).count() === 1, 'a retry is offered');
     await pageB.unroute('**/propagate_in_video');
+  });
+
+  // --- server C: EdgeTAM (issue 14: the page names the model the server loaded) -----------------
+  await steps.run('model-edgetam', pageB, async () => {
+    const checkpoint = join(env.golden, 'ckpt', 'edgetam.random.f16.pt');
+    const config = join(env.golden, 'configs', 'edgetam.yaml');
+    assert(existsSync(checkpoint) && existsSync(config), `the golden data has EdgeTAM's checkpoint and config (${checkpoint})`);
+    const serverC = await startServer({}, { ...env, checkpoint, config }, dataB);
+    ourServers.push(serverC);
+    try {
+      await pageB.goto(serverC.url + '/');
+      await pageB.locator('.model-name').waitFor({ timeout: 10_000 });
+      const shown = await pageB.locator('.model-name').textContent();
+      assert(shown === 'Model: EdgeTAM', `the header names EdgeTAM: "${shown}"`);
+      assert(await pageB.locator('.model-name').getAttribute('data-model') === 'edgetam', 'the badge names the configuration');
+      // One name in two places: GET /ready's "model" (for balancers) is Query.modelInfo's name.
+      for (const [srv, name, title] of [[serverA, 'sam2.1_hiera_micro', 'SAM 2.1 micro'], [serverC, 'edgetam', 'EdgeTAM']]) {
+        const ready = await (await fetch(`${srv.url}/ready`)).json();
+        const res = await fetch(`${srv.url}/graphql`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ query: '{ modelInfo { name displayName } }' }),
+        });
+        const info = (await res.json()).data.modelInfo;
+        assert(ready.model === name && info.name === name && info.displayName === title,
+          `${srv.url}: /ready says ${ready.model}, modelInfo ${info.name} / ${info.displayName}; want ${name} / ${title}`);
+      }
+    } finally {
+      await serverC.stop();
+      writeFileSync(join(env.artifacts, 'server-c.log'), serverC.log());
+    }
   });
 
   await steps.run('server-unreachable', pageB, async () => {
