@@ -2,13 +2,15 @@
  * clip cut from the shared gallery's 05_default_juggle.mp4, two clicked objects, a propagation
  * read from the stream, then GET /export/<id>/masks.json (parsed, its RLE decoded and compared
  * with the masks the stream delivered), masks.zip (opened with libzip, every PNG decoded and
- * compared with the stream's masks), overlay.mp4 (read back with the project's video reader) and
- * the errors: an unknown session, bad paths, a session without masks. */
+ * compared with the stream's masks), overlay.mp4 (read back with the project's video reader),
+ * effects.mp4 (every frame against the C effects renderer run on the source frame: what is left is
+ * H.264's loss) and the errors: an unknown session, bad paths, a session without masks. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
 
+#include "io/effects.h"
 #include "io/video.h"
 #include "io/video_writer.h"
 #include "sam2.h"
@@ -334,6 +336,83 @@ static void test_overlay(void **state) {
     sam2_video_close(v);
 }
 
+/* effects.mp4 at crf 12: each decoded frame against effects_render on the source frame with the
+ * stream's masks. H.264 is lossy, so the same request with no effect at all ("none" and
+ * "original", the source re-encoded) measures the codec's own loss on this clip; the effects video
+ * must stay within 1.5 levels (mean absolute error) of that, and far from the unaffected source. */
+static double *effects_errors(const char *bg, const char *objects) {
+    char path[512], file[1200];
+    snprintf(path, sizeof path, "/export/%s/effects.mp4?bg=%s&objects=%s&crf=12", session, bg,
+             objects);
+    http_response r;
+    get(path, &r);
+    if (r.status != 200) fail_msg("status %d: %s", r.status, r.body);
+    expect_header(&r, "Content-Type", "video/mp4");
+    expect_header(&r, "Content-Disposition", "attachment; filename=\"clip-effects.mp4\"");
+    snprintf(file, sizeof file, "%s/effects.mp4", work_dir);
+    assert_int_equal(test_write_file(file, r.body, r.body_len), 0);
+    http_response_free(&r);
+    sam2_error err = {0};
+    sam2_video *v = sam2_video_open(file, &err);
+    if (!v) fail_msg("effects.mp4: %s", err.message);
+    assert_int_equal(sam2_video_frame_count(v), CLIP_FRAMES);
+    char clip[1200];
+    snprintf(clip, sizeof clip, "%s/gallery/clip.mp4", data_dir);
+    sam2_video *src = sam2_video_open(clip, &err);
+    assert_non_null(src);
+    effects_scene scene;
+    assert_int_equal(effects_scene_parse(bg, objects, &scene, &err), 0);
+    effects_renderer *fx = effects_renderer_new(width, height, &err);
+    assert_non_null(fx);
+    const size_t hw = (size_t)width * height;
+    uint8_t *got = malloc(3 * hw), *source = malloc(3 * hw), *want = malloc(3 * hw),
+            *labels = malloc(hw), *m = malloc(hw);
+    double *mae = calloc(2 * CLIP_FRAMES, sizeof *mae);
+    for (int f = 0; f < CLIP_FRAMES; f++) {
+        assert_int_equal(sam2_video_read_frame(v, f, got, &err), 0);
+        assert_int_equal(sam2_video_read_frame(src, f, source, &err), 0);
+        /* Labels: object 1 -> 1, object 2 -> 2 (their positions in the lists used here). */
+        memset(labels, 0, hw);
+        for (int i = 0; i < streamed[f].n; i++) {
+            assert_int_equal(coco_rle_decode(streamed[f].counts[i], height, width, m), 0);
+            for (size_t k = 0; k < hw; k++)
+                if (m[k]) labels[k] = (uint8_t)streamed[f].ids[i];
+        }
+        assert_int_equal(effects_render(fx, &scene, source, labels, NULL, want, &err), 0);
+        for (size_t k = 0; k < 3 * hw; k++) {
+            mae[2 * f] += abs(got[k] - want[k]);
+            mae[2 * f + 1] += abs(got[k] - source[k]);
+        }
+        mae[2 * f] /= 3.0 * hw;
+        mae[2 * f + 1] /= 3.0 * hw;
+    }
+    free(got);
+    free(source);
+    free(want);
+    free(labels);
+    free(m);
+    effects_renderer_free(fx);
+    sam2_video_close(src);
+    sam2_video_close(v);
+    return mae;
+}
+
+static void test_effects(void **state) {
+    (void)state;
+    double *codec = effects_errors("none.0", "1:original.0:000000,2:original.0:000000");
+    double *fx = effects_errors("desaturate.0", "1:fill.1:20c040,2:cutout.0:ffffff");
+    for (int f = 0; f < CLIP_FRAMES; f++) {
+        printf("  effects.mp4 frame %d: %.2f levels from the C renderer's frame (the codec alone: "
+               "%.2f), %.2f "
+               "from the source\n",
+               f, fx[2 * f], codec[2 * f], fx[2 * f + 1]);
+        assert_true(fx[2 * f] < codec[2 * f] + 1.5);
+        assert_true(fx[2 * f] * 5 < fx[2 * f + 1]);
+    }
+    free(codec);
+    free(fx);
+}
+
 static void expect_404(const char *path, const char *must_contain) {
     http_response r;
     get(path, &r);
@@ -364,16 +443,17 @@ static void test_errors(void **state) {
     snprintf(path, sizeof path, "/export/%s/masks.json/x", session);
     expect_404(path, NULL);
     expect_404("/export/", NULL);
-    /* Only GET. */
+    /* Only GET (a POST is effects.mp4's, with a picture). */
     http_response r;
     snprintf(path, sizeof path, "/export/%s/masks.json", session);
-    assert_int_equal(http_request(port, "POST", path, NULL, "x", 1, &r, 10000), 0);
-    assert_true(r.status == 404 || r.status == 405);
+    assert_int_equal(
+        http_request(port, "POST", path, "Content-Type: image/png\r\n", "x", 1, &r, 10000), 0);
+    assert_int_equal(r.status, 405);
     http_response_free(&r);
     /* A session without masks: 409 with a JSON error, for every kind. */
     char *empty = start_session("gallery/clip.mp4");
-    const char *kinds[] = {"masks.json", "masks.zip", "overlay.mp4"};
-    for (int k = 0; k < 3; k++) {
+    const char *kinds[] = {"masks.json", "masks.zip", "overlay.mp4", "effects.mp4"};
+    for (int k = 0; k < 4; k++) {
         snprintf(path, sizeof path, "/export/%s/%s", empty, kinds[k]);
         get(path, &r);
         if (r.status != 409)
@@ -446,7 +526,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_track),     cmocka_unit_test(test_masks_json),
         cmocka_unit_test(test_masks_zip), cmocka_unit_test(test_overlay),
-        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_effects),   cmocka_unit_test(test_errors),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     server_free(srv);

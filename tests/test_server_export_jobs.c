@@ -1,7 +1,11 @@
 /* The /export routes' machinery with TEST DOUBLES for the tracker and the video encoder
  * (tests/support/server_doubles.c): the mask store (its memory bound, snapshots that outlive
  * later answers, removals and clears), exports that follow clicks, removals and clears, a
- * session whose masks overflow their memory share (507), an overlay render that lets another
+ * session whose masks overflow their memory share (507), the effects video's parameters (every
+ * frame of the video, labels in the listed order, the POSTed background, 400s for what is wrong,
+ * and a POST that a page elsewhere could send is refused: 403 from an origin ALLOWED_ORIGINS does
+ * not list, 415 for a body that is not declared a PNG or JPEG),
+ * an overlay render that lets another
  * session's clicks through, and a client that leaves mid-render (the render stops and its
  * temporary files go). The model and the real encoder are exercised by test_server_export.c. */
 #include <setjmp.h>
@@ -9,6 +13,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include "io/image.h"
 #include "server/mask_store.h"
 #include "server/server.h"
 #include "support/http_client.h"
@@ -303,6 +308,131 @@ static void test_exports_follow_edits(void **state) {
     free(sid);
 }
 
+/* effects.mp4 through the double: the scene the seam gets, every frame of the video with its
+ * labels (positions in the `objects` list; the double's masks cover every pixel), the POSTed
+ * background picture, and a 400 naming each malformed parameter. */
+static void test_effects_video(void **state) {
+    (void)state;
+    char *sid = start_session("gallery/05_default_juggle.mp4"); /* 8 frames, 1280x720 */
+    click(sid, 0, 1);
+    click(sid, 2, 3);
+    char path[512];
+    http_response r;
+    snprintf(path, sizeof path,
+             "/export/%s/effects.mp4?bg=blur.1&objects=3:glow.1:ff0000,1:fill.0:00FF00", sid);
+    assert_int_equal(http_request(port, "GET", path, NULL, NULL, 0, &r, 60000), 0);
+    if (r.status != 200) fail_msg("effects.mp4: %d %s", r.status, r.body);
+    char v[256];
+    assert_string_equal(http_header(r.headers, "Content-Type", v, sizeof v), "video/mp4");
+    assert_string_equal(http_header(r.headers, "Content-Disposition", v, sizeof v),
+                        "attachment; filename=\"05_default_juggle-effects.mp4\"");
+    /* Object 1 is listed second: label 2 wherever it has a mask (frames 0 and 2, where it wins
+     * over object 3 being later in the list); frames without masks are rendered too. */
+    assert_string_equal(r.body,
+                        "effects 1280x720 bg=blur.1 objects=3:glow.1,1:fill.0 image=0x0 crf=18\n"
+                        "frame 0 label 2\nframe 1 label 0\nframe 2 label 2\nframe 3 label 0\n"
+                        "frame 4 label 0\nframe 5 label 0\nframe 6 label 0\nframe 7 label 0\n");
+    http_response_free(&r);
+    /* Only object 3 listed: object 1 is not drawn. */
+    snprintf(path, sizeof path, "/export/%s/effects.mp4?objects=3:outline.0:000000&crf=10", sid);
+    assert_int_equal(http_request(port, "GET", path, NULL, NULL, 0, &r, 60000), 0);
+    assert_int_equal(r.status, 200);
+    assert_non_null(
+        strstr(r.body, "bg=none.0 objects=3:outline.0 image=0x0 crf=10\nframe 0 label 0\nframe 1 "
+                       "label 0\nframe 2 label 1\n"));
+    http_response_free(&r);
+
+    /* "Your image": POSTed, of the video's size. */
+    static uint8_t pixels[1280 * 720 * 3];
+    const image_png_desc d = {
+        .kind = IMAGE_PNG_RGB, .width = 1280, .height = 720, .pixels = pixels};
+    uint8_t *png = NULL;
+    size_t png_len = 0;
+    sam2_error err = {0};
+    assert_int_equal(image_png_encode(&d, &png, &png_len, &err), 0);
+    snprintf(path, sizeof path, "/export/%s/effects.mp4?bg=replace.1&objects=1:original.0:000000",
+             sid);
+    assert_int_equal(
+        http_request(port, "POST", path, "Content-Type: image/png\r\n", png, png_len, &r, 60000),
+        0);
+    if (r.status != 200) fail_msg("effects.mp4 with a picture: %d %s", r.status, r.body);
+    assert_non_null(strstr(r.body, "bg=replace.1 objects=1:original.0 image=1280x720 crf=18\n"));
+    http_response_free(&r);
+
+    /* The same POST from pages: the allowed origin and the server's own page render; a page on a
+     * site ALLOWED_ORIGINS does not list is refused before the picture is read or anything runs
+     * (hardening 5), as is a body a form could send without a preflight. */
+    char self[128];
+    snprintf(self, sizeof self, "Origin: http://127.0.0.1:%d\r\nContent-Type: image/png\r\n",
+             port);
+    const struct {
+        const char *headers;
+        int status;
+        const char *message;
+    } FROM[] = {
+        {"Origin: http://page.example\r\nContent-Type: image/png\r\n", 200, "image=1280x720"},
+        {self, 200, "image=1280x720"},
+        {"Origin: http://evil.example\r\nContent-Type: image/png\r\n", 403,
+         "'http://evil.example' are not allowed (ALLOWED_ORIGINS)"},
+        {"Content-Type: text/plain\r\n", 415, "send image/png or image/jpeg"},
+        {"Content-Type: multipart/form-data; boundary=x\r\n", 415, "Unsupported Content-Type"},
+        {NULL, 415, "Unsupported Content-Type '(none)'"},
+    };
+    for (size_t i = 0; i < sizeof FROM / sizeof FROM[0]; i++) {
+        const long before = double_overlay_frames();
+        assert_int_equal(http_request(port, "POST", path, FROM[i].headers, png, png_len, &r, 60000),
+                         0);
+        if (r.status != FROM[i].status || !strstr(r.body, FROM[i].message))
+            fail_msg("POST effects.mp4 (%s): %d %s (want %d, \"%s\")",
+                     FROM[i].headers ? FROM[i].headers : "no headers", r.status, r.body,
+                     FROM[i].status, FROM[i].message);
+        /* Refused: not a frame rendered. */
+        assert_int_equal(double_overlay_frames() - before, FROM[i].status == 200 ? 8 : 0);
+        http_response_free(&r);
+    }
+    free(png);
+
+    static const struct {
+        const char *method, *query, *body, *message;
+        int status;
+    } BAD[] = {
+        {"GET", "effects.mp4?bg=sparkle", NULL, "unknown background effect", 400},
+        {"GET", "effects.mp4?objects=1:fill.9:000000", NULL, "has variants 0..1, not 9", 400},
+        {"GET", "effects.mp4?objects=1:fill.0", NULL, "<id>:<effect>.<variant>:<rrggbb>", 400},
+        {"GET", "effects.mp4?crf=0", NULL, "crf must be an integer in 1..51", 400},
+        {"GET", "effects.mp4?bg=replace.1", NULL, "needs the picture", 400},
+        {"POST", "effects.mp4?bg=replace.1", "not a picture", "not a PNG or JPEG", 400},
+        {"POST", "effects.mp4?bg=blur.0", "x", "bg is not replace.1", 400},
+        {"POST", "masks.json", "x", "only effects.mp4 takes a body", 405},
+    };
+    for (size_t i = 0; i < sizeof BAD / sizeof BAD[0]; i++) {
+        snprintf(path, sizeof path, "/export/%s/%s", sid, BAD[i].query);
+        const size_t len = BAD[i].body ? strlen(BAD[i].body) : 0;
+        const char *type = BAD[i].body ? "Content-Type: image/png\r\n" : NULL;
+        assert_int_equal(http_request(port, BAD[i].method, path, type, BAD[i].body, len, &r, 60000),
+                         0);
+        if (r.status != BAD[i].status || !strstr(r.body, BAD[i].message))
+            fail_msg("%s %s: %d %s (want %d, \"%s\")", BAD[i].method, BAD[i].query, r.status,
+                     r.body, BAD[i].status, BAD[i].message);
+        http_response_free(&r);
+    }
+    /* A picture of another size is refused before it is decoded. */
+    const image_png_desc small = {
+        .kind = IMAGE_PNG_RGB, .width = 64, .height = 36, .pixels = pixels};
+    assert_int_equal(image_png_encode(&small, &png, &png_len, &err), 0);
+    snprintf(path, sizeof path, "/export/%s/effects.mp4?bg=replace.1", sid);
+    assert_int_equal(
+        http_request(port, "POST", path, "Content-Type: image/jpeg\r\n", png, png_len, &r, 60000),
+        0);
+    assert_int_equal(r.status, 400);
+    assert_non_null(strstr(r.body, "must be 1280x720, the video's size (it is 64x36)"));
+    http_response_free(&r);
+    free(png);
+    assert_int_equal(count_exports(), 0);
+    close_session(sid);
+    free(sid);
+}
+
 static void test_masks_over_the_share(void **state) {
     (void)state;
     /* SESSION_MEMORY_MB 16: 2 MB for masks; 400 frames of 20 KB masks do not fit. */
@@ -424,6 +554,8 @@ static int setup(void **state) {
     cfg.timeout_s = 20;
     cfg.max_memory_mb = 256;
     cfg.session_memory_mb = 16;
+    /* Pages elsewhere: only this one may ask (test_effects_video). */
+    snprintf(cfg.allowed_origins, sizeof cfg.allowed_origins, "http://page.example");
     srv = double_server_start(&cfg);
     if (!srv) return -1;
     port = client.port = server_port(srv);
@@ -436,6 +568,7 @@ int main(void) {
         cmocka_unit_test(test_store_bound),
         cmocka_unit_test(test_store_snapshot_and_removal),
         cmocka_unit_test(test_exports_follow_edits),
+        cmocka_unit_test(test_effects_video),
         cmocka_unit_test(test_masks_over_the_share),
         cmocka_unit_test(test_render_yields_and_stops),
     };

@@ -19,6 +19,7 @@ export default defineConfig({
     proxy: Object.fromEntries(forwarded.map((p) => [p, { target: api, changeOrigin: true }])),
   },
   test: {
+    testTimeout: 30_000, // the C helpers and ffprobe share the machine with other jobs
     include: ['tests/unit/**/*.test.ts'],
     environment: 'node',
   },

@@ -112,12 +112,24 @@ void mask_zip_discard(mask_zip *z);
 
 /* ---- overlay video (mask_overlay.c) -------------------------------------------------------- */
 
+/* Draws one frame in place instead of the palette overlay: rgb is the source frame (width * height
+ * * 3), labels what mask_overlay_add was given. */
+typedef int (*mask_overlay_draw_fn)(void *user, int frame, uint8_t *rgb, const uint8_t *labels,
+                                    sam2_error *err);
+
 typedef struct mask_overlay_options {
     const char *video_path; /* the source, re-read frame by frame */
     const char *out_path;
     int atomic;       /* 1: write a hidden temporary file beside out_path, rename when closed */
     int threads;      /* encoder threads, 0: FFmpeg's choice */
     const char *name; /* how messages call the output (NULL: out_path) */
+    int crf;          /* libx264 quality 1..51, 0: the writer's default (23) */
+    /* NULL: the palette overlay (mask_overlay_draw). Else draw(draw_user, ...) draws each frame,
+     * and draw_free(draw_user) (when set) runs when the overlay is closed or aborted, even when
+     * opening fails. */
+    mask_overlay_draw_fn draw;
+    void *draw_user;
+    void (*draw_free)(void *draw_user);
 } mask_overlay_options;
 
 typedef struct mask_overlay mask_overlay;
@@ -131,6 +143,8 @@ double mask_overlay_fps(const mask_overlay *ov); /* the source's (0: unknown) */
 int mask_overlay_source_frames(const mask_overlay *ov);
 /* Reads source frame `frame`, draws labels[h*w] over it and appends it. */
 int mask_overlay_add(mask_overlay *ov, int frame, const uint8_t *labels, sam2_error *err);
+/* Reads source frame `frame` into rgb (width * height * 3) without writing anything. */
+int mask_overlay_read_source(mask_overlay *ov, int frame, uint8_t *rgb, sam2_error *err);
 /* Finishes the file (moving it into place when atomic) and frees ov. On failure the file is
  * removed. */
 int mask_overlay_close(mask_overlay *ov, sam2_error *err);

@@ -14,14 +14,21 @@ struct mask_overlay {
     double fps;
     uint8_t *rgb;
     uint8_t pal[256 * 3];
+    mask_overlay_draw_fn draw;
+    void *draw_user;
+    void (*draw_free)(void *draw_user);
 };
 
 mask_overlay *mask_overlay_open(const mask_overlay_options *o, sam2_error *err) {
     mask_overlay *ov = calloc(1, sizeof *ov);
     if (!ov) {
+        if (o->draw_free) o->draw_free(o->draw_user);
         sam2_fail(err, SAM2_ERR_NOMEM, "out of memory for the overlay");
         return NULL;
     }
+    ov->draw = o->draw;
+    ov->draw_user = o->draw_user;
+    ov->draw_free = o->draw_free;
     ov->video = sam2_video_open(o->video_path, err);
     if (!ov->video) goto fail;
     ov->width = sam2_video_width(ov->video);
@@ -37,6 +44,7 @@ mask_overlay *mask_overlay_open(const mask_overlay_options *o, sam2_error *err) 
                                           .height = ov->height,
                                           .fps = ov->fps > 0 ? ov->fps : 30.0,
                                           .preset = "veryfast",
+                                          .crf = o->crf,
                                           .threads = o->threads,
                                           .atomic = o->atomic,
                                           .name = o->name};
@@ -48,20 +56,35 @@ fail:
     return NULL;
 }
 
-int mask_overlay_width(const mask_overlay *ov) { return ov->width; }
-int mask_overlay_height(const mask_overlay *ov) { return ov->height; }
-double mask_overlay_fps(const mask_overlay *ov) { return ov->fps; }
+int mask_overlay_width(const mask_overlay *ov) {
+    return ov->width;
+}
+int mask_overlay_height(const mask_overlay *ov) {
+    return ov->height;
+}
+double mask_overlay_fps(const mask_overlay *ov) {
+    return ov->fps;
+}
 int mask_overlay_source_frames(const mask_overlay *ov) {
     return sam2_video_frame_count(ov->video);
 }
 
 int mask_overlay_add(mask_overlay *ov, int frame, const uint8_t *labels, sam2_error *err) {
     if (sam2_video_read_frame(ov->video, frame, ov->rgb, err)) return -1;
-    mask_overlay_draw(ov->rgb, ov->width, ov->height, labels, ov->pal);
+    if (ov->draw) {
+        if (ov->draw(ov->draw_user, frame, ov->rgb, labels, err)) return -1;
+    } else {
+        mask_overlay_draw(ov->rgb, ov->width, ov->height, labels, ov->pal);
+    }
     return sam2_video_writer_write_rgb(ov->writer, ov->rgb, (size_t)3 * ov->width, err);
 }
 
+int mask_overlay_read_source(mask_overlay *ov, int frame, uint8_t *rgb, sam2_error *err) {
+    return sam2_video_read_frame(ov->video, frame, rgb, err);
+}
+
 static void release(mask_overlay *ov) {
+    if (ov->draw_free) ov->draw_free(ov->draw_user);
     sam2_video_close(ov->video);
     free(ov->rgb);
     free(ov);

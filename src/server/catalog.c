@@ -240,5 +240,7 @@ cJSON *video_to_json(const video_entry *v, const char *api_url) {
      * at the API root otherwise. */
     snprintf(url, sizeof url, "%s/%s", api_url, v->poster_path);
     cJSON_AddStringToObject(o, "posterUrl", url);
+    const char *base = strrchr(v->path, '/');
+    cJSON_AddStringToObject(o, "title", v->title[0] ? v->title : base ? base + 1 : v->path);
     return o;
 }

@@ -14,6 +14,7 @@ typedef struct video_entry {
     char path[512];        /* "gallery/x.mp4" or "uploads/<sha256>.mp4" */
     char poster_path[512]; /* "posters/x.jpg", or "" when there is none */
     int width, height;
+    char title[256]; /* what a page shows (sam2c's Video.title): "" = the file name of path */
 } video_entry;
 
 typedef struct catalog catalog;
@@ -33,7 +34,8 @@ const video_entry *catalog_at(const catalog *c, int i);
 const video_entry *catalog_default(const catalog *c, const char *default_path);
 
 /* {"__typename":"Video","id":...,"path":...,"posterPath":...,"width":...,"height":...,"url":...,
- * "posterUrl":...} with ids as Relay global ids, base64("Video:<code>"). */
+ * "posterUrl":...,"title":...} with ids as Relay global ids, base64("Video:<code>"). title (a
+ * sam2c addition) is v->title, else the file name of the path. */
 cJSON *video_to_json(const video_entry *v, const char *api_url);
 
 /* Standard base64 with padding (Relay ids and cursors). Returns malloc'd text. */

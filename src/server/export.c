@@ -1,8 +1,10 @@
-/* GET /export/<session_id>/masks.json | masks.zip | overlay.mp4: the masks a session has
- * produced so far (its mask_store), in `sam2 track`'s formats (io/mask_export.h):
+/* GET /export/<session_id>/masks.json | masks.zip | overlay.mp4 | effects.mp4: the masks a
+ * session has produced so far (its mask_store), in `sam2 track`'s formats (io/mask_export.h):
  *   masks.json   COCO RLE of every object on every frame, built at once from a snapshot;
  *   masks.zip    masks/NNNNN.png, DAVIS-palette indexed PNGs;
- *   overlay.mp4  the frames with the masks drawn over them, H.264 (through the ingest seam).
+ *   overlay.mp4  the frames with the masks drawn over them, H.264 (through the ingest seam);
+ *   effects.mp4  every frame of the video with the page's effects (io/effects.h, docs/effects.md)
+ *                chosen by the query; POSTed, the body is the "your image" background.
  * The zip and the video are rendered on an inference slot, frame by frame, giving the slot to
  * waiting sessions between frames as a propagation does, and stop when the client leaves or the
  * server stops. They are written into a private temporary folder, which is emptied and removed
@@ -11,6 +13,7 @@
 #include "server/http_internal.h"
 
 #include "core/error.h"
+#include "io/image.h"
 #include "server/paths.h"
 
 #include <dirent.h>
@@ -26,7 +29,7 @@
 
 #define EXPORT_SLOT_WAIT_MS 100 /* wait for a slot in slices, to notice a client that left */
 
-typedef enum export_kind { EXPORT_JSON, EXPORT_ZIP, EXPORT_VIDEO } export_kind;
+typedef enum export_kind { EXPORT_JSON, EXPORT_ZIP, EXPORT_VIDEO, EXPORT_EFFECTS } export_kind;
 
 static const struct {
     const char *name, *content_type;
@@ -34,6 +37,7 @@ static const struct {
     [EXPORT_JSON] = {"masks.json", "application/json"},
     [EXPORT_ZIP] = {"masks.zip", "application/zip"},
     [EXPORT_VIDEO] = {"overlay.mp4", "video/mp4"},
+    [EXPORT_EFFECTS] = {"effects.mp4", "video/mp4"},
 };
 
 typedef struct export_job {
@@ -51,6 +55,12 @@ typedef struct export_job {
     mask_zip *zip;
     ingest_overlay *overlay;
     char dir[PATH_MAX], file[PATH_MAX];
+    /* effects.mp4 */
+    effects_scene *scene;
+    image_rgb bg; /* the POSTed background picture, or none */
+    int crf;
+    int n_out;  /* frames the output gets */
+    int cursor; /* the next snapshot frame to look at (frames go in ascending order) */
 } export_job;
 
 /* ---- answers ------------------------------------------------------------------------------ */
@@ -64,8 +74,8 @@ static void disposition(const session *s, export_kind kind, char *out, size_t ca
     size_t n = 0;
     for (const char *p = base; *p && n + 1 < sizeof stem; p++) {
         const char c = *p;
-        const int safe = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-                         c == '_' || c == '.';
+        const int safe = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                         (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
         stem[n++] = safe ? c : '_';
     }
     stem[n] = '\0';
@@ -86,9 +96,12 @@ static enum MHD_Result answer(export_job *j, struct MHD_Response *resp) {
 
 static unsigned status_for(int code) {
     switch (code) {
-    case SAM2_ERR_LIMIT: return 503;
-    case SAM2_ERR_STATE: return 409;
-    default: return 500;
+    case SAM2_ERR_LIMIT:
+        return 503;
+    case SAM2_ERR_STATE:
+        return 409;
+    default:
+        return 500;
     }
 }
 
@@ -111,12 +124,15 @@ static int must_stop(export_job *j, sam2_error *err) {
 static int take_slot(export_job *j, sam2_error *err) {
     while (!j->holding) {
         if (must_stop(j, err)) return -1;
-        const int rc = fair_acquire(j->srv->sched, session_sched_client(j->s), NULL, EXPORT_SLOT_WAIT_MS);
-        if (rc == 0) j->holding = 1;
+        const int rc =
+            fair_acquire(j->srv->sched, session_sched_client(j->s), NULL, EXPORT_SLOT_WAIT_MS);
+        if (rc == 0)
+            j->holding = 1;
         else if (metrics_now() > j->deadline)
-            return sam2_fail(err, SAM2_ERR_LIMIT,
-                             "The server is busy: no inference slot became free within %d s; try again",
-                             j->srv->cfg.timeout_s);
+            return sam2_fail(
+                err, SAM2_ERR_LIMIT,
+                "The server is busy: no inference slot became free within %d s; try again",
+                j->srv->cfg.timeout_s);
     }
     return 0;
 }
@@ -141,11 +157,26 @@ static int decode_rle(void *user, const char *counts, int h, int w, uint8_t *out
     return inf->rle_decode(inf->self, counts, h, w, out, err);
 }
 
-static int render_frame(export_job *j, const mask_frame *f, sam2_error *err) {
+/* Output frame i: the i-th frame with masks, or for effects.mp4 frame i of the video. */
+static int render_frame(export_job *j, int i, sam2_error *err) {
     const inference_ops *inf = j->srv->inf;
-    if (mask_labels(f, j->width, j->height, &j->map, decode_rle, (void *)inf, j->labels, j->scratch, err)) return -1;
-    if (j->kind == EXPORT_ZIP) return mask_zip_add(j->zip, f->frame, j->labels, j->width, j->height, err);
     const ingest_ops *ing = j->srv->ingest;
+    if (j->kind == EXPORT_EFFECTS) {
+        const mask_frame *f = NULL;
+        while (j->cursor < j->snap.n && j->snap.frames[j->cursor].frame < i) j->cursor++;
+        if (j->cursor < j->snap.n && j->snap.frames[j->cursor].frame == i)
+            f = &j->snap.frames[j->cursor];
+        if (effects_labels(j->scene, f, j->width, j->height, decode_rle, (void *)inf, j->labels,
+                           j->scratch, err))
+            return -1;
+        return ing->overlay_frame(ing->self, j->overlay, i, j->labels, err);
+    }
+    const mask_frame *f = &j->snap.frames[i];
+    if (mask_labels(f, j->width, j->height, &j->map, decode_rle, (void *)inf, j->labels, j->scratch,
+                    err))
+        return -1;
+    if (j->kind == EXPORT_ZIP)
+        return mask_zip_add(j->zip, f->frame, j->labels, j->width, j->height, err);
     return ing->overlay_frame(ing->self, j->overlay, f->frame, j->labels, err);
 }
 
@@ -155,7 +186,8 @@ static int open_output(export_job *j, sam2_error *err) {
     snprintf(j->dir, sizeof j->dir, "%s/sam2-export-XXXXXX", base);
     if (!mkdtemp(j->dir)) {
         j->dir[0] = '\0';
-        return sam2_fail(err, SAM2_ERR_IO, "cannot create a temporary folder for the export in SPILL_DIR: %s",
+        return sam2_fail(err, SAM2_ERR_IO,
+                         "cannot create a temporary folder for the export in SPILL_DIR: %s",
                          strerror(errno));
     }
     snprintf(j->file, sizeof j->file, "%s/%s", j->dir, KINDS[j->kind].name);
@@ -164,18 +196,30 @@ static int open_output(export_job *j, sam2_error *err) {
         return j->zip ? 0 : -1;
     }
     const ingest_ops *ing = j->srv->ingest;
+    if (j->kind == EXPORT_EFFECTS) {
+        if (!ing->effects_open)
+            return sam2_fail(err, SAM2_ERR_UNSUPPORTED, "this server cannot render effects videos");
+        return ing->effects_open(ing->self, session_video_path(j->s), j->file, j->width, j->height,
+                                 j->scene, j->bg.pixels, j->bg.width, j->bg.height, j->crf,
+                                 &j->overlay, err);
+    }
     if (!ing->overlay_open)
-        return sam2_fail(err, SAM2_ERR_UNSUPPORTED, "this server cannot render videos (no video encoder)");
-    return ing->overlay_open(ing->self, session_video_path(j->s), j->file, j->width, j->height, &j->overlay, err);
+        return sam2_fail(err, SAM2_ERR_UNSUPPORTED,
+                         "this server cannot render videos (no video encoder)");
+    return ing->overlay_open(ing->self, session_video_path(j->s), j->file, j->width, j->height,
+                             &j->overlay, err);
 }
 
 static int close_output(export_job *j, int commit, sam2_error *err) {
     int rc = 0;
     if (j->zip) {
-        if (commit) rc = mask_zip_close(j->zip, err);
-        else mask_zip_discard(j->zip);
+        if (commit)
+            rc = mask_zip_close(j->zip, err);
+        else
+            mask_zip_discard(j->zip);
     }
-    if (j->overlay) rc = j->srv->ingest->overlay_close(j->srv->ingest->self, j->overlay, commit, err);
+    if (j->overlay)
+        rc = j->srv->ingest->overlay_close(j->srv->ingest->self, j->overlay, commit, err);
     j->zip = NULL;
     j->overlay = NULL;
     return rc;
@@ -200,21 +244,26 @@ static void remove_dir(export_job *j) {
 /* Renders every frame of the snapshot into the output; returns the open result file or -1. */
 static int render(export_job *j, sam2_error *err) {
     const size_t hw = (size_t)j->width * j->height;
-    if (mask_label_map_init(&j->map, j->snap.frames, j->snap.n, err)) return -1;
+    j->n_out = j->kind == EXPORT_EFFECTS ? session_frame_count(j->s) : j->snap.n;
+    if (j->kind != EXPORT_EFFECTS && mask_label_map_init(&j->map, j->snap.frames, j->snap.n, err))
+        return -1;
     j->labels = malloc(hw ? hw : 1);
     j->scratch = malloc(hw ? hw : 1);
-    if (!j->labels || !j->scratch) return sam2_fail(err, SAM2_ERR_NOMEM, "out of memory for the export"), -1;
+    if (!j->labels || !j->scratch)
+        return sam2_fail(err, SAM2_ERR_NOMEM, "out of memory for the export"), -1;
     j->deadline = metrics_now() + j->srv->cfg.timeout_s;
     if (take_slot(j, err) || open_output(j, err)) return -1;
-    for (int i = 0; i < j->snap.n; i++)
-        if (render_frame(j, &j->snap.frames[i], err) || (i + 1 < j->snap.n && next_turn(j, err))) return -1;
+    for (int i = 0; i < j->n_out; i++)
+        if (render_frame(j, i, err) || (i + 1 < j->n_out && next_turn(j, err))) return -1;
     /* Closing finishes the encode (the last frames of the video): still within the turn. */
     const int rc = close_output(j, 1, err);
     release_slot(j);
     if (rc) return -1;
     const int fd = open(j->file, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return sam2_fail(err, SAM2_ERR_IO, "cannot read the rendered %s: %s", KINDS[j->kind].name,
-                                 strerror(errno)), -1;
+    if (fd < 0)
+        return sam2_fail(err, SAM2_ERR_IO, "cannot read the rendered %s: %s", KINDS[j->kind].name,
+                         strerror(errno)),
+               -1;
     return fd;
 }
 
@@ -227,7 +276,8 @@ static enum MHD_Result export_rendered(export_job *j) {
      * 0 restarts the idle clock). */
     MHD_set_connection_option(j->r->conn, MHD_CONNECTION_OPTION_TIMEOUT, 0u);
     const int fd = render(j, &err);
-    MHD_set_connection_option(j->r->conn, MHD_CONNECTION_OPTION_TIMEOUT, (unsigned)j->srv->cfg.timeout_s);
+    MHD_set_connection_option(j->r->conn, MHD_CONNECTION_OPTION_TIMEOUT,
+                              (unsigned)j->srv->cfg.timeout_s);
     close_output(j, 0, NULL);
     release_slot(j);
     remove_dir(j); /* the open file stays readable until the response is done */
@@ -236,21 +286,25 @@ static enum MHD_Result export_rendered(export_job *j) {
     free(j->scratch);
     if (fd < 0) {
         if (err.code == SAM2_ERR_CANCELLED) {
-            server_log(j->srv, "export %s of session %s stopped: %s", KINDS[j->kind].name, session_id(j->s),
-                       err.message);
+            server_log(j->srv, "export %s of session %s stopped: %s", KINDS[j->kind].name,
+                       session_id(j->s), err.message);
             return MHD_NO; /* nobody to answer: close the connection */
         }
-        path_scrub(err.message, sizeof err.message, session_video_path(j->s), session_display_path(j->s));
+        path_scrub(err.message, sizeof err.message, session_video_path(j->s),
+                   session_display_path(j->s));
         path_scrub(err.message, sizeof err.message, j->srv->data_real, "DATA_PATH");
-        return http_error(j->r, status_for(err.code), "Export of %s failed: %s", KINDS[j->kind].name, err.message);
+        return http_error(j->r, status_for(err.code), "Export of %s failed: %s",
+                          KINDS[j->kind].name, err.message);
     }
     struct stat st;
     if (fstat(fd, &st) != 0) {
         close(fd);
-        return http_error(j->r, 500, "Export of %s failed: cannot read the rendered file", KINDS[j->kind].name);
+        return http_error(j->r, 500, "Export of %s failed: cannot read the rendered file",
+                          KINDS[j->kind].name);
     }
-    server_log(j->srv, "export %s of session %s: %d frames, %lld bytes in %.2f s", KINDS[j->kind].name,
-               session_id(j->s), j->snap.n, (long long)st.st_size, metrics_now() - t0);
+    server_log(j->srv, "export %s of session %s: %d frames, %lld bytes in %.2f s",
+               KINDS[j->kind].name, session_id(j->s), j->n_out, (long long)st.st_size,
+               metrics_now() - t0);
     /* libmicrohttpd owns the descriptor from here (closed when the response is destroyed). */
     struct MHD_Response *resp = MHD_create_response_from_fd64((uint64_t)st.st_size, fd);
     if (!resp) close(fd);
@@ -277,7 +331,69 @@ static enum MHD_Result export_json(export_job *j) {
 
 /* ---- the route ------------------------------------------------------------------------------ */
 
-enum MHD_Result export_handle(http_req *r, const char *url) {
+#define EFFECTS_DEFAULT_CRF 18
+
+/* effects.mp4's query (docs/effects.md) and, when POSTed, its background picture. Answers 400
+ * naming what is wrong (returns MHD_YES/NO then), else 0 with j->scene, j->crf and j->bg set. */
+static int effects_request(export_job *j, int post, enum MHD_Result *answered) {
+    struct MHD_Connection *c = j->r->conn;
+    const char *bg = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "bg");
+    const char *objects = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "objects");
+    const char *crf = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "crf");
+    sam2_error err = {0};
+    j->scene = malloc(sizeof *j->scene);
+    if (!j->scene) return *answered = http_error(j->r, 500, "out of memory"), -1;
+    if (effects_scene_parse(bg, objects, j->scene, &err))
+        return *answered = http_error(j->r, 400, "effects.mp4: %s", err.message), -1;
+    j->crf = EFFECTS_DEFAULT_CRF;
+    if (crf) {
+        char *end;
+        const long v = strtol(crf, &end, 10);
+        if (*end || end == crf || v < 1 || v > 51)
+            return *answered =
+                       http_error(j->r, 400, "effects.mp4: crf must be an integer in 1..51"),
+                   -1;
+        j->crf = (int)v;
+    }
+    const int needs_image = effects_scene_replace_source(j->scene) == FX_REPLACE_IMAGE;
+    const strbuf *body = &j->r->body;
+    if (needs_image && (!post || body->len == 0))
+        return *answered = http_error(
+                   j->r, 400,
+                   "effects.mp4: bg=%s needs the picture: POST it (PNG or JPEG of %dx%d) as the "
+                   "body",
+                   bg, j->width, j->height),
+               -1;
+    if (!needs_image && post && body->len)
+        return *answered =
+                   http_error(j->r, 400, "effects.mp4: a picture was sent but bg is not replace.1"),
+               -1;
+    if (!needs_image) return 0;
+    int w = 0, h = 0;
+    image_format format;
+    if (image_probe_memory(body->data, body->len, &format, &w, &h, &err) ||
+        format == IMAGE_FORMAT_UNKNOWN)
+        return *answered = http_error(
+                   j->r, 400, "effects.mp4: the background picture is not a PNG or JPEG: %s",
+                   err.message[0] ? err.message : "unknown format"),
+               -1;
+    /* Checked before decoding, so a picture's size never costs more than the video's frames. */
+    if (w != j->width || h != j->height)
+        return *answered =
+                   http_error(j->r, 400,
+                              "effects.mp4: the background picture must be %dx%d, the video's size "
+                              "(it is %dx%d)",
+                              j->width, j->height, w, h),
+               -1;
+    if (image_load_memory(body->data, body->len, &j->bg, &err))
+        return *answered = http_error(j->r, 400,
+                                      "effects.mp4: the background picture cannot be decoded: %s",
+                                      err.message),
+               -1;
+    return 0;
+}
+
+enum MHD_Result export_handle(http_req *r, const char *url, int post) {
     const char *id = url + strlen("/export/");
     const char *slash = strchr(id, '/');
     const size_t id_len = slash ? (size_t)(slash - id) : 0;
@@ -285,9 +401,14 @@ enum MHD_Result export_handle(http_req *r, const char *url) {
     for (int k = 0; slash && k < (int)(sizeof KINDS / sizeof KINDS[0]); k++)
         if (!strcmp(slash + 1, KINDS[k].name)) kind = k;
     if (kind < 0 || id_len == 0)
-        return http_error(r, 404, "Not Found: %.200s (the exports are /export/<session_id>/masks.json, masks.zip "
-                                  "and overlay.mp4)",
-                          url);
+        return http_error(
+            r, 404,
+            "Not Found: %.200s (the exports are /export/<session_id>/masks.json, masks.zip, "
+            "overlay.mp4 and effects.mp4)",
+            url);
+    if (post && kind != EXPORT_EFFECTS)
+        return http_error(
+            r, 405, "Method POST is not allowed on %.200s (only effects.mp4 takes a body)", url);
     char sid[128];
     snprintf(sid, sizeof sid, "%.*s", (int)(id_len < sizeof sid - 1 ? id_len : sizeof sid - 1), id);
     sam2_error err = {0};
@@ -303,21 +424,28 @@ enum MHD_Result export_handle(http_req *r, const char *url) {
     j.width = session_width(j.s);
     j.height = session_height(j.s);
     enum MHD_Result ret;
-    if (mask_store_snapshot(session_masks(j.s), &j.snap, &err)) {
+    if (j.kind == EXPORT_EFFECTS && effects_request(&j, post, &ret)) {
+        /* answered */
+    } else if (mask_store_snapshot(session_masks(j.s), &j.snap, &err)) {
         ret = http_error(r, 500, "%s", err.message);
     } else if (j.snap.lost) {
-        ret = http_error(r, 507,
-                         "The masks of %d frames of session %s did not fit its share of SESSION_MEMORY_MB (%zu MB); "
-                         "track those frames again, or restart the server with a larger SESSION_MEMORY_MB",
-                         j.snap.lost, sid, mask_store_limit(session_masks(j.s)) >> 20);
+        ret = http_error(
+            r, 507,
+            "The masks of %d frames of session %s did not fit its share of SESSION_MEMORY_MB (%zu "
+            "MB); "
+            "track those frames again, or restart the server with a larger SESSION_MEMORY_MB",
+            j.snap.lost, sid, mask_store_limit(session_masks(j.s)) >> 20);
     } else if (j.snap.n == 0) {
-        ret = http_error(r, 409,
-                         "Session %s has no masks yet: add points on a frame (or track) before exporting %s", sid,
-                         KINDS[kind].name);
+        ret = http_error(
+            r, 409,
+            "Session %s has no masks yet: add points on a frame (or track) before exporting %s",
+            sid, KINDS[kind].name);
     } else {
         ret = j.kind == EXPORT_JSON ? export_json(&j) : export_rendered(&j);
     }
     mask_snapshot_free(&j.snap);
+    free(j.scene);
+    image_free(&j.bg);
     session_unref(j.s);
     return ret;
 }

@@ -174,6 +174,7 @@ static const char *allowed_methods(metrics_route route) {
     switch (route) {
     case ROUTE_GRAPHQL:
     case ROUTE_PROPAGATE: return "POST, OPTIONS";
+    case ROUTE_EXPORT: return "GET, HEAD, POST, OPTIONS";
     case ROUTE_OTHER: return "OPTIONS";
     default: return "GET, HEAD, OPTIONS";
     }
@@ -228,9 +229,10 @@ static int media_type_is(const char *ctype, const char *type) {
  * are refused: a page elsewhere cannot make the server run anything without a CORS preflight. */
 static enum MHD_Result unsupported_type(http_req *r, const char *ctype) {
     char msg[300];
-    snprintf(msg, sizeof msg, "Unsupported Content-Type '%.100s': send application/json%s",
-             ctype ? ctype : "(none)",
-             r->route == ROUTE_GRAPHQL ? " (or multipart/form-data for uploadVideo)" : "");
+    snprintf(msg, sizeof msg, "Unsupported Content-Type '%.100s': send %s", ctype ? ctype : "(none)",
+             r->route == ROUTE_GRAPHQL  ? "application/json (or multipart/form-data for uploadVideo)"
+             : r->route == ROUTE_EXPORT ? "image/png or image/jpeg (effects.mp4's background picture)"
+                                        : "application/json");
     if (r->route == ROUTE_GRAPHQL) return http_graphql_error(r, 415, msg);
     return http_error(r, 415, "%s", msg);
 }
@@ -272,6 +274,11 @@ static enum MHD_Result begin_request(http_req *r, const char *url, const char *m
         if (!media_type_is(ctype, "application/json")) return unsupported_type(r, ctype);
         r->kind = BODY_JSON;
         r->limit = PROPAGATE_BODY_LIMIT;
+    } else if (!strcmp(method, "POST") && r->route == ROUTE_EXPORT) {
+        if (!media_type_is(ctype, "image/png") && !media_type_is(ctype, "image/jpeg"))
+            return unsupported_type(r, ctype);
+        r->kind = BODY_RAW; /* effects.mp4's background picture (export.c decodes it) */
+        r->limit = s->cfg.max_body_bytes;
     }
     if (content_length > r->limit) {
         if (r->route == ROUTE_GRAPHQL)
@@ -291,7 +298,7 @@ static void take_body(http_req *r, const char *data, size_t n) {
                  r->kind == BODY_MULTIPART ? "MAX_UPLOAD_MB" : "MAX_BODY_MB");
         return;
     }
-    if (r->kind == BODY_JSON) {
+    if (r->kind == BODY_JSON || r->kind == BODY_RAW) {
         sb_append(&r->body, data, n);
         if (r->body.failed) {
             r->error_status = 500;
@@ -353,7 +360,7 @@ static enum MHD_Result dispatch(http_req *r, const char *url, const char *method
         if (post) return propagate_handle(r);
         break;
     case ROUTE_EXPORT:
-        if (get) return export_handle(r, url);
+        if (get || post) return export_handle(r, url, post);
         break;
     case ROUTE_STATIC:
         if (get) {

@@ -10,7 +10,7 @@
 #include <cjson/cJSON.h>
 #include <microhttpd.h>
 
-typedef enum body_kind { BODY_NONE, BODY_JSON, BODY_MULTIPART, BODY_DISCARD } body_kind;
+typedef enum body_kind { BODY_NONE, BODY_JSON, BODY_MULTIPART, BODY_DISCARD, BODY_RAW } body_kind;
 
 typedef struct http_req {
     server *srv;
@@ -41,8 +41,9 @@ enum MHD_Result http_json(http_req *r, unsigned status, cJSON *value);
 enum MHD_Result static_serve(http_req *r, const char *root, const char *rel);
 enum MHD_Result graphql_handle(http_req *r);
 enum MHD_Result propagate_handle(http_req *r);
-/* GET /export/<session_id>/masks.json | masks.zip | overlay.mp4 (export.c). */
-enum MHD_Result export_handle(http_req *r, const char *url);
+/* GET /export/<session_id>/masks.json | masks.zip | overlay.mp4 | effects.mp4, and POST of
+ * effects.mp4 with a background image as the body (export.c). */
+enum MHD_Result export_handle(http_req *r, const char *url, int post);
 /* The web page at "/" (web_static.c). */
 int web_static_handles(const char *url);
 enum MHD_Result web_static_serve(http_req *r, const char *url);

@@ -252,7 +252,36 @@ static int real_overlay_close(void *self, ingest_overlay *o, int commit, sam2_er
     return 0;
 }
 
-static const ingest_ops REAL_OPS = {NULL, real_poster, real_upload, real_overlay_open, real_overlay_frame,
-                                    real_overlay_close};
+static int real_effects_open(void *self, const char *video_path, const char *out_path, int width,
+                             int height, const effects_scene *scene, const uint8_t *bg_image,
+                             int bg_width, int bg_height, int crf, ingest_overlay **out,
+                             sam2_error *err) {
+    (void)self;
+    /* One encoder thread, as the overlay (real_overlay_open says why). */
+    const mask_overlay_options o = {.video_path = video_path,
+                                    .out_path = out_path,
+                                    .threads = 1,
+                                    .name = "effects.mp4",
+                                    .crf = crf};
+    mask_overlay *ov = effects_video_open(&o, scene, bg_image, bg_width, bg_height, err);
+    if (!ov) return err && err->code ? err->code : SAM2_ERR_IO;
+    const int vw = mask_overlay_width(ov), vh = mask_overlay_height(ov);
+    if (vw != width || vh != height) {
+        mask_overlay_abort(ov);
+        return sam2_fail(err, SAM2_ERR_STATE,
+                         "the video is %dx%d now, the session's masks are %dx%d", vw, vh, width,
+                         height);
+    }
+    *out = (ingest_overlay *)ov;
+    return 0;
+}
+
+static const ingest_ops REAL_OPS = {NULL,
+                                    real_poster,
+                                    real_upload,
+                                    real_overlay_open,
+                                    real_overlay_frame,
+                                    real_overlay_close,
+                                    real_effects_open};
 
 const ingest_ops *ingest_default_ops(void) { return &REAL_OPS; }

@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "server/paths.h"
+#include "server/titles.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -547,8 +548,58 @@ static cJSON *resolve_upload_video(const gql_resolve_info *info, sam2_error *err
     sam2_error perr = {0};
     if (!srv->ingest->poster(srv->ingest->self, video_abs, poster_abs, &pw, &ph, &perr))
         snprintf(v.poster_path, sizeof v.poster_path, "posters/%s.jpg", r.sha256);
+    /* The name the file had, kept beside the video as its title (titles.h): text, never a path. */
+    title_clean(uf->filename, v.title, sizeof v.title);
+    sam2_error terr = {0};
+    if (v.title[0] && title_store(srv->data_real, r.sha256, v.title, v.width, v.height, &terr))
+        server_log(srv, "warning: the display name of %s was not kept: %s", v.path, terr.message);
     server_log(srv, "uploaded %s (%dx%d) from %.100s", v.path, v.width, v.height, uf->filename);
     return video_to_json(&v, srv->cfg.api_url);
+}
+
+/* sam2c's Query.video(path): a gallery video, or an upload with its kept title (titles.h), so a
+ * page opened at a video's address can name it. null when there is no such video: an upload is
+ * looked for only where startSession would open it (path_resolve_video). */
+static cJSON *resolve_video(const gql_resolve_info *info, sam2_error *err) {
+    (void)err;
+    server *srv = srv_of(info);
+    const cJSON *p = arg(info, "path");
+    const char *path = cJSON_IsString(p) ? p->valuestring : "";
+    for (int i = 0; i < catalog_count(srv->videos); i++)
+        if (!strcmp(catalog_at(srv->videos, i)->path, path))
+            return video_to_json(catalog_at(srv->videos, i), srv->cfg.api_url);
+    if (!title_is_upload_path(path)) return cJSON_CreateNull();
+    char real[PATH_MAX];
+    sam2_error perr = {0};
+    int is_dir = 0;
+    if (path_resolve_video(srv->data_real, path, real, sizeof real, &is_dir, &perr) || is_dir)
+        return cJSON_CreateNull();
+    video_entry v;
+    memset(&v, 0, sizeof v);
+    snprintf(v.code, sizeof v.code, "%s", path);
+    snprintf(v.path, sizeof v.path, "%s", path);
+    title_load(srv->data_real, path, v.title, sizeof v.title, &v.width, &v.height);
+    char poster[PATH_MAX];
+    snprintf(poster, sizeof poster, "%s/posters/%.64s.jpg", srv->data_real, path + 8);
+    if (!access(poster, R_OK))
+        snprintf(v.poster_path, sizeof v.poster_path, "posters/%.64s.jpg", path + 8);
+    return video_to_json(&v, srv->cfg.api_url);
+}
+
+/* sam2c's Query.modelInfo: the model the server loaded (the page shows its name). */
+static cJSON *resolve_model_info(const gql_resolve_info *info, sam2_error *err) {
+    (void)err;
+    server *srv = srv_of(info);
+    cJSON *o = cJSON_CreateObject();
+    if (!o) return NULL;
+    cJSON_AddStringToObject(o, "__typename", "ModelInfo");
+    /* name: the configuration name, as GET /ready's "model"; displayName: what a page shows. */
+    cJSON_AddStringToObject(o, "name", srv->model_info.name);
+    char title[sizeof srv->model_info.name + 16];
+    title_of_model(srv->model_info.name, title, sizeof title);
+    cJSON_AddStringToObject(o, "displayName", title);
+    cJSON_AddNumberToObject(o, "parameters", (double)srv->model_info.params);
+    return o;
 }
 
 /* ---- the schema ------------------------------------------------------------------------------ */
@@ -581,6 +632,14 @@ gql_schema *demo_schema_new(sam2_error *err) {
     T(gql_type_add_field(s, video, "height", "Int!", NULL));
     T(gql_type_add_field(s, video, "url", "String!", NULL));
     T(gql_type_add_field(s, video, "posterUrl", "String!", NULL));
+    /* sam2c additions (the official schema has none of these; its clients never ask for them). */
+    T(gql_type_add_field(s, video, "title", "String!", NULL));
+    gql_type *model = gql_schema_add_object(s, "ModelInfo");
+    T(model);
+    if (!ok) goto fail;
+    T(gql_type_add_field(s, model, "name", "String!", NULL));
+    T(gql_type_add_field(s, model, "displayName", "String!", NULL));
+    T(gql_type_add_field(s, model, "parameters", "Float!", NULL));
 
     gql_type *pi = gql_schema_add_object(s, "PageInfo");
     gql_type *edge = gql_schema_add_object(s, "VideoEdge");
@@ -679,6 +738,11 @@ gql_schema *demo_schema_new(sam2_error *err) {
     A(gql_field_add_arg(s, f, "after", "String", "null"));
     A(gql_field_add_arg(s, f, "first", "Int", "null"));
     A(gql_field_add_arg(s, f, "last", "Int", "null"));
+    f = gql_type_add_field(s, q, "video", "Video", resolve_video);
+    T(f);
+    if (!ok) goto fail;
+    A(gql_field_add_arg(s, f, "path", "String!", NULL));
+    T(gql_type_add_field(s, q, "modelInfo", "ModelInfo!", resolve_model_info));
 
     struct {
         const char *name, *type, *input;

@@ -515,8 +515,28 @@ static int d_overlay_close(void *self, ingest_overlay *o, int commit, sam2_error
     return rc;
 }
 
-static const ingest_ops DOUBLE_INGEST = {NULL,           d_poster,        d_upload,
-                                         d_overlay_open, d_overlay_frame, d_overlay_close};
+/* The effects video: the overlay double, its first line naming the scene ("effects WxH bg=B.V
+ * objects=id:effect.variant,... image=WxH crf=N"); frames as the overlay's (labels are positions
+ * in the scene's list). */
+static int d_effects_open(void *self, const char *video, const char *out, int w, int h,
+                          const effects_scene *scene, const uint8_t *bg_image, int bg_w, int bg_h,
+                          int crf, ingest_overlay **o, sam2_error *err) {
+    if (d_overlay_open(self, video, out, w, h, o, err)) return -1;
+    fake_overlay *fo = (fake_overlay *)*o;
+    rewind(fo->f);
+    const effects_spec *spec = effects_spec_get(err);
+    if (!spec) return -1;
+    fprintf(fo->f, "effects %dx%d bg=%s.%d objects=", w, h,
+            spec->background[scene->background].name, scene->bg_variant);
+    for (int i = 0; i < scene->n; i++)
+        fprintf(fo->f, "%s%d:%s.%d", i ? "," : "", scene->objects[i].id,
+                spec->object[scene->objects[i].effect].name, scene->objects[i].variant);
+    fprintf(fo->f, " image=%dx%d crf=%d\n", bg_image ? bg_w : 0, bg_image ? bg_h : 0, crf);
+    return 0;
+}
+
+static const ingest_ops DOUBLE_INGEST = {
+    NULL, d_poster, d_upload, d_overlay_open, d_overlay_frame, d_overlay_close, d_effects_open};
 
 const ingest_ops *double_ingest_ops(void) {
     return &DOUBLE_INGEST;

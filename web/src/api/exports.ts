@@ -1,11 +1,12 @@
-// Downloads rendered by the server: GET /export/<session_id>/masks.json | masks.zip | overlay.mp4.
+// Downloads rendered by the server: GET /export/<session_id>/masks.json | masks.zip | overlay.mp4
+// | effects.mp4?<scene> (POSTed with the background picture when the scene replaces it).
 
 import { errorFromResponse, fetchOrExplain } from './errors';
 
-export type ExportKind = 'masks.json' | 'masks.zip' | 'overlay.mp4';
+export type ExportKind = 'masks.json' | 'masks.zip' | 'overlay.mp4' | 'effects.mp4';
 
-export function exportUrl(base: string, sessionId: string, kind: ExportKind): string {
-  return `${base}/export/${encodeURIComponent(sessionId)}/${kind}`;
+export function exportUrl(base: string, sessionId: string, kind: ExportKind, query = ''): string {
+  return `${base}/export/${encodeURIComponent(sessionId)}/${kind}${query ? `?${query}` : ''}`;
 }
 
 /** Fetches an export (reporting bytes received) and returns it as a Blob. */
@@ -15,8 +16,13 @@ export async function fetchExport(
   kind: ExportKind,
   onProgress: (received: number, total: number) => void,
   signal?: AbortSignal,
+  query = '',
+  body?: Blob,
 ): Promise<Blob> {
-  const res = await fetchOrExplain(exportUrl(base, sessionId, kind), { signal, credentials: 'same-origin' }, 'Export');
+  const init: RequestInit = body
+    ? { method: 'POST', body, headers: { 'Content-Type': body.type || 'image/png' }, signal, credentials: 'same-origin' }
+    : { signal, credentials: 'same-origin' };
+  const res = await fetchOrExplain(exportUrl(base, sessionId, kind, query), init, 'Export');
   if (!res.ok) throw await errorFromResponse(res, `Export of ${kind}`);
   const total = Number(res.headers.get('Content-Length') ?? 0) || 0;
   const type = res.headers.get('Content-Type') ?? 'application/octet-stream';

@@ -11,6 +11,16 @@ export interface Video {
   posterUrl: string | null;
   width: number;
   height: number;
+  /** sam2c: what the page shows as the video's name (an upload's original file name). */
+  title?: string;
+}
+
+export interface ModelInfo {
+  /** The configuration name (GET /ready's "model"): sam2.1_hiera_t, edgetam, ... */
+  name: string;
+  /** What the page shows: SAM 2.1 tiny, EdgeTAM, ... (named by the server). */
+  displayName: string;
+  parameters: number;
 }
 
 export interface FrameMasks {
@@ -18,7 +28,7 @@ export interface FrameMasks {
   rleMaskList: { objectId: number; rleMask: RleMask }[];
 }
 
-const VIDEO_FIELDS = `fragment PageVideo on Video { id path posterPath url posterUrl width height }`;
+const VIDEO_FIELDS = `fragment PageVideo on Video { id path posterPath url posterUrl width height title }`;
 const FRAME_FIELDS = `fragment PageFrameMasks on RLEMaskListOnFrame {
   frameIndex
   rleMaskList { objectId rleMask { size counts } }
@@ -33,6 +43,8 @@ const DOCS = {
   }
   ${VIDEO_FIELDS}`,
   defaultVideo: `query PageDefaultVideo { defaultVideo { ...PageVideo } } ${VIDEO_FIELDS}`,
+  video: `query PageVideoAt($path: String!) { video(path: $path) { ...PageVideo } } ${VIDEO_FIELDS}`,
+  modelInfo: `query PageModel { modelInfo { name displayName parameters } }`,
   startSession: `mutation PageStartSession($input: StartSessionInput!) { startSession(input: $input) { sessionId } }`,
   closeSession: `mutation PageCloseSession($input: CloseSessionInput!) { closeSession(input: $input) { success } }`,
   addPoints: `mutation PageAddPoints($input: AddPointsInput!) { addPoints(input: $input) { ...PageFrameMasks } }
@@ -119,6 +131,18 @@ export class GraphQLClient {
     return data.defaultVideo;
   }
 
+  /** sam2c's Query.video: a video by path (uploads with their kept title), or null. */
+  async video(path: string): Promise<Video | null> {
+    const data = await this.request<{ video: Video | null }>(DOCS.video, { path }, 'Finding the video');
+    return data.video;
+  }
+
+  /** sam2c's Query.modelInfo: the model the server loaded. */
+  async modelInfo(): Promise<ModelInfo> {
+    const data = await this.request<{ modelInfo: ModelInfo }>(DOCS.modelInfo, {}, 'Asking for the model');
+    return data.modelInfo;
+  }
+
   async startSession(path: string): Promise<string> {
     const data = await this.request<{ startSession: { sessionId: string } }>(
       DOCS.startSession,
@@ -142,7 +166,7 @@ export class GraphQLClient {
     sessionId: string,
     frameIndex: number,
     objectId: number,
-    points: { x: number; y: number; label: number }[],
+    points: { x: number; y: number; label: number }[], // labels 0/1 points, 2/3 a box's corners
   ): Promise<FrameMasks> {
     const data = await this.request<{ addPoints: FrameMasks }>(
       DOCS.addPoints,

@@ -43,14 +43,16 @@ export function parseFramePart(body: Uint8Array): StreamedFrame {
 
 /**
  * Runs a propagation; resolves with the number of frames received when the server ends the
- * stream. Rejects with AbortError when `signal` aborts, ApiError otherwise.
+ * stream. Rejects with AbortError when `signal` aborts, ApiError otherwise. When onFrame returns
+ * a promise, the next frame is read only once it settles (the page's display keeps up so; the
+ * server waits for a slow reader as for a slow network).
  */
 export async function propagate(
   url: string,
   sessionId: string,
   startFrameIndex: number,
   signal: AbortSignal,
-  onFrame: (frame: StreamedFrame) => void,
+  onFrame: (frame: StreamedFrame) => void | Promise<void>,
 ): Promise<number> {
   const res = await fetchOrExplain(
     url,
@@ -77,8 +79,10 @@ export async function propagate(
       const { done, value } = await reader.read();
       if (done) break;
       for (const part of parser.push(value)) {
-        onFrame(parseFramePart(part.body));
+        const wait = onFrame(parseFramePart(part.body));
         frames++;
+        if (wait) await wait;
+        if (signal.aborted) throw new DOMException('tracking cancelled', 'AbortError');
       }
     }
     parser.finish();

@@ -20,6 +20,7 @@ export class App {
   private readonly main: HTMLElement;
   private readonly live: HTMLElement;
   private readonly title: HTMLElement;
+  private readonly model: HTMLElement;
   private readonly back: HTMLButtonElement;
   private gallery: Gallery | null = null;
   private editor: Editor | null = null;
@@ -29,6 +30,7 @@ export class App {
     this.live = h('div', { class: 'visually-hidden', 'aria-live': 'polite', id: 'announcer' });
     this.back = h('button', { type: 'button', class: 'back', hidden: true, onclick: () => this.showGallery(true) }, '← All videos');
     this.title = h('span', { class: 'title-video' });
+    this.model = h('span', { class: 'model-name', hidden: true, title: 'The model sam2 serve has loaded' });
     this.main = h('main', { id: 'main', tabindex: -1 });
     root.append(
       h('a', { class: 'skip-link', href: '#main' }, 'Skip to content'),
@@ -39,6 +41,7 @@ export class App {
         h('span', { class: 'tagline' }, 'Segment and track objects in video'),
         this.back,
         this.title,
+        this.model,
       ),
       this.main,
       this.live,
@@ -49,6 +52,16 @@ export class App {
 
   start(): void {
     this.route();
+    // Which model answers (sam2c's Query.modelInfo; another backend simply has no badge).
+    this.api
+      .modelInfo()
+      .then((m) => {
+        this.model.textContent = `Model: ${m.displayName}`;
+        this.model.title = `The model sam2 serve has loaded (${m.name}, ${m.parameters.toLocaleString('en')} parameters)`;
+        this.model.dataset.model = m.name;
+        this.model.hidden = false;
+      })
+      .catch(() => undefined);
   }
 
   announce(text: string): void {
@@ -63,8 +76,22 @@ export class App {
     const m = /^#\/video\/(.+)$/.exec(location.hash);
     if (m) {
       const path = decodeURIComponent(m[1]);
-      const video = this.knownVideos.get(path) ?? { id: '', path, posterPath: null, url: '', posterUrl: null, width: 0, height: 0 };
-      this.showEditor(video);
+      const known = this.knownVideos.get(path);
+      if (known) {
+        this.showEditor(known);
+        return;
+      }
+      // Opened at the video's address (a reload, a link): ask the server for its title and size.
+      const bare: Video = { id: '', path, posterPath: null, url: '', posterUrl: null, width: 0, height: 0 };
+      this.api
+        .video(path)
+        .then((v) => v ?? bare)
+        .catch(() => bare)
+        .then((v) => {
+          if (location.hash !== `#/video/${m[1]}`) return;
+          this.knownVideos.set(path, v);
+          this.showEditor(v);
+        });
     } else {
       this.showGallery(false);
     }
@@ -106,8 +133,9 @@ export class App {
     if (this.editor && this.editor.video.path === video.path) return;
     this.editor?.destroy();
     this.back.hidden = false;
-    this.title.textContent = fileName(video.path);
-    document.title = `${fileName(video.path)} · sam2c`;
+    const title = video.title || fileName(video.path);
+    this.title.textContent = title;
+    document.title = `${title} · sam2c`;
     this.editor = new Editor(
       { api: this.api, close: () => this.showGallery(true), announce: (t) => this.announce(t) },
       video,
@@ -119,5 +147,25 @@ export class App {
   /** For the browser tests: the editor's state, or null in the gallery. */
   snapshot() {
     return this.editor ? this.editor.snapshot() : null;
+  }
+
+  /** For the browser tests: the CPU renderer's bytes for the frame shown. */
+  referencePixels() {
+    return this.editor ? this.editor.referencePixels() : null;
+  }
+
+  /** For the browser tests: the effects.mp4 query of what is drawn. */
+  async effectsQuery() {
+    return this.editor ? (await this.editor.effectsRequest()).query : null;
+  }
+
+  /** For the browser tests: the picture effects.mp4 would be POSTed with (base64 PNG), or null. */
+  async effectsPicture() {
+    const body = this.editor ? (await this.editor.effectsRequest()).body : undefined;
+    if (!body) return null;
+    const bytes = new Uint8Array(await body.arrayBuffer());
+    let s = '';
+    for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode.apply(null, Array.from(bytes.subarray(i, i + 0x8000)));
+    return btoa(s);
   }
 }

@@ -125,7 +125,7 @@ export class Gallery {
   private render(videos: Video[]): void {
     clear(this.list);
     for (const v of videos) {
-      const name = fileName(v.path);
+      const name = v.title || fileName(v.path);
       const isDefault = v.path === this.defaultPath;
       const poster = v.posterPath ? h('img', { src: this.host.api.url(v.posterPath), alt: '', loading: 'lazy', decoding: 'async' }) : null;
       const card = h(

@@ -16,6 +16,8 @@ export interface LoadProgress {
 type FrameListener = (frame: number) => void;
 
 const SEEK_TIMEOUT_MS = 10_000;
+/** The fastest follow() plays (a faster element runs past the stream between presented frames). */
+const FOLLOW_MAX_RATE = 2;
 /** How long to wait for the presented frame after `seeked` before drawing anyway. */
 const PRESENT_GRACE_MS = 300;
 
@@ -37,8 +39,14 @@ export class FramePlayer {
   playing = false;
   private objectUrl = '';
   private seekTarget: number | null = null;
+  /** Playback stopped with the element between frames: the next seek runs even to the index
+   *  shown, so the canvas gets exactly that frame. */
+  private redrawDue = false;
   private seeking: Promise<void> | null = null;
   private frameHandle = 0;
+  /** Following a stream forward (see follow()): the newest frame that may be shown, and a frame
+   *  the element presented past it (shown once the stream gets there), or -1. */
+  private followState: { limit: number; held: number; handle: number } | null = null;
   private listeners: FrameListener[] = [];
   private onEnded: (() => void) | null = null;
 
@@ -62,6 +70,11 @@ export class FramePlayer {
 
   setOnEnded(cb: () => void): void {
     this.onEnded = cb;
+  }
+
+  /** The downloaded video as an object URL (for a second element: the filmstrip's). */
+  get sourceUrl(): string {
+    return this.objectUrl;
   }
 
   /** Whether a seek is in progress or queued. */
@@ -165,6 +178,7 @@ export class FramePlayer {
   seek(i: number): Promise<void> {
     if (!this.clock) return Promise.resolve();
     if (this.playing) this.pause(false);
+    if (this.followState) this.stopFollow();
     this.seekTarget = this.clock.clamp(i);
     if (!this.seeking) this.seeking = this.runSeeks();
     return this.seeking;
@@ -176,7 +190,8 @@ export class FramePlayer {
       while (this.seekTarget !== null && this.clock) {
         const target = this.seekTarget;
         this.seekTarget = null;
-        if (target === this.frame) continue;
+        if (target === this.frame && !this.redrawDue) continue;
+        this.redrawDue = false;
         await this.seekElement(this.clock.seekTime(target), target);
         this.draw(target);
       }
@@ -249,6 +264,7 @@ export class FramePlayer {
 
   async play(): Promise<void> {
     if (!this.clock || this.playing) return;
+    this.stopFollow();
     if (this.frame >= this.clock.frameCount - 1) await this.seek(0);
     this.playing = true;
     const v = this.video;
@@ -279,6 +295,93 @@ export class FramePlayer {
     else this.frameHandle = requestAnimationFrame((now) => step(now));
   }
 
+  /** Whether follow() is running. */
+  get following(): boolean {
+    return this.followState !== null;
+  }
+
+  /**
+   * Shows the frames of a stream that goes forward, up to `limit` (the newest frame that has
+   * arrived), by playing the element rather than seeking: the decoder reads the file in order, so
+   * a frame costs one decode, not a decode from the last keyframe. The rate grows with how far
+   * behind the display is (up to 2x); the display never shows a frame past `limit`. A frame the
+   * element presents past it is held, and shown once the stream gets there; while frames before
+   * it wait to be shown (the element ran on between two presented frames), it seeks back to the
+   * newest. Call with growing limits; seek() or stopFollow() ends it.
+   */
+  follow(limit: number): void {
+    const clock = this.clock;
+    if (!clock) return;
+    limit = clock.clamp(limit);
+    if (this.seeking || this.playing) {
+      // Not at rest on the frame shown: catch up by seeking (coalesced).
+      if (!this.playing) void this.seek(limit).catch(() => undefined);
+      return;
+    }
+    let fs = this.followState;
+    if (!fs) fs = this.followState = { limit, held: -1, handle: 0 };
+    fs.limit = Math.max(fs.limit, limit);
+    const v = this.video;
+    const ahead = clock.frameAt(v.currentTime);
+    if (ahead > fs.limit && fs.held < 0) {
+      // Ran past the stream between two presented frames, maybe to the end of the video (which
+      // pauses it): hold that frame. Playing on from there would be wrong, and an element that
+      // ended starts again from frame 0 when played.
+      v.pause();
+      fs.held = ahead;
+    }
+    if (fs.held >= 0 && fs.held <= fs.limit) {
+      // The element has been holding this frame: it has masks now.
+      const held = fs.held;
+      fs.held = -1;
+      this.draw(held);
+    } else if (fs.held > fs.limit && this.frame < fs.limit) {
+      // It ran past the stream while frames that have arrived are not shown: seek back to them.
+      const target = fs.limit;
+      this.stopFollow();
+      void this.seek(target).catch(() => undefined);
+      return;
+    }
+    if (this.frame >= fs.limit || fs.held >= 0) return;
+    v.playbackRate = Math.min(FOLLOW_MAX_RATE, Math.max(1, fs.limit - this.frame));
+    if (!v.paused) return;
+    const state = fs;
+    const step = (_now: number, meta?: VideoFrameMetadata) => {
+      if (this.followState !== state || !this.clock) return;
+      const f = this.clock.frameAt(meta ? meta.mediaTime : v.currentTime);
+      if (f <= state.limit) {
+        if (f !== this.frame) this.draw(f);
+      } else {
+        state.held = f;
+      }
+      if (f >= state.limit || v.ended) {
+        v.pause();
+        return;
+      }
+      v.playbackRate = Math.min(FOLLOW_MAX_RATE, Math.max(1, state.limit - f));
+      state.handle = v.requestVideoFrameCallback ? v.requestVideoFrameCallback(step) : requestAnimationFrame((t) => step(t));
+    };
+    state.handle = v.requestVideoFrameCallback ? v.requestVideoFrameCallback(step) : requestAnimationFrame((t) => step(t));
+    v.play().catch(() => {
+      // Refused or interrupted: seek instead.
+      if (this.followState !== state) return;
+      this.stopFollow();
+      void this.seek(state.limit).catch(() => undefined);
+    });
+  }
+
+  /** Ends follow(): the element stops; the canvas keeps the frame it shows. */
+  stopFollow(): void {
+    const fs = this.followState;
+    if (!fs) return;
+    this.followState = null;
+    const v = this.video;
+    if (v.cancelVideoFrameCallback) v.cancelVideoFrameCallback(fs.handle);
+    else cancelAnimationFrame(fs.handle);
+    v.pause();
+    v.playbackRate = 1;
+  }
+
   /** Stops playback; with `snap`, re-seeks so the canvas shows exactly the frame it names. */
   pause(snap = true): void {
     if (!this.playing) return;
@@ -287,14 +390,17 @@ export class FramePlayer {
     if (v.cancelVideoFrameCallback) v.cancelVideoFrameCallback(this.frameHandle);
     else cancelAnimationFrame(this.frameHandle);
     v.pause();
+    this.redrawDue = true;
     if (snap && this.clock) {
-      const f = this.clock.frameAt(v.currentTime);
-      this.frame = -1;
-      void this.seek(f).catch(() => undefined);
+      // `frame` keeps naming the frame shown (not -1): the scrubber shows it while the seek
+      // runs. Set to 0 there, a Home pressed meanwhile changed nothing, sent no input event,
+      // and the seek then landed elsewhere (browser test timeline-after-tracking).
+      void this.seek(this.clock.frameAt(v.currentTime)).catch(() => undefined);
     }
   }
 
   release(): void {
+    this.stopFollow();
     this.pause(false);
     if (this.objectUrl) {
       this.video.removeAttribute('src');

@@ -58,6 +58,18 @@ export function decodeSmall(path, width, height) {
   return frames;
 }
 
+/** Every frame of a video at its own size, as rgb24 buffers (ffmpeg's decode). */
+export function decodeFull(path) {
+  const probe = execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width,height',
+    '-of', 'csv=p=0', path], { encoding: 'utf8' }).trim().split(',').map(Number);
+  const [width, height] = probe;
+  const raw = execFileSync('ffmpeg', ['-v', 'error', '-i', path, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], { maxBuffer: 1 << 30 });
+  const size = width * height * 3;
+  const frames = [];
+  for (let at = 0; at + size <= raw.length; at += size) frames.push(raw.subarray(at, at + size));
+  return { width, height, frames };
+}
+
 export function tempDir(prefix) {
   return mkdtempSync(join(tmpdir(), prefix));
 }
@@ -120,8 +132,13 @@ function stopProcess(child) {
   });
 }
 
-/** Chromium, headless, with the flags that keep it off the network, in a fresh profile. */
-export async function launchBrowser(chromiumPath) {
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--autoplay-policy=no-user-gesture-required'];
+
+/** Chromium, headless, with the flags that keep it off the network, in a fresh profile. WebGL2
+ *  runs on SwiftShader (the CPU), as on a machine without a GPU. */
+export async function launchBrowser(chromiumPath, options = {}) {
   const { chromium } = await import('playwright-core');
   const profile = tempDir('sam2-web-chromium-');
   const context = await chromium.launchPersistentContext(profile, {
@@ -129,9 +146,8 @@ export async function launchBrowser(chromiumPath) {
     headless: true,
     acceptDownloads: true,
     viewport: { width: 1280, height: 720 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      '--autoplay-policy=no-user-gesture-required'],
+    args: CHROMIUM_ARGS,
+    ...options,
   });
   return {
     context,

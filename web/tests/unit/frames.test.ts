@@ -114,7 +114,7 @@ describe('MP4 frame times', () => {
       expect(t.times.length, f).toBe(expected.length);
       for (let i = 0; i < expected.length; i++) expect(t.times[i], `${f} frame ${i}`).toBeCloseTo(expected[i], 5);
     }
-  });
+  }, 120_000); // ffprobe on every gallery video: slow on a busy machine
 });
 
 describe('FrameClock', () => {

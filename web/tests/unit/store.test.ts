@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MaskStore, ObjectList } from '../../src/ui/store';
+import { History, MaskStore, ObjectList, promptPoints, samePrompts, type Prompts } from '../../src/ui/store';
 import { parseFramePart } from '../../src/api/propagate';
 import { serverMessage, isExpiredMessage } from '../../src/api/errors';
 import { graphqlResult } from '../../src/api/graphql';
@@ -25,16 +25,57 @@ describe('objects', () => {
     expect(list.add().id).toBe(101);
   });
 
-  it('counts points and finds objects that have some', () => {
+  it('counts prompts and finds objects that have some', () => {
     const list = new ObjectList();
     const a = list.add();
     list.add();
-    a.points.set(4, [{ x: 0.1, y: 0.2, label: 1 }, { x: 0.3, y: 0.4, label: 0 }]);
-    a.points.set(9, []);
-    expect(list.pointCount(a)).toBe(2);
-    expect(list.withPoints().map((o) => o.id)).toEqual([1]);
-    list.clearPoints();
-    expect(list.withPoints()).toEqual([]);
+    a.prompts.set(4, { points: [{ x: 0.1, y: 0.2, label: 1 }, { x: 0.3, y: 0.4, label: 0 }], box: null });
+    a.prompts.set(9, { points: [], box: null });
+    a.prompts.set(11, { points: [], box: { x0: 0.1, y0: 0.1, x1: 0.5, y1: 0.6 } });
+    expect(list.promptCount(a)).toBe(3);
+    expect(list.withPrompts().map((o) => o.id)).toEqual([1]);
+    expect(a.effect).toEqual({ effect: 'fill', variant: 0 });
+    expect(a.hidden).toBe(false);
+    list.clearPrompts();
+    expect(list.withPrompts()).toEqual([]);
+  });
+
+  it('sends a box as two corner points (labels 2 and 3) before the clicks', () => {
+    const p: Prompts = { points: [{ x: 0.5, y: 0.5, label: 0 }], box: { x0: 0.1, y0: 0.2, x1: 0.3, y1: 0.4 } };
+    expect(promptPoints(p)).toEqual([
+      { x: 0.1, y: 0.2, label: 2 },
+      { x: 0.3, y: 0.4, label: 3 },
+      { x: 0.5, y: 0.5, label: 0 },
+    ]);
+    expect(promptPoints({ points: [], box: null })).toEqual([]);
+    expect(samePrompts(p, { ...p })).toBe(true);
+    expect(samePrompts(p, undefined)).toBe(false);
+  });
+});
+
+describe('undo and redo', () => {
+  const P = (n: number): Prompts => ({ points: Array.from({ length: n }, (_, i) => ({ x: i / 10, y: 0, label: 1 })), box: null });
+
+  it('undoes to the state before an edit and redoes it, in order', () => {
+    const h = new History();
+    h.record({ objectId: 1, frame: 0, before: P(0), after: P(1) });
+    h.record({ objectId: 1, frame: 0, before: P(1), after: P(2) });
+    expect(h.canRedo).toBe(false);
+    expect(h.undo()?.before).toEqual(P(1));
+    expect(h.undo()?.before).toEqual(P(0));
+    expect(h.undo()).toBeUndefined();
+    expect(h.redo()?.after).toEqual(P(1));
+    // A new edit drops what could be redone.
+    h.record({ objectId: 2, frame: 3, before: P(0), after: P(1) });
+    expect(h.canRedo).toBe(false);
+    expect(h.undo()?.objectId).toBe(2);
+    // A refused undo goes back on the undo stack.
+    h.restore({ objectId: 2, frame: 3, before: P(0), after: P(1) }, true);
+    expect(h.canRedo).toBe(false);
+    expect(h.undo()?.objectId).toBe(2);
+    h.forget(2);
+    expect(h.canRedo).toBe(false);
+    expect(h.undo()?.objectId).toBe(1);
   });
 });
 
@@ -54,9 +95,19 @@ describe('masks by frame and object', () => {
     s.removeObject(1);
     expect(s.version).toBeGreaterThan(v);
     expect(s.framesWithMasks()).toEqual([3]);
-    expect(s.toJSON()).toEqual([{ frameIndex: 3, objectId: 2, size: [2, 2], counts: '13' }]);
+    expect(s.toJSON()).toEqual([{ frameIndex: 3, objectId: 2, size: [2, 2], counts: '13', area: 3 }]);
     s.clear();
     expect(s.toJSON()).toEqual([]);
+  });
+
+  it('puts on an object\'s timeline only the frames where its mask has pixels', () => {
+    const s = new MaskStore();
+    s.setFrame(0, [{ objectId: 2, mask: m('13') }]);
+    s.setFrame(6, [{ objectId: 2, mask: m('4') }]); // tracked, but not there
+    s.setFrame(2, [{ objectId: 2, mask: m('04') }]);
+    expect(s.presence(2)).toEqual([0, 2]);
+    expect(s.framesWithMasks(new Set([2]))).toEqual([0, 2, 6]);
+    expect(s.presence(9)).toEqual([]);
   });
 });
 
