@@ -20,7 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (mode & 2) h *= 5, w *= 3; /* now and then larger than the payload */
     const uint8_t *p = data + 3;
     size_t n = size - 3, area = (size_t)h * w;
-    uint8_t *mask = malloc(area + 1), *back = malloc(area + 1);
+    uint8_t *mask = calloc(area + 1, 1), *back = calloc(area + 1, 1);
     char *again = NULL;
     sam2_error err;
     if (mode & 1) {
