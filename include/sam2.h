@@ -13,6 +13,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Marks the exported functions (defined empty where the build defines no export macro). */
+#ifndef SAM2_API
+#define SAM2_API
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -197,6 +202,15 @@ int sam2_tracker_propagate(sam2_tracker *t, int start_frame, int max_frames, int
                            sam2_frame_callback cb, void *user, sam2_error *err);
 /* Asks a running propagation (in another thread) to stop after the current frame. */
 void sam2_tracker_cancel(sam2_tracker *t);
+/* A cancel hook: sam2_tracker_propagate calls fn(user) at stage boundaries inside each frame
+ * (after each block of the image encoder's trunk, between memory-attention layers, between the
+ * steps of one object, between objects) and between frames. A nonzero answer stops the
+ * propagation with SAM2_ERR_CANCELLED; the frame in progress is abandoned and leaves no trace
+ * (the session is exactly as if that frame had never started, and its callback is not called).
+ * fn is called from the thread that runs the propagation; NULL removes the hook. Prompts and the
+ * preflight of a propagation are never interrupted. */
+typedef int (*sam2_cancel_fn)(void *user);
+SAM2_API void sam2_tracker_set_cancel_check(sam2_tracker *t, sam2_cancel_fn fn, void *user);
 /* Object ids in the session (returns the count; writes up to max ids). */
 int sam2_tracker_object_ids(const sam2_tracker *t, int *ids, int max);
 /* Bytes of session state held in RAM and in the spill file. */

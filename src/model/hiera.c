@@ -9,8 +9,8 @@
 #define WINDOW_GROUP_TOKENS 4096
 
 typedef struct block_geom {
-    int H, W;        /* input map */
-    int Ho, Wo;      /* output map (halved when pooling) */
+    int H, W;           /* input map */
+    int Ho, Wo;         /* output map (halved when pooling) */
     int win_h, win_w;   /* input window (whole map for global attention) */
     int wout_h, wout_w; /* output window */
     int nwy, nwx;       /* window grid */
@@ -117,7 +117,8 @@ static int block_attention(const sam2_net *net, const sam2_hiera_block_w *bw,
         for (int i = 0; i < gn; i++) gather_window(win + (size_t)i * L * dim, x, g, w0 + i, dim);
         be->layernorm(win, win, bw->norm1.w, bw->norm1.b, gn * L, dim, 1e-6f);
         if (g->nwy * g->win_h != g->H || g->nwx * g->win_w != g->W)
-            for (int i = 0; i < gn; i++) zero_window_padding(win + (size_t)i * L * dim, g, w0 + i, dim);
+            for (int i = 0; i < gn; i++)
+                zero_window_padding(win + (size_t)i * L * dim, g, w0 + i, dim);
         be->linear(qkv, win, bw->qkv.w, bw->qkv.b, gn * L, dim, 3 * dout);
         const float *q = qkv;
         int ldq = 3 * dout;
@@ -126,14 +127,15 @@ static int block_attention(const sam2_net *net, const sam2_hiera_block_w *bw,
             for (int i = 0; i < gn; i++) {
                 const float *src = qkv + (size_t)i * L * 3 * dout;
                 for (int t = 0; t < L; t++)
-                    memcpy(qtmp + (size_t)t * dout, src + (size_t)t * 3 * dout, sizeof(float) * dout);
+                    memcpy(qtmp + (size_t)t * dout, src + (size_t)t * 3 * dout,
+                           sizeof(float) * dout);
                 be->maxpool2x2(qpool + (size_t)i * Lq * dout, qtmp, g->win_h, g->win_w, dout);
             }
             q = qpool;
             ldq = dout;
         }
-        be->attention_batched(att, dout, q, ldq, qkv + dout, 3 * dout, qkv + 2 * dout, 3 * dout,
-                              gn, heads, Lq, L, dout / heads, s);
+        be->attention_batched(att, dout, q, ldq, qkv + dout, 3 * dout, qkv + 2 * dout, 3 * dout, gn,
+                              heads, Lq, L, dout / heads, s);
         be->linear(proj, att, bw->attn_proj.w, bw->attn_proj.b, gn * Lq, dout, dout);
         for (int i = 0; i < gn; i++)
             scatter_add_window(xo, proj + (size_t)i * Lq * dout, g, w0 + i, dout);
@@ -167,7 +169,7 @@ static int block_mlp(const sam2_net *net, const sam2_hiera_block_w *bw, int N, i
 }
 
 int hiera_forward(const sam2_net *net, const float *img_chw, float *const stage_out[4],
-                  arena *scratch, const sam2_tap *tap) {
+                  arena *scratch, const sam2_tap *tap, const cancel_check *cancel) {
     const sam2_config *c = &net->cfg;
     const sam2_backend *be = net->be;
     const int S = c->image_size, F = net->feat0, C0 = c->embed_dim;
@@ -192,8 +194,8 @@ int hiera_forward(const sam2_net *net, const float *img_chw, float *const stage_
             for (int x = 0; x < S; x++)
                 for (int ch = 0; ch < 3; ch++)
                     img[((size_t)y * S + x) * 3 + ch] = img_chw[((size_t)ch * S + y) * S + x];
-        be->conv2d(xa, img, net->w.patch_embed.w, net->w.patch_embed.b, S, S, 3, C0, 7, 7, 4, 3,
-                   1, pe);
+        be->conv2d(xa, img, net->w.patch_embed.w, net->w.patch_embed.b, S, S, 3, C0, 7, 7, 4, 3, 1,
+                   pe);
         arena_release(scratch, m);
     }
     be->add(xa, xa, net->trunk_pos, (size_t)F * F * C0);
@@ -223,8 +225,8 @@ int hiera_forward(const sam2_net *net, const float *img_chw, float *const stage_
             for (int y0 = 0; y0 < H; y0 += band) {
                 const int rows = y0 + band <= H ? band : H - y0;
                 if (b->q_pool && rows < 2) break; /* a last odd row is dropped by the pooling */
-                be->layernorm(nb, x + (size_t)y0 * W * b->dim, bw->norm1.w, bw->norm1.b,
-                              rows * W, b->dim, 1e-6f);
+                be->layernorm(nb, x + (size_t)y0 * W * b->dim, bw->norm1.w, bw->norm1.b, rows * W,
+                              b->dim, 1e-6f);
                 if (b->q_pool) {
                     be->linear(p, nb, bw->proj.w, bw->proj.b, rows * W, b->dim, b->dim_out);
                     be->maxpool2x2(spare + (size_t)(y0 / 2) * Wo * b->dim_out, p, rows, W,
@@ -252,6 +254,11 @@ int hiera_forward(const sam2_net *net, const float *img_chw, float *const stage_
             acc += c->stages[stage];
             stage++;
         }
+        /* after every block, not only every stage: a stage of a large trunk is most of a frame */
+        if (i + 1 < net->num_blocks && cancel_requested(cancel)) {
+            rc = CANCEL_STOPPED;
+            goto done;
+        }
     }
     rc = 0;
 done:
@@ -271,9 +278,9 @@ double hiera_flops(const sam2_net *net) {
         const double L = (double)g.win_h * g.win_w, Lq = (double)g.wout_h * g.wout_w;
         const double nwin = (double)g.nwy * g.nwx;
         if (b->dim != b->dim_out) f += 2.0 * H * W * b->dim * b->dim_out;
-        f += 2.0 * nwin * L * b->dim * 3 * b->dim_out;     /* qkv */
-        f += 2.0 * 2.0 * nwin * Lq * L * b->dim_out;       /* QK^T and AV */
-        f += 2.0 * nwin * Lq * b->dim_out * b->dim_out;    /* proj */
+        f += 2.0 * nwin * L * b->dim * 3 * b->dim_out;  /* qkv */
+        f += 2.0 * 2.0 * nwin * Lq * L * b->dim_out;    /* QK^T and AV */
+        f += 2.0 * nwin * Lq * b->dim_out * b->dim_out; /* proj */
         H = g.Ho;
         W = g.Wo;
         f += 2.0 * 2.0 * H * W * b->dim_out * b->dim_out * c->mlp_ratio; /* MLP */

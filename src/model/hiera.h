@@ -7,11 +7,12 @@
 #define SAM2_MODEL_HIERA_H
 
 #include "core/arena.h"
+#include "core/cancel.h"
 #include "core/tap.h"
 #include "model/net.h"
 
 int hiera_forward(const sam2_net *net, const float *img_chw, float *const stage_out[4],
-                  arena *scratch, const sam2_tap *tap);
+                  arena *scratch, const sam2_tap *tap, const cancel_check *cancel);
 
 /* Multiply-accumulate count of one forward pass (for benchmarks), in FLOPs (2 per MAC). */
 double hiera_flops(const sam2_net *net);

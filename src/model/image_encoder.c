@@ -29,7 +29,7 @@ static void tap_level(const sam2_tap *tap, const char *fmt, int level, const flo
 }
 
 int image_encoder_forward(const sam2_net *net, const float *img_chw, image_features *out,
-                          arena *scratch, const sam2_tap *tap) {
+                          arena *scratch, const sam2_tap *tap, const cancel_check *cancel) {
     const sam2_config *c = &net->cfg;
     const sam2_backend *be = net->be;
     const int S = c->image_size, F = net->feat0, d = c->d_model;
@@ -47,8 +47,9 @@ int image_encoder_forward(const sam2_net *net, const float *img_chw, image_featu
     }
     /* Temporaries from here on; out's buffers are the caller's. */
     const arena_mark start = arena_get_mark(scratch);
-    int rc = c->trunk == SAM2_TRUNK_REPVIT ? repvit_forward(net, img_chw, stage, scratch, tap)
-                                           : hiera_forward(net, img_chw, stage, scratch, tap);
+    int rc = c->trunk == SAM2_TRUNK_REPVIT
+                 ? repvit_forward(net, img_chw, stage, scratch, tap, cancel)
+                 : hiera_forward(net, img_chw, stage, scratch, tap, cancel);
     if (rc != 0) goto done;
     rc = -1;
 
@@ -86,8 +87,8 @@ int image_encoder_forward(const sam2_net *net, const float *img_chw, image_featu
                        net->w.neck_convs[3 - i].b, rows * sz, cin, d);
             if (top_down && prev) {
                 /* band rows are even, so they start on a row of the coarser level */
-                be->upsample_nearest2x(up, prev + (size_t)(y0 / 2) * (sz / 2) * d, rows / 2,
-                                       sz / 2, d);
+                be->upsample_nearest2x(up, prev + (size_t)(y0 / 2) * (sz / 2) * d, rows / 2, sz / 2,
+                                       d);
                 be->add(dst, dst, up, n);
                 if (c->fpn_fuse_avg)
                     for (size_t k = 0; k < n; k++) dst[k] *= 0.5f;

@@ -5,6 +5,7 @@
 #define SAM2_MODEL_IMAGE_ENCODER_H
 
 #include "core/arena.h"
+#include "core/cancel.h"
 #include "core/tap.h"
 #include "model/net.h"
 
@@ -21,7 +22,7 @@ size_t image_features_level_floats(const sam2_net *net, int level);
 
 /* img: normalised image, planar [3][S][S] (as the reference's input tensor). */
 int image_encoder_forward(const sam2_net *net, const float *img_chw, image_features *out,
-                          arena *scratch, const sam2_tap *tap);
+                          arena *scratch, const sam2_tap *tap, const cancel_check *cancel);
 
 /* FLOPs of one pass (trunk + neck + high-res convs). */
 double image_encoder_flops(const sam2_net *net);

@@ -139,7 +139,7 @@ int memory_attention_frame_part(const sam2_net *net, const float *curr, const fl
 
 int memory_attention_memory_part(const sam2_net *net, const float *curr_pos, const float *memory,
                                  const float *memory_pos, int M, int num_obj_ptr_tokens, float *out,
-                                 arena *scratch) {
+                                 arena *scratch, const cancel_check *cancel) {
     const sam2_backend *be = net->be;
     const sam2_config *c = &net->cfg;
     const int d = c->d_model, md = c->mem_dim, P = net->embed * net->embed;
@@ -162,6 +162,10 @@ int memory_attention_memory_part(const sam2_net *net, const float *curr_pos, con
 
     for (int li = 0; li < c->mem_attn_layers; li++) {
         const sam2_mem_attn_layer_w *l = &net->w.mem_attn[li];
+        if (li > 0 && cancel_requested(cancel)) {
+            arena_release(scratch, m);
+            return CANCEL_STOPPED;
+        }
         /* self-attention (layer 0's is the frame part, already in out) */
         if (li > 0 && self_attention_layer(net, li, curr_pos, out, t2, a, att, scratch)) return -1;
         /* cross-attention to the memory */
@@ -198,7 +202,7 @@ int memory_attention_forward(const sam2_net *net, const float *curr, const float
     if (n_rope < 0 || n_rope % sam2_config_mem_tokens(&net->cfg) != 0) return -2;
     if (memory_attention_frame_part(net, curr, curr_pos, out, scratch)) return -1;
     return memory_attention_memory_part(net, curr_pos, memory, memory_pos, M, num_obj_ptr_tokens,
-                                        out, scratch);
+                                        out, scratch, NULL);
 }
 
 double memory_attention_flops(const sam2_net *net, int M) {

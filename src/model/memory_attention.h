@@ -6,6 +6,7 @@
 #define SAM2_MODEL_MEMORY_ATTENTION_H
 
 #include "core/arena.h"
+#include "core/cancel.h"
 #include "core/tap.h"
 #include "model/net.h"
 
@@ -14,15 +15,16 @@ int memory_attention_forward(const sam2_net *net, const float *curr, const float
                              const float *memory, const float *memory_pos, int M,
                              int num_obj_ptr_tokens, float *out, arena *scratch);
 
-/* The same in two parts. The frame part depends on the current frame only (the input and the
- * first layer's self-attention), so with several objects on one frame it can be computed once:
- * out [P][d] gets its result. The memory part takes that in out and finishes the pass there.
- * memory_attention_forward is the frame part followed by the memory part. */
+/* The same in two parts (the memory part checks `cancel` between layers: CANCEL_STOPPED). The frame
+ * part depends on the current frame only (the input and the first layer's self-attention), so with
+ * several objects on one frame it can be computed once: out [P][d] gets its result. The memory part
+ * takes that in out and finishes the pass there. memory_attention_forward is the frame part
+ * followed by the memory part. */
 int memory_attention_frame_part(const sam2_net *net, const float *curr, const float *curr_pos,
                                 float *out, arena *scratch);
 int memory_attention_memory_part(const sam2_net *net, const float *curr_pos, const float *memory,
-                                 const float *memory_pos, int M, int num_obj_ptr_tokens,
-                                 float *out, arena *scratch);
+                                 const float *memory_pos, int M, int num_obj_ptr_tokens, float *out,
+                                 arena *scratch, const cancel_check *cancel);
 
 /* FLOPs of one pass with M memory tokens, and of its frame part alone (which a tracker computes
  * once per frame however many objects it tracks). */

@@ -236,7 +236,7 @@ static int downsample_forward(trunk_ctx *t, int s, const float *in, int H, int W
 }
 
 int repvit_forward(const sam2_net *net, const float *img_chw, float *const stage_out[4],
-                   arena *scratch, const sam2_tap *tap) {
+                   arena *scratch, const sam2_tap *tap, const cancel_check *cancel) {
     const sam2_config *c = &net->cfg;
     const int F = net->feat0;
     const int *dims = c->repvit.dims;
@@ -274,6 +274,10 @@ int repvit_forward(const sam2_net *net, const float *img_chw, float *const stage
         char name[32];
         snprintf(name, sizeof name, "trunk_stage%d", s);
         tap_map(&t, name, x, H, W, dims[s]);
+        if (s < 3 && cancel_requested(cancel)) {
+            rc = CANCEL_STOPPED;
+            goto done;
+        }
     }
     rc = 0;
 done:

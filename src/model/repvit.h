@@ -13,6 +13,7 @@
 #define SAM2_MODEL_REPVIT_H
 
 #include "core/arena.h"
+#include "core/cancel.h"
 #include "core/tap.h"
 #include "model/net.h"
 
@@ -42,7 +43,7 @@ int repvit_fold(repvit_weights *out, const sam2_config *cfg, const sam2_weights 
 void repvit_free(repvit_weights *rw);
 
 int repvit_forward(const sam2_net *net, const float *img_chw, float *const stage_out[4],
-                   arena *scratch, const sam2_tap *tap);
+                   arena *scratch, const sam2_tap *tap, const cancel_check *cancel);
 
 /* Multiply-accumulate FLOPs of one pass (convolutions and linears, 2 per MAC), and the part of
  * it in depthwise convolutions (memory-bound: benchmarks set it against memory bandwidth). */

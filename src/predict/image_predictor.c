@@ -122,7 +122,7 @@ int sam2_image_set_tapped(sam2_image_predictor *p, const uint8_t *rgb, int width
     sam2_image_preprocess(rgb, width, height, stride, S, p->preprocessed, p->pre_scratch);
 
     arena_reset(&p->enc_arena);
-    int rc = image_encoder_forward(net, p->preprocessed, &p->feats, &p->enc_arena, tap);
+    int rc = image_encoder_forward(net, p->preprocessed, &p->feats, &p->enc_arena, tap, NULL);
     arena_reset(&p->enc_arena);
     if (rc != 0)
         return sam2_fail(err, rc == -1 ? SAM2_ERR_NOMEM : SAM2_ERR_UNSUPPORTED,

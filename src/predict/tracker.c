@@ -13,6 +13,12 @@
 
 /* ---- construction ---- */
 
+/* The answer to every cancel check: sam2_tracker_cancel's flag, then the user's hook. */
+static int should_stop(void *user) {
+    sam2_tracker *t = user;
+    return atomic_load(&t->cancel) || (t->cancel_fn && t->cancel_fn(t->cancel_user));
+}
+
 sam2_tracker *tracker_new_with_provider(const sam2_model *model, frame_provider src,
                                         const sam2_tracker_options *opt, sam2_error *err) {
     if (!model) {
@@ -45,6 +51,7 @@ sam2_tracker *tracker_new_with_provider(const sam2_model *model, frame_provider 
         (size_t)t->MT * t->md * sizeof(uint16_t) + (size_t)t->L * t->L * sizeof(float);
     arena_init(&t->step_arena);
     atomic_init(&t->cancel, 0);
+    t->cancel_check = (cancel_check){.fn = should_stop, .user = t};
     t->frame_buf = malloc(sizeof(float) * 3 * (size_t)t->S * t->S);
     if (!t->frame_buf) goto oom;
     if (c->batched_predictor && batched_init(t)) goto oom;
@@ -67,7 +74,9 @@ fail_src:
     return NULL;
 }
 
-static void close_video(void *user) { sam2_video_close(user); }
+static void close_video(void *user) {
+    sam2_video_close(user);
+}
 
 sam2_tracker *sam2_tracker_new(const sam2_model *model, sam2_video *video,
                                const sam2_tracker_options *opt, sam2_error *err) {
@@ -86,7 +95,9 @@ sam2_tracker *sam2_tracker_new(const sam2_model *model, sam2_video *video,
     return t;
 }
 
-const sam2_video *sam2_tracker_video(const sam2_tracker *t) { return t->video; }
+const sam2_video *sam2_tracker_video(const sam2_tracker *t) {
+    return t->video;
+}
 
 void sam2_tracker_free(sam2_tracker *t) {
     if (!t) return;
@@ -106,20 +117,44 @@ void sam2_tracker_free(sam2_tracker *t) {
     free(t);
 }
 
-void tracker_set_tap(sam2_tracker *t, const sam2_tap *tap) { t->tap = tap; }
+void tracker_set_tap(sam2_tracker *t, const sam2_tap *tap) {
+    t->tap = tap;
+}
 
 int sam2_tracker_object_ids(const sam2_tracker *t, int *ids, int max) {
     for (int i = 0; i < t->nobj && i < max; i++) ids[i] = t->objs[i].id;
     return t->nobj;
 }
 
-size_t sam2_tracker_ram_bytes(const sam2_tracker *t) { return t->resident_bytes; }
-size_t sam2_tracker_spilled_bytes(const sam2_tracker *t) { return t->spilled_bytes; }
+size_t sam2_tracker_ram_bytes(const sam2_tracker *t) {
+    return t->resident_bytes;
+}
+size_t sam2_tracker_spilled_bytes(const sam2_tracker *t) {
+    return t->spilled_bytes;
+}
 void sam2_tracker_release_scratch(sam2_tracker *t) {
     if (t) arena_free(&t->step_arena); /* leaves it empty and ready for reuse */
 }
 void sam2_tracker_cancel(sam2_tracker *t) {
     if (t) atomic_store(&t->cancel, 1);
+}
+
+void sam2_tracker_set_cancel_check(sam2_tracker *t, sam2_cancel_fn fn, void *user) {
+    if (!t) return;
+    t->cancel_fn = fn;
+    t->cancel_user = user;
+}
+
+int tracker_check_cancel(sam2_tracker *t, int frame, sam2_error *err) {
+    if (!cancel_requested(t->checking)) return 0;
+    return sam2_fail(err, SAM2_ERR_CANCELLED, "propagation cancelled in frame %d", frame);
+}
+
+void tracker_abandon_frame(sam2_tracker *t, frame_out **fresh) {
+    for (int i = 0; i < t->nobj; i++) {
+        fo_free(t, fresh[i]);
+        fresh[i] = NULL;
+    }
 }
 
 /* ---- objects ---- */
@@ -297,8 +332,8 @@ static int check_point(float x, float y, bool normalized, const sam2_tracker *t,
         return sam2_fail(err, SAM2_ERR_ARGUMENT, "point %d has a non-finite coordinate", i);
     if (x < -w || x > 2 * w || y < -h || y > 2 * h)
         return sam2_fail(err, SAM2_ERR_ARGUMENT,
-                         "point %d (%g, %g) is far outside the video frame (%g x %g)", i,
-                         (double)x, (double)y, (double)w, (double)h);
+                         "point %d (%g, %g) is far outside the video frame (%g x %g)", i, (double)x,
+                         (double)y, (double)w, (double)h);
     return 0;
 }
 
@@ -308,8 +343,8 @@ int sam2_tracker_add_points(sam2_tracker *t, int frame, int obj_id, const sam2_p
     if (!t) return sam2_fail(err, SAM2_ERR_ARGUMENT, "add_points: no tracker");
     if (check_frame(t, frame, err)) return SAM2_ERR_ARGUMENT;
     if (n_points < 0 || n_points > SAM2_MAX_PROMPT_POINTS || (n_points > 0 && !points))
-        return sam2_fail(err, SAM2_ERR_ARGUMENT, "add_points: %d points (allowed: 0..%d)",
-                         n_points, SAM2_MAX_PROMPT_POINTS);
+        return sam2_fail(err, SAM2_ERR_ARGUMENT, "add_points: %d points (allowed: 0..%d)", n_points,
+                         SAM2_MAX_PROMPT_POINTS);
     if (n_points == 0 && !box)
         return sam2_fail(err, SAM2_ERR_ARGUMENT,
                          "add_points: at least one of points or box must be given");
@@ -522,12 +557,54 @@ static int preflight(sam2_tracker *t, sam2_error *err) {
     return 0;
 }
 
+/* Tracks every object on one frame. The new entries are stored only once all objects are done,
+ * so that a cancel part of the way through leaves the session exactly as before the frame. */
+static int track_frame(sam2_tracker *t, int frame, int reverse, frame_out **fresh,
+                       sam2_error *err) {
+    for (int i = 0; i < t->nobj; i++) {
+        obj_state *o = &t->objs[i];
+        if (map_get(o, MAP_COND, frame)) continue;
+        step_request req = {.frame = frame,
+                            .is_init_cond = false,
+                            .reverse = reverse != 0,
+                            .run_mem_encoder = true};
+        if (i > 0 && tracker_check_cancel(t, frame, err)) goto abandon;
+        fresh[i] = tracker_step(t, o, &req, err);
+        if (!fresh[i]) goto abandon;
+    }
+    for (int i = 0; i < t->nobj; i++) {
+        obj_state *o = &t->objs[i];
+        frame_out *fo = fresh[i] ? fresh[i] : map_get(o, MAP_COND, frame);
+        if (fresh[i]) map_set(t, o, MAP_NONCOND, frame, fresh[i]);
+        fresh[i] = NULL;
+        o->tracked[frame] = reverse ? 2 : 1;
+        if (tracker_put_result(t, i, fo, err)) return -1;
+    }
+    return 0;
+abandon:
+    tracker_abandon_frame(t, fresh);
+    return -1;
+}
+
+static int propagate(sam2_tracker *t, int start, int max_frames, int reverse,
+                     sam2_frame_callback cb, void *user, sam2_error *err);
+
 int sam2_tracker_propagate(sam2_tracker *t, int start, int max_frames, int reverse,
                            sam2_frame_callback cb, void *user, sam2_error *err) {
     if (!t) return sam2_fail(err, SAM2_ERR_ARGUMENT, "propagate: no tracker");
+    /* a cancel inside a model step comes back as a NULL entry: its code is only in err */
+    sam2_error local = {0};
+    if (!err) err = &local;
     atomic_store(&t->cancel, 0);
-    if (t->net->cfg.batched_predictor)
-        return batched_propagate(t, start, max_frames, reverse, cb, user, err);
+    int rc = t->net->cfg.batched_predictor
+                 ? batched_propagate(t, start, max_frames, reverse, cb, user, err)
+                 : propagate(t, start, max_frames, reverse, cb, user, err);
+    t->checking = NULL;
+    return rc && err->code ? err->code : rc;
+}
+
+static int propagate(sam2_tracker *t, int start, int max_frames, int reverse,
+                     sam2_frame_callback cb, void *user, sam2_error *err) {
     if (preflight(t, err)) return err ? err->code : -1;
     const int nf = t->num_frames;
     if (start < 0) {
@@ -550,31 +627,23 @@ int sam2_tracker_propagate(sam2_tracker *t, int start, int max_frames, int rever
         step = 1;
     }
     if (tracker_ensure_results(t, err)) return -1;
+    frame_out **fresh = calloc((size_t)t->nobj, sizeof *fresh);
+    if (!fresh) return sam2_fail(err, SAM2_ERR_NOMEM, "out of memory");
+    t->checking = &t->cancel_check;
+    int rc = 0;
     for (int frame = start;; frame += step) {
-        for (int i = 0; i < t->nobj; i++) {
-            obj_state *o = &t->objs[i];
-            frame_out *fo = map_get(o, MAP_COND, frame);
-            if (!fo) {
-                step_request req = {.frame = frame,
-                                    .is_init_cond = false,
-                                    .reverse = reverse != 0,
-                                    .run_mem_encoder = true};
-                fo = tracker_step(t, o, &req, err);
-                if (!fo) return -1;
-                map_set(t, o, MAP_NONCOND, frame, fo);
-            }
-            o->tracked[frame] = reverse ? 2 : 1;
-            if (tracker_put_result(t, i, fo, err)) return -1;
-        }
+        rc = track_frame(t, frame, reverse, fresh, err);
+        if (rc) break;
         sam2_frame_result r;
         tracker_fill_result(t, frame, &r);
-        if (cb && cb(user, &r))
-            return sam2_fail(err, SAM2_ERR_CANCELLED, "propagation cancelled at frame %d", frame);
-        if (atomic_load(&t->cancel))
-            return sam2_fail(err, SAM2_ERR_CANCELLED, "propagation cancelled at frame %d", frame);
+        if ((cb && cb(user, &r)) || cancel_requested(t->checking)) {
+            rc = sam2_fail(err, SAM2_ERR_CANCELLED, "propagation cancelled at frame %d", frame);
+            break;
+        }
         if (frame == end) break;
     }
-    return 0;
+    free(fresh);
+    return rc;
 }
 
 int tracker_get_entry(sam2_tracker *t, int obj_id, int frame, tracker_store store,
@@ -583,7 +652,8 @@ int tracker_get_entry(sam2_tracker *t, int obj_id, int frame, tracker_store stor
     if (i < 0 || frame < 0 || frame >= t->num_frames)
         return sam2_fail(err, SAM2_ERR_ARGUMENT, "no object %d / frame %d", obj_id, frame);
     frame_out *fo = map_get(&t->objs[i], (map_kind)store, frame);
-    if (!fo) return sam2_fail(err, SAM2_ERR_STATE, "no entry for object %d on frame %d", obj_id, frame);
+    if (!fo)
+        return sam2_fail(err, SAM2_ERR_STATE, "no entry for object %d on frame %d", obj_id, frame);
     out->object_score = fo->object_score;
     out->has_maskmem = fo->has_maskmem;
     if (out->obj_ptr) memcpy(out->obj_ptr, fo->obj_ptr, sizeof(float) * (size_t)t->d);

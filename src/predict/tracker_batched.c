@@ -141,6 +141,35 @@ static int preflight(sam2_tracker *t, sam2_error *err) {
     return 0;
 }
 
+/* Tracks every object on one frame (an input frame's consolidated output is reused). The new
+ * entries are stored only once all objects are done, so that a cancel part of the way through
+ * leaves the session exactly as before the frame. */
+static int track_frame(sam2_tracker *t, int frame, int reverse, frame_out **fresh,
+                       sam2_error *err) {
+    const uint8_t cons = t->consolidated[frame];
+    for (int i = 0; i < t->nobj && !cons; i++) {
+        step_request req = {.frame = frame, .reverse = reverse != 0, .run_mem_encoder = true};
+        if (i > 0 && tracker_check_cancel(t, frame, err)) goto abandon;
+        fresh[i] = tracker_step(t, &t->objs[i], &req, err);
+        if (!fresh[i]) goto abandon;
+    }
+    for (int i = 0; i < t->nobj; i++) {
+        obj_state *o = &t->objs[i];
+        frame_out *fo = fresh[i];
+        if (cons) /* an input frame: its consolidated output, not tracked again */
+            fo = map_get(o, (cons & CONSOLIDATED_COND) ? MAP_COND : MAP_NONCOND, frame);
+        else
+            map_set(t, o, MAP_NONCOND, frame, fresh[i]);
+        fresh[i] = NULL;
+        if (tracker_put_result(t, i, fo, err)) return -1;
+    }
+    t->already_tracked[frame] = reverse ? 2 : 1;
+    return 0;
+abandon:
+    tracker_abandon_frame(t, fresh);
+    return -1;
+}
+
 int batched_propagate(sam2_tracker *t, int start, int max_frames, int reverse,
                       sam2_frame_callback cb, void *user, sam2_error *err) {
     if (preflight(t, err)) return err ? err->code : -1;
@@ -166,32 +195,23 @@ int batched_propagate(sam2_tracker *t, int start, int max_frames, int reverse,
         step = 1;
     }
     if (tracker_ensure_results(t, err)) return -1;
+    frame_out **fresh = calloc((size_t)t->nobj, sizeof *fresh);
+    if (!fresh) return sam2_fail(err, SAM2_ERR_NOMEM, "out of memory");
+    t->checking = &t->cancel_check;
+    int rc = 0;
     for (int frame = start;; frame += step) {
-        const uint8_t cons = t->consolidated[frame];
-        for (int i = 0; i < t->nobj; i++) {
-            obj_state *o = &t->objs[i];
-            frame_out *fo;
-            if (cons) { /* an input frame: its consolidated output, not tracked again */
-                fo = map_get(o, (cons & CONSOLIDATED_COND) ? MAP_COND : MAP_NONCOND, frame);
-            } else {
-                step_request req = {
-                    .frame = frame, .reverse = reverse != 0, .run_mem_encoder = true};
-                fo = tracker_step(t, o, &req, err);
-                if (!fo) return -1;
-                map_set(t, o, MAP_NONCOND, frame, fo);
-            }
-            if (tracker_put_result(t, i, fo, err)) return -1;
-        }
-        t->already_tracked[frame] = reverse ? 2 : 1;
+        rc = track_frame(t, frame, reverse, fresh, err);
+        if (rc) break;
         sam2_frame_result r;
         tracker_fill_result(t, frame, &r);
-        if (cb && cb(user, &r))
-            return sam2_fail(err, SAM2_ERR_CANCELLED, "propagation cancelled at frame %d", frame);
-        if (atomic_load(&t->cancel))
-            return sam2_fail(err, SAM2_ERR_CANCELLED, "propagation cancelled at frame %d", frame);
+        if ((cb && cb(user, &r)) || cancel_requested(t->checking)) {
+            rc = sam2_fail(err, SAM2_ERR_CANCELLED, "propagation cancelled at frame %d", frame);
+            break;
+        }
         if (frame == end) break;
     }
-    return 0;
+    free(fresh);
+    return rc;
 }
 
 /* clear_all_prompts_in_frame without output. */

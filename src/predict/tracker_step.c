@@ -50,8 +50,14 @@ const image_features *tracker_features(sam2_tracker *t, int frame, sam2_error *e
     /* The encoder's temporaries share the step arena: both callers reset it right after, and
      * one arena sized for the larger stage holds a fraction of two. */
     arena_reset(&t->step_arena);
-    int rc = image_encoder_forward(t->net, t->frame_buf, &victim->f, &t->step_arena, NULL);
+    /* A frame stopped part of the way is not cached: the slot stays empty (frame -1). */
+    int rc =
+        image_encoder_forward(t->net, t->frame_buf, &victim->f, &t->step_arena, NULL, t->checking);
     arena_reset(&t->step_arena);
+    if (rc == CANCEL_STOPPED) {
+        sam2_fail(err, SAM2_ERR_CANCELLED, "propagation cancelled in frame %d", frame);
+        return NULL;
+    }
     if (rc) {
         sam2_fail(err, SAM2_ERR_NOMEM, "image encoder failed on frame %d", frame);
         return NULL;
@@ -130,8 +136,8 @@ typedef struct heads_out {
 /* SAM2Base._forward_sam_heads for one object. backbone [P][d]; points may be NULL (a padding
  * point is used); mask_in [L*L] may be NULL. */
 static int sam_heads(sam2_tracker *t, const float *backbone, const image_features *f,
-                     const point_set *points, const float *mask_in, bool multimask,
-                     heads_out *ho, sam2_error *err) {
+                     const point_set *points, const float *mask_in, bool multimask, heads_out *ho,
+                     sam2_error *err) {
     const sam2_net *net = t->net;
     const sam2_config *c = &net->cfg;
     const int d = t->d, L = t->L, E = t->E;
@@ -144,8 +150,8 @@ static int sam_heads(sam2_tracker *t, const float *backbone, const image_feature
     float *all = arena_floats(a, (size_t)4 * L * L, 0);
     float *tokens = arena_floats(a, (size_t)4 * d, 0);
     if (!sparse || (mask_in && !dense) || !all || !tokens) goto oom;
-    prompt_encode_points(net, points ? points->xy : dummy_xy, points ? points->labels : &dummy_label,
-                         n, sparse);
+    prompt_encode_points(net, points ? points->xy : dummy_xy,
+                         points ? points->labels : &dummy_label, n, sparse);
     if (mask_in && prompt_encode_mask(net, mask_in, dense, a)) goto oom;
     mask_decoder_in din = {.image_embed = backbone,
                            .high_res = {f->fpn[0], f->fpn[1]},
@@ -162,9 +168,12 @@ static int sam_heads(sam2_tracker *t, const float *backbone, const image_feature
         if (dout.all_iou[dout.tokens[i]] > dout.all_iou[dout.tokens[best]]) best = i;
     if (t->tap) {
         /* decoder_choice: multimask, number returned, the returned tokens, best of returned */
-        const int32_t choice[6] = {multimask, dout.n_out, dout.tokens[0],
+        const int32_t choice[6] = {multimask,
+                                   dout.n_out,
+                                   dout.tokens[0],
                                    dout.n_out > 1 ? dout.tokens[1] : -1,
-                                   dout.n_out > 2 ? dout.tokens[2] : -1, best};
+                                   dout.n_out > 2 ? dout.tokens[2] : -1,
+                                   best};
         const int64_t sh[1] = {6};
         tap_emit(t->tap, "decoder_choice", choice, TAP_I32, 1, sh, TAP_AS_SHAPED);
     }
@@ -285,11 +294,10 @@ static int memattn_frame_part(sam2_tracker *t, const image_features *f, float *o
         if (&t->feat[i].f == f) slot = &t->feat[i];
     if (slot && !slot->memattn_frame) slot->memattn_frame = malloc(sizeof(float) * n);
     if (!slot || !slot->memattn_frame) /* not cached (or no memory for it): compute in place */
-        return memory_attention_frame_part(net, f->fpn[2], net->neck_pos[2], out,
-                                           &t->step_arena);
+        return memory_attention_frame_part(net, f->fpn[2], net->neck_pos[2], out, &t->step_arena);
     if (!slot->memattn_frame_valid) {
-        int rc = memory_attention_frame_part(net, f->fpn[2], net->neck_pos[2],
-                                             slot->memattn_frame, &t->step_arena);
+        int rc = memory_attention_frame_part(net, f->fpn[2], net->neck_pos[2], slot->memattn_frame,
+                                             &t->step_arena);
         if (rc) return rc;
         slot->memattn_frame_valid = true;
     }
@@ -349,7 +357,7 @@ static int memory_conditioned(sam2_tracker *t, obj_state *o, const step_request 
             const int tf = sel[i];
             if (c->only_obj_ptrs_in_the_past_for_eval && (rev ? tf < frame : tf > frame)) continue;
             const int pos = c->use_signed_tpos_enc_to_obj_ptrs ? (frame - tf) * (rev ? -1 : 1)
-                                                                : abs(frame - tf);
+                                                               : abs(frame - tf);
             ptr[nptr++] = (bank_item){tf, pos, 0, map_get(o, MAP_COND, tf)};
         }
         for (int t_diff = 1; t_diff < max_ptrs; t_diff++) {
@@ -379,7 +387,8 @@ static int memory_conditioned(sam2_tracker *t, obj_state *o, const step_request 
             goto done;
         }
         float *dst = memory + (size_t)i * MT * md, *pdst = mpos + (size_t)i * MT * md;
-        const float *tpos = net->w.maskmem_tpos_enc + (size_t)(c->num_maskmem - mem[i].t_pos - 1) * md;
+        const float *tpos =
+            net->w.maskmem_tpos_enc + (size_t)(c->num_maskmem - mem[i].t_pos - 1) * md;
         const float *spos = net->perceiver_pos ? net->perceiver_pos : net->mem_pos;
         for (size_t k = 0; k < (size_t)MT * md; k++) {
             dst[k] = bf16_to_float(bf[k]);
@@ -387,7 +396,8 @@ static int memory_conditioned(sam2_tracker *t, obj_state *o, const step_request 
         }
     }
     if (nptr > 0) {
-        const int t_diff_max = (nf < c->max_obj_ptrs_in_encoder ? nf : c->max_obj_ptrs_in_encoder) - 1;
+        const int t_diff_max =
+            (nf < c->max_obj_ptrs_in_encoder ? nf : c->max_obj_ptrs_in_encoder) - 1;
         const int tpos_dim = c->proj_tpos_enc_in_obj_ptrs ? d : md;
         float *pe = arena_floats(a, (size_t)tpos_dim, 0);
         float *ppos = arena_floats(a, (size_t)md, 0);
@@ -440,7 +450,11 @@ static int memory_conditioned(sam2_tracker *t, obj_state *o, const step_request 
     int mrc = memattn_frame_part(t, f, pix);
     if (!mrc)
         mrc = memory_attention_memory_part(net, net->neck_pos[2], memory, mpos, M, nptr * split,
-                                           pix, a);
+                                           pix, a, t->checking);
+    if (mrc == CANCEL_STOPPED) {
+        sam2_fail(err, SAM2_ERR_CANCELLED, "propagation cancelled in frame %d", frame);
+        goto done;
+    }
     if (mrc) {
         sam2_fail(err, mrc == -1 ? SAM2_ERR_NOMEM : SAM2_ERR_STATE,
                   "memory attention failed on frame %d", frame);
@@ -468,8 +482,7 @@ static int encode_memory(sam2_tracker *t, const image_features *f, const float *
     float *mem = arena_floats(&t->step_arena, (size_t)t->P * t->md, 0);
     if (!mem) return sam2_fail(err, SAM2_ERR_NOMEM, "out of memory in the memory encoder");
     const bool binarize = c->binarize_mask_from_pts_for_mem_enc && from_points;
-    if (memory_encoder_forward(t->net, f->fpn[2], high_res, binarize, score, mem,
-                               &t->step_arena))
+    if (memory_encoder_forward(t->net, f->fpn[2], high_res, binarize, score, mem, &t->step_arena))
         return sam2_fail(err, SAM2_ERR_NOMEM, "memory encoder failed");
     if (sam2_config_has_perceiver(c)) {
         /* EdgeTAM: the Perceiver compresses the memory to its latents (_encode_new_memory) */
@@ -557,7 +570,9 @@ frame_out *tracker_step(sam2_tracker *t, obj_state *o, const step_request *req, 
                 add_rows(pix, f->fpn[2], net->w.no_mem_embed, P, d, 1);
             else
                 memcpy(pix, f->fpn[2], sizeof(float) * (size_t)P * d);
-        } else if (memory_conditioned(t, o, req, f, pix, err)) {
+        } else if (tracker_check_cancel(t, req->frame, err) ||
+                   memory_conditioned(t, o, req, f, pix, err) ||
+                   tracker_check_cancel(t, req->frame, err)) {
             return NULL;
         }
         const float *mask_in = req->prev_sam_mask_logits;
@@ -588,6 +603,8 @@ frame_out *tracker_step(sam2_tracker *t, obj_state *o, const step_request *req, 
         tap_emit(t->tap, "object_score_logits", &ho.score, TAP_F32, 2, ss, TAP_AS_SHAPED);
     }
 
+    /* the memory encoder is the last big stage of a tracked frame */
+    if (req->run_mem_encoder && tracker_check_cancel(t, req->frame, err)) return NULL;
     frame_out *fo = fo_new(t, false, err);
     if (!fo) return NULL;
     fo->object_score = ho.score;
