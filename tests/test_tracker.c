@@ -11,6 +11,7 @@
 #include "predict/tracker_internal.h"
 #include "sam2.h"
 #include "support/testutil.h"
+#include "support/tracker_cancel.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -22,15 +23,20 @@ static char video_path[4096];
 
 #define FRAMES 8
 
-static void close_video(void *v) { sam2_video_close(v); }
+static void close_video(void *v) {
+    sam2_video_close(v);
+}
 
 /* The first `frames` frames of the video (keeps the tests short). */
 static sam2_tracker *open_tracker_opts(int frames, const sam2_tracker_options *o) {
     sam2_error err = {0};
     sam2_video *v = sam2_video_open(video_path, &err);
     if (!v) fail_msg("open video: %s", err.message);
-    frame_provider p = {.user = v, .num_frames = frames, .width = sam2_video_width(v),
-                        .height = sam2_video_height(v), .load = sam2_video_read_model_input,
+    frame_provider p = {.user = v,
+                        .num_frames = frames,
+                        .width = sam2_video_width(v),
+                        .height = sam2_video_height(v),
+                        .load = sam2_video_read_model_input,
                         .close = close_video};
     sam2_tracker *t = tracker_new_with_provider(model, p, o, &err);
     if (!t) fail_msg("tracker: %s", err.message);
@@ -188,6 +194,18 @@ static void test_cancel(void **state) {
     sam2_tracker_free(t);
 }
 
+static sam2_tracker *open_two_objects(void) {
+    sam2_tracker *t = open_tracker(0, NULL);
+    two_objects(t);
+    return t;
+}
+
+/* Cancelled at any stage boundary inside a frame, then resumed: bit for bit an uncancelled run. */
+static void test_cancel_inside_frame_is_exact(void **state) {
+    (void)state;
+    tracker_cancel_check_exact(open_two_objects, FRAMES);
+}
+
 static int count_frames(void *user, const sam2_frame_result *r) {
     (void)r;
     (*(int *)user)++;
@@ -247,9 +265,9 @@ static void test_bad_calls(void **state) {
     const float box[4] = {50, 50, 10, 10};
     assert_int_equal(sam2_tracker_add_points(t, 0, 1, NULL, 0, box, 1, 0, &r, &err),
                      SAM2_ERR_ARGUMENT);
-    assert_int_equal(sam2_tracker_add_points(t, 0, 1, &ok, SAM2_MAX_PROMPT_POINTS + 1, NULL, 1, 0,
-                                             &r, &err),
-                     SAM2_ERR_ARGUMENT);
+    assert_int_equal(
+        sam2_tracker_add_points(t, 0, 1, &ok, SAM2_MAX_PROMPT_POINTS + 1, NULL, 1, 0, &r, &err),
+        SAM2_ERR_ARGUMENT);
     assert_int_not_equal(sam2_tracker_propagate(t, -1, -1, 0, NULL, NULL, &err), 0);
     assert_non_null(strstr(err.message, "No input points or masks"));
     /* a mask prompt of any size works */
@@ -294,6 +312,7 @@ int main(void) {
         cmocka_unit_test(test_objects_independent),
         cmocka_unit_test(test_release_scratch_is_exact),
         cmocka_unit_test(test_cancel),
+        cmocka_unit_test(test_cancel_inside_frame_is_exact),
         cmocka_unit_test(test_remove_and_clear),
         cmocka_unit_test(test_bad_calls),
         cmocka_unit_test(test_object_limit),

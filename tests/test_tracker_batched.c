@@ -19,6 +19,7 @@
 #include "sam2.h"
 #include "support/mini_model.h"
 #include "support/testutil.h"
+#include "support/tracker_cancel.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -97,6 +98,19 @@ static void propagate(sam2_tracker *t, int start, frames_out *out) {
 }
 
 static const float clicks[3][2] = {{30, 25}, {70, 40}, {10, 55}};
+
+static sam2_tracker *open_two_clicked(void) {
+    sam2_tracker *t = open_tracker();
+    for (int o = 0; o < 2; o++) click(t, 0, o + 1, clicks[o][0], clicks[o][1], 1);
+    return t;
+}
+
+/* Cancelled at any stage boundary inside a frame (the RepViT trunk's stages, the memory
+ * attention's layers, between objects), then resumed: bit for bit an uncancelled run. */
+static void test_cancel_inside_frame_is_exact(void **state) {
+    (void)state;
+    tracker_cancel_check_exact(open_two_clicked, FRAMES);
+}
 
 static void test_objects_together_equal_alone(void **state) {
     (void)state;
@@ -258,6 +272,7 @@ int main(void) {
     }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_objects_together_equal_alone),
+        cmocka_unit_test(test_cancel_inside_frame_is_exact),
         cmocka_unit_test(test_no_new_object_after_tracking),
         cmocka_unit_test(test_correction_survives_propagation),
         cmocka_unit_test(test_object_without_output_on_input_frame),
