@@ -149,6 +149,13 @@ static void on_signal(int sig) {
     atomic_fetch_sub(&g_in_handler, 1);
 }
 
+/* The tracker's cancel hook: the flag itself, so that an interrupt between the checks below and
+ * the propagation's start (which clears the tracker's own flag) is not lost. */
+static int interrupted(void *user) {
+    (void)user;
+    return g_cancel != 0;
+}
+
 /* Before the tracker is freed: no signal handler may use it afterwards. */
 static void tracker_forget(void) {
     atomic_store(&g_tracker, NULL);
@@ -240,6 +247,7 @@ static int run(track_args *a, sam2_error *err) {
         goto done;
     }
     atomic_store(&g_tracker, t);
+    sam2_tracker_set_cancel_check(t, interrupted, NULL);
     if (track_results_init(&s->results, nf, w, h, a->spill_dir, err) || add_prompts(t, a, err))
         goto done;
 

@@ -25,6 +25,7 @@ typedef struct call {
     int *n_frames;
     inf_frame_cb cb;
     void *user;
+    const atomic_int *stop;
     sam2_error *err;
 } call;
 
@@ -63,7 +64,7 @@ static int run_remove_object(call *k) {
     return inner(k)->remove_object(inner(k)->self, k->s, k->obj, k->frames, k->n_frames, k->err);
 }
 static int run_propagate(call *k) {
-    return inner(k)->propagate(inner(k)->self, k->s, k->frame, k->reverse, k->cb, k->user, k->err);
+    return inner(k)->propagate(inner(k)->self, k->s, k->frame, k->reverse, k->stop, k->cb, k->user, k->err);
 }
 
 static int c_open(void *self, const inf_model *m, const char *path, const inf_session_options *opt,
@@ -98,10 +99,10 @@ static int c_remove_object(void *self, inf_session *s, int obj, inf_frame **fram
     return run_lowered(&k);
 }
 
-static int c_propagate(void *self, inf_session *s, int start, int reverse, inf_frame_cb cb, void *user,
-                       sam2_error *err) {
-    call k = {.c = self, .run = run_propagate, .s = s, .frame = start, .reverse = reverse, .cb = cb, .user = user,
-              .err = err};
+static int c_propagate(void *self, inf_session *s, int start, int reverse, const atomic_int *stop, inf_frame_cb cb,
+                       void *user, sam2_error *err) {
+    call k = {.c = self, .run = run_propagate, .s = s, .frame = start, .reverse = reverse, .stop = stop, .cb = cb,
+              .user = user, .err = err};
     return run_lowered(&k);
 }
 

@@ -196,11 +196,17 @@ static int on_propagated(void *user, const sam2_frame_result *r) {
     return stop;
 }
 
-static int real_propagate(void *self, inf_session *s, int start_frame, int reverse, inf_frame_cb cb, void *user,
-                          sam2_error *err) {
+static int stop_requested(void *user) { return atomic_load((const atomic_int *)user) != 0; }
+
+static int real_propagate(void *self, inf_session *s, int start_frame, int reverse, const atomic_int *stop,
+                          inf_frame_cb cb, void *user, sam2_error *err) {
     (void)self;
     prop_ctx p = {cb, user, err, 0};
+    /* The tracker clears its own cancel flag on entry; the caller's flag is read at every check,
+     * so a cancel that came while this call waited for the compute thread is not lost. */
+    sam2_tracker_set_cancel_check((sam2_tracker *)s, stop ? stop_requested : NULL, (void *)stop);
     int rc = sam2_tracker_propagate((sam2_tracker *)s, start_frame, -1, reverse, on_propagated, &p, err);
+    sam2_tracker_set_cancel_check((sam2_tracker *)s, NULL, NULL);
     sam2_tracker_release_scratch((sam2_tracker *)s);
     return p.failed ? p.failed : rc;
 }

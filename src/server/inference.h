@@ -8,6 +8,7 @@
 #include "io/mask_rle.h"
 #include "sam2.h"
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -64,9 +65,11 @@ typedef struct inference_ops {
     /* The frames whose masks changed, in order (caller frees with inf_frames_free). */
     int (*remove_object)(void *self, inf_session *s, int obj_id, inf_frame **frames, int *n_frames, sam2_error *err);
     void (*reset)(void *self, inf_session *s);
-    /* From start_frame forward to the end (reverse = 0) or back to frame 0 (reverse = 1). */
-    int (*propagate)(void *self, inf_session *s, int start_frame, int reverse, inf_frame_cb cb, void *user,
-                     sam2_error *err);
+    /* From start_frame forward to the end (reverse = 0) or back to frame 0 (reverse = 1). stop (may be
+     * NULL): a nonzero value stops it at its next check, inside a frame too; unlike cancel, a stop set
+     * before the call starts is never missed (the session's cancel flag, owned by the caller). */
+    int (*propagate)(void *self, inf_session *s, int start_frame, int reverse, const atomic_int *stop,
+                     inf_frame_cb cb, void *user, sam2_error *err);
     /* Thread-safe: asks a running propagate to stop after the current frame. */
     void (*cancel)(void *self, inf_session *s);
     int (*object_count)(void *self, const inf_session *s);

@@ -196,7 +196,8 @@ static void *producer(void *arg) {
          * seen here, so no frame is computed for it. */
         for (int reverse = 0; reverse <= 1 && !rc && !cancelled(st); reverse++) {
             sam2_error e = {0};
-            rc = inf->propagate(inf->self, session_tracker(st->s), st->start_frame, reverse, on_frame, st, &e);
+            rc = inf->propagate(inf->self, session_tracker(st->s), st->start_frame, reverse,
+                                session_cancel_flag(st->s), on_frame, st, &e);
             if (rc && !st->err.code) st->err = e;
         }
         if (rc && !cancelled(st) && rc != SAM2_ERR_CANCELLED)

@@ -303,8 +303,8 @@ static void d_reset(void *self, inf_session *is) {
     s->spilled = 0;
 }
 
-static int d_propagate(void *self, inf_session *is, int start, int reverse, inf_frame_cb cb,
-                       void *user, sam2_error *err) {
+static int d_propagate(void *self, inf_session *is, int start, int reverse, const atomic_int *stop,
+                       inf_frame_cb cb, void *user, sam2_error *err) {
     (void)self;
     fake_session *s = (fake_session *)is;
     note_priority(DOUBLE_CALL_PROPAGATE);
@@ -312,13 +312,14 @@ static int d_propagate(void *self, inf_session *is, int start, int reverse, inf_
     for (int f = start; reverse ? f >= 0 : f < s->frames; f += reverse ? -1 : 1) {
         /* Like the real tracker with its in-frame checks: a cancel stops the frame in flight. */
         for (int t = 0; t < atomic_load(&frame_delay_ms); t++) {
-            if (atomic_load(&s->cancel)) {
+            if (atomic_load(&s->cancel) || (stop && atomic_load(stop))) {
                 atomic_fetch_add(&frames_abandoned, 1);
                 return fail(err, SAM2_ERR_CANCELLED, "cancelled");
             }
             sleep_ms(1);
         }
-        if (atomic_load(&s->cancel)) return fail(err, SAM2_ERR_CANCELLED, "cancelled");
+        if (atomic_load(&s->cancel) || (stop && atomic_load(stop)))
+            return fail(err, SAM2_ERR_CANCELLED, "cancelled");
         if (corrupt_frame(s, f, err)) return SAM2_ERR_FORMAT;
         inf_frame fr;
         if (make_frame(s, f, "t", 0, &fr)) return fail(err, SAM2_ERR_NOMEM, "oom");
