@@ -206,6 +206,35 @@ static void test_cancel_inside_frame_is_exact(void **state) {
     tracker_cancel_check_exact(open_two_objects, FRAMES);
 }
 
+static int always_stop(void *user) {
+    ++*(int *)user;
+    return 1;
+}
+
+/* The hook stops propagations only: prompts (and a propagation's preflight) are never cut short,
+ * and a hook that always says stop ends a propagation before its first tracked frame. */
+static void test_cancel_hook_spares_prompts(void **state) {
+    (void)state;
+    sam2_error err = {0};
+    int asked = 0;
+    sam2_tracker *t = open_tracker(0, NULL);
+    sam2_tracker_set_cancel_check(t, always_stop, &asked);
+    sam2_tracker_cancel(t); /* no propagation runs: nothing to stop */
+    two_objects(t);
+    assert_int_equal(asked, 0);
+    collected c = {0};
+    assert_int_equal(sam2_tracker_propagate(t, 0, -1, 0, collect, &c, &err), SAM2_ERR_CANCELLED);
+    assert_true(asked > 0);
+    assert_true(c.frames <= 1); /* frame 0 holds the prompts: delivered without computing */
+    sam2_tracker_set_cancel_check(t, NULL, NULL);
+    collected d = {0};
+    assert_int_equal(sam2_tracker_propagate(t, 0, -1, 0, collect, &d, &err), 0);
+    assert_int_equal(d.frames, FRAMES);
+    free(c.logits);
+    free(d.logits);
+    sam2_tracker_free(t);
+}
+
 static int count_frames(void *user, const sam2_frame_result *r) {
     (void)r;
     (*(int *)user)++;
@@ -313,6 +342,7 @@ int main(void) {
         cmocka_unit_test(test_release_scratch_is_exact),
         cmocka_unit_test(test_cancel),
         cmocka_unit_test(test_cancel_inside_frame_is_exact),
+        cmocka_unit_test(test_cancel_hook_spares_prompts),
         cmocka_unit_test(test_remove_and_clear),
         cmocka_unit_test(test_bad_calls),
         cmocka_unit_test(test_object_limit),
