@@ -3,6 +3,8 @@
  * its enter and leave hooks. */
 #include "core/device.h"
 
+#include "sam2.h"
+
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -444,4 +446,26 @@ void dev_fourier_pe(dev_exec *x, dev_tensor out, dev_tensor coords, dev_tensor g
         last_dim(&out) != 2 * half)
         return fail(x, "fourier_pe: shapes do not fit");
     CALL(x, x->dev->vt->fourier_pe(x->dev, &out, &coords, &gaussian));
+}
+
+/* ---- the public names (include/sam2.h) ---- */
+
+int sam2_set_backend(const char *name) {
+    return sam2_device_choose(name) == 0 ? SAM2_OK : SAM2_ERR_ARGUMENT;
+}
+
+const char *const *sam2_backend_names(void) {
+    return device_names;
+}
+
+const char *sam2_backend_about(const char *name) {
+    const sam2_device *d = sam2_device_pick(name);
+    return d ? d->about : NULL;
+}
+
+void sam2_backend_transfer_bytes(const char *name, uint64_t *up, uint64_t *down) {
+    sam2_device *d = sam2_device_pick(name);
+    if (up) *up = 0;
+    if (down) *down = 0;
+    if (d) dev_transfer_bytes(d, up, down);
 }
