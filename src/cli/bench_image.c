@@ -41,6 +41,7 @@ static const cli_option OPTIONS[] = {
                    "PNG or JPEG to encode (default: a synthetic 1280x720 image)", 0),
     CLI_OPT_INT("--repeat", ARG(repeat), "N", "timed encoder passes (default 3)", 1, 1000,
                 "an integer 1..1000"),
+    CLI_OPT_BACKEND,
     CLI_OPT_INT("--threads", ARG(threads), "N", "compute threads (default: all cores)", 1, INT_MAX,
                 "a positive integer"),
 };

@@ -48,6 +48,7 @@ static const cli_option OPTIONS[] = {
     CLI_OPT_FLOAT("--ram-budget", ARG(ram_budget_mb), "MB",
                   "per-frame session state kept in RAM (default: no limit)", 1e-30, 1e9,
                   "megabytes > 0"), /* 1e-30: 0 is refused (a budget of nothing) */
+    CLI_OPT_BACKEND,
     CLI_OPT_INT("--threads", ARG(threads), "N", "compute threads (default: all cores)", 1, 100000,
                 "a positive integer"),
 };
