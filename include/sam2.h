@@ -74,6 +74,26 @@ int sam2_model_image_size(const sam2_model *model);
 /* Number of parameters (scalars) in the checkpoint's state dict. */
 int64_t sam2_model_param_count(const sam2_model *model);
 
+/* ==== compute backends ======================================================================
+ * The backend a model computes on (see DEVELOPERS.md, "Adding a backend"): "cpu" (the optimised
+ * kernels), "ref" (the plain reference kernels), "check" (ref with memory the host cannot touch
+ * outside backend calls: for tests), "auto" (the fastest one built: cpu today). */
+#ifndef SAM2_API
+#define SAM2_API
+#endif
+/* Models loaded after this call use backend `name` (NULL or "auto": auto). The default is
+ * $SAM2_BACKEND, else auto. Returns SAM2_OK or SAM2_ERR_ARGUMENT for an unknown name. */
+SAM2_API int sam2_set_backend(const char *name);
+/* The backend names sam2_set_backend accepts besides "auto", NULL-terminated. */
+SAM2_API const char *const *sam2_backend_names(void);
+/* One line about a backend, NULL for an unknown name. */
+SAM2_API const char *sam2_backend_about(const char *name);
+/* Bytes the backend has copied from the host and back since the process started. */
+SAM2_API void sam2_backend_transfer_bytes(const char *name, uint64_t *up, uint64_t *down);
+/* The backend a loaded model computes on. */
+SAM2_API const char *sam2_model_backend(const sam2_model *model);
+/* ==== end of compute backends ================================================================ */
+
 /* ---- image predictor ---------------------------------------------------------------------- */
 typedef struct sam2_image_predictor sam2_image_predictor;
 

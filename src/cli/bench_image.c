@@ -41,6 +41,7 @@ static const cli_option OPTIONS[] = {
                    "PNG or JPEG to encode (default: a synthetic 1280x720 image)", 0),
     CLI_OPT_INT("--repeat", ARG(repeat), "N", "timed encoder passes (default 3)", 1, 1000,
                 "an integer 1..1000"),
+    CLI_OPT_BACKEND,
     CLI_OPT_INT("--threads", ARG(threads), "N", "compute threads (default: all cores)", 1, INT_MAX,
                 "a positive integer"),
 };
@@ -172,6 +173,9 @@ int bench_image(int argc, char **argv) {
     clock_tap ct = {0};
     const sam2_tap tap = {.fn = on_tensor, .user = &ct, .names_only = 1};
 
+    const char *backend = sam2_model_backend(model);
+    uint64_t up0, down0, up1, down1, up2, down2;
+    sam2_backend_transfer_bytes(backend, &up0, &down0);
     const double sgemm_before = bench_sgemm_gflops();
     /* Encoder: warm-up, then `repeat` timed passes; samples[stage * n + pass]. */
     rv_samples = calloc((size_t)RV_COUNT * repeat, sizeof(double));
@@ -195,6 +199,7 @@ int bench_image(int argc, char **argv) {
     }
     double ms[ROWS];
     for (int r = 0; r < ROWS; r++) ms[r] = median(samples + r * repeat, repeat);
+    sam2_backend_transfer_bytes(backend, &up1, &down1);
 
     /* Decoding: one click at the centre, three candidate masks (the usual first click). */
     const sam2_point click = {img.width * 0.5f, img.height * 0.5f, 1};
@@ -215,6 +220,7 @@ int bench_image(int argc, char **argv) {
             dms[e - 1][pass] = 1e3 * (ct.t[e] - ct.t[e - 1]);
         if (pass >= 0) dms[DV_COUNT - 1][pass] = 1e3 * (ct.t[DV_END] - ct.t[DV_START]);
     }
+    sam2_backend_transfer_bytes(backend, &up2, &down2);
     double dmed[DV_COUNT];
     for (int e = 0; e < DV_COUNT; e++) dmed[e] = median(dms[e], DECODE_REPEAT);
 
@@ -225,6 +231,13 @@ int bench_image(int argc, char **argv) {
     bench_print_machine();
     printf("model             %s, input %dx%d, %d threads\n", sam2_model_name(model), S, S,
            sam2_get_threads());
+    /* Bytes the backend copied in and out (modules on the seam only; cpu borrows host memory,
+     * so it moves none). Per pass: warm-up included, so divided by passes + 1. */
+    printf("backend           %s: per set_image %.0f B up, %.0f B down; per click %.0f B up, "
+           "%.0f B down\n",
+           backend, (double)(up1 - up0) / (repeat + 1), (double)(down1 - down0) / (repeat + 1),
+           (double)(up2 - up1) / (DECODE_REPEAT + 1),
+           (double)(down2 - down1) / (DECODE_REPEAT + 1));
     printf("image             %dx%d%s\n", img.width, img.height, image ? "" : " (synthetic)");
     printf("image encoder     median of %d passes after a warm-up (ms)\n", repeat);
     static const char *const NAMES[EV_COUNT - 1] = {

@@ -48,6 +48,7 @@ static const cli_option OPTIONS[] = {
     CLI_OPT_FLOAT("--ram-budget", ARG(ram_budget_mb), "MB",
                   "per-frame session state kept in RAM (default: no limit)", 1e-30, 1e9,
                   "megabytes > 0"), /* 1e-30: 0 is refused (a budget of nothing) */
+    CLI_OPT_BACKEND,
     CLI_OPT_INT("--threads", ARG(threads), "N", "compute threads (default: all cores)", 1, 100000,
                 "a positive integer"),
 };
@@ -276,8 +277,11 @@ int bench_track(int argc, char **argv) {
     }
     t_prompt = perf_now_seconds() - t_prompt;
     const double sgemm_before = bench_sgemm_gflops();
+    uint64_t up0, down0, up1, down1;
+    sam2_backend_transfer_bytes(sam2_model_backend(model), &up0, &down0);
     c.last_t = perf_now_seconds();
     if (sam2_tracker_propagate(t, 0, frames, 0, on_frame, &c, &err)) goto fail;
+    sam2_backend_transfer_bytes(sam2_model_backend(model), &up1, &down1);
     const double sgemm_after = bench_sgemm_gflops();
 
     bench_print_machine();
@@ -287,6 +291,10 @@ int bench_track(int argc, char **argv) {
     printf("prompts           %d object%s clicked on frame 0 in %.1f ms\n", objects,
            objects > 1 ? "s" : "", t_prompt * 1e3);
     report(&c, model, objects, sgemm_before, sgemm_after);
+    /* Modules on the seam only; cpu borrows host memory, so it moves none. */
+    const int nfr = c.frames > 0 ? c.frames : 1;
+    printf("backend           %s: per tracked frame %.0f B up, %.0f B down\n",
+           sam2_model_backend(model), (double)(up1 - up0) / nfr, (double)(down1 - down0) / nfr);
     printf("memory            peak RSS %.1f MB (after loading the model: %.1f MB; %lld "
            "parameters)\n",
            cli_peak_rss_bytes() / 1048576.0, rss_model / 1048576.0,

@@ -212,3 +212,8 @@ int cli_parse_command(const cli_spec *spec, int argc, char **argv, void *args) {
     cli_error(spec->command, "%s", err.message);
     return CLI_USAGE;
 }
+
+int cli_parse_backend(void *args, const char *value, sam2_error *err) {
+    (void)args, (void)err; /* an unknown name gets the row's `expect` message */
+    return sam2_set_backend(value) == SAM2_OK ? 0 : -1;
+}

@@ -82,6 +82,16 @@ typedef struct cli_spec {
         .expect = EXPECT, .parse = PARSE                                                           \
     }
 
+/* --backend NAME, in every command that loads a model: the model computes on NAME
+ * (sam2_set_backend at parse time, so it holds for the loads that follow; $SAM2_BACKEND is the
+ * default). */
+int cli_parse_backend(void *args, const char *value, sam2_error *err);
+#define CLI_OPT_BACKEND                                                                            \
+    CLI_OPT_CUSTOM(                                                                                \
+        "--backend", cli_parse_backend, "NAME",                                                    \
+        "compute backend: auto, cpu, ref or check\n(default: $SAM2_BACKEND, else auto)", 0,        \
+        "auto, cpu, ref or check")
+
 #define CLI_OPTIONS(table) (table), (int)(sizeof(table) / sizeof((table)[0]))
 
 /* Outcomes of cli_parse_args. */

@@ -3,6 +3,7 @@
 #include "cli/cli.h"
 #include "cli/cli_options.h"
 
+#include "core/device.h"
 #include "core/threadpool.h"
 #include "core/vulkan/vulkan_rt.h"
 #include "sam2.h"
@@ -143,11 +144,23 @@ static void check_model(const char *ckpt, const char *config) {
         return;
     }
     char buf[600];
-    snprintf(buf, sizeof buf, "%s: %s, %lld parameters, %dx%d input", ckpt, sam2_model_name(m),
-             (long long)sam2_model_param_count(m), sam2_model_image_size(m),
-             sam2_model_image_size(m));
+    snprintf(buf, sizeof buf, "%s: %s, %lld parameters, %dx%d input, backend %s", ckpt,
+             sam2_model_name(m), (long long)sam2_model_param_count(m), sam2_model_image_size(m),
+             sam2_model_image_size(m), sam2_model_backend(m));
     report(1, "checkpoint", buf, NULL);
     sam2_model_free(m);
+}
+
+/* The compute backends this build has, and which one a model loads onto. */
+static void check_backends(void) {
+    char buf[300];
+    for (const char *const *n = sam2_backend_names(); *n; n++) {
+        snprintf(buf, sizeof buf, "%s: %s", *n, sam2_backend_about(*n));
+        note("backend", buf);
+    }
+    snprintf(buf, sizeof buf, "auto is %s; models load onto %s (--backend, else $SAM2_BACKEND)",
+             sam2_device_pick("auto")->name, sam2_device_default()->name);
+    report(1, "backends", buf, NULL);
 }
 
 typedef struct doctor_args {
@@ -159,6 +172,7 @@ static const cli_option OPTIONS[] = {
                    "the checkpoint to load and check (default: the server's)", 0),
     CLI_OPT_STRING("--config", offsetof(doctor_args, config), "YAML",
                    "its YAML config or preset name (default: detected)", 0),
+    CLI_OPT_BACKEND,
 };
 
 static const cli_spec SPEC = {
@@ -179,6 +193,7 @@ int cmd_doctor(int argc, char **argv) {
     check_cpu();
     check_libraries();
     check_vulkan();
+    check_backends();
     char def_ckpt[1024];
     if (!ckpt) {
         const char *root = getenv("APP_ROOT"), *size = getenv("MODEL_SIZE");

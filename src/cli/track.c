@@ -89,6 +89,7 @@ static const cli_option OPTIONS[] = {
                    "folder of the spill file and of the results file, both\n"
                    "unlinked temporary files (default: $TMPDIR or /tmp)",
                    0),
+    CLI_OPT_BACKEND,
     CLI_OPT_INT("--threads", ARG(threads), "N", "compute threads (default: all cores)", 1, INT_MAX,
                 "a positive integer"),
     CLI_OPT_FLAG("--quiet", ARG(quiet), "no progress on stderr"),

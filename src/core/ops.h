@@ -134,7 +134,7 @@ typedef struct sam2_backend {
 /* The plain reference kernels and the optimised CPU kernels. */
 const sam2_backend *sam2_backend_ref(void);
 const sam2_backend *sam2_backend_cpu(void);
-/* The backend the model uses: $SAM2_BACKEND ("ref" or "cpu", default "cpu"). */
+/* The kernels of the default device (core/device.h: sam2_set_backend, else $SAM2_BACKEND). */
 const sam2_backend *sam2_backend_default(void);
 
 /* Scratch sizes (in floats) for the kernels above. The attention sizes depend on the thread

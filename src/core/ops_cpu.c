@@ -3,6 +3,7 @@
  * baseline). Attention, convolutions and resizes live in ops_cpu_*.c. */
 #include "core/cpu_kernels.h"
 #include "core/ops_cpu.h"
+#include "core/device.h"
 #include "core/threadpool.h"
 
 #include <math.h>
@@ -196,7 +197,5 @@ const sam2_backend *sam2_backend_cpu(void) {
 }
 
 const sam2_backend *sam2_backend_default(void) {
-    const char *name = getenv("SAM2_BACKEND");
-    if (name && strcmp(name, "ref") == 0) return sam2_backend_ref();
-    return sam2_backend_cpu();
+    return sam2_device_default()->kernels;
 }

@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 #include "model/position_encoding.h"
+#include "model/prompt_encoder.h"
 #include "model/repvit.h"
 
 #include <math.h>
@@ -65,7 +66,9 @@ int sam2_net_init(sam2_net *net, const sam2_config *cfg, const sam2_weights *w, 
     memset(net, 0, sizeof *net);
     net->cfg = *cfg;
     net->w = *w;
-    net->be = sam2_backend_default();
+    net->dev = sam2_device_default();
+    net->be = net->dev->kernels;
+    dev_arena_init(&net->dev_weights, net->dev);
     net->num_blocks = sam2_config_hiera_blocks(cfg, net->blocks);
     net->feat0 = cfg->image_size / 4;
     net->embed = cfg->image_size / cfg->backbone_stride;
@@ -91,6 +94,7 @@ int sam2_net_init(sam2_net *net, const sam2_config *cfg, const sam2_weights *w, 
     if (!net->rope_cos || !net->rope_sin) goto oom;
     axial_rope_tables(net->rope_cos, net->rope_sin, E, E, net->rope_head_dim, cfg->rope_theta);
     if (edgetam_constants(net) != 0) goto oom;
+    if (prompt_encoder_load(net) != 0) goto oom;
     return 0;
 oom:
     sam2_net_free(net);
@@ -109,5 +113,6 @@ void sam2_net_free(sam2_net *net) {
     free(net->perceiver_pos);
     free(net->rope_k_cos);
     free(net->rope_k_sin);
+    if (net->dev) dev_arena_free(&net->dev_weights);
     memset(net, 0, sizeof *net);
 }

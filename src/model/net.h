@@ -4,20 +4,34 @@
 #ifndef SAM2_MODEL_NET_H
 #define SAM2_MODEL_NET_H
 
+#include "core/device.h"
 #include "core/ops.h"
 #include "model/config.h"
 #include "model/weights.h"
 #include "sam2.h"
 
+/* The prompt encoder's weights on the net's backend (the module is on the seam). */
+typedef struct prompt_encoder_dev {
+    dev_tensor gaussian;       /* pe_layer.positional_encoding_gaussian_matrix [2][d/2] */
+    dev_tensor point_embed[4]; /* point_embeddings.k.weight [d] */
+    dev_tensor not_a_point;    /* not_a_point_embed.weight [d] */
+    dev_tensor conv_w[3], conv_b[3], norm_w[2], norm_b[2]; /* mask_downscaling */
+} prompt_encoder_dev;
+
 typedef struct sam2_net {
     sam2_config cfg;
     sam2_weights w;
+    /* The backend (core/device.h). Modules on the seam call its ops on `dev_weights`' tensors;
+     * the others still call `be`, its host kernels, on host memory. */
+    sam2_device *dev;
     const sam2_backend *be;
+    dev_arena dev_weights;
+    prompt_encoder_dev pe;
     sam2_hiera_block_info blocks[SAM2_MAX_BLOCKS];
     int num_blocks;
 
-    int feat0;  /* stride-4 feature size, image_size / 4 */
-    int embed;  /* stride-16 embedding size E = image_size / 16 */
+    int feat0; /* stride-4 feature size, image_size / 4 */
+    int embed; /* stride-16 embedding size E = image_size / 16 */
 
     float *trunk_pos;   /* [feat0][feat0][embed_dim]: bicubic pos_embed + tiled window embed */
     float *neck_pos[4]; /* [S/4 >> i]^2 x d_model sine PE of neck level i (HWC); only [2] is

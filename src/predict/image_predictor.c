@@ -265,8 +265,8 @@ int sam2_image_predict_tapped(sam2_image_predictor *p, const sam2_prompt *pr, sa
         tap_emit(tap, "prompt_encoder_points", xy, TAP_F32, 3, sp, TAP_AS_SHAPED);
         tap_emit(tap, "prompt_encoder_labels", labels, TAP_I32, 2, sl, TAP_AS_SHAPED);
     }
-    prompt_encode_points(&p->model->net, xy, labels, n, sparse);
-    if (pr->mask_input && prompt_encode_mask(net, pr->mask_input, dense, a) != 0)
+    if (prompt_encode_points(&p->model->net, xy, labels, n, sparse) != 0 ||
+        (pr->mask_input && prompt_encode_mask(net, pr->mask_input, dense) != 0))
         return sam2_fail(err, SAM2_ERR_NOMEM, "predict: out of memory");
     if (tap) {
         const int64_t ss[3] = {1, n + 1, d};

@@ -87,3 +87,4 @@ void sam2_model_free(sam2_model *m) {
 const char *sam2_model_name(const sam2_model *m) { return m->net.cfg.name; }
 int sam2_model_image_size(const sam2_model *m) { return m->net.cfg.image_size; }
 int64_t sam2_model_param_count(const sam2_model *m) { return m->params; }
+const char *sam2_model_backend(const sam2_model *m) { return m->net.dev->name; }

@@ -150,9 +150,10 @@ static int sam_heads(sam2_tracker *t, const float *backbone, const image_feature
     float *all = arena_floats(a, (size_t)4 * L * L, 0);
     float *tokens = arena_floats(a, (size_t)4 * d, 0);
     if (!sparse || (mask_in && !dense) || !all || !tokens) goto oom;
-    prompt_encode_points(net, points ? points->xy : dummy_xy,
-                         points ? points->labels : &dummy_label, n, sparse);
-    if (mask_in && prompt_encode_mask(net, mask_in, dense, a)) goto oom;
+    if (prompt_encode_points(net, points ? points->xy : dummy_xy,
+                             points ? points->labels : &dummy_label, n, sparse) != 0)
+        goto oom;
+    if (mask_in && prompt_encode_mask(net, mask_in, dense)) goto oom;
     mask_decoder_in din = {.image_embed = backbone,
                            .high_res = {f->fpn[0], f->fpn[1]},
                            .sparse = sparse,

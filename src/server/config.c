@@ -65,6 +65,8 @@ static const opt OPTS[] = {
      "edgetam)"},
     {"SAM2_CONFIG", "config", OPT_STR, F(config_yaml), 0, 0,
      "model YAML (default: detected from the checkpoint)"},
+    {"SAM2_BACKEND", "backend", OPT_STR, F(backend), 0, 0,
+     "compute backend: auto, cpu, ref or check (default auto; see sam2 doctor)"},
     {"SAM2_THREADS", "threads", OPT_INT, F(threads), 0, 1024,
      "compute threads (default: all CPUs)"},
     {"SAM2_WORKERS", "workers", OPT_INT, F(workers), 1, 64,

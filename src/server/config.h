@@ -35,6 +35,7 @@ typedef struct server_config {
     char checkpoint[SERVER_PATH_MAX]; /* "" until finalized: $APP_ROOT/checkpoints/<file of size> */
     char config_yaml[SERVER_PATH_MAX];
     int threads;      /* compute threads (0: library default) */
+    char backend[16]; /* compute backend: auto, cpu, ref, check ("": $SAM2_BACKEND, else auto) */
     int workers;      /* inference slots: jobs computing at the same time */
     int compute_nice; /* nice value (and SCHED_BATCH) of the threads running the model; 0: unchanged
                        */

@@ -31,6 +31,7 @@ static void real_model_info(void *self, const inf_model *m, inf_model_info *info
     if (!m) return;
     snprintf(info->name, sizeof info->name, "%s", sam2_model_name((const sam2_model *)m));
     info->params = sam2_model_param_count((const sam2_model *)m);
+    snprintf(info->backend, sizeof info->backend, "%s", sam2_model_backend((const sam2_model *)m));
     info->bytes = (size_t)info->params * sizeof(float);
 }
 

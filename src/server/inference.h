@@ -42,7 +42,8 @@ typedef struct inf_session_options {
 typedef struct inf_model_info {
     char name[64];
     int64_t params;
-    size_t bytes; /* weights held in memory */
+    size_t bytes;     /* weights held in memory */
+    char backend[16]; /* the compute backend it runs on (sam2_model_backend) */
 } inf_model_info;
 
 typedef struct inference_ops {

@@ -155,6 +155,11 @@ server *server_create(const server_config *cfg, const server_deps *deps, sam2_er
     }
     if (server_config_finalize(&s->cfg, err) || prepare_data(s, err) || check_checkpoint(s, err)) goto fail;
 
+    if (s->cfg.backend[0] && sam2_set_backend(s->cfg.backend) != SAM2_OK) {
+        sam2_fail(err, SAM2_ERR_ARGUMENT, "SAM2_BACKEND / --backend: unknown backend '%s' (auto, cpu, ref, check)",
+                  s->cfg.backend);
+        goto fail;
+    }
     double t0 = metrics_now();
     if (s->inf->model_load(s->inf->self, s->cfg.checkpoint, s->cfg.config_yaml, s->cfg.threads, &s->model, err)) {
         sam2_error_prefix(err, "cannot load the model");
@@ -196,7 +201,8 @@ server *server_create(const server_config *cfg, const server_deps *deps, sam2_er
     server_log(s, "sam2 serve %s", SAM2_VERSION);
     server_log(s, "model: %s (%.1fM parameters, %zu MB) from %s, loaded in %.1f s", s->model_info.name,
                (double)s->model_info.params / 1e6, model_mb, s->cfg.checkpoint, load_s);
-    server_log(s, "device: cpu%s; compute threads: %d; inference slots: %d", s->cfg.force_cpu ? " (forced)" : "",
+    server_log(s, "device: cpu%s; backend: %s; compute threads: %d; inference slots: %d",
+               s->cfg.force_cpu ? " (forced)" : "", s->model_info.backend[0] ? s->model_info.backend : "cpu",
                sam2_get_threads(), s->cfg.workers);
     if (s->cfg.compute_nice > 0)
         server_log(s,

@@ -23,8 +23,9 @@ __attribute__((weak)) int parity_run_image(parity_ctx *ctx, const char *image_fo
 }
 
 static void usage(FILE *f) {
-    fprintf(f, "usage: sam2-parity [--only image|video] [--verbose] DIR\n"
-               "  DIR: a golden set folder (e.g. ../shared/golden/micro_golden) with index.json\n");
+    fprintf(f, "usage: sam2-parity [--only image|video] [--backend NAME] [--verbose] DIR\n"
+               "  DIR: a golden set folder (e.g. ../shared/golden/micro_golden) with index.json\n"
+               "  --backend: auto, cpu, ref or check (default: $SAM2_BACKEND, else auto)\n");
 }
 
 /* sha256 of the checkpoint file against index.json; 1 match, 0 mismatch, -1 unreadable. */
@@ -107,6 +108,13 @@ int main(int argc, char **argv) {
             opt.only = argv[++i];
             if (strcmp(opt.only, "image") && strcmp(opt.only, "video")) {
                 fprintf(stderr, "sam2-parity: --only takes image or video, not %s\n", opt.only);
+                return 2;
+            }
+        } else if (!strcmp(argv[i], "--backend") && i + 1 < argc) {
+            /* The model the runners load computes on this backend (tolerances unchanged). */
+            if (sam2_set_backend(argv[++i]) != SAM2_OK) {
+                fprintf(stderr, "sam2-parity: --backend takes auto, cpu, ref or check, not %s\n",
+                        argv[i]);
                 return 2;
             }
         } else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {

@@ -1,0 +1,274 @@
+/* The host backends behind the seam: cpu, ref and check. They share one op table, which unwraps
+ * tensors into pointers and calls the existing kernel tables (core/ops.h), so the cpu backend
+ * runs exactly the kernels the model ran before the seam. They differ in:
+ *   cpu    kernels = sam2_backend_cpu(), memory = malloc, weights borrowed from the mapping
+ *   ref    kernels = sam2_backend_ref(), same memory
+ *   check  kernels = sam2_backend_ref(), memory = mmap'd pages kept PROT_NONE except while a
+ *          backend call (op, upload, download) runs; weights are uploaded, never borrowed. */
+#include "core/device.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define TWO_PI_F 6.283185307179586f
+
+void sam2_device_lock(void);
+void sam2_device_unlock(void);
+
+/* ---- dtype conversions ---- */
+
+uint16_t sam2_f32_to_bf16(float f) {
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    if ((u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((u >> 16) | 0x40); /* quiet NaN */
+    u += 0x7fffu + ((u >> 16) & 1u);
+    return (uint16_t)(u >> 16);
+}
+
+float sam2_bf16_to_f32(uint16_t h) {
+    uint32_t u = (uint32_t)h << 16;
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+
+uint16_t sam2_f32_to_f16(float f) {
+#if defined(__FLT16_MAX__)
+    _Float16 h = (_Float16)f;
+    uint16_t r;
+    memcpy(&r, &h, 2);
+    return r;
+#else
+    /* Portable path: truncating conversion of normal numbers (storage only). */
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    const uint32_t sign = (u >> 16) & 0x8000u;
+    const int e = (int)((u >> 23) & 0xff) - 127 + 15;
+    if (e <= 0) return (uint16_t)sign;
+    if (e >= 31) return (uint16_t)(sign | 0x7c00u);
+    return (uint16_t)(sign | ((uint32_t)e << 10) | ((u >> 13) & 0x3ffu));
+#endif
+}
+
+float sam2_f16_to_f32(uint16_t h) {
+#if defined(__FLT16_MAX__)
+    _Float16 v;
+    memcpy(&v, &h, 2);
+    return (float)v;
+#else
+    const uint32_t sign = (uint32_t)(h & 0x8000u) << 16, e = (h >> 10) & 0x1f, m = h & 0x3ff;
+    float f = e == 0    ? ldexpf((float)m, -24)
+              : e == 31 ? INFINITY
+                        : ldexpf((float)(m | 0x400), (int)e - 25);
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    u |= sign;
+    memcpy(&f, &u, 4);
+    return f;
+#endif
+}
+
+/* ---- memory ---- */
+
+static void *host_alloc(sam2_device *d, size_t bytes, void **handle) {
+    (void)d;
+    *handle = NULL;
+    void *p = NULL;
+    return posix_memalign(&p, 64, bytes) == 0 ? p : NULL;
+}
+
+static void host_free(sam2_device *d, void *host, void *handle, size_t bytes) {
+    (void)d, (void)handle, (void)bytes;
+    free(host);
+}
+
+static void host_upload(sam2_device *d, dev_buffer *b, size_t off, const void *src, size_t n) {
+    d->vt->enter(d);
+    memcpy((char *)b->host + off, src, n);
+    d->vt->leave(d);
+}
+
+static void host_download(sam2_device *d, const dev_buffer *b, size_t off, void *dst, size_t n) {
+    d->vt->enter(d);
+    memcpy(dst, (const char *)b->host + off, n);
+    d->vt->leave(d);
+}
+
+static void host_nothing(sam2_device *d) {
+    (void)d;
+}
+
+/* check: whole pages, so that protection covers exactly the buffer. */
+static size_t page_round(size_t n) {
+    const size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+    return (n + pg - 1) / pg * pg;
+}
+
+static void *check_alloc(sam2_device *d, size_t bytes, void **handle) {
+    *handle = NULL;
+    sam2_device_lock();
+    const int prot = d->depth > 0 ? PROT_READ | PROT_WRITE : PROT_NONE;
+    void *p = mmap(NULL, page_round(bytes), prot, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    sam2_device_unlock();
+    return p == MAP_FAILED ? NULL : p;
+}
+
+static void check_free(sam2_device *d, void *host, void *handle, size_t bytes) {
+    (void)d, (void)handle;
+    munmap(host, page_round(bytes));
+}
+
+static void protect_all(sam2_device *d, int prot) {
+    for (dev_buffer *b = d->buffers; b; b = b->next) mprotect(b->host, page_round(b->bytes), prot);
+}
+
+/* Nested and concurrent calls (sessions of the server) open the pages once and close them when
+ * the last call leaves. */
+static void check_enter(sam2_device *d) {
+    sam2_device_lock();
+    if (d->depth++ == 0) protect_all(d, PROT_READ | PROT_WRITE);
+    sam2_device_unlock();
+}
+
+static void check_leave(sam2_device *d) {
+    sam2_device_lock();
+    if (--d->depth == 0) protect_all(d, PROT_NONE);
+    sam2_device_unlock();
+}
+
+/* ---- ops ---- */
+
+static float *P(const dev_tensor *t) {
+    return t->buf ? (float *)(void *)((char *)t->buf->host + t->offset) : NULL;
+}
+
+static int64_t numel(const dev_tensor *t) {
+    return dev_tensor_numel(t);
+}
+static int64_t last(const dev_tensor *t) {
+    return t->ndim ? t->shape[t->ndim - 1] : 1;
+}
+
+static float load(const dev_tensor *t, int64_t at) {
+    const char *p = (const char *)t->buf->host + t->offset;
+    if (t->dtype == SAM2_F32) return ((const float *)(const void *)p)[at];
+    const uint16_t h = ((const uint16_t *)(const void *)p)[at];
+    return t->dtype == SAM2_BF16 ? sam2_bf16_to_f32(h) : sam2_f16_to_f32(h);
+}
+
+static void store(const dev_tensor *t, int64_t at, float v) {
+    char *p = (char *)t->buf->host + t->offset;
+    if (t->dtype == SAM2_F32)
+        ((float *)(void *)p)[at] = v;
+    else
+        ((uint16_t *)(void *)p)[at] =
+            t->dtype == SAM2_BF16 ? sam2_f32_to_bf16(v) : sam2_f32_to_f16(v);
+}
+
+/* Any strides, any of the three dtypes: an odometer over the (up to 4) dimensions. */
+static void host_copy(sam2_device *d, const dev_tensor *dst, const dev_tensor *src) {
+    (void)d;
+    int64_t idx[DEV_MAX_DIMS] = {0};
+    const int64_t n = numel(src);
+    for (int64_t i = 0; i < n; i++) {
+        int64_t so = 0, dof = 0;
+        for (int k = 0; k < src->ndim; k++) {
+            so += idx[k] * src->stride[k];
+            dof += idx[k] * dst->stride[k];
+        }
+        store(dst, dof, load(src, so));
+        for (int k = src->ndim - 1; k >= 0; k--) {
+            if (++idx[k] < src->shape[k]) break;
+            idx[k] = 0;
+        }
+    }
+}
+
+static void host_add(sam2_device *d, const dev_tensor *out, const dev_tensor *a,
+                     const dev_tensor *b) {
+    const int64_t n = numel(a), nb = numel(b);
+    if (nb == n) return d->kernels->add(P(out), P(a), P(b), (size_t)n);
+    for (int64_t r = 0; r < n / nb; r++) /* one row of b over every row of a */
+        d->kernels->add(P(out) + r * nb, P(a) + r * nb, P(b), (size_t)nb);
+}
+
+static void host_unary(sam2_device *d, const dev_tensor *out, const dev_tensor *in, sam2_act act,
+                       int sigmoid) {
+    const size_t n = (size_t)numel(in);
+    if (sigmoid)
+        d->kernels->sigmoid(P(out), P(in), n);
+    else if (act == SAM2_ACT_GELU)
+        d->kernels->gelu(P(out), P(in), n);
+    else if (act == SAM2_ACT_RELU)
+        d->kernels->relu(P(out), P(in), n);
+    else if (P(out) != P(in))
+        memmove(P(out), P(in), n * sizeof(float));
+}
+
+static void host_linear(sam2_device *d, const dev_tensor *out, const dev_tensor *in,
+                        const dev_tensor *w, const dev_tensor *b) {
+    const int IC = (int)last(in), OC = (int)w->shape[0], N = (int)(numel(in) / IC);
+    d->kernels->linear(P(out), P(in), P(w), P(b), N, IC, OC);
+}
+
+static void host_layernorm(sam2_device *d, const dev_tensor *out, const dev_tensor *in,
+                           const dev_tensor *w, const dev_tensor *b, float eps) {
+    const int C = (int)last(in);
+    d->kernels->layernorm(P(out), P(in), P(w), P(b), (int)(numel(in) / C), C, eps);
+}
+
+static void host_conv2d(sam2_device *d, const dev_tensor *out, const dev_tensor *in,
+                        const dev_tensor *w, const dev_tensor *b, int stride, int pad, int groups,
+                        const dev_tensor *scratch) {
+    d->kernels->conv2d(P(out), P(in), P(w), P(b), (int)in->shape[0], (int)in->shape[1],
+                       (int)in->shape[2], (int)w->shape[0], (int)w->shape[2], (int)w->shape[3],
+                       stride, pad, groups, P(scratch));
+}
+
+static void host_fourier_pe(sam2_device *d, const dev_tensor *out, const dev_tensor *coords,
+                            const dev_tensor *gaussian) {
+    (void)d;
+    const int64_t N = numel(coords) / 2, half = numel(gaussian) / 2;
+    const float *c = P(coords), *g = P(gaussian);
+    for (int64_t i = 0; i < N; i++) {
+        float *o = P(out) + i * 2 * half;
+        const float cx = 2.0f * c[2 * i] - 1.0f, cy = 2.0f * c[2 * i + 1] - 1.0f;
+        for (int64_t j = 0; j < half; j++) {
+            const float p = TWO_PI_F * (cx * g[j] + cy * g[half + j]);
+            o[j] = sinf(p);
+            o[half + j] = cosf(p);
+        }
+    }
+}
+
+#define HOST_OPS                                                                                   \
+    .upload = host_upload, .download = host_download, .copy = host_copy, .add = host_add,          \
+    .unary = host_unary, .linear = host_linear, .layernorm = host_layernorm,                       \
+    .conv2d = host_conv2d, .fourier_pe = host_fourier_pe
+
+static const sam2_device_vt host_vt = {
+    .alloc = host_alloc, .free = host_free, .enter = host_nothing, .leave = host_nothing, HOST_OPS};
+static const sam2_device_vt check_vt = {
+    .alloc = check_alloc, .free = check_free, .enter = check_enter, .leave = check_leave, HOST_OPS};
+
+/* The kernel tables are functions (they pick the ISA at first use): filled in on first get. */
+sam2_device sam2_device_cpu_ = {.name = "cpu",
+                                .about = "optimised CPU kernels (AVX2/NEON, threads, BLAS)",
+                                .vt = &host_vt,
+                                .maps_host = 1};
+sam2_device sam2_device_ref_ = {
+    .name = "ref", .about = "plain reference kernels", .vt = &host_vt, .maps_host = 1};
+sam2_device sam2_device_check_ = {
+    .name = "check",
+    .about = "reference kernels; memory unreadable by the host outside backend calls (tests)",
+    .vt = &check_vt,
+    .maps_host = 0};
+
+void sam2_device_bind_kernels(void) {
+    if (!sam2_device_cpu_.kernels) sam2_device_cpu_.kernels = sam2_backend_cpu();
+    if (!sam2_device_ref_.kernels) sam2_device_ref_.kernels = sam2_backend_ref();
+    if (!sam2_device_check_.kernels) sam2_device_check_.kernels = sam2_backend_ref();
+}
