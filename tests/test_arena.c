@@ -92,11 +92,27 @@ static void test_second_pass_allocates_nothing(void **state) {
     arena_free(&a);
 }
 
+/* A small request after a big chunk opens a small chunk, not another big one. */
+static void test_growth_is_what_was_asked(void **state) {
+    (void)state;
+    arena a;
+    arena_init(&a);
+    assert_non_null(arena_floats(&a, 40 * MB / sizeof(float), 0));
+    const size_t big = a.capacity;
+    assert_true(big >= 40 * MB);
+    assert_non_null(arena_floats(&a, 1000, 0)); /* does not fit the full 40 MB chunk */
+    assert_true(a.capacity - big <= 2 * MB);
+    assert_non_null(arena_floats(&a, 3 * MB / sizeof(float), 0));
+    assert_true(a.capacity - big <= 2 * MB + 3 * MB + 64);
+    arena_free(&a);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_blocks_are_aligned_and_distinct),
         cmocka_unit_test(test_release_frees_newer_chunks),
         cmocka_unit_test(test_second_pass_allocates_nothing),
+        cmocka_unit_test(test_growth_is_what_was_asked),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

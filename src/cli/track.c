@@ -20,9 +20,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Per-frame state kept in RAM by default: tracking stays within the model + 400 MB however
- * long the video (the spill file holds the rest, read back with identical results). */
-#define TRACK_DEFAULT_RAM_BUDGET_MB 32
+/* Per-frame state kept in RAM by default: tracking stays within the model + 150 MB however
+ * long the video (the spill file holds the rest, read back with identical results). 8 MB holds
+ * the memory bank a step reads for a few objects; more only saves re-reads from the spill file. */
+#define TRACK_DEFAULT_RAM_BUDGET_MB 8
+/* Decoded frames the video reader keeps (about 5 frames of 720p): tracking reads each frame
+ * once per direction, so a larger cache only helps re-reads (--both's turn, the overlay). */
+#define TRACK_FRAME_CACHE_MB 8
 
 #define CMD "track"
 #define STR_(x) #x
@@ -205,7 +209,8 @@ static int pass_frames(int start, int limit, int nf, int reverse) {
 }
 
 static int run(track_args *a, sam2_error *err) {
-    sam2_video *video = sam2_video_open(a->video, err);
+    const sam2_video_options vopt = {.cache_bytes = (size_t)TRACK_FRAME_CACHE_MB << 20};
+    sam2_video *video = sam2_video_open_ex(a->video, &vopt, err);
     if (!video) return -1;
     const int nf = sam2_video_frame_count(video), w = sam2_video_width(video),
               h = sam2_video_height(video);

@@ -14,9 +14,13 @@ struct arena_chunk {
     unsigned char *data;
 };
 
-static size_t align_up(size_t n) { return (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1); }
+static size_t align_up(size_t n) {
+    return (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
+}
 
-void arena_init(arena *a) { memset(a, 0, sizeof *a); }
+void arena_init(arena *a) {
+    memset(a, 0, sizeof *a);
+}
 
 static void free_chunks(arena_chunk *c) {
     while (c) {
@@ -48,9 +52,9 @@ static arena_chunk *new_chunk(arena *a, size_t size) {
 void *arena_alloc(arena *a, size_t n) {
     size_t need = align_up(n ? n : 1);
     if (!a->head || a->head->offset + need > a->head->size) {
-        /* Look for room in an older chunk is pointless (bump allocator); open a new one. */
+        /* A new chunk of what was asked (at least ARENA_MIN_CHUNK), never a copy of the last
+         * chunk's size: a 1 MB request after a 60 MB chunk must not reserve another 60 MB. */
         size_t size = need > ARENA_MIN_CHUNK ? need : ARENA_MIN_CHUNK;
-        if (a->head && size < a->head->size) size = a->head->size;
         arena_chunk *c = new_chunk(a, size);
         if (!c) return NULL;
         c->next = a->head;

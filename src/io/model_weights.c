@@ -134,6 +134,8 @@ typedef struct binder {
     ckpt *ck;
     float *owned;
     int64_t owned_used;
+    float *trunk; /* RepViT trunk copies (released after the fold) */
+    int64_t trunk_used;
     bool sizing;             /* first pass: only count the floats to own */
     unsigned char *verified; /* per checkpoint tensor whose storage CRC was checked */
     sam2_error *err;
@@ -141,6 +143,7 @@ typedef struct binder {
 } binder;
 
 #define HUGE_PAGE ((size_t)2 << 20)
+#define REPVIT_PREFIX "image_encoder.trunk.body."
 #define OWNED_ALIGN 16 /* floats: each copy starts on a 64-byte boundary */
 
 static int bind_visit(void *user, const char *name, int ndim, const int64_t *shape,
@@ -151,8 +154,11 @@ static int bind_visit(void *user, const char *name, int ndim, const int64_t *sha
     if (!slot) return 0; /* a buffer the model never reads (BatchNorm's num_batches_tracked) */
     const ckpt_tensor *t = ckpt_find(b->ck, name); /* present: checked before */
     bool direct = ckpt_tensor_is_direct(t);
+    const bool trunk = strncmp(name, REPVIT_PREFIX, strlen(REPVIT_PREFIX)) == 0;
+    int64_t *used = trunk ? &b->trunk_used : &b->owned_used;
+    const int64_t span = (t->numel + OWNED_ALIGN - 1) / OWNED_ALIGN * OWNED_ALIGN;
     if (b->sizing) {
-        if (!direct) b->owned_used += (t->numel + OWNED_ALIGN - 1) / OWNED_ALIGN * OWNED_ALIGN;
+        if (!direct) *used += span;
         return 0;
     }
     if (!b->verified[t->storage]) {
@@ -163,8 +169,8 @@ static int bind_visit(void *user, const char *name, int ndim, const int64_t *sha
         *slot = ckpt_tensor_f32(t, NULL);
         return 0;
     }
-    float *dst = b->owned + b->owned_used;
-    b->owned_used += (t->numel + OWNED_ALIGN - 1) / OWNED_ALIGN * OWNED_ALIGN;
+    float *dst = (trunk ? b->trunk : b->owned) + *used;
+    *used += span;
     ckpt_tensor_read_f32(t, 0, t->numel, dst);
     ckpt_release_tensor(b->ck, t);
     *slot = dst;
@@ -197,12 +203,28 @@ int sam2_weights_bind(ckpt *ck, const sam2_config *cfg, sam2_loaded *out, sam2_e
         out->owned = p;
         out->owned_floats = b.owned_used;
     }
+    if (b.trunk_used > 0) {
+        /* plain pages: they go back to the system when the trunk is released */
+        void *p = NULL;
+        if ((uint64_t)b.trunk_used > SIZE_MAX / sizeof(float) ||
+            posix_memalign(&p, 64, (size_t)b.trunk_used * sizeof(float)) != 0) {
+            free(out->owned);
+            memset(out, 0, sizeof *out);
+            return sam2_fail(err, SAM2_ERR_NOMEM, "%s: out of memory for %lld float32 weights",
+                             ckpt_path(ck), (long long)b.trunk_used);
+        }
+        out->trunk_owned = p;
+        out->trunk_floats = b.trunk_used;
+    }
     b.owned = out->owned;
     b.owned_used = 0;
+    b.trunk = out->trunk_owned;
+    b.trunk_used = 0;
     b.sizing = false;
     b.verified = calloc((size_t)out->num_tensors + 1, 1);
     if (!b.verified) {
         free(out->owned);
+        free(out->trunk_owned);
         memset(out, 0, sizeof *out);
         return sam2_fail(err, SAM2_ERR_NOMEM, "out of memory");
     }
@@ -210,6 +232,7 @@ int sam2_weights_bind(ckpt *ck, const sam2_config *cfg, sam2_loaded *out, sam2_e
     free(b.verified);
     if (b.rc) {
         free(out->owned);
+        free(out->trunk_owned);
         memset(out, 0, sizeof *out);
         return b.rc;
     }
@@ -235,9 +258,23 @@ int sam2_load_weights(const char *ckpt_path, const char *yaml, sam2_loaded *out,
     return 0;
 }
 
+void sam2_weights_clear_trunk(sam2_weights *w) {
+    memset(w->repvit_stem, 0, sizeof w->repvit_stem);
+    memset(w->repvit, 0, sizeof w->repvit);
+}
+
+void sam2_loaded_release_trunk(sam2_loaded *l) {
+    if (!l || l->cfg.trunk != SAM2_TRUNK_REPVIT) return;
+    free(l->trunk_owned);
+    l->trunk_owned = NULL;
+    l->trunk_floats = 0;
+    sam2_weights_clear_trunk(&l->w);
+}
+
 void sam2_loaded_free(sam2_loaded *l) {
     if (!l) return;
     free(l->owned);
+    free(l->trunk_owned);
     if (l->owns_ckpt) ckpt_close(l->ck);
     memset(l, 0, sizeof *l);
 }

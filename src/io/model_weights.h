@@ -20,6 +20,10 @@ typedef struct sam2_loaded {
     bool owns_ckpt; /* sam2_loaded_free closes ck */
     float *owned;   /* float32 copies (upcasts, gathered non-contiguous tensors) */
     int64_t owned_floats;
+    /* The RepViT trunk's copies, apart (no huge pages): the network runs a BatchNorm-folded
+     * copy of them, so sam2_loaded_release_trunk frees these after the fold. */
+    float *trunk_owned;
+    int64_t trunk_floats;
     int64_t params; /* scalars in the state dict */
     int num_tensors;
     bool detected; /* cfg is the preset detected from the tensors (no YAML given) */
@@ -32,6 +36,11 @@ typedef struct sam2_loaded {
 int sam2_load_weights(const char *ckpt_path, const char *yaml_or_null, sam2_loaded *out,
                       sam2_error *err);
 void sam2_loaded_free(sam2_loaded *l);
+/* Frees the RepViT trunk's float32 copies and clears their slots in l->w (the folded weights
+ * built from them are all the forward pass reads). Nothing for a Hiera model. */
+void sam2_loaded_release_trunk(sam2_loaded *l);
+/* Clears the RepViT trunk's slots of a weight table (a copy of the released one). */
+void sam2_weights_clear_trunk(sam2_weights *w);
 
 /* The steps, for callers that hold an open checkpoint (ck stays theirs). */
 int sam2_weights_check(const ckpt *ck, const sam2_config *cfg, sam2_error *err);

@@ -40,16 +40,18 @@ int image_encoder_forward(const sam2_net *net, const float *img_chw, image_featu
         tap_emit(tap, "input_image", img_chw, TAP_F32, 4, shape, TAP_AS_SHAPED);
     }
     float *stage[4];
+    const bool repvit = c->trunk == SAM2_TRUNK_REPVIT;
     for (int s = 0; s < 4; s++) {
         int sz = F >> s;
         stage[s] = arena_floats(scratch, (size_t)sz * sz * c->backbone_channels[3 - s], 0);
         if (!stage[s]) return -1;
+        /* RepViT: the stem runs into stage 0 before the other stages' buffers exist */
+        if (s == 0 && repvit && repvit_stem(net, img_chw, stage[0], scratch, tap)) return -1;
     }
     /* Temporaries from here on; out's buffers are the caller's. */
     const arena_mark start = arena_get_mark(scratch);
-    int rc = c->trunk == SAM2_TRUNK_REPVIT
-                 ? repvit_forward(net, img_chw, stage, scratch, tap, cancel)
-                 : hiera_forward(net, img_chw, stage, scratch, tap, cancel);
+    int rc = repvit ? repvit_forward(net, stage, scratch, tap, cancel)
+                    : hiera_forward(net, img_chw, stage, scratch, tap, cancel);
     if (rc != 0) goto done;
     rc = -1;
 

@@ -29,47 +29,87 @@ static int cxblock(const sam2_net *net, const sam2_cxblock_w *b, float *x, int E
     return 0;
 }
 
-int memory_encoder_forward(const sam2_net *net, const float *pix_feat, const float *mask_hr,
-                           bool binarize, float object_score, float *out, arena *scratch) {
-    const sam2_backend *be = net->be;
-    const sam2_config *c = &net->cfg;
-    const sam2_weights *w = &net->w;
-    const int S = c->image_size, E = net->embed, d = c->d_model, P = E * E;
-    arena_mark m = arena_get_mark(scratch);
+/* Largest map of the mask downsampler's chain (its input included), in floats. */
+static size_t mask_ds_max_map(const sam2_config *c, int layers) {
+    const int ks = c->mask_ds_kernel, st = c->mask_ds_stride, pd = c->mask_ds_padding;
+    size_t most = (size_t)c->image_size * c->image_size;
+    int H = c->image_size, cin = 1;
+    for (int i = 0; i < layers; i++) {
+        const int cout = cin * st * st, OH = (H + 2 * pd - ks) / st + 1;
+        if ((size_t)OH * OH * cout > most) most = (size_t)OH * OH * cout;
+        H = OH;
+        cin = cout;
+    }
+    return most;
+}
 
-    /* mask_for_mem = (binarize ? mask > 0 : sigmoid(mask)) * scale + bias */
-    float *mk = arena_floats(scratch, (size_t)S * S, 0);
-    if (!mk) return -1;
+/* mask_for_mem = (binarize ? mask > 0 : sigmoid(mask)) * scale + bias */
+static void mask_for_mem(const sam2_config *c, const float *mask_hr, bool binarize, float *mk) {
+    const int S = c->image_size;
     for (size_t i = 0; i < (size_t)S * S; i++) {
         float v = binarize ? (mask_hr[i] > 0.0f ? 1.0f : 0.0f) : 1.0f / (1.0f + expf(-mask_hr[i]));
         if (c->sigmoid_scale_for_mem_enc != 1.0f) v *= c->sigmoid_scale_for_mem_enc;
         if (c->sigmoid_bias_for_mem_enc != 0.0f) v += c->sigmoid_bias_for_mem_enc;
         mk[i] = v;
     }
+}
 
-    /* MaskDownSampler: (conv k/s/p, LayerNorm2d, GELU) x n, then a 1x1 conv to embed_dim. */
+/* MaskDownSampler: (conv k/s/p, LayerNorm2d, GELU) x n, then a 1x1 conv to embed_dim, into
+ * mproj [P][d]. Only two maps of the chain are alive at a time (ping-pong buffers) and each
+ * layer's im2col scratch is released after its conv: at 1024 px the chain's four maps and four
+ * scratches (60 MB) would otherwise all be held until the end of the encoder. */
+static int mask_downsample(const sam2_net *net, const float *mask_hr, bool binarize, float *mproj,
+                           arena *scratch) {
+    const sam2_backend *be = net->be;
+    const sam2_config *c = &net->cfg;
+    const sam2_weights *w = &net->w;
     const int ks = c->mask_ds_kernel, st = c->mask_ds_stride, pd = c->mask_ds_padding;
-    int H = S, cin = 1;
-    const float *cur = mk;
+    const arena_mark m = arena_get_mark(scratch);
+    const size_t most = mask_ds_max_map(c, w->mask_ds_layers);
+    float *buf[2] = {arena_floats(scratch, most, 0), arena_floats(scratch, most, 0)};
+    if (!buf[0] || !buf[1]) return -1;
+    mask_for_mem(c, mask_hr, binarize, buf[0]);
+    int H = c->image_size, cin = 1, rc = -1;
     for (int i = 0; i < w->mask_ds_layers; i++) {
         const int cout = cin * st * st, OH = (H + 2 * pd - ks) / st + 1;
-        float *o = arena_floats(scratch, (size_t)OH * OH * cout, 0);
-        float *s = arena_floats(scratch, conv2d_scratch_floats(H, H, cin, cout, ks, ks, st, pd, 1),
-                                0);
-        if (!o || !s) return -1;
-        be->conv2d(o, cur, w->mask_ds_conv[i].w, w->mask_ds_conv[i].b, H, H, cin, cout, ks, ks, st,
+        const float *in = buf[i & 1];
+        float *o = buf[(i + 1) & 1];
+        const arena_mark ms = arena_get_mark(scratch);
+        float *s =
+            arena_floats(scratch, conv2d_scratch_floats(H, H, cin, cout, ks, ks, st, pd, 1), 0);
+        if (!s) goto done;
+        be->conv2d(o, in, w->mask_ds_conv[i].w, w->mask_ds_conv[i].b, H, H, cin, cout, ks, ks, st,
                    pd, 1, s);
+        arena_release(scratch, ms);
         be->layernorm(o, o, w->mask_ds_norm[i].w, w->mask_ds_norm[i].b, OH * OH, cout, 1e-6f);
         be->gelu(o, o, (size_t)OH * OH * cout);
-        cur = o;
         H = OH;
         cin = cout;
     }
-    if (H != E) return -2;
+    rc = -2;
+    if (H != net->embed) goto done;
+    be->linear(mproj, buf[w->mask_ds_layers & 1], w->mask_ds_out.w, w->mask_ds_out.b,
+               net->embed * net->embed, cin, c->d_model);
+    rc = 0;
+done:
+    arena_release(scratch, m);
+    return rc;
+}
+
+int memory_encoder_forward(const sam2_net *net, const float *pix_feat, const float *mask_hr,
+                           bool binarize, float object_score, float *out, arena *scratch) {
+    const sam2_backend *be = net->be;
+    const sam2_config *c = &net->cfg;
+    const sam2_weights *w = &net->w;
+    const int E = net->embed, d = c->d_model, P = E * E;
+    arena_mark m = arena_get_mark(scratch);
+
+    /* the two results come first, so that the downsampler's temporaries above them go */
     float *x = arena_floats(scratch, (size_t)P * d, 0);
     float *mproj = arena_floats(scratch, (size_t)P * d, 0);
     if (!x || !mproj) return -1;
-    be->linear(mproj, cur, w->mask_ds_out.w, w->mask_ds_out.b, P, cin, d);
+    const int ds = mask_downsample(net, mask_hr, binarize, mproj, scratch);
+    if (ds) return ds;
 
     /* x = pix_feat_proj(pix_feat) + mask features, then the fuser and the output projection */
     be->linear(x, pix_feat, w->pix_feat_proj.w, w->pix_feat_proj.b, P, d, d);

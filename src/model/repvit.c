@@ -67,11 +67,27 @@ static void fold_token_mixer(folder *f, sam2_lin *out, const sam2_repvit_block_w
     out->b = b;
 }
 
+static int se_channels(int C);
+
+/* A plain layer copied as it is (w: n_w floats, b: n_b), so that the checkpoint's copy of the
+ * trunk can be released once everything is folded. */
+static void copy_lin(folder *f, sam2_lin *out, const sam2_lin *in, size_t n_w, size_t n_b) {
+    float *w = take(f, n_w), *b = take(f, n_b);
+    if (!f->buf) return;
+    memcpy(w, in->w, sizeof(float) * n_w);
+    memcpy(b, in->b, sizeof(float) * n_b);
+    out->w = w;
+    out->b = b;
+}
+
 static void fold_block(folder *f, repvit_block *out, const sam2_repvit_block_w *bw, int C,
                        bool legacy) {
     fold_token_mixer(f, &out->dw, bw, C, legacy);
-    out->se_fc1 = bw->se_fc1; /* plain 1x1 convs with bias: used as they are */
-    out->se_fc2 = bw->se_fc2;
+    if (bw->se_fc1.w) { /* plain 1x1 convs with bias: used as they are */
+        const size_t rd = (size_t)se_channels(C);
+        copy_lin(f, &out->se_fc1, &bw->se_fc1, rd * C, rd);
+        copy_lin(f, &out->se_fc2, &bw->se_fc2, (size_t)C * rd, (size_t)C);
+    }
     fold_convnorm(f, &out->mlp1, &bw->mlp1, 2 * C, C);
     fold_convnorm(f, &out->mlp2, &bw->mlp2, C, 2 * C);
 }
@@ -235,8 +251,15 @@ static int downsample_forward(trunk_ctx *t, int s, const float *in, int H, int W
     return 0;
 }
 
-int repvit_forward(const sam2_net *net, const float *img_chw, float *const stage_out[4],
-                   arena *scratch, const sam2_tap *tap, const cancel_check *cancel) {
+int repvit_stem(const sam2_net *net, const float *img_chw, float *out, arena *scratch,
+                const sam2_tap *tap) {
+    if (!net->repvit) return -2;
+    trunk_ctx t = {.net = net, .be = net->be, .tap = tap, .scratch = scratch};
+    return stem_forward(&t, img_chw, out);
+}
+
+int repvit_forward(const sam2_net *net, float *const stage_out[4], arena *scratch,
+                   const sam2_tap *tap, const cancel_check *cancel) {
     const sam2_config *c = &net->cfg;
     const int F = net->feat0;
     const int *dims = c->repvit.dims;
@@ -253,9 +276,6 @@ int repvit_forward(const sam2_net *net, const float *img_chw, float *const stage
         if (d > dws) dws = d;
         if (p > mlps) mlps = p;
     }
-    /* the stem's temporaries (the channels-last input, the first conv's output) are released
-     * before the blocks' are taken: the two never coexist */
-    if (stem_forward(&t, img_chw, stage_out[0])) goto done;
     t.tm = arena_floats(scratch, tm, 0);
     t.dws = arena_floats(scratch, dws, 0);
     t.mlps = arena_floats(scratch, mlps, 0);

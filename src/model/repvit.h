@@ -42,8 +42,14 @@ typedef struct repvit_weights {
 int repvit_fold(repvit_weights *out, const sam2_config *cfg, const sam2_weights *w);
 void repvit_free(repvit_weights *rw);
 
-int repvit_forward(const sam2_net *net, const float *img_chw, float *const stage_out[4],
-                   arena *scratch, const sam2_tap *tap, const cancel_check *cancel);
+/* The stem, into out [S/4][S/4][C0] (stage 0's buffer); its temporaries (the channels-last
+ * input, the first conv's output: 38 MB at 1024 px) are released before returning, so the
+ * caller takes the other stage buffers afterwards and the two never coexist. */
+int repvit_stem(const sam2_net *net, const float *img_chw, float *out, arena *scratch,
+                const sam2_tap *tap);
+/* The four stages, from the stem's output in stage_out[0]. */
+int repvit_forward(const sam2_net *net, float *const stage_out[4], arena *scratch,
+                   const sam2_tap *tap, const cancel_check *cancel);
 
 /* Multiply-accumulate FLOPs of one pass (convolutions and linears, 2 per MAC), and the part of
  * it in depthwise convolutions (memory-bound: benchmarks set it against memory bandwidth). */

@@ -19,8 +19,7 @@ static void free_loaded(void *owner) {
 }
 
 /* Loads with a built-in preset named by `preset` (the checkpoint must match it exactly). */
-static int load_with_preset(const char *path, const char *preset, sam2_loaded *l,
-                            sam2_error *err) {
+static int load_with_preset(const char *path, const char *preset, sam2_loaded *l, sam2_error *err) {
     sam2_config cfg;
     if (sam2_config_preset(&cfg, preset) != 0)
         return sam2_fail(err, SAM2_ERR_ARGUMENT,
@@ -71,6 +70,11 @@ sam2_model *sam2_model_load(const char *checkpoint_path, const char *config, sam
         free(m);
         return NULL;
     }
+    if (m->net.repvit) {
+        /* the folded trunk is what runs: the checkpoint's copy (20 MB for EdgeTAM) goes */
+        sam2_loaded_release_trunk(l);
+        sam2_weights_clear_trunk(&m->net.w);
+    }
     m->params = l->params;
     m->weights_owner = l;
     m->free_owner = free_loaded;
@@ -84,7 +88,15 @@ void sam2_model_free(sam2_model *m) {
     free(m);
 }
 
-const char *sam2_model_name(const sam2_model *m) { return m->net.cfg.name; }
-int sam2_model_image_size(const sam2_model *m) { return m->net.cfg.image_size; }
-int64_t sam2_model_param_count(const sam2_model *m) { return m->params; }
-const char *sam2_model_backend(const sam2_model *m) { return m->net.dev->name; }
+const char *sam2_model_name(const sam2_model *m) {
+    return m->net.cfg.name;
+}
+int sam2_model_image_size(const sam2_model *m) {
+    return m->net.cfg.image_size;
+}
+int64_t sam2_model_param_count(const sam2_model *m) {
+    return m->params;
+}
+const char *sam2_model_backend(const sam2_model *m) {
+    return m->net.dev->name;
+}
