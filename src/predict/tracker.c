@@ -48,8 +48,9 @@ sam2_tracker *tracker_new_with_provider(const sam2_model *model, frame_provider 
     t->frame_buf = malloc(sizeof(float) * 3 * (size_t)t->S * t->S);
     if (!t->frame_buf) goto oom;
     if (c->batched_predictor && batched_init(t)) goto oom;
-    for (int i = 0; i < TRACKER_FEATURE_CACHE; i++) {
-        t->feat[i].frame = -1;
+    t->feat_slots = c->batched_predictor ? 1 : TRACKER_FEATURE_CACHE;
+    for (int i = 0; i < TRACKER_FEATURE_CACHE; i++) t->feat[i].frame = -1;
+    for (int i = 0; i < t->feat_slots; i++) {
         for (int l = 0; l < 3; l++) {
             t->feat[i].f.fpn[l] = malloc(sizeof(float) * image_features_level_floats(t->net, l));
             if (!t->feat[i].f.fpn[l]) goto oom;
@@ -67,7 +68,9 @@ fail_src:
     return NULL;
 }
 
-static void close_video(void *user) { sam2_video_close(user); }
+static void close_video(void *user) {
+    sam2_video_close(user);
+}
 
 sam2_tracker *sam2_tracker_new(const sam2_model *model, sam2_video *video,
                                const sam2_tracker_options *opt, sam2_error *err) {
@@ -86,7 +89,9 @@ sam2_tracker *sam2_tracker_new(const sam2_model *model, sam2_video *video,
     return t;
 }
 
-const sam2_video *sam2_tracker_video(const sam2_tracker *t) { return t->video; }
+const sam2_video *sam2_tracker_video(const sam2_tracker *t) {
+    return t->video;
+}
 
 void sam2_tracker_free(sam2_tracker *t) {
     if (!t) return;
@@ -106,15 +111,21 @@ void sam2_tracker_free(sam2_tracker *t) {
     free(t);
 }
 
-void tracker_set_tap(sam2_tracker *t, const sam2_tap *tap) { t->tap = tap; }
+void tracker_set_tap(sam2_tracker *t, const sam2_tap *tap) {
+    t->tap = tap;
+}
 
 int sam2_tracker_object_ids(const sam2_tracker *t, int *ids, int max) {
     for (int i = 0; i < t->nobj && i < max; i++) ids[i] = t->objs[i].id;
     return t->nobj;
 }
 
-size_t sam2_tracker_ram_bytes(const sam2_tracker *t) { return t->resident_bytes; }
-size_t sam2_tracker_spilled_bytes(const sam2_tracker *t) { return t->spilled_bytes; }
+size_t sam2_tracker_ram_bytes(const sam2_tracker *t) {
+    return t->resident_bytes;
+}
+size_t sam2_tracker_spilled_bytes(const sam2_tracker *t) {
+    return t->spilled_bytes;
+}
 void sam2_tracker_release_scratch(sam2_tracker *t) {
     if (t) arena_free(&t->step_arena); /* leaves it empty and ready for reuse */
 }
@@ -297,8 +308,8 @@ static int check_point(float x, float y, bool normalized, const sam2_tracker *t,
         return sam2_fail(err, SAM2_ERR_ARGUMENT, "point %d has a non-finite coordinate", i);
     if (x < -w || x > 2 * w || y < -h || y > 2 * h)
         return sam2_fail(err, SAM2_ERR_ARGUMENT,
-                         "point %d (%g, %g) is far outside the video frame (%g x %g)", i,
-                         (double)x, (double)y, (double)w, (double)h);
+                         "point %d (%g, %g) is far outside the video frame (%g x %g)", i, (double)x,
+                         (double)y, (double)w, (double)h);
     return 0;
 }
 
@@ -308,8 +319,8 @@ int sam2_tracker_add_points(sam2_tracker *t, int frame, int obj_id, const sam2_p
     if (!t) return sam2_fail(err, SAM2_ERR_ARGUMENT, "add_points: no tracker");
     if (check_frame(t, frame, err)) return SAM2_ERR_ARGUMENT;
     if (n_points < 0 || n_points > SAM2_MAX_PROMPT_POINTS || (n_points > 0 && !points))
-        return sam2_fail(err, SAM2_ERR_ARGUMENT, "add_points: %d points (allowed: 0..%d)",
-                         n_points, SAM2_MAX_PROMPT_POINTS);
+        return sam2_fail(err, SAM2_ERR_ARGUMENT, "add_points: %d points (allowed: 0..%d)", n_points,
+                         SAM2_MAX_PROMPT_POINTS);
     if (n_points == 0 && !box)
         return sam2_fail(err, SAM2_ERR_ARGUMENT,
                          "add_points: at least one of points or box must be given");
@@ -583,7 +594,8 @@ int tracker_get_entry(sam2_tracker *t, int obj_id, int frame, tracker_store stor
     if (i < 0 || frame < 0 || frame >= t->num_frames)
         return sam2_fail(err, SAM2_ERR_ARGUMENT, "no object %d / frame %d", obj_id, frame);
     frame_out *fo = map_get(&t->objs[i], (map_kind)store, frame);
-    if (!fo) return sam2_fail(err, SAM2_ERR_STATE, "no entry for object %d on frame %d", obj_id, frame);
+    if (!fo)
+        return sam2_fail(err, SAM2_ERR_STATE, "no entry for object %d on frame %d", obj_id, frame);
     out->object_score = fo->object_score;
     out->has_maskmem = fo->has_maskmem;
     if (out->obj_ptr) memcpy(out->obj_ptr, fo->obj_ptr, sizeof(float) * (size_t)t->d);

@@ -26,14 +26,14 @@
 /* One frame's output for one object (compact_current_out of the official predictor). The large
  * arrays live in a payload block that may be spilled to the session's spill file. */
 typedef struct frame_out {
-    long seq;            /* insertion order within the map that holds it */
-    float object_score;  /* object_score_logits */
-    float *obj_ptr;      /* [d_model], always resident */
-    bool has_maskmem;    /* maskmem_features computed (None before preflight) */
+    long seq;           /* insertion order within the map that holds it */
+    float object_score; /* object_score_logits */
+    float *obj_ptr;     /* [d_model], always resident */
+    bool has_maskmem;   /* maskmem_features computed (None before preflight) */
     /* payload: [P*mem_dim] bfloat16 memory features (when has_maskmem), then [L*L] float
      * low-resolution mask logits after hole filling (pred_masks) */
-    unsigned char *payload; /* NULL while spilled */
-    long spill_slot;        /* slot in the spill file, -1 when none */
+    unsigned char *payload;                /* NULL while spilled */
+    long spill_slot;                       /* slot in the spill file, -1 when none */
     struct frame_out *lru_prev, *lru_next; /* resident list, most recent first */
 } frame_out;
 
@@ -52,10 +52,10 @@ typedef struct out_map {
 
 typedef struct obj_state {
     int id;
-    point_set **points;   /* [num_frames] point_inputs_per_obj */
-    uint8_t **masks;      /* [num_frames] mask_inputs_per_obj, S*S binary */
-    out_map maps[4];      /* output_dict (cond, non-cond) and temp_output_dict */
-    int8_t *tracked;      /* [num_frames] frames_tracked_per_obj: 0 no, 1 forward, 2 reverse */
+    point_set **points; /* [num_frames] point_inputs_per_obj */
+    uint8_t **masks;    /* [num_frames] mask_inputs_per_obj, S*S binary */
+    out_map maps[4];    /* output_dict (cond, non-cond) and temp_output_dict */
+    int8_t *tracked;    /* [num_frames] frames_tracked_per_obj: 0 no, 1 forward, 2 reverse */
 } obj_state;
 
 /* Source of normalised model-input frames ([3][S][S]). */
@@ -68,7 +68,7 @@ typedef struct frame_provider {
 
 typedef struct feature_slot {
     int frame; /* -1 when empty */
-    long used;  /* LRU stamp */
+    long used; /* LRU stamp */
     image_features f;
     /* Memory attention's frame part (memory_attention.h) on these features, shared by all
      * objects tracked on the frame: [P][d], allocated on first use. */
@@ -90,6 +90,10 @@ struct sam2_tracker {
     int nobj, cap_obj;
 
     feature_slot feat[TRACKER_FEATURE_CACHE];
+    /* Slots in use: the batched predictor (EdgeTAM) steps every object of a frame together and
+     * never comes back to an earlier frame within a propagation, so one slot (16 MB of
+     * features and 4 MB of memory attention's frame part at 1024 px) is all it reuses. */
+    int feat_slots;
     long feat_clock;
     float *frame_buf; /* [3][S][S] */
 
@@ -180,8 +184,8 @@ typedef struct step_request {
     bool is_init_cond;
     bool reverse;
     bool run_mem_encoder;
-    const point_set *points;          /* NULL: no clicks */
-    const uint8_t *mask_input;        /* S*S binary mask, NULL: none */
+    const point_set *points;           /* NULL: no clicks */
+    const uint8_t *mask_input;         /* S*S binary mask, NULL: none */
     const float *prev_sam_mask_logits; /* L*L, NULL: none */
 } step_request;
 
@@ -189,8 +193,7 @@ typedef struct step_request {
  * new frame_out (not yet in any map). */
 frame_out *tracker_step(sam2_tracker *t, obj_state *o, const step_request *req, sam2_error *err);
 /* The memory encoder of propagate_in_video_preflight for an entry without memory features. */
-int tracker_encode_memory(sam2_tracker *t, obj_state *o, int frame, frame_out *fo,
-                          sam2_error *err);
+int tracker_encode_memory(sam2_tracker *t, obj_state *o, int frame, frame_out *fo, sam2_error *err);
 /* Image features of a frame (cached). */
 const image_features *tracker_features(sam2_tracker *t, int frame, sam2_error *err);
 /* Upsamples an object's low-res logits to video resolution into out [H][W]. */

@@ -2,6 +2,7 @@
  * SAM2VideoPredictor._run_single_frame_inference around it (bfloat16 memory storage, hole
  * filling), for one object on one frame. */
 #include "core/error.h"
+#include "core/platform.h"
 #include "model/mask_decoder.h"
 #include "model/memory_attention.h"
 #include "model/memory_encoder.h"
@@ -36,7 +37,7 @@ float bf16_to_float(uint16_t b) {
 
 const image_features *tracker_features(sam2_tracker *t, int frame, sam2_error *err) {
     feature_slot *victim = &t->feat[0];
-    for (int i = 0; i < TRACKER_FEATURE_CACHE; i++) {
+    for (int i = 0; i < t->feat_slots; i++) {
         feature_slot *s = &t->feat[i];
         if (s->frame == frame) {
             s->used = ++t->feat_clock;
@@ -51,6 +52,7 @@ const image_features *tracker_features(sam2_tracker *t, int frame, sam2_error *e
      * one arena sized for the larger stage holds a fraction of two. */
     arena_reset(&t->step_arena);
     int rc = image_encoder_forward(t->net, t->frame_buf, &victim->f, &t->step_arena, NULL);
+    platform_mem_probe("image encoder (arena high water)", (int64_t)t->step_arena.high_water);
     arena_reset(&t->step_arena);
     if (rc) {
         sam2_fail(err, SAM2_ERR_NOMEM, "image encoder failed on frame %d", frame);
@@ -130,8 +132,8 @@ typedef struct heads_out {
 /* SAM2Base._forward_sam_heads for one object. backbone [P][d]; points may be NULL (a padding
  * point is used); mask_in [L*L] may be NULL. */
 static int sam_heads(sam2_tracker *t, const float *backbone, const image_features *f,
-                     const point_set *points, const float *mask_in, bool multimask,
-                     heads_out *ho, sam2_error *err) {
+                     const point_set *points, const float *mask_in, bool multimask, heads_out *ho,
+                     sam2_error *err) {
     const sam2_net *net = t->net;
     const sam2_config *c = &net->cfg;
     const int d = t->d, L = t->L, E = t->E;
@@ -144,8 +146,8 @@ static int sam_heads(sam2_tracker *t, const float *backbone, const image_feature
     float *all = arena_floats(a, (size_t)4 * L * L, 0);
     float *tokens = arena_floats(a, (size_t)4 * d, 0);
     if (!sparse || (mask_in && !dense) || !all || !tokens) goto oom;
-    prompt_encode_points(net, points ? points->xy : dummy_xy, points ? points->labels : &dummy_label,
-                         n, sparse);
+    prompt_encode_points(net, points ? points->xy : dummy_xy,
+                         points ? points->labels : &dummy_label, n, sparse);
     if (mask_in && prompt_encode_mask(net, mask_in, dense, a)) goto oom;
     mask_decoder_in din = {.image_embed = backbone,
                            .high_res = {f->fpn[0], f->fpn[1]},
@@ -162,9 +164,12 @@ static int sam_heads(sam2_tracker *t, const float *backbone, const image_feature
         if (dout.all_iou[dout.tokens[i]] > dout.all_iou[dout.tokens[best]]) best = i;
     if (t->tap) {
         /* decoder_choice: multimask, number returned, the returned tokens, best of returned */
-        const int32_t choice[6] = {multimask, dout.n_out, dout.tokens[0],
+        const int32_t choice[6] = {multimask,
+                                   dout.n_out,
+                                   dout.tokens[0],
                                    dout.n_out > 1 ? dout.tokens[1] : -1,
-                                   dout.n_out > 2 ? dout.tokens[2] : -1, best};
+                                   dout.n_out > 2 ? dout.tokens[2] : -1,
+                                   best};
         const int64_t sh[1] = {6};
         tap_emit(t->tap, "decoder_choice", choice, TAP_I32, 1, sh, TAP_AS_SHAPED);
     }
@@ -281,15 +286,14 @@ static int memattn_frame_part(sam2_tracker *t, const image_features *f, float *o
     const sam2_net *net = t->net;
     const size_t n = (size_t)t->P * t->d;
     feature_slot *slot = NULL;
-    for (int i = 0; i < TRACKER_FEATURE_CACHE; i++)
+    for (int i = 0; i < t->feat_slots; i++)
         if (&t->feat[i].f == f) slot = &t->feat[i];
     if (slot && !slot->memattn_frame) slot->memattn_frame = malloc(sizeof(float) * n);
     if (!slot || !slot->memattn_frame) /* not cached (or no memory for it): compute in place */
-        return memory_attention_frame_part(net, f->fpn[2], net->neck_pos[2], out,
-                                           &t->step_arena);
+        return memory_attention_frame_part(net, f->fpn[2], net->neck_pos[2], out, &t->step_arena);
     if (!slot->memattn_frame_valid) {
-        int rc = memory_attention_frame_part(net, f->fpn[2], net->neck_pos[2],
-                                             slot->memattn_frame, &t->step_arena);
+        int rc = memory_attention_frame_part(net, f->fpn[2], net->neck_pos[2], slot->memattn_frame,
+                                             &t->step_arena);
         if (rc) return rc;
         slot->memattn_frame_valid = true;
     }
@@ -349,7 +353,7 @@ static int memory_conditioned(sam2_tracker *t, obj_state *o, const step_request 
             const int tf = sel[i];
             if (c->only_obj_ptrs_in_the_past_for_eval && (rev ? tf < frame : tf > frame)) continue;
             const int pos = c->use_signed_tpos_enc_to_obj_ptrs ? (frame - tf) * (rev ? -1 : 1)
-                                                                : abs(frame - tf);
+                                                               : abs(frame - tf);
             ptr[nptr++] = (bank_item){tf, pos, 0, map_get(o, MAP_COND, tf)};
         }
         for (int t_diff = 1; t_diff < max_ptrs; t_diff++) {
@@ -379,7 +383,8 @@ static int memory_conditioned(sam2_tracker *t, obj_state *o, const step_request 
             goto done;
         }
         float *dst = memory + (size_t)i * MT * md, *pdst = mpos + (size_t)i * MT * md;
-        const float *tpos = net->w.maskmem_tpos_enc + (size_t)(c->num_maskmem - mem[i].t_pos - 1) * md;
+        const float *tpos =
+            net->w.maskmem_tpos_enc + (size_t)(c->num_maskmem - mem[i].t_pos - 1) * md;
         const float *spos = net->perceiver_pos ? net->perceiver_pos : net->mem_pos;
         for (size_t k = 0; k < (size_t)MT * md; k++) {
             dst[k] = bf16_to_float(bf[k]);
@@ -387,7 +392,8 @@ static int memory_conditioned(sam2_tracker *t, obj_state *o, const step_request 
         }
     }
     if (nptr > 0) {
-        const int t_diff_max = (nf < c->max_obj_ptrs_in_encoder ? nf : c->max_obj_ptrs_in_encoder) - 1;
+        const int t_diff_max =
+            (nf < c->max_obj_ptrs_in_encoder ? nf : c->max_obj_ptrs_in_encoder) - 1;
         const int tpos_dim = c->proj_tpos_enc_in_obj_ptrs ? d : md;
         float *pe = arena_floats(a, (size_t)tpos_dim, 0);
         float *ppos = arena_floats(a, (size_t)md, 0);
@@ -468,8 +474,7 @@ static int encode_memory(sam2_tracker *t, const image_features *f, const float *
     float *mem = arena_floats(&t->step_arena, (size_t)t->P * t->md, 0);
     if (!mem) return sam2_fail(err, SAM2_ERR_NOMEM, "out of memory in the memory encoder");
     const bool binarize = c->binarize_mask_from_pts_for_mem_enc && from_points;
-    if (memory_encoder_forward(t->net, f->fpn[2], high_res, binarize, score, mem,
-                               &t->step_arena))
+    if (memory_encoder_forward(t->net, f->fpn[2], high_res, binarize, score, mem, &t->step_arena))
         return sam2_fail(err, SAM2_ERR_NOMEM, "memory encoder failed");
     if (sam2_config_has_perceiver(c)) {
         /* EdgeTAM: the Perceiver compresses the memory to its latents (_encode_new_memory) */
@@ -616,6 +621,7 @@ frame_out *tracker_step(sam2_tracker *t, obj_state *o, const step_request *req, 
         fo_free(t, fo);
         return NULL;
     }
+    platform_mem_probe("step (arena high water)", (int64_t)a->high_water);
     arena_reset(a);
     return fo;
 }
