@@ -63,6 +63,46 @@ int64_t platform_peak_rss_bytes(void) {
 #endif
 }
 
+/* Mappings holding more than 1 MiB resident, from /proc/self/smaps (Linux). */
+static void print_big_mappings(void) {
+#if defined(__linux__)
+    FILE *f = fopen("/proc/self/smaps", "r");
+    if (!f) return;
+    char line[512], head[512] = "";
+    while (fgets(line, sizeof line, f)) {
+        long kb;
+        if (sscanf(line, "Rss: %ld kB", &kb) == 1) {
+            if (kb > 1024) fprintf(stderr, "    %7.1f MiB  %s", kb / 1024.0, head);
+        } else if (strchr(line, '-') && line[0] != ' ' && !strchr(line, ':')) {
+            snprintf(head, sizeof head, "%s", line);
+        } else if (strchr(line, '-') && strchr(line, ' ') && (line[0] >= '0' && line[0] <= '9')) {
+            snprintf(head, sizeof head, "%s", line);
+        } else if (line[0] >= 'a' && line[0] <= 'f' && strchr(line, '-') &&
+                   strchr(line, '-') < strchr(line, ' ')) {
+            snprintf(head, sizeof head, "%s", line);
+        }
+    }
+    fclose(f);
+#endif
+}
+
+void platform_mem_probe(const char *where, int64_t extra_bytes) {
+    static int enabled = -1; /* getenv once: probes sit on per-frame paths */
+    if (enabled < 0) {
+        const char *e = getenv("SAM2_MEM_PROBE");
+        enabled = e ? (strcmp(e, "maps") == 0 ? 2 : 1) : 0;
+    }
+    if (!enabled) return;
+    if (enabled == 2) print_big_mappings();
+    const double mib = 1048576.0;
+    if (extra_bytes >= 0)
+        fprintf(stderr, "mem %s: rss %.1f MiB, peak %.1f MiB, %.1f MiB\n", where,
+                platform_rss_bytes() / mib, platform_peak_rss_bytes() / mib, extra_bytes / mib);
+    else
+        fprintf(stderr, "mem %s: rss %.1f MiB, peak %.1f MiB\n", where, platform_rss_bytes() / mib,
+                platform_peak_rss_bytes() / mib);
+}
+
 int platform_executable_path(char *buf, size_t size) {
     if (!buf || size < 2) return -1;
 #if defined(__linux__)

@@ -11,6 +11,11 @@
  * say. */
 int64_t platform_rss_bytes(void);
 int64_t platform_peak_rss_bytes(void);
+/* With $SAM2_MEM_PROBE set, prints "mem <where>: rss R MiB, peak P MiB[, extra]" to stderr:
+ * VmRSS / VmHWM at a stage boundary, to find what holds the peak without a heap profiler.
+ * extra_bytes >= 0 is printed as a third figure (e.g. an arena's high-water mark). With
+ * SAM2_MEM_PROBE=maps, every mapping holding more than 1 MiB resident is listed first. */
+void platform_mem_probe(const char *where, int64_t extra_bytes);
 /* The absolute path of the running executable into buf; 0, or -1 when it cannot be found. */
 int platform_executable_path(char *buf, size_t size);
 /* n bytes from the system's cryptographic random source; 0, or -1 with errno set. */

@@ -2,6 +2,7 @@
 #include "core/error.h"
 #include "io/model_weights.h"
 #include "predict/model_internal.h"
+#include "core/platform.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -70,11 +71,13 @@ sam2_model *sam2_model_load(const char *checkpoint_path, const char *config, sam
         free(m);
         return NULL;
     }
+    platform_mem_probe("model loaded", -1);
     if (m->net.repvit) {
         /* the folded trunk is what runs: the checkpoint's copy (20 MB for EdgeTAM) goes */
         sam2_loaded_release_trunk(l);
         sam2_weights_clear_trunk(&m->net.w);
     }
+    platform_mem_probe("trunk released", -1);
     m->params = l->params;
     m->weights_owner = l;
     m->free_owner = free_loaded;

@@ -55,8 +55,9 @@ sam2_tracker *tracker_new_with_provider(const sam2_model *model, frame_provider 
     t->frame_buf = malloc(sizeof(float) * 3 * (size_t)t->S * t->S);
     if (!t->frame_buf) goto oom;
     if (c->batched_predictor && batched_init(t)) goto oom;
-    for (int i = 0; i < TRACKER_FEATURE_CACHE; i++) {
-        t->feat[i].frame = -1;
+    t->feat_slots = c->batched_predictor ? 1 : TRACKER_FEATURE_CACHE;
+    for (int i = 0; i < TRACKER_FEATURE_CACHE; i++) t->feat[i].frame = -1;
+    for (int i = 0; i < t->feat_slots; i++) {
         for (int l = 0; l < 3; l++) {
             t->feat[i].f.fpn[l] = malloc(sizeof(float) * image_features_level_floats(t->net, l));
             if (!t->feat[i].f.fpn[l]) goto oom;

@@ -91,6 +91,10 @@ struct sam2_tracker {
     int nobj, cap_obj;
 
     feature_slot feat[TRACKER_FEATURE_CACHE];
+    /* Slots in use: the batched predictor (EdgeTAM) steps every object of a frame together and
+     * never comes back to an earlier frame within a propagation, so one slot (16 MB of
+     * features and 4 MB of memory attention's frame part at 1024 px) is all it reuses. */
+    int feat_slots;
     long feat_clock;
     float *frame_buf; /* [3][S][S] */
 

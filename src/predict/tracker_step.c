@@ -2,6 +2,7 @@
  * SAM2VideoPredictor._run_single_frame_inference around it (bfloat16 memory storage, hole
  * filling), for one object on one frame. */
 #include "core/error.h"
+#include "core/platform.h"
 #include "model/mask_decoder.h"
 #include "model/memory_attention.h"
 #include "model/memory_encoder.h"
@@ -36,7 +37,7 @@ float bf16_to_float(uint16_t b) {
 
 const image_features *tracker_features(sam2_tracker *t, int frame, sam2_error *err) {
     feature_slot *victim = &t->feat[0];
-    for (int i = 0; i < TRACKER_FEATURE_CACHE; i++) {
+    for (int i = 0; i < t->feat_slots; i++) {
         feature_slot *s = &t->feat[i];
         if (s->frame == frame) {
             s->used = ++t->feat_clock;
@@ -53,6 +54,7 @@ const image_features *tracker_features(sam2_tracker *t, int frame, sam2_error *e
     /* A frame stopped part of the way is not cached: the slot stays empty (frame -1). */
     int rc =
         image_encoder_forward(t->net, t->frame_buf, &victim->f, &t->step_arena, NULL, t->checking);
+    platform_mem_probe("image encoder (arena high water)", (int64_t)t->step_arena.high_water);
     arena_reset(&t->step_arena);
     if (rc == CANCEL_STOPPED) {
         sam2_fail(err, SAM2_ERR_CANCELLED, "propagation cancelled in frame %d", frame);
@@ -291,7 +293,7 @@ static int memattn_frame_part(sam2_tracker *t, const image_features *f, float *o
     const sam2_net *net = t->net;
     const size_t n = (size_t)t->P * t->d;
     feature_slot *slot = NULL;
-    for (int i = 0; i < TRACKER_FEATURE_CACHE; i++)
+    for (int i = 0; i < t->feat_slots; i++)
         if (&t->feat[i].f == f) slot = &t->feat[i];
     if (slot && !slot->memattn_frame) slot->memattn_frame = malloc(sizeof(float) * n);
     if (!slot || !slot->memattn_frame) /* not cached (or no memory for it): compute in place */
@@ -634,6 +636,7 @@ frame_out *tracker_step(sam2_tracker *t, obj_state *o, const step_request *req, 
         fo_free(t, fo);
         return NULL;
     }
+    platform_mem_probe("step (arena high water)", (int64_t)a->high_water);
     arena_reset(a);
     return fo;
 }
