@@ -5,6 +5,7 @@
  * storages first: mutating a pickle inside a zip would only ever hit the CRC check, so this is
  * what lets the fuzzer reach the unpickler and the state-dict checks. Either way the checkpoint
  * is then used as a caller would: every tensor read, CRCs verified, presets matched. */
+#include "input_file.h"
 #include "io/checkpoint.h"
 #include "io/model_weights.h"
 
@@ -90,8 +91,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (!wrapped) return 0;
         data = wrapped;
     }
+    const char *path = fuzz_input_file(data, size);
     sam2_error err;
-    ckpt *ck = ckpt_open_memory(data, size, "fuzz.pt", &err);
+    ckpt *ck = path ? ckpt_open(path, &err) : NULL;
     if (ck) {
         float buf[64];
         for (int i = 0; i < ckpt_num_tensors(ck); i++) {

@@ -13,13 +13,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Marks the exported functions (defined empty where the build defines no export macro). */
-#ifndef SAM2_API
-#define SAM2_API
-#endif
-
 #ifdef __cplusplus
 extern "C" {
+#endif
+
+/* Marks the library's exported functions: libsam2 is built with -fvisibility=hidden, so only
+ * what this header declares with SAM2_API is in its dynamic symbol table (tests/symbols_check.sh
+ * checks that). A build may predefine it (e.g. empty, or dllexport on Windows). */
+#ifndef SAM2_API
+#if defined(__GNUC__) || defined(__clang__)
+#define SAM2_API __attribute__((visibility("default")))
+#else
+#define SAM2_API
+#endif
 #endif
 
 /* The version this header belongs to; CMake refuses to configure when it differs from the
@@ -28,7 +34,7 @@ extern "C" {
 
 /* The library's version, "MAJOR.MINOR.PATCH": the CMake project's version, compiled in, so a
  * program can tell which libsam2 it runs against (SAM2_VERSION is the one it was built with). */
-const char *sam2_version(void);
+SAM2_API const char *sam2_version(void);
 
 /* ---- errors ---------------------------------------------------------------------------- */
 enum sam2_status {
@@ -50,13 +56,13 @@ typedef struct sam2_error {
 } sam2_error;
 
 /* A short English name for a status code ("bad format", ...). */
-const char *sam2_status_name(int code);
+SAM2_API const char *sam2_status_name(int code);
 
 /* ---- runtime ---------------------------------------------------------------------------- */
 /* Number of worker threads used by the compute kernels (default: the number of online CPUs,
  * or $SAM2_THREADS). Call before loading models; n <= 0 restores the default. */
-void sam2_set_threads(int n);
-int sam2_get_threads(void);
+SAM2_API void sam2_set_threads(int n);
+SAM2_API int sam2_get_threads(void);
 
 /* ---- model -------------------------------------------------------------------------------- */
 typedef struct sam2_model sam2_model;
@@ -65,22 +71,20 @@ typedef struct sam2_model sam2_model;
  * checkpoint's tensor names and shapes among the eight official presets (SAM 2 and SAM 2.1,
  * tiny/small/base_plus/large) and EdgeTAM's. A checkpoint whose tensors do not match the
  * configuration is refused with SAM2_ERR_MISMATCH naming the first tensor that differs. */
-sam2_model *sam2_model_load(const char *checkpoint_path, const char *config_yaml, sam2_error *err);
-void sam2_model_free(sam2_model *model);
+SAM2_API sam2_model *sam2_model_load(const char *checkpoint_path, const char *config_yaml,
+                                     sam2_error *err);
+SAM2_API void sam2_model_free(sam2_model *model);
 /* The configuration's name, e.g. "sam2.1_hiera_t" (or the YAML file's base name). */
-const char *sam2_model_name(const sam2_model *model);
+SAM2_API const char *sam2_model_name(const sam2_model *model);
 /* Square input resolution of the model (1024 for the official models). */
-int sam2_model_image_size(const sam2_model *model);
+SAM2_API int sam2_model_image_size(const sam2_model *model);
 /* Number of parameters (scalars) in the checkpoint's state dict. */
-int64_t sam2_model_param_count(const sam2_model *model);
+SAM2_API int64_t sam2_model_param_count(const sam2_model *model);
 
 /* ==== compute backends ======================================================================
  * The backend a model computes on (see DEVELOPERS.md, "Adding a backend"): "cpu" (the optimised
  * kernels), "ref" (the plain reference kernels), "check" (ref with memory the host cannot touch
  * outside backend calls: for tests), "auto" (the fastest one built: cpu today). */
-#ifndef SAM2_API
-#define SAM2_API
-#endif
 /* Models loaded after this call use backend `name` (NULL or "auto": auto). The default is
  * $SAM2_BACKEND, else auto. Returns SAM2_OK or SAM2_ERR_ARGUMENT for an unknown name. */
 SAM2_API int sam2_set_backend(const char *name);
@@ -97,16 +101,16 @@ SAM2_API const char *sam2_model_backend(const sam2_model *model);
 /* ---- image predictor ---------------------------------------------------------------------- */
 typedef struct sam2_image_predictor sam2_image_predictor;
 
-sam2_image_predictor *sam2_image_predictor_new(const sam2_model *model, sam2_error *err);
-void sam2_image_predictor_free(sam2_image_predictor *pred);
+SAM2_API sam2_image_predictor *sam2_image_predictor_new(const sam2_model *model, sam2_error *err);
+SAM2_API void sam2_image_predictor_free(sam2_image_predictor *pred);
 
 /* Sets the image (8-bit RGB, rows of `stride` bytes, stride >= 3*width) and computes its
  * embedding. Any size from 1x1 up to SAM2_MAX_IMAGE_SIDE on each side and SAM2_MAX_IMAGE_PIXELS
  * in all. */
 #define SAM2_MAX_IMAGE_SIDE 16384
 #define SAM2_MAX_IMAGE_PIXELS (1 << 26)
-int sam2_image_set(sam2_image_predictor *pred, const uint8_t *rgb, int width, int height,
-                   int stride, sam2_error *err);
+SAM2_API int sam2_image_set(sam2_image_predictor *pred, const uint8_t *rgb, int width, int height,
+                            int stride, sam2_error *err);
 
 typedef struct sam2_point {
     float x, y; /* image pixels (or [0,1] when the prompt says normalized) */
@@ -116,36 +120,36 @@ typedef struct sam2_point {
 typedef struct sam2_prompt {
     const sam2_point *points; /* may be NULL when n_points == 0 */
     int n_points;
-    const float *box;         /* x0, y0, x1, y1, or NULL */
-    const float *mask_input;  /* low-resolution logits [mask_input_size^2], or NULL */
-    int mask_input_size;      /* must equal image_size / 4 when mask_input is set */
-    int multimask;            /* 1: three candidate masks; 0: one mask */
-    int normalized;           /* 1: point and box coordinates are in [0,1] of width/height */
-    int return_logits;        /* 1: also fill sam2_masks.logits (count x width x height floats) */
+    const float *box;        /* x0, y0, x1, y1, or NULL */
+    const float *mask_input; /* low-resolution logits [mask_input_size^2], or NULL */
+    int mask_input_size;     /* must equal image_size / 4 when mask_input is set */
+    int multimask;           /* 1: three candidate masks; 0: one mask */
+    int normalized;          /* 1: point and box coordinates are in [0,1] of width/height */
+    int return_logits;       /* 1: also fill sam2_masks.logits (count x width x height floats) */
 } sam2_prompt;
 
 /* Most points one prompt may carry. */
 #define SAM2_MAX_PROMPT_POINTS 4096
 
 typedef struct sam2_masks {
-    int count;           /* 1 or 3 */
-    int width, height;   /* the image's size */
-    int low_res_size;    /* image_size / 4 */
-    int best;            /* index of the mask with the highest predicted IoU */
-    float iou[3];        /* predicted IoU of each mask */
-    float object_score;  /* object-score logit of the decoder (> 0: object present) */
-    uint8_t *masks;      /* [count][height][width], 0 or 1 (logit > 0) */
-    float *logits;       /* [count][height][width] logits at image resolution (return_logits) */
-    float *low_res;      /* [count][low_res_size^2] logits clamped to [-32, 32] */
+    int count;          /* 1 or 3 */
+    int width, height;  /* the image's size */
+    int low_res_size;   /* image_size / 4 */
+    int best;           /* index of the mask with the highest predicted IoU */
+    float iou[3];       /* predicted IoU of each mask */
+    float object_score; /* object-score logit of the decoder (> 0: object present) */
+    uint8_t *masks;     /* [count][height][width], 0 or 1 (logit > 0) */
+    float *logits;      /* [count][height][width] logits at image resolution (return_logits) */
+    float *low_res;     /* [count][low_res_size^2] logits clamped to [-32, 32] */
 } sam2_masks;
 
 /* Predicts masks for one prompt on the current image. On success `out` owns its arrays; free
  * them with sam2_masks_free. Bad prompts (none at all, NaN/inf coordinates, labels outside
  * {-1,0,1,2,3}, a box with x1 < x0 or y1 < y0, a mask input of the wrong size) fail with
  * SAM2_ERR_ARGUMENT. */
-int sam2_image_predict(sam2_image_predictor *pred, const sam2_prompt *prompt, sam2_masks *out,
-                       sam2_error *err);
-void sam2_masks_free(sam2_masks *masks);
+SAM2_API int sam2_image_predict(sam2_image_predictor *pred, const sam2_prompt *prompt,
+                                sam2_masks *out, sam2_error *err);
+SAM2_API void sam2_masks_free(sam2_masks *masks);
 
 /* ---- video ----------------------------------------------------------------------------------- */
 /* A video: a file in any container/codec FFmpeg decodes (rotation metadata honoured), or a folder
@@ -153,12 +157,12 @@ void sam2_masks_free(sam2_masks *masks);
  * decoded lazily, never all held in memory. */
 typedef struct sam2_video sam2_video;
 
-sam2_video *sam2_video_open(const char *path, sam2_error *err);
-void sam2_video_close(sam2_video *video);
-int sam2_video_frame_count(const sam2_video *video);
-int sam2_video_width(const sam2_video *video);  /* display size, after rotation */
-int sam2_video_height(const sam2_video *video);
-double sam2_video_fps(const sam2_video *video);
+SAM2_API sam2_video *sam2_video_open(const char *path, sam2_error *err);
+SAM2_API void sam2_video_close(sam2_video *video);
+SAM2_API int sam2_video_frame_count(const sam2_video *video);
+SAM2_API int sam2_video_width(const sam2_video *video); /* display size, after rotation */
+SAM2_API int sam2_video_height(const sam2_video *video);
+SAM2_API double sam2_video_fps(const sam2_video *video);
 
 /* ---- video tracker (SAM2VideoPredictor) ------------------------------------------------------ */
 /* One tracking session over one video: objects are prompted on any frame (points, a box or a
@@ -181,9 +185,9 @@ typedef struct sam2_tracker_options {
 typedef struct sam2_frame_result {
     int frame_index;
     int num_objects;
-    const int *object_ids;   /* [num_objects], in the order objects were first added */
-    int width, height;       /* video size */
-    const float *logits;     /* [num_objects][height][width] */
+    const int *object_ids;      /* [num_objects], in the order objects were first added */
+    int width, height;          /* video size */
+    const float *logits;        /* [num_objects][height][width] */
     const float *object_scores; /* [num_objects] object-score logits (> 0: present) */
 } sam2_frame_result;
 
@@ -192,36 +196,37 @@ typedef struct sam2_frame_result {
 typedef int (*sam2_frame_callback)(void *user, const sam2_frame_result *result);
 
 /* The tracker takes ownership of `video` (closed by sam2_tracker_free). */
-sam2_tracker *sam2_tracker_new(const sam2_model *model, sam2_video *video,
-                               const sam2_tracker_options *options, sam2_error *err);
-void sam2_tracker_free(sam2_tracker *tracker);
-const sam2_video *sam2_tracker_video(const sam2_tracker *tracker);
+SAM2_API sam2_tracker *sam2_tracker_new(const sam2_model *model, sam2_video *video,
+                                        const sam2_tracker_options *options, sam2_error *err);
+SAM2_API void sam2_tracker_free(sam2_tracker *tracker);
+SAM2_API const sam2_video *sam2_tracker_video(const sam2_tracker *tracker);
 
 /* add_new_points_or_box: points (and/or a box, whose corners go first) for object obj_id on a
  * frame. clear_old: replace the object's earlier points on this frame (required with a box).
  * normalized: coordinates in [0,1] of the video's width/height, else video pixels. `result`
  * receives the frame's masks for all objects. */
-int sam2_tracker_add_points(sam2_tracker *t, int frame, int obj_id, const sam2_point *points,
-                            int n_points, const float *box, int clear_old, int normalized,
-                            sam2_frame_result *result, sam2_error *err);
+SAM2_API int sam2_tracker_add_points(sam2_tracker *t, int frame, int obj_id,
+                                     const sam2_point *points, int n_points, const float *box,
+                                     int clear_old, int normalized, sam2_frame_result *result,
+                                     sam2_error *err);
 /* add_new_mask: a binary mask (any size; resized to the model's input) for obj_id on a frame. */
-int sam2_tracker_add_mask(sam2_tracker *t, int frame, int obj_id, const uint8_t *mask,
-                          int mask_width, int mask_height, sam2_frame_result *result,
-                          sam2_error *err);
+SAM2_API int sam2_tracker_add_mask(sam2_tracker *t, int frame, int obj_id, const uint8_t *mask,
+                                   int mask_width, int mask_height, sam2_frame_result *result,
+                                   sam2_error *err);
 /* clear_all_prompts_in_frame for one object. */
-int sam2_tracker_clear_frame(sam2_tracker *t, int frame, int obj_id, sam2_frame_result *result,
-                             sam2_error *err);
+SAM2_API int sam2_tracker_clear_frame(sam2_tracker *t, int frame, int obj_id,
+                                      sam2_frame_result *result, sam2_error *err);
 /* remove_object; the frames whose masks changed are reported through `cb` (may be NULL). */
-int sam2_tracker_remove_object(sam2_tracker *t, int obj_id, sam2_frame_callback cb, void *user,
-                               sam2_error *err);
+SAM2_API int sam2_tracker_remove_object(sam2_tracker *t, int obj_id, sam2_frame_callback cb,
+                                        void *user, sam2_error *err);
 /* reset_state: forget every object, prompt and result. */
-void sam2_tracker_reset(sam2_tracker *t);
+SAM2_API void sam2_tracker_reset(sam2_tracker *t);
 /* propagate_in_video from start_frame (-1: the first prompted frame) over at most max_frames
  * frames (-1: to the end), forward or in reverse. */
-int sam2_tracker_propagate(sam2_tracker *t, int start_frame, int max_frames, int reverse,
-                           sam2_frame_callback cb, void *user, sam2_error *err);
+SAM2_API int sam2_tracker_propagate(sam2_tracker *t, int start_frame, int max_frames, int reverse,
+                                    sam2_frame_callback cb, void *user, sam2_error *err);
 /* Asks a running propagation (in another thread) to stop after the current frame. */
-void sam2_tracker_cancel(sam2_tracker *t);
+SAM2_API void sam2_tracker_cancel(sam2_tracker *t);
 /* A cancel hook: sam2_tracker_propagate calls fn(user) at stage boundaries inside each frame
  * (after each block of the image encoder's trunk, between memory-attention layers, between the
  * steps of one object, between objects) and between frames. A nonzero answer stops the
@@ -232,14 +237,14 @@ void sam2_tracker_cancel(sam2_tracker *t);
 typedef int (*sam2_cancel_fn)(void *user);
 SAM2_API void sam2_tracker_set_cancel_check(sam2_tracker *t, sam2_cancel_fn fn, void *user);
 /* Object ids in the session (returns the count; writes up to max ids). */
-int sam2_tracker_object_ids(const sam2_tracker *t, int *ids, int max);
+SAM2_API int sam2_tracker_object_ids(const sam2_tracker *t, int *ids, int max);
 /* Bytes of session state held in RAM and in the spill file. */
-size_t sam2_tracker_ram_bytes(const sam2_tracker *t);
-size_t sam2_tracker_spilled_bytes(const sam2_tracker *t);
+SAM2_API size_t sam2_tracker_ram_bytes(const sam2_tracker *t);
+SAM2_API size_t sam2_tracker_spilled_bytes(const sam2_tracker *t);
 /* Frees the compute scratch (the image encoder's and the model steps' temporaries, ~180 MB for
  * the tiny model at 1024 px); the next call that computes allocates it again. For a server
  * holding many sessions of which few compute at once. Not while another call on t runs. */
-void sam2_tracker_release_scratch(sam2_tracker *t);
+SAM2_API void sam2_tracker_release_scratch(sam2_tracker *t);
 
 #ifdef __cplusplus
 }

@@ -144,16 +144,6 @@ static void test_format_variants(void **state) {
             snprintf(seed, sizeof seed, "%s/variant-%zu.pt", seeds, v);
             assert_int_equal(tzw_write(seed, STORAGES, 3, TENSORS, NT, &variants[v]), 0);
         }
-
-        /* The same bytes from memory. */
-        size_t n;
-        void *bytes = test_read_file(path, &n);
-        ck = ckpt_open_memory(bytes, n, "in-memory", &err);
-        assert_non_null(ck);
-        check_views(ck);
-        assert_string_equal(ckpt_path(ck), "in-memory");
-        ckpt_close(ck);
-        free(bytes);
     }
 }
 
@@ -550,16 +540,12 @@ static void test_fuzz_corpus(void **state) {
     int files = 0;
     while ((e = readdir(d))) {
         if (e->d_name[0] == '.') continue;
-        size_t n;
-        void *bytes = test_read_file(test_path(dir, e->d_name), &n);
-        assert_non_null(bytes);
         sam2_error err = {0};
-        ckpt *ck = ckpt_open_memory(bytes, n, e->d_name, &err);
+        ckpt *ck = ckpt_open(test_path(dir, e->d_name), &err);
         if (ck) {
             ckpt_verify(ck, &err);
             ckpt_close(ck);
         }
-        free(bytes);
         files++;
     }
     closedir(d);

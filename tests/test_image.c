@@ -7,7 +7,7 @@
 #include <cmocka.h>
 
 #include "io/image.h"
-#include "io/sha256.h"
+#include "app/sha256.h"
 #include "support/golden.h"
 #include "support/testutil.h"
 

@@ -52,7 +52,8 @@ static void test_media_counts_and_sizes(void **state) {
     (void)state;
     for (size_t m = 0; m < sizeof media / sizeof media[0]; m++) {
         sam2_error err = {0};
-        sam2_video_reader *r = sam2_video_reader_open(test_path(data_dir, media[m].file), NULL, &err);
+        sam2_video_reader *r =
+            sam2_video_reader_open(test_path(data_dir, media[m].file), NULL, &err);
         if (!r) fail_msg("%s: %s", media[m].file, err.message);
         const sam2_video_info *i = sam2_video_reader_info(r);
         assert_int_equal(i->frame_count, media[m].frames);
@@ -67,7 +68,8 @@ static void test_media_counts_and_sizes(void **state) {
         /* The last frame decodes (the index is not longer than the stream). */
         uint8_t px[16 * 16 * 3];
         assert_int_equal(sam2_video_reader_read(r, i->frame_count - 1, px, 16, 16, &err), 0);
-        assert_int_equal(sam2_video_reader_read(r, i->frame_count, px, 16, 16, &err), SAM2_ERR_ARGUMENT);
+        assert_int_equal(sam2_video_reader_read(r, i->frame_count, px, 16, 16, &err),
+                         SAM2_ERR_ARGUMENT);
         sam2_video_reader_close(r);
     }
 }
@@ -105,7 +107,8 @@ static void check_rgb_like_ffmpeg(const uint8_t *got, const uint8_t *ref, size_t
                  differ, n, mean);
     if (!RGB_EXACT) {
         print_message("%s: %zu of %zu values differ from x86-64 ffmpeg's, by at most %d (mean "
-                      "%.4f)\n", what, differ, n, worst, mean);
+                      "%.4f)\n",
+                      what, differ, n, worst, mean);
         if (worst > RGB_OTHER_MAX_DIFF || mean > RGB_OTHER_MEAN_DIFF)
             fail_msg("%s: differences beyond libswscale's rounding (bounds %d, mean %.2f)", what,
                      RGB_OTHER_MAX_DIFF, RGB_OTHER_MEAN_DIFF);
@@ -117,7 +120,8 @@ static void test_frames_equal_ffmpeg_cli(void **state) {
     (void)state;
     if (!golden_dir) skip();
     sam2_error err = {0};
-    sam2_video_reader *r = sam2_video_reader_open(test_path(data_dir, "gallery/05_default_juggle.mp4"), NULL, &err);
+    sam2_video_reader *r =
+        sam2_video_reader_open(test_path(data_dir, "gallery/05_default_juggle.mp4"), NULL, &err);
     assert_non_null(r);
     uint8_t *rgb = malloc(1280 * 720 * 3);
     for (int t = 0; t < 8; t++) {
@@ -149,8 +153,10 @@ static cJSON *golden_frames_index(const char *set) {
 
 static cJSON *entry(cJSON *index, const char *name) {
     cJSON *e;
-    cJSON_ArrayForEach(e, cJSON_GetObjectItem(index, "files"))
-        if (!strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(e, "name")), name)) return e;
+    cJSON_ArrayForEach(
+        e, cJSON_GetObjectItem(
+               index, "files")) if (!strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(e, "name")),
+                                            name)) return e;
     fail_msg("no %s", name);
     return NULL;
 }
@@ -167,7 +173,8 @@ static void check_model_inputs(sam2_video *v, cJSON *index, int S) {
     for (int t = 0; t < 8; t++) {
         assert_int_equal(sam2_video_read_square(v, t, S, rgb, &err), 0);
         assert_string_equal(hex_of(rgb, (size_t)S * S * 3),
-                            cJSON_GetStringValue(cJSON_GetArrayItem(cJSON_GetObjectItem(resized, "frame_sha256"), t)));
+                            cJSON_GetStringValue(cJSON_GetArrayItem(
+                                cJSON_GetObjectItem(resized, "frame_sha256"), t)));
         assert_int_equal(sam2_video_read_model_input(v, t, S, x + per * t, &err), 0);
     }
     assert_string_equal(hex_of((const uint8_t *)x, sizeof(float) * per * 8),
@@ -222,7 +229,7 @@ static void test_random_and_reverse_access(void **state) {
     /* 01_dog: keyframes at 0 and 250, so seeking and the cache are both exercised. */
     const char *path = test_path(data_dir, "gallery/01_dog.mp4");
     int n = 289;
-    char (*seq)[65] = malloc(sizeof *seq * (size_t)n);
+    char(*seq)[65] = malloc(sizeof *seq * (size_t)n);
     frame_hashes_sequential(path, n, seq);
 
     sam2_error err = {0};
@@ -275,8 +282,8 @@ static void pattern(uint8_t *rgb, int w, int h, int t) {
 
 static void write_video_gop(const char *path, int w, int h, int frames, int rotation, int gop) {
     sam2_error err = {0};
-    sam2_video_writer_options o = {.width = w, .height = h, .fps = 24, .rotation = rotation,
-                                   .gop = gop};
+    sam2_video_writer_options o = {
+        .width = w, .height = h, .fps = 24, .rotation = rotation, .gop = gop};
     sam2_video_writer *wr = sam2_video_writer_open(path, &o, &err);
     if (!wr) fail_msg("%s", err.message);
     uint8_t *rgb = malloc((size_t)w * h * 3);
@@ -343,15 +350,20 @@ static void test_rotation(void **state) {
         assert_int_equal(sam2_video_file_info(v)->rotation, rot);
         uint8_t *got = malloc((size_t)dw * dh * 3);
         assert_int_equal(sam2_video_read_frame(v, 0, got, &err), 0);
-        /* where the top-left block goes: 90 -> top-right, 180 -> bottom-right, 270 -> bottom-left */
+        /* where the top-left block goes: 90 -> top-right, 180 -> bottom-right, 270 -> bottom-left
+         */
         int bx = rot == 90 || rot == 180 ? dw - 4 : 3, by = rot == 90 ? 3 : dh - 4;
         const uint8_t *p = got + 3 * ((size_t)by * dw + bx);
         if (!(p[0] > 200 && p[1] < 60 && p[2] < 60))
-            fail_msg("rotation %d: pixel (%d,%d) is %d,%d,%d, expected red", rot, bx, by, p[0], p[1], p[2]);
+            fail_msg("rotation %d: pixel (%d,%d) is %d,%d,%d, expected red", rot, bx, by, p[0],
+                     p[1], p[2]);
         if (access("/usr/bin/ffmpeg", X_OK) == 0) {
             char cmd[1024];
             const char *raw = test_path(tmp_dir, "cli.rgb");
-            snprintf(cmd, sizeof cmd, "/usr/bin/ffmpeg -v error -y -i '%s' -frames:v 1 -pix_fmt rgb24 -f rawvideo '%s'", path, raw);
+            snprintf(
+                cmd, sizeof cmd,
+                "/usr/bin/ffmpeg -v error -y -i '%s' -frames:v 1 -pix_fmt rgb24 -f rawvideo '%s'",
+                path, raw);
             assert_int_equal(system(cmd), 0);
             size_t n = 0;
             uint8_t *cli = test_read_file(raw, &n);
@@ -379,7 +391,7 @@ static void test_containers(void **state) {
     int n = 60;
     write_video_gop(src, 128, 72, n, 0, 20);
     const char *exts[] = {"mkv", "ts", "mov", "avi", "h264"};
-    char (*seq)[65] = malloc(sizeof *seq * (size_t)n);
+    char(*seq)[65] = malloc(sizeof *seq * (size_t)n);
     frame_hashes_sequential(src, n, seq);
     for (size_t c = 0; c < sizeof exts / sizeof exts[0]; c++) {
         char name[32], cmd[1024];
@@ -400,11 +412,13 @@ static void test_containers(void **state) {
         int order[] = {59, 40, 39, 0, 21, 20, 19, 58, 1, 30};
         for (size_t k = 0; k < sizeof order / sizeof order[0]; k++) {
             assert_int_equal(sam2_video_reader_read(r, order[k], px, HS, HS, &err), 0);
-            if (strcmp(hex_of(px, sizeof px), seq[order[k]])) fail_msg("%s: frame %d differs", name, order[k]);
+            if (strcmp(hex_of(px, sizeof px), seq[order[k]]))
+                fail_msg("%s: frame %d differs", name, order[k]);
         }
         for (int k = n - 1; k >= 0; k--) {
             assert_int_equal(sam2_video_reader_read(r, k, px, HS, HS, &err), 0);
-            if (strcmp(hex_of(px, sizeof px), seq[k])) fail_msg("%s: reverse frame %d differs", name, k);
+            if (strcmp(hex_of(px, sizeof px), seq[k]))
+                fail_msg("%s: reverse frame %d differs", name, k);
         }
         sam2_video_reader_close(r);
     }
@@ -417,8 +431,10 @@ static void expect_open_error(const char *path, int code, const char *needle) {
     sam2_error err = {0};
     sam2_video *v = sam2_video_open(path, &err);
     if (v) fail_msg("'%s' opened as a video", path);
-    if (err.code != code) fail_msg("'%s': code %d (%s), expected %d", path, err.code, err.message, code);
-    if (!strstr(err.message, needle)) fail_msg("'%s': message '%s' lacks '%s'", path, err.message, needle);
+    if (err.code != code)
+        fail_msg("'%s': code %d (%s), expected %d", path, err.code, err.message, code);
+    if (!strstr(err.message, needle))
+        fail_msg("'%s': message '%s' lacks '%s'", path, err.message, needle);
     printf("  %s\n", err.message);
 }
 
@@ -496,37 +512,13 @@ static void test_truncated(void **state) {
     assert_int_equal(i->frame_count, 94);
     uint8_t px[16 * 16 * 3];
     for (int k = 0; k < i->frame_count; k++)
-        if (sam2_video_reader_read(r, k, px, 16, 16, &err) != 0) fail_msg("frame %d: %s", k, err.message);
+        if (sam2_video_reader_read(r, k, px, 16, 16, &err) != 0)
+            fail_msg("frame %d: %s", k, err.message);
     sam2_video_reader_close(r);
 
     const char *cut2 = test_path(tmp_dir, "cut_bedroom.mp4");
     copy_prefix(test_path(data_dir, "videos/bedroom.mp4"), cut2, 0.5);
     expect_open_error(cut2, SAM2_ERR_FORMAT, "cut_bedroom.mp4");
-}
-
-/* The same bytes from memory (uploads, transcode.c) behave as the file. */
-static void test_memory_source(void **state) {
-    (void)state;
-    size_t n = 0;
-    char *bytes = test_read_file(test_path(data_dir, "videos/bedroom.mp4"), &n);
-    assert_non_null(bytes);
-    sam2_error err = {0};
-    sam2_video_reader *v = sam2_video_reader_open_memory(bytes, n, "bedroom upload", NULL, &err);
-    assert_non_null(v);
-    assert_int_equal(sam2_video_reader_info(v)->frame_count, 200);
-    assert_int_equal(sam2_video_reader_info(v)->width, 960);
-    uint8_t *a = malloc(960 * 540 * 3), *b = malloc(960 * 540 * 3);
-    assert_int_equal(sam2_video_reader_read(v, 150, a, 0, 0, &err), 0);
-    sam2_video_reader *f =
-        sam2_video_reader_open(test_path(data_dir, "videos/bedroom.mp4"), NULL, &err);
-    assert_non_null(f);
-    assert_int_equal(sam2_video_reader_read(f, 150, b, 0, 0, &err), 0);
-    assert_memory_equal(a, b, 960 * 540 * 3);
-    sam2_video_reader_close(f);
-    sam2_video_reader_close(v);
-    free(a);
-    free(b);
-    free(bytes);
 }
 
 /* ---- folders of frames ---- */
@@ -559,7 +551,8 @@ static void test_frames_folder(void **state) {
         assert_int_equal(sam2_video_read_frame(v, k, got, &err), 0);
         assert_memory_equal(got, img, (size_t)w * h * 3);
         assert_int_equal(sam2_video_read_square(v, k, 24, sq, &err), 0);
-        assert_int_equal(sam2_pil_resize_rgb8(img, w, h, (size_t)w * 3, want_sq, 24, 24, 72, NULL), 0);
+        assert_int_equal(sam2_pil_resize_rgb8(img, w, h, (size_t)w * 3, want_sq, 24, 24, 72, NULL),
+                         0);
         assert_memory_equal(sq, want_sq, sizeof sq);
     }
     sam2_video_close(v);
@@ -576,7 +569,8 @@ static void test_frames_folder(void **state) {
     expect_open_error(dir, SAM2_ERR_FORMAT, "frame_a.png");
     /* a corrupt frame file gives an error naming it */
     unlink(test_path(tmp_dir, "frames/frame_a.png"));
-    assert_int_equal(test_write_file(test_path(tmp_dir, "frames/3.jpg"), "\xff\xd8\xff\xe0garbage", 11), 0);
+    assert_int_equal(
+        test_write_file(test_path(tmp_dir, "frames/3.jpg"), "\xff\xd8\xff\xe0garbage", 11), 0);
     v = sam2_video_open(dir, &err);
     assert_non_null(v);
     assert_int_equal(sam2_video_read_frame(v, 3, got, &err), SAM2_ERR_FORMAT);
@@ -603,7 +597,6 @@ int main(void) {
         cmocka_unit_test(test_containers),
         cmocka_unit_test(test_bad_inputs),
         cmocka_unit_test(test_truncated),
-        cmocka_unit_test(test_memory_source),
         cmocka_unit_test(test_frames_folder),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

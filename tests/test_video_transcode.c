@@ -8,7 +8,7 @@
 
 #include "io/atomic_file.h"
 #include "io/frames_dir.h"
-#include "io/transcode.h"
+#include "app/transcode.h"
 #include "io/video_reader.h"
 #include "io/video_writer.h"
 #include "support/media_testutil.h"
@@ -69,10 +69,11 @@ static int box_index(char boxes[][5], int n, const char *name) {
     return -1;
 }
 
-static void write_pattern_video(const char *path, int w, int h, int frames, double fps, int rotation) {
+static void write_pattern_video(const char *path, int w, int h, int frames, double fps,
+                                int rotation) {
     sam2_error err = {0};
-    sam2_video_writer_options o = {.width = w, .height = h, .fps = fps, .rotation = rotation,
-                                   .preset = "ultrafast"};
+    sam2_video_writer_options o = {
+        .width = w, .height = h, .fps = fps, .rotation = rotation, .preset = "ultrafast"};
     sam2_video_writer *wr = sam2_video_writer_open(path, &o, &err);
     if (!wr) fail_msg("%s", err.message);
     uint8_t *rgb = malloc((size_t)w * h * 3);
@@ -180,7 +181,8 @@ static void test_ingest_geometry_and_rate(void **state) {
     assert_int_equal(sam2_transcode_file(rot, test_path(dest, "c.mp4"), &o, &res, &err), 0);
     assert_int_equal(res.frame_count, 12);
     o.start_time = 5;
-    assert_int_equal(sam2_transcode_file(rot, test_path(dest, "d.mp4"), &o, &res, &err), SAM2_ERR_FORMAT);
+    assert_int_equal(sam2_transcode_file(rot, test_path(dest, "d.mp4"), &o, &res, &err),
+                     SAM2_ERR_FORMAT);
     printf("  %s\n", err.message);
     char names[16][256];
     int n = list_dir(dest, names);
@@ -196,7 +198,9 @@ static void test_ingest_failures_leave_nothing(void **state) {
     sam2_transcode_result res;
     uint8_t junk[2048];
     for (size_t i = 0; i < sizeof junk; i++) junk[i] = (uint8_t)(i * 131 + 7);
-    assert_int_equal(sam2_ingest_upload_memory(junk, sizeof junk, "junk.mp4", dest, NULL, &res, &err), SAM2_ERR_FORMAT);
+    const char *junk_path = test_path(tmp_dir, "junk.mp4");
+    assert_int_equal(test_write_file(junk_path, junk, sizeof junk), 0);
+    assert_int_equal(sam2_ingest_upload(junk_path, dest, NULL, &res, &err), SAM2_ERR_FORMAT);
     printf("  %s\n", err.message);
     const char *txt = test_path(tmp_dir, "upload.txt");
     assert_int_equal(test_write_file(txt, "not a video", 11), 0);
@@ -205,7 +209,9 @@ static void test_ingest_failures_leave_nothing(void **state) {
     sam2_transcode_options o;
     sam2_transcode_options_init(&o);
     o.max_input_side = 100;
-    assert_int_equal(sam2_ingest_upload(test_path(data_dir, "videos/bedroom.mp4"), dest, &o, &res, &err), SAM2_ERR_LIMIT);
+    assert_int_equal(
+        sam2_ingest_upload(test_path(data_dir, "videos/bedroom.mp4"), dest, &o, &res, &err),
+        SAM2_ERR_LIMIT);
     printf("  %s\n", err.message);
     /* an input that would decode more pixels than allowed: refused before decoding; a bound
      * above what it needs lets it through */
@@ -225,11 +231,14 @@ static void test_ingest_failures_leave_nothing(void **state) {
     /* an encoder that does not exist: fails after the temporary file was created */
     sam2_transcode_options_init(&o);
     o.codec = "no-such-encoder";
-    assert_int_equal(sam2_ingest_upload(test_path(tmp_dir, "portrait.mp4"), dest, &o, &res, &err), SAM2_ERR_UNSUPPORTED);
+    assert_int_equal(sam2_ingest_upload(test_path(tmp_dir, "portrait.mp4"), dest, &o, &res, &err),
+                     SAM2_ERR_UNSUPPORTED);
     printf("  %s\n", err.message);
     assert_null(strstr(err.message, SAM2_TMP_PREFIX)); /* messages name the upload */
     /* a destination that does not exist */
-    assert_int_equal(sam2_ingest_upload(test_path(tmp_dir, "portrait.mp4"), test_path(tmp_dir, "no/such/dir"), NULL, &res, &err), SAM2_ERR_IO);
+    assert_int_equal(sam2_ingest_upload(test_path(tmp_dir, "portrait.mp4"),
+                                        test_path(tmp_dir, "no/such/dir"), NULL, &res, &err),
+                     SAM2_ERR_IO);
     char names[16][256];
     assert_int_equal(list_dir(dest, names), 0);
 }
@@ -241,7 +250,9 @@ static void test_poster(void **state) {
     sam2_error err = {0};
     int w = 0, h = 0;
     const char *jpg = test_path(dir, "05_default_juggle.jpg");
-    assert_int_equal(sam2_poster_write_jpeg(test_path(data_dir, "gallery/05_default_juggle.mp4"), jpg, 90, &w, &h, &err), 0);
+    assert_int_equal(sam2_poster_write_jpeg(test_path(data_dir, "gallery/05_default_juggle.mp4"),
+                                            jpg, 90, &w, &h, &err),
+                     0);
     assert_int_equal(w, 1280);
     assert_int_equal(h, 720);
     int jw, jh;
@@ -250,7 +261,8 @@ static void test_poster(void **state) {
     assert_int_equal(jw, 1280);
     assert_int_equal(jh, 720);
     uint8_t *ref = malloc(1280 * 720 * 3);
-    sam2_video_reader *r = sam2_video_reader_open(test_path(data_dir, "gallery/05_default_juggle.mp4"), NULL, &err);
+    sam2_video_reader *r =
+        sam2_video_reader_open(test_path(data_dir, "gallery/05_default_juggle.mp4"), NULL, &err);
     assert_int_equal(sam2_video_reader_read(r, 0, ref, 0, 0, &err), 0);
     sam2_video_reader_close(r);
     double d = 0;
@@ -263,36 +275,15 @@ static void test_poster(void **state) {
     char names[16][256];
     assert_int_equal(list_dir(dir, names), 1);
     /* a rotated video's poster is upright */
-    assert_int_equal(sam2_poster_write_jpeg(test_path(tmp_dir, "portrait.mp4"), test_path(dir, "p.jpg"), 0, &w, &h, &err), 0);
+    assert_int_equal(sam2_poster_write_jpeg(test_path(tmp_dir, "portrait.mp4"),
+                                            test_path(dir, "p.jpg"), 0, &w, &h, &err),
+                     0);
     assert_int_equal(w, 180);
     assert_int_equal(h, 320);
-    assert_int_equal(sam2_poster_write_jpeg(test_path(tmp_dir, "upload.txt"), test_path(dir, "bad.jpg"), 0, &w, &h, &err), SAM2_ERR_FORMAT);
+    assert_int_equal(sam2_poster_write_jpeg(test_path(tmp_dir, "upload.txt"),
+                                            test_path(dir, "bad.jpg"), 0, &w, &h, &err),
+                     SAM2_ERR_FORMAT);
     assert_int_equal(list_dir(dir, names), 2);
-}
-
-static void test_options_from_env(void **state) {
-    (void)state;
-    sam2_transcode_options o;
-    sam2_error err = {0};
-    setenv("MAX_UPLOAD_VIDEO_DURATION", "4.5", 1);
-    setenv("VIDEO_ENCODE_FPS", "30", 1);
-    setenv("VIDEO_ENCODE_CODEC", "mpeg4", 1);
-    setenv("VIDEO_ENCODE_MAX_WIDTH", "640", 1);
-    assert_int_equal(sam2_transcode_options_from_env(&o, &err), 0);
-    assert_true(o.max_duration == 4.5);
-    assert_int_equal(o.fps, 30);
-    assert_string_equal(o.codec, "mpeg4");
-    assert_int_equal(o.max_width, 640);
-    assert_int_equal(o.max_height, 720);
-    assert_int_equal(o.crf, 23);
-    setenv("VIDEO_ENCODE_CRF", "lots", 1);
-    assert_int_equal(sam2_transcode_options_from_env(&o, &err), SAM2_ERR_ARGUMENT);
-    assert_non_null(strstr(err.message, "VIDEO_ENCODE_CRF"));
-    unsetenv("MAX_UPLOAD_VIDEO_DURATION");
-    unsetenv("VIDEO_ENCODE_FPS");
-    unsetenv("VIDEO_ENCODE_CODEC");
-    unsetenv("VIDEO_ENCODE_MAX_WIDTH");
-    unsetenv("VIDEO_ENCODE_CRF");
 }
 
 /* The writer's atomic mode: nothing under the final name until close; abort removes
@@ -303,7 +294,8 @@ static void test_atomic_writer(void **state) {
     make_dir("atomic", dir, sizeof dir);
     const char *final = test_path(dir, "overlay.mp4");
     sam2_error err = {0};
-    sam2_video_writer_options o = {.width = 32, .height = 32, .fps = 25, .atomic = 1, .preset = "ultrafast"};
+    sam2_video_writer_options o = {
+        .width = 32, .height = 32, .fps = 25, .atomic = 1, .preset = "ultrafast"};
     sam2_video_writer *w = sam2_video_writer_open(final, &o, &err);
     assert_non_null(w);
     uint8_t px[32 * 32 * 3] = {0};
@@ -352,7 +344,6 @@ int main(void) {
         cmocka_unit_test(test_ingest_geometry_and_rate),
         cmocka_unit_test(test_ingest_failures_leave_nothing),
         cmocka_unit_test(test_poster),
-        cmocka_unit_test(test_options_from_env),
         cmocka_unit_test(test_atomic_writer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -17,9 +17,10 @@ static void init_logging(void) {
     static const struct {
         const char *name;
         int level;
-    } levels[] = {{"quiet", AV_LOG_QUIET}, {"panic", AV_LOG_PANIC}, {"fatal", AV_LOG_FATAL},
-                  {"error", AV_LOG_ERROR}, {"warning", AV_LOG_WARNING}, {"info", AV_LOG_INFO},
-                  {"verbose", AV_LOG_VERBOSE}, {"debug", AV_LOG_DEBUG}, {"trace", AV_LOG_TRACE}};
+    } levels[] = {
+        {"quiet", AV_LOG_QUIET},     {"panic", AV_LOG_PANIC},     {"fatal", AV_LOG_FATAL},
+        {"error", AV_LOG_ERROR},     {"warning", AV_LOG_WARNING}, {"info", AV_LOG_INFO},
+        {"verbose", AV_LOG_VERBOSE}, {"debug", AV_LOG_DEBUG},     {"trace", AV_LOG_TRACE}};
     int level = AV_LOG_QUIET;
     const char *env = getenv("SAM2_FFMPEG_LOGLEVEL");
     if (env && *env) {
@@ -32,7 +33,9 @@ static void init_logging(void) {
     av_log_set_level(level);
 }
 
-void av_glue_init(void) { pthread_once(&init_once, init_logging); }
+void av_glue_init(void) {
+    pthread_once(&init_once, init_logging);
+}
 
 const char *av_glue_errstr(int averr, char *buf, size_t n) {
     if (av_strerror(averr, buf, n) < 0) snprintf(buf, n, "FFmpeg error %d", averr);
@@ -50,24 +53,10 @@ int av_source_open_file(av_source *s, const char *path, sam2_error *err) {
         return sam2_fail(err, SAM2_ERR_ARGUMENT, "video '%s': is a directory, not a file", path);
     if (!S_ISREG(st.st_mode))
         return sam2_fail(err, SAM2_ERR_ARGUMENT, "video '%s': not a regular file", path);
-    if (st.st_size == 0)
-        return sam2_fail(err, SAM2_ERR_FORMAT, "video '%s': empty file", path);
+    if (st.st_size == 0) return sam2_fail(err, SAM2_ERR_FORMAT, "video '%s': empty file", path);
     s->file = fopen(path, "rb");
     if (!s->file) return sam2_fail(err, SAM2_ERR_IO, "video '%s': %s", path, strerror(errno));
     s->file_size = st.st_size;
-    return 0;
-}
-
-int av_source_open_memory(av_source *s, const void *data, size_t size, const char *name,
-                          sam2_error *err) {
-    memset(s, 0, sizeof *s);
-    snprintf(s->name, sizeof s->name, "%s", name ? name : "(memory)");
-    if (!data || size == 0)
-        return sam2_fail(err, SAM2_ERR_FORMAT, "video '%s': no data (0 bytes)", s->name);
-    if (size > (size_t)INT64_MAX)
-        return sam2_fail(err, SAM2_ERR_LIMIT, "video '%s': buffer too large", s->name);
-    s->data = data;
-    s->size = size;
     return 0;
 }
 
@@ -78,41 +67,31 @@ void av_source_close(av_source *s) {
 
 static int source_read(void *opaque, uint8_t *buf, int n) {
     av_source *s = opaque;
-    if (s->file) {
-        size_t got = fread(buf, 1, (size_t)n, s->file);
-        if (got == 0) return ferror(s->file) ? AVERROR(EIO) : AVERROR_EOF;
-        return (int)got;
-    }
-    if (s->pos >= (int64_t)s->size) return AVERROR_EOF;
-    size_t left = s->size - (size_t)s->pos;
-    size_t got = left < (size_t)n ? left : (size_t)n;
-    memcpy(buf, s->data + s->pos, got);
-    s->pos += (int64_t)got;
+    size_t got = fread(buf, 1, (size_t)n, s->file);
+    if (got == 0) return ferror(s->file) ? AVERROR(EIO) : AVERROR_EOF;
     return (int)got;
 }
 
 static int64_t source_seek(void *opaque, int64_t offset, int whence) {
     av_source *s = opaque;
-    int64_t size = s->file ? s->file_size : (int64_t)s->size;
     whence &= ~AVSEEK_FORCE;
-    if (whence == AVSEEK_SIZE) return size;
+    if (whence == AVSEEK_SIZE) return s->file_size;
     int64_t base = 0;
-    if (whence == SEEK_CUR) base = s->file ? ftello(s->file) : s->pos;
-    else if (whence == SEEK_END) base = size;
-    else if (whence != SEEK_SET) return AVERROR(EINVAL);
+    if (whence == SEEK_CUR)
+        base = ftello(s->file);
+    else if (whence == SEEK_END)
+        base = s->file_size;
+    else if (whence != SEEK_SET)
+        return AVERROR(EINVAL);
     if ((offset > 0 && base > INT64_MAX - offset) || base + offset < 0) return AVERROR(EINVAL);
     int64_t to = base + offset;
-    if (s->file) {
-        if (fseeko(s->file, to, SEEK_SET) != 0) return AVERROR(errno);
-    } else {
-        s->pos = to;
-    }
+    if (fseeko(s->file, to, SEEK_SET) != 0) return AVERROR(errno);
     return to;
 }
 
 /* Nested opens (playlists, concat lists, external references) are refused. */
-static int refuse_io_open(struct AVFormatContext *fc, AVIOContext **pb, const char *url,
-                          int flags, AVDictionary **options) {
+static int refuse_io_open(struct AVFormatContext *fc, AVIOContext **pb, const char *url, int flags,
+                          AVDictionary **options) {
     (void)fc, (void)pb, (void)url, (void)flags, (void)options;
     return AVERROR(EPERM);
 }
@@ -133,20 +112,19 @@ int av_glue_open_demuxer(av_source *s, const av_demux_limits *lim, AVFormatConte
     av_glue_init();
     *out = NULL;
     char eb[128];
-    if (s->file) {
-        if (fseeko(s->file, 0, SEEK_SET) != 0)
-            return sam2_fail(err, SAM2_ERR_IO, "video '%s': %s", s->name, strerror(errno));
-        clearerr(s->file);
-    }
-    s->pos = 0;
+    if (fseeko(s->file, 0, SEEK_SET) != 0)
+        return sam2_fail(err, SAM2_ERR_IO, "video '%s': %s", s->name, strerror(errno));
+    clearerr(s->file);
     uint8_t *buf = av_malloc(AVIO_BUFFER_BYTES);
-    AVIOContext *pb = buf ? avio_alloc_context(buf, AVIO_BUFFER_BYTES, 0, s, source_read, NULL,
-                                               source_seek)
-                          : NULL;
+    AVIOContext *pb =
+        buf ? avio_alloc_context(buf, AVIO_BUFFER_BYTES, 0, s, source_read, NULL, source_seek)
+            : NULL;
     AVFormatContext *fc = pb ? avformat_alloc_context() : NULL;
     if (!fc) {
-        if (pb) av_freep(&pb->buffer);
-        else av_free(buf);
+        if (pb)
+            av_freep(&pb->buffer);
+        else
+            av_free(buf);
         avio_context_free(&pb);
         return sam2_fail(err, SAM2_ERR_NOMEM, "video '%s': out of memory", s->name);
     }
@@ -154,7 +132,8 @@ int av_glue_open_demuxer(av_source *s, const av_demux_limits *lim, AVFormatConte
     fc->flags |= AVFMT_FLAG_CUSTOM_IO;
     fc->io_open = refuse_io_open;
     AVDictionary *opts = NULL;
-    if (lim && lim->format_whitelist) av_dict_set(&opts, "format_whitelist", lim->format_whitelist, 0);
+    if (lim && lim->format_whitelist)
+        av_dict_set(&opts, "format_whitelist", lim->format_whitelist, 0);
     if (lim && lim->probesize > 0) av_dict_set_int(&opts, "probesize", lim->probesize, 0);
     if (lim && lim->analyzeduration > 0)
         av_dict_set_int(&opts, "analyzeduration", lim->analyzeduration, 0);

@@ -21,20 +21,16 @@ void av_glue_init(void);
 /* FFmpeg error code as text ("Invalid data found when processing input"). */
 const char *av_glue_errstr(int averr, char *buf, size_t n);
 
-/* Where the bytes come from: a file we opened, or a caller's buffer (kept by the caller). */
+/* Where the bytes come from: a file we opened, read through callbacks so that FFmpeg never
+ * opens anything by URL. */
 typedef struct av_source {
     FILE *file;
     int64_t file_size;
-    const uint8_t *data;
-    size_t size;
-    int64_t pos;      /* memory sources */
-    char name[256];   /* for messages: the path or the caller's name */
+    char name[256]; /* for messages: the path */
 } av_source;
 
 /* Opens a regular file; refuses directories, devices and empty files. */
 int av_source_open_file(av_source *s, const char *path, sam2_error *err);
-int av_source_open_memory(av_source *s, const void *data, size_t size, const char *name,
-                          sam2_error *err);
 void av_source_close(av_source *s);
 
 typedef struct av_demux_limits {

@@ -248,8 +248,7 @@ static int resolve_storage(ckpt *ck, const char *prefix, const char *tname, cons
     const int dtype = s->u.storage.dtype == PK_INT64 ? CKPT_I64 : (int)s->u.storage.dtype;
     int si = storage_of_entry[entry];
     if (si >= 0) {
-        if (ck->storages[si].dtype != dtype ||
-            ck->storages[si].numel != s->u.storage.numel)
+        if (ck->storages[si].dtype != dtype || ck->storages[si].numel != s->u.storage.numel)
             return fail_file(ck, err, SAM2_ERR_FORMAT,
                              "tensor '%s': storage '%s' is described two different ways", tname,
                              name);
@@ -421,29 +420,12 @@ static int open_archive(ckpt *ck, sam2_error *err) {
     return rc;
 }
 
-static ckpt *new_ckpt(const char *label) {
+static ckpt *new_ckpt(const char *path) {
     ckpt *ck = calloc(1, sizeof *ck);
-    if (ck) ck->path = strdup(label ? label : "(memory)");
+    if (ck) ck->path = strdup(path ? path : "(null)");
     if (ck && !ck->path) {
         free(ck);
         ck = NULL;
-    }
-    return ck;
-}
-
-ckpt *ckpt_open_memory(const void *data, size_t size, const char *label, sam2_error *err) {
-    sam2_error local_err;
-    if (!err) err = &local_err; /* the code below reads err->code */
-    ckpt *ck = new_ckpt(label);
-    if (!ck) {
-        sam2_fail(err, SAM2_ERR_NOMEM, "out of memory");
-        return NULL;
-    }
-    ck->data = data;
-    ck->size = size;
-    if (open_archive(ck, err)) {
-        ckpt_close(ck);
-        return NULL;
     }
     return ck;
 }

@@ -40,9 +40,6 @@ typedef struct ckpt ckpt;
  * storage shorter than its tensor), SAM2_ERR_UNSUPPORTED (pickle opcode or global outside the
  * torch.save subset, a dtype other than float32/float16/bfloat16/int64). */
 ckpt *ckpt_open(const char *path, sam2_error *err);
-/* Same for a checkpoint already in memory (not copied: data must outlive the ckpt). `label`
- * stands for the file name in messages. */
-ckpt *ckpt_open_memory(const void *data, size_t size, const char *label, sam2_error *err);
 void ckpt_close(ckpt *ck);
 
 const char *ckpt_path(const ckpt *ck);
@@ -74,7 +71,7 @@ int ckpt_verify(const ckpt *ck, sam2_error *err);
 
 /* Tells the kernel the pages of tensor t's bytes are not needed any more (after an upcast to a
  * private float32 copy): they leave the resident set, and are read again from the file if
- * touched later. No effect for checkpoints opened from memory. */
+ * touched later. */
 void ckpt_release_tensor(const ckpt *ck, const ckpt_tensor *t);
 
 #endif

@@ -139,8 +139,6 @@ typedef struct mask_overlay mask_overlay;
 mask_overlay *mask_overlay_open(const mask_overlay_options *o, sam2_error *err);
 int mask_overlay_width(const mask_overlay *ov);
 int mask_overlay_height(const mask_overlay *ov);
-double mask_overlay_fps(const mask_overlay *ov); /* the source's (0: unknown) */
-int mask_overlay_source_frames(const mask_overlay *ov);
 /* Reads source frame `frame`, draws labels[h*w] over it and appends it. */
 int mask_overlay_add(mask_overlay *ov, int frame, const uint8_t *labels, sam2_error *err);
 /* Reads source frame `frame` into rgb (width * height * 3) without writing anything. */

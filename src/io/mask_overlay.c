@@ -62,12 +62,6 @@ int mask_overlay_width(const mask_overlay *ov) {
 int mask_overlay_height(const mask_overlay *ov) {
     return ov->height;
 }
-double mask_overlay_fps(const mask_overlay *ov) {
-    return ov->fps;
-}
-int mask_overlay_source_frames(const mask_overlay *ov) {
-    return sam2_video_frame_count(ov->video);
-}
 
 int mask_overlay_add(mask_overlay *ov, int frame, const uint8_t *labels, sam2_error *err) {
     if (sam2_video_read_frame(ov->video, frame, ov->rgb, err)) return -1;

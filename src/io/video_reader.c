@@ -49,10 +49,10 @@ struct sam2_video_reader {
 
     /* The current decode run: the decoder state since the last seek or reopen. */
     int run_active;
-    int run_floor;   /* frames below this index are leading frames of the seek point: ignored */
-    int last_out;    /* last frame index this run produced, -1 none */
-    int seq_next;    /* decode-order mode: index of the next frame out of the decoder */
-    int flushing;    /* end of input reached, decoder being drained */
+    int run_floor;    /* frames below this index are leading frames of the seek point: ignored */
+    int last_out;     /* last frame index this run produced, -1 none */
+    int seq_next;     /* decode-order mode: index of the next frame out of the decoder */
+    int flushing;     /* end of input reached, decoder being drained */
     int64_t check_ts; /* after a seek: the first packet must not start later than this */
 
     int last_target, reverse;
@@ -135,7 +135,9 @@ static int cmp_order(const void *a, const void *b) {
     return ((const frame_entry *)a)->order - ((const frame_entry *)b)->order;
 }
 
-static double ts_seconds(const sam2_video_reader *r, int64_t d) { return d * av_q2d(r->tb); }
+static double ts_seconds(const sam2_video_reader *r, int64_t d) {
+    return d * av_q2d(r->tb);
+}
 
 /* Reads every packet once (no decoding) and indexes the video stream's frames. */
 static int scan_packets(sam2_video_reader *r, sam2_error *err) {
@@ -151,8 +153,8 @@ static int scan_packets(sam2_video_reader *r, sam2_error *err) {
         AVPacket *p = r->pkt;
         if (++packets > max_packets) {
             av_packet_unref(p);
-            return sam2_fail(err, SAM2_ERR_LIMIT, "video '%s': more than %lld packets",
-                             r->src.name, (long long)max_packets);
+            return sam2_fail(err, SAM2_ERR_LIMIT, "video '%s': more than %lld packets", r->src.name,
+                             (long long)max_packets);
         }
         if (p->stream_index != r->si || p->size == 0 || (p->flags & AV_PKT_FLAG_DISCARD)) {
             av_packet_unref(p);
@@ -280,7 +282,8 @@ static int open_stream(sam2_video_reader *r, sam2_error *err) {
         return sam2_fail(err, SAM2_ERR_FORMAT, "video '%s': a still image (%s), not a video",
                          r->src.name, fmt);
     r->si = pick_stream(r->fc);
-    if (r->si < 0) return sam2_fail(err, SAM2_ERR_FORMAT, "video '%s': no video stream", r->src.name);
+    if (r->si < 0)
+        return sam2_fail(err, SAM2_ERR_FORMAT, "video '%s': no video stream", r->src.name);
     const AVStream *st = r->fc->streams[r->si];
     const AVCodecParameters *par = st->codecpar;
     r->tb = st->time_base;
@@ -289,8 +292,10 @@ static int open_stream(sam2_video_reader *r, sam2_error *err) {
         return sam2_fail(err, SAM2_ERR_FORMAT, "video '%s': the video stream has no frame size",
                          r->src.name);
     if (par->width > r->opt.max_side || par->height > r->opt.max_side)
-        return sam2_fail(err, SAM2_ERR_LIMIT, "video '%s': %dx%d frames exceed the limit of %d "
-                         "pixels per side", r->src.name, par->width, par->height, r->opt.max_side);
+        return sam2_fail(err, SAM2_ERR_LIMIT,
+                         "video '%s': %dx%d frames exceed the limit of %d "
+                         "pixels per side",
+                         r->src.name, par->width, par->height, r->opt.max_side);
     return 0;
 }
 
@@ -348,21 +353,6 @@ sam2_video_reader *sam2_video_reader_open(const char *path, const sam2_video_rea
     return reader_open(r, opt, err);
 }
 
-sam2_video_reader *sam2_video_reader_open_memory(const void *data, size_t size, const char *name,
-                                                 const sam2_video_reader_options *opt,
-                                                 sam2_error *err) {
-    sam2_video_reader *r = calloc(1, sizeof *r);
-    if (!r) {
-        sam2_fail(err, SAM2_ERR_NOMEM, "video: out of memory");
-        return NULL;
-    }
-    if (av_source_open_memory(&r->src, data, size, name, err) != 0) {
-        free(r);
-        return NULL;
-    }
-    return reader_open(r, opt, err);
-}
-
 void sam2_video_reader_close(sam2_video_reader *r) {
     if (!r) return;
     frame_cache_clear(&r->cache);
@@ -378,7 +368,9 @@ void sam2_video_reader_close(sam2_video_reader *r) {
     free(r);
 }
 
-const sam2_video_info *sam2_video_reader_info(const sam2_video_reader *r) { return &r->info; }
+const sam2_video_info *sam2_video_reader_info(const sam2_video_reader *r) {
+    return &r->info;
+}
 
 double sam2_video_reader_frame_time(const sam2_video_reader *r, int index) {
     if (index < 0 || index >= r->info.frame_count) return 0;
@@ -386,8 +378,12 @@ double sam2_video_reader_frame_time(const sam2_video_reader *r, int index) {
     return r->info.fps > 0 ? index / r->info.fps : 0;
 }
 
-int64_t sam2_video_reader_decoded_frames(const sam2_video_reader *r) { return r->decoded; }
-size_t sam2_video_reader_cache_bytes(const sam2_video_reader *r) { return r->cache.bytes; }
+int64_t sam2_video_reader_decoded_frames(const sam2_video_reader *r) {
+    return r->decoded;
+}
+size_t sam2_video_reader_cache_bytes(const sam2_video_reader *r) {
+    return r->cache.bytes;
+}
 
 /* ---- decoding ---- */
 
@@ -405,8 +401,10 @@ static int map_frame(sam2_video_reader *r) {
     while (lo <= hi) {
         int mid = lo + (hi - lo) / 2;
         if (r->idx[mid].ts == t) return mid > r->last_out ? mid : -1;
-        if (r->idx[mid].ts < t) lo = mid + 1;
-        else hi = mid - 1;
+        if (r->idx[mid].ts < t)
+            lo = mid + 1;
+        else
+            hi = mid - 1;
     }
     return -1;
 }
@@ -458,8 +456,8 @@ static int decode_next(sam2_video_reader *r, int *index, sam2_error *err) {
                 av_frame_unref(r->frame);
                 continue;
             }
-            if (r->frame->width < 1 || r->frame->height < 1 ||
-                r->frame->width > r->opt.max_side || r->frame->height > r->opt.max_side) {
+            if (r->frame->width < 1 || r->frame->height < 1 || r->frame->width > r->opt.max_side ||
+                r->frame->height > r->opt.max_side) {
                 av_frame_unref(r->frame);
                 sam2_fail(err, SAM2_ERR_LIMIT, "video '%s': frame %d decodes to a bad size",
                           r->src.name, i);
@@ -534,16 +532,20 @@ static int decode_to(sam2_video_reader *r, int target, sam2_error *err) {
             continue;
         }
         if (rc == DEC_END) {
-            sam2_fail(err, SAM2_ERR_FORMAT, "video '%s': frame %d could not be decoded (the "
-                      "stream ends before it)", r->src.name, target);
+            sam2_fail(err, SAM2_ERR_FORMAT,
+                      "video '%s': frame %d could not be decoded (the "
+                      "stream ends before it)",
+                      r->src.name, target);
             return -1;
         }
         first = 0;
         r->last_out = i;
         if (i > target) {
             av_frame_unref(r->frame);
-            sam2_fail(err, SAM2_ERR_FORMAT, "video '%s': frame %d could not be decoded "
-                      "(damaged stream)", r->src.name, target);
+            sam2_fail(err, SAM2_ERR_FORMAT,
+                      "video '%s': frame %d could not be decoded "
+                      "(damaged stream)",
+                      r->src.name, target);
             return -1;
         }
         frame_cache_offer(&r->cache, i, r->frame, target, r->reverse);
@@ -590,8 +592,10 @@ static struct SwsContext *get_sws(sam2_video_reader *r, const AVFrame *f, int dw
     if (f->format == AV_PIX_FMT_YUV420P) av_opt_set_int(s, "src_v_chr_pos", 128, 0);
     if (sws_init_context(s, NULL, NULL) < 0) {
         sws_freeContext(s);
-        sam2_fail(err, SAM2_ERR_UNSUPPORTED, "video '%s': cannot convert %dx%d frames to "
-                  "%dx%d RGB", r->src.name, f->width, f->height, dw, dh);
+        sam2_fail(err, SAM2_ERR_UNSUPPORTED,
+                  "video '%s': cannot convert %dx%d frames to "
+                  "%dx%d RGB",
+                  r->src.name, f->width, f->height, dw, dh);
         return NULL;
     }
     /* The frame's YCbCr matrix (unknown ones as BT.601) and range, as the scale filter does. */
@@ -613,9 +617,12 @@ static void rotate_rgb(const uint8_t *src, int w, int h, int rotation, uint8_t *
         const uint8_t *s = src + (size_t)y * w * 3;
         for (int x = 0; x < w; x++) {
             int dx, dy;
-            if (rotation == 90) dx = h - 1 - y, dy = x;
-            else if (rotation == 180) dx = w - 1 - x, dy = h - 1 - y;
-            else dx = y, dy = w - 1 - x;
+            if (rotation == 90)
+                dx = h - 1 - y, dy = x;
+            else if (rotation == 180)
+                dx = w - 1 - x, dy = h - 1 - y;
+            else
+                dx = y, dy = w - 1 - x;
             memcpy(dst + ((size_t)dy * dw + dx) * 3, s + (size_t)x * 3, 3);
         }
     }
@@ -641,7 +648,8 @@ static int convert(sam2_video_reader *r, const AVFrame *f, uint8_t *out, int ow,
     if (!s) return err->code;
     uint8_t *planes[4] = {dst, NULL, NULL, NULL};
     int strides[4] = {pw * 3, 0, 0, 0};
-    if (sws_scale(s, (const uint8_t *const *)f->data, f->linesize, 0, f->height, planes, strides) <= 0)
+    if (sws_scale(s, (const uint8_t *const *)f->data, f->linesize, 0, f->height, planes, strides) <=
+        0)
         return sam2_fail(err, SAM2_ERR_FORMAT, "video '%s': frame conversion failed", r->src.name);
     if (rot) rotate_rgb(dst, pw, ph, rot, out);
     return 0;
@@ -657,10 +665,12 @@ int sam2_video_reader_read(sam2_video_reader *r, int index, uint8_t *rgb, int ou
                          r->src.name, index, r->info.frame_count - 1);
     if (out_w == 0 && out_h == 0) out_w = r->info.width, out_h = r->info.height;
     if (out_w < 1 || out_h < 1 || out_w > MAX_OUTPUT_SIDE || out_h > MAX_OUTPUT_SIDE)
-        return sam2_fail(err, SAM2_ERR_ARGUMENT, "video '%s': bad output size %dx%d",
-                         r->src.name, out_w, out_h);
-    if (index < r->last_target) r->reverse = 1;
-    else if (index > r->last_target) r->reverse = 0;
+        return sam2_fail(err, SAM2_ERR_ARGUMENT, "video '%s': bad output size %dx%d", r->src.name,
+                         out_w, out_h);
+    if (index < r->last_target)
+        r->reverse = 1;
+    else if (index > r->last_target)
+        r->reverse = 0;
     r->last_target = index;
     const AVFrame *cached = frame_cache_get(&r->cache, index);
     if (cached) return convert(r, cached, rgb, out_w, out_h, err);

@@ -30,17 +30,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SAM2_VIDEO_MAX_SIDE 8192                          /* default limit per side */
-#define SAM2_VIDEO_MAX_FRAMES (1 << 20)                   /* default limit on indexed frames */
-#define SAM2_VIDEO_DEFAULT_CACHE_BYTES ((size_t)32 << 20) /* decoded-frame cache: ~22 frames of 720p */
+#define SAM2_VIDEO_MAX_SIDE 8192        /* default limit per side */
+#define SAM2_VIDEO_MAX_FRAMES (1 << 20) /* default limit on indexed frames */
+#define SAM2_VIDEO_DEFAULT_CACHE_BYTES                                                             \
+    ((size_t)32 << 20) /* decoded-frame cache: ~22 frames of 720p */
 
 typedef struct sam2_video_reader_options {
     /* Byte budget of the decoded-frame cache. 0: SAM2_VIDEO_DEFAULT_CACHE_BYTES. A budget
      * smaller than one decoded frame (e.g. 1) disables the cache. */
     size_t cache_bytes;
-    int threads;      /* decoder threads; 0: min(4, online CPUs) */
-    int max_side;     /* larger coded or decoded frames are refused; 0: SAM2_VIDEO_MAX_SIDE */
-    int max_frames;   /* more frames are refused (SAM2_ERR_LIMIT); 0: SAM2_VIDEO_MAX_FRAMES */
+    int threads;    /* decoder threads; 0: min(4, online CPUs) */
+    int max_side;   /* larger coded or decoded frames are refused; 0: SAM2_VIDEO_MAX_SIDE */
+    int max_frames; /* more frames are refused (SAM2_ERR_LIMIT); 0: SAM2_VIDEO_MAX_FRAMES */
     /* > 0: index only the frames starting before this many seconds after the first frame (the
      * scan stops there). For ingest, which reads a prefix of an upload. 0: the whole stream. */
     double scan_seconds;
@@ -75,11 +76,6 @@ typedef struct sam2_video_reader sam2_video_reader;
  * open other files (playlists, references). opt may be NULL. */
 sam2_video_reader *sam2_video_reader_open(const char *path, const sam2_video_reader_options *opt,
                                           sam2_error *err);
-/* Same from memory (uploads, fuzzing). `data` must stay valid until the reader is closed;
- * `name` is used in messages. */
-sam2_video_reader *sam2_video_reader_open_memory(const void *data, size_t size, const char *name,
-                                                 const sam2_video_reader_options *opt,
-                                                 sam2_error *err);
 void sam2_video_reader_close(sam2_video_reader *r);
 
 const sam2_video_info *sam2_video_reader_info(const sam2_video_reader *r);

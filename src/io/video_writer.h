@@ -1,6 +1,6 @@
 /* Encodes RGB frames into a video file with libavcodec/libavformat: H.264 (libx264), yuv420p,
  * MP4 with the moov atom first ("faststart", so browsers can play it while downloading).
- * Used for `sam2 track --overlay` and for upload ingest (transcode.h).
+ * Used for `sam2 track --overlay` and for upload ingest (src/app/transcode.h).
  *
  * Debian 12's libavcodec has libx264; if an FFmpeg without it is found at run time, the
  * writer falls back to the MPEG-4 part 2 encoder ("mpeg4") and says so in

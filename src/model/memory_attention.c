@@ -195,16 +195,6 @@ int memory_attention_memory_part(const sam2_net *net, const float *curr_pos, con
     return 0;
 }
 
-int memory_attention_forward(const sam2_net *net, const float *curr, const float *curr_pos,
-                             const float *memory, const float *memory_pos, int M,
-                             int num_obj_ptr_tokens, float *out, arena *scratch) {
-    const int n_rope = M - num_obj_ptr_tokens;
-    if (n_rope < 0 || n_rope % sam2_config_mem_tokens(&net->cfg) != 0) return -2;
-    if (memory_attention_frame_part(net, curr, curr_pos, out, scratch)) return -1;
-    return memory_attention_memory_part(net, curr_pos, memory, memory_pos, M, num_obj_ptr_tokens,
-                                        out, scratch, NULL);
-}
-
 double memory_attention_flops(const sam2_net *net, int M) {
     const sam2_config *c = &net->cfg;
     const double d = c->d_model, md = c->mem_dim, P = (double)net->embed * net->embed;

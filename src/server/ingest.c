@@ -1,4 +1,4 @@
-/* The real ingest seam: src/io/transcode (libav* in-process) and the overlay renderer of
+/* The real ingest seam: src/app/transcode (libav* in-process) and the overlay renderer of
  * src/io/mask_export. This is the only server file that calls them.
  *
  * DATA_PATH may be shared by several replicas (docs/server.md "Several replicas"), so the work on
@@ -12,8 +12,8 @@
 #include "io/file_once.h"
 #include "io/image.h"
 #include "io/mask_export.h"
-#include "io/sha256.h"
-#include "io/transcode.h"
+#include "app/sha256.h"
+#include "app/transcode.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* The server's only door to video ingest (src/io/transcode): first-frame posters for gallery
+/* The server's only door to video ingest (src/app/transcode): first-frame posters for gallery
  * videos and the upload pipeline (validate, trim, fit, transcode to H.264 MP4 with the moov atom
  * first, write atomically as uploads/<sha256>.mp4), and the overlay video of the export route
  * (src/io/mask_export, the renderer of `sam2 track --overlay`). Called through a table of

@@ -55,9 +55,12 @@ static int make_id(char out[SESSION_ID_LEN + 1], const char *node, sam2_error *e
         return sam2_fail(err, SAM2_ERR_IO, "no random bytes from the system: %s", strerror(errno));
     b[6] = (unsigned char)((b[6] & 0x0F) | 0x40);
     b[8] = (unsigned char)((b[8] & 0x3F) | 0x80);
-    int at = node && *node ? snprintf(out, SESSION_ID_LEN + 1, "%.*s.", SESSION_NODE_ID_MAX, node) : 0;
-    snprintf(out + at, (size_t)(SESSION_ID_LEN + 1 - at), "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
-             b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+    int at =
+        node && *node ? snprintf(out, SESSION_ID_LEN + 1, "%.*s.", SESSION_NODE_ID_MAX, node) : 0;
+    snprintf(out + at, (size_t)(SESSION_ID_LEN + 1 - at),
+             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
+             b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
+             b[15]);
     return 0;
 }
 
@@ -76,7 +79,9 @@ session_table *sessions_new(const session_table_config *cfg) {
 
 /* The share of SESSION_MEMORY_MB that holds the masks kept for exports (the tracker gets the
  * rest): 1024 MB gives 128 MB, tens of thousands of masks at a few KB each. */
-static size_t mask_share(size_t session_bytes) { return session_bytes / 8; }
+static size_t mask_share(size_t session_bytes) {
+    return session_bytes / 8;
+}
 /* The video reader's decoded frames (re-reads, reverse propagation): an eighth of the share, at
  * most 32 MB (about 22 frames of 720p; decoding is cheap next to the model). */
 static size_t frame_cache_share(size_t session_bytes) {
@@ -136,7 +141,8 @@ int sessions_admit(session_table *t, sam2_error *err) {
     pthread_mutex_unlock(&t->mu);
     if (n >= c->max_sessions)
         return sam2_fail(err, SAM2_ERR_LIMIT,
-                         "The server already has %d sessions open (MAX_SESSIONS=%d); close a session or try again later",
+                         "The server already has %d sessions open (MAX_SESSIONS=%d); close a "
+                         "session or try again later",
                          n, c->max_sessions);
     const long long jobs = c->job_bytes ? atomic_load(c->job_bytes) : 0;
     size_t need =
@@ -150,11 +156,6 @@ int sessions_admit(session_table *t, sam2_error *err) {
                          c->model_bytes >> 20, n + 1, c->session_bytes >> 20,
                          (jobs > 0 ? jobs : 0) >> 20, c->budget_bytes >> 20);
     return 0;
-}
-
-int sessions_start(session_table *t, const char *video_path, const char *display, char id[SESSION_ID_LEN + 1],
-                   sam2_error *err) {
-    return sessions_start_for(t, NULL, 0, video_path, display, id, err);
 }
 
 int sessions_start_for(session_table *t, const char *owner, int max_per_owner,
@@ -186,16 +187,23 @@ int sessions_start_for(session_table *t, const char *owner, int max_per_owner,
     if (counted) snprintf(s->owner, sizeof s->owner, "%s", owner);
     const size_t share = mask_share(c->session_bytes);
     const size_t cache = frame_cache_share(c->session_bytes);
-    inf_session_options o = {c->session_bytes - share - cache, c->spill_dir, c->correct_as_cond, c->max_objects,
-                             c->max_frames, c->max_side, cache};
+    inf_session_options o = {c->session_bytes - share - cache,
+                             c->spill_dir,
+                             c->correct_as_cond,
+                             c->max_objects,
+                             c->max_frames,
+                             c->max_side,
+                             cache};
     /* Opening decodes and checks the video: done outside the table lock and outside the compute
      * slots (it reads the file, it does not run the model). */
-    int rc = c->inf->open(c->inf->self, c->model, video_path, &o, &s->inf, &s->n_frames, &s->width, &s->height, err);
+    int rc = c->inf->open(c->inf->self, c->model, video_path, &o, &s->inf, &s->n_frames, &s->width,
+                          &s->height, err);
     /* The opener refuses oversized videos while indexing them; checked here too so the bound holds
      * whatever the opener does. */
     if (!rc && ((c->max_frames > 0 && s->n_frames > c->max_frames) ||
                 (c->max_side > 0 && (s->width > c->max_side || s->height > c->max_side)))) {
-        rc = sam2_fail(err, SAM2_ERR_LIMIT, "the video has %d frames of %dx%d", s->n_frames, s->width, s->height);
+        rc = sam2_fail(err, SAM2_ERR_LIMIT, "the video has %d frames of %dx%d", s->n_frames,
+                       s->width, s->height);
         c->inf->close(c->inf->self, s->inf);
     }
     if (rc) {
@@ -208,11 +216,13 @@ int sessions_start_for(session_table *t, const char *owner, int max_per_owner,
             path_scrub(why, sizeof why, video_path, display);
             if (rc == SAM2_ERR_LIMIT)
                 snprintf(err->message, sizeof err->message,
-                         "Cannot open video '%s': %s; the server accepts at most %d frames (MAX_VIDEO_FRAMES) of at "
+                         "Cannot open video '%s': %s; the server accepts at most %d frames "
+                         "(MAX_VIDEO_FRAMES) of at "
                          "most %d pixels per side (MAX_VIDEO_SIDE)",
                          display, why, c->max_frames, c->max_side);
             else
-                snprintf(err->message, sizeof err->message, "Cannot open video '%s': %s", display, why);
+                snprintf(err->message, sizeof err->message, "Cannot open video '%s': %s", display,
+                         why);
         }
         return rc ? rc : SAM2_ERR_IO;
     }
@@ -228,7 +238,8 @@ int sessions_start_for(session_table *t, const char *owner, int max_per_owner,
         pthread_mutex_unlock(&t->mu);
         session_destroy(s);
         return sam2_fail(err, SAM2_ERR_LIMIT,
-                         "The server already has %d sessions open (MAX_SESSIONS=%d); close a session or try again later",
+                         "The server already has %d sessions open (MAX_SESSIONS=%d); close a "
+                         "session or try again later",
                          c->max_sessions, c->max_sessions);
     }
     if (counted && (mine = owned_locked(t, owner)) >= max_per_owner) {
@@ -249,7 +260,8 @@ static int find_locked(session_table *t, const char *id) {
 }
 
 static int not_found(sam2_error *err, const char *id) {
-    return sam2_fail(err, SAM2_ERR_ARGUMENT, "Cannot find session %.100s; it might have expired", id);
+    return sam2_fail(err, SAM2_ERR_ARGUMENT, "Cannot find session %.100s; it might have expired",
+                     id);
 }
 
 session *sessions_get(session_table *t, const char *id, sam2_error *err) {
@@ -359,15 +371,17 @@ int session_begin(session *s, int timeout_ms, sam2_error *err) {
     }
     pthread_mutex_lock(&s->mu);
     int rc = 0;
-    while (s->busy && !s->closed && rc != ETIMEDOUT) rc = pthread_cond_timedwait(&s->cv, &s->mu, &end);
+    while (s->busy && !s->closed && rc != ETIMEDOUT)
+        rc = pthread_cond_timedwait(&s->cv, &s->mu, &end);
     if (s->closed) {
         pthread_mutex_unlock(&s->mu);
         return not_found(err, s->id);
     }
     if (s->busy) {
         pthread_mutex_unlock(&s->mu);
-        return sam2_fail(err, SAM2_ERR_STATE,
-                         "Session %s is busy (a propagation is running); cancel it or try again later", s->id);
+        return sam2_fail(
+            err, SAM2_ERR_STATE,
+            "Session %s is busy (a propagation is running); cancel it or try again later", s->id);
     }
     s->busy = 1;
     pthread_mutex_unlock(&s->mu);
@@ -382,12 +396,24 @@ void session_end(session *s) {
     pthread_mutex_unlock(&s->mu);
 }
 
-const char *session_id(const session *s) { return s->id; }
-inf_session *session_tracker(session *s) { return s->inf; }
-mask_store *session_masks(session *s) { return s->masks; }
-const char *session_video_path(const session *s) { return s->video_path; }
-const char *session_display_path(const session *s) { return s->display; }
-double session_fps(const session *s) { return s->fps; }
+const char *session_id(const session *s) {
+    return s->id;
+}
+inf_session *session_tracker(session *s) {
+    return s->inf;
+}
+mask_store *session_masks(session *s) {
+    return s->masks;
+}
+const char *session_video_path(const session *s) {
+    return s->video_path;
+}
+const char *session_display_path(const session *s) {
+    return s->display;
+}
+double session_fps(const session *s) {
+    return s->fps;
+}
 
 void session_touch(session *s) {
     pthread_mutex_lock(&s->mu);
@@ -406,11 +432,21 @@ int session_check_spill(session *s, int max_mb, sam2_error *err) {
                      s->id, spilled >> 20, max_mb);
 }
 
-int session_frame_count(const session *s) { return s->n_frames; }
-int session_width(const session *s) { return s->width; }
-int session_height(const session *s) { return s->height; }
-fair_client *session_sched_client(session *s) { return &s->sched; }
-atomic_int *session_cancel_flag(session *s) { return &s->cancel; }
+int session_frame_count(const session *s) {
+    return s->n_frames;
+}
+int session_width(const session *s) {
+    return s->width;
+}
+int session_height(const session *s) {
+    return s->height;
+}
+fair_client *session_sched_client(session *s) {
+    return &s->sched;
+}
+atomic_int *session_cancel_flag(session *s) {
+    return &s->cancel;
+}
 
 void session_set_propagating(session *s, int on) {
     pthread_mutex_lock(&s->mu);

@@ -28,17 +28,17 @@ typedef struct session_table_config {
     fair_sched *sched;
     int max_sessions;
     int ttl_s;
-    size_t budget_bytes;      /* MAX_MEMORY_MB */
-    size_t model_bytes;       /* counted against the budget */
-    size_t session_bytes;     /* SESSION_MEMORY_MB: each session's RAM share (then it spills); an
-                               * eighth of it holds the masks kept for exports, the tracker the rest */
+    size_t budget_bytes;  /* MAX_MEMORY_MB */
+    size_t model_bytes;   /* counted against the budget */
+    size_t session_bytes; /* SESSION_MEMORY_MB: each session's RAM share (then it spills); an
+                           * eighth of it holds the masks kept for exports, the tracker the rest */
     const atomic_llong
         *job_bytes; /* memory requests hold outside sessions, counted too (may be NULL) */
     const char *spill_dir;
     int correct_as_cond;
     int max_objects;
-    int max_frames; /* MAX_VIDEO_FRAMES (0: unbounded here, the reader's default applies) */
-    int max_side;   /* MAX_VIDEO_SIDE */
+    int max_frames;      /* MAX_VIDEO_FRAMES (0: unbounded here, the reader's default applies) */
+    int max_side;        /* MAX_VIDEO_SIDE */
     const char *node_id; /* NULL or "": ids are bare UUIDv4s */
 } session_table_config;
 
@@ -47,13 +47,11 @@ session_table *sessions_new(const session_table_config *cfg);
 void sessions_free(session_table *t);
 
 /* 0 when another session may start now (MAX_SESSIONS, MAX_MEMORY_MB), else the error that
- * sessions_start would answer (SAM2_ERR_LIMIT or SAM2_ERR_NOMEM). Used by /ready too. */
+ * sessions_start_for would answer (SAM2_ERR_LIMIT or SAM2_ERR_NOMEM). Used by /ready too. */
 int sessions_admit(session_table *t, sam2_error *err);
-/* Opens a session on a video (absolute path; `display` names it in errors and logs). */
-int sessions_start(session_table *t, const char *video_path, const char *display, char id[SESSION_ID_LEN + 1],
-                   sam2_error *err);
-/* As sessions_start, counting the session against `owner` (the client's address): one owner may
- * hold at most max_per_owner sessions (MAX_SESSIONS_PER_IP; 0 or owner NULL: not counted). */
+/* Opens a session on a video (absolute path; `display` names it in errors and logs), counting it
+ * against `owner` (the client's address): one owner may hold at most max_per_owner sessions
+ * (MAX_SESSIONS_PER_IP; 0 or owner NULL: not counted). */
 int sessions_start_for(session_table *t, const char *owner, int max_per_owner,
                        const char *video_path, const char *display, char id[SESSION_ID_LEN + 1],
                        sam2_error *err);
@@ -89,7 +87,7 @@ inf_session *session_tracker(session *s);
 mask_store *session_masks(session *s);
 const char *session_video_path(const session *s);   /* absolute: never shown to clients */
 const char *session_display_path(const session *s); /* as the client named it on startSession */
-double session_fps(const session *s);                /* 0: unknown */
+double session_fps(const session *s);               /* 0: unknown */
 /* Counts as activity for SESSION_TTL (an export reads the session without taking it). */
 void session_touch(session *s);
 int session_frame_count(const session *s);

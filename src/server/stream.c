@@ -28,19 +28,19 @@ struct prop_stream {
     int queued;
     int produced; /* parts ever queued */
     int done;
-    int failed;   /* ended with an error (not a cancellation) */
+    int failed; /* ended with an error (not a cancellation) */
     sam2_error err;
-    int refs;     /* producer + consumer */
+    int refs; /* producer + consumer */
     int consumer_gone;
     int holding_slot;
     part *cur;
     size_t cur_off;
     atomic_long frames;
-    long sent;       /* parts handed to the client in full (under mu) */
-    int left_logged; /* "client closed the stream" was logged (under mu) */
-    int lost_logged; /* producer only */
+    long sent;            /* parts handed to the client in full (under mu) */
+    int left_logged;      /* "client closed the stream" was logged (under mu) */
+    int lost_logged;      /* producer only */
     int stopped_by_limit; /* producer only: on_frame stopped the propagation with st->err */
-    double frame_t0; /* producer only: when the frame being computed started */
+    double frame_t0;      /* producer only: when the frame being computed started */
 };
 
 void savi_part(strbuf *out, const inf_frame *f) {
@@ -115,8 +115,10 @@ static int push_part(prop_stream *st, part *p) {
     }
     int gone = st->consumer_gone || cancelled(st);
     if (!gone) {
-        if (st->tail) st->tail->next = p;
-        else st->head = p;
+        if (st->tail)
+            st->tail->next = p;
+        else
+            st->head = p;
         st->tail = p;
         st->queued++;
         st->produced++;
@@ -129,7 +131,9 @@ static int push_part(prop_stream *st, part *p) {
         return 1;
     }
     if (need_slot) {
-        if (fair_acquire(st->srv->sched, session_sched_client(st->s), session_cancel_flag(st->s), 0)) return 1;
+        if (fair_acquire(st->srv->sched, session_sched_client(st->s), session_cancel_flag(st->s),
+                         0))
+            return 1;
         pthread_mutex_lock(&st->mu);
         st->holding_slot = 1;
         pthread_mutex_unlock(&st->mu);
@@ -144,7 +148,9 @@ static int on_frame(void *user, const inf_frame *f) {
     /* Kept for the /export routes (export.c) even when the client will not see it: the tracker
      * computed it and remembers it. */
     if (mask_store_put(session_masks(st->s), f) > 0 && !st->lost_logged++)
-        server_log(st->srv, "session %s: masks exceed the session's share of SESSION_MEMORY_MB (%zu MB) from frame %d; "
+        server_log(st->srv,
+                   "session %s: masks exceed the session's share of SESSION_MEMORY_MB (%zu MB) "
+                   "from frame %d; "
                    "exports will say so",
                    session_id(st->s), mask_store_limit(session_masks(st->s)) >> 20, f->frame_index);
     if (cancelled(st)) return 1;
@@ -385,5 +391,3 @@ void stream_release(prop_stream *st) {
     pthread_mutex_unlock(&st->mu);
     unref(st);
 }
-
-long stream_frames(prop_stream *st) { return atomic_load(&st->frames); }

@@ -37,6 +37,5 @@ int stream_wait_first(prop_stream *st, int client_fd, sam2_error *err);
 ssize_t stream_read(prop_stream *st, char *buf, size_t max, int client_fd);
 /* The consumer is done (response finished or connection closed): cancels if still running. */
 void stream_release(prop_stream *st);
-long stream_frames(prop_stream *st);
 
 #endif

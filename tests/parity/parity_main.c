@@ -4,7 +4,7 @@
  * folder was reported "not run" and nothing was compared. */
 #include "parity.h"
 
-#include "io/sha256.h"
+#include "app/sha256.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -3,7 +3,7 @@
 
 #include "core/error.h"
 #include "io/rle.h"
-#include "io/sha256.h"
+#include "app/sha256.h"
 
 #include <math.h>
 #include <stdarg.h>

@@ -5,7 +5,7 @@
 #include "core/error.h"
 #include "io/image.h"
 #include "io/rle.h"
-#include "io/sha256.h"
+#include "app/sha256.h"
 
 #include <stdlib.h>
 #include <string.h>

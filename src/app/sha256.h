@@ -1,6 +1,6 @@
 /* SHA-256 (nettle) as lowercase hex: the form the golden data and the upload store use. */
-#ifndef SAM2_IO_SHA256_H
-#define SAM2_IO_SHA256_H
+#ifndef SAM2_APP_SHA256_H
+#define SAM2_APP_SHA256_H
 
 #include <nettle/sha2.h>
 #include <stddef.h>

@@ -1,4 +1,4 @@
-#include "io/sha256.h"
+#include "app/sha256.h"
 
 #include <stdint.h>
 

@@ -1,5 +1,5 @@
 /* Upload ingest and posters (see transcode.h). */
-#include "io/transcode.h"
+#include "app/transcode.h"
 
 #include "core/error.h"
 #include "io/atomic_file.h"
@@ -29,43 +29,6 @@ void sam2_transcode_options_init(sam2_transcode_options *o) {
     o->max_input_side = SAM2_VIDEO_MAX_SIDE;
     o->max_input_frames = 100000;
     o->format_whitelist = SAM2_UPLOAD_FORMATS;
-}
-
-static int env_number(const char *name, double lo, double hi, double *out, sam2_error *err) {
-    const char *v = getenv(name);
-    if (!v || !*v) return 0;
-    char *end;
-    errno = 0;
-    double d = strtod(v, &end);
-    while (*end == ' ') end++;
-    if (errno || *end || !(d >= lo && d <= hi))
-        return sam2_fail(err, SAM2_ERR_ARGUMENT, "%s='%s': expected a number in [%g, %g]", name,
-                         v, lo, hi);
-    *out = d;
-    return 0;
-}
-
-int sam2_transcode_options_from_env(sam2_transcode_options *o, sam2_error *err) {
-    sam2_transcode_options_init(o);
-    double d[7] = {o->max_duration, o->crf, o->fps, o->max_width, o->max_height, 0, o->threads};
-    if (env_number("MAX_UPLOAD_VIDEO_DURATION", 0.001, 86400, &d[0], err) ||
-        env_number("VIDEO_ENCODE_CRF", 1, 51, &d[1], err) ||
-        env_number("VIDEO_ENCODE_FPS", 1, 240, &d[2], err) ||
-        env_number("VIDEO_ENCODE_MAX_WIDTH", 2, 8192, &d[3], err) ||
-        env_number("VIDEO_ENCODE_MAX_HEIGHT", 2, 8192, &d[4], err) ||
-        env_number("VIDEO_ENCODE_SEEK_TIME", 0, 86400, &d[5], err) ||
-        env_number("FFMPEG_NUM_THREADS", 0, 64, &d[6], err))
-        return err ? err->code : SAM2_ERR_ARGUMENT;
-    o->max_duration = d[0];
-    o->crf = (int)d[1];
-    o->fps = (int)d[2];
-    o->max_width = (int)d[3];
-    o->max_height = (int)d[4];
-    o->start_time = d[5];
-    o->threads = (int)d[6];
-    const char *codec = getenv("VIDEO_ENCODE_CODEC");
-    if (codec && *codec) o->codec = codec;
-    return 0;
 }
 
 /* Output size: fit within the box keeping the aspect ratio, never enlarge, even sizes. */
@@ -128,8 +91,10 @@ static int transcode_reader(sam2_video_reader *r, const char *name, const char *
         if (sam2_video_reader_frame_time(r, i) >= o->start_time - 1e-9) first = i;
     double span = in->duration - o->start_time;
     if (first < 0 || span <= 0)
-        return sam2_fail(err, SAM2_ERR_FORMAT, "video '%s': the start time %gs is past the end "
-                         "(%.3fs)", name, o->start_time, in->duration);
+        return sam2_fail(err, SAM2_ERR_FORMAT,
+                         "video '%s': the start time %gs is past the end "
+                         "(%.3fs)",
+                         name, o->start_time, in->duration);
     if (span > want) span = want;
     int64_t slots = llround(span * o->fps);
     if (slots < 1) slots = 1;
@@ -152,10 +117,15 @@ static int transcode_reader(sam2_video_reader *r, const char *name, const char *
     }
     int ow, oh;
     fit_size(in->width, in->height, o->max_width, o->max_height, &ow, &oh);
-    sam2_video_writer_options wo = {.width = ow, .height = oh, .fps = o->fps, .crf = o->crf,
-                                    .codec = o->codec, .preset = o->preset,
+    sam2_video_writer_options wo = {.width = ow,
+                                    .height = oh,
+                                    .fps = o->fps,
+                                    .crf = o->crf,
+                                    .codec = o->codec,
+                                    .preset = o->preset,
                                     .gop = o->gop > 0 ? o->gop : 2 * o->fps,
-                                    .threads = o->threads, .name = name};
+                                    .threads = o->threads,
+                                    .name = name};
     uint8_t *rgb = malloc((size_t)ow * oh * 3 + 64); /* swscale may read past the last pixel */
     if (!rgb) return sam2_fail(err, SAM2_ERR_NOMEM, "video '%s': out of memory", name);
     sam2_video_writer *w = sam2_video_writer_open(out_tmp, &wo, err);
@@ -187,8 +157,7 @@ static int transcode_reader(sam2_video_reader *r, const char *name, const char *
     return sam2_video_writer_close(w, err);
 }
 
-static sam2_video_reader *open_input(const char *path, const void *data, size_t size,
-                                     const char *name, const sam2_transcode_options *o,
+static sam2_video_reader *open_input(const char *path, const sam2_transcode_options *o,
                                      sam2_error *err) {
     double want = o->duration > 0 && o->duration < o->max_duration ? o->duration : o->max_duration;
     sam2_video_reader_options ro = {
@@ -199,14 +168,13 @@ static sam2_video_reader *open_input(const char *path, const void *data, size_t 
         .scan_seconds = o->start_time + want,
         .format_whitelist = o->format_whitelist,
     };
-    return path ? sam2_video_reader_open(path, &ro, err)
-                : sam2_video_reader_open_memory(data, size, name, &ro, err);
+    return sam2_video_reader_open(path, &ro, err);
 }
 
 /* Transcodes into a temporary file in dest_dir; on success *tmp holds a complete file. */
-static int transcode_to_tmp(const char *path, const void *data, size_t size, const char *name,
-                            const char *dest_dir, const sam2_transcode_options *opt, char *tmp,
-                            size_t tmp_n, sam2_transcode_result *res, sam2_error *err) {
+static int transcode_to_tmp(const char *path, const char *dest_dir,
+                            const sam2_transcode_options *opt, char *tmp, size_t tmp_n,
+                            sam2_transcode_result *res, sam2_error *err) {
     sam2_transcode_options defaults;
     if (!opt) {
         sam2_transcode_options_init(&defaults);
@@ -215,15 +183,15 @@ static int transcode_to_tmp(const char *path, const void *data, size_t size, con
     if (opt->fps < 1 || opt->max_width < 2 || opt->max_height < 2 || !(opt->max_duration > 0) ||
         !(opt->start_time >= 0))
         return sam2_fail(err, SAM2_ERR_ARGUMENT, "transcode: bad options");
-    sam2_video_reader *r = open_input(path, data, size, name, opt, err);
+    sam2_video_reader *r = open_input(path, opt, err);
     if (!r) return err ? err->code : SAM2_ERR_FORMAT;
     int rc = atomic_tmp_in_dir(dest_dir, ".mp4", tmp, tmp_n, err);
-    if (rc == 0) rc = transcode_reader(r, name, tmp, opt, res, err);
+    if (rc == 0) rc = transcode_reader(r, path, tmp, opt, res, err);
     sam2_video_reader_close(r);
     if (rc == 0 && res) rc = describe_output(tmp, res, err);
     if (rc == 0 && res && res->frame_count == 0)
         rc = sam2_fail(err, SAM2_ERR_FORMAT, "video '%s': transcoding produced an empty video",
-                       name);
+                       path);
     if (rc != 0 && tmp[0]) unlink(tmp);
     return rc;
 }
@@ -231,48 +199,38 @@ static int transcode_to_tmp(const char *path, const void *data, size_t size, con
 static void dir_of(const char *path, char *dir, size_t n) {
     snprintf(dir, n, "%s", path);
     char *slash = strrchr(dir, '/');
-    if (!slash) snprintf(dir, n, ".");
-    else if (slash == dir) dir[1] = 0;
-    else *slash = 0;
+    if (!slash)
+        snprintf(dir, n, ".");
+    else if (slash == dir)
+        dir[1] = 0;
+    else
+        *slash = 0;
 }
 
-int sam2_transcode_file(const char *in_path, const char *out_path,
-                        const sam2_transcode_options *o, sam2_transcode_result *res,
-                        sam2_error *err) {
+int sam2_transcode_file(const char *in_path, const char *out_path, const sam2_transcode_options *o,
+                        sam2_transcode_result *res, sam2_error *err) {
     if (!in_path || !out_path) return sam2_fail(err, SAM2_ERR_ARGUMENT, "transcode: NULL path");
     sam2_transcode_result local;
     if (!res) res = &local;
     memset(res, 0, sizeof *res);
     char dir[4096], tmp[4096] = "";
     dir_of(out_path, dir, sizeof dir);
-    int rc = transcode_to_tmp(in_path, NULL, 0, in_path, dir, o, tmp, sizeof tmp, res, err);
+    int rc = transcode_to_tmp(in_path, dir, o, tmp, sizeof tmp, res, err);
     if (rc) return rc;
     snprintf(res->path, sizeof res->path, "%s", out_path);
     return atomic_commit(tmp, out_path, err);
 }
 
-static int ingest(const char *path, const void *data, size_t size, const char *name,
-                  const char *dest_dir, const sam2_transcode_options *o,
-                  sam2_transcode_result *res, sam2_error *err) {
-    if (!dest_dir || !res) return sam2_fail(err, SAM2_ERR_ARGUMENT, "ingest: NULL argument");
+int sam2_ingest_upload(const char *in_path, const char *dest_dir, const sam2_transcode_options *o,
+                       sam2_transcode_result *res, sam2_error *err) {
+    if (!in_path || !dest_dir || !res)
+        return sam2_fail(err, SAM2_ERR_ARGUMENT, "ingest: NULL argument");
     memset(res, 0, sizeof *res);
     char tmp[4096] = "";
-    int rc = transcode_to_tmp(path, data, size, name, dest_dir, o, tmp, sizeof tmp, res, err);
+    int rc = transcode_to_tmp(in_path, dest_dir, o, tmp, sizeof tmp, res, err);
     if (rc) return rc;
     snprintf(res->path, sizeof res->path, "%s/%s.mp4", dest_dir, res->sha256);
     return atomic_commit(tmp, res->path, err);
-}
-
-int sam2_ingest_upload(const char *in_path, const char *dest_dir, const sam2_transcode_options *o,
-                       sam2_transcode_result *res, sam2_error *err) {
-    if (!in_path) return sam2_fail(err, SAM2_ERR_ARGUMENT, "ingest: NULL path");
-    return ingest(in_path, NULL, 0, in_path, dest_dir, o, res, err);
-}
-
-int sam2_ingest_upload_memory(const void *data, size_t size, const char *name,
-                              const char *dest_dir, const sam2_transcode_options *o,
-                              sam2_transcode_result *res, sam2_error *err) {
-    return ingest(NULL, data, size, name ? name : "upload", dest_dir, o, res, err);
 }
 
 /* ---- posters ---- */
@@ -323,8 +281,8 @@ static int write_jpeg(const char *path, const uint8_t *rgb, int w, int h, int qu
     return 0;
 }
 
-int sam2_poster_write_jpeg(const char *video_path, const char *jpeg_path, int quality,
-                           int *width, int *height, sam2_error *err) {
+int sam2_poster_write_jpeg(const char *video_path, const char *jpeg_path, int quality, int *width,
+                           int *height, sam2_error *err) {
     if (!video_path || !jpeg_path) return sam2_fail(err, SAM2_ERR_ARGUMENT, "poster: NULL path");
     if (quality <= 0) quality = 90;
     if (quality > 100) quality = 100;
@@ -341,8 +299,10 @@ int sam2_poster_write_jpeg(const char *video_path, const char *jpeg_path, int qu
     if (rc == 0) rc = atomic_tmp_beside(jpeg_path, ".jpg", tmp, sizeof tmp, err);
     if (rc == 0) {
         rc = write_jpeg(tmp, rgb, w, h, quality, err);
-        if (rc == 0) rc = atomic_commit(tmp, jpeg_path, err);
-        else unlink(tmp);
+        if (rc == 0)
+            rc = atomic_commit(tmp, jpeg_path, err);
+        else
+            unlink(tmp);
     }
     free(rgb);
     if (rc == 0) {

@@ -21,8 +21,8 @@
  *  - keyframes every `gop` frames (2 s by default, the official output has x264's 250) so the
  *    tracker can seek backwards in an upload cheaply;
  *  - uploads are demuxed only by the formats in format_whitelist (SAM2_UPLOAD_FORMATS). */
-#ifndef SAM2_IO_TRANSCODE_H
-#define SAM2_IO_TRANSCODE_H
+#ifndef SAM2_APP_TRANSCODE_H
+#define SAM2_APP_TRANSCODE_H
 
 #include "sam2.h"
 
@@ -32,19 +32,19 @@
 #define SAM2_UPLOAD_FORMATS "mov,matroska,avi,mpegts,mpeg,flv,ogg,asf,gif,ivf,h264,hevc,m4v"
 
 typedef struct sam2_transcode_options {
-    double max_duration;   /* seconds kept at most (MAX_UPLOAD_VIDEO_DURATION, 10) */
-    double start_time;     /* seconds skipped at the start (VIDEO_ENCODE_SEEK_TIME, 0) */
-    double duration;       /* seconds wanted; <= 0: max_duration (else min(duration, max)) */
-    int fps;               /* VIDEO_ENCODE_FPS, 24 */
-    int max_width;         /* VIDEO_ENCODE_MAX_WIDTH, 1280 */
-    int max_height;        /* VIDEO_ENCODE_MAX_HEIGHT, 720 */
-    int crf;               /* VIDEO_ENCODE_CRF, 23 */
-    const char *codec;     /* VIDEO_ENCODE_CODEC, "libx264" */
-    const char *preset;    /* libx264 preset, "medium" (FFmpeg's default) */
-    int gop;               /* keyframe interval in frames; 0: 2 * fps */
-    int threads;           /* FFMPEG_NUM_THREADS, 1 (decoder and encoder) */
-    int max_input_side;    /* larger inputs are refused (SAM2_ERR_LIMIT), 8192 */
-    int max_input_frames;  /* input frames indexed at most (SAM2_ERR_LIMIT), 100000 */
+    double max_duration;  /* seconds kept at most (MAX_UPLOAD_VIDEO_DURATION, 10) */
+    double start_time;    /* seconds skipped at the start (VIDEO_ENCODE_SEEK_TIME, 0) */
+    double duration;      /* seconds wanted; <= 0: max_duration (else min(duration, max)) */
+    int fps;              /* VIDEO_ENCODE_FPS, 24 */
+    int max_width;        /* VIDEO_ENCODE_MAX_WIDTH, 1280 */
+    int max_height;       /* VIDEO_ENCODE_MAX_HEIGHT, 720 */
+    int crf;              /* VIDEO_ENCODE_CRF, 23 */
+    const char *codec;    /* VIDEO_ENCODE_CODEC, "libx264" */
+    const char *preset;   /* libx264 preset, "medium" (FFmpeg's default) */
+    int gop;              /* keyframe interval in frames; 0: 2 * fps */
+    int threads;          /* FFMPEG_NUM_THREADS, 1 (decoder and encoder) */
+    int max_input_side;   /* larger inputs are refused (SAM2_ERR_LIMIT), 8192 */
+    int max_input_frames; /* input frames indexed at most (SAM2_ERR_LIMIT), 100000 */
     /* Input pixels decoded at most (frames up to the end of the kept window x width x height),
      * checked before decoding (SAM2_ERR_LIMIT); 0: no bound (the default). */
     long long max_decoded_pixels;
@@ -53,40 +53,30 @@ typedef struct sam2_transcode_options {
 
 /* The official defaults. */
 void sam2_transcode_options_init(sam2_transcode_options *o);
-/* The defaults overridden by the official environment variables (MAX_UPLOAD_VIDEO_DURATION,
- * VIDEO_ENCODE_CODEC/CRF/FPS/MAX_WIDTH/MAX_HEIGHT/SEEK_TIME, FFMPEG_NUM_THREADS). A malformed
- * value fails with SAM2_ERR_ARGUMENT naming the variable. */
-int sam2_transcode_options_from_env(sam2_transcode_options *o, sam2_error *err);
-
 typedef struct sam2_transcode_result {
-    char path[4096];     /* the file written */
-    char sha256[65];     /* hex SHA-256 of its bytes */
-    int width, height;   /* of the output (what the official upload mutation reports) */
+    char path[4096];   /* the file written */
+    char sha256[65];   /* hex SHA-256 of its bytes */
+    int width, height; /* of the output (what the official upload mutation reports) */
     int frame_count;
     double fps, duration;
-    char codec[32];      /* encoder used */
+    char codec[32]; /* encoder used */
 } sam2_transcode_result;
 
 /* in_path -> out_path (atomically). res may be NULL. Errors: those of sam2_video_reader_open
  * for the input; SAM2_ERR_FORMAT for no duration or a start past the end; SAM2_ERR_IO for the
  * output. */
-int sam2_transcode_file(const char *in_path, const char *out_path,
-                        const sam2_transcode_options *o, sam2_transcode_result *res,
-                        sam2_error *err);
+int sam2_transcode_file(const char *in_path, const char *out_path, const sam2_transcode_options *o,
+                        sam2_transcode_result *res, sam2_error *err);
 
-/* Upload ingest: the input (a file, or bytes in memory named `name` in messages) is
- * transcoded to "<dest_dir>/<sha256 of the output>.mp4", as the official backend names
- * uploads. res (required) receives the final path and details. */
+/* Upload ingest: the input file is transcoded to "<dest_dir>/<sha256 of the output>.mp4", as the
+ * official backend names uploads. res (required) receives the final path and details. */
 int sam2_ingest_upload(const char *in_path, const char *dest_dir, const sam2_transcode_options *o,
                        sam2_transcode_result *res, sam2_error *err);
-int sam2_ingest_upload_memory(const void *data, size_t size, const char *name,
-                              const char *dest_dir, const sam2_transcode_options *o,
-                              sam2_transcode_result *res, sam2_error *err);
 
 /* The first frame of a video (upright, display size) as a JPEG of the given quality (1..100;
  * 0: 90), written atomically; width/height (may be NULL) receive its size, which the official
  * backend reports for gallery videos. */
-int sam2_poster_write_jpeg(const char *video_path, const char *jpeg_path, int quality,
-                           int *width, int *height, sam2_error *err);
+int sam2_poster_write_jpeg(const char *video_path, const char *jpeg_path, int quality, int *width,
+                           int *height, sam2_error *err);
 
 #endif
