@@ -21,8 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Per-frame state kept in RAM by default: tracking stays within the model + 150 MB however
- * long the video (the spill file holds the rest, read back with identical results). 8 MB holds
+/* Per-frame state kept in RAM by default: memory does not grow with the video's length (the
+ * spill file holds the rest, read back with identical results; the README has the peaks). 8 MB holds
  * the memory bank a step reads for a few objects; more only saves re-reads from the spill file. */
 #define TRACK_DEFAULT_RAM_BUDGET_MB 8
 /* Decoded frames the video reader keeps (about 5 frames of 720p): tracking reads each frame
