@@ -2,14 +2,14 @@
  * validation, variable coercion, execution, completion). Input: the document, a NUL byte, then
  * the variables as JSON. The schema has the demo's shapes (interfaces, input objects with
  * defaults, nested lists, Upload) with resolvers that echo their arguments. */
-#include "server/gql_exec.h"
-#include "server/gql_schema.h"
+#include "server/graphql/gql_exec.h"
+#include "server/graphql/gql_schema.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-static cJSON *echo_args(const gql_resolve_info *info, sam2_error *err) {
+static cJSON *echo_args(const gql_resolve_info *info, gql_err *err) {
     (void)err;
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "__typename", "Video");
@@ -35,9 +35,8 @@ static cJSON *echo_args(const gql_resolve_info *info, sam2_error *err) {
     return o;
 }
 
-static cJSON *fail_resolver(const gql_resolve_info *info, sam2_error *err) {
+static cJSON *fail_resolver(const gql_resolve_info *info, gql_err *err) {
     (void)info;
-    err->code = SAM2_ERR_ARGUMENT;
     strcpy(err->message, "resolver failed");
     return NULL;
 }
@@ -98,7 +97,7 @@ static gql_schema *build(void) {
     gql_field_add_arg(s, f, "file", "Upload!", NULL);
     gql_field_add_arg(s, f, "startTimeSec", "Float", "null");
     gql_schema_set_roots(s, q, m);
-    sam2_error err = {0};
+    gql_err err = {{0}};
     if (gql_schema_finish(s, &err)) abort();
     return s;
 }

@@ -107,12 +107,42 @@ static void test_growth_is_what_was_asked(void **state) {
     arena_free(&a);
 }
 
+/* Grow-by-chunk mode (document trees): small aligned blocks packed into small chunks, zero-filled
+ * when asked, and refused past the limit instead of growing without bound. */
+static void test_small_mode_packs_and_stops_at_limit(void **state) {
+    (void)state;
+    arena a;
+    arena_init_small(&a, 4096, 10000);
+    char *p = arena_zalloc(&a, 5);
+    char *q = arena_zalloc(&a, 5);
+    assert_non_null(p);
+    assert_non_null(q);
+    assert_int_equal((uintptr_t)p % _Alignof(max_align_t), 0);
+    assert_int_equal((uintptr_t)q % _Alignof(max_align_t), 0);
+    assert_true((size_t)(q - p) < 64); /* packed, not one 64-byte slot each */
+    assert_int_equal(a.capacity, 4096);
+    char *s = arena_strndup(&a, "graphql!", 7);
+    assert_string_equal(s, "graphql");
+    size_t n = 0;
+    while (arena_zalloc(&a, 1000)) n++;
+    assert_true(n >= 8 && n <= 10); /* the 10000-byte budget, nothing more */
+    assert_true(a.used_total <= 10000);
+    memset(p, 7, 5);
+    arena_free(&a);
+    assert_int_equal(a.limit, 10000); /* the mode survives a free, ready for reuse */
+    char *z = arena_zalloc(&a, 32);
+    assert_non_null(z);
+    for (int i = 0; i < 32; i++) assert_int_equal(z[i], 0);
+    arena_free(&a);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_blocks_are_aligned_and_distinct),
         cmocka_unit_test(test_release_frees_newer_chunks),
         cmocka_unit_test(test_second_pass_allocates_nothing),
         cmocka_unit_test(test_growth_is_what_was_asked),
+        cmocka_unit_test(test_small_mode_packs_and_stops_at_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

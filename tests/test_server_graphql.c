@@ -6,9 +6,9 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "server/gql_exec.h"
-#include "server/gql_parser.h"
-#include "server/gql_schema.h"
+#include "server/graphql/gql_exec.h"
+#include "server/graphql/gql_parser.h"
+#include "server/graphql/gql_schema.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,13 +18,12 @@ static gql_schema *schema;
 static int resolver_calls;
 
 /* Test resolvers: addPoints echoes its input; boom fails; videos lists two nodes. */
-static cJSON *resolve_add_points(const gql_resolve_info *info, sam2_error *err) {
+static cJSON *resolve_add_points(const gql_resolve_info *info, gql_err *err) {
     resolver_calls++;
     const cJSON *in = cJSON_GetObjectItem(info->args, "input");
     const cJSON *sid = cJSON_GetObjectItem(in, "sessionId");
     if (!strcmp(sid->valuestring, "missing")) {
         snprintf(err->message, sizeof err->message, "Cannot find session missing; it might have expired");
-        err->code = SAM2_ERR_ARGUMENT;
         return NULL;
     }
     cJSON *r = cJSON_CreateObject();
@@ -46,13 +45,13 @@ static cJSON *resolve_add_points(const gql_resolve_info *info, sam2_error *err) 
     return r;
 }
 
-static cJSON *resolve_null(const gql_resolve_info *info, sam2_error *err) {
+static cJSON *resolve_null(const gql_resolve_info *info, gql_err *err) {
     (void)info;
     (void)err;
     return cJSON_CreateNull();
 }
 
-static cJSON *resolve_boom(const gql_resolve_info *info, sam2_error *err) {
+static cJSON *resolve_boom(const gql_resolve_info *info, gql_err *err) {
     (void)info;
     snprintf(err->message, sizeof err->message, "boom");
     return NULL;
@@ -69,7 +68,7 @@ static cJSON *make_video(const char *path) {
     return v;
 }
 
-static cJSON *resolve_videos(const gql_resolve_info *info, sam2_error *err) {
+static cJSON *resolve_videos(const gql_resolve_info *info, gql_err *err) {
     (void)err;
     cJSON *conn = cJSON_CreateObject();
     cJSON *edges = cJSON_AddArrayToObject(conn, "edges");
@@ -87,13 +86,13 @@ static cJSON *resolve_videos(const gql_resolve_info *info, sam2_error *err) {
     return conn;
 }
 
-static cJSON *resolve_default_video(const gql_resolve_info *info, sam2_error *err) {
+static cJSON *resolve_default_video(const gql_resolve_info *info, gql_err *err) {
     (void)info;
     (void)err;
     return make_video("gallery/a.mp4");
 }
 
-static cJSON *resolve_bad_int(const gql_resolve_info *info, sam2_error *err) {
+static cJSON *resolve_bad_int(const gql_resolve_info *info, gql_err *err) {
     (void)info;
     (void)err;
     return cJSON_CreateString("not a number");
@@ -156,7 +155,7 @@ static int setup(void **state) {
     f = gql_type_add_field(s, m, "addPoints", "RLEMaskListOnFrame!", resolve_add_points);
     gql_field_add_arg(s, f, "input", "AddPointsInput!", NULL);
     gql_schema_set_roots(s, q, m);
-    sam2_error err = {0};
+    gql_err err = {{0}};
     if (gql_schema_finish(s, &err)) {
         fprintf(stderr, "%s\n", err.message);
         return -1;

@@ -14,12 +14,27 @@ struct arena_chunk {
     unsigned char *data;
 };
 
-static size_t align_up(size_t n) {
-    return (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
+static size_t align_of(const arena *a) {
+    return a->align ? a->align : ARENA_ALIGN;
+}
+
+static size_t min_chunk(const arena *a) {
+    return a->chunk_size ? a->chunk_size : ARENA_MIN_CHUNK;
+}
+
+static size_t align_to(size_t n, size_t align) {
+    return (n + align - 1) & ~(align - 1);
 }
 
 void arena_init(arena *a) {
     memset(a, 0, sizeof *a);
+}
+
+void arena_init_small(arena *a, size_t chunk_size, size_t limit) {
+    arena_init(a);
+    a->align = _Alignof(max_align_t);
+    a->chunk_size = chunk_size;
+    a->limit = limit;
 }
 
 static void free_chunks(arena_chunk *c) {
@@ -32,14 +47,19 @@ static void free_chunks(arena_chunk *c) {
 }
 
 void arena_free(arena *a) {
+    /* The mode (alignment, chunk size, limit) survives, so the arena can be used again. */
+    size_t align = a->align, chunk_size = a->chunk_size, limit = a->limit;
     free_chunks(a->head);
     memset(a, 0, sizeof *a);
+    a->align = align;
+    a->chunk_size = chunk_size;
+    a->limit = limit;
 }
 
 static arena_chunk *new_chunk(arena *a, size_t size) {
     arena_chunk *c = calloc(1, sizeof *c);
     if (!c) return NULL;
-    if (posix_memalign((void **)&c->data, ARENA_ALIGN, size) != 0) {
+    if (posix_memalign((void **)&c->data, align_of(a), size) != 0) {
         free(c);
         return NULL;
     }
@@ -50,11 +70,14 @@ static arena_chunk *new_chunk(arena *a, size_t size) {
 }
 
 void *arena_alloc(arena *a, size_t n) {
-    size_t need = align_up(n ? n : 1);
+    size_t align = align_of(a);
+    if (n > SIZE_MAX - align) return NULL;
+    size_t need = align_to(n ? n : 1, align);
+    if (a->limit && (need > a->limit || a->used_total > a->limit - need)) return NULL;
     if (!a->head || a->head->offset + need > a->head->size) {
-        /* A new chunk of what was asked (at least ARENA_MIN_CHUNK), never a copy of the last
+        /* A new chunk of what was asked (at least the minimum chunk), never a copy of the last
          * chunk's size: a 1 MB request after a 60 MB chunk must not reserve another 60 MB. */
-        size_t size = need > ARENA_MIN_CHUNK ? need : ARENA_MIN_CHUNK;
+        size_t size = need > min_chunk(a) ? need : min_chunk(a);
         arena_chunk *c = new_chunk(a, size);
         if (!c) return NULL;
         c->next = a->head;
@@ -67,6 +90,21 @@ void *arena_alloc(arena *a, size_t n) {
     return p;
 }
 
+void *arena_zalloc(arena *a, size_t n) {
+    void *p = arena_alloc(a, n);
+    if (p) memset(p, 0, n ? n : 1);
+    return p;
+}
+
+char *arena_strndup(arena *a, const char *s, size_t n) {
+    if (n == SIZE_MAX) return NULL;
+    char *p = arena_alloc(a, n + 1);
+    if (!p) return NULL;
+    memcpy(p, s, n);
+    p[n] = 0;
+    return p;
+}
+
 float *arena_floats(arena *a, size_t count, int zero) {
     if (count > SIZE_MAX / sizeof(float)) return NULL;
     float *p = arena_alloc(a, count * sizeof(float));
@@ -75,14 +113,14 @@ float *arena_floats(arena *a, size_t count, int zero) {
 }
 
 void arena_reset(arena *a) {
-    if (a->head && (a->head->next || a->head->size < align_up(a->high_water))) {
+    if (a->head && (a->head->next || a->head->size < align_to(a->high_water, align_of(a)))) {
         /* Several chunks, or one too small for the high-water mark (release() freed the rest):
          * replace them with one block that holds the high-water mark. */
-        size_t want = align_up(a->high_water);
+        size_t want = align_to(a->high_water, align_of(a));
         free_chunks(a->head);
         a->head = NULL;
         a->capacity = 0;
-        arena_chunk *c = new_chunk(a, want > ARENA_MIN_CHUNK ? want : ARENA_MIN_CHUNK);
+        arena_chunk *c = new_chunk(a, want > min_chunk(a) ? want : min_chunk(a));
         a->head = c; /* NULL on failure: the next alloc retries */
     }
     if (a->head) a->head->offset = 0;

@@ -10,14 +10,25 @@
 typedef struct arena_chunk arena_chunk;
 
 typedef struct arena {
-    arena_chunk *head;  /* current chunk (newest first) */
-    size_t used_total;  /* bytes handed out since the last reset, padding included */
-    size_t high_water;  /* largest used_total seen */
-    size_t capacity;    /* bytes held in all chunks */
-    int allocations;    /* malloc calls made by this arena (for the no-allocation tests) */
+    arena_chunk *head; /* current chunk (newest first) */
+    size_t used_total; /* bytes handed out since the last reset, padding included */
+    size_t high_water; /* largest used_total seen */
+    size_t capacity;   /* bytes held in all chunks */
+    int allocations;   /* malloc calls made by this arena (for the no-allocation tests) */
+    size_t align;      /* alignment of every block (0: 64, for SIMD rows) */
+    size_t chunk_size; /* smallest chunk (0: 1 MiB) */
+    size_t limit;      /* 0: none; else allocations fail once used_total would pass it */
 } arena;
 
 void arena_init(arena *a);
+/* Grow-by-chunk mode for many small objects (document trees: GraphQL ASTs, pickle values):
+ * max_align_t alignment, `chunk_size`-byte chunks, and a budget of `limit` bytes (0: none) so
+ * hostile input cannot take unbounded memory. Freed as a whole with arena_free(). */
+void arena_init_small(arena *a, size_t chunk_size, size_t limit);
+/* Zero-filled block of n bytes, or NULL when memory or the limit is exhausted. */
+void *arena_zalloc(arena *a, size_t n);
+/* NUL-terminated copy of the first n bytes of s. */
+char *arena_strndup(arena *a, const char *s, size_t n);
 void arena_free(arena *a);
 /* 64-byte aligned block of n bytes, or NULL when memory is exhausted. */
 void *arena_alloc(arena *a, size_t n);

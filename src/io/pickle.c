@@ -1,5 +1,6 @@
 #include "io/pickle.h"
 
+#include "core/arena.h"
 #include "core/error.h"
 
 #include <stdarg.h>
@@ -12,47 +13,22 @@
  * byte and allocates a bounded amount, so memory grows linearly with the input; a hard budget
  * guards against anything that would not. */
 
-#define BLOCK_SIZE (64u << 10)
+#define CHUNK_SIZE (64u << 10)
 #define ARENA_BUDGET_PER_BYTE 64
 #define ARENA_BUDGET_BASE (4u << 20)
 
-typedef struct pk_block {
-    struct pk_block *next;
-    size_t used, cap;
-    _Alignas(16) unsigned char data[];
-} pk_block;
-
 struct pk_doc {
-    pk_block *blocks;
-    size_t allocated, budget;
+    arena values; /* grow-by-chunk mode, with the budget as its limit */
     pk_value *root;
 };
 
 static void *doc_alloc(pk_doc *d, size_t n) {
-    n = (n + 15) & ~(size_t)15;
-    if (n > d->budget || d->allocated > d->budget - n) return NULL;
-    pk_block *b = d->blocks;
-    if (!b || b->cap - b->used < n) {
-        size_t cap = n > BLOCK_SIZE ? n : BLOCK_SIZE;
-        b = malloc(sizeof *b + cap);
-        if (!b) return NULL;
-        b->next = d->blocks;
-        b->used = 0;
-        b->cap = cap;
-        d->blocks = b;
-    }
-    void *p = b->data + b->used;
-    b->used += n;
-    d->allocated += n;
-    return p;
+    return arena_alloc(&d->values, n);
 }
 
 void pk_free(pk_doc *d) {
     if (!d) return;
-    for (pk_block *b = d->blocks, *next; b; b = next) {
-        next = b->next;
-        free(b);
-    }
+    arena_free(&d->values);
     free(d);
 }
 
@@ -642,9 +618,10 @@ pk_doc *pk_load(const uint8_t *data, size_t n, sam2_error *err) {
         sam2_fail(err, SAM2_ERR_NOMEM, "out of memory");
         return NULL;
     }
-    doc->budget =
+    size_t budget =
         ARENA_BUDGET_BASE +
         (n < SIZE_MAX / ARENA_BUDGET_PER_BYTE / 2 ? n * ARENA_BUDGET_PER_BYTE : SIZE_MAX / 2);
+    arena_init_small(&doc->values, CHUNK_SIZE, budget);
     vm m = {.start = data, .p = data, .end = data + n, .doc = doc, .err = err};
     int stop = 0, rc = 0;
     while (!stop && rc == 0) {

@@ -19,7 +19,9 @@
 #define RELAY_MAX_RESULTS 100 /* Strawberry's relay_max_results */
 #define MAX_MASK_PIXELS (1 << 26)
 
-static server *srv_of(const gql_resolve_info *info) { return ((request_ctx *)info->app)->srv; }
+static server *srv_of(const gql_resolve_info *info) {
+    return ((request_ctx *)info->app)->srv;
+}
 
 static const cJSON *arg(const gql_resolve_info *info, const char *name) {
     return cJSON_GetObjectItemCaseSensitive(info->args, name);
@@ -69,7 +71,8 @@ typedef struct job {
 } job;
 
 /* Takes the session, then an inference slot. */
-static int job_begin(job *j, const gql_resolve_info *info, const char *session_id, int needs_slot, sam2_error *err) {
+static int job_begin(job *j, const gql_resolve_info *info, const char *session_id, int needs_slot,
+                     sam2_error *err) {
     memset(j, 0, sizeof *j);
     j->srv = srv_of(info);
     j->t0 = metrics_now();
@@ -84,7 +87,8 @@ static int job_begin(job *j, const gql_resolve_info *info, const char *session_i
     if (!needs_slot) return 0;
     int rc = fair_acquire(j->srv->sched, session_sched_client(j->s), NULL, timeout_ms);
     if (rc) {
-        sam2_fail(err, SAM2_ERR_LIMIT, "The server is busy: no inference slot became free within %d s; try again",
+        sam2_fail(err, SAM2_ERR_LIMIT,
+                  "The server is busy: no inference slot became free within %d s; try again",
                   j->srv->cfg.timeout_s);
         return -1;
     }
@@ -118,7 +122,9 @@ static void job_end(job *j, metrics_op_kind op, int ok, sam2_error *err) {
 /* Remembers a frame's masks for the /export routes (export.c). */
 static void keep_masks(job *j, const inf_frame *f) {
     if (mask_store_put(session_masks(j->s), f) > 0)
-        server_log(j->srv, "session %s: the masks of frame %d exceed the session's share of SESSION_MEMORY_MB (%zu MB); "
+        server_log(j->srv,
+                   "session %s: the masks of frame %d exceed the session's share of "
+                   "SESSION_MEMORY_MB (%zu MB); "
                    "exports will say so",
                    session_id(j->s), f->frame_index, mask_store_limit(session_masks(j->s)) >> 20);
 }
@@ -126,8 +132,9 @@ static void keep_masks(job *j, const inf_frame *f) {
 static int check_frame(session *s, int frame, sam2_error *err) {
     int n = session_frame_count(s);
     if (frame < 0 || frame >= n)
-        return sam2_fail(err, SAM2_ERR_ARGUMENT, "frameIndex %d is out of range: the video has %d frames (0-%d)", frame,
-                         n, n - 1);
+        return sam2_fail(err, SAM2_ERR_ARGUMENT,
+                         "frameIndex %d is out of range: the video has %d frames (0-%d)", frame, n,
+                         n - 1);
     return 0;
 }
 
@@ -151,7 +158,8 @@ static cJSON *resolve_default_video(const gql_resolve_info *info, sam2_error *er
     server *srv = srv_of(info);
     const video_entry *v = catalog_default(srv->videos, srv->cfg.default_video_path);
     if (!v) {
-        sam2_fail(err, SAM2_ERR_STATE, "There are no videos in the gallery (put .mp4 files in DATA_PATH/gallery)");
+        sam2_fail(err, SAM2_ERR_STATE,
+                  "There are no videos in the gallery (put .mp4 files in DATA_PATH/gallery)");
         return NULL;
     }
     return video_to_json(v, srv->cfg.api_url);
@@ -175,7 +183,8 @@ long schema_parse_cursor(const char *which, const char *cursor, sam2_error *err)
         if (v >= 0 && (*end || v > 1000000000L)) v = -1;
     }
     free(raw);
-    if (v < 0) sam2_fail(err, SAM2_ERR_ARGUMENT, "Argument '%s' contains a non-existing value.", which);
+    if (v < 0)
+        sam2_fail(err, SAM2_ERR_ARGUMENT, "Argument '%s' contains a non-existing value.", which);
     return v;
 }
 
@@ -198,9 +207,13 @@ static cJSON *resolve_videos(const gql_resolve_info *info, sam2_error *err) {
     }
     if (cJSON_IsNumber(first)) {
         int f = first->valueint;
-        if (f < 0) return sam2_fail(err, SAM2_ERR_ARGUMENT, "Argument 'first' must be a non-negative integer."), NULL;
+        if (f < 0)
+            return sam2_fail(err, SAM2_ERR_ARGUMENT,
+                             "Argument 'first' must be a non-negative integer."),
+                   NULL;
         if (f > RELAY_MAX_RESULTS)
-            return sam2_fail(err, SAM2_ERR_ARGUMENT, "Argument 'first' cannot be higher than %d.", RELAY_MAX_RESULTS),
+            return sam2_fail(err, SAM2_ERR_ARGUMENT, "Argument 'first' cannot be higher than %d.",
+                             RELAY_MAX_RESULTS),
                    NULL;
         if (end != -2) start = end - 1 > 0 ? end - 1 : 0;
         end = start + f;
@@ -208,12 +221,18 @@ static cJSON *resolve_videos(const gql_resolve_info *info, sam2_error *err) {
     int last_n = -1;
     if (cJSON_IsNumber(last)) {
         last_n = last->valueint;
-        if (last_n < 0) return sam2_fail(err, SAM2_ERR_ARGUMENT, "Argument 'last' must be a non-negative integer."), NULL;
-        if (last_n > RELAY_MAX_RESULTS)
-            return sam2_fail(err, SAM2_ERR_ARGUMENT, "Argument 'last' cannot be higher than %d.", RELAY_MAX_RESULTS),
+        if (last_n < 0)
+            return sam2_fail(err, SAM2_ERR_ARGUMENT,
+                             "Argument 'last' must be a non-negative integer."),
                    NULL;
-        if (end != -2) start = start > end - last_n ? start : end - last_n;
-        else end = INF;
+        if (last_n > RELAY_MAX_RESULTS)
+            return sam2_fail(err, SAM2_ERR_ARGUMENT, "Argument 'last' cannot be higher than %d.",
+                             RELAY_MAX_RESULTS),
+                   NULL;
+        if (end != -2)
+            start = start > end - last_n ? start : end - last_n;
+        else
+            end = INF;
     }
     if (end == -2) end = start + RELAY_MAX_RESULTS;
     long total = catalog_count(srv->videos);
@@ -250,18 +269,25 @@ static cJSON *resolve_videos(const gql_resolve_info *info, sam2_error *err) {
             break;
         }
         cJSON_AddStringToObject(e, "cursor", cur);
-        cJSON_AddItemToObject(e, "node", video_to_json(catalog_at(srv->videos, (int)idx), srv->cfg.api_url));
+        cJSON_AddItemToObject(e, "node",
+                              video_to_json(catalog_at(srv->videos, (int)idx), srv->cfg.api_url));
         cJSON_AddItemToArray(edges, e);
-        if (i == 0) start_cursor = cur;
-        else if (i != n_edges - 1) free(cur);
+        if (i == 0)
+            start_cursor = cur;
+        else if (i != n_edges - 1)
+            free(cur);
         if (i == n_edges - 1) end_cursor = cur;
     }
     cJSON_AddBoolToObject(pi, "hasNextPage", has_next);
     cJSON_AddBoolToObject(pi, "hasPreviousPage", has_prev);
-    if (start_cursor) cJSON_AddStringToObject(pi, "startCursor", start_cursor);
-    else cJSON_AddNullToObject(pi, "startCursor");
-    if (end_cursor) cJSON_AddStringToObject(pi, "endCursor", end_cursor);
-    else cJSON_AddNullToObject(pi, "endCursor");
+    if (start_cursor)
+        cJSON_AddStringToObject(pi, "startCursor", start_cursor);
+    else
+        cJSON_AddNullToObject(pi, "startCursor");
+    if (end_cursor)
+        cJSON_AddStringToObject(pi, "endCursor", end_cursor);
+    else
+        cJSON_AddNullToObject(pi, "endCursor");
     if (end_cursor != start_cursor) free(end_cursor);
     free(start_cursor);
     return conn;
@@ -280,7 +306,8 @@ static cJSON *resolve_start_session(const gql_resolve_info *info, sam2_error *er
     sam2_error perr = {0};
     int is_dir = 0;
     if (path_resolve_video(srv->data_real, path, real, sizeof real, &is_dir, &perr)) {
-        sam2_fail(err, SAM2_ERR_ARGUMENT, "Cannot start a session on '%.200s': %s", path, perr.message);
+        sam2_fail(err, SAM2_ERR_ARGUMENT, "Cannot start a session on '%.200s': %s", path,
+                  perr.message);
         metrics_op(srv->metrics, OP_START_SESSION, metrics_now() - t0, 0);
         return NULL;
     }
@@ -320,11 +347,13 @@ static cJSON *resolve_add_points(const gql_resolve_info *info, sam2_error *err) 
     int n = cJSON_GetArraySize(points), nl = cJSON_GetArraySize(labels);
     if (n > srv->cfg.max_points)
         return sam2_fail(err, SAM2_ERR_LIMIT,
-                         "addPoints carries %d points; at most %d are allowed per request (MAX_POINTS_PER_REQUEST)", n,
-                         srv->cfg.max_points),
+                         "addPoints carries %d points; at most %d are allowed per request "
+                         "(MAX_POINTS_PER_REQUEST)",
+                         n, srv->cfg.max_points),
                NULL;
     if (n != nl)
-        return sam2_fail(err, SAM2_ERR_ARGUMENT, "labels has %d entries but points has %d; give one label per point", nl,
+        return sam2_fail(err, SAM2_ERR_ARGUMENT,
+                         "labels has %d entries but points has %d; give one label per point", nl,
                          n),
                NULL;
     float *xy = malloc(sizeof(float) * 2 * (size_t)(n > 0 ? n : 1));
@@ -340,7 +369,8 @@ static cJSON *resolve_add_points(const gql_resolve_info *info, sam2_error *err) 
         if (cJSON_GetArraySize(p) != 2) {
             free(xy);
             free(lab);
-            return sam2_fail(err, SAM2_ERR_ARGUMENT, "points[%d] has %d numbers; each point is [x, y]", i,
+            return sam2_fail(err, SAM2_ERR_ARGUMENT,
+                             "points[%d] has %d numbers; each point is [x, y]", i,
                              cJSON_GetArraySize(p)),
                    NULL;
         }
@@ -355,7 +385,8 @@ static cJSON *resolve_add_points(const gql_resolve_info *info, sam2_error *err) 
     if (!job_begin(&j, info, input_str(info, "sessionId"), 1, err) &&
         !check_frame(j.s, frame, err) && !check_points(j.s, xy, n, err) &&
         !session_check_spill(j.s, srv->cfg.spill_max_mb, err)) {
-        if (!srv->inf->add_points(srv->inf->self, session_tracker(j.s), frame, input_int(info, "objectId"), xy, lab, n,
+        if (!srv->inf->add_points(srv->inf->self, session_tracker(j.s), frame,
+                                  input_int(info, "objectId"), xy, lab, n,
                                   cJSON_IsTrue(input_field(info, "clearOldPoints")), &f, err)) {
             job_release_slot(&j);
             keep_masks(&j, &f);
@@ -393,13 +424,15 @@ static cJSON *resolve_add_mask(const gql_resolve_info *info, sam2_error *err) {
         return sam2_fail(err, SAM2_ERR_ARGUMENT, "mask.size must be [height, width]"), NULL;
     int h = size->child->valueint, w = size->child->next->valueint;
     if (h <= 0 || w <= 0 || (long long)h * w > MAX_MASK_PIXELS)
-        return sam2_fail(err, SAM2_ERR_ARGUMENT, "mask.size [%d, %d] is not a valid mask size (at most %d pixels)", h, w,
+        return sam2_fail(err, SAM2_ERR_ARGUMENT,
+                         "mask.size [%d, %d] is not a valid mask size (at most %d pixels)", h, w,
                          MAX_MASK_PIXELS),
                NULL;
     if (cJSON_IsString(order) && strcmp(order->valuestring, "F"))
-        return sam2_fail(err, SAM2_ERR_ARGUMENT,
-                         "mask.order '%.20s' is not supported: COCO RLE masks are column-major (\"F\")",
-                         order->valuestring),
+        return sam2_fail(
+                   err, SAM2_ERR_ARGUMENT,
+                   "mask.order '%.20s' is not supported: COCO RLE masks are column-major (\"F\")",
+                   order->valuestring),
                NULL;
     /* The session is found, taken and checked before the mask is decoded, so a request costs no
      * memory while it waits, and the buffer it needs is bounded by the video and counted. */
@@ -438,8 +471,10 @@ static cJSON *resolve_clear_points_in_frame(const gql_resolve_info *info, sam2_e
     cJSON *res = NULL;
     inf_frame f = {0};
     int frame = input_int(info, "frameIndex");
-    if (!job_begin(&j, info, input_str(info, "sessionId"), 1, err) && !check_frame(j.s, frame, err)) {
-        if (!srv->inf->clear_frame(srv->inf->self, session_tracker(j.s), frame, input_int(info, "objectId"), &f, err)) {
+    if (!job_begin(&j, info, input_str(info, "sessionId"), 1, err) &&
+        !check_frame(j.s, frame, err)) {
+        if (!srv->inf->clear_frame(srv->inf->self, session_tracker(j.s), frame,
+                                   input_int(info, "objectId"), &f, err)) {
             job_release_slot(&j);
             keep_masks(&j, &f);
             res = frame_json(&f);
@@ -470,8 +505,8 @@ static cJSON *resolve_remove_object(const gql_resolve_info *info, sam2_error *er
     inf_frame *frames = NULL;
     int n = 0;
     if (!job_begin(&j, info, input_str(info, "sessionId"), 1, err)) {
-        if (!srv->inf->remove_object(srv->inf->self, session_tracker(j.s), input_int(info, "objectId"), &frames, &n,
-                                     err)) {
+        if (!srv->inf->remove_object(srv->inf->self, session_tracker(j.s),
+                                     input_int(info, "objectId"), &frames, &n, err)) {
             job_release_slot(&j);
             mask_store_remove_object(session_masks(j.s), input_int(info, "objectId"));
             for (int i = 0; i < n; i++) keep_masks(&j, &frames[i]);
@@ -496,7 +531,8 @@ static cJSON *resolve_upload_video(const gql_resolve_info *info, sam2_error *err
     double t0 = metrics_now();
     const cJSON *file = arg(info, "file");
     int idx = cJSON_IsNumber(file) ? file->valueint : -1;
-    if (idx < 0 || idx >= rc->n_files) return sam2_fail(err, SAM2_ERR_ARGUMENT, "the upload has no file"), NULL;
+    if (idx < 0 || idx >= rc->n_files)
+        return sam2_fail(err, SAM2_ERR_ARGUMENT, "the upload has no file"), NULL;
     const upload_file *uf = &rc->files[idx];
     const cJSON *st = arg(info, "startTimeSec"), *dt = arg(info, "durationTimeSec");
     ingest_params p;
@@ -504,8 +540,10 @@ static cJSON *resolve_upload_video(const gql_resolve_info *info, sam2_error *err
     p.start_time = cJSON_IsNumber(st) ? st->valuedouble : srv->cfg.encode_seek_time;
     p.max_duration = srv->cfg.max_upload_video_duration;
     if (cJSON_IsNumber(dt) && dt->valuedouble < p.max_duration) p.max_duration = dt->valuedouble;
-    if (p.start_time < 0) return sam2_fail(err, SAM2_ERR_ARGUMENT, "startTimeSec must not be negative"), NULL;
-    if (!(p.max_duration > 0)) return sam2_fail(err, SAM2_ERR_ARGUMENT, "durationTimeSec must be positive"), NULL;
+    if (p.start_time < 0)
+        return sam2_fail(err, SAM2_ERR_ARGUMENT, "startTimeSec must not be negative"), NULL;
+    if (!(p.max_duration > 0))
+        return sam2_fail(err, SAM2_ERR_ARGUMENT, "durationTimeSec must be positive"), NULL;
     p.fps = srv->cfg.encode_fps;
     p.max_width = srv->cfg.encode_max_width;
     p.max_height = srv->cfg.encode_max_height;
@@ -602,183 +640,124 @@ static cJSON *resolve_model_info(const gql_resolve_info *info, sam2_error *err) 
     return o;
 }
 
-/* ---- the schema ------------------------------------------------------------------------------ */
+/* ---- the schema ------------------------------------------------------------------------------
+ * The official backend's types and field names, as Strawberry exposes them. Fields without a
+ * resolver below read the parent value's member of the same name. */
+static const char demo_sdl[] =
+    "scalar GlobalID\n"
+    "scalar Upload\n"
+    "\n"
+    "interface Node { id: GlobalID! }\n"
+    "\n"
+    "type Video implements Node {\n"
+    "  id: GlobalID!\n"
+    "  path: String!\n"
+    "  posterPath: String\n"
+    "  width: Int!\n"
+    "  height: Int!\n"
+    "  url: String!\n"
+    "  posterUrl: String!\n"
+    "  \"sam2c's addition; the official clients never ask for it.\"\n"
+    "  title: String!\n"
+    "}\n"
+    "\n"
+    "\"sam2c's addition: which model answers.\"\n"
+    "type ModelInfo { name: String!  displayName: String!  parameters: Float! }\n"
+    "\n"
+    "type PageInfo {\n"
+    "  hasNextPage: Boolean!\n"
+    "  hasPreviousPage: Boolean!\n"
+    "  startCursor: String\n"
+    "  endCursor: String\n"
+    "}\n"
+    "type VideoEdge { cursor: String!  node: Video! }\n"
+    "type VideoConnection { pageInfo: PageInfo!  edges: [VideoEdge!]! }\n"
+    "\n"
+    "type RLEMask { size: [Int!]!  counts: String!  order: String! }\n"
+    "type RLEMaskForObject { objectId: Int!  rleMask: RLEMask! }\n"
+    "type RLEMaskListOnFrame { frameIndex: Int!  rleMaskList: [RLEMaskForObject!]! }\n"
+    "type StartSession { sessionId: String! }\n"
+    "type CloseSession { success: Boolean! }\n"
+    "type ClearPointsInVideo { success: Boolean! }\n"
+    "type CancelPropagateInVideo { success: Boolean! }\n"
+    "\n"
+    "input StartSessionInput { path: String! }\n"
+    "input CloseSessionInput { sessionId: String! }\n"
+    "input AddPointsInput {\n"
+    "  sessionId: String!\n"
+    "  frameIndex: Int!\n"
+    "  clearOldPoints: Boolean!\n"
+    "  objectId: Int!\n"
+    "  labels: [Int!]!\n"
+    "  points: [[Float!]!]!\n"
+    "}\n"
+    "input RLEMaskInput { size: [Int!]!  counts: String!  order: String = \"F\" }\n"
+    "input AddMaskInput { sessionId: String!  frameIndex: Int!  objectId: Int!  mask: "
+    "RLEMaskInput! }\n"
+    "input ClearPointsInFrameInput { sessionId: String!  frameIndex: Int!  objectId: Int! }\n"
+    "input ClearPointsInVideoInput { sessionId: String! }\n"
+    "input RemoveObjectInput { sessionId: String!  objectId: Int! }\n"
+    "input CancelPropagateInVideoInput { sessionId: String! }\n"
+    "\n"
+    "type Query {\n"
+    "  defaultVideo: Video!\n"
+    "  videos(before: String = null, after: String = null, first: Int = null, last: Int = null): "
+    "VideoConnection!\n"
+    "  video(path: String!): Video\n"
+    "  modelInfo: ModelInfo!\n"
+    "}\n"
+    "\n"
+    "type Mutation {\n"
+    "  startSession(input: StartSessionInput!): StartSession!\n"
+    "  closeSession(input: CloseSessionInput!): CloseSession!\n"
+    "  addPoints(input: AddPointsInput!): RLEMaskListOnFrame!\n"
+    "  addMask(input: AddMaskInput!): RLEMaskListOnFrame!\n"
+    "  clearPointsInFrame(input: ClearPointsInFrameInput!): RLEMaskListOnFrame!\n"
+    "  clearPointsInVideo(input: ClearPointsInVideoInput!): ClearPointsInVideo!\n"
+    "  removeObject(input: RemoveObjectInput!): [RLEMaskListOnFrame!]!\n"
+    "  cancelPropagateInVideo(input: CancelPropagateInVideoInput!): CancelPropagateInVideo!\n"
+    "  uploadVideo(file: Upload!, startTimeSec: Float = null, durationTimeSec: Float = null): "
+    "Video!\n"
+    "}\n";
+
+/* The resolvers speak the library's error type; the engine has its own. */
+typedef cJSON *(*demo_resolver)(const gql_resolve_info *info, sam2_error *err);
+
+static const struct demo_resolver_row {
+    const char *field;
+    demo_resolver fn;
+} demo_resolvers[] = {
+    {"Query.defaultVideo", resolve_default_video},
+    {"Query.videos", resolve_videos},
+    {"Query.video", resolve_video},
+    {"Query.modelInfo", resolve_model_info},
+    {"Mutation.startSession", resolve_start_session},
+    {"Mutation.closeSession", resolve_close_session},
+    {"Mutation.addPoints", resolve_add_points},
+    {"Mutation.addMask", resolve_add_mask},
+    {"Mutation.clearPointsInFrame", resolve_clear_points_in_frame},
+    {"Mutation.clearPointsInVideo", resolve_clear_points_in_video},
+    {"Mutation.removeObject", resolve_remove_object},
+    {"Mutation.cancelPropagateInVideo", resolve_cancel_propagate},
+    {"Mutation.uploadVideo", resolve_upload_video},
+};
+#define N_DEMO_RESOLVERS ((int)(sizeof demo_resolvers / sizeof demo_resolvers[0]))
+
+static cJSON *run_demo_resolver(const gql_resolve_info *info, gql_err *gerr) {
+    const struct demo_resolver_row *row = info->resolver_data;
+    sam2_error err = {0};
+    cJSON *value = row->fn(info, &err);
+    if (!value) snprintf(gerr->message, sizeof gerr->message, "%s", err.message);
+    return value;
+}
+
 gql_schema *demo_schema_new(sam2_error *err) {
-    gql_schema *s = gql_schema_new();
-    if (!s) return sam2_fail(err, SAM2_ERR_NOMEM, "out of memory"), NULL;
-    int ok = 1;
-#define T(x) ok = ok && (x) != NULL
-#define A(x) ok = ok && (x) == 0
-    T(gql_schema_add_scalar(s, "Int", GQL_INT));
-    T(gql_schema_add_scalar(s, "Float", GQL_FLOAT));
-    T(gql_schema_add_scalar(s, "String", GQL_STRING));
-    T(gql_schema_add_scalar(s, "Boolean", GQL_BOOLEAN));
-    T(gql_schema_add_scalar(s, "ID", GQL_ID));
-    T(gql_schema_add_scalar(s, "GlobalID", GQL_GLOBAL_ID));
-    T(gql_schema_add_scalar(s, "Upload", GQL_UPLOAD));
-    gql_type *node = gql_schema_add_interface(s, "Node");
-    T(node);
-    if (!ok) goto fail;
-    T(gql_type_add_field(s, node, "id", "GlobalID!", NULL));
-
-    gql_type *video = gql_schema_add_object(s, "Video");
-    T(video);
-    if (!ok) goto fail;
-    A(gql_type_implements(video, node));
-    T(gql_type_add_field(s, video, "id", "GlobalID!", NULL));
-    T(gql_type_add_field(s, video, "path", "String!", NULL));
-    T(gql_type_add_field(s, video, "posterPath", "String", NULL));
-    T(gql_type_add_field(s, video, "width", "Int!", NULL));
-    T(gql_type_add_field(s, video, "height", "Int!", NULL));
-    T(gql_type_add_field(s, video, "url", "String!", NULL));
-    T(gql_type_add_field(s, video, "posterUrl", "String!", NULL));
-    /* sam2c additions (the official schema has none of these; its clients never ask for them). */
-    T(gql_type_add_field(s, video, "title", "String!", NULL));
-    gql_type *model = gql_schema_add_object(s, "ModelInfo");
-    T(model);
-    if (!ok) goto fail;
-    T(gql_type_add_field(s, model, "name", "String!", NULL));
-    T(gql_type_add_field(s, model, "displayName", "String!", NULL));
-    T(gql_type_add_field(s, model, "parameters", "Float!", NULL));
-
-    gql_type *pi = gql_schema_add_object(s, "PageInfo");
-    gql_type *edge = gql_schema_add_object(s, "VideoEdge");
-    gql_type *conn = gql_schema_add_object(s, "VideoConnection");
-    gql_type *rle = gql_schema_add_object(s, "RLEMask");
-    gql_type *mfo = gql_schema_add_object(s, "RLEMaskForObject");
-    gql_type *mlist = gql_schema_add_object(s, "RLEMaskListOnFrame");
-    gql_type *start = gql_schema_add_object(s, "StartSession");
-    gql_type *close = gql_schema_add_object(s, "CloseSession");
-    gql_type *clearv = gql_schema_add_object(s, "ClearPointsInVideo");
-    gql_type *cancel = gql_schema_add_object(s, "CancelPropagateInVideo");
-    T(pi);
-    T(edge);
-    T(conn);
-    T(rle);
-    T(mfo);
-    T(mlist);
-    T(start);
-    T(close);
-    T(clearv);
-    T(cancel);
-    if (!ok) goto fail;
-    T(gql_type_add_field(s, pi, "hasNextPage", "Boolean!", NULL));
-    T(gql_type_add_field(s, pi, "hasPreviousPage", "Boolean!", NULL));
-    T(gql_type_add_field(s, pi, "startCursor", "String", NULL));
-    T(gql_type_add_field(s, pi, "endCursor", "String", NULL));
-    T(gql_type_add_field(s, edge, "cursor", "String!", NULL));
-    T(gql_type_add_field(s, edge, "node", "Video!", NULL));
-    T(gql_type_add_field(s, conn, "pageInfo", "PageInfo!", NULL));
-    T(gql_type_add_field(s, conn, "edges", "[VideoEdge!]!", NULL));
-    T(gql_type_add_field(s, rle, "size", "[Int!]!", NULL));
-    T(gql_type_add_field(s, rle, "counts", "String!", NULL));
-    T(gql_type_add_field(s, rle, "order", "String!", NULL));
-    T(gql_type_add_field(s, mfo, "objectId", "Int!", NULL));
-    T(gql_type_add_field(s, mfo, "rleMask", "RLEMask!", NULL));
-    T(gql_type_add_field(s, mlist, "frameIndex", "Int!", NULL));
-    T(gql_type_add_field(s, mlist, "rleMaskList", "[RLEMaskForObject!]!", NULL));
-    T(gql_type_add_field(s, start, "sessionId", "String!", NULL));
-    T(gql_type_add_field(s, close, "success", "Boolean!", NULL));
-    T(gql_type_add_field(s, clearv, "success", "Boolean!", NULL));
-    T(gql_type_add_field(s, cancel, "success", "Boolean!", NULL));
-
-    /* Inputs. */
-    gql_type *in_start = gql_schema_add_input(s, "StartSessionInput");
-    gql_type *in_close = gql_schema_add_input(s, "CloseSessionInput");
-    gql_type *in_points = gql_schema_add_input(s, "AddPointsInput");
-    gql_type *in_rle = gql_schema_add_input(s, "RLEMaskInput");
-    gql_type *in_mask = gql_schema_add_input(s, "AddMaskInput");
-    gql_type *in_clearf = gql_schema_add_input(s, "ClearPointsInFrameInput");
-    gql_type *in_clearv = gql_schema_add_input(s, "ClearPointsInVideoInput");
-    gql_type *in_remove = gql_schema_add_input(s, "RemoveObjectInput");
-    gql_type *in_cancel = gql_schema_add_input(s, "CancelPropagateInVideoInput");
-    T(in_start);
-    T(in_close);
-    T(in_points);
-    T(in_rle);
-    T(in_mask);
-    T(in_clearf);
-    T(in_clearv);
-    T(in_remove);
-    T(in_cancel);
-    if (!ok) goto fail;
-    A(gql_input_add_field(s, in_start, "path", "String!", NULL));
-    A(gql_input_add_field(s, in_close, "sessionId", "String!", NULL));
-    A(gql_input_add_field(s, in_points, "sessionId", "String!", NULL));
-    A(gql_input_add_field(s, in_points, "frameIndex", "Int!", NULL));
-    A(gql_input_add_field(s, in_points, "clearOldPoints", "Boolean!", NULL));
-    A(gql_input_add_field(s, in_points, "objectId", "Int!", NULL));
-    A(gql_input_add_field(s, in_points, "labels", "[Int!]!", NULL));
-    A(gql_input_add_field(s, in_points, "points", "[[Float!]!]!", NULL));
-    A(gql_input_add_field(s, in_rle, "size", "[Int!]!", NULL));
-    A(gql_input_add_field(s, in_rle, "counts", "String!", NULL));
-    A(gql_input_add_field(s, in_rle, "order", "String", "\"F\""));
-    A(gql_input_add_field(s, in_mask, "sessionId", "String!", NULL));
-    A(gql_input_add_field(s, in_mask, "frameIndex", "Int!", NULL));
-    A(gql_input_add_field(s, in_mask, "objectId", "Int!", NULL));
-    A(gql_input_add_field(s, in_mask, "mask", "RLEMaskInput!", NULL));
-    A(gql_input_add_field(s, in_clearf, "sessionId", "String!", NULL));
-    A(gql_input_add_field(s, in_clearf, "frameIndex", "Int!", NULL));
-    A(gql_input_add_field(s, in_clearf, "objectId", "Int!", NULL));
-    A(gql_input_add_field(s, in_clearv, "sessionId", "String!", NULL));
-    A(gql_input_add_field(s, in_remove, "sessionId", "String!", NULL));
-    A(gql_input_add_field(s, in_remove, "objectId", "Int!", NULL));
-    A(gql_input_add_field(s, in_cancel, "sessionId", "String!", NULL));
-
-    gql_type *q = gql_schema_add_object(s, "Query");
-    gql_type *m = gql_schema_add_object(s, "Mutation");
-    T(q);
-    T(m);
-    if (!ok) goto fail;
-    T(gql_type_add_field(s, q, "defaultVideo", "Video!", resolve_default_video));
-    gql_field_def *f = gql_type_add_field(s, q, "videos", "VideoConnection!", resolve_videos);
-    T(f);
-    if (!ok) goto fail;
-    A(gql_field_add_arg(s, f, "before", "String", "null"));
-    A(gql_field_add_arg(s, f, "after", "String", "null"));
-    A(gql_field_add_arg(s, f, "first", "Int", "null"));
-    A(gql_field_add_arg(s, f, "last", "Int", "null"));
-    f = gql_type_add_field(s, q, "video", "Video", resolve_video);
-    T(f);
-    if (!ok) goto fail;
-    A(gql_field_add_arg(s, f, "path", "String!", NULL));
-    T(gql_type_add_field(s, q, "modelInfo", "ModelInfo!", resolve_model_info));
-
-    struct {
-        const char *name, *type, *input;
-        gql_resolver fn;
-    } muts[] = {
-        {"startSession", "StartSession!", "StartSessionInput!", resolve_start_session},
-        {"closeSession", "CloseSession!", "CloseSessionInput!", resolve_close_session},
-        {"addPoints", "RLEMaskListOnFrame!", "AddPointsInput!", resolve_add_points},
-        {"addMask", "RLEMaskListOnFrame!", "AddMaskInput!", resolve_add_mask},
-        {"clearPointsInFrame", "RLEMaskListOnFrame!", "ClearPointsInFrameInput!", resolve_clear_points_in_frame},
-        {"clearPointsInVideo", "ClearPointsInVideo!", "ClearPointsInVideoInput!", resolve_clear_points_in_video},
-        {"removeObject", "[RLEMaskListOnFrame!]!", "RemoveObjectInput!", resolve_remove_object},
-        {"cancelPropagateInVideo", "CancelPropagateInVideo!", "CancelPropagateInVideoInput!", resolve_cancel_propagate},
-    };
-    for (size_t i = 0; ok && i < sizeof muts / sizeof muts[0]; i++) {
-        f = gql_type_add_field(s, m, muts[i].name, muts[i].type, muts[i].fn);
-        T(f);
-        if (ok) A(gql_field_add_arg(s, f, "input", muts[i].input, NULL));
-    }
-    f = gql_type_add_field(s, m, "uploadVideo", "Video!", resolve_upload_video);
-    T(f);
-    if (!ok) goto fail;
-    A(gql_field_add_arg(s, f, "file", "Upload!", NULL));
-    A(gql_field_add_arg(s, f, "startTimeSec", "Float", "null"));
-    A(gql_field_add_arg(s, f, "durationTimeSec", "Float", "null"));
-#undef T
-#undef A
-    if (!ok) goto fail;
-    gql_schema_set_roots(s, q, m);
-    if (gql_schema_finish(s, err)) {
-        gql_schema_free(s);
-        return NULL;
-    }
+    gql_resolver_entry table[N_DEMO_RESOLVERS];
+    for (int i = 0; i < N_DEMO_RESOLVERS; i++)
+        table[i] =
+            (gql_resolver_entry){demo_resolvers[i].field, run_demo_resolver, &demo_resolvers[i]};
+    gql_err gerr = {{0}};
+    gql_schema *s = gql_schema_from_sdl(demo_sdl, table, N_DEMO_RESOLVERS, &gerr);
+    if (!s) sam2_fail(err, SAM2_ERR_ARGUMENT, "the GraphQL schema: %s", gerr.message);
     return s;
-fail:
-    gql_schema_free(s);
-    sam2_fail(err, SAM2_ERR_NOMEM, "out of memory building the GraphQL schema");
-    return NULL;
 }

@@ -6,7 +6,7 @@
 #include "server/client_addr.h"
 #include "server/compute.h"
 #include "server/config.h"
-#include "server/gql_schema.h"
+#include "server/graphql/gql_schema.h"
 #include "server/inference.h"
 #include "server/ingest.h"
 #include "server/metrics.h"

@@ -1,7 +1,6 @@
-#include "server/gql_schema.h"
+#include "server/graphql/gql_schema.h"
 
-#include "core/error.h"
-
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +25,18 @@ static int push_ptr(void ***arr, int *n, int *cap, void *p) {
     return 0;
 }
 
-gql_schema *gql_schema_new(void) { return calloc(1, sizeof(gql_schema)); }
+int gql_fail(gql_err *err, const char *fmt, ...) {
+    if (!err) return -1;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->message, sizeof err->message, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+gql_schema *gql_schema_new(void) {
+    return calloc(1, sizeof(gql_schema));
+}
 
 static void free_inputs(gql_input_value *v, int n) {
     for (int i = 0; i < n; i++) {
@@ -77,7 +87,9 @@ gql_type *gql_schema_add_scalar(gql_schema *s, const char *name, gql_scalar_id i
     if (t) t->scalar = id;
     return t;
 }
-gql_type *gql_schema_add_object(gql_schema *s, const char *name) { return add_named(s, name, GQL_OBJECT); }
+gql_type *gql_schema_add_object(gql_schema *s, const char *name) {
+    return add_named(s, name, GQL_OBJECT);
+}
 gql_type *gql_schema_add_interface(gql_schema *s, const char *name) {
     return add_named(s, name, GQL_INTERFACE);
 }
@@ -91,8 +103,8 @@ int gql_type_implements(gql_type *object, const gql_type *iface) {
     return 0;
 }
 
-gql_field_def *gql_type_add_field(gql_schema *s, gql_type *t, const char *name, const char *type_str,
-                                  gql_resolver resolve) {
+gql_field_def *gql_type_add_field(gql_schema *s, gql_type *t, const char *name,
+                                  const char *type_str, gql_resolver resolve) {
     (void)s;
     gql_field_def *f = calloc(1, sizeof *f);
     char *n = strdup(name), *ts = strdup(type_str);
@@ -156,21 +168,21 @@ const gql_type *gql_schema_type(const gql_schema *s, const char *name) {
 }
 
 /* Parses "[Name!]!" style strings into wrapper chains owned by the schema. */
-static const gql_type *parse_type_str(gql_schema *s, const char **p, sam2_error *err) {
+static const gql_type *parse_type_str(gql_schema *s, const char **p, gql_err *err) {
     const gql_type *t;
     if (**p == '[') {
         (*p)++;
         const gql_type *inner = parse_type_str(s, p, err);
         if (!inner) return NULL;
         if (**p != ']') {
-            sam2_fail(err, SAM2_ERR_ARGUMENT, "schema: bad type string near '%s'", *p);
+            gql_fail(err, "schema: bad type string near '%s'", *p);
             return NULL;
         }
         (*p)++;
         gql_type *w = calloc(1, sizeof *w);
         if (!w || push_ptr((void ***)&s->wrappers, &s->n_wrappers, &s->cap_wrappers, w)) {
             free(w);
-            sam2_fail(err, SAM2_ERR_NOMEM, "schema: out of memory");
+            gql_fail(err, "schema: out of memory");
             return NULL;
         }
         w->kind = GQL_LIST;
@@ -179,13 +191,14 @@ static const gql_type *parse_type_str(gql_schema *s, const char **p, sam2_error 
     } else {
         char name[64];
         size_t n = 0;
-        while (((**p >= 'A' && **p <= 'Z') || (**p >= 'a' && **p <= 'z') || (**p >= '0' && **p <= '9') ||
-                **p == '_') && n + 1 < sizeof name)
+        while (((**p >= 'A' && **p <= 'Z') || (**p >= 'a' && **p <= 'z') ||
+                (**p >= '0' && **p <= '9') || **p == '_') &&
+               n + 1 < sizeof name)
             name[n++] = *(*p)++;
         name[n] = 0;
         t = gql_schema_type(s, name);
         if (!t) {
-            sam2_fail(err, SAM2_ERR_ARGUMENT, "schema: unknown type '%s'", name);
+            gql_fail(err, "schema: unknown type '%s'", name);
             return NULL;
         }
     }
@@ -194,7 +207,7 @@ static const gql_type *parse_type_str(gql_schema *s, const char **p, sam2_error 
         gql_type *w = calloc(1, sizeof *w);
         if (!w || push_ptr((void ***)&s->wrappers, &s->n_wrappers, &s->cap_wrappers, w)) {
             free(w);
-            sam2_fail(err, SAM2_ERR_NOMEM, "schema: out of memory");
+            gql_fail(err, "schema: out of memory");
             return NULL;
         }
         w->kind = GQL_NON_NULL;
@@ -204,17 +217,17 @@ static const gql_type *parse_type_str(gql_schema *s, const char **p, sam2_error 
     return t;
 }
 
-static const gql_type *resolve_str(gql_schema *s, const char *str, sam2_error *err) {
+static const gql_type *resolve_str(gql_schema *s, const char *str, gql_err *err) {
     const char *p = str;
     const gql_type *t = parse_type_str(s, &p, err);
     if (t && *p) {
-        sam2_fail(err, SAM2_ERR_ARGUMENT, "schema: trailing text in type '%s'", str);
+        gql_fail(err, "schema: trailing text in type '%s'", str);
         return NULL;
     }
     return t;
 }
 
-int gql_schema_finish(gql_schema *s, sam2_error *err) {
+int gql_schema_finish(gql_schema *s, gql_err *err) {
     for (int i = 0; i < s->n_types; i++) {
         gql_type *t = s->types[i];
         for (int f = 0; f < t->n_fields; f++) {
@@ -226,12 +239,16 @@ int gql_schema_finish(gql_schema *s, sam2_error *err) {
         for (int f = 0; f < t->n_inputs; f++)
             if (!(t->inputs[f].type = resolve_str(s, t->inputs[f].type_str, err))) return -1;
     }
-    if (!s->query) return sam2_fail(err, SAM2_ERR_ARGUMENT, "schema: no query type");
+    if (!s->query) return gql_fail(err, "schema: no query type");
     return 0;
 }
 
-const gql_type *gql_schema_query(const gql_schema *s) { return s->query; }
-const gql_type *gql_schema_mutation(const gql_schema *s) { return s->mutation; }
+const gql_type *gql_schema_query(const gql_schema *s) {
+    return s->query;
+}
+const gql_type *gql_schema_mutation(const gql_schema *s) {
+    return s->mutation;
+}
 
 const gql_field_def *gql_type_field(const gql_type *t, const char *name) {
     if (!t || (t->kind != GQL_OBJECT && t->kind != GQL_INTERFACE)) return NULL;
@@ -247,7 +264,7 @@ const gql_input_value *gql_type_input(const gql_type *t, const char *name) {
     return NULL;
 }
 
-const gql_type *gql_type_from_ref(const gql_schema *s, gql_arena *arena, const gql_type_ref *ref,
+const gql_type *gql_type_from_ref(const gql_schema *s, arena *arena, const gql_type_ref *ref,
                                   const char **unknown) {
     if (ref->kind == GT_REF_NAMED) {
         const gql_type *t = gql_schema_type(s, ref->name);
@@ -256,7 +273,7 @@ const gql_type *gql_type_from_ref(const gql_schema *s, gql_arena *arena, const g
     }
     const gql_type *inner = gql_type_from_ref(s, arena, ref->of_type, unknown);
     if (!inner) return NULL;
-    gql_type *w = gql_alloc(arena, sizeof *w);
+    gql_type *w = arena_zalloc(arena, sizeof *w);
     if (!w) return NULL;
     w->kind = ref->kind == GT_REF_LIST ? GQL_LIST : GQL_NON_NULL;
     w->of_type = inner;
@@ -293,7 +310,9 @@ void gql_type_print(const gql_type *t, char *buf, size_t cap) {
         gql_type_print(t->of_type, inner, sizeof inner);
         snprintf(buf, cap, "%s!", inner);
         break;
-    default: snprintf(buf, cap, "%s", t->name); break;
+    default:
+        snprintf(buf, cap, "%s", t->name);
+        break;
     }
 }
 

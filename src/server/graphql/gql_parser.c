@@ -1,11 +1,14 @@
-#include "server/gql_parser.h"
+#include "server/graphql/gql_parser.h"
 
-#include "server/gql_lexer.h"
+#include "server/graphql/gql_lexer.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Small chunks: most documents are a few hundred bytes of nodes. */
+#define GQL_CHUNK_BYTES 16384
 
 typedef struct parser {
     gql_lexer lx;
@@ -16,7 +19,8 @@ typedef struct parser {
     int failed;
 } parser;
 
-static int fail_at(parser *p, gql_loc loc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail_at(parser *p, gql_loc loc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static int fail_at(parser *p, gql_loc loc, const char *fmt, ...) {
     if (p->failed) return -1;
     p->failed = 1;
@@ -30,7 +34,9 @@ static int fail_at(parser *p, gql_loc loc, const char *fmt, ...) {
     return -1;
 }
 
-static int oom(parser *p) { return fail_at(p, p->lx.tok.loc, "Document is too large."); }
+static int oom(parser *p) {
+    return fail_at(p, p->lx.tok.loc, "Document is too large.");
+}
 
 static int advance(parser *p) {
     if (p->failed) return -1;
@@ -45,8 +51,12 @@ static int advance(parser *p) {
     return 0;
 }
 
-static const gql_token *peek(parser *p) { return &p->lx.tok; }
-static int at(parser *p, gql_token_kind k) { return !p->failed && p->lx.tok.kind == k; }
+static const gql_token *peek(parser *p) {
+    return &p->lx.tok;
+}
+static int at(parser *p, gql_token_kind k) {
+    return !p->failed && p->lx.tok.kind == k;
+}
 static int at_keyword(parser *p, const char *kw) {
     return at(p, TK_NAME) && !strcmp(p->lx.tok.value, kw);
 }
@@ -59,21 +69,36 @@ static int unexpected(parser *p) {
 
 static const char *kind_name(gql_token_kind k) {
     switch (k) {
-    case TK_EOF: return "<EOF>";
-    case TK_BANG: return "'!'";
-    case TK_DOLLAR: return "'$'";
-    case TK_PAREN_L: return "'('";
-    case TK_PAREN_R: return "')'";
-    case TK_SPREAD: return "'...'";
-    case TK_COLON: return "':'";
-    case TK_EQUALS: return "'='";
-    case TK_AT: return "'@'";
-    case TK_BRACKET_L: return "'['";
-    case TK_BRACKET_R: return "']'";
-    case TK_BRACE_L: return "'{'";
-    case TK_BRACE_R: return "'}'";
-    case TK_NAME: return "Name";
-    default: return "token";
+    case TK_EOF:
+        return "<EOF>";
+    case TK_BANG:
+        return "'!'";
+    case TK_DOLLAR:
+        return "'$'";
+    case TK_PAREN_L:
+        return "'('";
+    case TK_PAREN_R:
+        return "')'";
+    case TK_SPREAD:
+        return "'...'";
+    case TK_COLON:
+        return "':'";
+    case TK_EQUALS:
+        return "'='";
+    case TK_AT:
+        return "'@'";
+    case TK_BRACKET_L:
+        return "'['";
+    case TK_BRACKET_R:
+        return "']'";
+    case TK_BRACE_L:
+        return "'{'";
+    case TK_BRACE_R:
+        return "'}'";
+    case TK_NAME:
+        return "Name";
+    default:
+        return "token";
     }
 }
 
@@ -104,13 +129,15 @@ static int enter(parser *p) {
                        p->max_depth);
     return 0;
 }
-static void leave(parser *p) { p->depth--; }
+static void leave(parser *p) {
+    p->depth--;
+}
 
 /* Growable arrays inside the arena (old blocks are abandoned: at most 2x waste). */
 static void *grow(parser *p, void *arr, int n, int *cap, size_t elem) {
     if (n < *cap) return arr;
     int ncap = *cap ? *cap * 2 : 4;
-    void *na = gql_alloc(&p->doc->arena, (size_t)ncap * elem);
+    void *na = arena_zalloc(&p->doc->nodes, (size_t)ncap * elem);
     if (!na) {
         oom(p);
         return NULL;
@@ -123,7 +150,7 @@ static void *grow(parser *p, void *arr, int n, int *cap, size_t elem) {
 static gql_value *parse_value(parser *p, int is_const);
 
 static gql_value *new_value(parser *p, gql_value_kind kind, gql_loc loc) {
-    gql_value *v = gql_alloc(&p->doc->arena, sizeof *v);
+    gql_value *v = arena_zalloc(&p->doc->nodes, sizeof *v);
     if (!v) {
         oom(p);
         return NULL;
@@ -179,13 +206,21 @@ static gql_value *parse_value(parser *p, int is_const) {
     const gql_token *t = peek(p);
     gql_value *v = NULL;
     switch (t->kind) {
-    case TK_BRACKET_L: v = parse_list_value(p, is_const); break;
-    case TK_BRACE_L: v = parse_object_value(p, is_const); break;
+    case TK_BRACKET_L:
+        v = parse_list_value(p, is_const);
+        break;
+    case TK_BRACE_L:
+        v = parse_object_value(p, is_const);
+        break;
     case TK_INT:
     case TK_FLOAT:
     case TK_STRING:
     case TK_BLOCK_STRING:
-        v = new_value(p, t->kind == TK_INT ? GV_INT : t->kind == TK_FLOAT ? GV_FLOAT : GV_STRING, t->loc);
+        v = new_value(p,
+                      t->kind == TK_INT     ? GV_INT
+                      : t->kind == TK_FLOAT ? GV_FLOAT
+                                            : GV_STRING,
+                      t->loc);
         if (v) {
             v->text = t->value;
             if (advance(p)) v = NULL;
@@ -220,7 +255,9 @@ static gql_value *parse_value(parser *p, int is_const) {
             v = NULL;
         }
         break;
-    default: unexpected(p); break;
+    default:
+        unexpected(p);
+        break;
     }
     leave(p);
     return p->failed ? NULL : v;
@@ -308,7 +345,7 @@ static int parse_selection(parser *p, gql_selection *s) {
 
 static gql_selection_set *parse_selection_set(parser *p) {
     if (enter(p)) return NULL;
-    gql_selection_set *set = gql_alloc(&p->doc->arena, sizeof *set);
+    gql_selection_set *set = arena_zalloc(&p->doc->nodes, sizeof *set);
     if (!set) {
         oom(p);
         return NULL;
@@ -336,7 +373,7 @@ static gql_selection_set *parse_selection_set(parser *p) {
 
 static gql_type_ref *parse_type_ref(parser *p) {
     if (enter(p)) return NULL;
-    gql_type_ref *t = gql_alloc(&p->doc->arena, sizeof *t);
+    gql_type_ref *t = arena_zalloc(&p->doc->nodes, sizeof *t);
     if (!t) {
         oom(p);
         return NULL;
@@ -354,7 +391,7 @@ static gql_type_ref *parse_type_ref(parser *p) {
     }
     if (at(p, TK_BANG)) {
         if (advance(p)) return NULL;
-        gql_type_ref *nn = gql_alloc(&p->doc->arena, sizeof *nn);
+        gql_type_ref *nn = arena_zalloc(&p->doc->nodes, sizeof *nn);
         if (!nn) {
             oom(p);
             return NULL;
@@ -402,9 +439,12 @@ static int parse_operation(parser *p, gql_operation *op) {
         return op->set ? 0 : -1;
     }
     const char *kw = peek(p)->value;
-    if (!strcmp(kw, "query")) op->kind = OP_QUERY;
-    else if (!strcmp(kw, "mutation")) op->kind = OP_MUTATION;
-    else op->kind = OP_SUBSCRIPTION;
+    if (!strcmp(kw, "query"))
+        op->kind = OP_QUERY;
+    else if (!strcmp(kw, "mutation"))
+        op->kind = OP_MUTATION;
+    else
+        op->kind = OP_SUBSCRIPTION;
     if (advance(p)) return -1;
     if (at(p, TK_NAME)) op->name = expect_name(p);
     if (parse_variable_defs(p, op)) return -1;
@@ -449,8 +489,9 @@ gql_document *gql_parse(const char *src, size_t len, const gql_parse_limits *lim
     p.error = error;
     p.max_depth = limits && limits->max_depth > 0 ? limits->max_depth : 64;
     p.max_tokens = limits && limits->max_tokens > 0 ? limits->max_tokens : 100000;
-    doc->arena.limit = limits && limits->max_memory ? limits->max_memory : (size_t)64 << 20;
-    gql_lexer_init(&p.lx, src, len, &doc->arena);
+    arena_init_small(&doc->nodes, GQL_CHUNK_BYTES,
+                     limits && limits->max_memory ? limits->max_memory : (size_t)64 << 20);
+    gql_lexer_init(&p.lx, src, len, &doc->nodes);
     int op_cap = 0, frag_cap = 0;
     if (advance(&p)) goto fail;
     if (at(&p, TK_EOF)) {
@@ -476,13 +517,14 @@ gql_document *gql_parse(const char *src, size_t len, const gql_parse_limits *lim
     if (p.failed) goto fail;
     return doc;
 fail:
-    if (!p.failed) snprintf(error->message, sizeof error->message, "Syntax Error: invalid document.");
+    if (!p.failed)
+        snprintf(error->message, sizeof error->message, "Syntax Error: invalid document.");
     gql_document_free(doc);
     return NULL;
 }
 
 void gql_document_free(gql_document *doc) {
     if (!doc) return;
-    gql_arena_free(&doc->arena);
+    arena_free(&doc->nodes);
     free(doc);
 }

@@ -1,26 +1,16 @@
 /* The GraphQL executable document as the parser builds it: operations, fragments, selections,
  * arguments, values and type references, with the line/column of each node for error messages.
  * Every node lives in the document's arena and is freed with it. */
-#ifndef SAM2_SERVER_GQL_AST_H
-#define SAM2_SERVER_GQL_AST_H
+#ifndef SAM2_GRAPHQL_GQL_AST_H
+#define SAM2_GRAPHQL_GQL_AST_H
+
+#include "core/arena.h"
 
 #include <stddef.h>
 
 typedef struct gql_loc {
     int line, column; /* 1-based, as GraphQL error "locations" report them */
 } gql_loc;
-
-/* Bump allocator for one document. */
-typedef struct gql_arena_block gql_arena_block;
-typedef struct gql_arena {
-    gql_arena_block *head;
-    size_t total;
-    size_t limit; /* 0: unlimited; allocation fails past it */
-} gql_arena;
-
-void *gql_alloc(gql_arena *a, size_t n); /* zero-filled; NULL when out of memory or limit */
-char *gql_strndup(gql_arena *a, const char *s, size_t n);
-void gql_arena_free(gql_arena *a);
 
 typedef enum gql_value_kind {
     GV_VARIABLE,
@@ -38,11 +28,11 @@ typedef struct gql_value gql_value;
 struct gql_value {
     gql_value_kind kind;
     gql_loc loc;
-    const char *text;   /* variable name, number text, string contents, enum name */
+    const char *text; /* variable name, number text, string contents, enum name */
     int boolean;
-    int n_items;        /* list items or object fields */
+    int n_items; /* list items or object fields */
     gql_value **items;
-    const char **keys;  /* object field names (GV_OBJECT) */
+    const char **keys; /* object field names (GV_OBJECT) */
     gql_loc *key_locs;
 };
 
@@ -74,8 +64,8 @@ typedef enum gql_selection_kind { SEL_FIELD, SEL_SPREAD, SEL_INLINE } gql_select
 typedef struct gql_selection {
     gql_selection_kind kind;
     gql_loc loc;
-    const char *alias;          /* field: may be NULL */
-    const char *name;           /* field name or fragment name (spread) */
+    const char *alias; /* field: may be NULL */
+    const char *name;  /* field name or fragment name (spread) */
     gql_argument *args;
     int n_args;
     gql_directive *dirs;
@@ -121,7 +111,7 @@ typedef struct gql_fragment {
 } gql_fragment;
 
 typedef struct gql_document {
-    gql_arena arena;
+    arena nodes; /* every node of the document (grow-by-chunk mode, bounded) */
     gql_operation *ops;
     int n_ops;
     gql_fragment *frags;

@@ -2,11 +2,11 @@
  * 6.4.1): document literals and JSON variable values become JSON values of the schema's input
  * types; resolver results are checked against the schema's scalar output types. Every failure
  * comes back as a message in the words graphql-core (Strawberry's engine) uses. */
-#ifndef SAM2_SERVER_GQL_VALUES_H
-#define SAM2_SERVER_GQL_VALUES_H
+#ifndef SAM2_GRAPHQL_GQL_VALUES_H
+#define SAM2_GRAPHQL_GQL_VALUES_H
 
-#include "server/gql_schema.h"
-#include "server/strbuf.h"
+#include "server/graphql/gql_schema.h"
+#include "server/graphql/gql_buf.h"
 
 #include <cjson/cJSON.h>
 
@@ -19,7 +19,7 @@ typedef struct gql_coerce_ctx {
 /* Coerces a JSON variable value. On failure returns -1, writes the reason to msg and the
  * offending sub-value's location (".frameIndex", "[2]") to path. */
 int gql_coerce_json(const gql_coerce_ctx *c, const gql_type *type, const cJSON *value, cJSON **out,
-                    strbuf *path, char *msg, size_t cap);
+                    gql_buf *path, char *msg, size_t cap);
 
 /* Coerces a document literal. vars: the coerced variables, or NULL to only check the literal
  * (validation: variables are then accepted as they are). A variable that has no value yields
@@ -31,8 +31,8 @@ int gql_coerce_literal(const gql_coerce_ctx *c, const gql_type *type, const gql_
 cJSON *gql_serialize_scalar(const gql_type *scalar, const cJSON *value, char *msg, size_t cap);
 
 /* Appends a literal in GraphQL syntax (for messages). */
-void gql_print_value(strbuf *sb, const gql_value *v);
+void gql_print_value(gql_buf *sb, const gql_value *v);
 /* Appends a JSON value compactly, cut to `max` bytes with "..." (for messages). */
-void gql_print_json(strbuf *sb, const cJSON *v, size_t max);
+void gql_print_json(gql_buf *sb, const cJSON *v, size_t max);
 
 #endif

@@ -1,42 +1,19 @@
 /* GraphQL execution (spec section 6): operation selection, variable coercion, field collection
  * with @skip/@include and fragments, argument coercion, resolvers, value completion with null
  * propagation, and errors with message, locations and path. */
-#include "server/gql_exec.h"
+#include "server/graphql/gql_exec.h"
 
-#include "server/gql_internal.h"
-#include "server/gql_parser.h"
-#include "server/gql_values.h"
-#include "server/strbuf.h"
+#include "server/graphql/gql_errors.h"
+#include "server/graphql/gql_parser.h"
+#include "server/graphql/gql_validate.h"
+#include "server/graphql/gql_values.h"
+#include "server/graphql/gql_buf.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define EXEC_WORK_LIMIT 2000000L
-
-void gql_error_add(gql_errors *e, const char *message, const gql_loc *locs, int n_locs, cJSON *path) {
-    if (!e->list) e->list = cJSON_CreateArray();
-    cJSON *err = cJSON_CreateObject();
-    if (!e->list || !err) {
-        cJSON_Delete(err);
-        cJSON_Delete(path);
-        return;
-    }
-    cJSON_AddStringToObject(err, "message", message);
-    if (n_locs > 0) {
-        cJSON *arr = cJSON_AddArrayToObject(err, "locations");
-        for (int i = 0; arr && i < n_locs; i++) {
-            cJSON *l = cJSON_CreateObject();
-            if (!l) break;
-            cJSON_AddNumberToObject(l, "line", locs[i].line);
-            cJSON_AddNumberToObject(l, "column", locs[i].column);
-            cJSON_AddItemToArray(arr, l);
-        }
-    }
-    if (path) cJSON_AddItemToObject(err, "path", path);
-    cJSON_AddItemToArray(e->list, err);
-    e->count++;
-}
 
 typedef struct path_seg {
     const struct path_seg *prev;
@@ -57,7 +34,8 @@ static cJSON *path_json(const path_seg *p) {
     int i = n;
     for (const path_seg *q = p; q; q = q->prev) segs[--i] = q;
     for (i = 0; i < n; i++)
-        cJSON_AddItemToArray(arr, segs[i]->key ? cJSON_CreateString(segs[i]->key) : cJSON_CreateNumber(segs[i]->index));
+        cJSON_AddItemToArray(arr, segs[i]->key ? cJSON_CreateString(segs[i]->key)
+                                               : cJSON_CreateNumber(segs[i]->index));
     free(segs);
     return arr;
 }
@@ -124,7 +102,8 @@ static int rehash(collected_list *l, int size) {
 }
 
 static int add_collected(collected_list *l, const char *key, const gql_selection *node) {
-    if ((l->n + 1) * 2 > l->table_size && rehash(l, l->table_size ? l->table_size * 2 : 16)) return -1;
+    if ((l->n + 1) * 2 > l->table_size && rehash(l, l->table_size ? l->table_size * 2 : 16))
+        return -1;
     int *slot = table_slot(l, key);
     collected *e = *slot >= 0 ? &l->items[*slot] : NULL;
     if (!e) {
@@ -185,8 +164,8 @@ static int fragment_applies(const gql_schema *s, const gql_type *obj, const char
     return 0;
 }
 
-static int collect_fields(ectx *c, const gql_type *obj, const gql_selection_set *set, unsigned char *visited,
-                          collected_list *out) {
+static int collect_fields(ectx *c, const gql_type *obj, const gql_selection_set *set,
+                          unsigned char *visited, collected_list *out) {
     for (int i = 0; i < set->n; i++) {
         const gql_selection *s = &set->items[i];
         if (++c->work > EXEC_WORK_LIMIT) return -1;
@@ -220,21 +199,26 @@ static void report_limit(ectx *c, const gql_selection *node, const path_seg *pat
     if (c->limit_reported) return;
     c->limit_reported = 1;
     char msg[200];
-    if (c->oom) snprintf(msg, sizeof msg, "Out of memory while executing the query.");
+    if (c->oom)
+        snprintf(msg, sizeof msg, "Out of memory while executing the query.");
     else
-        snprintf(msg, sizeof msg, "The query is too large: it would resolve more than %ld fields.", c->max_fields);
+        snprintf(msg, sizeof msg, "The query is too large: it would resolve more than %ld fields.",
+                 c->max_fields);
     field_error(c, msg, node, path);
 }
 
-static int execute_fields(ectx *c, const gql_type *obj, const cJSON *source, const gql_selection **nodes, int n_nodes,
+static int execute_fields(ectx *c, const gql_type *obj, const cJSON *source,
+                          const gql_selection **nodes, int n_nodes, const path_seg *path,
+                          cJSON **out);
+
+static int complete_value(ectx *c, const gql_type *parent, const gql_type *type,
+                          const gql_selection **nodes, int n_nodes, const cJSON *value,
                           const path_seg *path, cJSON **out);
 
-static int complete_value(ectx *c, const gql_type *parent, const gql_type *type, const gql_selection **nodes,
-                          int n_nodes, const cJSON *value, const path_seg *path, cJSON **out);
-
 /* Completion of a nullable type; -1 means an error was recorded and the value must bubble. */
-static int complete_raw(ectx *c, const gql_type *parent, const gql_type *type, const gql_selection **nodes,
-                        int n_nodes, const cJSON *value, const path_seg *path, cJSON **out) {
+static int complete_raw(ectx *c, const gql_type *parent, const gql_type *type,
+                        const gql_selection **nodes, int n_nodes, const cJSON *value,
+                        const path_seg *path, cJSON **out) {
     char msg[300];
     *out = NULL;
     if (!value || cJSON_IsNull(value)) {
@@ -244,8 +228,8 @@ static int complete_raw(ectx *c, const gql_type *parent, const gql_type *type, c
     switch (type->kind) {
     case GQL_LIST: {
         if (!cJSON_IsArray(value)) {
-            snprintf(msg, sizeof msg, "Expected Iterable, but did not find one for field '%s.%s'.", parent->name,
-                     nodes[0]->name);
+            snprintf(msg, sizeof msg, "Expected Iterable, but did not find one for field '%s.%s'.",
+                     parent->name, nodes[0]->name);
             field_error(c, msg, nodes[0], path);
             return -1;
         }
@@ -273,29 +257,36 @@ static int complete_raw(ectx *c, const gql_type *parent, const gql_type *type, c
         *out = v;
         return 0;
     }
-    case GQL_OBJECT: return execute_fields(c, type, value, nodes, n_nodes, path, out);
+    case GQL_OBJECT:
+        return execute_fields(c, type, value, nodes, n_nodes, path, out);
     case GQL_INTERFACE: {
         const cJSON *tn = cJSON_GetObjectItemCaseSensitive(value, "__typename");
         const gql_type *rt = cJSON_IsString(tn) ? gql_schema_type(c->s, tn->valuestring) : NULL;
         if (!rt || rt->kind != GQL_OBJECT || !fragment_applies(c->s, rt, type->name)) {
-            snprintf(msg, sizeof msg, "Abstract type '%s' must resolve to an Object type at runtime for field '%s.%s'.",
-                     type->name, parent->name, nodes[0]->name);
+            snprintf(
+                msg, sizeof msg,
+                "Abstract type '%s' must resolve to an Object type at runtime for field '%s.%s'.",
+                type->name, parent->name, nodes[0]->name);
             field_error(c, msg, nodes[0], path);
             return -1;
         }
         return execute_fields(c, rt, value, nodes, n_nodes, path, out);
     }
-    default: field_error(c, "Field has a type that cannot be returned.", nodes[0], path); return -1;
+    default:
+        field_error(c, "Field has a type that cannot be returned.", nodes[0], path);
+        return -1;
     }
 }
 
-static int complete_value(ectx *c, const gql_type *parent, const gql_type *type, const gql_selection **nodes,
-                          int n_nodes, const cJSON *value, const path_seg *path, cJSON **out) {
+static int complete_value(ectx *c, const gql_type *parent, const gql_type *type,
+                          const gql_selection **nodes, int n_nodes, const cJSON *value,
+                          const path_seg *path, cJSON **out) {
     if (type->kind == GQL_NON_NULL) {
         if (complete_raw(c, parent, type->of_type, nodes, n_nodes, value, path, out)) return -1;
         if (cJSON_IsNull(*out)) {
             char msg[300];
-            snprintf(msg, sizeof msg, "Cannot return null for non-nullable field %s.%s.", parent->name, nodes[0]->name);
+            snprintf(msg, sizeof msg, "Cannot return null for non-nullable field %s.%s.",
+                     parent->name, nodes[0]->name);
             field_error(c, msg, nodes[0], path);
             cJSON_Delete(*out);
             *out = NULL;
@@ -311,7 +302,8 @@ static int complete_value(ectx *c, const gql_type *parent, const gql_type *type,
     return 0;
 }
 
-static cJSON *coerce_arguments(ectx *c, const gql_field_def *fd, const gql_selection *node, char *msg, size_t cap) {
+static cJSON *coerce_arguments(ectx *c, const gql_field_def *fd, const gql_selection *node,
+                               char *msg, size_t cap) {
     char tn[160];
     cJSON *args = cJSON_CreateObject();
     if (!args) {
@@ -329,17 +321,20 @@ static cJSON *coerce_arguments(ectx *c, const gql_field_def *fd, const gql_selec
         if (a && a->value->kind == GV_VARIABLE) {
             const cJSON *vv = cJSON_GetObjectItemCaseSensitive(c->vars, a->value->text);
             if (!vv) {
-                if (def->default_value) v = cJSON_Duplicate(def->default_value, 1);
+                if (def->default_value)
+                    v = cJSON_Duplicate(def->default_value, 1);
                 else if (nn) {
                     snprintf(msg, cap,
-                             "Argument '%s' of required type '%s' was provided the variable '$%s' which was not "
+                             "Argument '%s' of required type '%s' was provided the variable '$%s' "
+                             "which was not "
                              "provided a runtime value.",
                              def->name, tn, a->value->text);
                     goto fail;
                 } else
                     continue;
             } else if (nn && cJSON_IsNull(vv)) {
-                snprintf(msg, cap, "Argument '%s' of non-null type '%s' must not be null.", def->name, tn);
+                snprintf(msg, cap, "Argument '%s' of non-null type '%s' must not be null.",
+                         def->name, tn);
                 goto fail;
             } else {
                 v = cJSON_Duplicate(vv, 1);
@@ -354,7 +349,8 @@ static cJSON *coerce_arguments(ectx *c, const gql_field_def *fd, const gql_selec
         } else if (def->default_value) {
             v = cJSON_Duplicate(def->default_value, 1);
         } else if (nn) {
-            snprintf(msg, cap, "Argument '%s' of required type '%s' was not provided.", def->name, tn);
+            snprintf(msg, cap, "Argument '%s' of required type '%s' was not provided.", def->name,
+                     tn);
             goto fail;
         } else {
             continue;
@@ -371,8 +367,8 @@ fail:
     return NULL;
 }
 
-static int execute_field(ectx *c, const gql_type *obj, const cJSON *source, const collected *f, const path_seg *path,
-                         cJSON **out) {
+static int execute_field(ectx *c, const gql_type *obj, const cJSON *source, const collected *f,
+                         const path_seg *path, cJSON **out) {
     const gql_selection *node = f->nodes[0];
     *out = NULL;
     if (++c->fields > c->max_fields || c->oom) {
@@ -393,10 +389,12 @@ static int execute_field(ectx *c, const gql_type *obj, const cJSON *source, cons
     cJSON *value = NULL;
     if (args) {
         if (fd->resolve) {
-            gql_resolve_info info = {c->req->app, fd->name, source, args};
-            sam2_error err = {0};
+            gql_resolve_info info = {c->req->app, fd->name, source, args, fd->resolver_data};
+            gql_err err = {{0}};
             value = fd->resolve(&info, &err);
-            if (!value) snprintf(msg, sizeof msg, "%s", err.message[0] ? err.message : "The resolver failed.");
+            if (!value)
+                snprintf(msg, sizeof msg, "%s",
+                         err.message[0] ? err.message : "The resolver failed.");
         } else {
             const cJSON *v = cJSON_GetObjectItemCaseSensitive(source, fd->name);
             value = v ? cJSON_Duplicate(v, 1) : cJSON_CreateNull();
@@ -415,8 +413,9 @@ static int execute_field(ectx *c, const gql_type *obj, const cJSON *source, cons
     return r;
 }
 
-static int execute_fields(ectx *c, const gql_type *obj, const cJSON *source, const gql_selection **nodes, int n_nodes,
-                          const path_seg *path, cJSON **out) {
+static int execute_fields(ectx *c, const gql_type *obj, const cJSON *source,
+                          const gql_selection **nodes, int n_nodes, const path_seg *path,
+                          cJSON **out) {
     *out = NULL;
     collected_list fields = {0};
     unsigned char *visited = calloc((size_t)c->doc->n_frags + 1, 1);
@@ -482,10 +481,12 @@ static int coerce_variables(ectx *c, const gql_operation *op) {
     int bad = 0;
     for (int i = 0; i < op->n_vars; i++) {
         const gql_var_def *vd = &op->vars[i];
-        const gql_type *t = gql_type_from_ref(c->s, &c->doc->arena, vd->type, NULL);
+        const gql_type *t = gql_type_from_ref(c->s, &c->doc->nodes, vd->type, NULL);
         if (!t) return -1;
         gql_type_print(t, tn, sizeof tn);
-        const cJSON *given = c->req->variables ? cJSON_GetObjectItemCaseSensitive(c->req->variables, vd->name) : NULL;
+        const cJSON *given = c->req->variables
+                                 ? cJSON_GetObjectItemCaseSensitive(c->req->variables, vd->name)
+                                 : NULL;
         cJSON *v = NULL;
         char msg[700];
         msg[0] = 0;
@@ -493,32 +494,35 @@ static int coerce_variables(ectx *c, const gql_operation *op) {
             if (vd->default_value) {
                 cJSON *empty = cJSON_CreateObject();
                 if (gql_coerce_literal(&c->cc, t, vd->default_value, empty, &v, why, sizeof why))
-                    snprintf(msg, sizeof msg, "Variable '$%s' has an invalid default value: %s", vd->name, why);
+                    snprintf(msg, sizeof msg, "Variable '$%s' has an invalid default value: %s",
+                             vd->name, why);
                 cJSON_Delete(empty);
             } else if (t->kind == GQL_NON_NULL) {
-                snprintf(msg, sizeof msg, "Variable '$%s' of required type '%s' was not provided.", vd->name, tn);
+                snprintf(msg, sizeof msg, "Variable '$%s' of required type '%s' was not provided.",
+                         vd->name, tn);
             } else {
                 continue;
             }
         } else if (cJSON_IsNull(given) && t->kind == GQL_NON_NULL) {
-            snprintf(msg, sizeof msg, "Variable '$%s' of non-null type '%s' must not be null.", vd->name, tn);
+            snprintf(msg, sizeof msg, "Variable '$%s' of non-null type '%s' must not be null.",
+                     vd->name, tn);
         } else {
-            strbuf path, shown;
-            sb_init(&path);
-            sb_init(&shown);
-            sb_puts(&path, vd->name);
+            gql_buf path, shown;
+            gb_init(&path);
+            gb_init(&shown);
+            gb_puts(&path, vd->name);
             if (gql_coerce_json(&c->cc, t, given, &v, &path, why, sizeof why)) {
                 /* Show the value at the failing path, as graphql-core does. */
                 gql_print_json(&shown, given, 100);
                 if (path.data && strcmp(path.data, vd->name))
-                    snprintf(msg, sizeof msg, "Variable '$%s' got invalid value %s at '%s'; %s", vd->name,
-                             shown.data ? shown.data : "?", path.data, why);
+                    snprintf(msg, sizeof msg, "Variable '$%s' got invalid value %s at '%s'; %s",
+                             vd->name, shown.data ? shown.data : "?", path.data, why);
                 else
                     snprintf(msg, sizeof msg, "Variable '$%s' got invalid value %s; %s", vd->name,
                              shown.data ? shown.data : "?", why);
             }
-            sb_free(&path);
-            sb_free(&shown);
+            gb_free(&path);
+            gb_free(&shown);
         }
         if (msg[0]) {
             cJSON_Delete(v);
@@ -538,7 +542,8 @@ cJSON *gql_execute(const gql_schema *schema, const gql_request *req, const gql_l
         pl.max_tokens = limits->max_tokens;
     }
     gql_parse_error perr;
-    gql_document *doc = gql_parse(req->query ? req->query : "", req->query ? req->query_len : 0, &pl, &perr);
+    gql_document *doc =
+        gql_parse(req->query ? req->query : "", req->query ? req->query_len : 0, &pl, &perr);
     if (!doc) return request_error(perr.message, perr.loc.line ? &perr.loc : NULL);
 
     ectx c;
@@ -558,7 +563,8 @@ cJSON *gql_execute(const gql_schema *schema, const gql_request *req, const gql_l
     const gql_operation *op = NULL;
     if (req->operation_name && *req->operation_name) {
         for (int i = 0; i < doc->n_ops; i++)
-            if (doc->ops[i].name && !strcmp(doc->ops[i].name, req->operation_name)) op = &doc->ops[i];
+            if (doc->ops[i].name && !strcmp(doc->ops[i].name, req->operation_name))
+                op = &doc->ops[i];
         if (!op) {
             char msg[300];
             snprintf(msg, sizeof msg, "Unknown operation named '%.200s'.", req->operation_name);
@@ -568,9 +574,10 @@ cJSON *gql_execute(const gql_schema *schema, const gql_request *req, const gql_l
     } else if (doc->n_ops == 1) {
         op = &doc->ops[0];
     } else {
-        resp = request_error(doc->n_ops ? "Must provide operation name if query contains multiple operations."
-                                        : "Must provide an operation.",
-                             NULL);
+        resp = request_error(
+            doc->n_ops ? "Must provide operation name if query contains multiple operations."
+                       : "Must provide an operation.",
+            NULL);
         goto out;
     }
     int vr = coerce_variables(&c, op);
@@ -579,7 +586,8 @@ cJSON *gql_execute(const gql_schema *schema, const gql_request *req, const gql_l
         resp = finish(NULL, &c.errs);
         goto out;
     }
-    const gql_type *root = op->kind == OP_MUTATION ? gql_schema_mutation(schema) : gql_schema_query(schema);
+    const gql_type *root =
+        op->kind == OP_MUTATION ? gql_schema_mutation(schema) : gql_schema_query(schema);
     /* The root selection is executed as the selection set of a synthetic field. */
     gql_selection root_node;
     memset(&root_node, 0, sizeof root_node);
@@ -598,4 +606,28 @@ out:
     cJSON_Delete(c.vars);
     gql_document_free(doc);
     return resp;
+}
+
+static int name_listed(const char *name, const char *const *names) {
+    if (!strcmp(name, "__typename")) return 1;
+    for (; *names; names++)
+        if (!strcmp(name, *names)) return 1;
+    return 0;
+}
+
+int gql_only_mutations_of(const char *query, size_t len, const char *const *fields) {
+    gql_parse_error perr;
+    gql_document *doc = gql_parse(query, len, NULL, &perr);
+    if (!doc) return 1;
+    int ok = 1;
+    for (int i = 0; i < doc->n_ops && ok; i++) {
+        const gql_operation *op = &doc->ops[i];
+        ok = op->kind == OP_MUTATION && op->set && op->set->n > 0;
+        for (int k = 0; ok && k < op->set->n; k++) {
+            const gql_selection *f = &op->set->items[k];
+            ok = f->kind == SEL_FIELD && name_listed(f->name, fields);
+        }
+    }
+    gql_document_free(doc);
+    return ok;
 }

@@ -5,9 +5,10 @@
  * literal values of the right type), directives (@skip/@include only, where allowed, once)
  * and variables (unique, input types, defined, used, allowed in their positions). Messages
  * follow graphql-core's wording. */
-#include "server/gql_internal.h"
+#include "server/graphql/gql_validate.h"
 
-#include "server/gql_values.h"
+#include "server/graphql/gql_errors.h"
+#include "server/graphql/gql_values.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -37,14 +38,15 @@ typedef struct vctx {
     defn_info *cur;
     int *frag_table; /* open addressing: fragment name -> first index */
     int frag_table_size;
-    long work;       /* selections expanded by the overlap check */
+    long work; /* selections expanded by the overlap check */
     int too_complex;
     int oom;
 } vctx;
 
 #define VALIDATION_WORK_LIMIT 2000000L
 
-static void verr(vctx *c, const gql_loc *locs, int n, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void verr(vctx *c, const gql_loc *locs, int n, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 static void verr(vctx *c, const gql_loc *locs, int n, const char *fmt, ...) {
     if (c->errs->count >= GQL_MAX_ERRORS) return;
     char msg[512];
@@ -100,7 +102,8 @@ static int build_fragment_table(vctx *c) {
     for (int i = 0; i < size; i++) c->frag_table[i] = -1;
     for (int i = 0; i < c->doc->n_frags; i++) {
         unsigned h = hash_str(c->doc->frags[i].name) & (unsigned)(size - 1);
-        while (c->frag_table[h] >= 0 && strcmp(c->doc->frags[c->frag_table[h]].name, c->doc->frags[i].name))
+        while (c->frag_table[h] >= 0 &&
+               strcmp(c->doc->frags[c->frag_table[h]].name, c->doc->frags[i].name))
             h = (h + 1) & (unsigned)(size - 1);
         if (c->frag_table[h] < 0) c->frag_table[h] = i;
     }
@@ -145,27 +148,36 @@ static void walk_value(vctx *c, const gql_value *v, const gql_type *expected, in
 static void check_literal(vctx *c, const gql_type *type, const gql_value *v) {
     char msg[400];
     cJSON *out = NULL;
-    if (gql_coerce_literal(NULL, type, v, NULL, &out, msg, sizeof msg)) verr(c, &v->loc, 1, "%s", msg);
+    if (gql_coerce_literal(NULL, type, v, NULL, &out, msg, sizeof msg))
+        verr(c, &v->loc, 1, "%s", msg);
     cJSON_Delete(out);
 }
 
 static const char *directive_location_name(int where) {
     switch (where) {
-    case 0: return "QUERY";
-    case 1: return "MUTATION";
-    case 2: return "SUBSCRIPTION";
-    case 3: return "FIELD";
-    case 4: return "FRAGMENT_DEFINITION";
-    case 5: return "FRAGMENT_SPREAD";
-    case 6: return "INLINE_FRAGMENT";
-    default: return "VARIABLE_DEFINITION";
+    case 0:
+        return "QUERY";
+    case 1:
+        return "MUTATION";
+    case 2:
+        return "SUBSCRIPTION";
+    case 3:
+        return "FIELD";
+    case 4:
+        return "FRAGMENT_DEFINITION";
+    case 5:
+        return "FRAGMENT_SPREAD";
+    case 6:
+        return "INLINE_FRAGMENT";
+    default:
+        return "VARIABLE_DEFINITION";
     }
 }
 
 /* where: 0..2 operation kinds, 3 field, 4 fragment definition, 5 spread, 6 inline, 7 variable. */
 static void check_directives(vctx *c, const gql_directive *dirs, int n, int where) {
     /* Boolean!, made in the document's arena: variable usages keep pointing at it. */
-    gql_type *nn = n ? gql_alloc(&c->doc->arena, sizeof *nn) : NULL;
+    gql_type *nn = n ? arena_zalloc(&c->doc->nodes, sizeof *nn) : NULL;
     const gql_type *boolean_nn = NULL;
     if (nn) {
         nn->kind = GQL_NON_NULL;
@@ -182,17 +194,20 @@ static void check_directives(vctx *c, const gql_directive *dirs, int n, int wher
         for (int j = 0; j < i; j++)
             if (!strcmp(dirs[j].name, d->name)) {
                 gql_loc l[2] = {dirs[j].loc, d->loc};
-                verr(c, l, 2, "The directive '@%s' can only be used once at this location.", d->name);
+                verr(c, l, 2, "The directive '@%s' can only be used once at this location.",
+                     d->name);
             }
         if (where != 3 && where != 5 && where != 6) {
-            verr(c, &d->loc, 1, "Directive '@%s' may not be used on %s.", d->name, directive_location_name(where));
+            verr(c, &d->loc, 1, "Directive '@%s' may not be used on %s.", d->name,
+                 directive_location_name(where));
             continue;
         }
         int has_if = 0;
         for (int a = 0; a < d->n_args; a++) {
             const gql_argument *arg = &d->args[a];
             if (strcmp(arg->name, "if")) {
-                verr(c, &arg->loc, 1, "Unknown argument '%s' on directive '@%s'.", arg->name, d->name);
+                verr(c, &arg->loc, 1, "Unknown argument '%s' on directive '@%s'.", arg->name,
+                     d->name);
                 continue;
             }
             if (has_if) {
@@ -206,12 +221,15 @@ static void check_directives(vctx *c, const gql_directive *dirs, int n, int wher
             }
         }
         if (!has_if)
-            verr(c, &d->loc, 1, "Directive '@%s' argument 'if' of type 'Boolean!' is required, but it was not provided.",
+            verr(c, &d->loc, 1,
+                 "Directive '@%s' argument 'if' of type 'Boolean!' is required, but it was not "
+                 "provided.",
                  d->name);
     }
 }
 
-static void check_arguments(vctx *c, const gql_type *parent, const gql_field_def *fd, const gql_selection *sel) {
+static void check_arguments(vctx *c, const gql_type *parent, const gql_field_def *fd,
+                            const gql_selection *sel) {
     char tn[160];
     for (int i = 0; i < sel->n_args; i++) {
         const gql_argument *a = &sel->args[i];
@@ -224,7 +242,8 @@ static void check_arguments(vctx *c, const gql_type *parent, const gql_field_def
         for (int k = 0; fd && k < fd->n_args; k++)
             if (!strcmp(fd->args[k].name, a->name)) def = &fd->args[k];
         if (!def) {
-            verr(c, &a->loc, 1, "Unknown argument '%s' on field '%s.%s'.", a->name, parent->name, sel->name);
+            verr(c, &a->loc, 1, "Unknown argument '%s' on field '%s.%s'.", a->name, parent->name,
+                 sel->name);
             continue;
         }
         check_literal(c, def->type, a->value);
@@ -238,7 +257,8 @@ static void check_arguments(vctx *c, const gql_type *parent, const gql_field_def
             if (!strcmp(sel->args[i].name, def->name)) given = 1;
         if (!given) {
             gql_type_print(def->type, tn, sizeof tn);
-            verr(c, &sel->loc, 1, "Field '%s' argument '%s' of type '%s' is required, but it was not provided.",
+            verr(c, &sel->loc, 1,
+                 "Field '%s' argument '%s' of type '%s' is required, but it was not provided.",
                  sel->name, def->name, tn);
         }
     }
@@ -255,7 +275,8 @@ typedef struct field_list {
     int n, cap;
 } field_list;
 
-static void collect_for_overlap(vctx *c, const gql_selection_set *set, field_list *out, unsigned char *visited) {
+static void collect_for_overlap(vctx *c, const gql_selection_set *set, field_list *out,
+                                unsigned char *visited) {
     for (int i = 0; i < set->n; i++) {
         const gql_selection *s = &set->items[i];
         if (++c->work > VALIDATION_WORK_LIMIT) {
@@ -284,9 +305,9 @@ static void collect_for_overlap(vctx *c, const gql_selection_set *set, field_lis
 static int same_arguments(const gql_selection *a, const gql_selection *b) {
     if (a->n_args != b->n_args) return 0;
     int same = 1;
-    strbuf sa, sb2;
-    sb_init(&sa);
-    sb_init(&sb2);
+    gql_buf sa, sb2;
+    gb_init(&sa);
+    gb_init(&sb2);
     for (int i = 0; i < a->n_args && same; i++) {
         const gql_argument *match = NULL;
         for (int j = 0; j < b->n_args; j++)
@@ -295,14 +316,14 @@ static int same_arguments(const gql_selection *a, const gql_selection *b) {
             same = 0;
             break;
         }
-        sb_reset(&sa);
-        sb_reset(&sb2);
+        gb_reset(&sa);
+        gb_reset(&sb2);
         gql_print_value(&sa, a->args[i].value);
         gql_print_value(&sb2, match->value);
         if (sa.failed || sb2.failed || !sa.data || !sb2.data || strcmp(sa.data, sb2.data)) same = 0;
     }
-    sb_free(&sa);
-    sb_free(&sb2);
+    gb_free(&sa);
+    gb_free(&sb2);
     return same;
 }
 
@@ -328,7 +349,8 @@ static void check_overlaps(vctx *c, const gql_selection_set *set) {
         for (int i = 0; i < size; i++) table[i] = -1;
         for (int i = 0; i < fl.n; i++) {
             unsigned h = hash_str(fl.items[i].key) & (unsigned)(size - 1);
-            while (table[h] >= 0 && strcmp(fl.items[table[h]].key, fl.items[i].key)) h = (h + 1) & (unsigned)(size - 1);
+            while (table[h] >= 0 && strcmp(fl.items[table[h]].key, fl.items[i].key))
+                h = (h + 1) & (unsigned)(size - 1);
             if (table[h] < 0) {
                 table[h] = i;
                 continue;
@@ -337,12 +359,14 @@ static void check_overlaps(vctx *c, const gql_selection_set *set) {
             gql_loc l[2] = {a->loc, b->loc};
             if (strcmp(a->name, b->name))
                 verr(c, l, 2,
-                     "Fields '%s' conflict because '%s' and '%s' are different fields. Use different aliases on "
+                     "Fields '%s' conflict because '%s' and '%s' are different fields. Use "
+                     "different aliases on "
                      "the fields to fetch both if this was intentional.",
                      fl.items[i].key, a->name, b->name);
             else if (!same_arguments(a, b))
                 verr(c, l, 2,
-                     "Fields '%s' conflict because they have differing arguments. Use different aliases on the "
+                     "Fields '%s' conflict because they have differing arguments. Use different "
+                     "aliases on the "
                      "fields to fetch both if this was intentional.",
                      fl.items[i].key);
         }
@@ -359,10 +383,12 @@ static void visit_field(vctx *c, const gql_type *parent, const gql_selection *se
     if (!parent) return;
     if (!strcmp(sel->name, "__typename")) {
         for (int i = 0; i < sel->n_args; i++)
-            verr(c, &sel->args[i].loc, 1, "Unknown argument '%s' on field '%s.__typename'.", sel->args[i].name,
-                 parent->name);
+            verr(c, &sel->args[i].loc, 1, "Unknown argument '%s' on field '%s.__typename'.",
+                 sel->args[i].name, parent->name);
         if (sel->set)
-            verr(c, &sel->loc, 1, "Field '__typename' must not have a selection since type 'String!' has no subfields.");
+            verr(c, &sel->loc, 1,
+                 "Field '__typename' must not have a selection since type 'String!' has no "
+                 "subfields.");
         return;
     }
     const gql_field_def *fd = gql_type_field(parent, sel->name);
@@ -376,27 +402,34 @@ static void visit_field(vctx *c, const gql_type *parent, const gql_selection *se
     gql_type_print(fd->type, tn, sizeof tn);
     if (named->kind == GQL_SCALAR) {
         if (sel->set)
-            verr(c, &sel->loc, 1, "Field '%s' must not have a selection since type '%s' has no subfields.",
+            verr(c, &sel->loc, 1,
+                 "Field '%s' must not have a selection since type '%s' has no subfields.",
                  sel->name, tn);
         return;
     }
     if (!sel->set) {
-        verr(c, &sel->loc, 1, "Field '%s' of type '%s' must have a selection of subfields. Did you mean '%s { ... }'?",
+        verr(c, &sel->loc, 1,
+             "Field '%s' of type '%s' must have a selection of subfields. Did you mean '%s { ... "
+             "}'?",
              sel->name, tn, sel->name);
         return;
     }
     visit_set(c, named, sel->set);
 }
 
-static const gql_type *condition_type(vctx *c, const char *name, gql_loc loc, const char *frag_name) {
+static const gql_type *condition_type(vctx *c, const char *name, gql_loc loc,
+                                      const char *frag_name) {
     const gql_type *t = gql_schema_type(c->s, name);
     if (!t) {
         verr(c, &loc, 1, "Unknown type '%s'.", name);
         return NULL;
     }
     if (!gql_is_composite(t)) {
-        if (frag_name) verr(c, &loc, 1, "Fragment '%s' cannot condition on non composite type '%s'.", frag_name, name);
-        else verr(c, &loc, 1, "Fragment cannot condition on non composite type '%s'.", name);
+        if (frag_name)
+            verr(c, &loc, 1, "Fragment '%s' cannot condition on non composite type '%s'.",
+                 frag_name, name);
+        else
+            verr(c, &loc, 1, "Fragment cannot condition on non composite type '%s'.", name);
         return NULL;
     }
     return t;
@@ -418,7 +451,8 @@ static void visit_set(vctx *c, const gql_type *parent, const gql_selection_set *
             const gql_type *ft = gql_schema_type(c->s, f->type_condition);
             if (parent && ft && gql_is_composite(ft) && !gql_types_overlap(ft, parent))
                 verr(c, &s->loc, 1,
-                     "Fragment '%s' cannot be spread here as objects of type '%s' can never be of type '%s'.",
+                     "Fragment '%s' cannot be spread here as objects of type '%s' can never be of "
+                     "type '%s'.",
                      s->name, parent->name, ft->name);
         } else {
             check_directives(c, s->dirs, s->n_dirs, 6);
@@ -427,7 +461,8 @@ static void visit_set(vctx *c, const gql_type *parent, const gql_selection_set *
                 t = condition_type(c, s->type_condition, s->loc, NULL);
                 if (t && parent && !gql_types_overlap(t, parent))
                     verr(c, &s->loc, 1,
-                         "Fragment cannot be spread here as objects of type '%s' can never be of type '%s'.",
+                         "Fragment cannot be spread here as objects of type '%s' can never be of "
+                         "type '%s'.",
                          parent->name, t->name);
             }
             visit_set(c, t, s->set);
@@ -528,10 +563,12 @@ static void check_operation_variables(vctx *c, int oi) {
             }
         check_directives(c, v->dirs, v->n_dirs, 7);
         const char *unknown = NULL;
-        const gql_type *t = gql_type_from_ref(c->s, &c->doc->arena, v->type, &unknown);
+        const gql_type *t = gql_type_from_ref(c->s, &c->doc->nodes, v->type, &unknown);
         if (!t) {
-            if (unknown) verr(c, &v->type->loc, 1, "Unknown type '%s'.", unknown);
-            else c->oom = 1;
+            if (unknown)
+                verr(c, &v->type->loc, 1, "Unknown type '%s'.", unknown);
+            else
+                c->oom = 1;
             continue;
         }
         if (!gql_is_input_type(t)) {
@@ -553,7 +590,8 @@ static void check_operation_variables(vctx *c, int oi) {
             if (!vd) {
                 gql_loc l[2] = {us->loc, op->loc};
                 if (op->name)
-                    verr(c, l, 2, "Variable '$%s' is not defined by operation '%s'.", us->name, op->name);
+                    verr(c, l, 2, "Variable '$%s' is not defined by operation '%s'.", us->name,
+                         op->name);
                 else
                     verr(c, l, 2, "Variable '$%s' is not defined.", us->name);
                 continue;
@@ -566,7 +604,8 @@ static void check_operation_variables(vctx *c, int oi) {
             int ok;
             if (expected->kind == GQL_NON_NULL && vt->kind != GQL_NON_NULL) {
                 int has_default = vd->default_value && vd->default_value->kind != GV_NULL;
-                ok = (has_default || us->location_has_default) && gql_type_subtype_of(vt, expected->of_type);
+                ok = (has_default || us->location_has_default) &&
+                     gql_type_subtype_of(vt, expected->of_type);
             } else {
                 ok = gql_type_subtype_of(vt, expected);
             }
@@ -574,14 +613,16 @@ static void check_operation_variables(vctx *c, int oi) {
                 gql_type_print(vt, tn, sizeof tn);
                 gql_type_print(expected, en, sizeof en);
                 gql_loc l[2] = {vd->loc, us->loc};
-                verr(c, l, 2, "Variable '$%s' of type '%s' used in position expecting type '%s'.", us->name, tn, en);
+                verr(c, l, 2, "Variable '$%s' of type '%s' used in position expecting type '%s'.",
+                     us->name, tn, en);
             }
         }
     }
     for (int i = 0; i < op->n_vars; i++) {
         if (used[i]) continue;
         if (op->name)
-            verr(c, &op->vars[i].loc, 1, "Variable '$%s' is never used in operation '%s'.", op->vars[i].name, op->name);
+            verr(c, &op->vars[i].loc, 1, "Variable '$%s' is never used in operation '%s'.",
+                 op->vars[i].name, op->name);
         else
             verr(c, &op->vars[i].loc, 1, "Variable '$%s' is never used.", op->vars[i].name);
     }
@@ -598,8 +639,8 @@ int gql_validate(const gql_schema *s, gql_document *doc, gql_errors *errors) {
     c.doc = doc;
     c.errs = errors;
     if (doc->n_frags > GQL_MAX_FRAGMENTS || doc->n_ops > GQL_MAX_OPERATIONS) {
-        verr(&c, NULL, 0, "The document defines more than %d fragments or %d operations.", GQL_MAX_FRAGMENTS,
-             GQL_MAX_OPERATIONS);
+        verr(&c, NULL, 0, "The document defines more than %d fragments or %d operations.",
+             GQL_MAX_FRAGMENTS, GQL_MAX_OPERATIONS);
         return errors->count - before;
     }
     c.info = calloc((size_t)(doc->n_ops + doc->n_frags) + 1, sizeof *c.info);
@@ -642,7 +683,8 @@ int gql_validate(const gql_schema *s, gql_document *doc, gql_errors *errors) {
         visit_set(&c, t, f->set);
     }
     if (c.too_complex) {
-        verr(&c, NULL, 0, "The document is too complex to validate (fragments expand to too many selections).");
+        verr(&c, NULL, 0,
+             "The document is too complex to validate (fragments expand to too many selections).");
         goto done;
     }
     check_cycles(&c);
@@ -651,7 +693,8 @@ int gql_validate(const gql_schema *s, gql_document *doc, gql_errors *errors) {
     if (seen) {
         for (int i = 0; i < doc->n_ops; i++) reach(&c, i, seen);
         for (int i = 0; i < doc->n_frags; i++)
-            if (!seen[i]) verr(&c, &doc->frags[i].loc, 1, "Fragment '%s' is never used.", doc->frags[i].name);
+            if (!seen[i])
+                verr(&c, &doc->frags[i].loc, 1, "Fragment '%s' is never used.", doc->frags[i].name);
         free(seen);
     } else {
         c.oom = 1;

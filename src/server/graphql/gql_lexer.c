@@ -1,9 +1,9 @@
-#include "server/gql_lexer.h"
+#include "server/graphql/gql_lexer.h"
 
 #include <stdio.h>
 #include <string.h>
 
-void gql_lexer_init(gql_lexer *lx, const char *src, size_t len, gql_arena *arena) {
+void gql_lexer_init(gql_lexer *lx, const char *src, size_t len, arena *arena) {
     memset(lx, 0, sizeof *lx);
     lx->src = src;
     lx->len = len;
@@ -31,13 +31,21 @@ static void describe_char(const gql_lexer *lx, size_t pos, char *buf, size_t cap
         return;
     }
     unsigned char c = (unsigned char)lx->src[pos];
-    if (c >= 0x20 && c < 0x7f && c != '\'') snprintf(buf, cap, "'%c'", c);
-    else snprintf(buf, cap, "U+%04X", c);
+    if (c >= 0x20 && c < 0x7f && c != '\'')
+        snprintf(buf, cap, "'%c'", c);
+    else
+        snprintf(buf, cap, "U+%04X", c);
 }
 
-static int is_name_start(int c) { return c == '_' || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); }
-static int is_name_char(int c) { return is_name_start(c) || (c >= '0' && c <= '9'); }
-static int is_digit(int c) { return c >= '0' && c <= '9'; }
+static int is_name_start(int c) {
+    return c == '_' || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
+static int is_name_char(int c) {
+    return is_name_start(c) || (c >= '0' && c <= '9');
+}
+static int is_digit(int c) {
+    return c >= '0' && c <= '9';
+}
 
 static void newline(gql_lexer *lx, size_t next_line_start) {
     lx->line++;
@@ -57,11 +65,13 @@ static void skip_ignored(gql_lexer *lx) {
             lx->pos++;
             if (lx->pos < lx->len && lx->src[lx->pos] == '\n') lx->pos++;
             newline(lx, lx->pos);
-        } else if (c == 0xEF && lx->pos + 2 < lx->len && (unsigned char)lx->src[lx->pos + 1] == 0xBB &&
+        } else if (c == 0xEF && lx->pos + 2 < lx->len &&
+                   (unsigned char)lx->src[lx->pos + 1] == 0xBB &&
                    (unsigned char)lx->src[lx->pos + 2] == 0xBF) {
             lx->pos += 3;
         } else if (c == '#') {
-            while (lx->pos < lx->len && lx->src[lx->pos] != '\n' && lx->src[lx->pos] != '\r') lx->pos++;
+            while (lx->pos < lx->len && lx->src[lx->pos] != '\n' && lx->src[lx->pos] != '\r')
+                lx->pos++;
         } else {
             break;
         }
@@ -118,7 +128,7 @@ static int lex_string(gql_lexer *lx, size_t start) {
         if (lx->src[end] == '\\' && end + 1 < lx->len) end++;
         end++;
     }
-    char *out = gql_alloc(lx->arena, end - p + 1);
+    char *out = arena_zalloc(lx->arena, end - p + 1);
     if (!out) return lex_fail(lx, start, "%s", "document too large");
     size_t n = 0;
     while (1) {
@@ -140,14 +150,30 @@ static int lex_string(gql_lexer *lx, size_t start) {
         char e = lx->src[p + 1];
         p += 2;
         switch (e) {
-        case '"': out[n++] = '"'; break;
-        case '\\': out[n++] = '\\'; break;
-        case '/': out[n++] = '/'; break;
-        case 'b': out[n++] = '\b'; break;
-        case 'f': out[n++] = '\f'; break;
-        case 'n': out[n++] = '\n'; break;
-        case 'r': out[n++] = '\r'; break;
-        case 't': out[n++] = '\t'; break;
+        case '"':
+            out[n++] = '"';
+            break;
+        case '\\':
+            out[n++] = '\\';
+            break;
+        case '/':
+            out[n++] = '/';
+            break;
+        case 'b':
+            out[n++] = '\b';
+            break;
+        case 'f':
+            out[n++] = '\f';
+            break;
+        case 'n':
+            out[n++] = '\n';
+            break;
+        case 'r':
+            out[n++] = '\r';
+            break;
+        case 't':
+            out[n++] = '\t';
+            break;
         case 'u': {
             long cu = read_hex4(lx, p);
             if (cu < 0) return lex_fail(lx, p - 2, "%s", "Invalid Unicode escape sequence.");
@@ -155,7 +181,8 @@ static int lex_string(gql_lexer *lx, size_t start) {
             unsigned cp = (unsigned)cu;
             if (cu >= 0xD800 && cu <= 0xDBFF) {
                 long lo = -1;
-                if (p + 6 <= lx->len && lx->src[p] == '\\' && lx->src[p + 1] == 'u') lo = read_hex4(lx, p + 2);
+                if (p + 6 <= lx->len && lx->src[p] == '\\' && lx->src[p + 1] == 'u')
+                    lo = read_hex4(lx, p + 2);
                 if (lo < 0xDC00 || lo > 0xDFFF)
                     return lex_fail(lx, p - 6, "%s", "Invalid Unicode escape sequence.");
                 p += 6;
@@ -163,7 +190,8 @@ static int lex_string(gql_lexer *lx, size_t start) {
             } else if (cu >= 0xDC00 && cu <= 0xDFFF) {
                 return lex_fail(lx, p - 6, "%s", "Invalid Unicode escape sequence.");
             }
-            if (cp == 0) return lex_fail(lx, p - 6, "%s", "NUL characters are not supported in strings.");
+            if (cp == 0)
+                return lex_fail(lx, p - 6, "%s", "NUL characters are not supported in strings.");
             n += put_utf8(out + n, cp); /* <= 4 bytes from >= 6 raw bytes */
             break;
         }
@@ -200,12 +228,14 @@ static int lex_block_string(gql_lexer *lx, size_t start) {
             lx->line_start = start_line_start;
             return lex_fail(lx, start, "%s", "Unterminated string.");
         }
-        if (lx->src[p] == '"' && p + 2 < lx->len && lx->src[p + 1] == '"' && lx->src[p + 2] == '"') break;
+        if (lx->src[p] == '"' && p + 2 < lx->len && lx->src[p + 1] == '"' && lx->src[p + 2] == '"')
+            break;
         if (lx->src[p] == '\\' && p + 3 < lx->len && !strncmp(lx->src + p + 1, "\"\"\"", 3)) {
             p += 4;
             continue;
         }
-        if (lx->src[p] == '\n') newline(lx, p + 1);
+        if (lx->src[p] == '\n')
+            newline(lx, p + 1);
         else if (lx->src[p] == '\r') {
             if (p + 1 < lx->len && lx->src[p + 1] == '\n') p++;
             newline(lx, p + 1);
@@ -215,8 +245,8 @@ static int lex_block_string(gql_lexer *lx, size_t start) {
     size_t raw_end = p;
     /* Unescape \""" first, then split into lines. */
     size_t cap = raw_end - raw_start;
-    char *raw = gql_alloc(lx->arena, cap + 1);
-    char *out = gql_alloc(lx->arena, cap + 1);
+    char *raw = arena_zalloc(lx->arena, cap + 1);
+    char *out = arena_zalloc(lx->arena, cap + 1);
     if (!raw || !out) return lex_fail(lx, start, "%s", "document too large");
     size_t rn = 0;
     for (size_t i = raw_start; i < raw_end; i++) {
@@ -327,7 +357,7 @@ static int lex_number(gql_lexer *lx, size_t start) {
         return lex_fail(lx, p, "Invalid number, expected digit but got: %s.", d);
     }
     lx->tok.kind = is_float ? TK_FLOAT : TK_INT;
-    lx->tok.value = gql_strndup(lx->arena, lx->src + start, p - start);
+    lx->tok.value = arena_strndup(lx->arena, lx->src + start, p - start);
     if (!lx->tok.value) return lex_fail(lx, start, "%s", "document too large");
     lx->pos = p;
     return 0;
@@ -348,19 +378,45 @@ int gql_lexer_next(gql_lexer *lx) {
     unsigned char c = (unsigned char)lx->src[start];
     gql_token_kind k;
     switch (c) {
-    case '!': k = TK_BANG; break;
-    case '$': k = TK_DOLLAR; break;
-    case '&': k = TK_AMP; break;
-    case '(': k = TK_PAREN_L; break;
-    case ')': k = TK_PAREN_R; break;
-    case ':': k = TK_COLON; break;
-    case '=': k = TK_EQUALS; break;
-    case '@': k = TK_AT; break;
-    case '[': k = TK_BRACKET_L; break;
-    case ']': k = TK_BRACKET_R; break;
-    case '{': k = TK_BRACE_L; break;
-    case '|': k = TK_PIPE; break;
-    case '}': k = TK_BRACE_R; break;
+    case '!':
+        k = TK_BANG;
+        break;
+    case '$':
+        k = TK_DOLLAR;
+        break;
+    case '&':
+        k = TK_AMP;
+        break;
+    case '(':
+        k = TK_PAREN_L;
+        break;
+    case ')':
+        k = TK_PAREN_R;
+        break;
+    case ':':
+        k = TK_COLON;
+        break;
+    case '=':
+        k = TK_EQUALS;
+        break;
+    case '@':
+        k = TK_AT;
+        break;
+    case '[':
+        k = TK_BRACKET_L;
+        break;
+    case ']':
+        k = TK_BRACKET_R;
+        break;
+    case '{':
+        k = TK_BRACE_L;
+        break;
+    case '|':
+        k = TK_PIPE;
+        break;
+    case '}':
+        k = TK_BRACE_R;
+        break;
     case '.':
         if (start + 2 < lx->len && lx->src[start + 1] == '.' && lx->src[start + 2] == '.') {
             lx->tok.kind = TK_SPREAD;
@@ -384,7 +440,7 @@ int gql_lexer_next(gql_lexer *lx) {
             while (p < lx->len && is_name_char((unsigned char)lx->src[p])) p++;
             lx->tok.kind = TK_NAME;
             lx->tok.len = p - start;
-            lx->tok.value = gql_strndup(lx->arena, lx->src + start, p - start);
+            lx->tok.value = arena_strndup(lx->arena, lx->src + start, p - start);
             lx->pos = p;
             if (!lx->tok.value) return lex_fail(lx, start, "%s", "document too large");
             return 0;
@@ -408,14 +464,32 @@ int gql_lexer_next(gql_lexer *lx) {
 
 void gql_token_describe(const gql_token *t, char *buf, size_t cap) {
     switch (t->kind) {
-    case TK_SOF: snprintf(buf, cap, "<SOF>"); break;
-    case TK_EOF: snprintf(buf, cap, "<EOF>"); break;
-    case TK_NAME: snprintf(buf, cap, "Name '%.60s'", t->value ? t->value : ""); break;
-    case TK_INT: snprintf(buf, cap, "Int '%.60s'", t->value ? t->value : ""); break;
-    case TK_FLOAT: snprintf(buf, cap, "Float '%.60s'", t->value ? t->value : ""); break;
-    case TK_STRING: snprintf(buf, cap, "String \"%.60s\"", t->value ? t->value : ""); break;
-    case TK_BLOCK_STRING: snprintf(buf, cap, "BlockString"); break;
-    case TK_SPREAD: snprintf(buf, cap, "'...'"); break;
-    default: snprintf(buf, cap, "'%c'", t->start ? t->start[0] : '?'); break;
+    case TK_SOF:
+        snprintf(buf, cap, "<SOF>");
+        break;
+    case TK_EOF:
+        snprintf(buf, cap, "<EOF>");
+        break;
+    case TK_NAME:
+        snprintf(buf, cap, "Name '%.60s'", t->value ? t->value : "");
+        break;
+    case TK_INT:
+        snprintf(buf, cap, "Int '%.60s'", t->value ? t->value : "");
+        break;
+    case TK_FLOAT:
+        snprintf(buf, cap, "Float '%.60s'", t->value ? t->value : "");
+        break;
+    case TK_STRING:
+        snprintf(buf, cap, "String \"%.60s\"", t->value ? t->value : "");
+        break;
+    case TK_BLOCK_STRING:
+        snprintf(buf, cap, "BlockString");
+        break;
+    case TK_SPREAD:
+        snprintf(buf, cap, "'...'");
+        break;
+    default:
+        snprintf(buf, cap, "'%c'", t->start ? t->start[0] : '?');
+        break;
     }
 }

@@ -2,15 +2,15 @@
  * variable definitions with defaults, fragments, inline fragments, aliases, arguments,
  * directives and every value kind. Type-system definitions are refused (a server only executes).
  * Nesting depth and token count are bounded so hostile documents cannot exhaust the stack. */
-#ifndef SAM2_SERVER_GQL_PARSER_H
-#define SAM2_SERVER_GQL_PARSER_H
+#ifndef SAM2_GRAPHQL_GQL_PARSER_H
+#define SAM2_GRAPHQL_GQL_PARSER_H
 
-#include "server/gql_ast.h"
+#include "server/graphql/gql_ast.h"
 
 typedef struct gql_parse_limits {
-    int max_depth;      /* nesting of selection sets, values and types (default 64) */
-    int max_tokens;     /* default 100000 */
-    size_t max_memory;  /* AST bytes (default 64 MiB) */
+    int max_depth;     /* nesting of selection sets, values and types (default 64) */
+    int max_tokens;    /* default 100000 */
+    size_t max_memory; /* AST bytes (default 64 MiB) */
 } gql_parse_limits;
 
 typedef struct gql_parse_error {

@@ -1,10 +1,10 @@
 /* GraphQL lexer (October 2021 spec, section 2.1): punctuators, names, numbers, strings and
  * block strings; whitespace, line terminators, commas, comments and the BOM are skipped.
  * String values are decoded (escapes, block-string indentation) into the document's arena. */
-#ifndef SAM2_SERVER_GQL_LEXER_H
-#define SAM2_SERVER_GQL_LEXER_H
+#ifndef SAM2_GRAPHQL_GQL_LEXER_H
+#define SAM2_GRAPHQL_GQL_LEXER_H
 
-#include "server/gql_ast.h"
+#include "server/graphql/gql_ast.h"
 
 #include <stddef.h>
 
@@ -45,13 +45,13 @@ typedef struct gql_lexer {
     size_t len, pos;
     int line;
     size_t line_start; /* offset of the current line's first byte */
-    gql_arena *arena;
-    gql_token tok;     /* the current token */
-    char error[256];   /* set on a lexical error ("Syntax Error: ...") */
+    arena *arena;
+    gql_token tok;   /* the current token */
+    char error[256]; /* set on a lexical error ("Syntax Error: ...") */
     gql_loc error_loc;
 } gql_lexer;
 
-void gql_lexer_init(gql_lexer *lx, const char *src, size_t len, gql_arena *arena);
+void gql_lexer_init(gql_lexer *lx, const char *src, size_t len, arena *arena);
 /* Advances to the next token; returns 0, or -1 with lx->error set. */
 int gql_lexer_next(gql_lexer *lx);
 /* "Name 'foo'", "<EOF>", "'{'" ...: how error messages describe a token. */

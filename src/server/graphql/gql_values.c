@@ -1,4 +1,4 @@
-#include "server/gql_values.h"
+#include "server/graphql/gql_values.h"
 
 #include <errno.h>
 #include <math.h>
@@ -10,51 +10,61 @@
 #define INT32_LO (-2147483648.0)
 #define INT32_HI 2147483647.0
 
-void gql_print_json(strbuf *sb, const cJSON *v, size_t max) {
+void gql_print_json(gql_buf *sb, const cJSON *v, size_t max) {
     char *s = v ? cJSON_PrintUnformatted(v) : NULL;
     if (!s) {
-        sb_puts(sb, v ? "<value>" : "undefined");
+        gb_puts(sb, v ? "<value>" : "undefined");
         return;
     }
     size_t n = strlen(s);
     if (n > max) {
-        sb_append(sb, s, max);
-        sb_puts(sb, "...");
+        gb_append(sb, s, max);
+        gb_puts(sb, "...");
     } else {
-        sb_append(sb, s, n);
+        gb_append(sb, s, n);
     }
     cJSON_free(s);
 }
 
-void gql_print_value(strbuf *sb, const gql_value *v) {
+void gql_print_value(gql_buf *sb, const gql_value *v) {
     if (sb->len > 200) {
-        sb_puts(sb, "...");
+        gb_puts(sb, "...");
         return;
     }
     switch (v->kind) {
-    case GV_VARIABLE: sb_printf(sb, "$%s", v->text); break;
+    case GV_VARIABLE:
+        gb_printf(sb, "$%s", v->text);
+        break;
     case GV_INT:
     case GV_FLOAT:
-    case GV_ENUM: sb_puts(sb, v->text); break;
-    case GV_STRING: sb_json_string(sb, v->text); break;
-    case GV_BOOLEAN: sb_puts(sb, v->boolean ? "true" : "false"); break;
-    case GV_NULL: sb_puts(sb, "null"); break;
+    case GV_ENUM:
+        gb_puts(sb, v->text);
+        break;
+    case GV_STRING:
+        gb_json_string(sb, v->text);
+        break;
+    case GV_BOOLEAN:
+        gb_puts(sb, v->boolean ? "true" : "false");
+        break;
+    case GV_NULL:
+        gb_puts(sb, "null");
+        break;
     case GV_LIST:
-        sb_putc(sb, '[');
+        gb_putc(sb, '[');
         for (int i = 0; i < v->n_items; i++) {
-            if (i) sb_puts(sb, ", ");
+            if (i) gb_puts(sb, ", ");
             gql_print_value(sb, v->items[i]);
         }
-        sb_putc(sb, ']');
+        gb_putc(sb, ']');
         break;
     case GV_OBJECT:
-        sb_putc(sb, '{');
+        gb_putc(sb, '{');
         for (int i = 0; i < v->n_items; i++) {
-            if (i) sb_puts(sb, ", ");
-            sb_printf(sb, "%s: ", v->keys[i]);
+            if (i) gb_puts(sb, ", ");
+            gb_printf(sb, "%s: ", v->keys[i]);
             gql_print_value(sb, v->items[i]);
         }
-        sb_putc(sb, '}');
+        gb_putc(sb, '}');
         break;
     }
 }
@@ -70,20 +80,20 @@ static int msgf(char *msg, size_t cap, const char *fmt, ...) {
 
 /* "Int cannot represent ...: <value>" with the value printed by `print`. */
 static int scalar_fail_json(char *msg, size_t cap, const char *what, const cJSON *v) {
-    strbuf sb;
-    sb_init(&sb);
+    gql_buf sb;
+    gb_init(&sb);
     gql_print_json(&sb, v, 80);
     msgf(msg, cap, "%s: %s", what, sb.data ? sb.data : "?");
-    sb_free(&sb);
+    gb_free(&sb);
     return -1;
 }
 
 static int scalar_fail_literal(char *msg, size_t cap, const char *what, const gql_value *v) {
-    strbuf sb;
-    sb_init(&sb);
+    gql_buf sb;
+    gb_init(&sb);
     gql_print_value(&sb, v);
     msgf(msg, cap, "%s: %s", what, sb.data ? sb.data : "?");
-    sb_free(&sb);
+    gb_free(&sb);
     return -1;
 }
 
@@ -94,14 +104,15 @@ static const char *scalar_string_msg = "String cannot represent a non string val
 static const char *scalar_bool_msg = "Boolean cannot represent a non boolean value";
 static const char *scalar_id_msg = "ID cannot represent value";
 
-static int coerce_scalar_json(const gql_coerce_ctx *c, const gql_type *t, const cJSON *v, cJSON **out,
-                              char *msg, size_t cap) {
+static int coerce_scalar_json(const gql_coerce_ctx *c, const gql_type *t, const cJSON *v,
+                              cJSON **out, char *msg, size_t cap) {
     switch (t->scalar) {
     case GQL_INT: {
         if (!cJSON_IsNumber(v)) return scalar_fail_json(msg, cap, scalar_int_msg, v);
         double d = v->valuedouble;
         if (!isfinite(d) || d != floor(d)) return scalar_fail_json(msg, cap, scalar_int_msg, v);
-        if (d < INT32_LO || d > INT32_HI) return scalar_fail_json(msg, cap, scalar_int_range_msg, v);
+        if (d < INT32_LO || d > INT32_HI)
+            return scalar_fail_json(msg, cap, scalar_int_range_msg, v);
         *out = cJSON_CreateNumber(d);
         break;
     }
@@ -122,7 +133,8 @@ static int coerce_scalar_json(const gql_coerce_ctx *c, const gql_type *t, const 
     case GQL_GLOBAL_ID:
         if (cJSON_IsString(v)) {
             *out = cJSON_CreateString(v->valuestring);
-        } else if (cJSON_IsNumber(v) && isfinite(v->valuedouble) && v->valuedouble == floor(v->valuedouble)) {
+        } else if (cJSON_IsNumber(v) && isfinite(v->valuedouble) &&
+                   v->valuedouble == floor(v->valuedouble)) {
             char buf[64];
             snprintf(buf, sizeof buf, "%.0f", v->valuedouble);
             *out = cJSON_CreateString(buf);
@@ -133,8 +145,9 @@ static int coerce_scalar_json(const gql_coerce_ctx *c, const gql_type *t, const 
     case GQL_UPLOAD: {
         int idx = c && c->upload_index ? c->upload_index(c->app, v) : -1;
         if (idx < 0)
-            return msgf(msg, cap,
-                        "Upload cannot represent a value that is not a file of the multipart request");
+            return msgf(
+                msg, cap,
+                "Upload cannot represent a value that is not a file of the multipart request");
         *out = cJSON_CreateNumber(idx);
         break;
     }
@@ -142,10 +155,12 @@ static int coerce_scalar_json(const gql_coerce_ctx *c, const gql_type *t, const 
     return *out ? 0 : msgf(msg, cap, "out of memory");
 }
 
-static void path_key(strbuf *path, const char *key) { sb_printf(path, ".%s", key); }
+static void path_key(gql_buf *path, const char *key) {
+    gb_printf(path, ".%s", key);
+}
 
 int gql_coerce_json(const gql_coerce_ctx *c, const gql_type *type, const cJSON *v, cJSON **out,
-                    strbuf *path, char *msg, size_t cap) {
+                    gql_buf *path, char *msg, size_t cap) {
     char tn[160];
     *out = NULL;
     if (type->kind == GQL_NON_NULL) {
@@ -167,7 +182,7 @@ int gql_coerce_json(const gql_coerce_ctx *c, const gql_type *type, const cJSON *
             for (const cJSON *item = v->child; item; item = item->next, i++) {
                 cJSON *ci;
                 size_t mark = path->len;
-                sb_printf(path, "[%d]", i);
+                gb_printf(path, "[%d]", i);
                 if (gql_coerce_json(c, type->of_type, item, &ci, path, msg, cap)) {
                     cJSON_Delete(arr);
                     return -1;
@@ -189,17 +204,17 @@ int gql_coerce_json(const gql_coerce_ctx *c, const gql_type *type, const cJSON *
     }
     if (type->kind == GQL_INPUT_OBJECT) {
         if (!cJSON_IsObject(v)) {
-            strbuf sb;
-            sb_init(&sb);
+            gql_buf sb;
+            gb_init(&sb);
             gql_print_json(&sb, v, 80);
             msgf(msg, cap, "Expected type '%s' to be an object.", type->name);
-            sb_free(&sb);
+            gb_free(&sb);
             return -1;
         }
         for (const cJSON *f = v->child; f; f = f->next) {
             if (!f->string || !gql_type_input(type, f->string))
-                return msgf(msg, cap, "Field '%s' is not defined by type '%s'.", f->string ? f->string : "",
-                            type->name);
+                return msgf(msg, cap, "Field '%s' is not defined by type '%s'.",
+                            f->string ? f->string : "", type->name);
         }
         cJSON *obj = cJSON_CreateObject();
         if (!obj) return msgf(msg, cap, "out of memory");
@@ -213,7 +228,8 @@ int gql_coerce_json(const gql_coerce_ctx *c, const gql_type *type, const cJSON *
                 } else if (iv->type->kind == GQL_NON_NULL) {
                     gql_type_print(iv->type, tn, sizeof tn);
                     cJSON_Delete(obj);
-                    return msgf(msg, cap, "Field '%s' of required type '%s' was not provided.", iv->name, tn);
+                    return msgf(msg, cap, "Field '%s' of required type '%s' was not provided.",
+                                iv->name, tn);
                 } else {
                     continue;
                 }
@@ -241,7 +257,8 @@ int gql_coerce_json(const gql_coerce_ctx *c, const gql_type *type, const cJSON *
     return msgf(msg, cap, "Type '%s' is not an input type.", tn);
 }
 
-static int coerce_scalar_literal(const gql_type *t, const gql_value *v, cJSON **out, char *msg, size_t cap) {
+static int coerce_scalar_literal(const gql_type *t, const gql_value *v, cJSON **out, char *msg,
+                                 size_t cap) {
     switch (t->scalar) {
     case GQL_INT: {
         if (v->kind != GV_INT) return scalar_fail_literal(msg, cap, scalar_int_msg, v);
@@ -254,7 +271,8 @@ static int coerce_scalar_literal(const gql_type *t, const gql_value *v, cJSON **
         break;
     }
     case GQL_FLOAT: {
-        if (v->kind != GV_INT && v->kind != GV_FLOAT) return scalar_fail_literal(msg, cap, scalar_float_msg, v);
+        if (v->kind != GV_INT && v->kind != GV_FLOAT)
+            return scalar_fail_literal(msg, cap, scalar_float_msg, v);
         double d = strtod(v->text, NULL);
         if (!isfinite(d)) return scalar_fail_literal(msg, cap, scalar_float_msg, v);
         *out = cJSON_CreateNumber(d);
@@ -270,12 +288,14 @@ static int coerce_scalar_literal(const gql_type *t, const gql_value *v, cJSON **
         break;
     case GQL_ID:
     case GQL_GLOBAL_ID:
-        if (v->kind != GV_STRING && v->kind != GV_INT) return scalar_fail_literal(msg, cap, scalar_id_msg, v);
+        if (v->kind != GV_STRING && v->kind != GV_INT)
+            return scalar_fail_literal(msg, cap, scalar_id_msg, v);
         *out = cJSON_CreateString(v->text);
         break;
     case GQL_UPLOAD:
-        return msgf(msg, cap, "Upload cannot be written in the document: send the file as a multipart "
-                              "request part mapped to a variable");
+        return msgf(msg, cap,
+                    "Upload cannot be written in the document: send the file as a multipart "
+                    "request part mapped to a variable");
     }
     return *out ? 0 : msgf(msg, cap, "out of memory");
 }
@@ -290,7 +310,8 @@ int gql_coerce_literal(const gql_coerce_ctx *c, const gql_type *type, const gql_
         if (!val) return 0; /* absent */
         if (type->kind == GQL_NON_NULL && cJSON_IsNull(val)) {
             gql_type_print(type, tn, sizeof tn);
-            return msgf(msg, cap, "Expected value of type '%s', found null (variable '$%s').", tn, v->text);
+            return msgf(msg, cap, "Expected value of type '%s', found null (variable '$%s').", tn,
+                        v->text);
         }
         *out = cJSON_Duplicate(val, 1);
         return *out ? 0 : msgf(msg, cap, "out of memory");
@@ -323,7 +344,8 @@ int gql_coerce_literal(const gql_coerce_ctx *c, const gql_type *type, const gql_
                 if (type->of_type->kind == GQL_NON_NULL) {
                     cJSON_Delete(arr);
                     gql_type_print(type->of_type, tn, sizeof tn);
-                    return msgf(msg, cap, "Expected value of type '%s', found null (variable '$%s').", tn,
+                    return msgf(msg, cap,
+                                "Expected value of type '%s', found null (variable '$%s').", tn,
                                 item->text ? item->text : "");
                 }
                 ci = cJSON_CreateNull();
@@ -339,19 +361,22 @@ int gql_coerce_literal(const gql_coerce_ctx *c, const gql_type *type, const gql_
     }
     if (type->kind == GQL_INPUT_OBJECT) {
         if (v->kind != GV_OBJECT) {
-            strbuf sb;
-            sb_init(&sb);
+            gql_buf sb;
+            gb_init(&sb);
             gql_print_value(&sb, v);
-            msgf(msg, cap, "Expected value of type '%s', found %s.", type->name, sb.data ? sb.data : "?");
-            sb_free(&sb);
+            msgf(msg, cap, "Expected value of type '%s', found %s.", type->name,
+                 sb.data ? sb.data : "?");
+            gb_free(&sb);
             return -1;
         }
         for (int i = 0; i < v->n_items; i++) {
             if (!gql_type_input(type, v->keys[i]))
-                return msgf(msg, cap, "Field '%s' is not defined by type '%s'.", v->keys[i], type->name);
+                return msgf(msg, cap, "Field '%s' is not defined by type '%s'.", v->keys[i],
+                            type->name);
             for (int j = 0; j < i; j++)
                 if (!strcmp(v->keys[i], v->keys[j]))
-                    return msgf(msg, cap, "There can be only one input field named '%s'.", v->keys[i]);
+                    return msgf(msg, cap, "There can be only one input field named '%s'.",
+                                v->keys[i]);
         }
         cJSON *obj = vars ? cJSON_CreateObject() : NULL;
         if (vars && !obj) return msgf(msg, cap, "out of memory");
@@ -376,14 +401,16 @@ int gql_coerce_literal(const gql_coerce_ctx *c, const gql_type *type, const gql_
                 } else if (iv->type->kind == GQL_NON_NULL) {
                     gql_type_print(iv->type, tn, sizeof tn);
                     cJSON_Delete(obj);
-                    return msgf(msg, cap, "Field '%s.%s' of required type '%s' was not provided.", type->name,
-                                iv->name, tn);
+                    return msgf(msg, cap, "Field '%s.%s' of required type '%s' was not provided.",
+                                type->name, iv->name, tn);
                 } else {
                     continue;
                 }
             }
-            if (vars) cJSON_AddItemToObject(obj, iv->name, cf);
-            else cJSON_Delete(cf);
+            if (vars)
+                cJSON_AddItemToObject(obj, iv->name, cf);
+            else
+                cJSON_Delete(cf);
         }
         *out = obj;
         return 0;
@@ -404,7 +431,8 @@ cJSON *gql_serialize_scalar(const gql_type *t, const cJSON *v, char *msg, size_t
     switch (t->scalar) {
     case GQL_INT:
         if (cJSON_IsBool(v)) return cJSON_CreateNumber(cJSON_IsTrue(v));
-        if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || v->valuedouble != floor(v->valuedouble)) {
+        if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) ||
+            v->valuedouble != floor(v->valuedouble)) {
             scalar_fail_json(msg, cap, scalar_int_msg, v);
             return NULL;
         }
@@ -429,7 +457,9 @@ cJSON *gql_serialize_scalar(const gql_type *t, const cJSON *v, char *msg, size_t
         if (cJSON_IsBool(v)) return cJSON_CreateBool(cJSON_IsTrue(v));
         scalar_fail_json(msg, cap, scalar_bool_msg, v);
         return NULL;
-    case GQL_UPLOAD: msgf(msg, cap, "Upload cannot be returned as an output value"); return NULL;
+    case GQL_UPLOAD:
+        msgf(msg, cap, "Upload cannot be returned as an output value");
+        return NULL;
     }
     return NULL;
 }

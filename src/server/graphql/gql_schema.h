@@ -1,14 +1,15 @@
-/* A GraphQL schema built in code: scalars, object types, interfaces and input objects, each field
- * with its argument definitions and resolver. Field and argument types are written as GraphQL
- * type strings ("[RLEMaskForObject!]!") and resolved by gql_schema_finish(). A finished schema
- * is immutable and shared by every request thread. */
-#ifndef SAM2_SERVER_GQL_SCHEMA_H
-#define SAM2_SERVER_GQL_SCHEMA_H
+/* A GraphQL schema: scalars, object types, interfaces and input objects, each field with its
+ * argument definitions and resolver. It is declared as SDL text plus a table of resolvers
+ * (gql_schema_from_sdl), or built in code with the builders below; field and argument types are
+ * GraphQL type strings ("[RLEMaskForObject!]!") resolved by gql_schema_finish(). A finished
+ * schema is immutable and shared by every request thread. */
+#ifndef SAM2_GRAPHQL_GQL_SCHEMA_H
+#define SAM2_GRAPHQL_GQL_SCHEMA_H
 
-#include "sam2.h"
-#include "server/gql_ast.h"
+#include "server/graphql/gql_ast.h"
 
 #include <cjson/cJSON.h>
+#include <stddef.h>
 
 typedef enum gql_kind {
     GQL_SCALAR,
@@ -31,17 +32,33 @@ typedef enum gql_scalar_id {
 
 typedef struct gql_type gql_type;
 
+/* Why a schema could not be built, or why a resolver failed (the GraphQL error's message). */
+typedef struct gql_err {
+    char message[512];
+} gql_err;
+
+/* Writes the message; returns -1 so that failures read `return gql_fail(err, ...)`. */
+int gql_fail(gql_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* What a resolver sees: the application context, the parent value, the coerced arguments. */
 typedef struct gql_resolve_info {
     void *app;
     const char *field_name;
     const cJSON *source;
-    const cJSON *args; /* object: argument name -> coerced value (defaults applied) */
+    const cJSON *args;         /* object: argument name -> coerced value (defaults applied) */
+    const void *resolver_data; /* the `data` of the field's resolver table entry */
 } gql_resolve_info;
 
 /* Returns the field's value (ownership passes to the executor; cJSON null for null), or NULL
  * with `err` set: the message becomes the GraphQL error's message. */
-typedef cJSON *(*gql_resolver)(const gql_resolve_info *info, sam2_error *err);
+typedef cJSON *(*gql_resolver)(const gql_resolve_info *info, gql_err *err);
+
+/* One row of a resolver table: the field ("Type.field"), its function and data for it. */
+typedef struct gql_resolver_entry {
+    const char *field;
+    gql_resolver fn;
+    const void *data;
+} gql_resolver_entry;
 
 typedef struct gql_input_value {
     const char *name;
@@ -57,16 +74,17 @@ typedef struct gql_field_def {
     gql_input_value *args;
     int n_args, cap_args;
     gql_resolver resolve; /* NULL: read source[name] */
+    const void *resolver_data;
 } gql_field_def;
 
 struct gql_type {
     gql_kind kind;
-    const char *name;          /* named types */
-    const gql_type *of_type;   /* list / non-null */
-    gql_scalar_id scalar;      /* scalars */
-    gql_field_def **fields;    /* objects and interfaces (stable pointers) */
+    const char *name;        /* named types */
+    const gql_type *of_type; /* list / non-null */
+    gql_scalar_id scalar;    /* scalars */
+    gql_field_def **fields;  /* objects and interfaces (stable pointers) */
     int n_fields, cap_fields;
-    gql_input_value *inputs;   /* input objects */
+    gql_input_value *inputs; /* input objects */
     int n_inputs, cap_inputs;
     const gql_type *interfaces[4];
     int n_interfaces;
@@ -83,8 +101,8 @@ gql_type *gql_schema_add_object(gql_schema *s, const char *name);
 gql_type *gql_schema_add_interface(gql_schema *s, const char *name);
 gql_type *gql_schema_add_input(gql_schema *s, const char *name);
 int gql_type_implements(gql_type *object, const gql_type *iface);
-gql_field_def *gql_type_add_field(gql_schema *s, gql_type *t, const char *name, const char *type_str,
-                                  gql_resolver resolve);
+gql_field_def *gql_type_add_field(gql_schema *s, gql_type *t, const char *name,
+                                  const char *type_str, gql_resolver resolve);
 /* default_json: the default as JSON text ("null", "0", "\"F\""), or NULL for none. */
 int gql_field_add_arg(gql_schema *s, gql_field_def *f, const char *name, const char *type_str,
                       const char *default_json);
@@ -92,7 +110,15 @@ int gql_input_add_field(gql_schema *s, gql_type *t, const char *name, const char
                         const char *default_json);
 void gql_schema_set_roots(gql_schema *s, const gql_type *query, const gql_type *mutation);
 /* Resolves every type string; fails naming the first unknown type. */
-int gql_schema_finish(gql_schema *s, sam2_error *err);
+int gql_schema_finish(gql_schema *s, gql_err *err);
+
+/* Builds and finishes a schema from SDL: `scalar`, `interface`, `type` (with `implements`),
+ * `input`, fields with arguments and default values, lists and non-null; `schema { query:
+ * mutation: }` or the types named Query and Mutation are the roots. Scalars are the built-in
+ * ones plus GlobalID and Upload. Each resolver entry must name a field of the SDL; fields
+ * without one read source[name]. NULL with `err` naming the first problem. */
+gql_schema *gql_schema_from_sdl(const char *sdl, const gql_resolver_entry *resolvers,
+                                int n_resolvers, gql_err *err);
 
 const gql_type *gql_schema_query(const gql_schema *s);
 const gql_type *gql_schema_mutation(const gql_schema *s);
@@ -102,7 +128,7 @@ const gql_input_value *gql_type_input(const gql_type *t, const char *name);
 
 /* Builds the type a document's type reference denotes (wrappers from `arena`); NULL with the
  * unknown name in *unknown when a named type does not exist. */
-const gql_type *gql_type_from_ref(const gql_schema *s, gql_arena *arena, const gql_type_ref *ref,
+const gql_type *gql_type_from_ref(const gql_schema *s, arena *arena, const gql_type_ref *ref,
                                   const char **unknown);
 
 /* Helpers. */

@@ -3,10 +3,10 @@
  * mutation's root fields one after another) and complete the result with null propagation.
  * The answer always has the shape Strawberry gives: {"data": ..., "errors": [{message,
  * locations, path}]}, with "errors" only when there are some. */
-#ifndef SAM2_SERVER_GQL_EXEC_H
-#define SAM2_SERVER_GQL_EXEC_H
+#ifndef SAM2_GRAPHQL_GQL_EXEC_H
+#define SAM2_GRAPHQL_GQL_EXEC_H
 
-#include "server/gql_schema.h"
+#include "server/graphql/gql_schema.h"
 
 #include <cjson/cJSON.h>
 #include <stddef.h>
@@ -28,7 +28,13 @@ typedef struct gql_request {
     int (*upload_index)(void *app, const cJSON *value);
 } gql_request;
 
-/* Returns the response object (never NULL unless memory runs out). `limits` may be NULL. */
+/* The whole walk of one request: parse, validate, coerce, resolve, complete. Returns the
+ * response object (never NULL unless memory runs out). `limits` may be NULL. */
 cJSON *gql_execute(const gql_schema *schema, const gql_request *req, const gql_limits *limits);
+
+/* 1 when every operation of the document is a mutation whose root fields are all named in
+ * `fields` (NULL-terminated; __typename is always allowed), else 0. A document that does not
+ * parse gives 1: gql_execute() then runs nothing and says why. */
+int gql_only_mutations_of(const char *query, size_t len, const char *const *fields);
 
 #endif
