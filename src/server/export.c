@@ -10,7 +10,7 @@
  * server stops. They are written into a private temporary folder, which is emptied and removed
  * before the answer starts: the open file is streamed with its Content-Length (the official
  * frontend and browsers hang on chunked video) and vanishes when the response is done. */
-#include "server/http_internal.h"
+#include "server/http_routes.h"
 
 #include "core/error.h"
 #include "io/image.h"

@@ -1,7 +1,12 @@
 /* HTTP on libmicrohttpd (one thread per connection, so a request may wait for its turn at the
- * model and a stream may wait for its next frame without blocking anyone else): routing, CORS as
- * flask-cors answers a credentialed browser, bounded request bodies, JSON errors. */
-#include "server/http_internal.h"
+ * model and a stream may wait for its next frame without blocking anyone else): the router. It
+ * takes bounded request bodies and dispatches each route to its handler (http_routes.h); the
+ * handlers answer through the response helpers (http_response.h) and never call back here. */
+#include "server/http.h"
+
+#include "server/http_response.h"
+#include "server/http_routes.h"
+#include "server/replica.h"
 
 #include "core/error.h"
 
@@ -16,133 +21,6 @@
 #define PROPAGATE_BODY_LIMIT 65536
 #define DISCARD_BODY_LIMIT 65536
 #define DRAIN_LIMIT ((size_t)64 << 20) /* bytes read and dropped past a limit before closing */
-
-/* ---- CORS ----------------------------------------------------------------------------------- */
-static int origin_allowed(const server *s, const char *origin) {
-    const char *list = s->cfg.allowed_origins;
-    if (!list[0]) return 1;
-    size_t olen = strlen(origin);
-    for (const char *p = list; *p;) {
-        while (*p == ' ' || *p == ',') p++;
-        const char *e = p;
-        while (*e && *e != ',') e++;
-        const char *t = e;
-        while (t > p && t[-1] == ' ') t--;
-        if ((size_t)(t - p) == olen && !strncmp(p, origin, olen)) return 1;
-        if (t - p == 1 && *p == '*') return 1;
-        p = e;
-    }
-    return 0;
-}
-
-/* The page served by this server itself (Origin "http://<Host>"): always allowed. */
-static int same_origin(http_req *r, const char *origin) {
-    const char *host = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Host");
-    const char *rest = !strncasecmp(origin, "http://", 7)    ? origin + 7
-                       : !strncasecmp(origin, "https://", 8) ? origin + 8
-                                                             : NULL;
-    return host && rest && !strcasecmp(rest, host);
-}
-
-/* A request from a page whose origin ALLOWED_ORIGINS does not list, or NULL. */
-static const char *refused_origin(http_req *r) {
-    const char *origin = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Origin");
-    if (!origin || origin_allowed(r->srv, origin) || same_origin(r, origin)) return NULL;
-    return origin;
-}
-
-static void add_cors(http_req *r, struct MHD_Response *resp) {
-    const char *origin = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Origin");
-    if (!origin || !origin_allowed(r->srv, origin)) return;
-    /* A credentialed request cannot be answered with "*": echo the origin, as flask-cors does
-     * with supports_credentials=True. */
-    MHD_add_response_header(resp, "Access-Control-Allow-Origin", origin);
-    MHD_add_response_header(resp, "Access-Control-Allow-Credentials", "true");
-    MHD_add_response_header(resp, "Vary", "Origin");
-}
-
-/* ---- responses ------------------------------------------------------------------------------ */
-enum MHD_Result http_queue(http_req *r, unsigned status, struct MHD_Response *resp) {
-    if (!resp) return MHD_NO;
-    add_cors(r, resp);
-    if (r->srv->cfg.node_id[0]) MHD_add_response_header(resp, "X-Sam2-Node", r->srv->cfg.node_id);
-    r->status = status;
-    r->responded = 1;
-    enum MHD_Result ret = MHD_queue_response(r->conn, status, resp);
-    MHD_destroy_response(resp);
-    return ret;
-}
-
-enum MHD_Result http_send(http_req *r, unsigned status, const char *content_type, const char *data, size_t len) {
-    struct MHD_Response *resp = MHD_create_response_from_buffer(len, (void *)data, MHD_RESPMEM_MUST_COPY);
-    if (!resp) return MHD_NO;
-    if (content_type) MHD_add_response_header(resp, "Content-Type", content_type);
-    return http_queue(r, status, resp);
-}
-
-enum MHD_Result http_json(http_req *r, unsigned status, cJSON *value) {
-    char *text = value ? cJSON_PrintUnformatted(value) : NULL;
-    cJSON_Delete(value);
-    if (!text) return http_send(r, 500, "application/json", "{\"error\":\"out of memory\"}", 25);
-    struct MHD_Response *resp = MHD_create_response_from_buffer_with_free_callback(strlen(text), text, cJSON_free);
-    if (!resp) {
-        cJSON_free(text);
-        return MHD_NO;
-    }
-    MHD_add_response_header(resp, "Content-Type", "application/json");
-    return http_queue(r, status, resp);
-}
-
-enum MHD_Result http_error(http_req *r, unsigned status, const char *fmt, ...) {
-    char msg[600];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    cJSON *o = cJSON_CreateObject();
-    if (o) cJSON_AddStringToObject(o, "error", msg);
-    return http_json(r, status, o);
-}
-
-enum MHD_Result http_graphql_error(http_req *r, unsigned status, const char *message) {
-    cJSON *o = cJSON_CreateObject();
-    cJSON *arr = o ? cJSON_AddArrayToObject(o, "errors") : NULL;
-    cJSON *e = cJSON_CreateObject();
-    if (arr && e) {
-        cJSON_AddStringToObject(e, "message", message);
-        cJSON_AddItemToArray(arr, e);
-    } else {
-        cJSON_Delete(e);
-    }
-    return http_json(r, status, o);
-}
-
-static enum MHD_Result last_forwarded_for(void *cls, enum MHD_ValueKind kind, const char *key,
-                                          const char *value) {
-    (void)kind;
-    if (key && value && !strcasecmp(key, "X-Forwarded-For")) *(const char **)cls = value;
-    return MHD_YES;
-}
-
-void http_client_address(http_req *r, char *out, size_t cap) {
-    out[0] = 0;
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
-    client_addr_text(sa, out, cap);
-    if (!client_addr_trusted(r->srv->cfg.trusted_proxies, sa)) return;
-    /* Each hop appends a header line: the last one is the trusted proxy's own. */
-    const char *xff = NULL;
-    MHD_get_connection_values(r->conn, MHD_HEADER_KIND, last_forwarded_for, &xff);
-    char forwarded[CLIENT_ADDR_MAX];
-    if (!client_addr_forwarded(xff, forwarded, sizeof forwarded))
-        snprintf(out, cap, "%s", forwarded);
-}
-
-int http_client_fd(http_req *r) {
-    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-    return ci ? ci->connect_fd : -1;
-}
 
 /* ---- routing -------------------------------------------------------------------------------- */
 static const char *const STATIC_ROOTS[] = {"gallery", "posters", "uploads"};
@@ -173,22 +51,30 @@ static metrics_route route_of(const char *url) {
 static const char *allowed_methods(metrics_route route) {
     switch (route) {
     case ROUTE_GRAPHQL:
-    case ROUTE_PROPAGATE: return "POST, OPTIONS";
-    case ROUTE_EXPORT: return "GET, HEAD, POST, OPTIONS";
-    case ROUTE_OTHER: return "OPTIONS";
-    default: return "GET, HEAD, OPTIONS";
+    case ROUTE_PROPAGATE:
+        return "POST, OPTIONS";
+    case ROUTE_EXPORT:
+        return "GET, HEAD, POST, OPTIONS";
+    case ROUTE_OTHER:
+        return "OPTIONS";
+    default:
+        return "GET, HEAD, OPTIONS";
     }
 }
 
 static enum MHD_Result preflight(http_req *r, const char *url) {
-    struct MHD_Response *resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
     if (!resp) return MHD_NO;
     MHD_add_response_header(resp, "Allow", allowed_methods(route_of(url)));
     const char *origin = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Origin");
-    const char *method = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Access-Control-Request-Method");
-    if (origin && method && origin_allowed(r->srv, origin)) {
-        MHD_add_response_header(resp, "Access-Control-Allow-Methods", "DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT");
-        const char *hdrs = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Access-Control-Request-Headers");
+    const char *method =
+        MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Access-Control-Request-Method");
+    if (origin && method && http_origin_allowed(r->srv, origin)) {
+        MHD_add_response_header(resp, "Access-Control-Allow-Methods",
+                                "DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT");
+        const char *hdrs =
+            MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Access-Control-Request-Headers");
         if (hdrs) MHD_add_response_header(resp, "Access-Control-Allow-Headers", hdrs);
     }
     return http_queue(r, 200, resp);
@@ -211,8 +97,9 @@ static enum MHD_Result metrics_handle(http_req *r) {
     sb_init(&sb);
     metrics_render(s->metrics, &g, &sb);
     replica_metrics(s, &sb);
-    enum MHD_Result ret = sb.failed ? http_error(r, 500, "out of memory")
-                                    : http_send(r, 200, "text/plain; version=0.0.4; charset=utf-8", sb.data, sb.len);
+    enum MHD_Result ret =
+        sb.failed ? http_error(r, 500, "out of memory")
+                  : http_send(r, 200, "text/plain; version=0.0.4; charset=utf-8", sb.data, sb.len);
     sb_free(&sb);
     return ret;
 }
@@ -229,10 +116,11 @@ static int media_type_is(const char *ctype, const char *type) {
  * are refused: a page elsewhere cannot make the server run anything without a CORS preflight. */
 static enum MHD_Result unsupported_type(http_req *r, const char *ctype) {
     char msg[300];
-    snprintf(msg, sizeof msg, "Unsupported Content-Type '%.100s': send %s", ctype ? ctype : "(none)",
-             r->route == ROUTE_GRAPHQL  ? "application/json (or multipart/form-data for uploadVideo)"
-             : r->route == ROUTE_EXPORT ? "image/png or image/jpeg (effects.mp4's background picture)"
-                                        : "application/json");
+    snprintf(
+        msg, sizeof msg, "Unsupported Content-Type '%.100s': send %s", ctype ? ctype : "(none)",
+        r->route == ROUTE_GRAPHQL  ? "application/json (or multipart/form-data for uploadVideo)"
+        : r->route == ROUTE_EXPORT ? "image/png or image/jpeg (effects.mp4's background picture)"
+                                   : "application/json");
     if (r->route == ROUTE_GRAPHQL) return http_graphql_error(r, 415, msg);
     return http_error(r, 415, "%s", msg);
 }
@@ -245,7 +133,7 @@ static enum MHD_Result begin_request(http_req *r, const char *url, const char *m
     const char *ctype = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Content-Type");
     r->kind = BODY_DISCARD;
     r->limit = DISCARD_BODY_LIMIT;
-    const char *origin = refused_origin(r);
+    const char *origin = http_refused_origin(r);
     if (origin) {
         char msg[300];
         snprintf(msg, sizeof msg,
@@ -258,11 +146,13 @@ static enum MHD_Result begin_request(http_req *r, const char *url, const char *m
             r->kind = BODY_MULTIPART;
             r->limit = s->cfg.max_upload_bytes; /* the whole multipart request */
             if (content_length > r->limit)
-                return http_graphql_error(r, 413, "The upload is larger than the server accepts (MAX_UPLOAD_MB)");
+                return http_graphql_error(
+                    r, 413, "The upload is larger than the server accepts (MAX_UPLOAD_MB)");
             char msg[300];
             const char *tmp = s->cfg.spill_dir[0] ? s->cfg.spill_dir : getenv("TMPDIR");
-            r->upload = upload_new(ctype, tmp && *tmp ? tmp : "/tmp", s->cfg.max_body_bytes, r->limit,
-                                   (size_t)s->cfg.max_points * 3 + 100000, msg, sizeof msg);
+            r->upload =
+                upload_new(ctype, tmp && *tmp ? tmp : "/tmp", s->cfg.max_body_bytes, r->limit,
+                           (size_t)s->cfg.max_points * 3 + 100000, msg, sizeof msg);
             if (!r->upload) return http_graphql_error(r, 400, msg);
         } else if (media_type_is(ctype, "application/json")) {
             r->kind = BODY_JSON;
@@ -282,7 +172,8 @@ static enum MHD_Result begin_request(http_req *r, const char *url, const char *m
     }
     if (content_length > r->limit) {
         if (r->route == ROUTE_GRAPHQL)
-            return http_graphql_error(r, 413, "The request body is larger than the server accepts (MAX_BODY_MB)");
+            return http_graphql_error(
+                r, 413, "The request body is larger than the server accepts (MAX_BODY_MB)");
         return http_error(r, 413, "The request body is larger than the server accepts");
     }
     return MHD_YES;
@@ -294,7 +185,8 @@ static void take_body(http_req *r, const char *data, size_t n) {
     r->received += n;
     if (r->received > r->limit) {
         r->error_status = 413;
-        snprintf(r->error, sizeof r->error, "The request body is larger than the server accepts (%s)",
+        snprintf(r->error, sizeof r->error,
+                 "The request body is larger than the server accepts (%s)",
                  r->kind == BODY_MULTIPART ? "MAX_UPLOAD_MB" : "MAX_BODY_MB");
         return;
     }
@@ -322,7 +214,8 @@ static enum MHD_Result json_with_allow(http_req *r, unsigned status, cJSON *o, c
     char *text = o ? cJSON_PrintUnformatted(o) : NULL;
     cJSON_Delete(o);
     struct MHD_Response *resp =
-        text ? MHD_create_response_from_buffer_with_free_callback(strlen(text), text, cJSON_free) : NULL;
+        text ? MHD_create_response_from_buffer_with_free_callback(strlen(text), text, cJSON_free)
+             : NULL;
     if (!resp) {
         cJSON_free(text);
         return MHD_NO;
@@ -350,7 +243,8 @@ static enum MHD_Result dispatch(http_req *r, const char *url, const char *method
             cJSON *arr = o ? cJSON_AddArrayToObject(o, "errors") : NULL;
             cJSON *e = arr ? cJSON_CreateObject() : NULL;
             if (e) {
-                cJSON_AddStringToObject(e, "message", "Queries are not allowed over GET: send a POST with a JSON body");
+                cJSON_AddStringToObject(
+                    e, "message", "Queries are not allowed over GET: send a POST with a JSON body");
                 cJSON_AddItemToArray(arr, e);
             }
             return json_with_allow(r, 405, o, allowed_methods(r->route));
@@ -370,7 +264,8 @@ static enum MHD_Result dispatch(http_req *r, const char *url, const char *method
         }
         break;
     default:
-        if (get && web_static_handles(url)) return web_static_serve(r, url); /* the web page (web_static.c) */
+        if (get && web_static_handles(url))
+            return web_static_serve(r, url); /* the web page (web_static.c) */
         return http_error(r, 404, "Not Found: %.200s", url);
     }
     char msg[200];
@@ -380,9 +275,9 @@ static enum MHD_Result dispatch(http_req *r, const char *url, const char *method
     return json_with_allow(r, 405, o, allowed_methods(r->route));
 }
 
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
-                                  const char *version, const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls) {
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls) {
     (void)version;
     server *s = cls;
     http_req *r = *con_cls;
@@ -433,13 +328,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return dispatch(r, url, method);
 }
 
-static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe) {
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe) {
     (void)conn;
     server *s = cls;
     http_req *r = *con_cls;
     if (!r) return;
     unsigned status = r->responded ? r->status : 0;
-    if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && !status) status = 499; /* the client left first */
+    if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && !status)
+        status = 499; /* the client left first */
     metrics_request(s->metrics, r->route, (int)status, metrics_now() - r->t0);
     replica_request_end(s);
     sb_free(&r->body);
@@ -493,7 +390,8 @@ static void mhd_log(void *cls, const char *fmt, va_list ap) {
 int http_start(server *s, sam2_error *err) {
     struct sockaddr_storage addr;
     memset(&addr, 0, sizeof addr);
-    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+                     MHD_USE_POLL | MHD_USE_ERROR_LOG;
     struct sockaddr_in *a4 = (struct sockaddr_in *)&addr;
     struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&addr;
     if (inet_pton(AF_INET, s->cfg.host, &a4->sin_addr) == 1) {
@@ -504,7 +402,8 @@ int http_start(server *s, sam2_error *err) {
         a6->sin6_port = htons((uint16_t)s->cfg.port);
         flags |= MHD_USE_IPv6;
     } else {
-        return sam2_fail(err, SAM2_ERR_ARGUMENT, "--host %s is not an IPv4 or IPv6 address", s->cfg.host);
+        return sam2_fail(err, SAM2_ERR_ARGUMENT, "--host %s is not an IPv4 or IPv6 address",
+                         s->cfg.host);
     }
     if (!s->conns.slots && conn_table_init(&s->conns, s->cfg.max_requests))
         return sam2_fail(err, SAM2_ERR_NOMEM, "out of memory starting the server");
@@ -517,7 +416,8 @@ int http_start(server *s, sam2_error *err) {
         MHD_OPTION_END);
     if (!s->daemon) {
         conn_table_destroy(&s->conns);
-        return sam2_fail(err, SAM2_ERR_IO, "cannot listen on %s:%d (is the port in use?)", s->cfg.host, s->cfg.port);
+        return sam2_fail(err, SAM2_ERR_IO, "cannot listen on %s:%d (is the port in use?)",
+                         s->cfg.host, s->cfg.port);
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
     s->port = info && info->port ? info->port : s->cfg.port;

@@ -1,7 +1,7 @@
 /* POST /graphql: a JSON GraphQL request or a GraphQL multipart request (uploads). GraphQL
  * errors are answered 200 with {"data", "errors"} as Strawberry does; a body that is not a
  * GraphQL request at all gets a 400 with a JSON error. */
-#include "server/http_internal.h"
+#include "server/http_routes.h"
 
 #include "server/graphql/gql_exec.h"
 #include "server/json_body.h"

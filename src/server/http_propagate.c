@@ -2,7 +2,7 @@
  * multipart/x-savi-stream; boundary=frame, one part per frame as soon as it is computed. Errors
  * found before the first frame get a JSON error with a status; after that the stream can only
  * be cut short. */
-#include "server/http_internal.h"
+#include "server/http_routes.h"
 
 #include "core/error.h"
 #include "server/json_body.h"

@@ -1,7 +1,7 @@
 #include "server/replica.h"
 
 #include "core/error.h"
-#include "server/http_internal.h"
+#include "server/http_response.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -55,7 +55,7 @@ void replica_request_end(server *s) {
 }
 
 /* ---- draining ------------------------------------------------------------------------------- */
-void server_drain(server *s, const char *why) {
+void replica_drain(server *s, const char *why) {
     replica *r = s->replica;
     pthread_mutex_lock(&r->mu);
     int first = !atomic_load(&r->draining);
@@ -75,7 +75,7 @@ void server_drain(server *s, const char *why) {
                    atomic_load(&s->streams) == 1 ? "" : "s", s->cfg.drain_timeout_s);
 }
 
-int server_draining(const server *s) {
+int replica_draining(const server *s) {
     return atomic_load(&s->replica->draining);
 }
 
@@ -86,8 +86,8 @@ static double drain_elapsed(server *s) {
     return t;
 }
 
-int server_drained(server *s) {
-    if (!server_draining(s)) return 0;
+int replica_drained(server *s) {
+    if (!replica_draining(s)) return 0;
     int sessions = sessions_count(s->sessions), streams = atomic_load(&s->streams);
     /* The requests in flight too: the answer to the last closeSession must go out before the
      * listener stops (a health check or a scrape delays the end by a moment at most). */
@@ -112,8 +112,8 @@ void replica_tick(server *s) {
     int due = s->cfg.drain_after_s > 0 && r->started_at > 0 &&
               metrics_now() - r->started_at >= s->cfg.drain_after_s;
     pthread_mutex_unlock(&r->mu);
-    if (due && !server_draining(s)) server_drain(s, "--drain-after");
-    if (!server_draining(s)) return;
+    if (due && !replica_draining(s)) replica_drain(s, "--drain-after");
+    if (!replica_draining(s)) return;
     pthread_mutex_lock(&r->mu);
     double now = metrics_now();
     int log = now - r->last_log >= DRAIN_LOG_EVERY_S;
@@ -133,7 +133,7 @@ int replica_ready(server *s, char *why, size_t cap) {
         snprintf(why, cap, "the server is shutting down");
         return 0;
     }
-    if (server_draining(s)) {
+    if (replica_draining(s)) {
         snprintf(why, cap, "draining (%s): no new sessions", s->replica->drain_why);
         return 0;
     }
@@ -147,7 +147,7 @@ int replica_ready(server *s, char *why, size_t cap) {
 }
 
 int replica_refuse_session(server *s, request_ctx *rc, sam2_error *err) {
-    if (!server_draining(s)) return 0;
+    if (!replica_draining(s)) return 0;
     if (rc) rc->http_status = 503;
     return sam2_fail(err, SAM2_ERR_LIMIT,
                      "This server is draining (it is about to stop) and takes no new sessions; "
@@ -167,11 +167,11 @@ static cJSON *status_json(server *s) {
     /* the loaded model's configuration name (edgetam, sam2.1_hiera_t, ...), for pages and
      * balancers that show or route by it */
     cJSON_AddStringToObject(o, "model", s->model_info.name);
-    cJSON_AddBoolToObject(o, "draining", server_draining(s));
+    cJSON_AddBoolToObject(o, "draining", replica_draining(s));
     cJSON_AddNumberToObject(o, "sessions", sessions_count(s->sessions));
     cJSON_AddNumberToObject(o, "max_sessions", s->cfg.max_sessions);
     cJSON_AddNumberToObject(o, "streams", atomic_load(&s->streams));
-    if (server_draining(s)) {
+    if (replica_draining(s)) {
         double left = s->cfg.drain_timeout_s - drain_elapsed(s);
         cJSON_AddNumberToObject(o, "drain_seconds_left", left > 0 ? (int)(left + 0.5) : 0);
     }
@@ -193,7 +193,7 @@ void replica_metrics(server *s, strbuf *out) {
     sb_puts(out, "# HELP sam2_draining 1 while this replica drains (no new sessions; it exits once "
                  "the live ones "
                  "end).\n# TYPE sam2_draining gauge\n");
-    sb_printf(out, "sam2_draining %d\n", server_draining(s));
+    sb_printf(out, "sam2_draining %d\n", replica_draining(s));
     if (s->cfg.node_id[0]) {
         sb_puts(out, "# HELP sam2_node_info This replica's node id (SAM2_NODE_ID), the prefix of "
                      "its session ids.\n"
@@ -237,7 +237,7 @@ static enum MHD_Result admin_request(void *cls, struct MHD_Connection *conn, con
     }
     int post = !strcmp(method, "POST"), get = !strcmp(method, "GET");
     if (!strcmp(url, "/drain") && post) {
-        server_drain(s, "admin POST /drain");
+        replica_drain(s, "admin POST /drain");
         return admin_json(conn, 202, status_json(s));
     }
     if ((!strcmp(url, "/status") || !strcmp(url, "/drain")) && get)
@@ -272,7 +272,7 @@ int replica_admin_start(server *s, sam2_error *err) {
     return 0;
 }
 
-int server_admin_port(const server *s) {
+int replica_admin_port(const server *s) {
     return s->replica->admin ? s->replica->admin_port : -1;
 }
 

@@ -54,6 +54,12 @@ enum MHD_Result replica_ready_handle(struct http_req *r);
 /* Appends sam2_ready, sam2_draining and sam2_node_info to /metrics. */
 void replica_metrics(struct server *s, strbuf *out);
 
+/* Draining (server.h's server_drain, server_draining, server_drained, server_admin_port). */
+void replica_drain(struct server *s, const char *why);
+int replica_draining(const struct server *s);
+int replica_drained(struct server *s);
+int replica_admin_port(const struct server *s);
+
 /* The loopback admin listener (cfg.admin_port >= 0). */
 int replica_admin_start(struct server *s, sam2_error *err);
 void replica_admin_stop(struct server *s);

@@ -2,8 +2,11 @@
  * exposes them) and its resolvers. Every mutation that touches a session takes the session
  * (session_begin) and then an inference slot (fair_acquire), so sessions never wait on each
  * other's locks, only for their turn at the model. */
-#include "server/server_internal.h"
+#include "server/schema.h"
+
+#include "server/replica.h"
 #include "server/schema_cursor.h"
+#include "server/server_internal.h"
 
 #include "core/error.h"
 #include "server/paths.h"
@@ -558,10 +561,10 @@ static cJSON *resolve_upload_video(const gql_resolve_info *info, sam2_error *err
     snprintf(uploads, sizeof uploads, "%s/uploads", srv->data_real);
     ingest_result r;
     memset(&r, 0, sizeof r);
-    int rc2 = upload_queue_enter(srv, &srv->uploads, srv->cfg.timeout_s, err);
+    int rc2 = upload_queue_enter(&srv->uploads, srv->cfg.timeout_s, err);
     if (!rc2) {
         rc2 = srv->ingest->upload(srv->ingest->self, uf->path, uploads, &p, &r, err);
-        upload_queue_leave(srv, &srv->uploads);
+        upload_queue_leave(&srv->uploads);
     }
     metrics_op(srv->metrics, OP_UPLOAD, metrics_now() - t0, rc2 == 0);
     if (rc2) {

@@ -1,10 +1,15 @@
 /* Server lifetime: checks the data folder and the checkpoint, loads the model, scans the gallery,
  * listens, expires idle sessions, and shuts down cleanly (streams cancelled, requests drained). */
+#include "server/server.h"
+
 #include "server/server_internal.h"
 
 #include "core/error.h"
 #include "core/priority.h"
 #include "io/atomic_file.h"
+#include "server/http.h"
+#include "server/replica.h"
+#include "server/schema.h"
 #include "server/upload.h"
 
 #include <errno.h>
@@ -18,50 +23,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-
-/* Log lines carry what clients chose (upload file names, paths, URLs): control characters and
- * backslashes are escaped (\x1b, \n, \\) so that nothing a client sends can forge a log line or
- * drive the terminal that shows the log. */
-static void escape_controls(const char *in, char *out, size_t cap) {
-    size_t o = 0;
-    for (const unsigned char *p = (const unsigned char *)in; *p && o + 5 < cap; p++) {
-        if (*p == '\\') {
-            out[o++] = '\\';
-            out[o++] = '\\';
-        } else if (*p == '\n' || *p == '\r' || *p == '\t') {
-            out[o++] = '\\';
-            out[o++] = *p == '\n' ? 'n' : *p == '\r' ? 'r' : 't';
-        } else if (*p < 0x20 || *p == 0x7f) {
-            o += (size_t)snprintf(out + o, cap - o, "\\x%02x", *p);
-        } else {
-            out[o++] = (char)*p;
-        }
-    }
-    out[o] = 0;
-}
-
-void server_log(server *s, const char *fmt, ...) {
-    char raw[1024], line[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(raw, sizeof raw, fmt, ap);
-    va_end(ap);
-    escape_controls(raw, line, sizeof line);
-    if (s && s->deps.log) {
-        s->deps.log(s->deps.log_user, line);
-    } else {
-        time_t t = time(NULL);
-        struct tm tm;
-        char ts[32];
-        localtime_r(&t, &tm);
-        strftime(ts, sizeof ts, "%Y-%m-%d %H:%M:%S", &tm);
-        fprintf(stderr, "[%s] %s\n", ts, line);
-    }
-}
-
-void server_job_bytes(server *s, ptrdiff_t delta) {
-    atomic_fetch_add(&s->job_bytes, (long long)delta);
-}
 
 static void catalog_log(void *user, const char *fmt, ...) {
     char line[1024];
@@ -142,7 +103,8 @@ server *server_create(const server_config *cfg, const server_deps *deps, sam2_er
     atomic_init(&s->streams, 0);
     atomic_init(&s->job_bytes, 0);
     upload_queue_init(&s->uploads, s->cfg.max_concurrent_uploads, s->cfg.max_video_side,
-                      s->cfg.encode_max_width, s->cfg.encode_max_height);
+                      s->cfg.encode_max_width, s->cfg.encode_max_height, &s->stopping,
+                      &s->job_bytes);
     pthread_mutex_init(&s->reaper_mu, NULL);
     pthread_cond_init(&s->reaper_cv, NULL);
     if (!(s->replica = replica_new())) {
@@ -283,6 +245,12 @@ int server_start(server *s, sam2_error *err) {
 }
 
 int server_port(const server *s) { return s->port; }
+
+/* Draining is the replica's business (replica.c); these are its public face. */
+void server_drain(server *s, const char *why) { replica_drain(s, why); }
+int server_draining(const server *s) { return replica_draining(s); }
+int server_drained(server *s) { return replica_drained(s); }
+int server_admin_port(const server *s) { return replica_admin_port(s); }
 
 void server_lower_library_threads(server *s) {
     if (s->cfg.compute_nice <= 0) return;

@@ -5,21 +5,9 @@
 #define SAM2_SERVER_SERVER_H
 
 #include "server/config.h"
-#include "server/inference.h"
-#include "server/ingest.h"
+#include "server/server_deps.h"
 
 typedef struct server server;
-
-/* Where the model and video ingest come from: `sam2 serve` passes inference_default_ops() and
- * ingest_default_ops(); tests pass stand-ins. Keeping the choice with the caller means a program
- * that uses stand-ins does not link the model at all. */
-typedef struct server_deps {
-    const inference_ops *inference; /* required */
-    const ingest_ops *ingest;       /* required */
-    /* Start-up log lines go here (NULL: stderr). */
-    void (*log)(void *user, const char *line);
-    void *log_user;
-} server_deps;
 
 /* Checks the data folder, loads the checkpoint, scans the gallery (writing posters). A missing
  * checkpoint or data folder fails with a message that says what to put where. */

@@ -10,9 +10,8 @@
 #include "server/inference.h"
 #include "server/ingest.h"
 #include "server/metrics.h"
-#include "server/replica.h"
 #include "server/scheduler.h"
-#include "server/server.h"
+#include "server/server_deps.h"
 #include "server/sessions.h"
 #include "server/upload_queue.h"
 
@@ -22,6 +21,9 @@
 #include <stdatomic.h>
 
 struct MHD_Daemon;
+struct replica;
+
+typedef struct server server;
 
 struct server {
     server_config cfg;
@@ -49,8 +51,8 @@ struct server {
     int reaper_running;
     pthread_mutex_t reaper_mu;
     pthread_cond_t reaper_cv;
-    replica *replica; /* readiness, draining, admin listener (replica.c) */
-    conn_table conns; /* MAX_CONNECTIONS_PER_IP (http.c) */
+    struct replica *replica; /* readiness, draining, admin listener (replica.c) */
+    conn_table conns;        /* MAX_CONNECTIONS_PER_IP (http.c) */
 };
 
 /* One file part of a GraphQL multipart request, saved to a temporary file. */
@@ -66,18 +68,12 @@ typedef struct request_ctx {
     server *srv;
     upload_file *files;
     int n_files;
-    void *upload; /* the upload_req of a multipart request (placeholders -> files), or NULL */
+    void *upload;    /* the upload_req of a multipart request (placeholders -> files), or NULL */
     char client[64]; /* the client's address (MAX_SESSIONS_PER_IP), "" when unknown */
     unsigned http_status; /* 0: 200; a resolver may ask for another (503 for a draining replica) */
 } request_ctx;
 
-/* Listening (http.c). */
-int http_start(server *s, sam2_error *err);
-void http_stop(server *s);
-
-/* The demo's GraphQL schema (schema.c). */
-gql_schema *demo_schema_new(sam2_error *err);
-
+/* server_internal.c: */
 /* Counts memory a request holds outside its session (delta > 0 taken, < 0 given back): shown in
  * /metrics and counted against MAX_MEMORY_MB when a session starts. */
 void server_job_bytes(server *s, ptrdiff_t delta);

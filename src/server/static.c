@@ -2,7 +2,7 @@
  * official frontend stalls on a chunked video), single-range requests (206 / 416), content types
  * by extension, Last-Modified. Paths with "..", hidden components or symlinks leaving DATA_PATH
  * are answered 404, like files that do not exist. */
-#include "server/http_internal.h"
+#include "server/http_routes.h"
 
 #include "server/http_range.h"
 #include "server/paths.h"

@@ -8,22 +8,26 @@
 #include "sam2.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
-
-struct server;
 
 typedef struct upload_queue {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     int running, limit;
-    size_t reserve; /* bytes counted for each upload being transcoded */
+    size_t reserve;             /* bytes counted for each upload being transcoded */
+    const atomic_int *stopping; /* the server's: no new turns once it is set */
+    atomic_llong *job_bytes;    /* the server's count of memory held outside sessions */
 } upload_queue;
 
-/* max_side: MAX_VIDEO_SIDE (the largest input frame), out_w x out_h: VIDEO_ENCODE_MAX_*. */
-void upload_queue_init(upload_queue *q, int limit, int max_side, int out_w, int out_h);
+/* max_side: MAX_VIDEO_SIDE (the largest input frame), out_w x out_h: VIDEO_ENCODE_MAX_*.
+ * `stopping` and `job_bytes` are the server's (the queue takes the state it needs, so that it
+ * depends on nothing of the server). */
+void upload_queue_init(upload_queue *q, int limit, int max_side, int out_w, int out_h,
+                       const atomic_int *stopping, atomic_llong *job_bytes);
 void upload_queue_destroy(upload_queue *q);
 /* Waits for a turn (up to timeout_s); 0, or SAM2_ERR_LIMIT with a message naming the limit. */
-int upload_queue_enter(struct server *s, upload_queue *q, int timeout_s, sam2_error *err);
-void upload_queue_leave(struct server *s, upload_queue *q);
+int upload_queue_enter(upload_queue *q, int timeout_s, sam2_error *err);
+void upload_queue_leave(upload_queue *q);
 
 #endif

@@ -7,7 +7,7 @@
  * Without one, GET / answers 404 with a short HTML page that says how to build it; the API is
  * not affected. Paths are resolved with path_resolve_under, so nothing outside the folder is
  * served; hashed files under assets/ are cacheable for good, everything else is revalidated. */
-#include "server/http_internal.h"
+#include "server/http_routes.h"
 
 #include "server/paths.h"
 #include "core/platform.h"
