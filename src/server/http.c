@@ -3,7 +3,7 @@
  * flask-cors answers a credentialed browser, bounded request bodies, JSON errors. */
 #include "server/http_internal.h"
 
-#include "core/error.h"
+#include "sam2.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

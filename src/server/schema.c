@@ -5,7 +5,7 @@
 #include "server/server_internal.h"
 #include "server/schema_cursor.h"
 
-#include "core/error.h"
+#include "sam2.h"
 #include "server/paths.h"
 #include "server/titles.h"
 

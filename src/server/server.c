@@ -2,8 +2,8 @@
  * listens, expires idle sessions, and shuts down cleanly (streams cancelled, requests drained). */
 #include "server/server_internal.h"
 
-#include "core/error.h"
-#include "core/priority.h"
+#include "sam2.h"
+#include "app/priority.h"
 #include "io/atomic_file.h"
 #include "server/upload.h"
 
