@@ -10,11 +10,13 @@ trap 'rm -rf "$tmp"' EXIT
 # A tree whose every include is allowed, plus the one line given (FILE: LINE), then the check.
 run_on() {
     rm -rf "$tmp/tree"
-    mkdir -p "$tmp/tree/tests" "$tmp/tree/src"/{core,model,io,predict,app,server,cli}
+    mkdir -p "$tmp/tree/tests" "$tmp/tree/src"/{core,model,io,predict,app,server/graphql,cli}
     printf '#include "core/a.h"\n' > "$tmp/tree/src/model/m.c"
     printf '#include "predict/p.h"\n#include "app/x.h"\n' > "$tmp/tree/src/app/x.c"
     printf '#include "sam2.h"\n#include "app/x.h"\n#include "server/s.h"\n' > "$tmp/tree/src/server/s.c"
     printf '#include "sam2.h"\n#include "server/s.h"\n#include "cli/c.h"\n' > "$tmp/tree/src/cli/c.c"
+    printf '#include "server/graphql/g.h"\n#include "core/arena.h"\n' > "$tmp/tree/src/server/graphql/g.c"
+    printf '#include "server/graphql/g.h"\n' >> "$tmp/tree/src/server/s.c"
     printf '#include "predict/tracker_internal.h"\n' > "$tmp/tree/src/cli/bench_x.c"
     printf '#include <stdio.h>\n#include "local.h"\n' > "$tmp/tree/src/core/a.c"
     [ -n "${1:-}" ] && printf '%s\n' "$2" >> "$tmp/tree/$1"
@@ -49,6 +51,10 @@ src/io/i.c|#include "predict/tracker.h"
 src/predict/p.c|#include "server/server.h"
 src/io/i.c|#include "app/effects.h"
 src/app/x.c|#include "server/s.h"
+src/server/graphql/g.c|#include "server/http.h"
+src/server/graphql/g.c|#include "core/ops.h"
+src/server/graphql/g.c|#include "app/x.h"
+src/server/graphql/g.c|#include "core/arena.h.in"
 CASES
 [ $fail -eq 0 ] && echo "check_includes.sh catches every crossing tried and passes a clean tree"
 exit $fail
