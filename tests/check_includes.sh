@@ -48,7 +48,7 @@ rule_folder() {
     local d=$1
     while [ "$d" != src ] && [ "$d" != . ]; do
         allowed_for "$d" > /dev/null && { echo "$d"; return 0; }
-        d=$(dirname "$d")
+        d=${d%/*}
     done
     return 1
 }
@@ -77,7 +77,7 @@ failures=0
 pending=0
 while IFS= read -r file; do
     exempt "$file" && continue
-    dir=$(rule_folder "$(dirname "$file")") || continue
+    dir=$(rule_folder "${file%/*}") || continue
     allowed=$(allowed_for "$dir")
     while IFS=: read -r line target; do
         case $target in
