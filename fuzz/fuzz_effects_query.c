@@ -1,8 +1,8 @@
-/* libFuzzer target for the effects.mp4 query parameters (src/io/effects_spec.c) and the effects
- * renderer (src/io/effects.c). Input: the `bg` value, NUL, the `objects` value, NUL, then bytes
+/* libFuzzer target for the effects.mp4 query parameters (src/app/effects_spec.c) and the effects
+ * renderer (src/app/effects.c). Input: the `bg` value, NUL, the `objects` value, NUL, then bytes
  * that become a 7x5 frame's labels (taken modulo the number of parsed objects + 1) and pixels.
  * A scene that parses is rendered; the renderer must accept every scene the parser accepts. */
-#include "io/effects.h"
+#include "app/effects.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -10,6 +10,7 @@
 #ifndef SAM2_H
 #define SAM2_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,6 +27,13 @@ extern "C" {
 #else
 #define SAM2_API
 #endif
+#endif
+
+/* printf-style argument checking where the compiler offers it. */
+#if defined(__GNUC__) || defined(__clang__)
+#define SAM2_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+#else
+#define SAM2_PRINTF(fmt, args)
 #endif
 
 /* The version this header belongs to; CMake refuses to configure when it differs from the
@@ -57,12 +65,26 @@ typedef struct sam2_error {
 
 /* A short English name for a status code ("bad format", ...). */
 SAM2_API const char *sam2_status_name(int code);
+/* Sets err (when non-NULL) to `code` and the formatted message and returns code, so a function
+ * can end with `return sam2_fail(err, SAM2_ERR_IO, "%s: %s", path, strerror(errno))`. Public so
+ * that a caller's own code (a frame source, an app) reports errors as the library does. */
+SAM2_API int sam2_fail(sam2_error *err, int code, const char *fmt, ...) SAM2_PRINTF(3, 4);
+SAM2_API int sam2_vfail(sam2_error *err, int code, const char *fmt, va_list ap);
+/* Prefixes the message already in err (when non-NULL) with "<prefix>: ", to say where it arose. */
+SAM2_API void sam2_error_prefix(sam2_error *err, const char *fmt, ...) SAM2_PRINTF(2, 3);
 
 /* ---- runtime ---------------------------------------------------------------------------- */
 /* Number of worker threads used by the compute kernels (default: the number of online CPUs,
  * or $SAM2_THREADS). Call before loading models; n <= 0 restores the default. */
 SAM2_API void sam2_set_threads(int n);
 SAM2_API int sam2_get_threads(void);
+/* The process's resident set size now and its peak, in bytes (-1 where the system does not
+ * say): what the README's memory figures measure, for apps that report the footprint. */
+SAM2_API void sam2_memory_usage(int64_t *rss_bytes, int64_t *peak_rss_bytes);
+/* With $SAM2_MEM_PROBE set, prints "mem <where>: rss R MiB, peak P MiB" to stderr, beside the
+ * lines the library prints at its own stages (model loaded, each tracking step), so an app can
+ * mark its stages in the same trace; without it, nothing. */
+SAM2_API void sam2_mem_probe(const char *where);
 
 /* ---- model -------------------------------------------------------------------------------- */
 typedef struct sam2_model sam2_model;
@@ -81,6 +103,34 @@ SAM2_API int sam2_model_image_size(const sam2_model *model);
 /* Number of parameters (scalars) in the checkpoint's state dict. */
 SAM2_API int64_t sam2_model_param_count(const sam2_model *model);
 
+/* ---- checkpoint inspection ---------------------------------------------------------------
+ * What a checkpoint holds, without loading a model: for tools that list or vet checkpoints
+ * (`sam2 inspect`). */
+typedef struct sam2_checkpoint sam2_checkpoint;
+typedef struct sam2_tensor_info {
+    const char *name;     /* state-dict key, e.g. "image_encoder.trunk.patch_embed.proj.weight" */
+    const char *dtype;    /* PyTorch's name: "float32", "float16", "bfloat16", ... */
+    int ndim;             /* 0..8 */
+    const int64_t *shape; /* ndim sizes */
+} sam2_tensor_info;
+/* Opens a checkpoint and checks it completely (zip structure, pickle, every storage's CRC-32).
+ * NULL with err set when the file is missing or not a valid checkpoint. */
+SAM2_API sam2_checkpoint *sam2_checkpoint_open(const char *path, sam2_error *err);
+SAM2_API void sam2_checkpoint_close(sam2_checkpoint *ck);
+SAM2_API int64_t sam2_checkpoint_file_size(const sam2_checkpoint *ck);
+/* Scalars in all tensors (what sam2_model_param_count says once loaded). */
+SAM2_API int64_t sam2_checkpoint_param_count(const sam2_checkpoint *ck);
+SAM2_API int sam2_checkpoint_tensor_count(const sam2_checkpoint *ck);
+/* Tensor i (0 <= i < count) in checkpoint order; SAM2_ERR_ARGUMENT when i is out of range.
+ * The strings and shape live as long as ck. */
+SAM2_API int sam2_checkpoint_tensor(const sam2_checkpoint *ck, int i, sam2_tensor_info *out);
+/* The model configuration the tensors match. With config_yaml (an official-format YAML), that
+ * file's configuration, or NULL with SAM2_ERR_MISMATCH naming the first tensor that differs;
+ * without, the one detected among the official presets and EdgeTAM's, or NULL with err saying
+ * which preset came closest and where it differs. The name lives as long as ck. */
+SAM2_API const char *sam2_checkpoint_config(sam2_checkpoint *ck, const char *config_yaml,
+                                            sam2_error *err);
+
 /* ==== compute backends ======================================================================
  * The backend a model computes on (see DEVELOPERS.md, "Adding a backend"): "cpu" (the optimised
  * kernels), "ref" (the plain reference kernels), "check" (ref with memory the host cannot touch
@@ -96,7 +146,64 @@ SAM2_API const char *sam2_backend_about(const char *name);
 SAM2_API void sam2_backend_transfer_bytes(const char *name, uint64_t *up, uint64_t *down);
 /* The backend a loaded model computes on. */
 SAM2_API const char *sam2_model_backend(const sam2_model *model);
+/* The backend models load onto now (sam2_set_backend's, else $SAM2_BACKEND's, else auto's), and
+ * the one "auto" means on this machine. */
+SAM2_API const char *sam2_get_backend(void);
+SAM2_API const char *sam2_backend_auto_name(void);
+
+/* What the cpu backend computes with, for diagnostics (`sam2 doctor`) and bug reports. */
+typedef struct sam2_cpu_info {
+    const char *kernels;          /* the kernel path in use: "baseline", "avx2" or "neon" */
+    const char *kernels_label;    /* the same for people: "AVX2+FMA", "baseline (portable C)" */
+    const char *kernels_reason;   /* why that one (what the CPU offers, $SAM2_KERNELS) */
+    int vector_kernels_available; /* the CPU could run vector kernels (even when not in use) */
+    const char *blas;             /* the BLAS library the GEMMs call */
+} sam2_cpu_info;
+SAM2_API void sam2_cpu_info_get(sam2_cpu_info *out);
+
+/* A GPU the vulkan backend could compute on. */
+typedef struct sam2_gpu_device {
+    int index; /* what a device number (`--device N`) selects */
+    char name[256];
+    const char *type; /* "discrete GPU", "integrated GPU", "virtual GPU", "CPU", "other" */
+    unsigned api_major, api_minor;
+    uint64_t device_local_bytes; /* size of the largest device-local heap */
+    unsigned subgroup_size;
+    int cooperative_matrix; /* the driver offers cooperative-matrix operations */
+    int usable;             /* meets what sam2c needs; why_not says what is missing */
+    char why_not[160];
+} sam2_gpu_device;
+/* Lists up to `max` Vulkan devices into out and returns how many there are (possibly more than
+ * max), or -1 with err set when this build has no Vulkan or no Vulkan driver loads. auto_pick
+ * (may be NULL) receives the index among those listed that "auto" would take, -1 for none. */
+SAM2_API int sam2_gpu_devices(sam2_gpu_device *out, int max, int *auto_pick, sam2_error *err);
 /* ==== end of compute backends ================================================================ */
+
+/* ---- image files ---------------------------------------------------------------------------
+ * PNG and JPEG decoding to 8-bit RGB as PIL's `Image.open(f).convert("RGB")` does, which is what
+ * the official predictors are fed (the library reads frame folders with the same decoder).
+ * Images wider or taller than 16384 or with more than 2^28 pixels fail with SAM2_ERR_LIMIT
+ * before pixel memory is allocated (sam2_image_set takes at most SAM2_MAX_IMAGE_PIXELS); corrupt
+ * files with SAM2_ERR_FORMAT; other formats with SAM2_ERR_UNSUPPORTED. */
+typedef struct sam2_rgb_image {
+    int width, height;
+    uint8_t *pixels; /* height rows of width * 3 bytes (R, G, B), no padding */
+} sam2_rgb_image;
+SAM2_API int sam2_rgb_image_load_file(const char *path, sam2_rgb_image *out, sam2_error *err);
+SAM2_API int sam2_rgb_image_load_memory(const void *data, size_t size, sam2_rgb_image *out,
+                                        sam2_error *err);
+/* The format ("png" or "jpeg") and size from the header alone, without decoding pixels and
+ * without applying the limits (so a caller can report the size it refuses). */
+SAM2_API int sam2_rgb_image_probe_memory(const void *data, size_t size, const char **format,
+                                         int *width, int *height, sam2_error *err);
+SAM2_API void sam2_rgb_image_free(sam2_rgb_image *img);
+
+/* A full-size mask as a prompt's mask_input (sam2_prompt): mask is height rows of width bytes
+ * (non-zero: the object); out receives size x size logits (size: the model's image size / 4),
+ * the mask resized bilinearly with antialiasing (PyTorch's F.interpolate(antialias=True)) and
+ * mapped from [0, 1] to [-logit, +logit]. */
+SAM2_API int sam2_mask_input_from_mask(const uint8_t *mask, int width, int height, int size,
+                                       float logit, float *out, sam2_error *err);
 
 /* ---- image predictor ---------------------------------------------------------------------- */
 typedef struct sam2_image_predictor sam2_image_predictor;

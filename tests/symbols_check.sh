@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # libsam2.so exports exactly the functions include/sam2.h declares, and no more: everything
 # else is built hidden (-fvisibility=hidden, SAM2_API on the header's declarations). It also
-# must not need libnettle (hashing is the apps' business: src/app/).
+# must not need libnettle (hashing is the apps' business: src/app/), nor any library the model
+# and its predictors do not use.
 # Usage: symbols_check.sh LIBSAM2_SO SAM2_H [CC]
 set -euo pipefail
 lib=$1
@@ -51,6 +52,23 @@ if [ -s "$tmp/data" ]; then
 fi
 if readelf -d "$lib" | grep -E '\(NEEDED\)' | grep -qi 'nettle'; then
     echo "$(basename "$lib") needs libnettle (DT_NEEDED): hashing belongs to the apps (src/app/)"
+    status=1
+fi
+# Every library libsam2 needs is one the model and its predictors use (README, "libraries"): a
+# new dependency must be added here with its reason, or go to src/app.
+allowed_needed='^lib(c|m|pthread|dl|rt'
+allowed_needed+='|openblas|blas|cblas|gfortran' # the GEMMs of the cpu backend
+allowed_needed+='|zip|z'                        # checkpoints (torch.save zip files)
+allowed_needed+='|yaml-0'                       # official-format YAML configs
+allowed_needed+='|png16|jpeg'                   # images and frame folders
+allowed_needed+='|avformat|avcodec|avutil|swscale' # videos
+allowed_needed+='|vulkan'                       # the vulkan backend, when built
+allowed_needed+='|cjson'                        # the mask export formats, until they move to src/app
+allowed_needed+=')\.so'
+unexpected=$(readelf -d "$lib" | sed -nE 's/.*\(NEEDED\).*\[(.*)\]/\1/p' | grep -vE "$allowed_needed" || true)
+if [ -n "$unexpected" ]; then
+    echo "$(basename "$lib") needs libraries the model and predictors do not (move the code to src/app):"
+    sed 's/^/  /' <<<"$unexpected"
     status=1
 fi
 [ $status -eq 0 ] && echo "$(wc -l < "$tmp/exported") exported functions, all and only those of sam2.h"

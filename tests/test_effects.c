@@ -1,4 +1,4 @@
-/* The effects renderer (src/io/effects.c) on a synthetic frame: the embedded spec loads and lists
+/* The effects renderer (src/app/effects.c) on a synthetic frame: the embedded spec loads and lists
  * every effect with its variants; the effects.mp4 query parameters parse, and malformed ones are
  * refused naming what is wrong; each effect changes the pixels it should and only those (a table:
  * effect, variant, the region it may touch, the region it must change); the simple effects give
@@ -10,7 +10,7 @@
 #include <cmocka.h>
 
 #include "core/error.h"
-#include "io/effects.h"
+#include "app/effects.h"
 #include "io/rle.h"
 
 #include <stdio.h>

@@ -1,4 +1,4 @@
-/* core/priority.h: compute threads lowered to SCHED_BATCH and a nice value; the caller's own
+/* app/priority.h: compute threads lowered to SCHED_BATCH and a nice value; the caller's own
  * priority is left alone, a thread already lower is not raised. Linux only (elsewhere the calls
  * report -1 and the test is skipped). */
 #include <setjmp.h>
@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "core/priority.h"
+#include "app/priority.h"
 #include "support/testutil.h"
 
 #include <pthread.h>

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "io/effects.h"
+#include "app/effects.h"
 #include "io/video.h"
 #include "io/video_writer.h"
 #include "sam2.h"

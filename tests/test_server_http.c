@@ -17,7 +17,7 @@
 #include "support/server_setup.h"
 #include "support/testutil.h"
 
-#include "core/priority.h"
+#include "app/priority.h"
 
 #include <cjson/cJSON.h>
 #include <dirent.h>

@@ -1,8 +1,8 @@
 /* Files in a folder that several processes share (replicas of `sam2 serve` on one DATA_PATH):
  * temporary names that say who writes them, start-up clean-up that removes only what a gone writer
- * left (io/atomic_file.h), and work done once by racing processes (io/file_once.h): made by exactly
- * one of several forked processes, a dead owner's claim taken over, a slow owner's work redone
- * after the wait, a usable file never made again. */
+ * left (io/atomic_file.h), and work done once by racing processes (app/file_once.h): made by
+ * exactly one of several forked processes, a dead owner's claim taken over, a slow owner's work
+ * redone after the wait, a usable file never made again. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,7 +10,7 @@
 
 #include "core/error.h"
 #include "io/atomic_file.h"
-#include "io/file_once.h"
+#include "app/file_once.h"
 #include "support/testutil.h"
 
 #include <dirent.h>

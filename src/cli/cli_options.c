@@ -2,7 +2,7 @@
 
 #include "cli/cli.h"
 #include "cli/cli_util.h"
-#include "core/error.h"
+#include "sam2.h"
 
 #include <string.h>
 

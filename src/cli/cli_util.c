@@ -1,8 +1,7 @@
 #include "cli/cli_util.h"
 
 #include "cli/cli.h"
-#include "core/error.h"
-#include "core/platform.h"
+#include "sam2.h"
 #include "io/atomic_file.h"
 
 #include <errno.h>
@@ -118,5 +117,7 @@ int cli_write_file_atomic(const char *path, const void *data, size_t n, sam2_err
 }
 
 int64_t cli_peak_rss_bytes(void) {
-    return platform_peak_rss_bytes();
+    int64_t peak;
+    sam2_memory_usage(NULL, &peak);
+    return peak;
 }

@@ -3,14 +3,9 @@
 #include "cli/cli.h"
 #include "cli/cli_options.h"
 
-#include "core/device.h"
-#include "core/threadpool.h"
-#include "core/vulkan/vulkan_rt.h"
 #include "sam2.h"
 #include "server/config.h"
 
-#include "core/blas.h"
-#include "core/cpu_features.h"
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
 #include <stddef.h>
@@ -47,16 +42,17 @@ static void check_cpu(void) {
     report(1, "cpu", "neither x86-64 nor AArch64: portable C kernels", NULL);
 #endif
     /* The kernel path in use: AVX2+FMA, NEON or baseline, and why (SAM2_KERNELS). */
-    const cpu_isa isa = cpu_isa_active();
-    snprintf(buf, sizeof buf, "%s (%s)", cpu_isa_label(isa), cpu_isa_reason());
+    sam2_cpu_info cpu;
+    sam2_cpu_info_get(&cpu);
+    snprintf(buf, sizeof buf, "%s (%s)", cpu.kernels_label, cpu.kernels_reason);
     report(1, "kernels", buf, NULL);
-    if (isa == CPU_ISA_BASELINE &&
-        (cpu_isa_available(CPU_ISA_AVX2) || cpu_isa_available(CPU_ISA_NEON)))
+    const int baseline = strcmp(cpu.kernels, "baseline") == 0;
+    if (baseline && cpu.vector_kernels_available)
         note("kernels", "vector kernels are available: unset SAM2_KERNELS to use them");
-    else if (isa == CPU_ISA_BASELINE)
+    else if (baseline)
         note("kernels", "no vector kernels for this CPU: the portable C path runs (slower)");
     snprintf(buf, sizeof buf, "%ld online, sam2c uses %d", sysconf(_SC_NPROCESSORS_ONLN),
-             pool_threads());
+             sam2_get_threads());
     report(1, "threads", buf, NULL);
     const long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGE_SIZE);
     const double gib = (double)pages * (double)psize / (1024.0 * 1024 * 1024);
@@ -67,7 +63,9 @@ static void check_cpu(void) {
 
 static void check_libraries(void) {
     char buf[256];
-    report(1, "blas", cpu_blas_name(), NULL);
+    sam2_cpu_info cpu;
+    sam2_cpu_info_get(&cpu);
+    report(1, "blas", cpu.blas, NULL);
     snprintf(buf, sizeof buf, "libavformat %s, libavcodec %s", AV_STRINGIFY(LIBAVFORMAT_VERSION),
              AV_STRINGIFY(LIBAVCODEC_VERSION));
     report(1, "ffmpeg", buf, NULL);
@@ -82,9 +80,10 @@ static void check_libraries(void) {
 
 /* Every Vulkan device with what `auto` would take. Optional: nothing here is a failure. */
 static void check_vulkan(void) {
-    vulkan_device_info list[16];
+    sam2_gpu_device list[16];
     sam2_error err = {0};
-    const int n = vulkan_list_devices(list, 16, &err);
+    int pick = -1;
+    const int n = sam2_gpu_devices(list, 16, &pick, &err);
     if (n < 0) {
         note("vulkan", err.message);
         return;
@@ -92,20 +91,18 @@ static void check_vulkan(void) {
     const int shown = n < 16 ? n : 16;
     char buf[600];
     for (int i = 0; i < shown; i++) {
-        const vulkan_device_info *d = &list[i];
+        const sam2_gpu_device *d = &list[i];
         char what[32];
         snprintf(what, sizeof what, "vulkan device %d", i);
         snprintf(buf, sizeof buf,
                  "%s: %s, Vulkan %u.%u, %.0f MiB device-local, subgroup %u, cooperative matrix "
                  "%s%s%s",
-                 d->name, vulkan_device_type_name(d->type), VULKAN_VERSION_MAJOR(d->api_version),
-                 VULKAN_VERSION_MINOR(d->api_version),
+                 d->name, d->type, d->api_major, d->api_minor,
                  (double)d->device_local_bytes / (1024.0 * 1024.0), d->subgroup_size,
                  d->cooperative_matrix ? "yes (not used yet)" : "no",
                  d->usable ? "" : "; cannot be used: ", d->usable ? "" : d->why_not);
         note(what, buf);
     }
-    const int pick = vulkan_auto_device(list, shown);
     if (pick >= 0)
         snprintf(buf, sizeof buf, "%d device%s; auto takes device %d (%s)", n, n == 1 ? "" : "s",
                  pick, list[pick].name);
@@ -159,7 +156,7 @@ static void check_backends(void) {
         note("backend", buf);
     }
     snprintf(buf, sizeof buf, "auto is %s; models load onto %s (--backend, else $SAM2_BACKEND)",
-             sam2_device_pick("auto")->name, sam2_device_default()->name);
+             sam2_backend_auto_name(), sam2_get_backend());
     report(1, "backends", buf, NULL);
 }
 

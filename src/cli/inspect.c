@@ -3,9 +3,7 @@
 #include "cli/cli.h"
 #include "cli/cli_options.h"
 
-#include "io/checkpoint.h"
-#include "io/model_weights.h"
-#include "io/yaml_config.h"
+#include "sam2.h"
 
 #include <cjson/cJSON.h>
 #include <stddef.h>
@@ -44,43 +42,46 @@ static const cli_spec SPEC = {
         "--config given.",
 };
 
-static void print_text(const ckpt *ck, const char *config, const char *how) {
-    printf("file:    %s (%lld bytes)\n", ckpt_path(ck), (long long)ckpt_file_size(ck));
+static void print_text(const sam2_checkpoint *ck, const char *path, const char *config,
+                       const char *how) {
+    printf("file:    %s (%lld bytes)\n", path, (long long)sam2_checkpoint_file_size(ck));
     if (config)
         printf("config:  %s (%s)\n", config, how);
     else
         printf("config:  unknown (matches no official preset; use --config FILE)\n");
-    printf("params:  %lld\n", (long long)ckpt_num_scalars(ck));
-    printf("tensors: %d\n", ckpt_num_tensors(ck));
-    for (int i = 0; i < ckpt_num_tensors(ck); i++) {
-        const ckpt_tensor *t = ckpt_tensor_at(ck, i);
-        printf("  %-64s %-8s [", t->name, ckpt_dtype_name(t->dtype));
-        for (int d = 0; d < t->ndim; d++) printf("%s%lld", d ? ", " : "", (long long)t->shape[d]);
+    printf("params:  %lld\n", (long long)sam2_checkpoint_param_count(ck));
+    printf("tensors: %d\n", sam2_checkpoint_tensor_count(ck));
+    for (int i = 0; i < sam2_checkpoint_tensor_count(ck); i++) {
+        sam2_tensor_info t;
+        sam2_checkpoint_tensor(ck, i, &t);
+        printf("  %-64s %-8s [", t.name, t.dtype);
+        for (int d = 0; d < t.ndim; d++) printf("%s%lld", d ? ", " : "", (long long)t.shape[d]);
         printf("]\n");
     }
 }
 
-static int print_json(const ckpt *ck, const char *config) {
+static int print_json(const sam2_checkpoint *ck, const char *config) {
     cJSON *root = cJSON_CreateObject();
     if (!root) goto oom;
     if (!(config ? cJSON_AddStringToObject(root, "config", config)
                  : cJSON_AddNullToObject(root, "config")) ||
-        !cJSON_AddNumberToObject(root, "params", (double)ckpt_num_scalars(ck)))
+        !cJSON_AddNumberToObject(root, "params", (double)sam2_checkpoint_param_count(ck)))
         goto oom;
     cJSON *tensors = cJSON_AddArrayToObject(root, "tensors");
     if (!tensors) goto oom;
-    for (int i = 0; i < ckpt_num_tensors(ck); i++) {
-        const ckpt_tensor *t = ckpt_tensor_at(ck, i);
+    for (int i = 0; i < sam2_checkpoint_tensor_count(ck); i++) {
+        sam2_tensor_info t;
+        sam2_checkpoint_tensor(ck, i, &t);
         cJSON *o = cJSON_CreateObject();
         if (!o) goto oom;
         cJSON_AddItemToArray(tensors, o);
         cJSON *shape;
-        if (!cJSON_AddStringToObject(o, "name", t->name) ||
-            !cJSON_AddStringToObject(o, "dtype", ckpt_dtype_name(t->dtype)) ||
+        if (!cJSON_AddStringToObject(o, "name", t.name) ||
+            !cJSON_AddStringToObject(o, "dtype", t.dtype) ||
             !(shape = cJSON_AddArrayToObject(o, "shape")))
             goto oom;
-        for (int d = 0; d < t->ndim; d++) {
-            cJSON *n = cJSON_CreateNumber((double)t->shape[d]);
+        for (int d = 0; d < t.ndim; d++) {
+            cJSON *n = cJSON_CreateNumber((double)t.shape[d]);
             if (!n) goto oom;
             cJSON_AddItemToArray(shape, n);
         }
@@ -106,38 +107,27 @@ int cmd_inspect(int argc, char **argv) {
     const int json = a.json;
 
     sam2_error err = {0};
-    sam2_config cfg;
-    if (yaml && sam2_config_load_yaml(yaml, &cfg, &err)) {
+    sam2_checkpoint *ck = sam2_checkpoint_open(path, &err);
+    if (!ck) {
         fprintf(stderr, "sam2 inspect: %s\n", err.message);
         return CLI_USAGE;
     }
-    ckpt *ck = ckpt_open(path, &err);
-    if (!ck || ckpt_verify(ck, &err)) {
+    /* A --config that does not match is an error; a checkpoint that matches no preset is
+     * still listed, with the closest preset's first difference as a note. */
+    const char *config = sam2_checkpoint_config(ck, yaml, &err);
+    const char *how = yaml ? "from --config" : "detected";
+    if (!config && yaml) {
         fprintf(stderr, "sam2 inspect: %s\n", err.message);
-        ckpt_close(ck);
+        sam2_checkpoint_close(ck);
         return CLI_USAGE;
     }
-    const char *config = NULL, *how = NULL;
-    if (yaml) {
-        if (sam2_weights_check(ck, &cfg, &err)) {
-            fprintf(stderr, "sam2 inspect: %s\n", err.message);
-            ckpt_close(ck);
-            return CLI_USAGE;
-        }
-        config = cfg.name;
-        how = "from --config";
-    } else if (sam2_weights_detect(ck, &cfg, &err) == 0) {
-        config = cfg.name;
-        how = "detected";
-    } else {
-        fprintf(stderr, "sam2 inspect: note: %s\n", err.message);
-    }
+    if (!config) fprintf(stderr, "sam2 inspect: note: %s\n", err.message);
     int rc = CLI_OK;
     if (json)
         rc = print_json(ck, config);
     else
-        print_text(ck, config, how);
-    ckpt_close(ck);
+        print_text(ck, path, config, how);
+    sam2_checkpoint_close(ck);
     if (fflush(stdout) != 0) rc = CLI_FAIL;
     return rc;
 }

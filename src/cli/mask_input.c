@@ -1,8 +1,6 @@
 #include "cli/mask_input.h"
 
-#include "core/error.h"
-#include "core/ops.h"
-#include "io/image.h"
+#include "sam2.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,25 +111,30 @@ int mask_input_parse_npy(const char *path, const unsigned char *b, long size, in
 }
 
 static int load_image_mask(const char *path, int L, float **out, sam2_error *err) {
-    image_rgb img = {0};
-    if (image_load_file(path, &img, err)) return -1;
+    sam2_rgb_image img = {0};
+    if (sam2_rgb_image_load_file(path, &img, err)) return -1;
     const size_t hw = (size_t)img.width * img.height;
-    float *fg = malloc(sizeof(float) * hw);
+    uint8_t *fg = malloc(hw);
     float *lo = malloc(sizeof(float) * (size_t)L * L);
     if (!fg || !lo) {
         free(fg);
         free(lo);
-        image_free(&img);
+        sam2_rgb_image_free(&img);
         return sam2_fail(err, SAM2_ERR_NOMEM, "out of memory for the mask input");
     }
+    /* Any bright channel marks the object, so white, red or green masks all work. */
     for (size_t i = 0; i < hw; i++) {
         const uint8_t *px = img.pixels + 3 * i;
-        fg[i] = (px[0] >= 128 || px[1] >= 128 || px[2] >= 128) ? 1.0f : 0.0f;
+        fg[i] = px[0] >= 128 || px[1] >= 128 || px[2] >= 128;
     }
-    sam2_backend_default()->resize_bilinear(lo, fg, 1, img.height, img.width, L, L, 1);
-    for (size_t i = 0; i < (size_t)L * L; i++) lo[i] = MASK_INPUT_LOGIT * (2.0f * lo[i] - 1.0f);
+    const int rc =
+        sam2_mask_input_from_mask(fg, img.width, img.height, L, MASK_INPUT_LOGIT, lo, err);
     free(fg);
-    image_free(&img);
+    sam2_rgb_image_free(&img);
+    if (rc) {
+        free(lo);
+        return -1;
+    }
     *out = lo;
     return 0;
 }

@@ -1,11 +1,17 @@
 #include "cli/progress.h"
 
-#include "core/perf.h"
-
 #include <stdio.h>
+#include <time.h>
 #include <unistd.h>
 
 #define BAR_WIDTH 28
+
+/* Seconds on the monotonic clock, which wall-clock changes do not move. */
+static double now_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
 
 static void format_eta(char *buf, size_t n, double seconds) {
     if (seconds < 0 || seconds > 359999) {
@@ -26,7 +32,7 @@ void progress_start(progress *p, const char *label, int total, int quiet) {
     p->quiet = quiet;
     p->tty = isatty(STDERR_FILENO);
     p->next_decile = 1;
-    p->t0 = perf_now_seconds();
+    p->t0 = now_seconds();
     p->last_draw = 0;
     if (!quiet && !p->tty) {
         fprintf(stderr, "%s: %d frames\n", label, total);
@@ -37,7 +43,7 @@ void progress_start(progress *p, const char *label, int total, int quiet) {
 void progress_step(progress *p) {
     p->done++;
     if (p->quiet) return;
-    const double now = perf_now_seconds(), elapsed = now - p->t0;
+    const double now = now_seconds(), elapsed = now - p->t0;
     const double fps = elapsed > 0 ? p->done / elapsed : 0;
     char eta[32];
     format_eta(eta, sizeof eta, fps > 0 ? (p->total - p->done) / fps : -1);
@@ -61,7 +67,7 @@ void progress_step(progress *p) {
 
 void progress_finish(progress *p, int ok) {
     if (p->quiet) return;
-    const double elapsed = perf_now_seconds() - p->t0;
+    const double elapsed = now_seconds() - p->t0;
     if (p->tty) fputc('\n', stderr);
     fprintf(stderr, "%s: %s %d frames in %.1f s (%.2f frames/s)\n", p->label,
             ok ? "done," : "stopped after", p->done, elapsed,

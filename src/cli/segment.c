@@ -5,7 +5,7 @@
 #include "cli/cli_util.h"
 #include "cli/mask_input.h"
 
-#include "core/error.h"
+#include "sam2.h"
 #include "io/atomic_file.h"
 #include "io/image.h"
 #include "io/rle.h"

@@ -8,8 +8,7 @@
 #include "cli/track_prompts.h"
 #include "cli/track_results.h"
 
-#include "core/error.h"
-#include "core/platform.h"
+#include "sam2.h"
 #include "io/video.h"
 
 #include <limits.h>
@@ -237,7 +236,7 @@ static int run(track_args *a, sam2_error *err) {
         sam2_video_close(video);
         return -1;
     }
-    platform_mem_probe("video opened", -1);
+    sam2_mem_probe("video opened");
     sam2_model *model = sam2_model_load(a->checkpoint, a->config, err);
     if (!model) {
         sam2_video_close(video);
@@ -256,7 +255,7 @@ static int run(track_args *a, sam2_error *err) {
     }
     atomic_store(&g_tracker, t);
     sam2_tracker_set_cancel_check(t, interrupted, NULL);
-    platform_mem_probe("tracker created", -1);
+    sam2_mem_probe("tracker created");
     if (track_results_init(&s->results, nf, w, h, a->spill_dir, err) || add_prompts(t, a, err))
         goto done;
 
@@ -274,7 +273,7 @@ static int run(track_args *a, sam2_error *err) {
         rc = g_cancel ? sam2_fail(err, SAM2_ERR_CANCELLED, "cancelled")
                       : sam2_tracker_propagate(t, start, limit - 1, 1, on_frame, s, err);
     progress_finish(&s->prog, rc == 0);
-    platform_mem_probe("tracked", -1);
+    sam2_mem_probe("tracked");
     if (rc && s->store_err.code) *err = s->store_err;
     if (rc) goto done;
     if (!a->quiet)
@@ -295,7 +294,7 @@ static int run(track_args *a, sam2_error *err) {
                               .cancel = &g_cancel,
                               .quiet = a->quiet};
     rc = track_write_outputs(&s->results, &out, err);
-    platform_mem_probe("outputs written", -1);
+    sam2_mem_probe("outputs written");
     if (!rc && !a->quiet)
         fprintf(stderr, "sam2 track: wrote %d frames to %s/masks, %s/masks.json%s%s\n",
                 track_results_frames(&s->results), a->out, a->out, a->overlay ? " and " : "",

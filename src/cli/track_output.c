@@ -3,7 +3,7 @@
  * only when every one of them is complete are they renamed into place. */
 #include "cli/track_results.h"
 
-#include "core/error.h"
+#include "sam2.h"
 #include "io/atomic_file.h"
 #include "io/mask_export.h"
 

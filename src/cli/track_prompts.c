@@ -2,8 +2,7 @@
 
 #include "cli/cli_util.h"
 #include "cli/track_results.h"
-#include "core/error.h"
-#include "io/image.h"
+#include "sam2.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -165,15 +164,15 @@ int track_prompts_load_masks(track_prompts *ps, sam2_error *err) {
     for (int i = 0; i < ps->n; i++) {
         track_prompt *g = &ps->items[i];
         if (!g->mask_file) continue;
-        image_rgb img = {0};
-        if (image_load_file(g->mask_file, &img, err)) {
+        sam2_rgb_image img = {0};
+        if (sam2_rgb_image_load_file(g->mask_file, &img, err)) {
             sam2_error_prefix(err, "--mask-prompt");
             return -1;
         }
         const size_t n = (size_t)img.width * img.height;
         g->mask = malloc(n);
         if (!g->mask) {
-            image_free(&img);
+            sam2_rgb_image_free(&img);
             return sam2_fail(err, SAM2_ERR_NOMEM, "out of memory for %s", g->mask_file);
         }
         for (size_t k = 0; k < n; k++) {
@@ -182,7 +181,7 @@ int track_prompts_load_masks(track_prompts *ps, sam2_error *err) {
         }
         g->mask_w = img.width;
         g->mask_h = img.height;
-        image_free(&img);
+        sam2_rgb_image_free(&img);
     }
     return 0;
 }

@@ -1,6 +1,6 @@
 #include "cli/track_results.h"
 
-#include "core/error.h"
+#include "sam2.h"
 #include "io/mask_rle.h"
 
 #include <errno.h>

@@ -1,6 +1,7 @@
 /* Facts about the running process that each operating system exposes its own way: Linux through
- * /proc and getrandom(), macOS through Mach and getentropy(). Everything else in sam2c uses
- * POSIX only; this is where the differences live. */
+ * /proc, macOS through Mach. Everything else in the library uses POSIX only; this is where the
+ * differences live (the apps' own process facts are in src/app/process.c). sam2_memory_usage and
+ * sam2_mem_probe (include/sam2.h) are the public face of these. */
 #ifndef SAM2_CORE_PLATFORM_H
 #define SAM2_CORE_PLATFORM_H
 
@@ -16,9 +17,5 @@ int64_t platform_peak_rss_bytes(void);
  * extra_bytes >= 0 is printed as a third figure (e.g. an arena's high-water mark). With
  * SAM2_MEM_PROBE=maps, every mapping holding more than 1 MiB resident is listed first. */
 void platform_mem_probe(const char *where, int64_t extra_bytes);
-/* The absolute path of the running executable into buf; 0, or -1 when it cannot be found. */
-int platform_executable_path(char *buf, size_t size);
-/* n bytes from the system's cryptographic random source; 0, or -1 with errno set. */
-int platform_random_bytes(void *buf, size_t n);
 
 #endif

@@ -99,6 +99,28 @@ void image_free(image_rgb *img) {
     memset(img, 0, sizeof *img);
 }
 
+/* The public names (include/sam2.h) of the decoder above. */
+int sam2_rgb_image_load_file(const char *path, sam2_rgb_image *out, sam2_error *err) {
+    return image_load_file(path, out, err);
+}
+
+int sam2_rgb_image_load_memory(const void *data, size_t size, sam2_rgb_image *out,
+                               sam2_error *err) {
+    return image_load_memory(data, size, out, err);
+}
+
+int sam2_rgb_image_probe_memory(const void *data, size_t size, const char **format, int *width,
+                                int *height, sam2_error *err) {
+    image_format f = IMAGE_FORMAT_UNKNOWN;
+    const int rc = image_probe_memory(data, size, &f, width, height, err);
+    if (format) *format = rc ? NULL : f == IMAGE_FORMAT_PNG ? "png" : "jpeg";
+    return rc;
+}
+
+void sam2_rgb_image_free(sam2_rgb_image *img) {
+    image_free(img);
+}
+
 int image_png_write(const char *path, const image_png_desc *desc, sam2_error *err) {
     uint8_t *buf;
     size_t n;

@@ -37,10 +37,8 @@ typedef enum image_format {
     IMAGE_FORMAT_JPEG
 } image_format;
 
-typedef struct image_rgb {
-    int width, height;
-    uint8_t *pixels; /* height rows of width * 3 bytes (R, G, B), no padding */
-} image_rgb;
+/* The public sam2_rgb_image (include/sam2.h), whose sam2_rgb_image_* functions wrap these. */
+typedef sam2_rgb_image image_rgb;
 
 /* Format from the first bytes (signature), IMAGE_FORMAT_UNKNOWN when neither. */
 image_format image_detect_format(const void *data, size_t size);

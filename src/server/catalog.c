@@ -1,6 +1,6 @@
 #include "server/catalog.h"
 
-#include "core/error.h"
+#include "sam2.h"
 #include "server/paths.h"
 
 #include <dirent.h>

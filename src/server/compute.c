@@ -1,6 +1,6 @@
 #include "server/compute.h"
 
-#include "core/priority.h"
+#include "app/priority.h"
 
 #include <pthread.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* The model's work at a lower scheduling priority (COMPUTE_NICE, core/priority.h), so that the
+/* The model's work at a lower scheduling priority (COMPUTE_NICE, app/priority.h), so that the
  * HTTP threads, the browser beside the server and the rest of the desktop stay responsive while
  * sessions compute. The calls that run the model (open, add_points, add_mask, clear_frame,
  * remove_object, propagate) each run on a thread made for them, lowered to SCHED_BATCH and the

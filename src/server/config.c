@@ -2,7 +2,7 @@
 
 #include "server/client_addr.h"
 
-#include "core/error.h"
+#include "sam2.h"
 
 #include <ctype.h>
 #include <errno.h>

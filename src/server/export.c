@@ -3,7 +3,7 @@
  *   masks.json   COCO RLE of every object on every frame, built at once from a snapshot;
  *   masks.zip    masks/NNNNN.png, DAVIS-palette indexed PNGs;
  *   overlay.mp4  the frames with the masks drawn over them, H.264 (through the ingest seam);
- *   effects.mp4  every frame of the video with the page's effects (io/effects.h, docs/effects.md)
+ *   effects.mp4  every frame of the video with the page's effects (app/effects.h, docs/effects.md)
  *                chosen by the query; POSTed, the body is the "your image" background.
  * The zip and the video are rendered on an inference slot, frame by frame, giving the slot to
  * waiting sessions between frames as a propagation does, and stop when the client leaves or the
@@ -12,8 +12,7 @@
  * frontend and browsers hang on chunked video) and vanishes when the response is done. */
 #include "server/http_routes.h"
 
-#include "core/error.h"
-#include "io/image.h"
+#include "sam2.h"
 #include "server/paths.h"
 
 #include <dirent.h>
@@ -57,7 +56,7 @@ typedef struct export_job {
     char dir[PATH_MAX], file[PATH_MAX];
     /* effects.mp4 */
     effects_scene *scene;
-    image_rgb bg; /* the POSTed background picture, or none */
+    sam2_rgb_image bg; /* the POSTed background picture, or none */
     int crf;
     int n_out;  /* frames the output gets */
     int cursor; /* the next snapshot frame to look at (frames go in ascending order) */
@@ -370,9 +369,8 @@ static int effects_request(export_job *j, int post, enum MHD_Result *answered) {
                -1;
     if (!needs_image) return 0;
     int w = 0, h = 0;
-    image_format format;
-    if (image_probe_memory(body->data, body->len, &format, &w, &h, &err) ||
-        format == IMAGE_FORMAT_UNKNOWN)
+    const char *format;
+    if (sam2_rgb_image_probe_memory(body->data, body->len, &format, &w, &h, &err))
         return *answered = http_error(
                    j->r, 400, "effects.mp4: the background picture is not a PNG or JPEG: %s",
                    err.message[0] ? err.message : "unknown format"),
@@ -385,7 +383,7 @@ static int effects_request(export_job *j, int post, enum MHD_Result *answered) {
                               "(it is %dx%d)",
                               j->width, j->height, w, h),
                -1;
-    if (image_load_memory(body->data, body->len, &j->bg, &err))
+    if (sam2_rgb_image_load_memory(body->data, body->len, &j->bg, &err))
         return *answered = http_error(j->r, 400,
                                       "effects.mp4: the background picture cannot be decoded: %s",
                                       err.message),
@@ -445,7 +443,7 @@ enum MHD_Result export_handle(http_req *r, const char *url, int post) {
     }
     mask_snapshot_free(&j.snap);
     free(j.scene);
-    image_free(&j.bg);
+    sam2_rgb_image_free(&j.bg);
     session_unref(j.s);
     return ret;
 }

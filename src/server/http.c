@@ -8,7 +8,7 @@
 #include "server/http_routes.h"
 #include "server/replica.h"
 
-#include "core/error.h"
+#include "sam2.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

@@ -4,7 +4,7 @@
  * be cut short. */
 #include "server/http_routes.h"
 
-#include "core/error.h"
+#include "sam2.h"
 #include "server/json_body.h"
 #include "server/stream.h"
 

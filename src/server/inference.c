@@ -2,7 +2,7 @@
  * server file that calls them. */
 #include "server/inference.h"
 
-#include "core/error.h"
+#include "sam2.h"
 #include "io/rle.h"
 #include "io/video.h"
 

@@ -2,15 +2,14 @@
  * src/io/mask_export. This is the only server file that calls them.
  *
  * DATA_PATH may be shared by several replicas (docs/server.md "Several replicas"), so the work on
- * it is done once (io/file_once.h): a poster that is there and not older than its video is reused
+ * it is done once (app/file_once.h): a poster that is there and not older than its video is reused
  * (every replica scans the gallery at start-up), and an upload is transcoded once per content and
  * settings: uploads/.sam2-src-<key> records which uploads/<sha256>.mp4 a given input became. */
 #include "server/ingest.h"
 
-#include "core/error.h"
+#include "sam2.h"
 #include "io/atomic_file.h"
-#include "io/file_once.h"
-#include "io/image.h"
+#include "app/file_once.h"
 #include "io/mask_export.h"
 #include "app/sha256.h"
 #include "app/transcode.h"
@@ -55,10 +54,10 @@ static int poster_size(const char *path, int *width, int *height) {
         data = NULL;
     }
     fclose(f);
-    image_format fmt;
-    int rc = data ? image_probe_memory(data, (size_t)n, &fmt, width, height, NULL) : -1;
+    const char *fmt = NULL;
+    int rc = data ? sam2_rgb_image_probe_memory(data, (size_t)n, &fmt, width, height, NULL) : -1;
     free(data);
-    return rc || fmt != IMAGE_FORMAT_JPEG ? -1 : 0;
+    return rc || strcmp(fmt, "jpeg") != 0 ? -1 : 0;
 }
 
 static int real_poster(void *self, const char *video_path, const char *poster_path, int *width, int *height,

@@ -6,7 +6,7 @@
 #ifndef SAM2_SERVER_INGEST_H
 #define SAM2_SERVER_INGEST_H
 
-#include "io/effects.h"
+#include "app/effects.h"
 #include "sam2.h"
 
 typedef struct ingest_params {
@@ -43,7 +43,7 @@ typedef struct ingest_ops {
     int (*overlay_frame)(void *self, ingest_overlay *o, int frame, const uint8_t *labels, sam2_error *err);
     /* ... and finishes the file (commit = 1) or removes it (commit = 0). Frees o either way. */
     int (*overlay_close)(void *self, ingest_overlay *o, int commit, sam2_error *err);
-    /* The effects video (io/effects.h): as overlay_open, with each frame drawn by the effects of
+    /* The effects video (app/effects.h): as overlay_open, with each frame drawn by the effects of
      * `scene` (labels given to overlay_frame are effects_labels'), at libx264 quality crf (0:
      * default). bg_image: the "your image" background (bg_width x bg_height RGB) or NULL. Frames
      * and the end go through overlay_frame and overlay_close. NULL in a seam without it. */

@@ -1,6 +1,6 @@
 #include "server/mask_store.h"
 
-#include "core/error.h"
+#include "sam2.h"
 
 #include <pthread.h>
 #include <stdatomic.h>

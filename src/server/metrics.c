@@ -1,6 +1,6 @@
 #include "server/metrics.h"
 
-#include "core/platform.h"
+#include "sam2.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -105,7 +105,8 @@ void metrics_frames(metrics *m, long frames) {
 }
 
 size_t metrics_rss_bytes(void) {
-    const int64_t rss = platform_rss_bytes();
+    int64_t rss;
+    sam2_memory_usage(&rss, NULL);
     return rss > 0 ? (size_t)rss : 0;
 }
 

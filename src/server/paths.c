@@ -1,6 +1,6 @@
 #include "server/paths.h"
 
-#include "core/error.h"
+#include "sam2.h"
 
 #include <errno.h>
 #include <limits.h>

@@ -1,6 +1,7 @@
 #include "server/replica.h"
 
-#include "core/error.h"
+#include "sam2.h"
+#include "server/http_internal.h"
 #include "server/http_response.h"
 
 #include <arpa/inet.h>

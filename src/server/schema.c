@@ -8,7 +8,7 @@
 #include "server/schema_cursor.h"
 #include "server/server_internal.h"
 
-#include "core/error.h"
+#include "sam2.h"
 #include "server/paths.h"
 #include "server/titles.h"
 

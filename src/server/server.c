@@ -4,8 +4,8 @@
 
 #include "server/server_internal.h"
 
-#include "core/error.h"
-#include "core/priority.h"
+#include "sam2.h"
+#include "app/priority.h"
 #include "io/atomic_file.h"
 #include "server/http.h"
 #include "server/replica.h"

@@ -1,7 +1,7 @@
 #include "server/sessions.h"
 
-#include "core/error.h"
-#include "core/platform.h"
+#include "sam2.h"
+#include "app/process.h"
 #include "server/paths.h"
 
 #include <errno.h>
@@ -51,7 +51,7 @@ static double now_s(void) {
  * a node id (sessions.h). */
 static int make_id(char out[SESSION_ID_LEN + 1], const char *node, sam2_error *err) {
     unsigned char b[16];
-    if (platform_random_bytes(b, sizeof b) != 0)
+    if (process_random_bytes(b, sizeof b) != 0)
         return sam2_fail(err, SAM2_ERR_IO, "no random bytes from the system: %s", strerror(errno));
     b[6] = (unsigned char)((b[6] & 0x0F) | 0x40);
     b[8] = (unsigned char)((b[8] & 0x3F) | 0x80);

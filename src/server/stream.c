@@ -1,6 +1,6 @@
 #include "server/stream.h"
 
-#include "core/error.h"
+#include "sam2.h"
 #include "server/paths.h"
 #include "server/server_internal.h"
 

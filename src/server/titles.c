@@ -1,7 +1,7 @@
 /* Display names of uploads (titles.h). */
 #include "server/titles.h"
 
-#include "core/error.h"
+#include "sam2.h"
 #include "io/atomic_file.h"
 
 #include <cjson/cJSON.h>

@@ -1,6 +1,7 @@
 #include "server/upload_queue.h"
 
-#include "core/error.h"
+#include "sam2.h"
+#include "server/server_internal.h"
 
 #include <errno.h>
 #include <time.h>

@@ -10,7 +10,7 @@
 #include "server/http_routes.h"
 
 #include "server/paths.h"
-#include "core/platform.h"
+#include "app/process.h"
 
 #include <fcntl.h>
 #include <limits.h>
@@ -44,7 +44,7 @@ static void find_web_root(char web_root[PATH_MAX]) {
         if (!has_index(env, web_root)) web_root[0] = '\0';
         return;
     }
-    if (platform_executable_path(exe, sizeof exe) == 0) {
+    if (process_executable_path(exe, sizeof exe) == 0) {
         char *slash = strrchr(exe, '/');
         if (slash) *slash = '\0';
         snprintf(candidate, sizeof candidate, "%s/../share/sam2c/web", exe);

@@ -2,7 +2,7 @@
 
 #include "support/server_setup.h"
 
-#include "core/priority.h"
+#include "app/priority.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -40,7 +40,7 @@ void double_set_overlay_delay_ms(int ms);
 long double_overlay_frames(void);
 
 /* The scheduling priority of the thread that ran the last call of each kind (compute threads,
- * core/priority.h); called = 0 until one ran, nice = -100 when it could not be read. */
+ * app/priority.h); called = 0 until one ran, nice = -100 when it could not be read. */
 typedef enum double_call {
     DOUBLE_CALL_OPEN,
     DOUBLE_CALL_ADD_POINTS,

@@ -1,9 +1,9 @@
-// The effects of docs/effects.md: their list and parameters (src/io/effects_spec.json, the one
+// The effects of docs/effects.md: their list and parameters (src/app/effects_spec.json, the one
 // definition the server's renderer embeds too), scenes and their effects.mp4 query, label
 // images, and the CPU renderer (the Canvas2D path and the reference the WebGL2 renderer is tested
-// against). Integer arithmetic throughout, as in src/io/effects.c, so all agree byte for byte.
+// against). Integer arithmetic throughout, as in src/app/effects.c, so all agree byte for byte.
 
-import specJson from '../../../src/io/effects_spec.json';
+import specJson from '../../../src/app/effects_spec.json';
 import type { Rgb } from './colors';
 
 export interface Variant {

@@ -1,5 +1,5 @@
 // The WebGL2 effects renderer: docs/effects.md on the GPU, in the same integer arithmetic as the
-// CPU renderer (effects.ts) and the server's (src/io/effects.c). Every texture is RGBA8 (labels
+// CPU renderer (effects.ts) and the server's (src/app/effects.c). Every texture is RGBA8 (labels
 // R8) read with texelFetch and turned back into integers 0..255, every pass writes integers / 255
 // (stored exactly), so the result is the CPU renderer's, byte for byte (tested in the browser).
 // Textures hold rows top first: pixel (x, y) of the picture is texel (x, y); the last pass flips

@@ -58,7 +58,7 @@ const dataB = dataFolder([]);
 temps.push(dataA, dataB);
 
 const FOLLOW_WINDOW = 4; // src/ui/editor.ts: the display is at most this many frames behind the stream
-const FILL_TINT = 128; // src/io/effects_spec.json: fill, variant 0 (the default effect)
+const FILL_TINT = 128; // src/app/effects_spec.json: fill, variant 0 (the default effect)
 
 // --- page helpers ------------------------------------------------------------------------------
 

@@ -125,7 +125,7 @@ describe('effects: scenes and labels', () => {
   });
 });
 
-// The page's CPU renderer against the server's C renderer (src/io/effects.c), byte for byte.
+// The page's CPU renderer against the server's C renderer (src/app/effects.c), byte for byte.
 describe('effects: TypeScript renderer against the C renderer', () => {
   let skip = '';
   let work = '';
@@ -134,8 +134,8 @@ describe('effects: TypeScript renderer against the C renderer', () => {
   beforeAll(() => {
     const sources = [
       'web/tests/unit/helpers/effects_cases.c',
-      'src/io/effects.c',
-      'src/io/effects_spec.c',
+      'src/app/effects.c',
+      'src/app/effects_spec.c',
       'src/io/rle.c',
       'src/core/error.c',
     ].map((p) => resolve(repoDir, p));
@@ -145,7 +145,7 @@ describe('effects: TypeScript renderer against the C renderer', () => {
     }
     work = mkdtempSync(join(tmpdir(), 'sam2-web-effects-'));
     // The header CMake generates from the spec: the same bytes.
-    const spec = readFileSync(resolve(repoDir, 'src/io/effects_spec.json'));
+    const spec = readFileSync(resolve(repoDir, 'src/app/effects_spec.json'));
     writeFileSync(
       join(work, 'effects_spec_data.h'),
       `static const unsigned char EFFECTS_SPEC_JSON[] = {${Array.from(spec, (b) => `0x${b.toString(16)},`).join('')}0x00};\n`,

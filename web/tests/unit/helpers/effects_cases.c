@@ -1,11 +1,11 @@
 /* Test helper for web/tests/unit/effects.test.ts: renders scenes with the project's C effects
- * renderer (src/io/effects.c), so the page's TypeScript renderer is checked against the server's
+ * renderer (src/app/effects.c), so the page's TypeScript renderer is checked against the server's
  * byte for byte.
  *   effects_cases W H SRC.rgb LABELS.u8 BG.rgb SCENES.txt OUT.rgb
  * SCENES.txt has one scene a line, "<bg>|<objects>" as in the effects.mp4 query; OUT.rgb gets
  * each scene's W*H*3 bytes in turn. Exit status 1 with a message on stderr on any error. */
 #include "core/error.h"
-#include "io/effects.h"
+#include "app/effects.h"
 
 #include <stdio.h>
 #include <stdlib.h>

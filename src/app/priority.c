@@ -1,4 +1,4 @@
-#include "core/priority.h"
+#include "app/priority.h"
 
 #if defined(__linux__)
 

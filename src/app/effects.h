@@ -1,14 +1,14 @@
 /* Video effects: the page's effects (web/src/lib/effects.ts, effects_gl.ts) rendered in C for
  * GET /export/<session>/effects.mp4. The effects, their variants and parameters come from
- * src/io/effects_spec.json, embedded at build time; the math is docs/effects.md. Everything is
+ * src/app/effects_spec.json, embedded at build time; the math is docs/effects.md. Everything is
  * integer arithmetic, so the page's renderers and this one give the same bytes for the same
  * frame and masks.
  *
  * A scene is what to draw: a background effect and a list of objects (id, effect, variant,
  * colour) in drawing order. A frame's label image gives each pixel the 1-based position in that
  * list of the last listed object whose mask covers it (0: background). */
-#ifndef SAM2_IO_EFFECTS_H
-#define SAM2_IO_EFFECTS_H
+#ifndef SAM2_APP_EFFECTS_H
+#define SAM2_APP_EFFECTS_H
 
 #include "io/mask_export.h"
 #include "sam2.h"

@@ -9,8 +9,8 @@
  * Worst cases stay correct: when the claim cannot be created (a read-only or odd file system), when
  * the wait times out, or when two processes take over the same stale claim at once, the work is
  * done twice and the second rename replaces the first file with an equal one. */
-#ifndef SAM2_IO_FILE_ONCE_H
-#define SAM2_IO_FILE_ONCE_H
+#ifndef SAM2_APP_FILE_ONCE_H
+#define SAM2_APP_FILE_ONCE_H
 
 #include "sam2.h"
 

@@ -1,4 +1,4 @@
-#include "io/file_once.h"
+#include "app/file_once.h"
 
 #include "core/error.h"
 #include "io/atomic_file.h"

@@ -1,6 +1,6 @@
-/* The effects spec (src/io/effects_spec.json, embedded by CMake as EFFECTS_SPEC_JSON) and the
+/* The effects spec (src/app/effects_spec.json, embedded by CMake as EFFECTS_SPEC_JSON) and the
  * effects.mp4 query parameters (see effects.h). */
-#include "io/effects.h"
+#include "app/effects.h"
 
 #include "core/error.h"
 #include "effects_spec_data.h" /* generated: EFFECTS_SPEC_JSON */

@@ -9,8 +9,8 @@
  * and return -1, so callers may run as they did. Raising a thread's nice value is always
  * allowed; lowering it again is not (without CAP_SYS_NICE), so a thread that must stay
  * interactive never lowers itself: compute is moved to threads made for it. */
-#ifndef SAM2_CORE_PRIORITY_H
-#define SAM2_CORE_PRIORITY_H
+#ifndef SAM2_APP_PRIORITY_H
+#define SAM2_APP_PRIORITY_H
 
 #define SAM2_NICE_MAX 19
 

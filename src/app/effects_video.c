@@ -1,7 +1,7 @@
 /* The effects video (effects.h): the overlay writer of mask_overlay.c with effects_render as its
  * drawing step, so GET /export/<session>/effects.mp4 reads, decodes and encodes exactly as
  * overlay.mp4 does. */
-#include "io/effects.h"
+#include "app/effects.h"
 
 #include "core/error.h"
 

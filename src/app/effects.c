@@ -1,7 +1,7 @@
 /* The effects renderer (effects.h): docs/effects.md in integer arithmetic. Windowed passes
  * (box blur, erosion/dilation counts) use running sums, so a pass costs the same whatever its
  * radius. Every pass clamps at the frame's edges. */
-#include "io/effects.h"
+#include "app/effects.h"
 
 #include "core/error.h"
 
