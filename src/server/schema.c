@@ -19,7 +19,9 @@
 #define RELAY_MAX_RESULTS 100 /* Strawberry's relay_max_results */
 #define MAX_MASK_PIXELS (1 << 26)
 
-static server *srv_of(const gql_resolve_info *info) { return ((request_ctx *)info->app)->srv; }
+static server *srv_of(const gql_resolve_info *info) {
+    return ((request_ctx *)info->app)->srv;
+}
 
 static const cJSON *arg(const gql_resolve_info *info, const char *name) {
     return cJSON_GetObjectItemCaseSensitive(info->args, name);
@@ -69,7 +71,8 @@ typedef struct job {
 } job;
 
 /* Takes the session, then an inference slot. */
-static int job_begin(job *j, const gql_resolve_info *info, const char *session_id, int needs_slot, sam2_error *err) {
+static int job_begin(job *j, const gql_resolve_info *info, const char *session_id, int needs_slot,
+                     sam2_error *err) {
     memset(j, 0, sizeof *j);
     j->srv = srv_of(info);
     j->t0 = metrics_now();
@@ -84,7 +87,8 @@ static int job_begin(job *j, const gql_resolve_info *info, const char *session_i
     if (!needs_slot) return 0;
     int rc = fair_acquire(j->srv->sched, session_sched_client(j->s), NULL, timeout_ms);
     if (rc) {
-        sam2_fail(err, SAM2_ERR_LIMIT, "The server is busy: no inference slot became free within %d s; try again",
+        sam2_fail(err, SAM2_ERR_LIMIT,
+                  "The server is busy: no inference slot became free within %d s; try again",
                   j->srv->cfg.timeout_s);
         return -1;
     }
@@ -118,7 +122,9 @@ static void job_end(job *j, metrics_op_kind op, int ok, sam2_error *err) {
 /* Remembers a frame's masks for the /export routes (export.c). */
 static void keep_masks(job *j, const inf_frame *f) {
     if (mask_store_put(session_masks(j->s), f) > 0)
-        server_log(j->srv, "session %s: the masks of frame %d exceed the session's share of SESSION_MEMORY_MB (%zu MB); "
+        server_log(j->srv,
+                   "session %s: the masks of frame %d exceed the session's share of "
+                   "SESSION_MEMORY_MB (%zu MB); "
                    "exports will say so",
                    session_id(j->s), f->frame_index, mask_store_limit(session_masks(j->s)) >> 20);
 }
@@ -126,8 +132,9 @@ static void keep_masks(job *j, const inf_frame *f) {
 static int check_frame(session *s, int frame, sam2_error *err) {
     int n = session_frame_count(s);
     if (frame < 0 || frame >= n)
-        return sam2_fail(err, SAM2_ERR_ARGUMENT, "frameIndex %d is out of range: the video has %d frames (0-%d)", frame,
-                         n, n - 1);
+        return sam2_fail(err, SAM2_ERR_ARGUMENT,
+                         "frameIndex %d is out of range: the video has %d frames (0-%d)", frame, n,
+                         n - 1);
     return 0;
 }
 
@@ -151,7 +158,8 @@ static cJSON *resolve_default_video(const gql_resolve_info *info, sam2_error *er
     server *srv = srv_of(info);
     const video_entry *v = catalog_default(srv->videos, srv->cfg.default_video_path);
     if (!v) {
-        sam2_fail(err, SAM2_ERR_STATE, "There are no videos in the gallery (put .mp4 files in DATA_PATH/gallery)");
+        sam2_fail(err, SAM2_ERR_STATE,
+                  "There are no videos in the gallery (put .mp4 files in DATA_PATH/gallery)");
         return NULL;
     }
     return video_to_json(v, srv->cfg.api_url);
@@ -175,7 +183,8 @@ long schema_parse_cursor(const char *which, const char *cursor, sam2_error *err)
         if (v >= 0 && (*end || v > 1000000000L)) v = -1;
     }
     free(raw);
-    if (v < 0) sam2_fail(err, SAM2_ERR_ARGUMENT, "Argument '%s' contains a non-existing value.", which);
+    if (v < 0)
+        sam2_fail(err, SAM2_ERR_ARGUMENT, "Argument '%s' contains a non-existing value.", which);
     return v;
 }
 
@@ -198,9 +207,13 @@ static cJSON *resolve_videos(const gql_resolve_info *info, sam2_error *err) {
     }
     if (cJSON_IsNumber(first)) {
         int f = first->valueint;
-        if (f < 0) return sam2_fail(err, SAM2_ERR_ARGUMENT, "Argument 'first' must be a non-negative integer."), NULL;
+        if (f < 0)
+            return sam2_fail(err, SAM2_ERR_ARGUMENT,
+                             "Argument 'first' must be a non-negative integer."),
+                   NULL;
         if (f > RELAY_MAX_RESULTS)
-            return sam2_fail(err, SAM2_ERR_ARGUMENT, "Argument 'first' cannot be higher than %d.", RELAY_MAX_RESULTS),
+            return sam2_fail(err, SAM2_ERR_ARGUMENT, "Argument 'first' cannot be higher than %d.",
+                             RELAY_MAX_RESULTS),
                    NULL;
         if (end != -2) start = end - 1 > 0 ? end - 1 : 0;
         end = start + f;
@@ -208,12 +221,18 @@ static cJSON *resolve_videos(const gql_resolve_info *info, sam2_error *err) {
     int last_n = -1;
     if (cJSON_IsNumber(last)) {
         last_n = last->valueint;
-        if (last_n < 0) return sam2_fail(err, SAM2_ERR_ARGUMENT, "Argument 'last' must be a non-negative integer."), NULL;
-        if (last_n > RELAY_MAX_RESULTS)
-            return sam2_fail(err, SAM2_ERR_ARGUMENT, "Argument 'last' cannot be higher than %d.", RELAY_MAX_RESULTS),
+        if (last_n < 0)
+            return sam2_fail(err, SAM2_ERR_ARGUMENT,
+                             "Argument 'last' must be a non-negative integer."),
                    NULL;
-        if (end != -2) start = start > end - last_n ? start : end - last_n;
-        else end = INF;
+        if (last_n > RELAY_MAX_RESULTS)
+            return sam2_fail(err, SAM2_ERR_ARGUMENT, "Argument 'last' cannot be higher than %d.",
+                             RELAY_MAX_RESULTS),
+                   NULL;
+        if (end != -2)
+            start = start > end - last_n ? start : end - last_n;
+        else
+            end = INF;
     }
     if (end == -2) end = start + RELAY_MAX_RESULTS;
     long total = catalog_count(srv->videos);
@@ -250,18 +269,25 @@ static cJSON *resolve_videos(const gql_resolve_info *info, sam2_error *err) {
             break;
         }
         cJSON_AddStringToObject(e, "cursor", cur);
-        cJSON_AddItemToObject(e, "node", video_to_json(catalog_at(srv->videos, (int)idx), srv->cfg.api_url));
+        cJSON_AddItemToObject(e, "node",
+                              video_to_json(catalog_at(srv->videos, (int)idx), srv->cfg.api_url));
         cJSON_AddItemToArray(edges, e);
-        if (i == 0) start_cursor = cur;
-        else if (i != n_edges - 1) free(cur);
+        if (i == 0)
+            start_cursor = cur;
+        else if (i != n_edges - 1)
+            free(cur);
         if (i == n_edges - 1) end_cursor = cur;
     }
     cJSON_AddBoolToObject(pi, "hasNextPage", has_next);
     cJSON_AddBoolToObject(pi, "hasPreviousPage", has_prev);
-    if (start_cursor) cJSON_AddStringToObject(pi, "startCursor", start_cursor);
-    else cJSON_AddNullToObject(pi, "startCursor");
-    if (end_cursor) cJSON_AddStringToObject(pi, "endCursor", end_cursor);
-    else cJSON_AddNullToObject(pi, "endCursor");
+    if (start_cursor)
+        cJSON_AddStringToObject(pi, "startCursor", start_cursor);
+    else
+        cJSON_AddNullToObject(pi, "startCursor");
+    if (end_cursor)
+        cJSON_AddStringToObject(pi, "endCursor", end_cursor);
+    else
+        cJSON_AddNullToObject(pi, "endCursor");
     if (end_cursor != start_cursor) free(end_cursor);
     free(start_cursor);
     return conn;
@@ -280,7 +306,8 @@ static cJSON *resolve_start_session(const gql_resolve_info *info, sam2_error *er
     sam2_error perr = {0};
     int is_dir = 0;
     if (path_resolve_video(srv->data_real, path, real, sizeof real, &is_dir, &perr)) {
-        sam2_fail(err, SAM2_ERR_ARGUMENT, "Cannot start a session on '%.200s': %s", path, perr.message);
+        sam2_fail(err, SAM2_ERR_ARGUMENT, "Cannot start a session on '%.200s': %s", path,
+                  perr.message);
         metrics_op(srv->metrics, OP_START_SESSION, metrics_now() - t0, 0);
         return NULL;
     }
@@ -314,17 +341,33 @@ static cJSON *resolve_close_session(const gql_resolve_info *info, sam2_error *er
     return success(ok);
 }
 
+/* The demo's points (x, y pairs in [0,1] and their labels) as the library's prompt. */
+static int add_points_prompt(server *srv, inf_session *s, int frame, int obj, const float *xy,
+                             const int *labels, int n, int keep_old, inf_frame *out,
+                             sam2_error *err) {
+    sam2_point *pts = calloc((size_t)(n > 0 ? n : 1), sizeof *pts);
+    if (!pts) return sam2_fail(err, SAM2_ERR_NOMEM, "out of memory");
+    for (int i = 0; i < n; i++) pts[i] = (sam2_point){xy[2 * i], xy[2 * i + 1], labels[i]};
+    const sam2_prompt p = {
+        .points = pts, .n_points = n, .normalized = 1, .keep_old_points = keep_old};
+    const int rc = srv->inf->add_prompt(srv->inf->self, s, frame, obj, &p, out, err);
+    free(pts);
+    return rc;
+}
+
 static cJSON *resolve_add_points(const gql_resolve_info *info, sam2_error *err) {
     server *srv = srv_of(info);
     const cJSON *points = input_field(info, "points"), *labels = input_field(info, "labels");
     int n = cJSON_GetArraySize(points), nl = cJSON_GetArraySize(labels);
     if (n > srv->cfg.max_points)
         return sam2_fail(err, SAM2_ERR_LIMIT,
-                         "addPoints carries %d points; at most %d are allowed per request (MAX_POINTS_PER_REQUEST)", n,
-                         srv->cfg.max_points),
+                         "addPoints carries %d points; at most %d are allowed per request "
+                         "(MAX_POINTS_PER_REQUEST)",
+                         n, srv->cfg.max_points),
                NULL;
     if (n != nl)
-        return sam2_fail(err, SAM2_ERR_ARGUMENT, "labels has %d entries but points has %d; give one label per point", nl,
+        return sam2_fail(err, SAM2_ERR_ARGUMENT,
+                         "labels has %d entries but points has %d; give one label per point", nl,
                          n),
                NULL;
     float *xy = malloc(sizeof(float) * 2 * (size_t)(n > 0 ? n : 1));
@@ -340,7 +383,8 @@ static cJSON *resolve_add_points(const gql_resolve_info *info, sam2_error *err) 
         if (cJSON_GetArraySize(p) != 2) {
             free(xy);
             free(lab);
-            return sam2_fail(err, SAM2_ERR_ARGUMENT, "points[%d] has %d numbers; each point is [x, y]", i,
+            return sam2_fail(err, SAM2_ERR_ARGUMENT,
+                             "points[%d] has %d numbers; each point is [x, y]", i,
                              cJSON_GetArraySize(p)),
                    NULL;
         }
@@ -355,8 +399,9 @@ static cJSON *resolve_add_points(const gql_resolve_info *info, sam2_error *err) 
     if (!job_begin(&j, info, input_str(info, "sessionId"), 1, err) &&
         !check_frame(j.s, frame, err) && !check_points(j.s, xy, n, err) &&
         !session_check_spill(j.s, srv->cfg.spill_max_mb, err)) {
-        if (!srv->inf->add_points(srv->inf->self, session_tracker(j.s), frame, input_int(info, "objectId"), xy, lab, n,
-                                  cJSON_IsTrue(input_field(info, "clearOldPoints")), &f, err)) {
+        if (!add_points_prompt(srv, session_tracker(j.s), frame, input_int(info, "objectId"), xy,
+                               lab, n, !cJSON_IsTrue(input_field(info, "clearOldPoints")), &f,
+                               err)) {
             job_release_slot(&j);
             keep_masks(&j, &f);
             res = frame_json(&f);
@@ -393,13 +438,15 @@ static cJSON *resolve_add_mask(const gql_resolve_info *info, sam2_error *err) {
         return sam2_fail(err, SAM2_ERR_ARGUMENT, "mask.size must be [height, width]"), NULL;
     int h = size->child->valueint, w = size->child->next->valueint;
     if (h <= 0 || w <= 0 || (long long)h * w > MAX_MASK_PIXELS)
-        return sam2_fail(err, SAM2_ERR_ARGUMENT, "mask.size [%d, %d] is not a valid mask size (at most %d pixels)", h, w,
+        return sam2_fail(err, SAM2_ERR_ARGUMENT,
+                         "mask.size [%d, %d] is not a valid mask size (at most %d pixels)", h, w,
                          MAX_MASK_PIXELS),
                NULL;
     if (cJSON_IsString(order) && strcmp(order->valuestring, "F"))
-        return sam2_fail(err, SAM2_ERR_ARGUMENT,
-                         "mask.order '%.20s' is not supported: COCO RLE masks are column-major (\"F\")",
-                         order->valuestring),
+        return sam2_fail(
+                   err, SAM2_ERR_ARGUMENT,
+                   "mask.order '%.20s' is not supported: COCO RLE masks are column-major (\"F\")",
+                   order->valuestring),
                NULL;
     /* The session is found, taken and checked before the mask is decoded, so a request costs no
      * memory while it waits, and the buffer it needs is bounded by the video and counted. */
@@ -417,8 +464,9 @@ static cJSON *resolve_add_mask(const gql_resolve_info *info, sam2_error *err) {
         if (!rc && (rc = srv->inf->rle_decode(srv->inf->self, counts->valuestring, h, w, m, err)))
             sam2_error_prefix(err, "mask.counts");
         if (!rc)
-            rc = srv->inf->add_mask(srv->inf->self, session_tracker(j.s), frame,
-                                    input_int(info, "objectId"), m, w, h, &f, err);
+            rc = srv->inf->add_prompt(srv->inf->self, session_tracker(j.s), frame,
+                                      input_int(info, "objectId"),
+                                      &(sam2_prompt){.mask = &(sam2_mask){w, h, m}}, &f, err);
         free(m);
         server_job_bytes(srv, -(ptrdiff_t)bytes);
         if (!rc) {
@@ -438,8 +486,10 @@ static cJSON *resolve_clear_points_in_frame(const gql_resolve_info *info, sam2_e
     cJSON *res = NULL;
     inf_frame f = {0};
     int frame = input_int(info, "frameIndex");
-    if (!job_begin(&j, info, input_str(info, "sessionId"), 1, err) && !check_frame(j.s, frame, err)) {
-        if (!srv->inf->clear_frame(srv->inf->self, session_tracker(j.s), frame, input_int(info, "objectId"), &f, err)) {
+    if (!job_begin(&j, info, input_str(info, "sessionId"), 1, err) &&
+        !check_frame(j.s, frame, err)) {
+        if (!srv->inf->clear_frame(srv->inf->self, session_tracker(j.s), frame,
+                                   input_int(info, "objectId"), &f, err)) {
             job_release_slot(&j);
             keep_masks(&j, &f);
             res = frame_json(&f);
@@ -470,8 +520,8 @@ static cJSON *resolve_remove_object(const gql_resolve_info *info, sam2_error *er
     inf_frame *frames = NULL;
     int n = 0;
     if (!job_begin(&j, info, input_str(info, "sessionId"), 1, err)) {
-        if (!srv->inf->remove_object(srv->inf->self, session_tracker(j.s), input_int(info, "objectId"), &frames, &n,
-                                     err)) {
+        if (!srv->inf->remove_object(srv->inf->self, session_tracker(j.s),
+                                     input_int(info, "objectId"), &frames, &n, err)) {
             job_release_slot(&j);
             mask_store_remove_object(session_masks(j.s), input_int(info, "objectId"));
             for (int i = 0; i < n; i++) keep_masks(&j, &frames[i]);
@@ -496,7 +546,8 @@ static cJSON *resolve_upload_video(const gql_resolve_info *info, sam2_error *err
     double t0 = metrics_now();
     const cJSON *file = arg(info, "file");
     int idx = cJSON_IsNumber(file) ? file->valueint : -1;
-    if (idx < 0 || idx >= rc->n_files) return sam2_fail(err, SAM2_ERR_ARGUMENT, "the upload has no file"), NULL;
+    if (idx < 0 || idx >= rc->n_files)
+        return sam2_fail(err, SAM2_ERR_ARGUMENT, "the upload has no file"), NULL;
     const upload_file *uf = &rc->files[idx];
     const cJSON *st = arg(info, "startTimeSec"), *dt = arg(info, "durationTimeSec");
     ingest_params p;
@@ -504,8 +555,10 @@ static cJSON *resolve_upload_video(const gql_resolve_info *info, sam2_error *err
     p.start_time = cJSON_IsNumber(st) ? st->valuedouble : srv->cfg.encode_seek_time;
     p.max_duration = srv->cfg.max_upload_video_duration;
     if (cJSON_IsNumber(dt) && dt->valuedouble < p.max_duration) p.max_duration = dt->valuedouble;
-    if (p.start_time < 0) return sam2_fail(err, SAM2_ERR_ARGUMENT, "startTimeSec must not be negative"), NULL;
-    if (!(p.max_duration > 0)) return sam2_fail(err, SAM2_ERR_ARGUMENT, "durationTimeSec must be positive"), NULL;
+    if (p.start_time < 0)
+        return sam2_fail(err, SAM2_ERR_ARGUMENT, "startTimeSec must not be negative"), NULL;
+    if (!(p.max_duration > 0))
+        return sam2_fail(err, SAM2_ERR_ARGUMENT, "durationTimeSec must be positive"), NULL;
     p.fps = srv->cfg.encode_fps;
     p.max_width = srv->cfg.encode_max_width;
     p.max_height = srv->cfg.encode_max_height;
@@ -752,10 +805,13 @@ gql_schema *demo_schema_new(sam2_error *err) {
         {"closeSession", "CloseSession!", "CloseSessionInput!", resolve_close_session},
         {"addPoints", "RLEMaskListOnFrame!", "AddPointsInput!", resolve_add_points},
         {"addMask", "RLEMaskListOnFrame!", "AddMaskInput!", resolve_add_mask},
-        {"clearPointsInFrame", "RLEMaskListOnFrame!", "ClearPointsInFrameInput!", resolve_clear_points_in_frame},
-        {"clearPointsInVideo", "ClearPointsInVideo!", "ClearPointsInVideoInput!", resolve_clear_points_in_video},
+        {"clearPointsInFrame", "RLEMaskListOnFrame!", "ClearPointsInFrameInput!",
+         resolve_clear_points_in_frame},
+        {"clearPointsInVideo", "ClearPointsInVideo!", "ClearPointsInVideoInput!",
+         resolve_clear_points_in_video},
         {"removeObject", "[RLEMaskListOnFrame!]!", "RemoveObjectInput!", resolve_remove_object},
-        {"cancelPropagateInVideo", "CancelPropagateInVideo!", "CancelPropagateInVideoInput!", resolve_cancel_propagate},
+        {"cancelPropagateInVideo", "CancelPropagateInVideo!", "CancelPropagateInVideoInput!",
+         resolve_cancel_propagate},
     };
     for (size_t i = 0; ok && i < sizeof muts / sizeof muts[0]; i++) {
         f = gql_type_add_field(s, m, muts[i].name, muts[i].type, muts[i].fn);
