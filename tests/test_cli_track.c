@@ -91,7 +91,7 @@ static void test_unusable_spill_dir(void **state) {
                                              "--config", g_fx.yaml, "--out", out, "--prompt",
                                              TRACK_PROMPT_1, "--max-frames", "2", "--spill-dir",
                                              "/nonexistent/spill", NULL},
-                       "cannot create the results file in '/nonexistent/spill'");
+                       "cannot create the masks' spill file in '/nonexistent/spill'");
     assert_int_equal(access(out, F_OK), -1);
 }
 
