@@ -224,6 +224,20 @@ typedef struct sam2_point {
     int label;  /* 1 positive, 0 negative, 2/3 box corners, -1 padding */
 } sam2_point;
 
+/* A binary mask: width x height bytes, row-major, 0 = background, anything else = object.
+ * Used as a tracker prompt (any size; resized to the model's input) and, by the sam2_mask_*
+ * functions below, as the thresholded form of a result's logits. */
+typedef struct sam2_mask {
+    int width, height;
+    uint8_t *bits; /* [height][width] */
+} sam2_mask;
+
+/* One prompt type for both predictors. The image predictor takes points, box and mask_input
+ * (low-resolution logits); the video tracker takes points and box, or a binary `mask` of any
+ * size (add_new_mask), and keep_old_points. Fields a predictor does not take must be zero/NULL
+ * (the other predictor's fields are refused with SAM2_ERR_ARGUMENT, so a prompt never silently
+ * loses part of itself); multimask and return_logits are image-only and ignored by the tracker,
+ * which follows the model's own multimask rules. */
 typedef struct sam2_prompt {
     const sam2_point *points; /* may be NULL when n_points == 0 */
     int n_points;
@@ -233,6 +247,10 @@ typedef struct sam2_prompt {
     int multimask;           /* 1: three candidate masks; 0: one mask */
     int normalized;          /* 1: point and box coordinates are in [0,1] of width/height */
     int return_logits;       /* 1: also fill sam2_masks.logits (count x width x height floats) */
+    /* Video tracker only: */
+    const sam2_mask *mask; /* a binary mask prompt; excludes points and box (add_new_mask) */
+    int keep_old_points;   /* 1: add to the object's earlier points on this frame, as official
+                            * clear_old_points=False; 0 (default): replace them. Not with a box. */
 } sam2_prompt;
 
 /* Most points one prompt may carry. */
@@ -258,6 +276,34 @@ SAM2_API int sam2_image_predict(sam2_image_predictor *pred, const sam2_prompt *p
                                 sam2_masks *out, sam2_error *err);
 SAM2_API void sam2_masks_free(sam2_masks *masks);
 
+/* ---- masks as bitmaps and as COCO RLE ----------------------------------------------------------
+ */
+/* The one way logits become a mask and a mask becomes COCO RLE, for every caller (the CLI's
+ * outputs, the server's responses and exports): the RLE is byte-identical to pycocotools
+ * (`mask.encode` of the HxW mask, `counts` as a string), what the official demo sends. */
+
+/* Thresholds width x height row-major logits into out->bits, which the caller provides
+ * (width * height bytes): 1 where logit > threshold, else 0 (NaN is background). The official
+ * demo and SAM2VideoPredictor use threshold 0. Sets out->width/height; returns the foreground
+ * pixel count, or -1 when an argument is NULL or a size negative. */
+SAM2_API int64_t sam2_mask_from_logits(const float *logits, int width, int height, float threshold,
+                                       sam2_mask *out);
+
+typedef struct sam2_rle {
+    int width, height; /* the mask's size (COCO's "size" is [height, width]) */
+    int64_t area;      /* foreground pixels */
+    char *counts;      /* COCO compressed counts, NUL-terminated; owned (sam2_rle_free) */
+} sam2_rle;
+
+/* Encodes a mask (any nonzero byte is foreground). Masks up to 2^31 - 1 pixels. */
+SAM2_API int sam2_mask_to_rle(const sam2_mask *mask, sam2_rle *out, sam2_error *err);
+/* Decodes rle->counts of size rle->width x rle->height into mask->bits (the caller's
+ * width * height bytes of 0/1) and sets mask->width/height. The string is validated, never
+ * trusted: bad characters, truncated values or runs that do not cover the mask exactly fail with
+ * SAM2_ERR_FORMAT. */
+SAM2_API int sam2_rle_to_mask(const sam2_rle *rle, sam2_mask *mask, sam2_error *err);
+SAM2_API void sam2_rle_free(sam2_rle *rle);
+
 /* ---- video ----------------------------------------------------------------------------------- */
 /* A video: a file in any container/codec FFmpeg decodes (rotation metadata honoured), or a folder
  * of JPEG/PNG frames named by frame number (as the official predictor accepts). Frames are
@@ -270,6 +316,26 @@ SAM2_API int sam2_video_frame_count(const sam2_video *video);
 SAM2_API int sam2_video_width(const sam2_video *video); /* display size, after rotation */
 SAM2_API int sam2_video_height(const sam2_video *video);
 SAM2_API double sam2_video_fps(const sam2_video *video);
+
+/* Frames from the app (a camera, its own decoder, frames in memory) instead of a path. */
+typedef struct sam2_frame_source {
+    int frame_count;   /* 1 .. 2^20 (the limit of a video file) */
+    int width, height; /* every frame's size, 1 .. 8192 */
+    double fps;        /* 0: unknown */
+    /* Fills rgb (height rows of 3 * width bytes) with frame `index` (0 .. frame_count - 1);
+     * returns 0, or non-zero when it cannot (the call that needed the frame then fails with
+     * SAM2_ERR_IO). Frames may be asked for again and in any order (a reverse propagation, a
+     * later prompt), and must be the same each time; calls come one at a time, from the thread
+     * running the tracker call. */
+    int (*read_frame)(void *user, int index, uint8_t *rgb);
+    void (*close)(void *user); /* may be NULL; called once by sam2_video_close */
+    void *user;
+} sam2_frame_source;
+
+/* A video over an app's frames. Frames are resized to the model's input as a folder of frames
+ * is (PIL bicubic from the full-size frame), so a source handing out the decoded frames of a
+ * folder tracks exactly as that folder does. The source struct is copied. */
+SAM2_API sam2_video *sam2_video_open_source(const sam2_frame_source *src, sam2_error *err);
 
 /* ---- video tracker (SAM2VideoPredictor) ------------------------------------------------------ */
 /* One tracking session over one video: objects are prompted on any frame (points, a box or a
@@ -308,18 +374,13 @@ SAM2_API sam2_tracker *sam2_tracker_new(const sam2_model *model, sam2_video *vid
 SAM2_API void sam2_tracker_free(sam2_tracker *tracker);
 SAM2_API const sam2_video *sam2_tracker_video(const sam2_tracker *tracker);
 
-/* add_new_points_or_box: points (and/or a box, whose corners go first) for object obj_id on a
- * frame. clear_old: replace the object's earlier points on this frame (required with a box).
- * normalized: coordinates in [0,1] of the video's width/height, else video pixels. `result`
- * receives the frame's masks for all objects. */
-SAM2_API int sam2_tracker_add_points(sam2_tracker *t, int frame, int obj_id,
-                                     const sam2_point *points, int n_points, const float *box,
-                                     int clear_old, int normalized, sam2_frame_result *result,
-                                     sam2_error *err);
-/* add_new_mask: a binary mask (any size; resized to the model's input) for obj_id on a frame. */
-SAM2_API int sam2_tracker_add_mask(sam2_tracker *t, int frame, int obj_id, const uint8_t *mask,
-                                   int mask_width, int mask_height, sam2_frame_result *result,
-                                   sam2_error *err);
+/* add_new_points_or_box / add_new_mask: a prompt for object obj_id on a frame (the object is
+ * created on its first prompt). Points and/or a box (its corners go before the points), or a
+ * binary mask; p->normalized: coordinates in [0,1] of the video's width/height, else video
+ * pixels. `result` (may be NULL) receives the frame's masks for all objects. A mask_input
+ * (logits) is refused: the tracker's low-resolution state is its own. */
+SAM2_API int sam2_tracker_add_prompt(sam2_tracker *t, int frame, int obj_id, const sam2_prompt *p,
+                                     sam2_frame_result *result, sam2_error *err);
 /* clear_all_prompts_in_frame for one object. */
 SAM2_API int sam2_tracker_clear_frame(sam2_tracker *t, int frame, int obj_id,
                                       sam2_frame_result *result, sam2_error *err);

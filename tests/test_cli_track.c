@@ -91,7 +91,7 @@ static void test_unusable_spill_dir(void **state) {
                                              "--config", g_fx.yaml, "--out", out, "--prompt",
                                              TRACK_PROMPT_1, "--max-frames", "2", "--spill-dir",
                                              "/nonexistent/spill", NULL},
-                       "cannot create the results file in '/nonexistent/spill'");
+                       "cannot create the masks' spill file in '/nonexistent/spill'");
     assert_int_equal(access(out, F_OK), -1);
 }
 
@@ -193,10 +193,15 @@ static void compare_api(const char *dir, const api_prompts *p, int start, int li
     if (!t) fail_msg("%s", err.message);
     int rc = 0;
     if (p->box || p->click)
-        rc = sam2_tracker_add_points(t, p->frame, 1, p->click, p->click ? 1 : 0, p->box, 1, 0, NULL,
-                                     &err);
+        rc = sam2_tracker_add_prompt(
+            t, p->frame, 1,
+            &(sam2_prompt){.points = p->click, .n_points = p->click ? 1 : 0, .box = p->box}, NULL,
+            &err);
     if (!rc && p->mask)
-        rc = sam2_tracker_add_mask(t, p->frame, 2, p->mask, p->mask_w, p->mask_h, NULL, &err);
+        rc = sam2_tracker_add_prompt(
+            t, p->frame, 2,
+            &(sam2_prompt){.mask = &(sam2_mask){p->mask_w, p->mask_h, (uint8_t *)p->mask}}, NULL,
+            &err);
     if (!rc && fwd)
         rc = sam2_tracker_propagate(t, start, limit - 1, 0, track_json_compare, &cmp, &err);
     if (!rc && rev)

@@ -27,7 +27,8 @@ static int predict_err(const sam2_prompt *p, const char *needle) {
         sam2_masks_free(&m);
         return 0;
     }
-    if (needle && !strstr(err.message, needle)) fail_msg("error '%s' lacks '%s'", err.message, needle);
+    if (needle && !strstr(err.message, needle))
+        fail_msg("error '%s' lacks '%s'", err.message, needle);
     assert_null(m.masks);
     return rc;
 }
@@ -52,6 +53,10 @@ static void test_bad_prompts(void **state) {
     pt.label = -2;
     assert_int_equal(predict_err(&p, "label -2"), SAM2_ERR_ARGUMENT);
     pt.label = 1;
+    uint8_t one = 1;
+    sam2_mask bitmap = {1, 1, &one};
+    sam2_prompt tracker_only = {.points = &pt, .n_points = 1, .mask = &bitmap};
+    assert_int_equal(predict_err(&tracker_only, "video-tracker fields"), SAM2_ERR_ARGUMENT);
 
     float box[4] = {50, 40, 20, 90};
     sam2_prompt pb = {.box = box};
@@ -90,9 +95,9 @@ static void test_bad_images(void **state) {
     assert_non_null(strstr(err.message, "no image set"));
     assert_int_equal(sam2_image_set(p, image, 0, 10, 30, &err), SAM2_ERR_ARGUMENT);
     assert_int_equal(sam2_image_set(p, image, 10, -1, 30, &err), SAM2_ERR_ARGUMENT);
-    assert_int_equal(sam2_image_set(p, image, SAM2_MAX_IMAGE_SIDE + 1, 1, 3 * (SAM2_MAX_IMAGE_SIDE + 1),
-                                    &err),
-                     SAM2_ERR_ARGUMENT);
+    assert_int_equal(
+        sam2_image_set(p, image, SAM2_MAX_IMAGE_SIDE + 1, 1, 3 * (SAM2_MAX_IMAGE_SIDE + 1), &err),
+        SAM2_ERR_ARGUMENT);
     assert_int_equal(sam2_image_set(p, image, 16384, 16384, 3 * 16384, &err), SAM2_ERR_ARGUMENT);
     assert_non_null(strstr(err.message, "pixels"));
     assert_int_equal(sam2_image_set(p, image, 10, 10, 29, &err), SAM2_ERR_ARGUMENT);
@@ -122,8 +127,8 @@ static void test_repeatable_and_normalized(void **state) {
     assert_memory_equal(m1.iou, m2.iou, sizeof m1.iou);
     for (int i = 0; i < W * H * 3; i++) assert_int_equal(m1.masks[i], m1.logits[i] > 0.f);
     sam2_point pn = {160.f / W, 50.f / H, 1};
-    sam2_prompt b = {.points = &pn, .n_points = 1, .multimask = 1, .normalized = 1,
-                     .return_logits = 1};
+    sam2_prompt b = {
+        .points = &pn, .n_points = 1, .multimask = 1, .normalized = 1, .return_logits = 1};
     assert_int_equal(sam2_image_predict(pred, &b, &m3, &err), 0);
     double worst = 0;
     for (int i = 0; i < W * H * 3; i++) worst = fmax(worst, fabs(m1.logits[i] - m3.logits[i]));

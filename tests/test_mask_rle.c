@@ -74,9 +74,48 @@ static void test_bad_size(void **state) {
     assert_null(m.counts);
 }
 
+/* The public API under it (include/sam2.h): another threshold, then RLE and back. */
+static void test_public_threshold_and_round_trip(void **state) {
+    (void)state;
+    const float logits[6] = {0.5f, 2.0f, -3.0f, 1.0f, NAN, 1.5f};
+    uint8_t bits[6], back[6];
+    sam2_mask m = {.bits = bits};
+    assert_int_equal(sam2_mask_from_logits(logits, 3, 2, 1.0f, &m), 2);
+    assert_int_equal(m.width, 3);
+    assert_int_equal(m.height, 2);
+    for (int k = 0; k < 6; k++) assert_int_equal(bits[k], logits[k] > 1.0f);
+    assert_int_equal(sam2_mask_from_logits(logits, -1, 2, 0.0f, &m), -1);
+    assert_int_equal(sam2_mask_from_logits(logits, 3, 2, 0.0f, NULL), -1);
+
+    sam2_mask_from_logits(logits, 3, 2, 1.0f, &m);
+    sam2_rle rle;
+    sam2_error err = {0};
+    assert_int_equal(sam2_mask_to_rle(&m, &rle, &err), 0);
+    assert_int_equal(rle.area, 2);
+    assert_int_equal(rle.width, 3);
+    assert_int_equal(rle.height, 2);
+    sam2_mask decoded = {.bits = back};
+    assert_int_equal(sam2_rle_to_mask(&rle, &decoded, &err), 0);
+    assert_memory_equal(back, bits, sizeof bits);
+    /* the same string as the server's and the CLI's records */
+    mask_rle rec = {0};
+    uint8_t scratch[6];
+    const float shifted[6] = {-0.5f, 1.0f, -4.0f, 0.0f, NAN, 0.5f}; /* logits - 1 */
+    assert_int_equal(mask_rle_from_logits(shifted, 2, 3, scratch, &rec, &err), 0);
+    assert_string_equal(rec.counts, rle.counts);
+    free(rec.counts);
+    sam2_rle_free(&rle);
+    assert_null(rle.counts);
+
+    /* a string whose runs do not cover the mask is refused */
+    sam2_rle bad = {.width = 3, .height = 2, .counts = "9"};
+    assert_int_equal(sam2_rle_to_mask(&bad, &decoded, &err), SAM2_ERR_FORMAT);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_table),
+        cmocka_unit_test(test_public_threshold_and_round_trip),
         cmocka_unit_test(test_bad_size),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include "io/image.h"
 #include "io/video.h"
 #include "predict/tracker.h"
 #include "predict/tracker_internal.h"
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static sam2_model *model;
 static char video_path[4096];
@@ -73,9 +75,13 @@ static void two_objects(sam2_tracker *t) {
     sam2_error err = {0};
     sam2_frame_result r;
     const sam2_point p1 = {700.f, 230.f, 1}, p2 = {651.5f, 321.25f, 1};
-    assert_int_equal(sam2_tracker_add_points(t, 0, 1, &p1, 1, NULL, 1, 0, &r, &err), 0);
+    assert_int_equal(
+        sam2_tracker_add_prompt(t, 0, 1, &(sam2_prompt){.points = &p1, .n_points = 1}, &r, &err),
+        0);
     assert_int_equal(r.num_objects, 1);
-    assert_int_equal(sam2_tracker_add_points(t, 0, 2, &p2, 1, NULL, 1, 0, &r, &err), 0);
+    assert_int_equal(
+        sam2_tracker_add_prompt(t, 0, 2, &(sam2_prompt){.points = &p2, .n_points = 1}, &r, &err),
+        0);
     assert_int_equal(r.num_objects, 2);
     assert_int_equal(r.object_ids[0], 1);
     assert_int_equal(r.object_ids[1], 2);
@@ -92,7 +98,9 @@ static void test_spill_is_exact(void **state) {
     assert_int_equal(sam2_tracker_propagate(t1, 0, -1, 0, collect, &a, &err), 0);
     const sam2_point neg = {705.f, 560.f, 0};
     sam2_frame_result r;
-    assert_int_equal(sam2_tracker_add_points(t1, 3, 1, &neg, 1, NULL, 1, 0, &r, &err), 0);
+    assert_int_equal(
+        sam2_tracker_add_prompt(t1, 3, 1, &(sam2_prompt){.points = &neg, .n_points = 1}, &r, &err),
+        0);
     assert_int_equal(sam2_tracker_propagate(t1, 3, -1, 1, collect, &a, &err), 0);
     assert_int_equal(sam2_tracker_spilled_bytes(t1), 0);
 
@@ -100,7 +108,9 @@ static void test_spill_is_exact(void **state) {
     two_objects(t2);
     assert_int_equal(sam2_tracker_propagate(t2, 0, -1, 0, collect, &b, &err), 0);
     assert_true(sam2_tracker_spilled_bytes(t2) > 0);
-    assert_int_equal(sam2_tracker_add_points(t2, 3, 1, &neg, 1, NULL, 1, 0, &r, &err), 0);
+    assert_int_equal(
+        sam2_tracker_add_prompt(t2, 3, 1, &(sam2_prompt){.points = &neg, .n_points = 1}, &r, &err),
+        0);
     assert_int_equal(sam2_tracker_propagate(t2, 3, -1, 1, collect, &b, &err), 0);
 
     assert_int_equal(a.frames, FRAMES + 4);
@@ -129,7 +139,9 @@ static void test_objects_independent(void **state) {
     assert_int_equal(sam2_tracker_propagate(t1, 0, -1, 0, collect, &both, &err), 0);
     sam2_tracker *t2 = open_tracker(0, NULL);
     const sam2_point p2 = {651.5f, 321.25f, 1};
-    assert_int_equal(sam2_tracker_add_points(t2, 0, 2, &p2, 1, NULL, 1, 0, &r, &err), 0);
+    assert_int_equal(
+        sam2_tracker_add_prompt(t2, 0, 2, &(sam2_prompt){.points = &p2, .n_points = 1}, &r, &err),
+        0);
     assert_int_equal(sam2_tracker_propagate(t2, 0, -1, 0, collect, &alone, &err), 0);
     assert_int_equal(both.frames, FRAMES);
     assert_int_equal(alone.frames, FRAMES);
@@ -273,30 +285,50 @@ static void test_bad_calls(void **state) {
     sam2_tracker *t = open_tracker(0, NULL);
     const sam2_point ok = {10.f, 10.f, 1};
     sam2_point bad = ok;
-    assert_int_equal(sam2_tracker_add_points(t, FRAMES, 1, &ok, 1, NULL, 1, 0, &r, &err),
+    assert_int_equal(sam2_tracker_add_prompt(
+                         t, FRAMES, 1, &(sam2_prompt){.points = &ok, .n_points = 1}, &r, &err),
                      SAM2_ERR_ARGUMENT);
     assert_non_null(strstr(err.message, "out of range"));
-    assert_int_equal(sam2_tracker_add_points(t, -1, 1, &ok, 1, NULL, 1, 0, &r, &err),
-                     SAM2_ERR_ARGUMENT);
+    assert_int_equal(
+        sam2_tracker_add_prompt(t, -1, 1, &(sam2_prompt){.points = &ok, .n_points = 1}, &r, &err),
+        SAM2_ERR_ARGUMENT);
     bad.x = NAN;
-    assert_int_equal(sam2_tracker_add_points(t, 0, 1, &bad, 1, NULL, 1, 0, &r, &err),
-                     SAM2_ERR_ARGUMENT);
+    assert_int_equal(
+        sam2_tracker_add_prompt(t, 0, 1, &(sam2_prompt){.points = &bad, .n_points = 1}, &r, &err),
+        SAM2_ERR_ARGUMENT);
     bad = ok;
     bad.x = 1e9f;
-    assert_int_equal(sam2_tracker_add_points(t, 0, 1, &bad, 1, NULL, 1, 0, &r, &err),
-                     SAM2_ERR_ARGUMENT);
+    assert_int_equal(
+        sam2_tracker_add_prompt(t, 0, 1, &(sam2_prompt){.points = &bad, .n_points = 1}, &r, &err),
+        SAM2_ERR_ARGUMENT);
     bad = ok;
     bad.label = 7;
-    assert_int_equal(sam2_tracker_add_points(t, 0, 1, &bad, 1, NULL, 1, 0, &r, &err),
-                     SAM2_ERR_ARGUMENT);
-    assert_int_equal(sam2_tracker_add_points(t, 0, 1, NULL, 0, NULL, 1, 0, &r, &err),
+    assert_int_equal(
+        sam2_tracker_add_prompt(t, 0, 1, &(sam2_prompt){.points = &bad, .n_points = 1}, &r, &err),
+        SAM2_ERR_ARGUMENT);
+    assert_int_equal(sam2_tracker_add_prompt(t, 0, 1, &(sam2_prompt){0}, &r, &err),
                      SAM2_ERR_ARGUMENT);
     const float box[4] = {50, 50, 10, 10};
-    assert_int_equal(sam2_tracker_add_points(t, 0, 1, NULL, 0, box, 1, 0, &r, &err),
+    assert_int_equal(sam2_tracker_add_prompt(t, 0, 1, &(sam2_prompt){.box = box}, &r, &err),
                      SAM2_ERR_ARGUMENT);
+    assert_int_equal(sam2_tracker_add_prompt(
+                         t, 0, 1,
+                         &(sam2_prompt){.points = &ok, .n_points = SAM2_MAX_PROMPT_POINTS + 1}, &r,
+                         &err),
+                     SAM2_ERR_ARGUMENT);
+    /* a prompt mixing a mask with points, or carrying image-side logits, is refused whole */
+    uint8_t one = 1;
+    sam2_mask tiny = {1, 1, &one};
     assert_int_equal(
-        sam2_tracker_add_points(t, 0, 1, &ok, SAM2_MAX_PROMPT_POINTS + 1, NULL, 1, 0, &r, &err),
+        sam2_tracker_add_prompt(
+            t, 0, 1, &(sam2_prompt){.mask = &tiny, .points = &ok, .n_points = 1}, &r, &err),
         SAM2_ERR_ARGUMENT);
+    const float logits[16] = {0};
+    assert_int_equal(
+        sam2_tracker_add_prompt(t, 0, 1, &(sam2_prompt){.mask_input = logits, .mask_input_size = 4},
+                                &r, &err),
+        SAM2_ERR_ARGUMENT);
+    assert_int_equal(sam2_tracker_add_prompt(t, 0, 1, NULL, &r, &err), SAM2_ERR_ARGUMENT);
     assert_int_not_equal(sam2_tracker_propagate(t, -1, -1, 0, NULL, NULL, &err), 0);
     assert_non_null(strstr(err.message, "No input points or masks"));
     /* a mask prompt of any size works */
@@ -304,10 +336,101 @@ static void test_bad_calls(void **state) {
     memset(mask, 0, sizeof mask);
     for (int y = 4; y < 12; y++)
         for (int x = 8; x < 20; x++) mask[y * 32 + x] = 1;
-    assert_int_equal(sam2_tracker_add_mask(t, 1, 5, mask, 32, 16, &r, &err), 0);
+    assert_int_equal(sam2_tracker_add_prompt(
+                         t, 1, 5, &(sam2_prompt){.mask = &(sam2_mask){32, 16, mask}}, &r, &err),
+                     0);
     assert_int_equal(r.num_objects, 1);
     assert_true(r.object_scores[0] > 0.f); /* a non-empty mask makes the object present */
     sam2_tracker_free(t);
+}
+
+/* An app's frame source (sam2_video_open_source) handing out the decoded frames of a folder
+ * must track exactly as the folder itself does. */
+typedef struct png_frames {
+    const char *dir;
+    int fail_at; /* read_frame fails for this index (-1: never) */
+    int closed;
+} png_frames;
+
+static int read_png_frame(void *user, int index, uint8_t *rgb) {
+    png_frames *f = user;
+    if (index == f->fail_at) return -1;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%05d.png", f->dir, index);
+    image_rgb img = {0};
+    sam2_error err = {0};
+    if (image_load_file(path, &img, &err)) return -1;
+    memcpy(rgb, img.pixels, (size_t)img.width * img.height * 3);
+    free(img.pixels);
+    return 0;
+}
+
+static void mark_closed(void *user) {
+    ((png_frames *)user)->closed++;
+}
+
+static void track_one_object(sam2_video *v, collected *c) {
+    sam2_error err = {0};
+    sam2_tracker *t = sam2_tracker_new(model, v, NULL, &err);
+    if (!t) fail_msg("tracker: %s", err.message);
+    two_objects(t);
+    assert_int_equal(sam2_tracker_propagate(t, 0, -1, 0, collect, c, &err), 0);
+    sam2_tracker_free(t);
+}
+
+static void test_frame_source(void **state) {
+    (void)state;
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/inputs/video_10f/05_default_juggle", test_golden_dir());
+    struct stat st;
+    if (stat(dir, &st) || !S_ISDIR(st.st_mode)) skip(); /* golden frames absent */
+    sam2_error err = {0};
+    sam2_video *folder = sam2_video_open(dir, &err);
+    if (!folder) fail_msg("open folder: %s", err.message);
+    png_frames frames = {.dir = dir, .fail_at = -1};
+    const sam2_frame_source src = {.frame_count = sam2_video_frame_count(folder),
+                                   .width = sam2_video_width(folder),
+                                   .height = sam2_video_height(folder),
+                                   .fps = 24.0,
+                                   .read_frame = read_png_frame,
+                                   .close = mark_closed,
+                                   .user = &frames};
+    sam2_video *app = sam2_video_open_source(&src, &err);
+    if (!app) fail_msg("open source: %s", err.message);
+    assert_int_equal(sam2_video_frame_count(app), sam2_video_frame_count(folder));
+    assert_true(sam2_video_fps(app) == 24.0);
+
+    collected a = {0}, b = {0};
+    track_one_object(folder, &a);
+    track_one_object(app, &b);
+    assert_int_equal(frames.closed, 1); /* the tracker closed the video, which closed the source */
+    assert_int_equal(a.frames, src.frame_count);
+    assert_int_equal(a.frames, b.frames);
+    assert_int_equal(memcmp(a.logits, b.logits, sizeof(float) * a.per_frame * a.frames), 0);
+    free(a.logits);
+    free(b.logits);
+
+    /* a frame the source cannot give fails the call that needs it */
+    frames.fail_at = 2;
+    app = sam2_video_open_source(&src, &err);
+    sam2_tracker *t = sam2_tracker_new(model, app, NULL, &err);
+    assert_non_null(t);
+    two_objects(t);
+    assert_int_equal(sam2_tracker_propagate(t, 0, -1, 0, NULL, NULL, &err), SAM2_ERR_IO);
+    sam2_tracker_free(t);
+
+    /* sources that cannot be right are refused */
+    sam2_frame_source bad = src;
+    bad.frame_count = 0;
+    assert_null(sam2_video_open_source(&bad, &err));
+    assert_int_equal(err.code, SAM2_ERR_ARGUMENT);
+    bad = src;
+    bad.read_frame = NULL;
+    assert_null(sam2_video_open_source(&bad, &err));
+    bad = src;
+    bad.width = 0;
+    assert_null(sam2_video_open_source(&bad, &err));
+    assert_null(sam2_video_open_source(NULL, &err));
 }
 
 static void test_object_limit(void **state) {
@@ -317,9 +440,13 @@ static void test_object_limit(void **state) {
     sam2_tracker *t = open_tracker_opts(2, &o);
     sam2_frame_result r;
     const sam2_point p = {100.f, 100.f, 1};
-    assert_int_equal(sam2_tracker_add_points(t, 0, 1, &p, 1, NULL, 1, 0, &r, &err), 0);
-    assert_int_equal(sam2_tracker_add_points(t, 0, 2, &p, 1, NULL, 1, 0, &r, &err), 0);
-    assert_int_equal(sam2_tracker_add_points(t, 0, 3, &p, 1, NULL, 1, 0, &r, &err), SAM2_ERR_LIMIT);
+    assert_int_equal(
+        sam2_tracker_add_prompt(t, 0, 1, &(sam2_prompt){.points = &p, .n_points = 1}, &r, &err), 0);
+    assert_int_equal(
+        sam2_tracker_add_prompt(t, 0, 2, &(sam2_prompt){.points = &p, .n_points = 1}, &r, &err), 0);
+    assert_int_equal(
+        sam2_tracker_add_prompt(t, 0, 3, &(sam2_prompt){.points = &p, .n_points = 1}, &r, &err),
+        SAM2_ERR_LIMIT);
     assert_non_null(strstr(err.message, "too many objects"));
     sam2_tracker_free(t);
 }
@@ -346,6 +473,7 @@ int main(void) {
         cmocka_unit_test(test_remove_and_clear),
         cmocka_unit_test(test_bad_calls),
         cmocka_unit_test(test_object_limit),
+        cmocka_unit_test(test_frame_source),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     sam2_model_free(model);

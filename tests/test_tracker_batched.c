@@ -88,7 +88,8 @@ static void click(sam2_tracker *t, int frame, int obj, float x, float y, int lab
     sam2_error err = {0};
     sam2_point p = {x, y, label};
     sam2_frame_result r;
-    if (sam2_tracker_add_points(t, frame, obj, &p, 1, NULL, 1, 0, &r, &err))
+    if (sam2_tracker_add_prompt(t, frame, obj, &(sam2_prompt){.points = &p, .n_points = 1}, &r,
+                                &err))
         fail_msg("click obj %d frame %d: %s", obj, frame, err.message);
 }
 
@@ -150,7 +151,9 @@ static void test_no_new_object_after_tracking(void **state) {
     sam2_error err = {0};
     sam2_point p = {70, 40, 1};
     sam2_frame_result r;
-    assert_int_equal(sam2_tracker_add_points(t, 2, 7, &p, 1, NULL, 1, 0, &r, &err), SAM2_ERR_STATE);
+    assert_int_equal(
+        sam2_tracker_add_prompt(t, 2, 7, &(sam2_prompt){.points = &p, .n_points = 1}, &r, &err),
+        SAM2_ERR_STATE);
     assert_non_null(strstr(err.message, "Cannot add new object id 7 after tracking starts"));
     assert_non_null(strstr(err.message, "All existing object ids: [1]"));
     /* an existing object may still be corrected */
@@ -179,7 +182,8 @@ static void test_correction_survives_propagation(void **state) {
     sam2_error err = {0};
     sam2_point p = {45, 30, 0};
     sam2_frame_result r;
-    assert_int_equal(sam2_tracker_add_points(t, 3, 1, &p, 1, NULL, 1, 0, &r, &err), 0);
+    assert_int_equal(
+        sam2_tracker_add_prompt(t, 3, 1, &(sam2_prompt){.points = &p, .n_points = 1}, &r, &err), 0);
     float *corrected = malloc(sizeof(float) * H * W);
     memcpy(corrected, r.logits, sizeof(float) * H * W);
     /* object 2's stored memory on frame 3 before the next preflight (from its tracked mask) */

@@ -143,8 +143,7 @@ static void on_tensor(void *user, const char *name, const void *data, tap_dtype 
             /* The frame part (layer 0's self-attention) runs once per frame: the tracker shares
              * it between the objects, so only the first object on a frame is charged for it. */
             double f = memory_attention_flops(c->net, (int)shape[0]);
-            if (c->frame == c->memattn_frame)
-                f -= memory_attention_frame_part_flops(c->net);
+            if (c->frame == c->memattn_frame) f -= memory_attention_frame_part_flops(c->net);
             c->memattn_frame = c->frame;
             c->memattn_flop += f;
             c->memattn_tokens += (double)shape[0];
@@ -198,9 +197,9 @@ static void report(const bench_clock *c, const sam2_model *model, int objects, d
     printf("  %-20s %9.2f   (%.2f frames/s, %d object%s)\n", "total", total / n,
            total > 0 ? 1e3 * n / total : 0.0, objects, objects > 1 ? "s" : "");
     const double enc = image_encoder_flops(net) * c->encoder_runs;
-    const double mem = memory_encoder_flops(net) * c->memenc_runs +
-                       (sam2_config_has_perceiver(&net->cfg) ? perceiver_flops(net) : 0) *
-                           c->perceiver_runs;
+    const double mem =
+        memory_encoder_flops(net) * c->memenc_runs +
+        (sam2_config_has_perceiver(&net->cfg) ? perceiver_flops(net) : 0) * c->perceiver_runs;
     const double att = c->memattn_flop;
     printf("GFLOP per frame   encoder %.1f, memory attention %.1f (mean %.0f memory tokens), "
            "memory encoder%s %.1f; decoder not counted\n",
@@ -273,7 +272,9 @@ int bench_track(int argc, char **argv) {
     tracker_set_tap(t, &tap);
     for (int k = 0; k < objects; k++) {
         const sam2_point p = {W * (k + 1.0f) / (objects + 1.0f), H * 0.5f, 1};
-        if (sam2_tracker_add_points(t, 0, k + 1, &p, 1, NULL, 1, 0, NULL, &err)) goto fail;
+        if (sam2_tracker_add_prompt(t, 0, k + 1, &(sam2_prompt){.points = &p, .n_points = 1}, NULL,
+                                    &err))
+            goto fail;
     }
     t_prompt = perf_now_seconds() - t_prompt;
     const double sgemm_before = bench_sgemm_gflops();

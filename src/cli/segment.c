@@ -160,21 +160,20 @@ static char *masks_json(const segment_args *a, const char *model, const sam2_mas
     cJSON *arr = cJSON_AddArrayToObject(root, "masks");
     const size_t hw = (size_t)m->width * m->height;
     for (int i = 0; i < m->count; i++) {
-        char *counts = NULL;
-        if (rle_encode(m->masks + i * hw, m->height, m->width, &counts, err)) {
+        const sam2_mask bitmap = {m->width, m->height, m->masks + i * hw};
+        sam2_rle rle;
+        if (sam2_mask_to_rle(&bitmap, &rle, err)) {
             cJSON_Delete(root);
             return NULL;
         }
-        long area = 0;
-        for (size_t k = 0; k < hw; k++) area += m->masks[i * hw + k] != 0;
         cJSON *o = cJSON_CreateObject();
         cJSON_AddNumberToObject(o, "iou", m->iou[i]);
-        cJSON_AddNumberToObject(o, "area", (double)area);
+        cJSON_AddNumberToObject(o, "area", (double)rle.area);
         cJSON *seg = cJSON_AddObjectToObject(o, "segmentation");
         const int size[2] = {m->height, m->width};
         cJSON_AddItemToObject(seg, "size", cJSON_CreateIntArray(size, 2));
-        cJSON_AddStringToObject(seg, "counts", counts);
-        free(counts);
+        cJSON_AddStringToObject(seg, "counts", rle.counts);
+        sam2_rle_free(&rle);
         cJSON_AddItemToArray(arr, o);
     }
     char *text = cJSON_PrintUnformatted(root);

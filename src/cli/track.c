@@ -21,8 +21,9 @@
 #include <string.h>
 
 /* Per-frame state kept in RAM by default: memory does not grow with the video's length (the
- * spill file holds the rest, read back with identical results; the README has the peaks). 8 MB holds
- * the memory bank a step reads for a few objects; more only saves re-reads from the spill file. */
+ * spill file holds the rest, read back with identical results; the README has the peaks). 8 MB
+ * holds the memory bank a step reads for a few objects; more only saves re-reads from the spill
+ * file. */
 #define TRACK_DEFAULT_RAM_BUDGET_MB 8
 /* Decoded frames the video reader keeps (about 5 frames of 720p): tracking reads each frame
  * once per direction, so a larger cache only helps re-reads (--both's turn, the overlay). */
@@ -183,11 +184,13 @@ static int on_frame(void *user, const sam2_frame_result *r) {
 static int add_prompts(sam2_tracker *t, const track_args *a, sam2_error *err) {
     for (int i = 0; i < a->prompts.n; i++) {
         const track_prompt *g = &a->prompts.items[i];
-        int rc = g->mask ? sam2_tracker_add_mask(t, g->frame, g->obj, g->mask, g->mask_w, g->mask_h,
-                                                 NULL, err)
-                         : sam2_tracker_add_points(t, g->frame, g->obj, g->points, g->n_points,
-                                                   g->has_box ? g->box : NULL, 1, a->normalized,
-                                                   NULL, err);
+        const sam2_mask mask = {g->mask_w, g->mask_h, g->mask};
+        const sam2_prompt p = g->mask ? (sam2_prompt){.mask = &mask}
+                                      : (sam2_prompt){.points = g->points,
+                                                      .n_points = g->n_points,
+                                                      .box = g->has_box ? g->box : NULL,
+                                                      .normalized = a->normalized};
+        int rc = sam2_tracker_add_prompt(t, g->frame, g->obj, &p, NULL, err);
         if (rc) {
             sam2_error_prefix(err, "object %d on frame %d", g->obj, g->frame);
             return rc;

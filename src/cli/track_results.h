@@ -1,8 +1,9 @@
 /* `sam2 track`'s results while tracking: every object's mask on every tracked frame as a COCO
- * RLE string, kept in an unlinked temporary file (in --spill-dir, else $TMPDIR or /tmp) so the
- * process's memory does not grow with the video's length or with how ragged the masks are; RAM
- * holds only each mask's id, score, area and where its string lies. The outputs are written
- * from them one frame at a time (the formats are io/mask_export.h's, shared with `sam2 serve`). */
+ * RLE string, kept in a mask log (app/mask_log.h) whose strings all go to its unlinked spill
+ * file (in --spill-dir, else $TMPDIR or /tmp), so the process's memory does not grow with the
+ * video's length or with how ragged the masks are; RAM holds only each mask's id, score and
+ * area. The outputs are written from them one frame at a time (the formats are
+ * io/mask_export.h's, shared with `sam2 serve`). */
 #ifndef SAM2_CLI_TRACK_RESULTS_H
 #define SAM2_CLI_TRACK_RESULTS_H
 
@@ -19,18 +20,12 @@
 typedef struct track_results {
     int num_frames, width, height;
     /* [num_frames], masks in the tracker's object order, counts always NULL (the strings are
-     * in the file); n == 0: not tracked. */
+     * in the log); n == 0: not tracked. */
     mask_frame *frames;
-    int64_t *offsets; /* [num_frames]: where the frame's strings start in the file */
-    size_t *sizes;    /* [num_frames]: their bytes (each string NUL-terminated) */
-    FILE *file;       /* opened on the first store */
-    int64_t file_end; /* bytes written; a replaced frame's old strings stay as dead bytes */
-    const char *dir;  /* where the file goes (NULL: $TMPDIR or /tmp) */
-    uint8_t *scratch; /* width * height */
-    char *buf;        /* one frame's strings, read back */
-    size_t buf_cap;
-    mask_frame loaded; /* the frame track_results_load returned last; masks point into buf */
-    int loaded_cap;
+    struct mask_log *log;
+    const char *dir;             /* the spill file's folder (NULL: $TMPDIR or /tmp) */
+    uint8_t *scratch;            /* width * height */
+    struct mask_log_ref *loaded; /* the frame track_results_load returned last */
 } track_results;
 
 int track_results_init(track_results *r, int num_frames, int width, int height, const char *dir,

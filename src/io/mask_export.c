@@ -63,7 +63,9 @@ int mask_label_index(const mask_label_map *m, int id) {
 static int default_decode(void *user, const char *counts, int h, int w, uint8_t *out,
                           sam2_error *err) {
     (void)user;
-    return rle_decode(counts, h, w, out, err);
+    sam2_mask bitmap = {.bits = out};
+    return sam2_rle_to_mask(&(sam2_rle){.width = w, .height = h, .counts = (char *)counts}, &bitmap,
+                            err);
 }
 
 int mask_labels(const mask_frame *f, int width, int height, const mask_label_map *map,
@@ -111,8 +113,7 @@ void mask_overlay_draw(uint8_t *rgb, int w, int h, const uint8_t *labels,
         }
 }
 
-static image_png_desc png_desc(const uint8_t *labels, int width, int height,
-                               const uint8_t *pal) {
+static image_png_desc png_desc(const uint8_t *labels, int width, int height, const uint8_t *pal) {
     const image_png_desc d = {.kind = IMAGE_PNG_INDEXED,
                               .width = width,
                               .height = height,

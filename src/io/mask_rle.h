@@ -20,9 +20,11 @@ typedef struct mask_rle {
     int height, width; /* the RLE's "size": [height, width] */
 } mask_rle;
 
-/* Thresholds height x width row-major logits at > 0 (the official demo's threshold: 0, -0 and
- * NaN are background) into scratch (height * width bytes of 0/1), then fills out: counts
- * (malloc'd, the caller frees it), area, height and width; id and score are the caller's. */
+/* sam2_mask_from_logits at threshold 0 (the official demo's: 0, -0 and NaN are background)
+ * then sam2_mask_to_rle (include/sam2.h), for a record that also carries the object's id and
+ * score. Thresholds height x width row-major logits into scratch (height * width bytes of 0/1),
+ * then fills out: counts (malloc'd, the caller frees it), area, height and width; id and score are
+ * the caller's. */
 int mask_rle_from_logits(const float *logits, int height, int width, uint8_t *scratch,
                          mask_rle *out, sam2_error *err);
 

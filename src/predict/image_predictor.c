@@ -16,12 +16,12 @@ struct sam2_image_predictor {
     arena enc_arena; /* image encoder temporaries */
     arena dec_arena; /* prompt encoder + decoder temporaries */
     image_features feats;
-    float *image_embed; /* [E][E][d]: vision features + no_mem_embed */
+    float *image_embed;  /* [E][E][d]: vision features + no_mem_embed */
     float *preprocessed; /* [3][S][S] */
     float *pre_scratch;  /* preprocessing intermediate, grown to the largest image seen */
     size_t pre_scratch_floats;
     mask_decoder_cache dec_cache; /* the decoder's image-side projections of this image */
-    float *logits;       /* upsampled logits of the last prediction, reused between calls */
+    float *logits; /* upsampled logits of the last prediction, reused between calls */
     size_t logits_floats;
     int width, height;
     int has_image;
@@ -48,11 +48,11 @@ sam2_image_predictor *sam2_image_predictor_new(const sam2_model *model, sam2_err
     p->image_embed = malloc(sizeof(float) * image_features_level_floats(net, 2));
     const size_t S = (size_t)net->cfg.image_size;
     p->preprocessed = malloc(sizeof(float) * 3 * S * S);
-    const size_t inner = (size_t)net->embed * net->embed * (net->cfg.d_model / net->cfg.dec_attn_downsample);
+    const size_t inner =
+        (size_t)net->embed * net->embed * (net->cfg.d_model / net->cfg.dec_attn_downsample);
     p->dec_cache.t2i_k = malloc(sizeof(float) * inner);
     p->dec_cache.t2i_v = malloc(sizeof(float) * inner);
-    if (!p->image_embed || !p->preprocessed || !p->dec_cache.t2i_k || !p->dec_cache.t2i_v)
-        goto oom;
+    if (!p->image_embed || !p->preprocessed || !p->dec_cache.t2i_k || !p->dec_cache.t2i_v) goto oom;
     return p;
 oom:
     sam2_image_predictor_free(p);
@@ -74,8 +74,8 @@ void sam2_image_predictor_free(sam2_image_predictor *p) {
     free(p);
 }
 
-void sam2_image_preprocess(const uint8_t *rgb, int width, int height, int stride, int S,
-                           float *out, float *scratch) {
+void sam2_image_preprocess(const uint8_t *rgb, int width, int height, int stride, int S, float *out,
+                           float *scratch) {
     const sam2_backend *be = sam2_backend_default();
     /* Separable antialiased resize, as torchvision's Resize(antialias=True) on a float tensor:
      * the horizontal pass row by row straight from the 8-bit data (ToTensor's x / 255 in float),
@@ -172,11 +172,15 @@ static int validate_prompt(const sam2_image_predictor *p, const sam2_prompt *pr,
     const int S = p->model->net.cfg.image_size;
     if (!pr) return sam2_fail(err, SAM2_ERR_ARGUMENT, "prompt: missing");
     if (pr->n_points < 0 || pr->n_points > SAM2_MAX_PROMPT_POINTS)
-        return sam2_fail(err, SAM2_ERR_ARGUMENT, "prompt: %d points (allowed: 0..%d)",
-                         pr->n_points, SAM2_MAX_PROMPT_POINTS);
+        return sam2_fail(err, SAM2_ERR_ARGUMENT, "prompt: %d points (allowed: 0..%d)", pr->n_points,
+                         SAM2_MAX_PROMPT_POINTS);
     if (pr->n_points > 0 && !pr->points)
         return sam2_fail(err, SAM2_ERR_ARGUMENT, "prompt: n_points is %d but points is NULL",
                          pr->n_points);
+    if (pr->mask || pr->keep_old_points)
+        return sam2_fail(err, SAM2_ERR_ARGUMENT,
+                         "prompt: mask and keep_old_points are video-tracker fields (the image "
+                         "predictor takes mask_input logits)");
     if (pr->n_points == 0 && !pr->box && !pr->mask_input)
         return sam2_fail(err, SAM2_ERR_ARGUMENT, "prompt: no points, box or mask given");
     const float ew = pr->normalized ? 1.0f : (float)p->width;
@@ -195,10 +199,9 @@ static int validate_prompt(const sam2_image_predictor *p, const sam2_prompt *pr,
             if (check_coord(pr->box[k], k % 2 ? eh : ew, "box corner", k / 2, err))
                 return SAM2_ERR_ARGUMENT;
         if (pr->box[2] < pr->box[0] || pr->box[3] < pr->box[1])
-            return sam2_fail(err, SAM2_ERR_ARGUMENT,
-                             "prompt: box (%g,%g)-(%g,%g) has x1 < x0 or y1 < y0",
-                             (double)pr->box[0], (double)pr->box[1], (double)pr->box[2],
-                             (double)pr->box[3]);
+            return sam2_fail(
+                err, SAM2_ERR_ARGUMENT, "prompt: box (%g,%g)-(%g,%g) has x1 < x0 or y1 < y0",
+                (double)pr->box[0], (double)pr->box[1], (double)pr->box[2], (double)pr->box[3]);
     }
     if (pr->mask_input) {
         if (pr->mask_input_size != S / 4)
@@ -325,8 +328,9 @@ int sam2_image_predict_tapped(sam2_image_predictor *p, const sam2_prompt *pr, sa
     for (size_t i = 0; i < (size_t)M * HW; i++) out->masks[i] = logits[i] > 0.0f;
     if (tap) {
         /* decoder_choice: multimask, number returned, the returned tokens, best of returned */
-        const int32_t choice[6] = {pr->multimask != 0, M, dout.tokens[0], M > 1 ? dout.tokens[1] : -1,
-                                   M > 2 ? dout.tokens[2] : -1, out->best};
+        const int32_t choice[6] = {
+            pr->multimask != 0,          M,        dout.tokens[0], M > 1 ? dout.tokens[1] : -1,
+            M > 2 ? dout.tokens[2] : -1, out->best};
         const int64_t sc[1] = {6};
         tap_emit(tap, "decoder_choice", choice, TAP_I32, 1, sc, TAP_AS_SHAPED);
         const int64_t so[4] = {1, M, L, L}, sl[3] = {M, L, L}, si[1] = {M}, sm[3] = {M, H, W};

@@ -338,20 +338,18 @@ static int check_point(float x, float y, bool normalized, const sam2_tracker *t,
     return 0;
 }
 
-int sam2_tracker_add_points(sam2_tracker *t, int frame, int obj_id, const sam2_point *points,
-                            int n_points, const float *box, int clear_old, int normalized,
-                            sam2_frame_result *r, sam2_error *err) {
-    if (!t) return sam2_fail(err, SAM2_ERR_ARGUMENT, "add_points: no tracker");
-    if (check_frame(t, frame, err)) return SAM2_ERR_ARGUMENT;
+static int add_points_or_box(sam2_tracker *t, int frame, int obj_id, const sam2_point *points,
+                             int n_points, const float *box, int clear_old, int normalized,
+                             sam2_frame_result *r, sam2_error *err) {
     if (n_points < 0 || n_points > SAM2_MAX_PROMPT_POINTS || (n_points > 0 && !points))
-        return sam2_fail(err, SAM2_ERR_ARGUMENT, "add_points: %d points (allowed: 0..%d)", n_points,
+        return sam2_fail(err, SAM2_ERR_ARGUMENT, "add_prompt: %d points (allowed: 0..%d)", n_points,
                          SAM2_MAX_PROMPT_POINTS);
     if (n_points == 0 && !box)
         return sam2_fail(err, SAM2_ERR_ARGUMENT,
-                         "add_points: at least one of points or box must be given");
+                         "add_prompt: at least one of points or box must be given");
     if (box && !clear_old)
         return sam2_fail(err, SAM2_ERR_ARGUMENT,
-                         "add_points: a box needs clear_old (box corners come before any point)");
+                         "add_prompt: a box cannot keep old points (box corners come first)");
     for (int i = 0; i < n_points; i++) {
         if (check_point(points[i].x, points[i].y, normalized, t, i, err)) return SAM2_ERR_ARGUMENT;
         if (points[i].label < -1 || points[i].label > 3)
@@ -408,10 +406,8 @@ int sam2_tracker_add_points(sam2_tracker *t, int frame, int obj_id, const sam2_p
     return run_prompt(t, o, frame, r, err);
 }
 
-int sam2_tracker_add_mask(sam2_tracker *t, int frame, int obj_id, const uint8_t *mask, int mw,
-                          int mh, sam2_frame_result *r, sam2_error *err) {
-    if (!t) return sam2_fail(err, SAM2_ERR_ARGUMENT, "add_mask: no tracker");
-    if (check_frame(t, frame, err)) return SAM2_ERR_ARGUMENT;
+static int add_mask(sam2_tracker *t, int frame, int obj_id, const uint8_t *mask, int mw, int mh,
+                    sam2_frame_result *r, sam2_error *err) {
     if (!mask || mw < 1 || mh < 1 || mw > 16384 || mh > 16384)
         return sam2_fail(err, SAM2_ERR_ARGUMENT, "add_mask: mask size %dx%d is invalid", mw, mh);
     const int S = t->S;
@@ -445,6 +441,25 @@ int sam2_tracker_add_mask(sam2_tracker *t, int frame, int obj_id, const uint8_t 
     point_set_free(o->points[frame]);
     o->points[frame] = NULL;
     return run_prompt(t, o, frame, r, err);
+}
+
+int sam2_tracker_add_prompt(sam2_tracker *t, int frame, int obj_id, const sam2_prompt *p,
+                            sam2_frame_result *r, sam2_error *err) {
+    if (!t) return sam2_fail(err, SAM2_ERR_ARGUMENT, "add_prompt: no tracker");
+    if (!p) return sam2_fail(err, SAM2_ERR_ARGUMENT, "add_prompt: no prompt");
+    if (check_frame(t, frame, err)) return SAM2_ERR_ARGUMENT;
+    if (p->mask_input)
+        return sam2_fail(err, SAM2_ERR_ARGUMENT,
+                         "add_prompt: mask_input (logits) is for the image predictor; give the "
+                         "tracker a binary mask");
+    if (p->mask) {
+        if (p->n_points || p->box || p->keep_old_points)
+            return sam2_fail(err, SAM2_ERR_ARGUMENT,
+                             "add_prompt: a mask prompt takes no points, box or keep_old_points");
+        return add_mask(t, frame, obj_id, p->mask->bits, p->mask->width, p->mask->height, r, err);
+    }
+    return add_points_or_box(t, frame, obj_id, p->points, p->n_points, p->box, !p->keep_old_points,
+                             p->normalized, r, err);
 }
 
 /* clear_all_prompts_in_frame for one object, without output. */

@@ -16,10 +16,8 @@ typedef struct call {
     inf_session **opened;
     int *n_frames_out, *width_out, *height_out;
     inf_session *s;
-    int frame, obj, n, clear_old, reverse, width, height;
-    const float *xy;
-    const int *labels;
-    const uint8_t *mask;
+    int frame, obj, reverse;
+    const sam2_prompt *prompt;
     inf_frame *out;
     inf_frame **frames;
     int *n_frames;
@@ -29,7 +27,9 @@ typedef struct call {
     sam2_error *err;
 } call;
 
-static const inference_ops *inner(const call *k) { return k->c->inner; }
+static const inference_ops *inner(const call *k) {
+    return k->c->inner;
+}
 
 static void *call_main(void *arg) {
     call *k = arg;
@@ -47,15 +47,11 @@ static int run_lowered(call *k) {
 }
 
 static int run_open(call *k) {
-    return inner(k)->open(inner(k)->self, k->model, k->path, k->opt, k->opened, k->n_frames_out, k->width_out,
-                          k->height_out, k->err);
+    return inner(k)->open(inner(k)->self, k->model, k->path, k->opt, k->opened, k->n_frames_out,
+                          k->width_out, k->height_out, k->err);
 }
-static int run_add_points(call *k) {
-    return inner(k)->add_points(inner(k)->self, k->s, k->frame, k->obj, k->xy, k->labels, k->n, k->clear_old, k->out,
-                                k->err);
-}
-static int run_add_mask(call *k) {
-    return inner(k)->add_mask(inner(k)->self, k->s, k->frame, k->obj, k->mask, k->width, k->height, k->out, k->err);
+static int run_add_prompt(call *k) {
+    return inner(k)->add_prompt(inner(k)->self, k->s, k->frame, k->obj, k->prompt, k->out, k->err);
 }
 static int run_clear_frame(call *k) {
     return inner(k)->clear_frame(inner(k)->self, k->s, k->frame, k->obj, k->out, k->err);
@@ -64,45 +60,73 @@ static int run_remove_object(call *k) {
     return inner(k)->remove_object(inner(k)->self, k->s, k->obj, k->frames, k->n_frames, k->err);
 }
 static int run_propagate(call *k) {
-    return inner(k)->propagate(inner(k)->self, k->s, k->frame, k->reverse, k->stop, k->cb, k->user, k->err);
+    return inner(k)->propagate(inner(k)->self, k->s, k->frame, k->reverse, k->stop, k->cb, k->user,
+                               k->err);
 }
 
 static int c_open(void *self, const inf_model *m, const char *path, const inf_session_options *opt,
                   inf_session **out, int *n_frames, int *width, int *height, sam2_error *err) {
-    call k = {.c = self, .run = run_open, .model = m, .path = path, .opt = opt, .opened = out,
-              .n_frames_out = n_frames, .width_out = width, .height_out = height, .err = err};
-    return run_lowered(&k);
-}
-
-static int c_add_points(void *self, inf_session *s, int frame, int obj, const float *xy, const int *labels, int n,
-                        int clear_old, inf_frame *out, sam2_error *err) {
-    call k = {.c = self, .run = run_add_points, .s = s, .frame = frame, .obj = obj, .xy = xy, .labels = labels,
-              .n = n, .clear_old = clear_old, .out = out, .err = err};
-    return run_lowered(&k);
-}
-
-static int c_add_mask(void *self, inf_session *s, int frame, int obj, const uint8_t *mask, int width, int height,
-                      inf_frame *out, sam2_error *err) {
-    call k = {.c = self, .run = run_add_mask, .s = s, .frame = frame, .obj = obj, .mask = mask, .width = width,
-              .height = height, .out = out, .err = err};
-    return run_lowered(&k);
-}
-
-static int c_clear_frame(void *self, inf_session *s, int frame, int obj, inf_frame *out, sam2_error *err) {
-    call k = {.c = self, .run = run_clear_frame, .s = s, .frame = frame, .obj = obj, .out = out, .err = err};
-    return run_lowered(&k);
-}
-
-static int c_remove_object(void *self, inf_session *s, int obj, inf_frame **frames, int *n_frames, sam2_error *err) {
-    call k = {.c = self, .run = run_remove_object, .s = s, .obj = obj, .frames = frames, .n_frames = n_frames,
+    call k = {.c = self,
+              .run = run_open,
+              .model = m,
+              .path = path,
+              .opt = opt,
+              .opened = out,
+              .n_frames_out = n_frames,
+              .width_out = width,
+              .height_out = height,
               .err = err};
     return run_lowered(&k);
 }
 
-static int c_propagate(void *self, inf_session *s, int start, int reverse, const atomic_int *stop, inf_frame_cb cb,
-                       void *user, sam2_error *err) {
-    call k = {.c = self, .run = run_propagate, .s = s, .frame = start, .reverse = reverse, .stop = stop, .cb = cb,
-              .user = user, .err = err};
+static int c_add_prompt(void *self, inf_session *s, int frame, int obj, const sam2_prompt *p,
+                        inf_frame *out, sam2_error *err) {
+    call k = {.c = self,
+              .run = run_add_prompt,
+              .s = s,
+              .frame = frame,
+              .obj = obj,
+              .prompt = p,
+              .out = out,
+              .err = err};
+    return run_lowered(&k);
+}
+
+static int c_clear_frame(void *self, inf_session *s, int frame, int obj, inf_frame *out,
+                         sam2_error *err) {
+    call k = {.c = self,
+              .run = run_clear_frame,
+              .s = s,
+              .frame = frame,
+              .obj = obj,
+              .out = out,
+              .err = err};
+    return run_lowered(&k);
+}
+
+static int c_remove_object(void *self, inf_session *s, int obj, inf_frame **frames, int *n_frames,
+                           sam2_error *err) {
+    call k = {.c = self,
+              .run = run_remove_object,
+              .s = s,
+              .obj = obj,
+              .frames = frames,
+              .n_frames = n_frames,
+              .err = err};
+    return run_lowered(&k);
+}
+
+static int c_propagate(void *self, inf_session *s, int start, int reverse, const atomic_int *stop,
+                       inf_frame_cb cb, void *user, sam2_error *err) {
+    call k = {.c = self,
+              .run = run_propagate,
+              .s = s,
+              .frame = start,
+              .reverse = reverse,
+              .stop = stop,
+              .cb = cb,
+              .user = user,
+              .err = err};
     return run_lowered(&k);
 }
 
@@ -113,26 +137,27 @@ static int c_model_load(void *self, const char *ckpt, const char *cfg, int threa
                         sam2_error *err) {
     return INNER(self)->model_load(INNER(self)->self, ckpt, cfg, threads, out, err);
 }
-static void c_model_free(void *self, inf_model *m) { INNER(self)->model_free(INNER(self)->self, m); }
+static void c_model_free(void *self, inf_model *m) {
+    INNER(self)->model_free(INNER(self)->self, m);
+}
 static void c_model_info(void *self, const inf_model *m, inf_model_info *info) {
     INNER(self)->model_info(INNER(self)->self, m, info);
 }
-static void c_close(void *self, inf_session *s) { INNER(self)->close(INNER(self)->self, s); }
-static void c_reset(void *self, inf_session *s) { INNER(self)->reset(INNER(self)->self, s); }
-static void c_cancel(void *self, inf_session *s) { INNER(self)->cancel(INNER(self)->self, s); }
-static int c_object_count(void *self, const inf_session *s) {
-    return INNER(self)->object_count(INNER(self)->self, s);
+static void c_close(void *self, inf_session *s) {
+    INNER(self)->close(INNER(self)->self, s);
 }
-static size_t c_ram_bytes(void *self, const inf_session *s) { return INNER(self)->ram_bytes(INNER(self)->self, s); }
-static int c_rle_decode(void *self, const char *counts, int h, int w, uint8_t *mask, sam2_error *err) {
+static void c_reset(void *self, inf_session *s) {
+    INNER(self)->reset(INNER(self)->self, s);
+}
+static void c_cancel(void *self, inf_session *s) {
+    INNER(self)->cancel(INNER(self)->self, s);
+}
+static int c_rle_decode(void *self, const char *counts, int h, int w, uint8_t *mask,
+                        sam2_error *err) {
     return INNER(self)->rle_decode(INNER(self)->self, counts, h, w, mask, err);
 }
-static double c_video_fps(void *self, const inf_session *s) {
-    return INNER(self)->video_fps ? INNER(self)->video_fps(INNER(self)->self, s) : 0;
-}
-
-static size_t c_spilled_bytes(void *self, const inf_session *s) {
-    return INNER(self)->spilled_bytes(INNER(self)->self, s);
+static void c_stats(void *self, const inf_session *s, inf_session_stats *out) {
+    INNER(self)->stats(INNER(self)->self, s, out);
 }
 
 void compute_ops_init(compute_ops *c, const inference_ops *in, int nice) {
@@ -146,16 +171,12 @@ void compute_ops_init(compute_ops *c, const inference_ops *in, int nice) {
     o->model_info = c_model_info;
     o->open = c_open;
     o->close = c_close;
-    o->add_points = c_add_points;
-    o->add_mask = c_add_mask;
+    o->add_prompt = c_add_prompt;
     o->clear_frame = c_clear_frame;
     o->remove_object = c_remove_object;
     o->reset = c_reset;
     o->propagate = c_propagate;
     o->cancel = c_cancel;
-    o->object_count = c_object_count;
-    o->ram_bytes = c_ram_bytes;
     o->rle_decode = c_rle_decode;
-    o->video_fps = in->video_fps ? c_video_fps : NULL;
-    o->spilled_bytes = in->spilled_bytes ? c_spilled_bytes : NULL;
+    o->stats = c_stats;
 }

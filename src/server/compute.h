@@ -1,6 +1,6 @@
 /* The model's work at a lower scheduling priority (COMPUTE_NICE, app/priority.h), so that the
  * HTTP threads, the browser beside the server and the rest of the desktop stay responsive while
- * sessions compute. The calls that run the model (open, add_points, add_mask, clear_frame,
+ * sessions compute. The calls that run the model (open, add_prompt, clear_frame,
  * remove_object, propagate) each run on a thread made for them, lowered to SCHED_BATCH and the
  * nice value, while the HTTP or stream thread that asked waits at its normal priority (a thread
  * cannot raise its priority back once lowered). Everything else goes straight through. With

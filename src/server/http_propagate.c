@@ -38,8 +38,10 @@ static void free_reader(void *cls) {
  * after that is the server's problem (a frame it cannot decode, its disk, its memory), 5xx. */
 static unsigned status_for(int code) {
     switch (code) {
-    case SAM2_ERR_LIMIT: return 503;
-    case SAM2_ERR_STATE: return 409;
+    case SAM2_ERR_LIMIT:
+        return 503;
+    case SAM2_ERR_STATE:
+        return 409;
     case SAM2_ERR_ARGUMENT:
         return 400;
     default:
@@ -56,8 +58,9 @@ enum MHD_Result propagate_handle(http_req *r) {
     const cJSON *start = cJSON_GetObjectItemCaseSensitive(body, "start_frame_index");
     if (!cJSON_IsObject(body) || !cJSON_IsString(sid)) {
         cJSON_Delete(body);
-        return http_error(r, 400, "The body must be a JSON object with \"session_id\" (a string) and "
-                                  "\"start_frame_index\" (an integer)");
+        return http_error(r, 400,
+                          "The body must be a JSON object with \"session_id\" (a string) and "
+                          "\"start_frame_index\" (an integer)");
     }
     double start_frame = 0;
     if (start && !cJSON_IsNull(start)) {
@@ -82,19 +85,23 @@ enum MHD_Result propagate_handle(http_req *r) {
     if (session_is_propagating(ses)) session_request_cancel(ses);
     if (session_begin(ses, s->cfg.timeout_s * 1000, &err)) {
         session_unref(ses);
-        return http_error(r, strstr(err.message, "Cannot find session") ? 404 : 409, "%s", err.message);
+        return http_error(r, strstr(err.message, "Cannot find session") ? 404 : 409, "%s",
+                          err.message);
     }
     if (session_check_spill(ses, s->cfg.spill_max_mb, &err)) {
         session_end(ses);
         session_unref(ses);
         return http_error(r, 507, "%s", err.message);
     }
-    if (s->inf->object_count(s->inf->self, session_tracker(ses)) == 0) {
+    inf_session_stats held = {0};
+    s->inf->stats(s->inf->self, session_tracker(ses), &held);
+    if (held.objects == 0) {
         char id[SESSION_ID_LEN + 1];
         snprintf(id, sizeof id, "%s", session_id(ses));
         session_end(ses);
         session_unref(ses);
-        return http_error(r, 400, "No points or masks were added in session %s; add some before propagating", id);
+        return http_error(
+            r, 400, "No points or masks were added in session %s; add some before propagating", id);
     }
     prop_stream *st =
         stream_start(s, ses, (int)start_frame, &err); /* owns the session use from here */
@@ -111,7 +118,8 @@ enum MHD_Result propagate_handle(http_req *r) {
     }
     rc->st = st;
     rc->fd = fd;
-    struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 32 * 1024, read_part, rc, free_reader);
+    struct MHD_Response *resp =
+        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 32 * 1024, read_part, rc, free_reader);
     if (!resp) {
         free_reader(rc);
         return MHD_NO;

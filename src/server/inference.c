@@ -14,7 +14,8 @@ static int real_model_load(void *self, const char *checkpoint, const char *confi
                            inf_model **out, sam2_error *err) {
     (void)self;
     if (threads > 0) sam2_set_threads(threads);
-    sam2_model *m = sam2_model_load(checkpoint, config_yaml && *config_yaml ? config_yaml : NULL, err);
+    sam2_model *m =
+        sam2_model_load(checkpoint, config_yaml && *config_yaml ? config_yaml : NULL, err);
     if (!m) return err ? err->code : SAM2_ERR_IO;
     *out = (inf_model *)m;
     return 0;
@@ -35,8 +36,9 @@ static void real_model_info(void *self, const inf_model *m, inf_model_info *info
     info->bytes = (size_t)info->params * sizeof(float);
 }
 
-static int real_open(void *self, const inf_model *m, const char *video_path, const inf_session_options *opt,
-                     inf_session **out, int *n_frames, int *width, int *height, sam2_error *err) {
+static int real_open(void *self, const inf_model *m, const char *video_path,
+                     const inf_session_options *opt, inf_session **out, int *n_frames, int *width,
+                     int *height, sam2_error *err) {
     (void)self;
     sam2_video_options vo;
     memset(&vo, 0, sizeof vo);
@@ -99,29 +101,17 @@ static int encode_result(const sam2_frame_result *r, inf_frame *out, sam2_error 
     return 0;
 }
 
-static int real_add_points(void *self, inf_session *s, int frame, int obj_id, const float *xy, const int *labels,
-                           int n, int clear_old, inf_frame *out, sam2_error *err) {
-    (void)self;
-    sam2_point *pts = calloc((size_t)(n > 0 ? n : 1), sizeof *pts);
-    if (!pts) return sam2_fail(err, SAM2_ERR_NOMEM, "out of memory");
-    for (int i = 0; i < n; i++) pts[i] = (sam2_point){xy[2 * i], xy[2 * i + 1], labels[i]};
-    sam2_frame_result r;
-    int rc = sam2_tracker_add_points((sam2_tracker *)s, frame, obj_id, pts, n, NULL, clear_old, 1, &r, err);
-    sam2_tracker_release_scratch((sam2_tracker *)s);
-    free(pts);
-    return rc ? rc : encode_result(&r, out, err);
-}
-
-static int real_add_mask(void *self, inf_session *s, int frame, int obj_id, const uint8_t *mask, int width,
-                         int height, inf_frame *out, sam2_error *err) {
+static int real_add_prompt(void *self, inf_session *s, int frame, int obj_id, const sam2_prompt *p,
+                           inf_frame *out, sam2_error *err) {
     (void)self;
     sam2_frame_result r;
-    int rc = sam2_tracker_add_mask((sam2_tracker *)s, frame, obj_id, mask, width, height, &r, err);
+    int rc = sam2_tracker_add_prompt((sam2_tracker *)s, frame, obj_id, p, &r, err);
     sam2_tracker_release_scratch((sam2_tracker *)s);
     return rc ? rc : encode_result(&r, out, err);
 }
 
-static int real_clear_frame(void *self, inf_session *s, int frame, int obj_id, inf_frame *out, sam2_error *err) {
+static int real_clear_frame(void *self, inf_session *s, int frame, int obj_id, inf_frame *out,
+                            sam2_error *err) {
     (void)self;
     sam2_frame_result r;
     int rc = sam2_tracker_clear_frame((sam2_tracker *)s, frame, obj_id, &r, err);
@@ -156,8 +146,8 @@ static int collect_frame(void *user, const sam2_frame_result *r) {
     return 0;
 }
 
-static int real_remove_object(void *self, inf_session *s, int obj_id, inf_frame **frames, int *n_frames,
-                              sam2_error *err) {
+static int real_remove_object(void *self, inf_session *s, int obj_id, inf_frame **frames,
+                              int *n_frames, sam2_error *err) {
     (void)self;
     frame_list l = {0};
     l.err = err;
@@ -197,16 +187,19 @@ static int on_propagated(void *user, const sam2_frame_result *r) {
     return stop;
 }
 
-static int stop_requested(void *user) { return atomic_load((const atomic_int *)user) != 0; }
+static int stop_requested(void *user) {
+    return atomic_load((const atomic_int *)user) != 0;
+}
 
-static int real_propagate(void *self, inf_session *s, int start_frame, int reverse, const atomic_int *stop,
-                          inf_frame_cb cb, void *user, sam2_error *err) {
+static int real_propagate(void *self, inf_session *s, int start_frame, int reverse,
+                          const atomic_int *stop, inf_frame_cb cb, void *user, sam2_error *err) {
     (void)self;
     prop_ctx p = {cb, user, err, 0};
     /* The tracker clears its own cancel flag on entry; the caller's flag is read at every check,
      * so a cancel that came while this call waited for the compute thread is not lost. */
     sam2_tracker_set_cancel_check((sam2_tracker *)s, stop ? stop_requested : NULL, (void *)stop);
-    int rc = sam2_tracker_propagate((sam2_tracker *)s, start_frame, -1, reverse, on_propagated, &p, err);
+    int rc =
+        sam2_tracker_propagate((sam2_tracker *)s, start_frame, -1, reverse, on_propagated, &p, err);
     sam2_tracker_set_cancel_check((sam2_tracker *)s, NULL, NULL);
     sam2_tracker_release_scratch((sam2_tracker *)s);
     return p.failed ? p.failed : rc;
@@ -217,30 +210,22 @@ static void real_cancel(void *self, inf_session *s) {
     sam2_tracker_cancel((sam2_tracker *)s);
 }
 
-static int real_object_count(void *self, const inf_session *s) {
+static int real_rle_decode(void *self, const char *counts, int height, int width, uint8_t *mask,
+                           sam2_error *err) {
     (void)self;
+    sam2_mask m = {.bits = mask};
+    return sam2_rle_to_mask(&(sam2_rle){.width = width, .height = height, .counts = (char *)counts},
+                            &m, err);
+}
+
+static void real_stats(void *self, const inf_session *s, inf_session_stats *out) {
+    (void)self;
+    const sam2_tracker *t = (const sam2_tracker *)s;
     int dummy;
-    return sam2_tracker_object_ids((const sam2_tracker *)s, &dummy, 0);
-}
-
-static size_t real_ram_bytes(void *self, const inf_session *s) {
-    (void)self;
-    return sam2_tracker_ram_bytes((const sam2_tracker *)s);
-}
-
-static int real_rle_decode(void *self, const char *counts, int height, int width, uint8_t *mask, sam2_error *err) {
-    (void)self;
-    return rle_decode(counts, height, width, mask, err);
-}
-
-static size_t real_spilled_bytes(void *self, const inf_session *s) {
-    (void)self;
-    return sam2_tracker_spilled_bytes((const sam2_tracker *)s);
-}
-
-static double real_video_fps(void *self, const inf_session *s) {
-    (void)self;
-    return sam2_video_fps(sam2_tracker_video((const sam2_tracker *)s));
+    out->objects = sam2_tracker_object_ids(t, &dummy, 0);
+    out->ram_bytes = sam2_tracker_ram_bytes(t);
+    out->spilled_bytes = sam2_tracker_spilled_bytes(t);
+    out->fps = sam2_video_fps(sam2_tracker_video(t));
 }
 
 /* Every call above frees its tracker's compute scratch when done: a session between jobs holds
@@ -248,24 +233,11 @@ static double real_video_fps(void *self, const inf_session *s) {
  * temporaries, so idle sessions cost little; jobs allocate it again (about 1 % of a frame's
  * time when a propagation starts or a click needs a new frame encoded). */
 static const inference_ops REAL_OPS = {
-    NULL,
-    real_model_load,
-    real_model_free,
-    real_model_info,
-    real_open,
-    real_close,
-    real_add_points,
-    real_add_mask,
-    real_clear_frame,
-    real_remove_object,
-    real_reset,
-    real_propagate,
-    real_cancel,
-    real_object_count,
-    real_ram_bytes,
-    real_rle_decode,
-    real_video_fps,
-    real_spilled_bytes,
+    NULL,           real_model_load, real_model_free,  real_model_info,    real_open,
+    real_close,     real_add_prompt, real_clear_frame, real_remove_object, real_reset,
+    real_propagate, real_cancel,     real_rle_decode,  real_stats,
 };
 
-const inference_ops *inference_default_ops(void) { return &REAL_OPS; }
+const inference_ops *inference_default_ops(void) {
+    return &REAL_OPS;
+}

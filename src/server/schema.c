@@ -344,6 +344,20 @@ static cJSON *resolve_close_session(const gql_resolve_info *info, sam2_error *er
     return success(ok);
 }
 
+/* The demo's points (x, y pairs in [0,1] and their labels) as the library's prompt. */
+static int add_points_prompt(server *srv, inf_session *s, int frame, int obj, const float *xy,
+                             const int *labels, int n, int keep_old, inf_frame *out,
+                             sam2_error *err) {
+    sam2_point *pts = calloc((size_t)(n > 0 ? n : 1), sizeof *pts);
+    if (!pts) return sam2_fail(err, SAM2_ERR_NOMEM, "out of memory");
+    for (int i = 0; i < n; i++) pts[i] = (sam2_point){xy[2 * i], xy[2 * i + 1], labels[i]};
+    const sam2_prompt p = {
+        .points = pts, .n_points = n, .normalized = 1, .keep_old_points = keep_old};
+    const int rc = srv->inf->add_prompt(srv->inf->self, s, frame, obj, &p, out, err);
+    free(pts);
+    return rc;
+}
+
 static cJSON *resolve_add_points(const gql_resolve_info *info, sam2_error *err) {
     server *srv = srv_of(info);
     const cJSON *points = input_field(info, "points"), *labels = input_field(info, "labels");
@@ -388,9 +402,9 @@ static cJSON *resolve_add_points(const gql_resolve_info *info, sam2_error *err) 
     if (!job_begin(&j, info, input_str(info, "sessionId"), 1, err) &&
         !check_frame(j.s, frame, err) && !check_points(j.s, xy, n, err) &&
         !session_check_spill(j.s, srv->cfg.spill_max_mb, err)) {
-        if (!srv->inf->add_points(srv->inf->self, session_tracker(j.s), frame,
-                                  input_int(info, "objectId"), xy, lab, n,
-                                  cJSON_IsTrue(input_field(info, "clearOldPoints")), &f, err)) {
+        if (!add_points_prompt(srv, session_tracker(j.s), frame, input_int(info, "objectId"), xy,
+                               lab, n, !cJSON_IsTrue(input_field(info, "clearOldPoints")), &f,
+                               err)) {
             job_release_slot(&j);
             keep_masks(&j, &f);
             res = frame_json(&f);
@@ -453,8 +467,9 @@ static cJSON *resolve_add_mask(const gql_resolve_info *info, sam2_error *err) {
         if (!rc && (rc = srv->inf->rle_decode(srv->inf->self, counts->valuestring, h, w, m, err)))
             sam2_error_prefix(err, "mask.counts");
         if (!rc)
-            rc = srv->inf->add_mask(srv->inf->self, session_tracker(j.s), frame,
-                                    input_int(info, "objectId"), m, w, h, &f, err);
+            rc = srv->inf->add_prompt(srv->inf->self, session_tracker(j.s), frame,
+                                      input_int(info, "objectId"),
+                                      &(sam2_prompt){.mask = &(sam2_mask){w, h, m}}, &f, err);
         free(m);
         server_job_bytes(srv, -(ptrdiff_t)bytes);
         if (!rc) {

@@ -226,7 +226,9 @@ int sessions_start_for(session_table *t, const char *owner, int max_per_owner,
         }
         return rc ? rc : SAM2_ERR_IO;
     }
-    s->fps = c->inf->video_fps ? c->inf->video_fps(c->inf->self, s->inf) : 0;
+    inf_session_stats held = {0};
+    c->inf->stats(c->inf->self, s->inf, &held);
+    s->fps = held.fps;
     s->masks = mask_store_new(s->n_frames, share);
     if (!s->masks) {
         session_destroy(s);
@@ -346,7 +348,11 @@ size_t sessions_ram_bytes(session_table *t) {
     for (int i = 0; i < t->n; i++) {
         session *s = t->items[i];
         pthread_mutex_lock(&s->mu);
-        if (!s->busy && s->inf) total += t->cfg.inf->ram_bytes(t->cfg.inf->self, s->inf);
+        if (!s->busy && s->inf) {
+            inf_session_stats held = {0};
+            t->cfg.inf->stats(t->cfg.inf->self, s->inf, &held);
+            total += held.ram_bytes;
+        }
         pthread_mutex_unlock(&s->mu);
         total += mask_store_bytes(s->masks);
     }
@@ -422,8 +428,10 @@ void session_touch(session *s) {
 }
 int session_check_spill(session *s, int max_mb, sam2_error *err) {
     const inference_ops *inf = s->table->cfg.inf;
-    if (max_mb <= 0 || !inf->spilled_bytes || !s->inf) return 0;
-    const size_t spilled = inf->spilled_bytes(inf->self, s->inf);
+    if (max_mb <= 0 || !s->inf) return 0;
+    inf_session_stats held = {0};
+    inf->stats(inf->self, s->inf, &held);
+    const size_t spilled = held.spilled_bytes;
     if (spilled <= (size_t)max_mb << 20) return 0;
     return sam2_fail(err, SAM2_ERR_LIMIT,
                      "Session %s holds %zu MB of state on disk, more than SPILL_MAX_MB=%d allows; "

@@ -72,8 +72,12 @@ static int provider_load(void *user, int index, int S, float *chw, sam2_error *e
 }
 
 static sam2_tracker *new_tracker(parity_ctx *ctx, sam2_error *err) {
-    frame_provider p = {.user = NULL, .num_frames = VID.T, .width = VID.W, .height = VID.H,
-                        .load = provider_load, .close = NULL};
+    frame_provider p = {.user = NULL,
+                        .num_frames = VID.T,
+                        .width = VID.W,
+                        .height = VID.H,
+                        .load = provider_load,
+                        .close = NULL};
     sam2_tracker_options opt = {0}; /* official behaviour: add_all_frames_to_correct_as_cond off */
     return tracker_new_with_provider(ctx->model, p, &opt, err);
 }
@@ -128,14 +132,14 @@ static int run_frames(parity_ctx *ctx, const golden_folder *f) {
 typedef struct replay {
     parity_ctx *ctx;
     sam2_tracker *t;
-    const cJSON *steps;  /* api: steps[] */
-    int step;            /* current step index */
-    int call;            /* next model_calls[] index within the step */
+    const cJSON *steps; /* api: steps[] */
+    int step;           /* current step index */
+    int call;           /* next model_calls[] index within the step */
     const cJSON *call_node;
     char where[256];
     /* unfilled low-res logits of the latest call per (object, frame), for the hole-filling
      * exception when stored pred_masks are compared later */
-    float *unfilled;     /* [MAX_OBJ][T][L*L] */
+    float *unfilled; /* [MAX_OBJ][T][L*L] */
     unsigned char *have_unfilled;
     int cur_obj, cur_frame, L;
     const int32_t *bank;
@@ -150,7 +154,9 @@ typedef struct replay {
 
 #define MAX_OBJ 16
 
-static int obj_slot(int obj_id) { return obj_id >= 0 && obj_id < MAX_OBJ ? obj_id : -1; }
+static int obj_slot(int obj_id) {
+    return obj_id >= 0 && obj_id < MAX_OBJ ? obj_id : -1;
+}
 
 static void check_decoder(replay *r, const int32_t *choice) {
     const cJSON *dec = cJSON_GetObjectItemCaseSensitive(r->call_node, "decoder");
@@ -184,7 +190,8 @@ static void check_bank(replay *r, const int32_t *b, int n) {
         const cJSON *store = cJSON_GetObjectItemCaseSensitive(m, "store");
         ok = cJSON_GetObjectItemCaseSensitive(m, "t_pos")->valueint == b[2 + 3 * i] &&
              cJSON_GetObjectItemCaseSensitive(m, "frame")->valueint == b[3 + 3 * i] &&
-             cJSON_IsString(store) && !strcmp(store->valuestring, b[4 + 3 * i] ? "non_cond" : "cond");
+             cJSON_IsString(store) &&
+             !strcmp(store->valuestring, b[4 + 3 * i] ? "non_cond" : "cond");
     }
     ok = ok && (cJSON_IsArray(op) ? cJSON_GetArraySize(op) : 0) == nptr;
     for (int i = 0; ok && i < nptr; i++) {
@@ -522,15 +529,22 @@ static int run_api(parity_ctx *ctx, const golden_folder *f) {
                 for (int k = 0; k < 4; k++) box[k] = (float)cJSON_GetArrayItem(jb, k)->valuedouble;
                 pbox = box;
             }
-            const int normalize = !cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(args, "normalize_coords"));
-            const int clear_old = !cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(args, "clear_old_points"));
+            const int normalize =
+                !cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(args, "normalize_coords"));
+            const int clear_old =
+                !cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(args, "clear_old_points"));
             sam2_frame_result res;
             r.call = 0;
-            if (np < 0 ||
-                sam2_tracker_add_points(r.t, cJSON_GetObjectItemCaseSensitive(args, "frame_idx")->valueint,
-                                        cJSON_GetObjectItemCaseSensitive(args, "obj_id")->valueint, pts,
-                                        np, pbox, clear_old, !normalize, &res, &err)) {
-                parity_report_fail(ctx->report, "api flow", r.where, "add_points: %s",
+            if (np < 0 || sam2_tracker_add_prompt(
+                              r.t, cJSON_GetObjectItemCaseSensitive(args, "frame_idx")->valueint,
+                              cJSON_GetObjectItemCaseSensitive(args, "obj_id")->valueint,
+                              &(sam2_prompt){.points = pts,
+                                             .n_points = np,
+                                             .box = pbox,
+                                             .keep_old_points = !clear_old,
+                                             .normalized = !normalize},
+                              &res, &err)) {
+                parity_report_fail(ctx->report, "api flow", r.where, "add_prompt: %s",
                                    np < 0 ? "bad points" : err.message);
                 parity_tap_end(ctx->tap);
                 r.step++;
@@ -565,8 +579,8 @@ static int run_api(parity_ctx *ctx, const golden_folder *f) {
                 parity_report_fail(ctx->report, "api flow", r.where, "propagate: %s", err.message);
             parity_tap_end(ctx->tap);
             if (r.step != last)
-                parity_report_fail(ctx->report, "api flow", r.where,
-                                   "%d yields, recorded %d", r.step - first, last - first);
+                parity_report_fail(ctx->report, "api flow", r.where, "%d yields, recorded %d",
+                                   r.step - first, last - first);
             r.step = last;
         } else {
             parity_report_fail(ctx->report, "api flow", r.where, "unknown api call");
@@ -669,7 +683,8 @@ static int run_demo(parity_ctx *ctx, const golden_folder *f) {
     }
     demo_state ds = {ctx, t, f, f->responses, 0, cJSON_GetArraySize(f->responses)};
     while (ds.next < ds.last) {
-        const cJSON *req = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(f->responses, ds.next), "request");
+        const cJSON *req =
+            cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(f->responses, ds.next), "request");
         const cJSON *type = cJSON_GetObjectItemCaseSensitive(req, "type");
         char where[64];
         snprintf(where, sizeof where, "video/demo/r%02d", ds.next);
@@ -678,12 +693,17 @@ static int run_demo(parity_ctx *ctx, const golden_folder *f) {
             const int np = read_points(cJSON_GetObjectItemCaseSensitive(req, "points"),
                                        cJSON_GetObjectItemCaseSensitive(req, "labels"), pts, 64);
             sam2_frame_result res;
-            const int clear_old = !cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(req, "clear_old_points"));
-            if (np < 0 ||
-                sam2_tracker_add_points(t, cJSON_GetObjectItemCaseSensitive(req, "frame_index")->valueint,
-                                        cJSON_GetObjectItemCaseSensitive(req, "object_id")->valueint,
-                                        pts, np, NULL, clear_old, 1, &res, &err)) {
-                parity_report_fail(ctx->report, "demo flow", where, "add_points: %s",
+            const int clear_old =
+                !cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(req, "clear_old_points"));
+            if (np < 0 || sam2_tracker_add_prompt(
+                              t, cJSON_GetObjectItemCaseSensitive(req, "frame_index")->valueint,
+                              cJSON_GetObjectItemCaseSensitive(req, "object_id")->valueint,
+                              &(sam2_prompt){.points = pts,
+                                             .n_points = np,
+                                             .keep_old_points = !clear_old,
+                                             .normalized = 1},
+                              &res, &err)) {
+                parity_report_fail(ctx->report, "demo flow", where, "add_prompt: %s",
                                    np < 0 ? "bad points" : err.message);
                 ds.next++;
                 continue;
@@ -695,11 +715,13 @@ static int run_demo(parity_ctx *ctx, const golden_folder *f) {
             const int start = cJSON_GetObjectItemCaseSensitive(req, "start_frame_index")->valueint;
             int last = ds.next;
             while (last < ds.last) {
-                const cJSON *r2 = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(f->responses, last), "request");
+                const cJSON *r2 = cJSON_GetObjectItemCaseSensitive(
+                    cJSON_GetArrayItem(f->responses, last), "request");
                 const cJSON *t2 = cJSON_GetObjectItemCaseSensitive(r2, "type");
                 const cJSON *d2 = cJSON_GetObjectItemCaseSensitive(r2, "direction");
                 if (!cJSON_IsString(t2) || strcmp(t2->valuestring, "propagate_in_video") ||
-                    !cJSON_IsString(d2) || !cJSON_IsString(dir) || strcmp(d2->valuestring, dir->valuestring))
+                    !cJSON_IsString(d2) || !cJSON_IsString(dir) ||
+                    strcmp(d2->valuestring, dir->valuestring))
                     break;
                 last++;
             }
@@ -730,10 +752,17 @@ int parity_run_video(parity_ctx *ctx, const char *folder) {
         return 0;
     }
     switch (f.kind) {
-    case GOLDEN_FOLDER_VIDEO_FRAMES: run_frames(ctx, &f); break;
-    case GOLDEN_FOLDER_VIDEO_API: run_api(ctx, &f); break;
-    case GOLDEN_FOLDER_VIDEO_DEMO: run_demo(ctx, &f); break;
-    default: parity_report_fail(ctx->report, "golden data", folder, "unknown video folder kind");
+    case GOLDEN_FOLDER_VIDEO_FRAMES:
+        run_frames(ctx, &f);
+        break;
+    case GOLDEN_FOLDER_VIDEO_API:
+        run_api(ctx, &f);
+        break;
+    case GOLDEN_FOLDER_VIDEO_DEMO:
+        run_demo(ctx, &f);
+        break;
+    default:
+        parity_report_fail(ctx->report, "golden data", folder, "unknown video folder kind");
     }
     golden_folder_close(&f);
     return 0;

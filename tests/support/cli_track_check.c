@@ -116,8 +116,11 @@ static int compare_with_library(checker *c, const track_fixture *fx, const char 
     sam2_video *video = model ? sam2_video_open(fx->video, &err) : NULL;
     sam2_tracker *t = video ? sam2_tracker_new(model, video, NULL, &err) : NULL;
     const sam2_point p1 = {TRACK_X1, TRACK_Y1, 1}, p2 = {TRACK_X2, TRACK_Y2, 1};
-    int rc = !t || sam2_tracker_add_points(t, 0, 1, &p1, 1, NULL, 1, 0, NULL, &err) ||
-             sam2_tracker_add_points(t, 0, 2, &p2, 1, NULL, 1, 0, NULL, &err) ||
+    int rc = !t ||
+             sam2_tracker_add_prompt(t, 0, 1, &(sam2_prompt){.points = &p1, .n_points = 1}, NULL,
+                                     &err) ||
+             sam2_tracker_add_prompt(t, 0, 2, &(sam2_prompt){.points = &p2, .n_points = 1}, NULL,
+                                     &err) ||
              sam2_tracker_propagate(t, 0, n - 1, 0, track_json_compare, &cmp, &err);
     if (cmp.failed)
         fail(c, "%s", cmp.msg);

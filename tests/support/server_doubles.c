@@ -229,35 +229,23 @@ static int make_frame(fake_session *s, int frame, const char *tag, int extra, in
     return 0;
 }
 
-static int d_add_points(void *self, inf_session *is, int frame, int obj, const float *xy,
-                        const int *labels, int n, int clear_old, inf_frame *out, sam2_error *err) {
+/* Points (label checks as the tracker's) or a mask; each leaves a recognisable mask. */
+static int d_add_prompt(void *self, inf_session *is, int frame, int obj, const sam2_prompt *p,
+                        inf_frame *out, sam2_error *err) {
     (void)self;
-    (void)xy;
-    (void)clear_old;
     fake_session *s = (fake_session *)is;
-    note_priority(DOUBLE_CALL_ADD_POINTS);
-    for (int i = 0; i < n; i++)
-        if (labels[i] < -1 || labels[i] > 3)
+    note_priority(p->mask ? DOUBLE_CALL_ADD_MASK : DOUBLE_CALL_ADD_POINTS);
+    for (int i = 0; i < p->n_points; i++)
+        if (p->points[i].label < -1 || p->points[i].label > 3)
             return fail(err, SAM2_ERR_ARGUMENT, "bad label (test double)");
     if (corrupt_frame(s, frame, err)) return SAM2_ERR_FORMAT;
     int k = obj_index(s, obj, 1, err);
     if (k < 0) return err ? err->code : -1;
-    if (atomic_load(&click_delay_ms)) sleep_ms(atomic_load(&click_delay_ms));
+    if (!p->mask && atomic_load(&click_delay_ms)) sleep_ms(atomic_load(&click_delay_ms));
     s->has_points[(size_t)k * (size_t)s->frames + (size_t)frame] = 1;
-    return make_frame(s, frame, "f", n, out) ? fail(err, SAM2_ERR_NOMEM, "oom") : 0;
-}
-
-static int d_add_mask(void *self, inf_session *is, int frame, int obj, const uint8_t *mask, int w,
-                      int h, inf_frame *out, sam2_error *err) {
-    (void)self;
-    (void)mask;
-    fake_session *s = (fake_session *)is;
-    note_priority(DOUBLE_CALL_ADD_MASK);
-    if (corrupt_frame(s, frame, err)) return SAM2_ERR_FORMAT;
-    int k = obj_index(s, obj, 1, err);
-    if (k < 0) return err ? err->code : -1;
-    s->has_points[(size_t)k * (size_t)s->frames + (size_t)frame] = 1;
-    return make_frame(s, frame, "m", w * h, out) ? fail(err, SAM2_ERR_NOMEM, "oom") : 0;
+    const int failed = p->mask ? make_frame(s, frame, "m", p->mask->width * p->mask->height, out)
+                               : make_frame(s, frame, "f", p->n_points, out);
+    return failed ? fail(err, SAM2_ERR_NOMEM, "oom") : 0;
 }
 
 static int d_clear_frame(void *self, inf_session *is, int frame, int obj, inf_frame *out,
@@ -338,16 +326,6 @@ static void d_cancel(void *self, inf_session *is) {
     atomic_store(&((fake_session *)is)->cancel, 1);
 }
 
-static int d_object_count(void *self, const inf_session *is) {
-    (void)self;
-    return ((const fake_session *)is)->n_obj;
-}
-
-static size_t d_ram_bytes(void *self, const inf_session *is) {
-    (void)self;
-    return (size_t)((const fake_session *)is)->n_obj * 1000;
-}
-
 static atomic_long rle_decodes;
 static atomic_int decode_gate;
 
@@ -372,21 +350,29 @@ void double_set_spill_per_frame(long bytes) {
     atomic_store(&spill_per_frame, bytes);
 }
 
-static size_t d_spilled_bytes(void *self, const inf_session *is) {
+static void d_stats(void *self, const inf_session *is, inf_session_stats *out) {
     (void)self;
-    return ((const fake_session *)is)->spilled;
-}
-
-static double d_video_fps(void *self, const inf_session *is) {
-    (void)self;
-    (void)is;
-    return 24.0;
+    const fake_session *s = (const fake_session *)is;
+    out->objects = s->n_obj;
+    out->ram_bytes = (size_t)s->n_obj * 1000;
+    out->spilled_bytes = s->spilled;
+    out->fps = 24.0;
 }
 
 static const inference_ops DOUBLE_INF = {
-    NULL,         d_model_load,   d_model_free,  d_model_info,    d_open,      d_close,
-    d_add_points, d_add_mask,     d_clear_frame, d_remove_object, d_reset,     d_propagate,
-    d_cancel,     d_object_count, d_ram_bytes,   d_rle_decode,    d_video_fps, d_spilled_bytes,
+    .model_load = d_model_load,
+    .model_free = d_model_free,
+    .model_info = d_model_info,
+    .open = d_open,
+    .close = d_close,
+    .add_prompt = d_add_prompt,
+    .clear_frame = d_clear_frame,
+    .remove_object = d_remove_object,
+    .reset = d_reset,
+    .propagate = d_propagate,
+    .cancel = d_cancel,
+    .rle_decode = d_rle_decode,
+    .stats = d_stats,
 };
 
 const inference_ops *double_inference_ops(void) {

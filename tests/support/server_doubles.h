@@ -22,7 +22,7 @@ long double_frames_propagated(void);
  * cancel that came while a frame was being computed), by all sessions so far. */
 long double_tracker_cancels(void);
 long double_frames_abandoned(void);
-/* Bytes each tracked frame adds to its session's spill file (inference_ops.spilled_bytes; 0 by
+/* Bytes each tracked frame adds to its session's spill file (inference_ops.stats; 0 by
  * default; clearPointsInVideo empties it). */
 void double_set_spill_per_frame(long bytes);
 /* RLE decodes so far (addMask), and a gate that holds every decode while closed. */
