@@ -1,7 +1,6 @@
 #include "server/replica.h"
 
 #include "sam2.h"
-#include "server/http_internal.h"
 #include "server/http_response.h"
 
 #include <arpa/inet.h>
