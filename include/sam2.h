@@ -276,8 +276,7 @@ SAM2_API int sam2_image_predict(sam2_image_predictor *pred, const sam2_prompt *p
                                 sam2_masks *out, sam2_error *err);
 SAM2_API void sam2_masks_free(sam2_masks *masks);
 
-/* ---- masks as bitmaps and as COCO RLE ----------------------------------------------------------
- */
+/* ---- masks as bitmaps and as COCO RLE ------------------------------------------------------ */
 /* The one way logits become a mask and a mask becomes COCO RLE, for every caller (the CLI's
  * outputs, the server's responses and exports): the RLE is byte-identical to pycocotools
  * (`mask.encode` of the HxW mask, `counts` as a string), what the official demo sends. */
