@@ -251,49 +251,39 @@ static void test_healthy_and_metrics(void **state) {
     http_response_free(&r);
 }
 
+#define JSON_CT "Content-Type: application/json\r\n"
+#define EVIL "Origin: http://evil.example\r\n"
+#define ALLOW_ORIGIN "Access-Control-Allow-Origin"
+static const http_case CORS[] = {
+    {"an origin gets CORS headers", "GET", "/healthy", "Origin: http://localhost:7262\r\n",
+     .status = 200,
+     .header = {ALLOW_ORIGIN ": http://localhost:7262", "Access-Control-Allow-Credentials: true",
+                "Vary: Origin"}},
+    /* As flask-cors. */
+    {"no Origin, no CORS headers", "GET", "/healthy", .status = 200, .no_header = ALLOW_ORIGIN},
+    {"preflight of the frontend's JSON POST", "OPTIONS", "/graphql",
+     "Origin: http://localhost:7262\r\nAccess-Control-Request-Method: POST\r\n"
+     "Access-Control-Request-Headers: content-type\r\n",
+     .status = 200,
+     .header = {ALLOW_ORIGIN ": http://localhost:7262",
+                "Access-Control-Allow-Headers: content-type", "Access-Control-Allow-Methods: POST",
+                "Access-Control-Allow-Credentials: true"}},
+    /* So that the browser can show them. */
+    {"errors carry CORS headers too", "POST", "/graphql", "Origin: http://a.example\r\n" JSON_CT,
+     "{", .status = 400, .header = {ALLOW_ORIGIN ": http://a.example"}},
+};
+
 static void test_cors(void **state) {
     (void)state;
-    http_response r;
-    char v[256];
-    assert_int_equal(http_request(port, "GET", "/healthy", "Origin: http://localhost:7262\r\n",
-                                  NULL, 0, &r, 5000),
-                     0);
-    assert_string_equal(http_header(r.headers, "Access-Control-Allow-Origin", v, sizeof v),
-                        "http://localhost:7262");
-    assert_string_equal(http_header(r.headers, "Access-Control-Allow-Credentials", v, sizeof v),
-                        "true");
-    assert_contains(http_header(r.headers, "Vary", v, sizeof v), "Origin");
-    http_response_free(&r);
-    /* No Origin: no CORS headers (as flask-cors). */
-    assert_int_equal(http_request(port, "GET", "/healthy", NULL, NULL, 0, &r, 5000), 0);
-    assert_null(http_header(r.headers, "Access-Control-Allow-Origin", v, sizeof v));
-    http_response_free(&r);
-    /* Preflight of the frontend's JSON POST. */
-    assert_int_equal(
-        http_request(port, "OPTIONS", "/graphql",
-                     "Origin: http://localhost:7262\r\nAccess-Control-Request-Method: POST\r\n"
-                     "Access-Control-Request-Headers: content-type\r\n",
-                     NULL, 0, &r, 5000),
-        0);
-    assert_int_equal(r.status, 200);
-    assert_string_equal(http_header(r.headers, "Access-Control-Allow-Origin", v, sizeof v),
-                        "http://localhost:7262");
-    assert_string_equal(http_header(r.headers, "Access-Control-Allow-Headers", v, sizeof v),
-                        "content-type");
-    assert_contains(http_header(r.headers, "Access-Control-Allow-Methods", v, sizeof v), "POST");
-    assert_string_equal(http_header(r.headers, "Access-Control-Allow-Credentials", v, sizeof v),
-                        "true");
-    http_response_free(&r);
-    /* Errors carry CORS headers too, so the browser can show them. */
-    assert_int_equal(http_request(port, "POST", "/graphql",
-                                  "Origin: http://a.example\r\nContent-Type: application/json\r\n",
-                                  "{", 1, &r, 5000),
-                     0);
-    assert_int_equal(r.status, 400);
-    assert_string_equal(http_header(r.headers, "Access-Control-Allow-Origin", v, sizeof v),
-                        "http://a.example");
-    http_response_free(&r);
+    run_cases(port, CORS, HTTP_CASES_COUNT(CORS), NULL);
 }
+
+static const http_case ALLOWED_ORIGINS_ROWS[] = {
+    {"a listed origin", "GET", "/healthy", "Origin: http://also.example\r\n", .status = 200,
+     .header = {ALLOW_ORIGIN ": http://also.example"}},
+    {"an origin not listed is refused before it runs", "GET", "/healthy", EVIL, .status = 403,
+     .no_header = ALLOW_ORIGIN},
+};
 
 static void test_allowed_origins(void **state) {
     (void)state;
@@ -303,22 +293,12 @@ static void test_allowed_origins(void **state) {
              "http://good.example, http://also.example");
     server *s2 = double_server_start(&cfg);
     assert_non_null(s2);
-    int p2 = server_port(s2);
-    http_response r;
-    char v[256];
-    assert_int_equal(
-        http_request(p2, "GET", "/healthy", "Origin: http://also.example\r\n", NULL, 0, &r, 5000),
-        0);
-    assert_string_equal(http_header(r.headers, "Access-Control-Allow-Origin", v, sizeof v),
-                        "http://also.example");
-    http_response_free(&r);
-    assert_int_equal(
-        http_request(p2, "GET", "/healthy", "Origin: http://evil.example\r\n", NULL, 0, &r, 5000),
-        0);
-    assert_int_equal(r.status, 403); /* refused before it runs */
-    assert_null(http_header(r.headers, "Access-Control-Allow-Origin", v, sizeof v));
-    http_response_free(&r);
+    char report[4096];
+    const http_case_env env = {server_port(s2), 10000, NULL, test_make_tmpdir()};
+    const int failed = http_cases_run(
+        &env, ALLOWED_ORIGINS_ROWS, HTTP_CASES_COUNT(ALLOWED_ORIGINS_ROWS), report, sizeof report);
     server_free(s2);
+    if (failed) fail_msg("%s", report);
 }
 
 static void expect_json_error_at(int at_port, const char *method, const char *path,
@@ -349,8 +329,6 @@ static void expect_json_error(const char *method, const char *path, const char *
 #define START_DOG                                                                                  \
     "{\"query\":\"mutation { startSession(input: {path: \\\"gallery/01_dog.mp4\\\"}) { sessionId " \
     "} }\"}"
-#define JSON_CT "Content-Type: application/json\r\n"
-#define EVIL "Origin: http://evil.example\r\n"
 
 static const http_case CROSS_SITE[] = {
     {"text/plain body", "POST", "/graphql", "Content-Type: text/plain\r\n", START_DOG,

@@ -69,6 +69,25 @@ static void row_failed(report *r, const http_case *row, const char *fmt, ...) {
     r->text[r->used] = '\0';
 }
 
+/* want: "Name: text". Reports and returns 1 when the header is missing or lacks the text. */
+static int header_missing(report *rep, const http_case *row, const http_response *r,
+                          const char *want) {
+    char name[128], value[512];
+    const char *colon = strchr(want, ':');
+    const size_t len = colon ? (size_t)(colon - want) : strlen(want);
+    snprintf(name, sizeof name, "%.*s", (int)len, want);
+    const char *text = colon ? colon + 1 + strspn(colon + 1, " ") : "";
+    if (!http_header(r->headers, name, value, sizeof value)) {
+        row_failed(rep, row, "no header %s", name);
+        return 1;
+    }
+    if (!strstr(value, text)) {
+        row_failed(rep, row, "header %s is '%s', expected '%s' in it", name, value, text);
+        return 1;
+    }
+    return 0;
+}
+
 /* The answer against the row; the first difference is reported. */
 static void check_answer(report *rep, const http_case_env *env, const http_case *row,
                          const http_response *r) {
@@ -84,6 +103,13 @@ static void check_answer(report *rep, const http_case_env *env, const http_case 
         }
     if (row->absent && strstr(body, row->absent)) {
         row_failed(rep, row, "'%s' must not appear in: %.300s", row->absent, body);
+        return;
+    }
+    for (int i = 0; i < HTTP_CASE_EXPECTS + 1; i++)
+        if (row->header[i] && header_missing(rep, row, r, row->header[i])) return;
+    char value[512];
+    if (row->no_header && http_header(r->headers, row->no_header, value, sizeof value)) {
+        row_failed(rep, row, "header %s must be absent; it is '%s'", row->no_header, value);
         return;
     }
     if (env->never && *env->never && strstr(body, env->never)) {

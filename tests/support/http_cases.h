@@ -22,7 +22,10 @@ typedef struct http_case {
     int status;
     const char *expect[HTTP_CASE_EXPECTS]; /* texts the body must contain (NULL: unused) */
     const char *absent;                    /* a text the body must not contain, or NULL */
-    int json;                              /* the body must be JSON, served as application/json */
+    /* "Name: text": the answer has header Name and its value contains text (NULL: unused). */
+    const char *header[HTTP_CASE_EXPECTS + 1];
+    const char *no_header; /* a header the answer must not have, or NULL */
+    int json;              /* the body must be JSON, served as application/json */
 } http_case;
 
 /* What every row of a run shares. `session` replaces each "$SID" in a row's path, body and
