@@ -1,7 +1,8 @@
 /* sam2 track (src/cli/track*.c) run as a subprocess on the gallery's juggling video with the
  * micro model: two clicked objects over six frames give six indexed PNGs, a masks.json whose
  * RLE decodes to the PNGs' objects and to the masks the library computes in-process, and an
- * overlay video with six frames at the source's rate; Ctrl-C mid-run exits 130 and leaves no
+ * overlay video with six frames at the source's rate; Ctrl-C mid-run exits 130 and writes the
+ * frames tracked so far (valid outputs of exactly those frames), a second Ctrl-C leaves no
  * output at all (and earlier outputs untouched); bad arguments and an unusable --spill-dir
  * exit 2. */
 #include <setjmp.h>
@@ -113,8 +114,9 @@ static void test_short_track(void **state) {
     if (track_check_outputs(&g_fx, out, overlay, 6, 1, msg, sizeof msg)) fail_msg("%s", msg);
 }
 
-/* Interrupts a full-length run once progress shows; returns the exit status. */
-static int interrupted_run(const char *out, const char *overlay) {
+/* Interrupts a full-length run with a real SIGINT once progress shows; returns the exit status
+ * and copies the run's stderr to err[]. */
+static int interrupted_run(const char *out, const char *overlay, char *err, size_t cap) {
     int fd = -1;
     const pid_t pid =
         cli_spawn((const char *const[]){"track", g_fx.video, "--checkpoint", g_fx.ckpt, "--config",
@@ -124,23 +126,73 @@ static int interrupted_run(const char *out, const char *overlay) {
     assert_true(pid > 0);
     const int seen = cli_wait_for_output(fd, "%)", 120);
     kill(pid, SIGINT);
+    size_t n = 0;
+    ssize_t got;
+    while (n + 1 < cap && (got = read(fd, err + n, cap - 1 - n)) > 0) n += (size_t)got;
+    err[n] = '\0';
     const int status = cli_wait(pid);
     close(fd);
     if (!seen) fail_msg("no progress line before the interrupt (exit %d)", status);
     return status;
 }
 
-static void test_ctrl_c_leaves_nothing(void **state) {
+/* A full-length run with the test hook SAM2_DEBUG_INTERRUPT_AFTER_FRAMES=`hook` (sam2 track
+ * raises SIGINT itself after N frames, K times); returns the exit status, stderr in r. */
+static int hooked_run(const char *hook, const char *out, const char *overlay, cli_result *r) {
+    setenv("SAM2_DEBUG_INTERRUPT_AFTER_FRAMES", hook, 1);
+    const int rc =
+        cli_run((const char *const[]){"track", g_fx.video, "--checkpoint", g_fx.ckpt, "--config",
+                                      g_fx.yaml, "--prompt", TRACK_PROMPT_1, "--prompt",
+                                      TRACK_PROMPT_2, "--out", out, "--overlay", overlay, NULL},
+                300, r);
+    unsetenv("SAM2_DEBUG_INTERRUPT_AFTER_FRAMES");
+    assert_int_equal(rc, 0);
+    return r->status;
+}
+
+/* Ctrl-C after 3 frames: exit 130, and the outputs hold exactly those 3 frames, identical to
+ * what the library computes for them (PNGs, masks.json, a 3-frame overlay). */
+static void test_ctrl_c_writes_frames_done(void **state) {
+    (void)state;
+    const char *out = tmp("partial"), *overlay = tmp("partial/o.mp4");
+    cli_result r;
+    const int status = hooked_run("3", out, overlay, &r);
+    if (status != 130 || !strstr(r.err, "interrupted after 3 of"))
+        fail_msg("expected exit 130 and 'interrupted after 3 of', got %d:\n%s", status, r.err);
+    cli_result_free(&r);
+    char msg[1024];
+    if (track_check_outputs(&g_fx, out, overlay, 3, 1, msg, sizeof msg)) fail_msg("%s", msg);
+}
+
+/* A real SIGINT at an unknown frame: exit 130, and whatever frames were tracked are written as
+ * a consistent set (masks/00000.png.. and masks.json agree, the overlay has as many frames). */
+static void test_ctrl_c_signal_keeps_frames(void **state) {
+    (void)state;
+    const char *out = tmp("signal"), *overlay = tmp("signal/o.mp4");
+    char err[8192];
+    assert_int_equal(interrupted_run(out, overlay, err, sizeof err), 130);
+    const int frames = cli_count_entries(tmp("signal/masks"), "");
+    if (frames < 1 || !strstr(err, "interrupted after"))
+        fail_msg("expected the frames tracked before the interrupt, found %d:\n%s", frames, err);
+    char msg[1024];
+    if (track_check_outputs(&g_fx, out, overlay, frames, 0, msg, sizeof msg)) fail_msg("%s", msg);
+}
+
+/* A second Ctrl-C abandons the writing: nothing at all is left, not even temporary files. */
+static void test_second_ctrl_c_leaves_nothing(void **state) {
     (void)state;
     const char *parent = tmp("cancel"), *out = tmp("cancel/out"), *overlay = tmp("cancel/o.mp4");
     assert_int_equal(mkdir(parent, 0755), 0);
-    assert_int_equal(interrupted_run(out, overlay), 130);
+    cli_result r;
+    assert_int_equal(hooked_run("2,2", out, overlay, &r), 130);
+    assert_non_null(strstr(r.err, "no output written"));
+    cli_result_free(&r);
     assert_int_equal(access(out, F_OK), -1);
     assert_int_equal(access(overlay, F_OK), -1);
     assert_int_equal(cli_count_entries(parent, ""), 0); /* no temporary files either */
 }
 
-/* An interrupted run over earlier outputs leaves them exactly as they were. */
+/* An abandoned run over earlier outputs leaves them exactly as they were. */
 static void test_ctrl_c_keeps_earlier_outputs(void **state) {
     (void)state;
     const char *out = tmp("keep"), *overlay = tmp("keep/o.mp4");
@@ -158,7 +210,8 @@ static void test_ctrl_c_keeps_earlier_outputs(void **state) {
     char *video = test_read_file(overlay, &n_video);
     assert_non_null(json);
     assert_non_null(video);
-    assert_int_equal(interrupted_run(out, overlay), 130);
+    assert_int_equal(hooked_run("4,2", out, overlay, &r), 130);
+    cli_result_free(&r);
     size_t n2 = 0;
     char *json2 = test_read_file(tmp("keep/masks.json"), &n2);
     assert_true(json2 && n2 == n_json && !memcmp(json, json2, n2));
@@ -316,7 +369,9 @@ int main(void) {
         cmocka_unit_test(test_edgetam_short_track),
         cmocka_unit_test(test_box_mask_both_ways),
         cmocka_unit_test(test_normalized_reverse),
-        cmocka_unit_test(test_ctrl_c_leaves_nothing),
+        cmocka_unit_test(test_ctrl_c_writes_frames_done),
+        cmocka_unit_test(test_ctrl_c_signal_keeps_frames),
+        cmocka_unit_test(test_second_ctrl_c_leaves_nothing),
         cmocka_unit_test(test_ctrl_c_keeps_earlier_outputs),
     };
     failed += cmocka_run_group_tests_name("cli_track_model", model, NULL, NULL);

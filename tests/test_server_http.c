@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "server/server.h"
+#include "support/http_cases.h"
 #include "support/http_client.h"
 #include "support/savi_stream.h"
 #include "support/server_client.h"
@@ -85,6 +86,15 @@ static int setup(void **state) {
 static void assert_contains(const char *hay, const char *needle) {
     if (!hay || !strstr(hay, needle))
         fail_msg("expected '%s' in:\n%s", needle, hay ? hay : "(null)");
+}
+
+/* Runs a request table (support/http_cases.h) against the server at at_port, "$SID" standing
+ * for sid; no answer may name the test's temporary folder (DATA_PATH lies in it). Every failing
+ * row is reported. */
+static void run_cases(int at_port, const http_case *rows, size_t n, const char *sid) {
+    char report[16384];
+    const http_case_env env = {at_port, 10000, sid, test_make_tmpdir()};
+    if (http_cases_run(&env, rows, n, report, sizeof report)) fail_msg("%s", report);
 }
 
 /* POSTs a GraphQL request; returns the parsed response (status must be 200). */
@@ -241,49 +251,39 @@ static void test_healthy_and_metrics(void **state) {
     http_response_free(&r);
 }
 
+#define JSON_CT "Content-Type: application/json\r\n"
+#define EVIL "Origin: http://evil.example\r\n"
+#define ALLOW_ORIGIN "Access-Control-Allow-Origin"
+static const http_case CORS[] = {
+    {"an origin gets CORS headers", "GET", "/healthy", "Origin: http://localhost:7262\r\n",
+     .status = 200,
+     .header = {ALLOW_ORIGIN ": http://localhost:7262", "Access-Control-Allow-Credentials: true",
+                "Vary: Origin"}},
+    /* As flask-cors. */
+    {"no Origin, no CORS headers", "GET", "/healthy", .status = 200, .no_header = ALLOW_ORIGIN},
+    {"preflight of the frontend's JSON POST", "OPTIONS", "/graphql",
+     "Origin: http://localhost:7262\r\nAccess-Control-Request-Method: POST\r\n"
+     "Access-Control-Request-Headers: content-type\r\n",
+     .status = 200,
+     .header = {ALLOW_ORIGIN ": http://localhost:7262",
+                "Access-Control-Allow-Headers: content-type", "Access-Control-Allow-Methods: POST",
+                "Access-Control-Allow-Credentials: true"}},
+    /* So that the browser can show them. */
+    {"errors carry CORS headers too", "POST", "/graphql", "Origin: http://a.example\r\n" JSON_CT,
+     "{", .status = 400, .header = {ALLOW_ORIGIN ": http://a.example"}},
+};
+
 static void test_cors(void **state) {
     (void)state;
-    http_response r;
-    char v[256];
-    assert_int_equal(http_request(port, "GET", "/healthy", "Origin: http://localhost:7262\r\n",
-                                  NULL, 0, &r, 5000),
-                     0);
-    assert_string_equal(http_header(r.headers, "Access-Control-Allow-Origin", v, sizeof v),
-                        "http://localhost:7262");
-    assert_string_equal(http_header(r.headers, "Access-Control-Allow-Credentials", v, sizeof v),
-                        "true");
-    assert_contains(http_header(r.headers, "Vary", v, sizeof v), "Origin");
-    http_response_free(&r);
-    /* No Origin: no CORS headers (as flask-cors). */
-    assert_int_equal(http_request(port, "GET", "/healthy", NULL, NULL, 0, &r, 5000), 0);
-    assert_null(http_header(r.headers, "Access-Control-Allow-Origin", v, sizeof v));
-    http_response_free(&r);
-    /* Preflight of the frontend's JSON POST. */
-    assert_int_equal(
-        http_request(port, "OPTIONS", "/graphql",
-                     "Origin: http://localhost:7262\r\nAccess-Control-Request-Method: POST\r\n"
-                     "Access-Control-Request-Headers: content-type\r\n",
-                     NULL, 0, &r, 5000),
-        0);
-    assert_int_equal(r.status, 200);
-    assert_string_equal(http_header(r.headers, "Access-Control-Allow-Origin", v, sizeof v),
-                        "http://localhost:7262");
-    assert_string_equal(http_header(r.headers, "Access-Control-Allow-Headers", v, sizeof v),
-                        "content-type");
-    assert_contains(http_header(r.headers, "Access-Control-Allow-Methods", v, sizeof v), "POST");
-    assert_string_equal(http_header(r.headers, "Access-Control-Allow-Credentials", v, sizeof v),
-                        "true");
-    http_response_free(&r);
-    /* Errors carry CORS headers too, so the browser can show them. */
-    assert_int_equal(http_request(port, "POST", "/graphql",
-                                  "Origin: http://a.example\r\nContent-Type: application/json\r\n",
-                                  "{", 1, &r, 5000),
-                     0);
-    assert_int_equal(r.status, 400);
-    assert_string_equal(http_header(r.headers, "Access-Control-Allow-Origin", v, sizeof v),
-                        "http://a.example");
-    http_response_free(&r);
+    run_cases(port, CORS, HTTP_CASES_COUNT(CORS), NULL);
 }
+
+static const http_case ALLOWED_ORIGINS_ROWS[] = {
+    {"a listed origin", "GET", "/healthy", "Origin: http://also.example\r\n", .status = 200,
+     .header = {ALLOW_ORIGIN ": http://also.example"}},
+    {"an origin not listed is refused before it runs", "GET", "/healthy", EVIL, .status = 403,
+     .no_header = ALLOW_ORIGIN},
+};
 
 static void test_allowed_origins(void **state) {
     (void)state;
@@ -293,22 +293,12 @@ static void test_allowed_origins(void **state) {
              "http://good.example, http://also.example");
     server *s2 = double_server_start(&cfg);
     assert_non_null(s2);
-    int p2 = server_port(s2);
-    http_response r;
-    char v[256];
-    assert_int_equal(
-        http_request(p2, "GET", "/healthy", "Origin: http://also.example\r\n", NULL, 0, &r, 5000),
-        0);
-    assert_string_equal(http_header(r.headers, "Access-Control-Allow-Origin", v, sizeof v),
-                        "http://also.example");
-    http_response_free(&r);
-    assert_int_equal(
-        http_request(p2, "GET", "/healthy", "Origin: http://evil.example\r\n", NULL, 0, &r, 5000),
-        0);
-    assert_int_equal(r.status, 403); /* refused before it runs */
-    assert_null(http_header(r.headers, "Access-Control-Allow-Origin", v, sizeof v));
-    http_response_free(&r);
+    char report[4096];
+    const http_case_env env = {server_port(s2), 10000, NULL, test_make_tmpdir()};
+    const int failed = http_cases_run(
+        &env, ALLOWED_ORIGINS_ROWS, HTTP_CASES_COUNT(ALLOWED_ORIGINS_ROWS), report, sizeof report);
     server_free(s2);
+    if (failed) fail_msg("%s", report);
 }
 
 static void expect_json_error_at(int at_port, const char *method, const char *path,
@@ -336,6 +326,25 @@ static void expect_json_error(const char *method, const char *path, const char *
 /* What a page on another site can make a browser send without a preflight (text/plain, no
  * Content-Type, forms, multipart) runs nothing but uploads; a request from an origin that
  * ALLOWED_ORIGINS does not list is refused before it runs (hardening 5). */
+#define START_DOG                                                                                  \
+    "{\"query\":\"mutation { startSession(input: {path: \\\"gallery/01_dog.mp4\\\"}) { sessionId " \
+    "} }\"}"
+
+static const http_case CROSS_SITE[] = {
+    {"text/plain body", "POST", "/graphql", "Content-Type: text/plain\r\n", START_DOG,
+     .status = 415, .expect = {"Unsupported Content-Type 'text/plain'"}, .json = 1},
+    {"no Content-Type", "POST", "/graphql", NULL, START_DOG, .status = 415,
+     .expect = {"send application/json"}, .json = 1},
+    {"form body", "POST", "/graphql", "Content-Type: application/x-www-form-urlencoded\r\n",
+     START_DOG, .status = 415, .expect = {"Unsupported Content-Type"}, .json = 1},
+    {"text/plain propagation", "POST", "/propagate_in_video", "Content-Type: text/plain\r\n",
+     "{\"session_id\": \"x\"}", .status = 415, .expect = {"send application/json"}, .json = 1},
+    {"origin not allowed", "POST", "/graphql", EVIL JSON_CT, START_DOG, .status = 403,
+     .expect = {"'http://evil.example' are not allowed (ALLOWED_ORIGINS)"}, .json = 1},
+    {"origin not allowed, export", "GET", "/export/x/masks.json", EVIL, NULL, .status = 403,
+     .expect = {"ALLOWED_ORIGINS"}, .json = 1},
+};
+
 static void test_cross_site_requests(void **state) {
     (void)state;
     server_config cfg;
@@ -347,19 +356,7 @@ static void test_cross_site_requests(void **state) {
     const char *start = "{\"query\":\"mutation { startSession(input: {path: "
                         "\\\"gallery/01_dog.mp4\\\"}) { sessionId } }\"}";
     const size_t n = strlen(start);
-    expect_json_error_at(p2, "POST", "/graphql", "Content-Type: text/plain\r\n", start, n, 415,
-                         "Unsupported Content-Type 'text/plain'");
-    expect_json_error_at(p2, "POST", "/graphql", NULL, start, n, 415, "send application/json");
-    expect_json_error_at(p2, "POST", "/graphql",
-                         "Content-Type: application/x-www-form-urlencoded\r\n", start, n, 415,
-                         "Unsupported Content-Type");
-    expect_json_error_at(p2, "POST", "/propagate_in_video", "Content-Type: text/plain\r\n",
-                         "{\"session_id\": \"x\"}", 17, 415, "send application/json");
-    expect_json_error_at(p2, "POST", "/graphql",
-                         "Origin: http://evil.example\r\nContent-Type: application/json\r\n", start,
-                         n, 403, "'http://evil.example' are not allowed (ALLOWED_ORIGINS)");
-    expect_json_error_at(p2, "GET", "/export/x/masks.json", "Origin: http://evil.example\r\n", NULL,
-                         0, 403, "ALLOWED_ORIGINS");
+    run_cases(p2, CROSS_SITE, HTTP_CASES_COUNT(CROSS_SITE), NULL);
     /* Multipart, as an HTML form could send it: only uploadVideo runs. */
     size_t mn;
     char *mp = http_upload_body("b0undary", start, "f", "a.mp4", "x", 1, &mn);
@@ -392,29 +389,38 @@ static void test_cross_site_requests(void **state) {
     server_free(s2);
 }
 
+static const http_case NOT_GRAPHQL[] = {
+    {"truncated JSON", "POST", "/graphql", JSON_CT, "{\"query\": ", .status = 400,
+     .expect = {"Unable to parse request body as JSON"}, .json = 1},
+    {"no query", "POST", "/graphql", JSON_CT, "{\"variables\": {}}", .status = 400,
+     .expect = {"No GraphQL query found in the request"}, .json = 1},
+    {"batch", "POST", "/graphql", JSON_CT, "[{\"query\":\"{a}\"}]", .status = 400,
+     .expect = {"Batched GraphQL requests"}, .json = 1},
+    {"variables not an object", "POST", "/graphql", JSON_CT,
+     "{\"query\":\"{a}\",\"variables\":[1]}", .status = 400, .expect = {"must be a JSON object"},
+     .json = 1},
+    {"data after the JSON", "POST", "/graphql", JSON_CT, "{\"query\":\"{a}\"} trailing",
+     .status = 400, .expect = {"unexpected data after the value"}, .json = 1},
+    {"XML", "POST", "/graphql", "Content-Type: application/xml\r\n", "<a/>", .status = 415,
+     .expect = {"Unsupported Content-Type"}, .json = 1},
+    {"empty body", "POST", "/graphql", JSON_CT, "", .status = 400, .expect = {"the body is empty"},
+     .json = 1},
+    {"GraphQL over GET", "GET", "/graphql", NULL, NULL, .status = 405,
+     .expect = {"not allowed over GET"}, .json = 1},
+    {"unknown route", "GET", "/nope", NULL, NULL, .status = 404, .expect = {"Not Found"},
+     .json = 1},
+    {"DELETE", "DELETE", "/healthy", NULL, NULL, .status = 405, .expect = {"not allowed"},
+     .json = 1},
+    {"propagation, not JSON", "POST", "/propagate_in_video", JSON_CT, "nope", .status = 400,
+     .expect = {"Unable to parse request body as JSON"}, .json = 1},
+    {"propagation without session_id", "POST", "/propagate_in_video", JSON_CT,
+     "{\"start_frame_index\": 0}", .status = 400, .expect = {"session_id"}, .json = 1},
+};
+
 static void test_not_graphql_requests(void **state) {
     (void)state;
-    const char *ct = "Content-Type: application/json\r\n";
-    expect_json_error("POST", "/graphql", ct, "{\"query\": ", 10, 400,
-                      "Unable to parse request body as JSON");
-    expect_json_error("POST", "/graphql", ct, "{\"variables\": {}}", 17, 400,
-                      "No GraphQL query found in the request");
-    expect_json_error("POST", "/graphql", ct, "[{\"query\":\"{a}\"}]", 17, 400,
-                      "Batched GraphQL requests");
-    expect_json_error("POST", "/graphql", ct, "{\"query\":\"{a}\",\"variables\":[1]}", 31, 400,
-                      "must be a JSON object");
-    expect_json_error("POST", "/graphql", ct, "{\"query\":\"{a}\"} trailing", 24, 400,
-                      "unexpected data after the value");
-    expect_json_error("POST", "/graphql", "Content-Type: application/xml\r\n", "<a/>", 4, 415,
-                      "Unsupported Content-Type");
-    expect_json_error("POST", "/graphql", ct, "", 0, 400, "the body is empty");
-    expect_json_error("GET", "/graphql", NULL, NULL, 0, 405, "not allowed over GET");
-    expect_json_error("GET", "/nope", NULL, NULL, 0, 404, "Not Found");
-    expect_json_error("DELETE", "/healthy", NULL, NULL, 0, 405, "not allowed");
-    expect_json_error("POST", "/propagate_in_video", ct, "nope", 4, 400,
-                      "Unable to parse request body as JSON");
-    expect_json_error("POST", "/propagate_in_video", ct, "{\"start_frame_index\": 0}", 24, 400,
-                      "session_id");
+    const char *ct = JSON_CT;
+    run_cases(port, NOT_GRAPHQL, HTTP_CASES_COUNT(NOT_GRAPHQL), NULL);
     /* Over the body limit (1 MB here): refused from Content-Length, before reading it. */
     size_t big = (2 << 20);
     char *b = malloc(big);
@@ -448,9 +454,26 @@ static void expect_status(const char *path, const char *headers, int status) {
     http_response r;
     assert_int_equal(http_request(port, "GET", path, headers, NULL, 0, &r, 5000), 0);
     if (r.status != status) fail_msg("GET %s: %d (expected %d) %s", path, r.status, status, r.body);
-    if (status == 404) assert_null(strstr(r.body, "top secret"));
     http_response_free(&r);
 }
+
+/* What static routes serve and, above all, what they must never serve (DATA_PATH's parent holds
+ * secret.txt; gallery/escape.mp4 is a symlink to it). */
+#define NOT_SERVED(what, path)                                                                     \
+    { what, "GET", path, .status = 404, .absent = "top secret" }
+static const http_case STATIC_PATHS[] = {
+    {"a video in a gallery subfolder", "GET", "/gallery/sub/long.mp4", .status = 200},
+    NOT_SERVED("parent folder", "/gallery/../secret.txt"),
+    NOT_SERVED("parent of a subfolder", "/gallery/sub/../../secret.txt"),
+    NOT_SERVED("encoded dots", "/gallery/%2e%2e/secret.txt"),
+    NOT_SERVED("encoded slash", "/gallery/..%2fsecret.txt"),
+    NOT_SERVED("absolute path", "/gallery//etc/passwd"),
+    NOT_SERVED("symlink leaving DATA_PATH", "/gallery/escape.mp4"),
+    NOT_SERVED("hidden file", "/gallery/.hidden.mp4"),
+    NOT_SERVED("a folder", "/gallery/sub"),
+    NOT_SERVED("missing file", "/gallery/missing.mp4"),
+    NOT_SERVED("the uploads folder", "/uploads/"),
+};
 
 static void test_static_files(void **state) {
     (void)state;
@@ -513,18 +536,7 @@ static void test_static_files(void **state) {
     assert_int_equal(r.status, 200);
     assert_string_equal(http_header(r.headers, "Content-Type", v, sizeof v), "image/jpeg");
     http_response_free(&r);
-    expect_status("/gallery/sub/long.mp4", NULL, 200);
-    /* What must never be served. */
-    expect_status("/gallery/../secret.txt", NULL, 404);
-    expect_status("/gallery/sub/../../secret.txt", NULL, 404);
-    expect_status("/gallery/%2e%2e/secret.txt", NULL, 404);
-    expect_status("/gallery/..%2fsecret.txt", NULL, 404);
-    expect_status("/gallery//etc/passwd", NULL, 404);
-    expect_status("/gallery/escape.mp4", NULL, 404); /* symlink leaving DATA_PATH */
-    expect_status("/gallery/.hidden.mp4", NULL, 404);
-    expect_status("/gallery/sub", NULL, 404);
-    expect_status("/gallery/missing.mp4", NULL, 404);
-    expect_status("/uploads/", NULL, 404);
+    run_cases(port, STATIC_PATHS, HTTP_CASES_COUNT(STATIC_PATHS), NULL);
 }
 
 static void test_gallery_queries(void **state) {
@@ -941,30 +953,110 @@ static void test_undecodable_frame(void **state) {
     unlink(p);
 }
 
+/* addPoints' variables for session $SID with the given frame, labels and points. */
+#define POINTS_VARS(frame, labels, points)                                                         \
+    "{\"input\":{\"sessionId\":\"$SID\",\"frameIndex\":" frame                                     \
+    ",\"objectId\":1,\"labels\":" labels ",\"points\":" points ",\"clearOldPoints\":true}}"
+#define START_DOC                                                                                  \
+    "mutation($input: StartSessionInput!) { startSession(input: $input) { sessionId } }"
+/* A startSession path that must be refused; the driver checks that no answer names DATA_PATH. */
+#define BAD_PATH(what, path)                                                                       \
+    {                                                                                              \
+        what, .query = START_DOC, .variables = "{\"input\":{\"path\":\"" path "\"}}",              \
+              .status = 200, .expect = {                                                           \
+                  "Cannot start a session"                                                         \
+              }                                                                                    \
+    }
+#define PROPAGATE(what, body, status_, text)                                                       \
+    {                                                                                              \
+        what, "POST", "/propagate_in_video", JSON_CT, body, .status = status_, .expect = {text},   \
+                                                            .json = 1                              \
+    }
+
+static const http_case BAD_INPUTS[] = {
+    /* Unknown session: the official error text, as a GraphQL error with path. */
+    {"addPoints on an unknown session", .query = FRONTEND_ADD_POINTS,
+     .variables =
+         "{\"input\":{\"sessionId\":\"00000000-0000-4000-8000-000000000000\",\"frameIndex\":0,"
+         "\"objectId\":1,\"labels\":[1],\"points\":[[0.5,0.25]],\"clearOldPoints\":true}}",
+     .status = 200,
+     .expect =
+         {"\"message\":\"Cannot find session 00000000-0000-4000-8000-000000000000; it might have "
+          "expired\"",
+          "\"path\":[\"addPoints\"]", "\"data\":null"}},
+    {"frame past the end", .query = FRONTEND_ADD_POINTS,
+     .variables = POINTS_VARS("5", "[1]", "[[0.5,0.25]]"), .status = 200,
+     .expect = {"\"message\":\"frameIndex 5 is out of range: the video has 5 frames (0-4)\""}},
+    {"negative frame", .query = FRONTEND_ADD_POINTS,
+     .variables = POINTS_VARS("-1", "[1]", "[[0.5,0.25]]"), .status = 200,
+     .expect = {"\"message\":\"frameIndex -1 is out of range"}},
+    {"labels and points disagree", .query = FRONTEND_ADD_POINTS,
+     .variables = POINTS_VARS("0", "[1,1]", "[[0.1,0.2]]"), .status = 200,
+     .expect = {"labels has 2 entries but points has 1"}},
+    {"a point of three numbers", .query = FRONTEND_ADD_POINTS,
+     .variables = POINTS_VARS("0", "[1]", "[[0.1,0.2,3]]"), .status = 200,
+     .expect = {"points[0] has 3 numbers"}},
+    /* Described in the video's terms, not "(1 x 1)". */
+    {"a point far outside the frame", .query = FRONTEND_ADD_POINTS,
+     .variables = POINTS_VARS("0", "[1,1]", "[[0.5,0.5],[320,0.5]]"), .status = 200,
+     .expect = {"points[1] = [320, 0.5] is far outside the 640 x 480 video: addPoints takes each "
+                "point as "
+                "fractions of the width and the height (0 to 1)"}},
+    {"wrong variable type", .query = FRONTEND_ADD_POINTS,
+     .variables =
+         "{\"input\":{\"sessionId\":\"$SID\",\"frameIndex\":\"zero\",\"objectId\":1,\"labels\":[1],"
+         "\"points\":[[0,0]],\"clearOldPoints\":true}}",
+     .status = 200, .expect = {"Int cannot represent non-integer value"}},
+    {"unknown field", .query = "mutation { deleteEverything { success } }", .status = 200,
+     .expect = {"\"message\":\"Cannot query field 'deleteEverything' on type 'Mutation'.\""}},
+    /* Path traversal and escapes in startSession.path. */
+    BAD_PATH("parent folder", "../secret.txt"),
+    BAD_PATH("absolute path", "/etc/passwd"),
+    BAD_PATH("out of the gallery", "gallery/../../secret.txt"),
+    BAD_PATH("symlink leaving DATA_PATH", "gallery/escape.mp4"),
+    BAD_PATH("missing file", "gallery/missing.mp4"),
+    BAD_PATH("empty path", ""),
+    /* A file that is not a video (the test writes it first). */
+    {"not a video",
+     .query = "mutation { startSession(input: {path: \"uploads/notes.txt\"}) { sessionId } }",
+     .status = 200, .expect = {"Cannot open video 'uploads/notes.txt'"}},
+    /* Propagation inputs. */
+    PROPAGATE("start past the end", "{\"session_id\": \"$SID\", \"start_frame_index\": 99}", 400,
+              "start_frame_index 99 is out of range"),
+    /* Beyond any int: still a range error (hardening 9). */
+    PROPAGATE("start beyond any int", "{\"session_id\": \"$SID\", \"start_frame_index\": 1e12}",
+              400, "start_frame_index 1000000000000 is out of range: the video has 5 frames"),
+    PROPAGATE("start below any int",
+              "{\"session_id\": \"$SID\", \"start_frame_index\": -3000000000}", 400,
+              "is out of range"),
+    PROPAGATE("start not an integer", "{\"session_id\": \"$SID\", \"start_frame_index\": 1.5}", 400,
+              "must be an integer"),
+    PROPAGATE("propagation on an unknown session",
+              "{\"session_id\": \"nope\", \"start_frame_index\": 0}", 404,
+              "Cannot find session nope; it might have expired"),
+    /* Cancel on an unknown session is an error, as in the official backend. */
+    {"cancel on an unknown session",
+     .query = "mutation { cancelPropagateInVideo(input: {sessionId: \"nope\"}) { success } }",
+     .status = 200, .expect = {"\"message\":\"Cannot find session nope; it might have expired\""}},
+};
+
 static void test_bad_inputs(void **state) {
     (void)state;
-    /* Unknown session: the official error text, as a GraphQL error with path. */
-    cJSON *r = add_points("00000000-0000-4000-8000-000000000000", 0, 1, 1);
-    assert_string_equal(
-        gql_error_message(r),
-        "Cannot find session 00000000-0000-4000-8000-000000000000; it might have expired");
-    char *text = cJSON_PrintUnformatted(r);
-    assert_contains(text, "\"path\":[\"addPoints\"]");
-    free(text);
-    assert_true(cJSON_IsNull(cJSON_GetObjectItem(r, "data")));
-    cJSON_Delete(r);
-    assert_alive();
     char *sid = start_session("gallery/01_dog.mp4");
-    /* Frame out of range. */
-    r = add_points(sid, 5, 1, 1);
-    assert_string_equal(gql_error_message(r),
-                        "frameIndex 5 is out of range: the video has 5 frames (0-4)");
-    cJSON_Delete(r);
-    r = add_points(sid, -1, 1, 1);
-    assert_contains(gql_error_message(r), "out of range");
-    cJSON_Delete(r);
+    char p[1024];
+    snprintf(p, sizeof p, "%s/uploads/notes.txt", data_dir);
+    test_write_file(p, "hello", 5);
+    /* The session is closed before a failure is reported, so later tests still find room. */
+    char report[16384];
+    const http_case_env env = {port, 10000, sid, test_make_tmpdir()};
+    if (http_cases_run(&env, BAD_INPUTS, HTTP_CASES_COUNT(BAD_INPUTS), report, sizeof report)) {
+        close_session(sid, 1);
+        free(sid);
+        fail_msg("%s", report);
+    }
+    assert_alive();
     /* Too many points for the per-request limit. */
-    r = add_points(sid, 0, 1, 2000);
+    cJSON *r = add_points(sid, 0, 1, 2000);
     assert_contains(gql_error_message(r),
                     "at most 1024 are allowed per request (MAX_POINTS_PER_REQUEST)");
     cJSON_Delete(r);
@@ -987,98 +1079,6 @@ static void test_bad_inputs(void **state) {
                           "larger than");
         free(body);
     }
-    /* Labels and points disagree. */
-    char vars[512];
-    snprintf(vars, sizeof vars,
-             "{\"input\":{\"sessionId\":\"%s\",\"frameIndex\":0,\"objectId\":1,\"labels\":[1,1],"
-             "\"points\":[[0.1,0.2]],"
-             "\"clearOldPoints\":true}}",
-             sid);
-    r = gql(FRONTEND_ADD_POINTS, vars);
-    assert_contains(gql_error_message(r), "labels has 2 entries but points has 1");
-    cJSON_Delete(r);
-    snprintf(vars, sizeof vars,
-             "{\"input\":{\"sessionId\":\"%s\",\"frameIndex\":0,\"objectId\":1,\"labels\":[1],"
-             "\"points\":[[0.1,0.2,3]],"
-             "\"clearOldPoints\":true}}",
-             sid);
-    r = gql(FRONTEND_ADD_POINTS, vars);
-    assert_contains(gql_error_message(r), "points[0] has 3 numbers");
-    cJSON_Delete(r);
-    /* A point far outside the frame is described in the video's terms, not "(1 x 1)". */
-    snprintf(vars, sizeof vars,
-             "{\"input\":{\"sessionId\":\"%s\",\"frameIndex\":0,\"objectId\":1,\"labels\":[1,1],"
-             "\"points\":[[0.5,0.5],[320,0.5]],\"clearOldPoints\":true}}",
-             sid);
-    r = gql(FRONTEND_ADD_POINTS, vars);
-    assert_contains(
-        gql_error_message(r),
-        "points[1] = [320, 0.5] is far outside the 640 x 480 video: addPoints takes each point "
-        "as fractions of the width and the height (0 to 1)");
-    cJSON_Delete(r);
-    /* Wrong variable types. */
-    snprintf(vars, sizeof vars,
-             "{\"input\":{\"sessionId\":\"%s\",\"frameIndex\":\"zero\",\"objectId\":1,\"labels\":["
-             "1],\"points\":[[0,0]],"
-             "\"clearOldPoints\":true}}",
-             sid);
-    r = gql(FRONTEND_ADD_POINTS, vars);
-    assert_contains(gql_error_message(r), "Int cannot represent non-integer value");
-    cJSON_Delete(r);
-    /* Unknown operation / field. */
-    r = gql("mutation { deleteEverything { success } }", NULL);
-    assert_string_equal(gql_error_message(r),
-                        "Cannot query field 'deleteEverything' on type 'Mutation'.");
-    cJSON_Delete(r);
-    /* Path traversal and escapes in startSession.path; no absolute path comes back. */
-    const char *bad_paths[] = {
-        "../secret.txt",      "/etc/passwd",         "gallery/../../secret.txt",
-        "gallery/escape.mp4", "gallery/missing.mp4", ""};
-    for (size_t i = 0; i < sizeof bad_paths / sizeof bad_paths[0]; i++) {
-        snprintf(vars, sizeof vars, "{\"input\":{\"path\":\"%s\"}}", bad_paths[i]);
-        r = gql(
-            "mutation($input: StartSessionInput!) { startSession(input: $input) { sessionId } }",
-            vars);
-        const char *msg = gql_error_message(r);
-        assert_non_null(msg);
-        assert_contains(msg, "Cannot start a session");
-        assert_null(strstr(msg, test_make_tmpdir()));
-        cJSON_Delete(r);
-    }
-    /* A file that is not a video. */
-    {
-        char p[1024];
-        snprintf(p, sizeof p, "%s/uploads/notes.txt", data_dir);
-        test_write_file(p, "hello", 5);
-        r = gql("mutation { startSession(input: {path: \"uploads/notes.txt\"}) { sessionId } }",
-                NULL);
-        assert_contains(gql_error_message(r), "Cannot open video 'uploads/notes.txt'");
-        cJSON_Delete(r);
-    }
-    /* Propagation inputs. */
-    char body[256];
-    snprintf(body, sizeof body, "{\"session_id\": \"%s\", \"start_frame_index\": 99}", sid);
-    expect_json_error("POST", "/propagate_in_video", "Content-Type: application/json\r\n", body,
-                      strlen(body), 400, "start_frame_index 99 is out of range");
-    /* Beyond any int: still a range error (hardening 9). */
-    snprintf(body, sizeof body, "{\"session_id\": \"%s\", \"start_frame_index\": 1e12}", sid);
-    expect_json_error("POST", "/propagate_in_video", "Content-Type: application/json\r\n", body,
-                      strlen(body), 400,
-                      "start_frame_index 1000000000000 is out of range: the video has 5 frames");
-    snprintf(body, sizeof body, "{\"session_id\": \"%s\", \"start_frame_index\": -3000000000}",
-             sid);
-    expect_json_error("POST", "/propagate_in_video", "Content-Type: application/json\r\n", body,
-                      strlen(body), 400, "is out of range");
-    snprintf(body, sizeof body, "{\"session_id\": \"%s\", \"start_frame_index\": 1.5}", sid);
-    expect_json_error("POST", "/propagate_in_video", "Content-Type: application/json\r\n", body,
-                      strlen(body), 400, "must be an integer");
-    snprintf(body, sizeof body, "{\"session_id\": \"nope\", \"start_frame_index\": 0}");
-    expect_json_error("POST", "/propagate_in_video", "Content-Type: application/json\r\n", body,
-                      strlen(body), 404, "Cannot find session nope; it might have expired");
-    /* Cancel on an unknown session is an error, as in the official backend. */
-    r = gql("mutation { cancelPropagateInVideo(input: {sessionId: \"nope\"}) { success } }", NULL);
-    assert_string_equal(gql_error_message(r), "Cannot find session nope; it might have expired");
-    cJSON_Delete(r);
     close_session(sid, 1);
     free(sid);
     assert_alive();

@@ -117,9 +117,10 @@ static const cli_spec SPEC = {
     .options = CLI_OPTIONS(OPTIONS),
     .notes = "At least one --prompt, --box or --mask-prompt is required; --reverse and --both\n"
              "exclude each other. Progress goes to stderr (a bar on a terminal, a line per 10 %\n"
-             "otherwise). Ctrl-C cancels the tracker at its next check and writes nothing (exit\n"
-             "status 130); outputs appear only when complete. Exit status 2: bad arguments,\n"
-             "files or prompts.",
+             "otherwise). Ctrl-C stops the tracker at its next check and writes the frames\n"
+             "tracked so far, then exits with status 130; a second Ctrl-C abandons the writing\n"
+             "(nothing new is left, earlier outputs stay). Outputs appear only when complete.\n"
+             "Exit status 2: bad arguments, files or prompts.",
 };
 
 static int parse_args(int argc, char **argv, track_args *a) {
@@ -136,18 +137,20 @@ static int parse_args(int argc, char **argv, track_args *a) {
     return -1;
 }
 
-/* ---- Ctrl-C: the handler sets a flag (seen between frames and while writing) and tells the
- * running tracker, which stops inside the frame it is computing (sam2_tracker_cancel is one
- * atomic store, safe in a signal handler). The handler may run on any thread while the main
- * thread frees the tracker: g_in_handler lets tracker_forget wait until no handler can still
- * hold the pointer. ---- */
+/* ---- Ctrl-C: the first interrupt sets g_cancel and tells the running tracker, which stops
+ * inside the frame it is computing (sam2_tracker_cancel is one atomic store, safe in a signal
+ * handler); the frames tracked so far are then written, since they cost the user the time
+ * already spent. A second interrupt sets g_abandon, which abandons that writing. The handler may
+ * run on any thread while the main thread frees the tracker: g_in_handler lets tracker_forget
+ * wait until no handler can still hold the pointer. ---- */
 
-static volatile sig_atomic_t g_cancel;
+static volatile sig_atomic_t g_cancel, g_abandon;
 static _Atomic(sam2_tracker *) g_tracker;
 static atomic_int g_in_handler;
 
 static void on_signal(int sig) {
     (void)sig;
+    if (g_cancel) g_abandon = 1;
     g_cancel = 1;
     atomic_fetch_add(&g_in_handler, 1);
     sam2_tracker *t = atomic_load(&g_tracker);
@@ -172,12 +175,27 @@ typedef struct run_state {
     track_results results;
     progress prog;
     sam2_error store_err;
+    int frames_done;
+    /* Test hook (SAM2_DEBUG_INTERRUPT_AFTER_FRAMES=N[,K]): after N stored frames the process
+     * raises SIGINT K times (default 1), so tests reach the real handler at a known frame
+     * without racing a signal against the tracker. 0: off. */
+    int debug_interrupt_after, debug_interrupts;
 } run_state;
+
+static void read_debug_interrupt(run_state *s) {
+    const char *v = getenv("SAM2_DEBUG_INTERRUPT_AFTER_FRAMES");
+    if (!v || !*v) return;
+    char *end = NULL;
+    s->debug_interrupt_after = (int)strtol(v, &end, 10);
+    s->debug_interrupts = *end == ',' ? atoi(end + 1) : 1;
+}
 
 static int on_frame(void *user, const sam2_frame_result *r) {
     run_state *s = user;
     if (track_results_store(&s->results, r, &s->store_err)) return 1;
     progress_step(&s->prog);
+    if (++s->frames_done == s->debug_interrupt_after)
+        for (int i = 0; i < s->debug_interrupts; i++) raise(SIGINT);
     return g_cancel != 0;
 }
 
@@ -211,7 +229,7 @@ static int pass_frames(int start, int limit, int nf, int reverse) {
     return end - start + 1;
 }
 
-static int run(track_args *a, sam2_error *err) {
+static int run(track_args *a, int *run_wrote, sam2_error *err) {
     const sam2_video_options vopt = {.cache_bytes = (size_t)TRACK_FRAME_CACHE_MB << 20};
     sam2_video *video = sam2_video_open_ex(a->video, &vopt, err);
     if (!video) return -1;
@@ -266,6 +284,7 @@ static int run(track_args *a, sam2_error *err) {
     const int fwd = a->reverse ? 0 : pass_frames(start, limit, nf, 0);
     const int rev = a->reverse || a->both ? pass_frames(start, limit, nf, 1) : 0;
     progress_start(&s->prog, "sam2 track", fwd + rev, a->quiet);
+    read_debug_interrupt(s);
     rc = 0;
     /* A propagation clears the tracker's cancel flag when it starts: an interrupt that came
      * before it is seen here. */
@@ -278,8 +297,12 @@ static int run(track_args *a, sam2_error *err) {
     progress_finish(&s->prog, rc == 0);
     sam2_mem_probe("tracked");
     if (rc && s->store_err.code) *err = s->store_err;
-    if (rc) goto done;
-    if (!a->quiet)
+    /* Interrupted after some frames: they are written below; the exit status still says
+     * that the run was cut short. */
+    const int partial =
+        rc && g_cancel && !s->store_err.code && track_results_frames(&s->results) > 0;
+    if (rc && !partial) goto done;
+    if (!a->quiet && !partial)
         fprintf(stderr, "sam2 track: session state %.1f MB in RAM, %.1f MB spilled\n",
                 sam2_tracker_ram_bytes(t) / 1048576.0, sam2_tracker_spilled_bytes(t) / 1048576.0);
     /* Writing needs only the results: the session's memory bank and compute scratch go now,
@@ -294,14 +317,26 @@ static int run(track_args *a, sam2_error *err) {
                               .model_name = sam2_model_name(model),
                               .video_frames = nf,
                               .fps = fps,
-                              .cancel = &g_cancel,
+                              .cancel = &g_abandon,
                               .quiet = a->quiet};
-    rc = track_write_outputs(&s->results, &out, err);
+    const int write_rc = track_write_outputs(&s->results, &out, err);
     sam2_mem_probe("outputs written");
-    if (!rc && !a->quiet)
+    if (!write_rc && partial)
+        fprintf(stderr,
+                "sam2 track: interrupted after %d of %d frames; wrote those to %s/masks, "
+                "%s/masks.json%s%s\n",
+                track_results_frames(&s->results), fwd + rev, a->out, a->out,
+                a->overlay ? " and " : "", a->overlay ? a->overlay : "");
+    else if (!write_rc && !a->quiet)
         fprintf(stderr, "sam2 track: wrote %d frames to %s/masks, %s/masks.json%s%s\n",
                 track_results_frames(&s->results), a->out, a->out, a->overlay ? " and " : "",
                 a->overlay ? a->overlay : "");
+    if (write_rc)
+        rc = write_rc;
+    else if (partial) {
+        *run_wrote = 1;
+        rc = sam2_fail(err, SAM2_ERR_CANCELLED, "interrupted");
+    }
 done:
     if (s) track_results_free(&s->results);
     free(s);
@@ -325,14 +360,16 @@ int cmd_track(int argc, char **argv) {
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
     g_cancel = 0;
+    g_abandon = 0;
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
 
     sam2_error err = {0};
-    if (run(&a, &err) == 0) {
+    int wrote = 0;
+    if (run(&a, &wrote, &err) == 0) {
         rc = CLI_OK;
     } else if (err.code == SAM2_ERR_CANCELLED || g_cancel) {
-        cli_error(CMD, "cancelled; no output written");
+        if (!wrote) cli_error(CMD, "cancelled; no output written");
         rc = CLI_CANCELLED;
     } else {
         cli_error(CMD, "%s", err.message);

@@ -652,6 +652,7 @@ static int propagate(sam2_tracker *t, int start, int max_frames, int reverse,
         if (rc) break;
         sam2_frame_result r;
         tracker_fill_result(t, frame, &r);
+        tracker_features_touch(t, frame);
         if ((cb && cb(user, &r)) || cancel_requested(t->checking)) {
             rc = sam2_fail(err, SAM2_ERR_CANCELLED, "propagation cancelled at frame %d", frame);
             break;

@@ -210,6 +210,12 @@ frame_out *tracker_step(sam2_tracker *t, obj_state *o, const step_request *req, 
 int tracker_encode_memory(sam2_tracker *t, obj_state *o, int frame, frame_out *fo, sam2_error *err);
 /* Image features of a frame (cached). */
 const image_features *tracker_features(sam2_tracker *t, int frame, sam2_error *err);
+/* Marks a cached frame's features as the most recently used (nothing when it is not cached). A
+ * propagation does so for every frame it hands out, the conditioning frames it does not
+ * recompute included: the frame a user sees last is the one a click after a cancel goes to, and
+ * the next frame's encoder, cancelled or not, must evict another. Results do not change: only
+ * which frame the cache gives up next. */
+void tracker_features_touch(sam2_tracker *t, int frame);
 /* Upsamples an object's low-res logits to video resolution into out [H][W]. */
 void tracker_video_res(const sam2_tracker *t, const float *low_res, float *out);
 /* fill_holes_in_mask_scores: background components (logits <= 0, 8-connected) of area <= max

@@ -69,6 +69,11 @@ const image_features *tracker_features(sam2_tracker *t, int frame, sam2_error *e
     return &victim->f;
 }
 
+void tracker_features_touch(sam2_tracker *t, int frame) {
+    for (int i = 0; i < t->feat_slots; i++)
+        if (t->feat[i].frame == frame) t->feat[i].used = ++t->feat_clock;
+}
+
 /* ---- small helpers ---- */
 
 void tracker_video_res(const sam2_tracker *t, const float *low_res, float *out) {
