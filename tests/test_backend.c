@@ -144,6 +144,74 @@ static int case_fourier_pe(dev_exec *x, float *out) {
     return finish(x, o, out);
 }
 
+/* ---- image encoder ops ---- */
+
+static int case_scale(dev_exec *x, float *out) {
+    const int64_t s[2] = {5, 9};
+    dev_tensor a = rnd(x, 2, s, 3.0f);
+    dev_scale(x, a, a, 0.5f);
+    return finish(x, a, out);
+}
+
+static int case_add_tiled(dev_exec *x, float *out) {
+    const int64_t sa[3] = {4, 12, 9}, sb[3] = {2, 4, 3};
+    dev_tensor a = rnd(x, 3, sa, 1.0f), b = rnd(x, 3, sb, 1.0f), o = dev_new(x, SAM2_F32, 3, sa);
+    dev_add_tiled(x, o, a, b);
+    return finish(x, o, out);
+}
+
+static int case_resize_bicubic(dev_exec *x, float *out) {
+    const int64_t si[3] = {3, 7, 5}, so[3] = {3, 16, 12};
+    dev_tensor in = rnd(x, 3, si, 1.0f), o = dev_new(x, SAM2_F32, 3, so);
+    dev_resize_bicubic(x, o, in);
+    return finish(x, o, out);
+}
+
+/* 7 x 10 map in windows of 4: 2 x 3 windows, the last row and column padded. */
+static int case_window_partition(dev_exec *x, float *out) {
+    const int64_t si[3] = {7, 10, 5}, so[3] = {6, 16, 5};
+    dev_tensor in = rnd(x, 3, si, 1.0f), o = dev_new(x, SAM2_F32, 3, so);
+    dev_window_partition(x, o, in, 4);
+    return finish(x, o, out);
+}
+
+static int case_window_unpartition(dev_exec *x, float *out) {
+    const int64_t si[3] = {6, 16, 5}, so[3] = {7, 10, 5};
+    dev_tensor in = rnd(x, 3, si, 1.0f), o = dev_new(x, SAM2_F32, 3, so);
+    dev_window_unpartition(x, o, in, 4);
+    return finish(x, o, out);
+}
+
+static int case_maxpool2x2(dev_exec *x, float *out) {
+    const int64_t si[3] = {9, 6, 7}, so[3] = {4, 3, 7};
+    dev_tensor in = rnd(x, 3, si, 1.0f), o = dev_new(x, SAM2_F32, 3, so);
+    dev_maxpool2x2(x, o, in);
+    return finish(x, o, out);
+}
+
+static int case_upsample2x(dev_exec *x, float *out) {
+    const int64_t si[3] = {4, 3, 7}, so[3] = {8, 6, 7};
+    dev_tensor in = rnd(x, 3, si, 1.0f), o = dev_new(x, SAM2_F32, 3, so);
+    dev_upsample2x(x, o, in);
+    return finish(x, o, out);
+}
+
+/* Windows of a fused qkv: q, k and v are column views (rows strided by 3 * C). */
+static int case_attention_windows(dev_exec *x, float *out) {
+    const int64_t sq[3] = {3, 16, 3 * 12}, so[3] = {3, 16, 12};
+    dev_tensor qkv = rnd(x, 3, sq, 1.0f), o = dev_new(x, SAM2_F32, 3, so);
+    dev_attention_windows(x, o, dev_cols(qkv, 0, 12), dev_cols(qkv, 12, 12), dev_cols(qkv, 24, 12),
+                          2);
+    return finish(x, o, out);
+}
+
+static int case_sine_pe(dev_exec *x, float *out) {
+    const int64_t so[3] = {5, 6, 32};
+    dev_tensor o = dev_new(x, SAM2_F32, 3, so);
+    dev_sine_pe(x, o, 10000.0f);
+    return finish(x, o, out);
+}
+
 static const struct {
     const char *name;
     op_case run;
@@ -161,6 +229,16 @@ static const struct {
     {"conv2d 3x3/2 pad 1", case_conv2d},
     {"conv2d depthwise", case_conv2d_depthwise},
     {"fourier_pe", case_fourier_pe},
+    /* image encoder ops */
+    {"scale (in place)", case_scale},
+    {"add_tiled", case_add_tiled},
+    {"resize_bicubic", case_resize_bicubic},
+    {"window_partition (padded)", case_window_partition},
+    {"window_unpartition (cropped)", case_window_unpartition},
+    {"maxpool2x2 (odd rows)", case_maxpool2x2},
+    {"upsample2x", case_upsample2x},
+    {"attention_windows (qkv views)", case_attention_windows},
+    {"sine_pe", case_sine_pe},
 };
 
 static int run_on(sam2_device *d, int c, float *out) {
