@@ -450,6 +450,18 @@ void dev_fourier_pe(dev_exec *x, dev_tensor out, dev_tensor coords, dev_tensor g
 
 /* ---- image encoder ops ---- */
 
+int dev_arena_adopt(dev_arena *a, void *host, size_t bytes) {
+    if (!a->dev->maps_host || !host) return -1;
+    dev_arena_block *h = calloc(1, sizeof *h);
+    if (!h || !(h->buf = dev_buffer_borrow(a->dev, host, bytes))) {
+        free(h);
+        return -1;
+    }
+    h->next = a->head;
+    a->head = h;
+    return 0;
+}
+
 dev_tensor dev_cols(dev_tensor t, int64_t c0, int64_t n) {
     t.offset += (size_t)(c0 * t.stride[t.ndim - 1]) * sam2_dtype_size(t.dtype);
     t.shape[t.ndim - 1] = n;

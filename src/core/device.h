@@ -195,6 +195,10 @@ void dev_fourier_pe(dev_exec *x, dev_tensor out, dev_tensor coords, dev_tensor g
 
 /* ---- image encoder ops (Hiera trunk, FPN neck, their position encodings) ---- */
 
+/* Hands the arena `bytes` of host memory to take from before it allocates buffers of its own
+ * (maps_host backends only, -1 elsewhere); the memory stays the caller's. A stage whose scratch
+ * sits in a host arena kept from frame to frame then faults no pages in per frame. */
+int dev_arena_adopt(dev_arena *a, void *host, size_t bytes);
 /* Columns [c0, c0 + n) of the last dimension (a strided view, e.g. q, k or v of a fused qkv). */
 dev_tensor dev_cols(dev_tensor t, int64_t c0, int64_t n);
 /* out = in * s. */

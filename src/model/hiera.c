@@ -132,15 +132,17 @@ static void block_shortcut(enc_ctx *e, const hiera_block_dev *bw, const sam2_hie
     const int64_t H = x.shape[0], W = x.shape[1], dim = b->dim, dout = b->dim_out;
     int64_t band = (ROW_CHUNK / W) & ~1;
     if (band < 2) band = 2;
+    const enc_mark m = enc_get_mark(e);
+    dev_tensor tb = enc_tensor(e, 1, SHAPE(band * W * dim));
+    dev_tensor pb = b->q_pool ? enc_tensor(e, 1, SHAPE(band * W * dout)) : dev_none();
     for (int64_t y0 = 0; y0 < H; y0 += band) {
         const int64_t rows = min64(band, H - y0);
         if (b->q_pool && rows < 2) break; /* a last odd row is dropped by the pooling */
-        const enc_mark m = enc_get_mark(e);
-        dev_tensor t = enc_tensor(e, 3, SHAPE(rows, W, dim));
+        dev_tensor t = dev_reshape(tb, 3, SHAPE(rows, W, dim));
         /* x = self.norm1(x) */
         dev_layernorm(X, t, dev_rows(x, y0, rows), bw->norm1_w, bw->norm1_b, 1e-6f);
         if (b->q_pool) {
-            dev_tensor p = enc_tensor(e, 3, SHAPE(rows, W, dout));
+            dev_tensor p = dev_reshape(pb, 3, SHAPE(rows, W, dout));
             /* shortcut = self.proj(x) */
             dev_linear(X, p, t, bw->proj_w, bw->proj_b);
             /* shortcut = do_pool(shortcut.permute(0, 3, 1, 2), self.pool).permute(0, 2, 3, 1) */
@@ -148,8 +150,32 @@ static void block_shortcut(enc_ctx *e, const hiera_block_dev *bw, const sam2_hie
         } else {
             dev_linear(X, dev_rows(xo, y0, rows), t, bw->proj_w, bw->proj_b);
         }
-        enc_release(e, m);
     }
+    enc_release(e, m);
+}
+
+/* Rows of windows attended at once: about WINDOW_GROUP_TOKENS tokens, at least one row. */
+static int64_t window_rows_per_band(const block_geom *g) {
+    const int64_t band = WINDOW_GROUP_TOKENS / ((int64_t)g->win_h * g->win_w * g->nwx);
+    return band < 1 ? 1 : band;
+}
+
+size_t hiera_op_scratch_floats(const sam2_net *net) {
+    const sam2_config *c = &net->cfg;
+    const int S = c->image_size;
+    size_t most = conv2d_scratch_floats(S, S, 3, c->embed_dim, 7, 7, 4, 3, 1);
+    int H = net->feat0, W = net->feat0;
+    for (int i = 0; i < net->num_blocks; i++) {
+        block_geom g;
+        if (geometry(&net->blocks[i], H, W, &g) != 0) return most;
+        const int64_t n = min64(window_rows_per_band(&g), g.nwy) * g.nwx;
+        const size_t a = attention_batched_scratch_floats((int)n, net->blocks[i].heads,
+                                                          g.wout_h * g.wout_w, g.win_h * g.win_w);
+        if (a > most) most = a;
+        H = g.Ho;
+        W = g.Wo;
+    }
+    return most;
 }
 
 /* x [H][W][dim] -> xo [Ho][Wo][dim_out] += attention, in bands of whole window rows:
@@ -162,24 +188,33 @@ static void block_attention(enc_ctx *e, const hiera_block_dev *bw, const sam2_hi
     dev_exec *X = &e->x;
     const int64_t dim = b->dim, dout = b->dim_out, W = g->W, Wo = g->Wo;
     const int64_t wh = g->win_h, ww = g->win_w, L = wh * ww, Lq = (int64_t)g->wout_h * g->wout_w;
-    int64_t band = WINDOW_GROUP_TOKENS / (L * g->nwx); /* window rows per band */
-    if (band < 1) band = 1;
+    const int64_t band = min64(window_rows_per_band(g), g->nwy), most = band * g->nwx;
+    /* the band's temporaries, allocated once for the largest band */
+    const enc_mark m = enc_get_mark(e);
+    dev_tensor tb = enc_tensor(e, 1, SHAPE(band * wh * W * dim));
+    dev_tensor wb = b->window > 0 ? enc_tensor(e, 1, SHAPE(most * L * dim)) : dev_none();
+    dev_tensor qkvb = enc_tensor(e, 1, SHAPE(most * L * 3 * dout));
+    dev_tensor qcb = b->q_pool ? enc_tensor(e, 1, SHAPE(most * L * dout)) : dev_none();
+    dev_tensor qpb = b->q_pool ? enc_tensor(e, 1, SHAPE(most * Lq * dout)) : dev_none();
+    dev_tensor attb = enc_tensor(e, 1, SHAPE(most * Lq * dout));
+    dev_tensor projb = enc_tensor(e, 1, SHAPE(most * Lq * dout));
+    dev_tensor unb =
+        b->window > 0 ? enc_tensor(e, 1, SHAPE(band * g->wout_h * Wo * dout)) : dev_none();
     for (int64_t wy = 0; wy < g->nwy; wy += band) {
         const int64_t nr = min64(band, g->nwy - wy), n = nr * g->nwx;
         const int64_t y0 = wy * wh, h = min64(nr * wh, g->H - y0);
         const int64_t yo = wy * g->wout_h, ho = min64(nr * g->wout_h, g->Ho - yo);
-        const enc_mark m = enc_get_mark(e);
-        dev_tensor t = enc_tensor(e, 3, SHAPE(h, W, dim));
+        dev_tensor t = dev_reshape(tb, 3, SHAPE(h, W, dim));
         /* x = self.norm1(x) */
         dev_layernorm(X, t, dev_rows(x, y0, h), bw->norm1_w, bw->norm1_b, 1e-6f);
         dev_tensor win = dev_reshape(t, 3, SHAPE(1, L, dim));
         if (b->window > 0) {
             /* x, pad_hw = window_partition(x, window_size) */
-            win = enc_tensor(e, 3, SHAPE(n, L, dim));
+            win = dev_reshape(wb, 3, SHAPE(n, L, dim));
             dev_window_partition(X, win, t, b->window);
         }
         /* qkv = self.qkv(x).reshape(B, H * W, 3, self.num_heads, -1) */
-        dev_tensor qkv = enc_tensor(e, 3, SHAPE(n, L, 3 * dout));
+        dev_tensor qkv = dev_reshape(qkvb, 3, SHAPE(n, L, 3 * dout));
         dev_linear(X, qkv, win, bw->qkv_w, bw->qkv_b);
         /* q, k, v = torch.unbind(qkv, 2) */
         dev_tensor q = dev_cols(qkv, 0, dout), k = dev_cols(qkv, dout, dout);
@@ -188,28 +223,28 @@ static void block_attention(enc_ctx *e, const hiera_block_dev *bw, const sam2_hi
             /* q = do_pool(q.reshape(B, H, W, -1), self.q_pool): each window as a map */
             dev_tensor qmap = q;
             qmap.shape[0] = n * wh, qmap.shape[1] = ww, qmap.stride[0] = ww * 3 * dout;
-            dev_tensor qc = enc_tensor(e, 3, SHAPE(n * wh, ww, dout));
-            dev_tensor qp = enc_tensor(e, 3, SHAPE(n * wh / 2, ww / 2, dout));
+            dev_tensor qc = dev_reshape(qcb, 3, SHAPE(n * wh, ww, dout));
+            dev_tensor qp = dev_reshape(qpb, 3, SHAPE(n * wh / 2, ww / 2, dout));
             dev_copy(X, qc, qmap);
             dev_maxpool2x2(X, qp, qc);
             q = dev_reshape(qp, 3, SHAPE(n, Lq, dout));
         }
         /* x = F.scaled_dot_product_attention(q.transpose(1, 2), k.transpose(1, 2), ...) */
-        dev_tensor att = enc_tensor(e, 3, SHAPE(n, Lq, dout));
+        dev_tensor att = dev_reshape(attb, 3, SHAPE(n, Lq, dout));
         dev_attention_windows(X, att, q, k, v, b->heads);
         /* x = self.proj(x) */
-        dev_tensor proj = enc_tensor(e, 3, SHAPE(n, Lq, dout));
+        dev_tensor proj = dev_reshape(projb, 3, SHAPE(n, Lq, dout));
         dev_linear(X, proj, att, bw->attn_proj_w, bw->attn_proj_b);
         dev_tensor un = dev_reshape(proj, 3, SHAPE(ho, Wo, dout));
         if (b->window > 0) {
             /* x = window_unpartition(x, window_size, pad_hw, (H, W)) */
-            un = enc_tensor(e, 3, SHAPE(ho, Wo, dout));
+            un = dev_reshape(unb, 3, SHAPE(ho, Wo, dout));
             dev_window_unpartition(X, un, proj, g->wout_h);
         }
         /* x = shortcut + self.drop_path(x) */
         dev_add(X, dev_rows(xo, yo, ho), dev_rows(xo, yo, ho), un);
-        enc_release(e, m);
     }
+    enc_release(e, m);
 }
 
 /* x = x + self.drop_path(self.mlp(self.norm2(x))), in row chunks; x [N][C]. */
@@ -273,6 +308,7 @@ int hiera_forward(const sam2_net *net, enc_ctx *e, dev_tensor img, const dev_ten
             rc = -2;
             goto done;
         }
+        /* for i, blk in enumerate(self.blocks): x = blk(x)   (MultiScaleBlock.forward) */
         dev_tensor xo = x;
         if (b->dim != b->dim_out) {
             dev_tensor next = dev_reshape(spare, 3, SHAPE(g.Ho, g.Wo, b->dim_out));
@@ -286,6 +322,7 @@ int hiera_forward(const sam2_net *net, enc_ctx *e, dev_tensor img, const dev_ten
         W = g.Wo;
         block_mlp(net, e, bw, dev_reshape(x, 2, SHAPE(H * W, b->dim_out)));
 
+        /* if (i == self.stage_ends[-1]) or (i in self.stage_ends ...): outputs.append(x) */
         if (i == acc + c->stages[stage] - 1) {
             dev_copy(X, stage_out[stage], x);
             char name[32];

@@ -9,6 +9,8 @@
 
 /* Tokens per band of the FPN (rows x width), bounding its temporaries. */
 #define FPN_BAND_TOKENS 4096
+/* Floats of the ops' scratch beyond im2col and attention: tensor records and alignment. */
+#define OP_SCRATCH_SLACK ((size_t)1 << 18)
 
 size_t image_features_level_floats(const sam2_net *net, int level) {
     const sam2_config *c = &net->cfg;
@@ -141,8 +143,21 @@ int image_encoder_forward(const sam2_net *net, const float *img_chw, image_featu
     dev_arena_init(&da, net->dev);
     enc_ctx e = {.host = scratch};
     dev_exec_init(&e.x, &da);
-    const enc_mark start = enc_get_mark(&e);
+    /* The stage maps stay in the caller's arena (as its other buffers do) until its next reset:
+     * a mark taken on an empty arena would free every chunk at the end and the next pass would
+     * fault its pages in again, where the reset keeps one block of the high-water size. */
     const bool repvit = c->trunk == SAM2_TRUNK_REPVIT;
+    if (net->dev->maps_host) {
+        /* The ops' own scratch (im2col, attention tiles, tensor records) from the caller's arena
+         * too: a fresh backend arena would map and fault it in again every pass. */
+        const size_t floats = (repvit ? 0 : hiera_op_scratch_floats(net)) + OP_SCRATCH_SLACK;
+        float *h = arena_floats(scratch, floats, 0);
+        if (!h || dev_arena_adopt(&da, h, floats * sizeof(float)) != 0) {
+            dev_arena_free(&da);
+            return -1;
+        }
+    }
+    enc_mark start = enc_get_mark(&e);
     const bool high_res = c->use_high_res_features_in_sam;
     const int64_t c0 = high_res ? d / 8 : d, c1 = high_res ? d / 4 : d;
     int rc = -1;
@@ -157,6 +172,7 @@ int image_encoder_forward(const sam2_net *net, const float *img_chw, image_featu
             /* RepViT: the stem runs into stage 0 before the other stages' buffers exist */
             if (s == 0 && repvit_stem(net, img_chw, host[0], scratch, tap)) goto done;
         }
+        start = enc_get_mark(&e);
         rc = repvit_forward(net, host, scratch, tap, cancel);
         for (int s = 0; s < 4 && rc == 0; s++)
             stage[s] = dev_from_host(&e.x, host[s], SAM2_F32, 3,
@@ -164,6 +180,7 @@ int image_encoder_forward(const sam2_net *net, const float *img_chw, image_featu
     } else {
         for (int s = 0; s < 4; s++)
             stage[s] = enc_tensor(&e, 3, SHAPE(F >> s, F >> s, c->backbone_channels[3 - s]));
+        start = enc_get_mark(&e);
         dev_tensor img = dev_from_host(&e.x, img_chw, SAM2_F32, 3, SHAPE(3, S, S), 1);
         rc = hiera_forward(net, &e, img, stage, tap, cancel);
     }
