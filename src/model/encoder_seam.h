@@ -46,6 +46,16 @@ static inline dev_tensor enc_tensor(enc_ctx *e, int ndim, const int64_t *shape) 
     return dev_from_host(&e->x, p, SAM2_F32, ndim, shape, 1);
 }
 
+/* On maps_host backends, the ops' own scratch (im2col, attention tiles, tensor records) up to
+ * `floats` is taken from the host arena until the next release of a mark taken before this call:
+ * a fresh backend block would be mapped and faulted in again every pass. Elsewhere, and if the
+ * host arena is out of memory, the backend's arena serves them as usual. */
+static inline void enc_adopt(enc_ctx *e, size_t floats) {
+    if (!e->x.dev->maps_host) return;
+    float *h = arena_floats(e->host, floats, 0);
+    if (h) dev_arena_adopt(e->x.arena, h, floats * sizeof(float));
+}
+
 /* A tensor that is host memory `host` on maps_host backends (written in place, its download a
  * no-op) and a backend temporary elsewhere (downloaded into `host` at the end). */
 static inline dev_tensor enc_output(enc_ctx *e, float *host, int ndim, const int64_t *shape) {

@@ -13,6 +13,8 @@
 #define ROW_CHUNK 4096
 /* Tokens per group of attention windows. */
 #define WINDOW_GROUP_TOKENS 4096
+/* Floats of the ops' scratch beyond im2col and attention: tensor records and alignment. */
+#define OP_SCRATCH_SLACK ((size_t)1 << 18)
 
 typedef struct block_geom {
     int H, W;           /* input map */
@@ -160,10 +162,9 @@ static int64_t window_rows_per_band(const block_geom *g) {
     return band < 1 ? 1 : band;
 }
 
-size_t hiera_op_scratch_floats(const sam2_net *net) {
-    const sam2_config *c = &net->cfg;
-    const int S = c->image_size;
-    size_t most = conv2d_scratch_floats(S, S, 3, c->embed_dim, 7, 7, 4, 3, 1);
+/* The most scratch one block's attention op takes (the attention tiles of a band). */
+static size_t attention_scratch_floats_max(const sam2_net *net) {
+    size_t most = 0;
     int H = net->feat0, W = net->feat0;
     for (int i = 0; i < net->num_blocks; i++) {
         block_geom g;
@@ -189,17 +190,19 @@ static void block_attention(enc_ctx *e, const hiera_block_dev *bw, const sam2_hi
     const int64_t dim = b->dim, dout = b->dim_out, W = g->W, Wo = g->Wo;
     const int64_t wh = g->win_h, ww = g->win_w, L = wh * ww, Lq = (int64_t)g->wout_h * g->wout_w;
     const int64_t band = min64(window_rows_per_band(g), g->nwy), most = band * g->nwx;
-    /* the band's temporaries, allocated once for the largest band */
+    /* The band's temporaries, allocated once for the largest band. With windows, the normalised
+     * band and the unpartitioned output live in the projection buffer: the band is dead once
+     * partitioned, k and v once attended. A pooled block projects q apart from k and v, so that
+     * the pooling reads q as a plain map (no copy of it out of a fused qkv). */
+    const int64_t kvw = b->q_pool ? 2 * dout : 3 * dout;
     const enc_mark m = enc_get_mark(e);
-    dev_tensor tb = enc_tensor(e, 1, SHAPE(band * wh * W * dim));
+    dev_tensor kvb = enc_tensor(e, 1, SHAPE(most * L * kvw));
+    dev_tensor tb = b->window > 0 ? kvb : enc_tensor(e, 1, SHAPE(band * wh * W * dim));
     dev_tensor wb = b->window > 0 ? enc_tensor(e, 1, SHAPE(most * L * dim)) : dev_none();
-    dev_tensor qkvb = enc_tensor(e, 1, SHAPE(most * L * 3 * dout));
-    dev_tensor qcb = b->q_pool ? enc_tensor(e, 1, SHAPE(most * L * dout)) : dev_none();
+    dev_tensor qb = b->q_pool ? enc_tensor(e, 1, SHAPE(most * L * dout)) : dev_none();
     dev_tensor qpb = b->q_pool ? enc_tensor(e, 1, SHAPE(most * Lq * dout)) : dev_none();
     dev_tensor attb = enc_tensor(e, 1, SHAPE(most * Lq * dout));
     dev_tensor projb = enc_tensor(e, 1, SHAPE(most * Lq * dout));
-    dev_tensor unb =
-        b->window > 0 ? enc_tensor(e, 1, SHAPE(band * g->wout_h * Wo * dout)) : dev_none();
     for (int64_t wy = 0; wy < g->nwy; wy += band) {
         const int64_t nr = min64(band, g->nwy - wy), n = nr * g->nwx;
         const int64_t y0 = wy * wh, h = min64(nr * wh, g->H - y0);
@@ -213,21 +216,29 @@ static void block_attention(enc_ctx *e, const hiera_block_dev *bw, const sam2_hi
             win = dev_reshape(wb, 3, SHAPE(n, L, dim));
             dev_window_partition(X, win, t, b->window);
         }
-        /* qkv = self.qkv(x).reshape(B, H * W, 3, self.num_heads, -1) */
-        dev_tensor qkv = dev_reshape(qkvb, 3, SHAPE(n, L, 3 * dout));
-        dev_linear(X, qkv, win, bw->qkv_w, bw->qkv_b);
-        /* q, k, v = torch.unbind(qkv, 2) */
-        dev_tensor q = dev_cols(qkv, 0, dout), k = dev_cols(qkv, dout, dout);
-        dev_tensor v = dev_cols(qkv, 2 * dout, dout);
+        dev_tensor q, k, v;
         if (b->q_pool) {
+            /* qkv = self.qkv(x); q, k, v = torch.unbind(qkv, 2): q's rows of the weight alone,
+             * k's and v's together */
+            dev_tensor qf = dev_reshape(qb, 3, SHAPE(n, L, dout));
+            dev_tensor kv = dev_reshape(kvb, 3, SHAPE(n, L, 2 * dout));
+            dev_linear(X, qf, win, dev_rows(bw->qkv_w, 0, dout), dev_rows(bw->qkv_b, 0, dout));
+            dev_linear(X, kv, win, dev_rows(bw->qkv_w, dout, 2 * dout),
+                       dev_rows(bw->qkv_b, dout, 2 * dout));
+            k = dev_cols(kv, 0, dout);
+            v = dev_cols(kv, dout, dout);
             /* q = do_pool(q.reshape(B, H, W, -1), self.q_pool): each window as a map */
-            dev_tensor qmap = q;
-            qmap.shape[0] = n * wh, qmap.shape[1] = ww, qmap.stride[0] = ww * 3 * dout;
-            dev_tensor qc = dev_reshape(qcb, 3, SHAPE(n * wh, ww, dout));
             dev_tensor qp = dev_reshape(qpb, 3, SHAPE(n * wh / 2, ww / 2, dout));
-            dev_copy(X, qc, qmap);
-            dev_maxpool2x2(X, qp, qc);
+            dev_maxpool2x2(X, qp, dev_reshape(qf, 3, SHAPE(n * wh, ww, dout)));
             q = dev_reshape(qp, 3, SHAPE(n, Lq, dout));
+        } else {
+            /* qkv = self.qkv(x).reshape(B, H * W, 3, self.num_heads, -1) */
+            dev_tensor qkv = dev_reshape(kvb, 3, SHAPE(n, L, 3 * dout));
+            dev_linear(X, qkv, win, bw->qkv_w, bw->qkv_b);
+            /* q, k, v = torch.unbind(qkv, 2) */
+            q = dev_cols(qkv, 0, dout);
+            k = dev_cols(qkv, dout, dout);
+            v = dev_cols(qkv, 2 * dout, dout);
         }
         /* x = F.scaled_dot_product_attention(q.transpose(1, 2), k.transpose(1, 2), ...) */
         dev_tensor att = dev_reshape(attb, 3, SHAPE(n, Lq, dout));
@@ -238,7 +249,7 @@ static void block_attention(enc_ctx *e, const hiera_block_dev *bw, const sam2_hi
         dev_tensor un = dev_reshape(proj, 3, SHAPE(ho, Wo, dout));
         if (b->window > 0) {
             /* x = window_unpartition(x, window_size, pad_hw, (H, W)) */
-            un = dev_reshape(unb, 3, SHAPE(ho, Wo, dout));
+            un = dev_reshape(kvb, 3, SHAPE(ho, Wo, dout));
             dev_window_unpartition(X, un, proj, g->wout_h);
         }
         /* x = shortcut + self.drop_path(x) */
@@ -288,6 +299,8 @@ int hiera_forward(const sam2_net *net, enc_ctx *e, dev_tensor img, const dev_ten
         /* PatchEmbed: self.proj(x).permute(0, 2, 3, 1); the convolution reads channels-last */
         const enc_mark m = enc_get_mark(e);
         dev_tensor hwc = enc_tensor(e, 3, SHAPE(S, S, 3));
+        enc_adopt(e, conv2d_scratch_floats((int)S, (int)S, 3, (int)C0, 7, 7, 4, 3, 1) +
+                         OP_SCRATCH_SLACK);
         dev_tensor hwc_as_chw = hwc;
         hwc_as_chw.shape[0] = 3, hwc_as_chw.shape[1] = S, hwc_as_chw.shape[2] = S;
         hwc_as_chw.stride[0] = 1, hwc_as_chw.stride[1] = S * 3, hwc_as_chw.stride[2] = 3;
@@ -297,6 +310,8 @@ int hiera_forward(const sam2_net *net, enc_ctx *e, dev_tensor img, const dev_ten
     }
     /* x = x + self._get_pos_embed(x.shape[1:3]) */
     dev_add(X, x, x, ie->pos);
+
+    enc_adopt(e, attention_scratch_floats_max(net) + OP_SCRATCH_SLACK);
 
     int64_t H = F, W = F;
     int stage = 0, acc = 0;

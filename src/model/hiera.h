@@ -15,9 +15,6 @@
 /* Places the trunk's weights on the net's backend and computes its positional embedding. */
 int hiera_load(sam2_net *net);
 
-/* Floats of scratch the backend ops of one pass take at most at once (im2col, attention). */
-size_t hiera_op_scratch_floats(const sam2_net *net);
-
 int hiera_forward(const sam2_net *net, enc_ctx *e, dev_tensor img, const dev_tensor stage_out[4],
                   const sam2_tap *tap, const cancel_check *cancel);
 

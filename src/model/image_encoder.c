@@ -9,7 +9,7 @@
 
 /* Tokens per band of the FPN (rows x width), bounding its temporaries. */
 #define FPN_BAND_TOKENS 4096
-/* Floats of the ops' scratch beyond im2col and attention: tensor records and alignment. */
+/* Floats of the ops' scratch for tensor records and alignment (a few hundred records). */
 #define OP_SCRATCH_SLACK ((size_t)1 << 18)
 
 size_t image_features_level_floats(const sam2_net *net, int level) {
@@ -147,16 +147,7 @@ int image_encoder_forward(const sam2_net *net, const float *img_chw, image_featu
      * a mark taken on an empty arena would free every chunk at the end and the next pass would
      * fault its pages in again, where the reset keeps one block of the high-water size. */
     const bool repvit = c->trunk == SAM2_TRUNK_REPVIT;
-    if (net->dev->maps_host) {
-        /* The ops' own scratch (im2col, attention tiles, tensor records) from the caller's arena
-         * too: a fresh backend arena would map and fault it in again every pass. */
-        const size_t floats = (repvit ? 0 : hiera_op_scratch_floats(net)) + OP_SCRATCH_SLACK;
-        float *h = arena_floats(scratch, floats, 0);
-        if (!h || dev_arena_adopt(&da, h, floats * sizeof(float)) != 0) {
-            dev_arena_free(&da);
-            return -1;
-        }
-    }
+    enc_adopt(&e, OP_SCRATCH_SLACK); /* the neck's tensor records */
     enc_mark start = enc_get_mark(&e);
     const bool high_res = c->use_high_res_features_in_sam;
     const int64_t c0 = high_res ? d / 8 : d, c1 = high_res ? d / 4 : d;
