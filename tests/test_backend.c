@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "core/device.h"
+#include "model/position_encoding.h"
 #include "ops_check.h"
 
 #include <math.h>
@@ -144,6 +145,74 @@ static int case_fourier_pe(dev_exec *x, float *out) {
     return finish(x, o, out);
 }
 
+/* ---- image encoder ops ---- */
+
+static int case_scale(dev_exec *x, float *out) {
+    const int64_t s[2] = {5, 9};
+    dev_tensor a = rnd(x, 2, s, 3.0f);
+    dev_scale(x, a, a, 0.5f);
+    return finish(x, a, out);
+}
+
+static int case_add_tiled(dev_exec *x, float *out) {
+    const int64_t sa[3] = {4, 12, 9}, sb[3] = {2, 4, 3};
+    dev_tensor a = rnd(x, 3, sa, 1.0f), b = rnd(x, 3, sb, 1.0f), o = dev_new(x, SAM2_F32, 3, sa);
+    dev_add_tiled(x, o, a, b);
+    return finish(x, o, out);
+}
+
+static int case_resize_bicubic(dev_exec *x, float *out) {
+    const int64_t si[3] = {3, 7, 5}, so[3] = {3, 16, 12};
+    dev_tensor in = rnd(x, 3, si, 1.0f), o = dev_new(x, SAM2_F32, 3, so);
+    dev_resize_bicubic(x, o, in);
+    return finish(x, o, out);
+}
+
+/* 7 x 10 map in windows of 4: 2 x 3 windows, the last row and column padded. */
+static int case_window_partition(dev_exec *x, float *out) {
+    const int64_t si[3] = {7, 10, 5}, so[3] = {6, 16, 5};
+    dev_tensor in = rnd(x, 3, si, 1.0f), o = dev_new(x, SAM2_F32, 3, so);
+    dev_window_partition(x, o, in, 4);
+    return finish(x, o, out);
+}
+
+static int case_window_unpartition(dev_exec *x, float *out) {
+    const int64_t si[3] = {6, 16, 5}, so[3] = {7, 10, 5};
+    dev_tensor in = rnd(x, 3, si, 1.0f), o = dev_new(x, SAM2_F32, 3, so);
+    dev_window_unpartition(x, o, in, 4);
+    return finish(x, o, out);
+}
+
+static int case_maxpool2x2(dev_exec *x, float *out) {
+    const int64_t si[3] = {9, 6, 7}, so[3] = {4, 3, 7};
+    dev_tensor in = rnd(x, 3, si, 1.0f), o = dev_new(x, SAM2_F32, 3, so);
+    dev_maxpool2x2(x, o, in);
+    return finish(x, o, out);
+}
+
+static int case_upsample2x(dev_exec *x, float *out) {
+    const int64_t si[3] = {4, 3, 7}, so[3] = {8, 6, 7};
+    dev_tensor in = rnd(x, 3, si, 1.0f), o = dev_new(x, SAM2_F32, 3, so);
+    dev_upsample2x(x, o, in);
+    return finish(x, o, out);
+}
+
+/* Windows of a fused qkv: q, k and v are column views (rows strided by 3 * C). */
+static int case_attention_windows(dev_exec *x, float *out) {
+    const int64_t sq[3] = {3, 16, 3 * 12}, so[3] = {3, 16, 12};
+    dev_tensor qkv = rnd(x, 3, sq, 1.0f), o = dev_new(x, SAM2_F32, 3, so);
+    dev_attention_windows(x, o, dev_cols(qkv, 0, 12), dev_cols(qkv, 12, 12), dev_cols(qkv, 24, 12),
+                          2);
+    return finish(x, o, out);
+}
+
+static int case_sine_pe(dev_exec *x, float *out) {
+    const int64_t so[3] = {5, 6, 32};
+    dev_tensor o = dev_new(x, SAM2_F32, 3, so);
+    dev_sine_pe(x, o, 10000.0f);
+    return finish(x, o, out);
+}
+
 static const struct {
     const char *name;
     op_case run;
@@ -161,6 +230,16 @@ static const struct {
     {"conv2d 3x3/2 pad 1", case_conv2d},
     {"conv2d depthwise", case_conv2d_depthwise},
     {"fourier_pe", case_fourier_pe},
+    /* image encoder ops */
+    {"scale (in place)", case_scale},
+    {"add_tiled", case_add_tiled},
+    {"resize_bicubic", case_resize_bicubic},
+    {"window_partition (padded)", case_window_partition},
+    {"window_unpartition (cropped)", case_window_unpartition},
+    {"maxpool2x2 (odd rows)", case_maxpool2x2},
+    {"upsample2x", case_upsample2x},
+    {"attention_windows (qkv views)", case_attention_windows},
+    {"sine_pe", case_sine_pe},
 };
 
 static int run_on(sam2_device *d, int c, float *out) {
@@ -332,6 +411,81 @@ static void test_arena_marks(void **state) {
     assert_null(d->buffers);
 }
 
+/* window_partition and window_unpartition are inverses on the map, and the padding is zero:
+ * checked on the backends' own results, not only against ref. */
+static void test_windows_round_trip(void **state) {
+    (void)state;
+    const char *backends[] = {"ref", "cpu", "check"};
+    const int64_t sm[3] = {7, 10, 3}, sw[3] = {6, 16, 3};
+    for (int b = 0; b < 3; b++) {
+        dev_arena a;
+        dev_arena_init(&a, sam2_device_get(backends[b]));
+        dev_exec x;
+        dev_exec_init(&x, &a);
+        ops_seed(77);
+        float *h = ops_random(7 * 10 * 3, 1.0f);
+        dev_tensor map = dev_from_host(&x, h, SAM2_F32, 3, sm, 0);
+        dev_tensor win = dev_new(&x, SAM2_F32, 3, sw), back = dev_new(&x, SAM2_F32, 3, sm);
+        dev_window_partition(&x, win, map, 4);
+        dev_window_unpartition(&x, back, win, 4);
+        float got[7 * 10 * 3], w[6 * 16 * 3];
+        assert_int_equal(dev_download(&x, got, &back, sizeof got), 0);
+        assert_int_equal(dev_download(&x, w, &win, sizeof w), 0);
+        assert_memory_equal(got, h, sizeof got);
+        /* window 5 (row 1, column 2) holds map rows 4..7 and columns 8..11: row 3 (map row 7)
+         * and columns 2, 3 (map columns 10, 11) are padding */
+        for (int t = 0; t < 16; t++) {
+            const int r = t / 4, c = t % 4;
+            for (int k = 0; k < 3; k++) {
+                const float v = w[((5 * 16) + t) * 3 + k];
+                if (r == 3 || c >= 2)
+                    assert_true(v == 0.0f);
+                else
+                    assert_true(v == h[((4 + r) * 10 + 8 + c) * 3 + k]);
+            }
+        }
+        free(h);
+        dev_arena_free(&a);
+    }
+}
+
+/* The sine encoding op equals the model's host function it replaces in the image encoder. */
+static void test_sine_pe_matches_host(void **state) {
+    (void)state;
+    const int64_t so[3] = {6, 5, 16};
+    float want[6 * 5 * 16], got[6 * 5 * 16];
+    sine_pe_hwc(want, 6, 5, 16, 10000.0f);
+    dev_arena a;
+    dev_arena_init(&a, sam2_device_get("check"));
+    dev_exec x;
+    dev_exec_init(&x, &a);
+    dev_tensor o = dev_new(&x, SAM2_F32, 3, so);
+    dev_sine_pe(&x, o, 10000.0f);
+    assert_int_equal(dev_download(&x, got, &o, sizeof got), 0);
+    assert_memory_equal(got, want, sizeof got);
+    dev_arena_free(&a);
+}
+
+/* An arena adopts host memory on backends that map it (tensors then come from it) and refuses
+ * on the others. */
+static void test_arena_adopt(void **state) {
+    (void)state;
+    static float host[1 << 12];
+    dev_arena a;
+    dev_arena_init(&a, sam2_device_get("cpu"));
+    assert_int_equal(dev_arena_adopt(&a, host, sizeof host), 0);
+    dev_exec x;
+    dev_exec_init(&x, &a);
+    const int64_t s[1] = {100};
+    dev_tensor t = dev_new(&x, SAM2_F32, 1, s);
+    assert_false(x.failed);
+    assert_ptr_equal((char *)t.buf->host + t.offset, (char *)host);
+    dev_arena_free(&a); /* the host memory stays the caller's */
+    dev_arena_init(&a, sam2_device_get("check"));
+    assert_int_equal(dev_arena_adopt(&a, host, sizeof host), -1);
+    dev_arena_free(&a);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ops_match_ref),
@@ -340,6 +494,9 @@ int main(void) {
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_check_faults_on_host_access),
         cmocka_unit_test(test_arena_marks),
+        cmocka_unit_test(test_windows_round_trip),
+        cmocka_unit_test(test_arena_adopt),
+        cmocka_unit_test(test_sine_pe_matches_host),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -448,6 +448,129 @@ void dev_fourier_pe(dev_exec *x, dev_tensor out, dev_tensor coords, dev_tensor g
     CALL(x, x->dev->vt->fourier_pe(x->dev, &out, &coords, &gaussian));
 }
 
+/* ---- image encoder ops ---- */
+
+int dev_arena_adopt(dev_arena *a, void *host, size_t bytes) {
+    if (!a->dev->maps_host || !host) return -1;
+    dev_arena_block *h = calloc(1, sizeof *h);
+    if (!h || !(h->buf = dev_buffer_borrow(a->dev, host, bytes))) {
+        free(h);
+        return -1;
+    }
+    h->next = a->head;
+    a->head = h;
+    return 0;
+}
+
+dev_tensor dev_cols(dev_tensor t, int64_t c0, int64_t n) {
+    t.offset += (size_t)(c0 * t.stride[t.ndim - 1]) * sam2_dtype_size(t.dtype);
+    t.shape[t.ndim - 1] = n;
+    return t;
+}
+
+static int same_shape(const dev_tensor *a, const dev_tensor *b) {
+    if (a->ndim != b->ndim) return 0;
+    for (int i = 0; i < a->ndim; i++)
+        if (a->shape[i] != b->shape[i]) return 0;
+    return 1;
+}
+
+void dev_scale(dev_exec *x, dev_tensor out, dev_tensor in, float s) {
+    if (!ok_f32(x, "scale", &out, 1) || !ok_f32(x, "scale", &in, 1)) return;
+    if (dev_tensor_numel(&out) != dev_tensor_numel(&in)) return fail(x, "scale: sizes differ");
+    CALL(x, x->dev->vt->scale(x->dev, &out, &in, s));
+}
+
+void dev_add_tiled(dev_exec *x, dev_tensor out, dev_tensor a, dev_tensor b) {
+    if (!ok_f32(x, "add_tiled", &out, 1) || !ok_f32(x, "add_tiled", &a, 1) ||
+        !ok_f32(x, "add_tiled", &b, 1))
+        return;
+    if (a.ndim != 3 || b.ndim != 3 || !same_shape(&out, &a))
+        return fail(x, "add_tiled: needs 3-d tensors, out shaped as a");
+    for (int i = 0; i < 3; i++)
+        if (b.shape[i] < 1 || a.shape[i] % b.shape[i])
+            return fail(x, "add_tiled: dim %d of b does not tile a", i);
+    CALL(x, x->dev->vt->add_tiled(x->dev, &out, &a, &b));
+}
+
+void dev_resize_bicubic(dev_exec *x, dev_tensor out, dev_tensor in) {
+    if (!ok_f32(x, "resize_bicubic", &out, 1) || !ok_f32(x, "resize_bicubic", &in, 1)) return;
+    if (in.ndim != 3 || out.ndim != 3 || in.shape[0] != out.shape[0])
+        return fail(x, "resize_bicubic: needs [C][H][W] tensors of the same C");
+    if (out.buf == in.buf && out.offset == in.offset) return fail(x, "resize_bicubic: out is in");
+    CALL(x, x->dev->vt->resize_bicubic(x->dev, &out, &in));
+}
+
+static int64_t ceil_div(int64_t a, int64_t b) {
+    return (a + b - 1) / b;
+}
+
+/* in [H][W][C] against windows [nh * nw][ws * ws][C]. */
+static int windows_fit(const dev_tensor *map, const dev_tensor *win, int ws) {
+    return ws >= 1 && map->ndim == 3 && win->ndim == 3 && win->shape[2] == map->shape[2] &&
+           win->shape[1] == (int64_t)ws * ws &&
+           win->shape[0] == ceil_div(map->shape[0], ws) * ceil_div(map->shape[1], ws);
+}
+
+void dev_window_partition(dev_exec *x, dev_tensor out, dev_tensor in, int ws) {
+    if (!ok_f32(x, "window_partition", &out, 1) || !ok_f32(x, "window_partition", &in, 1)) return;
+    if (!windows_fit(&in, &out, ws)) return fail(x, "window_partition: shapes do not fit");
+    CALL(x, x->dev->vt->window_partition(x->dev, &out, &in, ws));
+}
+
+void dev_window_unpartition(dev_exec *x, dev_tensor out, dev_tensor in, int ws) {
+    if (!ok_f32(x, "window_unpartition", &out, 1) || !ok_f32(x, "window_unpartition", &in, 1))
+        return;
+    if (!windows_fit(&out, &in, ws)) return fail(x, "window_unpartition: shapes do not fit");
+    CALL(x, x->dev->vt->window_unpartition(x->dev, &out, &in, ws));
+}
+
+void dev_maxpool2x2(dev_exec *x, dev_tensor out, dev_tensor in) {
+    if (!ok_f32(x, "maxpool2x2", &out, 1) || !ok_f32(x, "maxpool2x2", &in, 1)) return;
+    if (in.ndim != 3 || out.ndim != 3 || out.shape[0] != in.shape[0] / 2 ||
+        out.shape[1] != in.shape[1] / 2 || out.shape[2] != in.shape[2])
+        return fail(x, "maxpool2x2: shapes do not fit");
+    CALL(x, x->dev->vt->maxpool2x2(x->dev, &out, &in));
+}
+
+void dev_upsample2x(dev_exec *x, dev_tensor out, dev_tensor in) {
+    if (!ok_f32(x, "upsample2x", &out, 1) || !ok_f32(x, "upsample2x", &in, 1)) return;
+    if (in.ndim != 3 || out.ndim != 3 || out.shape[0] != 2 * in.shape[0] ||
+        out.shape[1] != 2 * in.shape[1] || out.shape[2] != in.shape[2])
+        return fail(x, "upsample2x: shapes do not fit");
+    CALL(x, x->dev->vt->upsample2x(x->dev, &out, &in));
+}
+
+/* [n][L][C] with unit channel stride and each window's rows consecutive. */
+static int window_rows(const dev_tensor *t) {
+    return t->ndim == 3 && t->stride[2] == 1 && t->stride[0] == t->shape[1] * t->stride[1];
+}
+
+void dev_attention_windows(dev_exec *x, dev_tensor out, dev_tensor q, dev_tensor k, dev_tensor v,
+                           int heads) {
+    if (!ok_f32(x, "attention_windows", &out, 1) || !ok_f32(x, "attention_windows", &q, 0) ||
+        !ok_f32(x, "attention_windows", &k, 0) || !ok_f32(x, "attention_windows", &v, 0))
+        return;
+    if (!window_rows(&q) || !window_rows(&k) || !window_rows(&v) || !same_shape(&k, &v) ||
+        !same_shape(&out, &q) || q.shape[0] != k.shape[0] || q.shape[2] != k.shape[2] ||
+        heads < 1 || q.shape[2] % heads)
+        return fail(x, "attention_windows: shapes do not fit");
+    dev_arena_mark m = dev_arena_get_mark(x->arena);
+    const int64_t ns = (int64_t)attention_batched_scratch_floats((int)q.shape[0], heads,
+                                                                 (int)q.shape[1], (int)k.shape[1]) +
+                       1;
+    dev_tensor scratch = dev_new(x, SAM2_F32, 1, &ns);
+    if (x->failed) return;
+    CALL(x, x->dev->vt->attention_windows(x->dev, &out, &q, &k, &v, heads, &scratch));
+    dev_arena_release(x->arena, m);
+}
+
+void dev_sine_pe(dev_exec *x, dev_tensor out, float temperature) {
+    if (!ok_f32(x, "sine_pe", &out, 1)) return;
+    if (out.ndim != 3 || out.shape[2] % 4) return fail(x, "sine_pe: needs [H][W][C], C % 4 == 0");
+    CALL(x, x->dev->vt->sine_pe(x->dev, &out, temperature));
+}
+
 /* ---- the public names (include/sam2.h) ---- */
 
 int sam2_set_backend(const char *name) {

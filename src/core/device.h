@@ -71,6 +71,19 @@ typedef struct sam2_device_vt {
                    const dev_tensor *b, int stride, int pad, int groups, const dev_tensor *scratch);
     void (*fourier_pe)(sam2_device *d, const dev_tensor *out, const dev_tensor *coords,
                        const dev_tensor *gaussian);
+    /* Image encoder ops (Hiera trunk, FPN neck); see dev_* below. */
+    void (*scale)(sam2_device *d, const dev_tensor *out, const dev_tensor *in, float s);
+    void (*add_tiled)(sam2_device *d, const dev_tensor *out, const dev_tensor *a,
+                      const dev_tensor *b);
+    void (*resize_bicubic)(sam2_device *d, const dev_tensor *out, const dev_tensor *in);
+    void (*window_partition)(sam2_device *d, const dev_tensor *out, const dev_tensor *in, int ws);
+    void (*window_unpartition)(sam2_device *d, const dev_tensor *out, const dev_tensor *in, int ws);
+    void (*maxpool2x2)(sam2_device *d, const dev_tensor *out, const dev_tensor *in);
+    void (*upsample2x)(sam2_device *d, const dev_tensor *out, const dev_tensor *in);
+    void (*attention_windows)(sam2_device *d, const dev_tensor *out, const dev_tensor *q,
+                              const dev_tensor *k, const dev_tensor *v, int heads,
+                              const dev_tensor *scratch);
+    void (*sine_pe)(sam2_device *d, const dev_tensor *out, float temperature);
 } sam2_device_vt;
 
 struct sam2_device {
@@ -179,6 +192,39 @@ void dev_conv2d(dev_exec *x, dev_tensor out, dev_tensor in, dev_tensor w, dev_te
 /* PositionEmbeddingRandom._pe_encoding: coords [N][2] in [0, 1], gaussian [2][C/2];
  * out [N][C] = [sin, cos](2 pi (2 coords - 1) @ gaussian). */
 void dev_fourier_pe(dev_exec *x, dev_tensor out, dev_tensor coords, dev_tensor gaussian);
+
+/* ---- image encoder ops (Hiera trunk, FPN neck, their position encodings) ---- */
+
+/* Hands the arena `bytes` of host memory to take from before it allocates buffers of its own
+ * (maps_host backends only, -1 elsewhere); the memory stays the caller's. A stage whose scratch
+ * sits in a host arena kept from frame to frame then faults no pages in per frame. */
+int dev_arena_adopt(dev_arena *a, void *host, size_t bytes);
+/* Columns [c0, c0 + n) of the last dimension (a strided view, e.g. q, k or v of a fused qkv). */
+dev_tensor dev_cols(dev_tensor t, int64_t c0, int64_t n);
+/* out = in * s. */
+void dev_scale(dev_exec *x, dev_tensor out, dev_tensor in, float s);
+/* out = a + b.tile(reps): 3-d a [A0][A1][A2], b [B0][B1][B2] with each Bi dividing Ai
+ * (Hiera._get_pos_embed's window embedding tiled over the interpolated background). */
+void dev_add_tiled(dev_exec *x, dev_tensor out, dev_tensor a, dev_tensor b);
+/* F.interpolate(mode="bicubic", align_corners=False), planar: in [C][H][W] -> out [C][OH][OW]. */
+void dev_resize_bicubic(dev_exec *x, dev_tensor out, dev_tensor in);
+/* hieradet.window_partition: in [H][W][C] -> out [nh * nw][ws * ws][C], nh = ceil(H / ws),
+ * nw = ceil(W / ws), windows row-major, the padding zero. */
+void dev_window_partition(dev_exec *x, dev_tensor out, dev_tensor in, int ws);
+/* hieradet.window_unpartition: in [nh * nw][ws * ws][C] -> out [H][W][C], padding cropped. */
+void dev_window_unpartition(dev_exec *x, dev_tensor out, dev_tensor in, int ws);
+/* nn.MaxPool2d(2, 2) (floor), channels-last: in [H][W][C] -> out [H/2][W/2][C]. */
+void dev_maxpool2x2(dev_exec *x, dev_tensor out, dev_tensor in);
+/* F.interpolate(scale_factor=2, mode="nearest"), channels-last: [H][W][C] -> [2H][2W][C]. */
+void dev_upsample2x(dev_exec *x, dev_tensor out, dev_tensor in);
+/* F.scaled_dot_product_attention over windows: q [n][Lq][H*D], k and v [n][Lk][H*D], heads
+ * interleaved in the channels; q, k, v may be column views of a fused qkv (rows strided, each
+ * window's rows consecutive); out [n][Lq][H*D] contiguous. */
+void dev_attention_windows(dev_exec *x, dev_tensor out, dev_tensor q, dev_tensor k, dev_tensor v,
+                           int heads);
+/* PositionEmbeddingSine (normalize=True, scale 2 pi), channels-last: out [H][W][C], channels
+ * [0, C/2) encode y and [C/2, C) encode x. */
+void dev_sine_pe(dev_exec *x, dev_tensor out, float temperature);
 
 /* A tensor with no buffer: "no bias". */
 static inline dev_tensor dev_none(void) {

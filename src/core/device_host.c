@@ -168,9 +168,37 @@ static void store(const dev_tensor *t, int64_t at, float v) {
             t->dtype == SAM2_BF16 ? sam2_f32_to_bf16(v) : sam2_f32_to_f16(v);
 }
 
+/* float32 to float32: an odometer over the outer dimensions, a strided loop (or a memcpy) over
+ * the last one, so views that keep the last dimension whole copy at memory speed. */
+static void copy_f32(const dev_tensor *dst, const dev_tensor *src) {
+    const int nd = src->ndim, in = nd - 1;
+    const int64_t n = src->shape[in], ss = src->stride[in], ds = dst->stride[in];
+    int64_t idx[DEV_MAX_DIMS] = {0}, outer = 1;
+    for (int k = 0; k < in; k++) outer *= src->shape[k];
+    for (int64_t r = 0; r < outer; r++) {
+        int64_t so = 0, dof = 0;
+        for (int k = 0; k < in; k++) {
+            so += idx[k] * src->stride[k];
+            dof += idx[k] * dst->stride[k];
+        }
+        const float *s = P(src) + so;
+        float *o = P(dst) + dof;
+        if (ss == 1 && ds == 1)
+            memmove(o, s, (size_t)n * sizeof(float));
+        else
+            for (int64_t i = 0; i < n; i++) o[i * ds] = s[i * ss];
+        for (int k = in - 1; k >= 0; k--) {
+            if (++idx[k] < src->shape[k]) break;
+            idx[k] = 0;
+        }
+    }
+}
+
 /* Any strides, any of the three dtypes: an odometer over the (up to 4) dimensions. */
 static void host_copy(sam2_device *d, const dev_tensor *dst, const dev_tensor *src) {
     (void)d;
+    if (src->dtype == SAM2_F32 && dst->dtype == SAM2_F32 && src->ndim > 0)
+        return copy_f32(dst, src);
     int64_t idx[DEV_MAX_DIMS] = {0};
     const int64_t n = numel(src);
     for (int64_t i = 0; i < n; i++) {
@@ -244,10 +272,117 @@ static void host_fourier_pe(sam2_device *d, const dev_tensor *out, const dev_ten
     }
 }
 
+/* ---- image encoder ops ---- */
+
+static void host_scale(sam2_device *d, const dev_tensor *out, const dev_tensor *in, float s) {
+    (void)d;
+    const int64_t n = numel(in);
+    const float *i = P(in);
+    float *o = P(out);
+    for (int64_t k = 0; k < n; k++) o[k] = i[k] * s;
+}
+
+/* Row by row of a's last dimension, each row adding the matching row of b repeated. */
+static void host_add_tiled(sam2_device *d, const dev_tensor *out, const dev_tensor *a,
+                           const dev_tensor *b) {
+    (void)d;
+    const int64_t A0 = a->shape[0], A1 = a->shape[1], A2 = a->shape[2];
+    const int64_t B0 = b->shape[0], B1 = b->shape[1], B2 = b->shape[2];
+    for (int64_t i = 0; i < A0; i++)
+        for (int64_t j = 0; j < A1; j++) {
+            const float *ar = P(a) + (i * A1 + j) * A2;
+            const float *br = P(b) + ((i % B0) * B1 + j % B1) * B2;
+            float *o = P(out) + (i * A1 + j) * A2;
+            for (int64_t k = 0; k < A2; k++) o[k] = ar[k] + br[k % B2];
+        }
+}
+
+static void host_resize_bicubic(sam2_device *d, const dev_tensor *out, const dev_tensor *in) {
+    d->kernels->resize_bicubic(P(out), P(in), (int)in->shape[0], (int)in->shape[1],
+                               (int)in->shape[2], (int)out->shape[1], (int)out->shape[2]);
+}
+
+/* Window w's token t is map pixel (wy * ws + t / ws, wx * ws + t % ws); `to_windows` picks the
+ * direction. Tokens outside the map are zero in the windows and dropped from the map. */
+static void windows_move(const dev_tensor *map, const dev_tensor *win, int ws, int to_windows) {
+    const int64_t H = map->shape[0], W = map->shape[1], C = map->shape[2];
+    const int64_t nw = (W + ws - 1) / ws, nwin = win->shape[0];
+    const size_t row = (size_t)C * sizeof(float);
+    for (int64_t w = 0; w < nwin; w++)
+        for (int64_t t = 0; t < (int64_t)ws * ws; t++) {
+            const int64_t y = (w / nw) * ws + t / ws, xx = (w % nw) * ws + t % ws;
+            float *wp = P(win) + (w * ws * ws + t) * C;
+            const int inside = y < H && xx < W;
+            float *mp = inside ? P(map) + (y * W + xx) * C : NULL;
+            if (to_windows && inside)
+                memcpy(wp, mp, row);
+            else if (to_windows)
+                memset(wp, 0, row);
+            else if (inside)
+                memcpy(mp, wp, row);
+        }
+}
+
+static void host_window_partition(sam2_device *d, const dev_tensor *out, const dev_tensor *in,
+                                  int ws) {
+    (void)d;
+    windows_move(in, out, ws, 1);
+}
+
+static void host_window_unpartition(sam2_device *d, const dev_tensor *out, const dev_tensor *in,
+                                    int ws) {
+    (void)d;
+    windows_move(out, in, ws, 0);
+}
+
+static void host_maxpool2x2(sam2_device *d, const dev_tensor *out, const dev_tensor *in) {
+    d->kernels->maxpool2x2(P(out), P(in), (int)in->shape[0], (int)in->shape[1], (int)in->shape[2]);
+}
+
+static void host_upsample2x(sam2_device *d, const dev_tensor *out, const dev_tensor *in) {
+    d->kernels->upsample_nearest2x(P(out), P(in), (int)in->shape[0], (int)in->shape[1],
+                                   (int)in->shape[2]);
+}
+
+static void host_attention_windows(sam2_device *d, const dev_tensor *out, const dev_tensor *q,
+                                   const dev_tensor *k, const dev_tensor *v, int heads,
+                                   const dev_tensor *scratch) {
+    const int C = (int)q->shape[2];
+    d->kernels->attention_batched(P(out), C, P(q), (int)q->stride[1], P(k), (int)k->stride[1], P(v),
+                                  (int)v->stride[1], (int)q->shape[0], heads, (int)q->shape[1],
+                                  (int)k->shape[1], C / heads, P(scratch));
+}
+
+/* dim_t = temperature ** (2 * (j // 2) / npf), in float32 as the reference evaluates it. */
+static void host_sine_pe(sam2_device *d, const dev_tensor *out, float temperature) {
+    (void)d;
+    const int64_t H = out->shape[0], W = out->shape[1], C = out->shape[2], npf = C / 2;
+    const float eps = 1e-6f;
+    for (int64_t y = 0; y < H; y++) {
+        const float ye = (float)(y + 1) / ((float)H + eps) * TWO_PI_F;
+        for (int64_t x = 0; x < W; x++) {
+            const float xe = (float)(x + 1) / ((float)W + eps) * TWO_PI_F;
+            float *o = P(out) + (y * W + x) * C;
+            for (int64_t j = 0; j < npf; j++) {
+                const float t = powf(temperature, (2.0f * (float)(j / 2)) / (float)npf);
+                const float py = ye / t, px = xe / t;
+                o[j] = (j & 1) ? cosf(py) : sinf(py);
+                o[npf + j] = (j & 1) ? cosf(px) : sinf(px);
+            }
+        }
+    }
+}
+
+#define HOST_IMAGE_ENCODER_OPS                                                                     \
+    .scale = host_scale, .add_tiled = host_add_tiled, .resize_bicubic = host_resize_bicubic,       \
+    .window_partition = host_window_partition, .window_unpartition = host_window_unpartition,      \
+    .maxpool2x2 = host_maxpool2x2, .upsample2x = host_upsample2x,                                  \
+    .attention_windows = host_attention_windows, .sine_pe = host_sine_pe
+
 #define HOST_OPS                                                                                   \
     .upload = host_upload, .download = host_download, .copy = host_copy, .add = host_add,          \
     .unary = host_unary, .linear = host_linear, .layernorm = host_layernorm,                       \
-    .conv2d = host_conv2d, .fourier_pe = host_fourier_pe
+    .conv2d = host_conv2d, .fourier_pe = host_fourier_pe, HOST_IMAGE_ENCODER_OPS
 
 static const sam2_device_vt host_vt = {
     .alloc = host_alloc, .free = host_free, .enter = host_nothing, .leave = host_nothing, HOST_OPS};

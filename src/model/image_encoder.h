@@ -20,6 +20,9 @@ typedef struct image_features {
 /* Floats each level of image_features needs. */
 size_t image_features_level_floats(const sam2_net *net, int level);
 
+/* Places the encoder's weights (trunk, neck, conv_s0/s1) on the net's backend at load. */
+int image_encoder_load(sam2_net *net);
+
 /* img: normalised image, planar [3][S][S] (as the reference's input tensor). */
 int image_encoder_forward(const sam2_net *net, const float *img_chw, image_features *out,
                           arena *scratch, const sam2_tap *tap, const cancel_check *cancel);

@@ -1,6 +1,7 @@
 #include "model/net.h"
 
 #include "core/error.h"
+#include "model/image_encoder.h"
 #include "model/position_encoding.h"
 #include "model/prompt_encoder.h"
 #include "model/repvit.h"
@@ -8,31 +9,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Hiera._get_pos_embed: bicubic-interpolate the background embedding to the stride-4 grid and add
- * the window embedding tiled over it; stored channels-last. */
-static int make_trunk_pos(sam2_net *net) {
-    const sam2_config *c = &net->cfg;
-    const int C = c->embed_dim, F = net->feat0, w0 = c->window_spec[0];
-    float *planar = malloc(sizeof(float) * (size_t)C * F * F);
-    net->trunk_pos = malloc(sizeof(float) * (size_t)C * F * F);
-    if (!planar || !net->trunk_pos) {
-        free(planar);
-        return -1;
-    }
-    net->be->resize_bicubic(planar, net->w.pos_embed, C, c->bkg_pos_embed[0], c->bkg_pos_embed[1],
-                            F, F);
-    const float *win = net->w.pos_embed_window; /* [C][w0][w0] */
-    for (int y = 0; y < F; y++)
-        for (int x = 0; x < F; x++) {
-            float *o = net->trunk_pos + ((size_t)y * F + x) * C;
-            for (int ch = 0; ch < C; ch++)
-                o[ch] = planar[((size_t)ch * F + y) * F + x] +
-                        win[((size_t)ch * w0 + y % w0) * w0 + x % w0];
-        }
-    free(planar);
-    return 0;
-}
 
 /* EdgeTAM: the RepViT trunk with its BatchNorms folded, the Perceiver's position encoding and
  * the RoPE tables of RoPEAttentionv2's key grid. */
@@ -74,7 +50,6 @@ int sam2_net_init(sam2_net *net, const sam2_config *cfg, const sam2_weights *w, 
     net->embed = cfg->image_size / cfg->backbone_stride;
     const int d = cfg->d_model, E = net->embed;
 
-    if (cfg->trunk == SAM2_TRUNK_HIERA && make_trunk_pos(net) != 0) goto oom;
     /* Only the stride-16 level's encoding is ever read (memory attention); the others exist for
      * the parity taps, which compute them on demand (level 0 alone is 64 MB at 1024x1024). */
     const int s2 = net->feat0 >> 2;
@@ -95,6 +70,7 @@ int sam2_net_init(sam2_net *net, const sam2_config *cfg, const sam2_weights *w, 
     axial_rope_tables(net->rope_cos, net->rope_sin, E, E, net->rope_head_dim, cfg->rope_theta);
     if (edgetam_constants(net) != 0) goto oom;
     if (prompt_encoder_load(net) != 0) goto oom;
+    if (image_encoder_load(net) != 0) goto oom;
     return 0;
 oom:
     sam2_net_free(net);
@@ -102,7 +78,7 @@ oom:
 }
 
 void sam2_net_free(sam2_net *net) {
-    free(net->trunk_pos);
+    dev_buffer_free(net->ie.pos_buf);
     for (int i = 0; i < 4; i++) free(net->neck_pos[i]);
     free(net->image_pe);
     free(net->mem_pos);

@@ -18,6 +18,23 @@ typedef struct prompt_encoder_dev {
     dev_tensor conv_w[3], conv_b[3], norm_w[2], norm_b[2]; /* mask_downscaling */
 } prompt_encoder_dev;
 
+/* The image encoder's weights on the net's backend (Hiera trunk and FPN neck are on the seam). */
+typedef struct hiera_block_dev {
+    dev_tensor norm1_w, norm1_b, norm2_w, norm2_b;
+    dev_tensor qkv_w, qkv_b, attn_proj_w, attn_proj_b; /* attn.qkv, attn.proj */
+    dev_tensor mlp_w[2], mlp_b[2];
+    dev_tensor proj_w, proj_b; /* only when dim != dim_out */
+} hiera_block_dev;
+
+typedef struct image_encoder_dev {
+    dev_tensor patch_w, patch_b; /* trunk.patch_embed.proj [C][3][7][7] */
+    dev_tensor pos;              /* trunk._get_pos_embed, channels-last [S/4][S/4][C] */
+    dev_buffer *pos_buf;         /* pos's memory (computed at load, owned) */
+    hiera_block_dev blocks[SAM2_MAX_BLOCKS];
+    dev_tensor neck_w[SAM2_MAX_STAGES], neck_b[SAM2_MAX_STAGES]; /* neck.convs.i.conv [d][C_i] */
+    dev_tensor conv_s0_w, conv_s0_b, conv_s1_w, conv_s1_b;       /* sam_mask_decoder.conv_s0/1 */
+} image_encoder_dev;
+
 typedef struct sam2_net {
     sam2_config cfg;
     sam2_weights w;
@@ -27,13 +44,13 @@ typedef struct sam2_net {
     const sam2_backend *be;
     dev_arena dev_weights;
     prompt_encoder_dev pe;
+    image_encoder_dev ie;
     sam2_hiera_block_info blocks[SAM2_MAX_BLOCKS];
     int num_blocks;
 
     int feat0; /* stride-4 feature size, image_size / 4 */
     int embed; /* stride-16 embedding size E = image_size / 16 */
 
-    float *trunk_pos;   /* [feat0][feat0][embed_dim]: bicubic pos_embed + tiled window embed */
     float *neck_pos[4]; /* [S/4 >> i]^2 x d_model sine PE of neck level i (HWC); only [2] is
                          * kept (the level memory attention reads), the others are NULL */
     float *image_pe;    /* [E][E][d_model] dense random-Fourier PE of the prompt encoder */
