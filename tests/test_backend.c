@@ -144,6 +144,76 @@ static int case_fourier_pe(dev_exec *x, float *out) {
     return finish(x, o, out);
 }
 
+/* ---- heads ops (mask decoder, memory attention, memory encoder, Perceiver) ---- */
+
+static int case_matmul(dev_exec *x, float *out) {
+    const int64_t sa[2] = {5, 7}, sb[2] = {7, 6}, so[2] = {5, 6};
+    dev_tensor a = rnd(x, 2, sa, 1.0f), b = rnd(x, 2, sb, 1.0f), o = rnd(x, 2, so, 1.0f);
+    dev_matmul(x, o, a, b, 0, 0, 0.5f, 1.0f); /* accumulates into o */
+    return finish(x, o, out);
+}
+
+static int case_matmul_views(dev_exec *x, float *out) {
+    /* a^T (a column view of a wider tensor) times b^T, into columns of a wider output */
+    const int64_t sa[2] = {7, 9}, sb[2] = {6, 10}, so[2] = {5, 10};
+    dev_tensor a = rnd(x, 2, sa, 1.0f), b = rnd(x, 2, sb, 1.0f), o = rnd(x, 2, so, 1.0f);
+    dev_matmul(x, dev_cols(o, 3, 6), dev_cols(a, 2, 5), dev_cols(b, 1, 7), 1, 1, 1.0f, 0.0f);
+    return finish(x, o, out);
+}
+
+static int case_softmax(dev_exec *x, float *out) {
+    const int64_t s[2] = {6, 13};
+    dev_tensor a = rnd(x, 2, s, 4.0f);
+    dev_softmax(x, a);
+    return finish(x, a, out);
+}
+
+static int case_attention(dev_exec *x, float *out) {
+    const int64_t sq[2] = {9, 16}, sk[2] = {11, 16}, so[2] = {9, 16};
+    dev_tensor q = rnd(x, 2, sq, 1.0f), k = rnd(x, 2, sk, 1.0f), v = rnd(x, 2, sk, 1.0f);
+    dev_tensor o = dev_new(x, SAM2_F32, 2, so);
+    dev_attention(x, o, q, k, v, 2);
+    return finish(x, o, out);
+}
+
+static int case_attention_dv(dev_exec *x, float *out) {
+    /* values of their own width (64-d memories), q from a column view */
+    const int64_t sq[2] = {7, 20}, sk[2] = {12, 8}, sv[2] = {12, 6}, so[2] = {7, 6};
+    dev_tensor q = rnd(x, 2, sq, 1.0f), k = rnd(x, 2, sk, 1.0f), v = rnd(x, 2, sv, 1.0f);
+    dev_tensor o = dev_new(x, SAM2_F32, 2, so);
+    dev_attention(x, o, dev_cols(q, 4, 8), k, v, 2);
+    return finish(x, o, out);
+}
+
+static int case_conv_t2x2(dev_exec *x, float *out) {
+    const int64_t si[3] = {3, 4, 6}, sw[4] = {6, 5, 2, 2}, sb[1] = {5}, so[3] = {6, 8, 5};
+    dev_tensor in = rnd(x, 3, si, 1.0f), w = rnd(x, 4, sw, 0.5f), b = rnd(x, 1, sb, 1.0f);
+    dev_tensor o = dev_new(x, SAM2_F32, 3, so);
+    dev_conv_transpose2x2(x, o, in, w, b);
+    return finish(x, o, out);
+}
+
+static int case_scale(dev_exec *x, float *out) {
+    const int64_t s[2] = {4, 9};
+    dev_tensor a = rnd(x, 2, s, 2.0f);
+    dev_scale(x, a, a, 20.0f, -10.0f);
+    return finish(x, a, out);
+}
+
+static int case_mul_row(dev_exec *x, float *out) {
+    const int64_t s[2] = {5, 9}, r[1] = {9};
+    dev_tensor a = rnd(x, 2, s, 1.0f), g = rnd(x, 1, r, 1.0f), o = dev_new(x, SAM2_F32, 2, s);
+    dev_mul(x, o, a, g);
+    return finish(x, o, out);
+}
+
+static int case_threshold(dev_exec *x, float *out) {
+    const int64_t s[1] = {41};
+    dev_tensor a = rnd(x, 1, s, 1.0f);
+    dev_threshold(x, a, a, 0.0f);
+    return finish(x, a, out);
+}
+
 static const struct {
     const char *name;
     op_case run;
@@ -161,6 +231,16 @@ static const struct {
     {"conv2d 3x3/2 pad 1", case_conv2d},
     {"conv2d depthwise", case_conv2d_depthwise},
     {"fourier_pe", case_fourier_pe},
+    /* heads ops */
+    {"matmul (accumulating)", case_matmul},
+    {"matmul (transposed column views)", case_matmul_views},
+    {"softmax", case_softmax},
+    {"attention (2 heads)", case_attention},
+    {"attention (values of their own width)", case_attention_dv},
+    {"conv_transpose2x2", case_conv_t2x2},
+    {"scale", case_scale},
+    {"mul (row broadcast)", case_mul_row},
+    {"threshold (in place)", case_threshold},
 };
 
 static int run_on(sam2_device *d, int c, float *out) {

@@ -71,6 +71,19 @@ typedef struct sam2_device_vt {
                    const dev_tensor *b, int stride, int pad, int groups, const dev_tensor *scratch);
     void (*fourier_pe)(sam2_device *d, const dev_tensor *out, const dev_tensor *coords,
                        const dev_tensor *gaussian);
+    /* ---- heads ops (mask decoder, memory attention, memory encoder, Perceiver) ---- */
+    void (*matmul)(sam2_device *d, const dev_tensor *out, const dev_tensor *a, const dev_tensor *b,
+                   int trans_a, int trans_b, float alpha, float beta);
+    void (*softmax)(sam2_device *d, const dev_tensor *x);
+    void (*attention)(sam2_device *d, const dev_tensor *out, const dev_tensor *q,
+                      const dev_tensor *k, const dev_tensor *v, int heads,
+                      const dev_tensor *scratch);
+    void (*conv_t2x2)(sam2_device *d, const dev_tensor *out, const dev_tensor *in,
+                      const dev_tensor *w, const dev_tensor *b, const dev_tensor *scratch);
+    void (*scale)(sam2_device *d, const dev_tensor *out, const dev_tensor *in, float mul,
+                  float add);
+    void (*mul)(sam2_device *d, const dev_tensor *out, const dev_tensor *a, const dev_tensor *b);
+    void (*threshold)(sam2_device *d, const dev_tensor *out, const dev_tensor *in, float t);
 } sam2_device_vt;
 
 struct sam2_device {
@@ -179,6 +192,31 @@ void dev_conv2d(dev_exec *x, dev_tensor out, dev_tensor in, dev_tensor w, dev_te
 /* PositionEmbeddingRandom._pe_encoding: coords [N][2] in [0, 1], gaussian [2][C/2];
  * out [N][C] = [sin, cos](2 pi (2 coords - 1) @ gaussian). */
 void dev_fourier_pe(dev_exec *x, dev_tensor out, dev_tensor coords, dev_tensor gaussian);
+
+/* ---- heads ops (mask decoder, memory attention, memory encoder, Perceiver) ---- */
+
+/* Columns [c0, c0 + n) of the last dimension (a view; rows keep their stride). */
+dev_tensor dev_cols(dev_tensor t, int64_t c0, int64_t n);
+/* out = alpha op(a) op(b) + beta out for 2-d tensors whose rows are unit-stride (row stride
+ * free, so column views work); op(X) = X or X^T. a [M][K] (or [K][M]), b [K][N] (or [N][K]). */
+void dev_matmul(dev_exec *x, dev_tensor out, dev_tensor a, dev_tensor b, int trans_a, int trans_b,
+                float alpha, float beta);
+/* Softmax over the last dimension, in place (contiguous). */
+void dev_softmax(dev_exec *x, dev_tensor t);
+/* Multi-head scaled dot-product attention softmax(Q K^T / sqrt(D)) V, heads interleaved in the
+ * channels: q [Lq][H*D], k [Lk][H*D], v [Lk][H*Dv] -> out [Lq][H*Dv] (rows unit-stride, any row
+ * stride). Dv may differ from D (memory attention weighs its 64-d memories). */
+void dev_attention(dev_exec *x, dev_tensor out, dev_tensor q, dev_tensor k, dev_tensor v,
+                   int heads);
+/* ConvTranspose2d kernel 2 stride 2, channels-last: in [H][W][IC], w [IC][OC][2][2] (PyTorch
+ * layout), b [OC] -> out [2H][2W][OC]. */
+void dev_conv_transpose2x2(dev_exec *x, dev_tensor out, dev_tensor in, dev_tensor w, dev_tensor b);
+/* out = in * mul + add elementwise (the memory encoder's sigmoid scale and bias). */
+void dev_scale(dev_exec *x, dev_tensor out, dev_tensor in, float mul, float add);
+/* out = a * b, b either a's shape or one row broadcast over a's rows (a layer scale). */
+void dev_mul(dev_exec *x, dev_tensor out, dev_tensor a, dev_tensor b);
+/* out = in > t ? 1 : 0 (a binarised mask). */
+void dev_threshold(dev_exec *x, dev_tensor out, dev_tensor in, float t);
 
 /* A tensor with no buffer: "no bias". */
 static inline dev_tensor dev_none(void) {

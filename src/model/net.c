@@ -1,6 +1,7 @@
 #include "model/net.h"
 
 #include "core/error.h"
+#include "model/mask_decoder.h"
 #include "model/position_encoding.h"
 #include "model/prompt_encoder.h"
 #include "model/repvit.h"
@@ -95,6 +96,7 @@ int sam2_net_init(sam2_net *net, const sam2_config *cfg, const sam2_weights *w, 
     axial_rope_tables(net->rope_cos, net->rope_sin, E, E, net->rope_head_dim, cfg->rope_theta);
     if (edgetam_constants(net) != 0) goto oom;
     if (prompt_encoder_load(net) != 0) goto oom;
+    if (mask_decoder_load(net) != 0) goto oom;
     return 0;
 oom:
     sam2_net_free(net);
@@ -113,6 +115,7 @@ void sam2_net_free(sam2_net *net) {
     free(net->perceiver_pos);
     free(net->rope_k_cos);
     free(net->rope_k_sin);
+    mask_decoder_unload(net);
     if (net->dev) dev_arena_free(&net->dev_weights);
     memset(net, 0, sizeof *net);
 }
