@@ -214,6 +214,23 @@ static int case_threshold(dev_exec *x, float *out) {
     return finish(x, a, out);
 }
 
+static int case_rope(dev_exec *x, float *out) {
+    /* one head's columns of 10 rows, periods of 5 rows whose first 2 stay, a 2-row table */
+    const int64_t s[2] = {10, 12}, st[2] = {2, 2};
+    dev_tensor a = rnd(x, 2, s, 1.0f), c = rnd(x, 2, st, 1.0f), n = rnd(x, 2, st, 1.0f);
+    dev_rope(x, dev_cols(a, 4, 4), c, n, 5, 2);
+    return finish(x, a, out);
+}
+
+static int case_attention_windows(dev_exec *x, float *out) {
+    /* 3 windows of 2 queries and 5 keys, 2 heads of 4 */
+    const int64_t sq[2] = {6, 8}, sk[2] = {15, 8};
+    dev_tensor q = rnd(x, 2, sq, 1.0f), k = rnd(x, 2, sk, 1.0f), v = rnd(x, 2, sk, 1.0f);
+    dev_tensor o = dev_new(x, SAM2_F32, 2, sq);
+    dev_attention_windows(x, o, q, k, v, 2, 3);
+    return finish(x, o, out);
+}
+
 static const struct {
     const char *name;
     op_case run;
@@ -241,6 +258,8 @@ static const struct {
     {"scale", case_scale},
     {"mul (row broadcast)", case_mul_row},
     {"threshold (in place)", case_threshold},
+    {"rope (column view, periods with skipped rows)", case_rope},
+    {"attention over windows", case_attention_windows},
 };
 
 static int run_on(sam2_device *d, int c, float *out) {

@@ -541,6 +541,37 @@ void dev_threshold(dev_exec *x, dev_tensor out, dev_tensor in, float t) {
     CALL(x, x->dev->vt->threshold(x->dev, &out, &in, t));
 }
 
+void dev_rope(dev_exec *x, dev_tensor t, dev_tensor cos_t, dev_tensor sin_t, int period, int skip) {
+    if (!ok_rows(x, "rope", &t) || !ok_f32(x, "rope", &cos_t, 1) || !ok_f32(x, "rope", &sin_t, 1))
+        return;
+    const int64_t half = t.shape[1] / 2;
+    if (t.shape[1] % 2 || last_dim(&cos_t) != half ||
+        dev_tensor_numel(&sin_t) != dev_tensor_numel(&cos_t) || period < 1 || skip < 0 ||
+        skip >= period)
+        return fail(x, "rope: shapes do not fit");
+    if (t.shape[0] == 0) return;
+    CALL(x, x->dev->vt->rope(x->dev, &t, &cos_t, &sin_t, period, skip));
+}
+
+void dev_attention_windows(dev_exec *x, dev_tensor out, dev_tensor q, dev_tensor k, dev_tensor v,
+                           int heads, int nwin) {
+    if (!ok_rows(x, "attention_windows", &out) || !ok_rows(x, "attention_windows", &q) ||
+        !ok_rows(x, "attention_windows", &k) || !ok_rows(x, "attention_windows", &v))
+        return;
+    if (heads < 1 || nwin < 1 || q.shape[0] % nwin || k.shape[0] % nwin || q.shape[1] % heads ||
+        k.shape[1] != q.shape[1] || v.shape[1] != q.shape[1] || v.shape[0] != k.shape[0] ||
+        out.shape[0] != q.shape[0] || out.shape[1] != q.shape[1])
+        return fail(x, "attention_windows: shapes do not fit (%d heads, %d windows)", heads, nwin);
+    dev_arena_mark m = dev_arena_get_mark(x->arena);
+    const int64_t ns = (int64_t)attention_batched_scratch_floats(
+                           nwin, heads, (int)(q.shape[0] / nwin), (int)(k.shape[0] / nwin)) +
+                       1;
+    dev_tensor scratch = dev_new(x, SAM2_F32, 1, &ns);
+    if (x->failed) return;
+    CALL(x, x->dev->vt->attention_windows(x->dev, &out, &q, &k, &v, heads, nwin, &scratch));
+    dev_arena_release(x->arena, m);
+}
+
 /* ---- the public names (include/sam2.h) ---- */
 
 int sam2_set_backend(const char *name) {

@@ -84,6 +84,11 @@ typedef struct sam2_device_vt {
                   float add);
     void (*mul)(sam2_device *d, const dev_tensor *out, const dev_tensor *a, const dev_tensor *b);
     void (*threshold)(sam2_device *d, const dev_tensor *out, const dev_tensor *in, float t);
+    void (*rope)(sam2_device *d, const dev_tensor *x, const dev_tensor *cos_t,
+                 const dev_tensor *sin_t, int period, int skip);
+    void (*attention_windows)(sam2_device *d, const dev_tensor *out, const dev_tensor *q,
+                              const dev_tensor *k, const dev_tensor *v, int heads, int nwin,
+                              const dev_tensor *scratch);
 } sam2_device_vt;
 
 struct sam2_device {
@@ -217,6 +222,16 @@ void dev_scale(dev_exec *x, dev_tensor out, dev_tensor in, float mul, float add)
 void dev_mul(dev_exec *x, dev_tensor out, dev_tensor a, dev_tensor b);
 /* out = in > t ? 1 : 0 (a binarised mask). */
 void dev_threshold(dev_exec *x, dev_tensor out, dev_tensor in, float t);
+/* Rotary encoding of interleaved pairs, in place: x [n][dim] (rows unit-stride, any row stride:
+ * one head's columns); cos_t, sin_t [table_rows][dim/2]. Row r is in a period of `period` rows;
+ * the first `skip` rows of each period stay, the others rotate pair (2j, 2j+1) by the angle of
+ * table row ((r % period) - skip) % table_rows (ops.h rope; period = table_rows, skip = 0 is
+ * apply_rotary_enc with repeat_freqs_k, EdgeTAM's keys skip their 1D latents). */
+void dev_rope(dev_exec *x, dev_tensor t, dev_tensor cos_t, dev_tensor sin_t, int period, int skip);
+/* dev_attention over `nwin` independent windows: q [nwin*Lq][H*D], k and v [nwin*Lk][H*D], window
+ * w's queries attending to window w's keys alone (the Perceiver's 2D latents). */
+void dev_attention_windows(dev_exec *x, dev_tensor out, dev_tensor q, dev_tensor k, dev_tensor v,
+                           int heads, int nwin);
 
 /* A tensor with no buffer: "no bias". */
 static inline dev_tensor dev_none(void) {

@@ -312,9 +312,26 @@ static void host_threshold(sam2_device *d, const dev_tensor *out, const dev_tens
     for (int64_t j = 0; j < n; j++) o[j] = i[j] > t ? 1.0f : 0.0f;
 }
 
+static void host_rope(sam2_device *d, const dev_tensor *x, const dev_tensor *cos_t,
+                      const dev_tensor *sin_t, int period, int skip) {
+    const int64_t half = x->shape[1] / 2;
+    d->kernels->rope(P(x), (int)x->shape[0], (int)x->stride[0], (int)x->shape[1], P(cos_t),
+                     P(sin_t), (int)(numel(cos_t) / half), period, skip);
+}
+
+static void host_attention_windows(sam2_device *d, const dev_tensor *out, const dev_tensor *q,
+                                   const dev_tensor *k, const dev_tensor *v, int heads, int nwin,
+                                   const dev_tensor *scratch) {
+    d->kernels->attention_batched(P(out), (int)out->stride[0], P(q), (int)q->stride[0], P(k),
+                                  (int)k->stride[0], P(v), (int)v->stride[0], nwin, heads,
+                                  (int)(q->shape[0] / nwin), (int)(k->shape[0] / nwin),
+                                  (int)(q->shape[1] / heads), P(scratch));
+}
+
 #define HEADS_OPS                                                                                  \
     .matmul = host_matmul, .softmax = host_softmax, .attention = host_attention,                   \
-    .conv_t2x2 = host_conv_t2x2, .scale = host_scale, .mul = host_mul, .threshold = host_threshold
+    .conv_t2x2 = host_conv_t2x2, .scale = host_scale, .mul = host_mul,                             \
+    .threshold = host_threshold, .rope = host_rope, .attention_windows = host_attention_windows
 
 #define HOST_OPS                                                                                   \
     .upload = host_upload, .download = host_download, .copy = host_copy, .add = host_add,          \
