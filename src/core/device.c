@@ -137,10 +137,63 @@ void dev_arena_init(dev_arena *a, sam2_device *d) {
     a->head = NULL;
 }
 
+/* Freed arena blocks are kept for the next forward pass (up to a bound): the heads run once
+ * per frame and object with a fresh arena, and fresh blocks would cost page faults and zeroing
+ * every time (the host arenas they replace were kept between calls too). */
+#define DEV_CACHE_BLOCKS 32
+#define DEV_CACHE_BYTES ((size_t)128 << 20)
+#define DEV_CACHE_BLOCK_MAX ((size_t)64 << 20)
+static dev_buffer *cached[DEV_CACHE_BLOCKS];
+static size_t cached_bytes;
+
+static void recycle_block(dev_buffer *b) {
+    pthread_mutex_lock(&dev_lock);
+    for (int i = 0; i < DEV_CACHE_BLOCKS; i++)
+        if (!cached[i] && b->bytes <= DEV_CACHE_BLOCK_MAX &&
+            cached_bytes + b->bytes <= DEV_CACHE_BYTES) {
+            cached[i] = b;
+            cached_bytes += b->bytes;
+            pthread_mutex_unlock(&dev_lock);
+            return;
+        }
+    pthread_mutex_unlock(&dev_lock);
+    dev_buffer_free(b);
+}
+
+/* The smallest cached block of backend d holding at least `size` bytes, or a new one. */
+static dev_buffer *reuse_block(sam2_device *d, size_t size) {
+    pthread_mutex_lock(&dev_lock);
+    int best = -1;
+    for (int i = 0; i < DEV_CACHE_BLOCKS; i++)
+        if (cached[i] && cached[i]->dev == d && cached[i]->bytes >= size &&
+            (best < 0 || cached[i]->bytes < cached[best]->bytes))
+            best = i;
+    dev_buffer *b = best >= 0 ? cached[best] : NULL;
+    if (b) {
+        cached[best] = NULL;
+        cached_bytes -= b->bytes;
+    }
+    pthread_mutex_unlock(&dev_lock);
+    return b ? b : dev_buffer_new(d, size);
+}
+
+void dev_cache_drop(sam2_device *d) {
+    for (int i = 0; i < DEV_CACHE_BLOCKS; i++) {
+        pthread_mutex_lock(&dev_lock);
+        dev_buffer *b = cached[i] && cached[i]->dev == d ? cached[i] : NULL;
+        if (b) {
+            cached[i] = NULL;
+            cached_bytes -= b->bytes;
+        }
+        pthread_mutex_unlock(&dev_lock);
+        if (b) dev_buffer_free(b);
+    }
+}
+
 static void pop_block(dev_arena *a) {
     dev_arena_block *b = a->head;
     a->head = b->next;
-    dev_buffer_free(b->buf);
+    recycle_block(b->buf);
     free(b);
 }
 
@@ -166,7 +219,7 @@ static dev_buffer *arena_take(dev_arena *a, size_t n, size_t *offset) {
         size_t size = h && 2 * h->buf->bytes > DEV_MIN_BLOCK ? 2 * h->buf->bytes : DEV_MIN_BLOCK;
         if (size < n) size = n;
         h = calloc(1, sizeof *h);
-        if (!h || !(h->buf = dev_buffer_new(a->dev, size))) {
+        if (!h || !(h->buf = reuse_block(a->dev, size))) {
             free(h);
             return NULL;
         }

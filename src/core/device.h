@@ -200,6 +200,8 @@ void dev_fourier_pe(dev_exec *x, dev_tensor out, dev_tensor coords, dev_tensor g
 
 /* ---- heads ops (mask decoder, memory attention, memory encoder, Perceiver) ---- */
 
+/* Arenas keep freed blocks for the next pass (a bounded cache); this frees backend d's. */
+void dev_cache_drop(sam2_device *d);
 /* Columns [c0, c0 + n) of the last dimension (a view; rows keep their stride). */
 dev_tensor dev_cols(dev_tensor t, int64_t c0, int64_t n);
 /* out = alpha op(a) op(b) + beta out for 2-d tensors whose rows are unit-stride (row stride
