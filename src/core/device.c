@@ -141,8 +141,8 @@ void dev_arena_init(dev_arena *a, sam2_device *d) {
  * per frame and object with a fresh arena, and fresh blocks would cost page faults and zeroing
  * every time (the host arenas they replace were kept between calls too). */
 #define DEV_CACHE_BLOCKS 32
-#define DEV_CACHE_BYTES ((size_t)96 << 20)
-#define DEV_CACHE_BLOCK_MAX ((size_t)32 << 20)
+#define DEV_CACHE_BYTES ((size_t)128 << 20)
+#define DEV_CACHE_BLOCK_MAX ((size_t)64 << 20)
 static dev_buffer *cached[DEV_CACHE_BLOCKS];
 static size_t cached_bytes;
 
