@@ -147,10 +147,10 @@ static int case_fourier_pe(dev_exec *x, float *out) {
 
 /* ---- image encoder ops ---- */
 
-static int case_scale(dev_exec *x, float *out) {
+static int case_scale_in_place(dev_exec *x, float *out) {
     const int64_t s[2] = {5, 9};
     dev_tensor a = rnd(x, 2, s, 3.0f);
-    dev_scale(x, a, a, 0.5f);
+    dev_scale(x, a, a, 0.5f, 0.0f);
     return finish(x, a, out);
 }
 
@@ -213,6 +213,94 @@ static int case_sine_pe(dev_exec *x, float *out) {
     return finish(x, o, out);
 }
 
+/* ---- heads ops (mask decoder, memory attention, memory encoder, Perceiver) ---- */
+
+static int case_matmul(dev_exec *x, float *out) {
+    const int64_t sa[2] = {5, 7}, sb[2] = {7, 6}, so[2] = {5, 6};
+    dev_tensor a = rnd(x, 2, sa, 1.0f), b = rnd(x, 2, sb, 1.0f), o = rnd(x, 2, so, 1.0f);
+    dev_matmul(x, o, a, b, 0, 0, 0.5f, 1.0f); /* accumulates into o */
+    return finish(x, o, out);
+}
+
+static int case_matmul_views(dev_exec *x, float *out) {
+    /* a^T (a column view of a wider tensor) times b^T, into columns of a wider output */
+    const int64_t sa[2] = {7, 9}, sb[2] = {6, 10}, so[2] = {5, 10};
+    dev_tensor a = rnd(x, 2, sa, 1.0f), b = rnd(x, 2, sb, 1.0f), o = rnd(x, 2, so, 1.0f);
+    dev_matmul(x, dev_cols(o, 3, 6), dev_cols(a, 2, 5), dev_cols(b, 1, 7), 1, 1, 1.0f, 0.0f);
+    return finish(x, o, out);
+}
+
+static int case_softmax(dev_exec *x, float *out) {
+    const int64_t s[2] = {6, 13};
+    dev_tensor a = rnd(x, 2, s, 4.0f);
+    dev_softmax(x, a);
+    return finish(x, a, out);
+}
+
+static int case_attention(dev_exec *x, float *out) {
+    const int64_t sq[2] = {9, 16}, sk[2] = {11, 16}, so[2] = {9, 16};
+    dev_tensor q = rnd(x, 2, sq, 1.0f), k = rnd(x, 2, sk, 1.0f), v = rnd(x, 2, sk, 1.0f);
+    dev_tensor o = dev_new(x, SAM2_F32, 2, so);
+    dev_attention(x, o, q, k, v, 2);
+    return finish(x, o, out);
+}
+
+static int case_attention_dv(dev_exec *x, float *out) {
+    /* values of their own width (64-d memories), q from a column view */
+    const int64_t sq[2] = {7, 20}, sk[2] = {12, 8}, sv[2] = {12, 6}, so[2] = {7, 6};
+    dev_tensor q = rnd(x, 2, sq, 1.0f), k = rnd(x, 2, sk, 1.0f), v = rnd(x, 2, sv, 1.0f);
+    dev_tensor o = dev_new(x, SAM2_F32, 2, so);
+    dev_attention(x, o, dev_cols(q, 4, 8), k, v, 2);
+    return finish(x, o, out);
+}
+
+static int case_conv_t2x2(dev_exec *x, float *out) {
+    const int64_t si[3] = {3, 4, 6}, sw[4] = {6, 5, 2, 2}, sb[1] = {5}, so[3] = {6, 8, 5};
+    dev_tensor in = rnd(x, 3, si, 1.0f), w = rnd(x, 4, sw, 0.5f), b = rnd(x, 1, sb, 1.0f);
+    dev_tensor o = dev_new(x, SAM2_F32, 3, so);
+    dev_conv_transpose2x2(x, o, in, w, b);
+    return finish(x, o, out);
+}
+
+static int case_scale(dev_exec *x, float *out) {
+    const int64_t s[2] = {4, 9};
+    dev_tensor a = rnd(x, 2, s, 2.0f);
+    dev_scale(x, a, a, 20.0f, -10.0f);
+    return finish(x, a, out);
+}
+
+static int case_mul_row(dev_exec *x, float *out) {
+    const int64_t s[2] = {5, 9}, r[1] = {9};
+    dev_tensor a = rnd(x, 2, s, 1.0f), g = rnd(x, 1, r, 1.0f), o = dev_new(x, SAM2_F32, 2, s);
+    dev_mul(x, o, a, g);
+    return finish(x, o, out);
+}
+
+static int case_threshold(dev_exec *x, float *out) {
+    const int64_t s[1] = {41};
+    dev_tensor a = rnd(x, 1, s, 1.0f);
+    dev_threshold(x, a, a, 0.0f);
+    return finish(x, a, out);
+}
+
+static int case_rope(dev_exec *x, float *out) {
+    /* one head's columns of 10 rows, periods of 5 rows whose first 2 stay, a 2-row table */
+    const int64_t s[2] = {10, 12}, st[2] = {2, 2};
+    dev_tensor a = rnd(x, 2, s, 1.0f), c = rnd(x, 2, st, 1.0f), n = rnd(x, 2, st, 1.0f);
+    dev_rope(x, dev_cols(a, 4, 4), c, n, 5, 2);
+    return finish(x, a, out);
+}
+
+static int case_attention_windows_rows(dev_exec *x, float *out) {
+    /* 3 windows of 2 queries and 5 keys, 2 heads of 4 */
+    const int64_t sq[2] = {6, 8}, sk[2] = {15, 8};
+    dev_tensor q = rnd(x, 2, sq, 1.0f), k = rnd(x, 2, sk, 1.0f), v = rnd(x, 2, sk, 1.0f);
+    dev_tensor o = dev_new(x, SAM2_F32, 2, sq);
+    dev_attention_windows(x, dev_windows(o, 3), dev_windows(q, 3), dev_windows(k, 3),
+                          dev_windows(v, 3), 2);
+    return finish(x, o, out);
+}
+
 static const struct {
     const char *name;
     op_case run;
@@ -231,7 +319,7 @@ static const struct {
     {"conv2d depthwise", case_conv2d_depthwise},
     {"fourier_pe", case_fourier_pe},
     /* image encoder ops */
-    {"scale (in place)", case_scale},
+    {"scale (in place)", case_scale_in_place},
     {"add_tiled", case_add_tiled},
     {"resize_bicubic", case_resize_bicubic},
     {"window_partition (padded)", case_window_partition},
@@ -240,6 +328,19 @@ static const struct {
     {"upsample2x", case_upsample2x},
     {"attention_windows (qkv views)", case_attention_windows},
     {"sine_pe", case_sine_pe},
+
+    /* heads ops */
+    {"matmul (accumulating)", case_matmul},
+    {"matmul (transposed column views)", case_matmul_views},
+    {"softmax", case_softmax},
+    {"attention (2 heads)", case_attention},
+    {"attention (values of their own width)", case_attention_dv},
+    {"conv_transpose2x2", case_conv_t2x2},
+    {"scale", case_scale},
+    {"mul (row broadcast)", case_mul_row},
+    {"threshold (in place)", case_threshold},
+    {"rope (column view, periods with skipped rows)", case_rope},
+    {"attention over windows (2-d rows)", case_attention_windows_rows},
 };
 
 static int run_on(sam2_device *d, int c, float *out) {
@@ -408,6 +509,7 @@ static void test_arena_marks(void **state) {
     assert_true(again.offset > keep.offset);
     assert_false(x.failed);
     dev_arena_free(&a);
+    dev_cache_drop(d); /* freed blocks are kept for reuse until dropped */
     assert_null(d->buffers);
 }
 

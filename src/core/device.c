@@ -137,10 +137,63 @@ void dev_arena_init(dev_arena *a, sam2_device *d) {
     a->head = NULL;
 }
 
+/* Freed arena blocks are kept for the next forward pass (up to a bound): the heads run once
+ * per frame and object with a fresh arena, and fresh blocks would cost page faults and zeroing
+ * every time (the host arenas they replace were kept between calls too). */
+#define DEV_CACHE_BLOCKS 32
+#define DEV_CACHE_BYTES ((size_t)128 << 20)
+#define DEV_CACHE_BLOCK_MAX ((size_t)64 << 20)
+static dev_buffer *cached[DEV_CACHE_BLOCKS];
+static size_t cached_bytes;
+
+static void recycle_block(dev_buffer *b) {
+    pthread_mutex_lock(&dev_lock);
+    for (int i = 0; i < DEV_CACHE_BLOCKS; i++)
+        if (!cached[i] && b->bytes <= DEV_CACHE_BLOCK_MAX &&
+            cached_bytes + b->bytes <= DEV_CACHE_BYTES) {
+            cached[i] = b;
+            cached_bytes += b->bytes;
+            pthread_mutex_unlock(&dev_lock);
+            return;
+        }
+    pthread_mutex_unlock(&dev_lock);
+    dev_buffer_free(b);
+}
+
+/* The smallest cached block of backend d holding at least `size` bytes, or a new one. */
+static dev_buffer *reuse_block(sam2_device *d, size_t size) {
+    pthread_mutex_lock(&dev_lock);
+    int best = -1;
+    for (int i = 0; i < DEV_CACHE_BLOCKS; i++)
+        if (cached[i] && cached[i]->dev == d && cached[i]->bytes >= size &&
+            (best < 0 || cached[i]->bytes < cached[best]->bytes))
+            best = i;
+    dev_buffer *b = best >= 0 ? cached[best] : NULL;
+    if (b) {
+        cached[best] = NULL;
+        cached_bytes -= b->bytes;
+    }
+    pthread_mutex_unlock(&dev_lock);
+    return b ? b : dev_buffer_new(d, size);
+}
+
+void dev_cache_drop(sam2_device *d) {
+    for (int i = 0; i < DEV_CACHE_BLOCKS; i++) {
+        pthread_mutex_lock(&dev_lock);
+        dev_buffer *b = cached[i] && cached[i]->dev == d ? cached[i] : NULL;
+        if (b) {
+            cached[i] = NULL;
+            cached_bytes -= b->bytes;
+        }
+        pthread_mutex_unlock(&dev_lock);
+        if (b) dev_buffer_free(b);
+    }
+}
+
 static void pop_block(dev_arena *a) {
     dev_arena_block *b = a->head;
     a->head = b->next;
-    dev_buffer_free(b->buf);
+    recycle_block(b->buf);
     free(b);
 }
 
@@ -166,7 +219,7 @@ static dev_buffer *arena_take(dev_arena *a, size_t n, size_t *offset) {
         size_t size = h && 2 * h->buf->bytes > DEV_MIN_BLOCK ? 2 * h->buf->bytes : DEV_MIN_BLOCK;
         if (size < n) size = n;
         h = calloc(1, sizeof *h);
-        if (!h || !(h->buf = dev_buffer_new(a->dev, size))) {
+        if (!h || !(h->buf = reuse_block(a->dev, size))) {
             free(h);
             return NULL;
         }
@@ -462,6 +515,20 @@ int dev_arena_adopt(dev_arena *a, void *host, size_t bytes) {
     return 0;
 }
 
+/* ---- heads ops (mask decoder, memory attention, memory encoder, Perceiver) ---- */
+
+dev_tensor dev_windows(dev_tensor t, int64_t n) {
+    if (t.ndim != 2 || n < 1 || t.shape[0] % n) {
+        t.ndim = 0; /* an unusable view: the op that receives it fails */
+        return t;
+    }
+    const int64_t L = t.shape[0] / n, C = t.shape[1], rs = t.stride[0], cs = t.stride[1];
+    t.ndim = 3;
+    t.shape[0] = n, t.shape[1] = L, t.shape[2] = C;
+    t.stride[0] = L * rs, t.stride[1] = rs, t.stride[2] = cs;
+    return t;
+}
+
 dev_tensor dev_cols(dev_tensor t, int64_t c0, int64_t n) {
     t.offset += (size_t)(c0 * t.stride[t.ndim - 1]) * sam2_dtype_size(t.dtype);
     t.shape[t.ndim - 1] = n;
@@ -473,12 +540,6 @@ static int same_shape(const dev_tensor *a, const dev_tensor *b) {
     for (int i = 0; i < a->ndim; i++)
         if (a->shape[i] != b->shape[i]) return 0;
     return 1;
-}
-
-void dev_scale(dev_exec *x, dev_tensor out, dev_tensor in, float s) {
-    if (!ok_f32(x, "scale", &out, 1) || !ok_f32(x, "scale", &in, 1)) return;
-    if (dev_tensor_numel(&out) != dev_tensor_numel(&in)) return fail(x, "scale: sizes differ");
-    CALL(x, x->dev->vt->scale(x->dev, &out, &in, s));
 }
 
 void dev_add_tiled(dev_exec *x, dev_tensor out, dev_tensor a, dev_tensor b) {
@@ -569,6 +630,103 @@ void dev_sine_pe(dev_exec *x, dev_tensor out, float temperature) {
     if (!ok_f32(x, "sine_pe", &out, 1)) return;
     if (out.ndim != 3 || out.shape[2] % 4) return fail(x, "sine_pe: needs [H][W][C], C % 4 == 0");
     CALL(x, x->dev->vt->sine_pe(x->dev, &out, temperature));
+}
+
+/* A 2-d f32 tensor on the exec's backend whose rows are unit-stride. */
+static int ok_rows(dev_exec *x, const char *op, const dev_tensor *t) {
+    if (!ok_f32(x, op, t, 0)) return 0;
+    if (t->ndim != 2 || (t->shape[1] > 1 && t->stride[1] != 1) || t->stride[0] < t->shape[1]) {
+        fail(x, "%s: needs a 2-d tensor with unit-stride rows", op);
+        return 0;
+    }
+    return 1;
+}
+
+void dev_matmul(dev_exec *x, dev_tensor out, dev_tensor a, dev_tensor b, int trans_a, int trans_b,
+                float alpha, float beta) {
+    if (!ok_rows(x, "matmul", &out) || !ok_rows(x, "matmul", &a) || !ok_rows(x, "matmul", &b))
+        return;
+    const int64_t M = a.shape[trans_a ? 1 : 0], K = a.shape[trans_a ? 0 : 1];
+    const int64_t Kb = b.shape[trans_b ? 1 : 0], N = b.shape[trans_b ? 0 : 1];
+    if (K != Kb || out.shape[0] != M || out.shape[1] != N)
+        return fail(x, "matmul: [%lld][%lld] x [%lld][%lld] into [%lld][%lld]", (long long)M,
+                    (long long)K, (long long)Kb, (long long)N, (long long)out.shape[0],
+                    (long long)out.shape[1]);
+    CALL(x, x->dev->vt->matmul(x->dev, &out, &a, &b, trans_a, trans_b, alpha, beta));
+}
+
+void dev_softmax(dev_exec *x, dev_tensor t) {
+    if (!ok_f32(x, "softmax", &t, 1)) return;
+    CALL(x, x->dev->vt->softmax(x->dev, &t));
+}
+
+void dev_attention(dev_exec *x, dev_tensor out, dev_tensor q, dev_tensor k, dev_tensor v,
+                   int heads) {
+    if (!ok_rows(x, "attention", &out) || !ok_rows(x, "attention", &q) ||
+        !ok_rows(x, "attention", &k) || !ok_rows(x, "attention", &v))
+        return;
+    const int64_t Lq = q.shape[0], Lk = k.shape[0];
+    if (heads < 1 || q.shape[1] % heads || v.shape[1] % heads || k.shape[1] != q.shape[1] ||
+        v.shape[0] != Lk || out.shape[0] != Lq || out.shape[1] != v.shape[1])
+        return fail(x, "attention: shapes do not fit (%d heads)", heads);
+    /* Host kernels keep one block of scores per thread; a GPU backend would ignore it. */
+    dev_arena_mark m = dev_arena_get_mark(x->arena);
+    const int64_t ns = (int64_t)attention_scratch_floats((int)Lq, (int)Lk) + 1;
+    dev_tensor scratch = dev_new(x, SAM2_F32, 1, &ns);
+    if (x->failed) return;
+    CALL(x, x->dev->vt->attention(x->dev, &out, &q, &k, &v, heads, &scratch));
+    dev_arena_release(x->arena, m);
+}
+
+void dev_conv_transpose2x2(dev_exec *x, dev_tensor out, dev_tensor in, dev_tensor w, dev_tensor b) {
+    if (!ok_f32(x, "conv_t2x2", &out, 1) || !ok_f32(x, "conv_t2x2", &in, 1) ||
+        !ok_f32(x, "conv_t2x2", &w, 1) || !ok_f32(x, "conv_t2x2", &b, 1))
+        return;
+    if (in.ndim != 3 || out.ndim != 3 || w.ndim != 4)
+        return fail(x, "conv_t2x2: needs [H][W][C] tensors and a [IC][OC][2][2] weight");
+    const int64_t H = in.shape[0], W = in.shape[1], IC = in.shape[2], OC = w.shape[1];
+    if (w.shape[0] != IC || w.shape[2] != 2 || w.shape[3] != 2 || out.shape[0] != 2 * H ||
+        out.shape[1] != 2 * W || out.shape[2] != OC || dev_tensor_numel(&b) != OC)
+        return fail(x, "conv_t2x2: shapes do not fit");
+    dev_arena_mark m = dev_arena_get_mark(x->arena);
+    const int64_t ns = (int64_t)conv_t2x2_scratch_floats((int)H, (int)W, (int)IC, (int)OC) + 1;
+    dev_tensor scratch = dev_new(x, SAM2_F32, 1, &ns);
+    if (x->failed) return;
+    CALL(x, x->dev->vt->conv_t2x2(x->dev, &out, &in, &w, &b, &scratch));
+    dev_arena_release(x->arena, m);
+}
+
+void dev_scale(dev_exec *x, dev_tensor out, dev_tensor in, float mul, float add) {
+    if (!ok_f32(x, "scale", &out, 1) || !ok_f32(x, "scale", &in, 1)) return;
+    if (dev_tensor_numel(&out) != dev_tensor_numel(&in)) return fail(x, "scale: sizes differ");
+    CALL(x, x->dev->vt->scale(x->dev, &out, &in, mul, add));
+}
+
+void dev_mul(dev_exec *x, dev_tensor out, dev_tensor a, dev_tensor b) {
+    if (!ok_f32(x, "mul", &out, 1) || !ok_f32(x, "mul", &a, 1) || !ok_f32(x, "mul", &b, 1)) return;
+    const int64_t n = dev_tensor_numel(&a), nb = dev_tensor_numel(&b);
+    if (dev_tensor_numel(&out) != n || (nb != n && nb != last_dim(&a)))
+        return fail(x, "mul: %lld * %lld elements into %lld", (long long)n, (long long)nb,
+                    (long long)dev_tensor_numel(&out));
+    CALL(x, x->dev->vt->mul(x->dev, &out, &a, &b));
+}
+
+void dev_threshold(dev_exec *x, dev_tensor out, dev_tensor in, float t) {
+    if (!ok_f32(x, "threshold", &out, 1) || !ok_f32(x, "threshold", &in, 1)) return;
+    if (dev_tensor_numel(&out) != dev_tensor_numel(&in)) return fail(x, "threshold: sizes differ");
+    CALL(x, x->dev->vt->threshold(x->dev, &out, &in, t));
+}
+
+void dev_rope(dev_exec *x, dev_tensor t, dev_tensor cos_t, dev_tensor sin_t, int period, int skip) {
+    if (!ok_rows(x, "rope", &t) || !ok_f32(x, "rope", &cos_t, 1) || !ok_f32(x, "rope", &sin_t, 1))
+        return;
+    const int64_t half = t.shape[1] / 2;
+    if (t.shape[1] % 2 || last_dim(&cos_t) != half ||
+        dev_tensor_numel(&sin_t) != dev_tensor_numel(&cos_t) || period < 1 || skip < 0 ||
+        skip >= period)
+        return fail(x, "rope: shapes do not fit");
+    if (t.shape[0] == 0) return;
+    CALL(x, x->dev->vt->rope(x->dev, &t, &cos_t, &sin_t, period, skip));
 }
 
 /* ---- the public names (include/sam2.h) ---- */

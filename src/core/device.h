@@ -72,7 +72,6 @@ typedef struct sam2_device_vt {
     void (*fourier_pe)(sam2_device *d, const dev_tensor *out, const dev_tensor *coords,
                        const dev_tensor *gaussian);
     /* Image encoder ops (Hiera trunk, FPN neck); see dev_* below. */
-    void (*scale)(sam2_device *d, const dev_tensor *out, const dev_tensor *in, float s);
     void (*add_tiled)(sam2_device *d, const dev_tensor *out, const dev_tensor *a,
                       const dev_tensor *b);
     void (*resize_bicubic)(sam2_device *d, const dev_tensor *out, const dev_tensor *in);
@@ -84,6 +83,22 @@ typedef struct sam2_device_vt {
                               const dev_tensor *k, const dev_tensor *v, int heads,
                               const dev_tensor *scratch);
     void (*sine_pe)(sam2_device *d, const dev_tensor *out, float temperature);
+
+    /* ---- heads ops (mask decoder, memory attention, memory encoder, Perceiver) ---- */
+    void (*matmul)(sam2_device *d, const dev_tensor *out, const dev_tensor *a, const dev_tensor *b,
+                   int trans_a, int trans_b, float alpha, float beta);
+    void (*softmax)(sam2_device *d, const dev_tensor *x);
+    void (*attention)(sam2_device *d, const dev_tensor *out, const dev_tensor *q,
+                      const dev_tensor *k, const dev_tensor *v, int heads,
+                      const dev_tensor *scratch);
+    void (*conv_t2x2)(sam2_device *d, const dev_tensor *out, const dev_tensor *in,
+                      const dev_tensor *w, const dev_tensor *b, const dev_tensor *scratch);
+    void (*scale)(sam2_device *d, const dev_tensor *out, const dev_tensor *in, float mul,
+                  float add);
+    void (*mul)(sam2_device *d, const dev_tensor *out, const dev_tensor *a, const dev_tensor *b);
+    void (*threshold)(sam2_device *d, const dev_tensor *out, const dev_tensor *in, float t);
+    void (*rope)(sam2_device *d, const dev_tensor *x, const dev_tensor *cos_t,
+                 const dev_tensor *sin_t, int period, int skip);
 } sam2_device_vt;
 
 struct sam2_device {
@@ -146,6 +161,8 @@ int64_t dev_tensor_numel(const dev_tensor *t);
 int dev_tensor_contiguous(const dev_tensor *t);
 /* Rows [r0, r0 + n) of the outermost dimension (a view). */
 dev_tensor dev_rows(dev_tensor t, int64_t r0, int64_t n);
+/* A 2-d [n * L][C] tensor as n windows [n][L][C] (a view; rows keep their stride). */
+dev_tensor dev_windows(dev_tensor t, int64_t n);
 /* The same elements with another shape (contiguous tensors only; a view). */
 dev_tensor dev_reshape(dev_tensor t, int ndim, const int64_t *shape);
 
@@ -201,8 +218,6 @@ void dev_fourier_pe(dev_exec *x, dev_tensor out, dev_tensor coords, dev_tensor g
 int dev_arena_adopt(dev_arena *a, void *host, size_t bytes);
 /* Columns [c0, c0 + n) of the last dimension (a strided view, e.g. q, k or v of a fused qkv). */
 dev_tensor dev_cols(dev_tensor t, int64_t c0, int64_t n);
-/* out = in * s. */
-void dev_scale(dev_exec *x, dev_tensor out, dev_tensor in, float s);
 /* out = a + b.tile(reps): 3-d a [A0][A1][A2], b [B0][B1][B2] with each Bi dividing Ai
  * (Hiera._get_pos_embed's window embedding tiled over the interpolated background). */
 void dev_add_tiled(dev_exec *x, dev_tensor out, dev_tensor a, dev_tensor b);
@@ -225,6 +240,37 @@ void dev_attention_windows(dev_exec *x, dev_tensor out, dev_tensor q, dev_tensor
 /* PositionEmbeddingSine (normalize=True, scale 2 pi), channels-last: out [H][W][C], channels
  * [0, C/2) encode y and [C/2, C) encode x. */
 void dev_sine_pe(dev_exec *x, dev_tensor out, float temperature);
+
+/* ---- heads ops (mask decoder, memory attention, memory encoder, Perceiver) ---- */
+
+/* Arenas keep freed blocks for the next pass (a bounded cache); this frees backend d's. */
+void dev_cache_drop(sam2_device *d);
+/* out = alpha op(a) op(b) + beta out for 2-d tensors whose rows are unit-stride (row stride
+ * free, so column views work); op(X) = X or X^T. a [M][K] (or [K][M]), b [K][N] (or [N][K]). */
+void dev_matmul(dev_exec *x, dev_tensor out, dev_tensor a, dev_tensor b, int trans_a, int trans_b,
+                float alpha, float beta);
+/* Softmax over the last dimension, in place (contiguous). */
+void dev_softmax(dev_exec *x, dev_tensor t);
+/* Multi-head scaled dot-product attention softmax(Q K^T / sqrt(D)) V, heads interleaved in the
+ * channels: q [Lq][H*D], k [Lk][H*D], v [Lk][H*Dv] -> out [Lq][H*Dv] (rows unit-stride, any row
+ * stride). Dv may differ from D (memory attention weighs its 64-d memories). */
+void dev_attention(dev_exec *x, dev_tensor out, dev_tensor q, dev_tensor k, dev_tensor v,
+                   int heads);
+/* ConvTranspose2d kernel 2 stride 2, channels-last: in [H][W][IC], w [IC][OC][2][2] (PyTorch
+ * layout), b [OC] -> out [2H][2W][OC]. */
+void dev_conv_transpose2x2(dev_exec *x, dev_tensor out, dev_tensor in, dev_tensor w, dev_tensor b);
+/* out = in * mul + add elementwise (the memory encoder's sigmoid scale and bias). */
+void dev_scale(dev_exec *x, dev_tensor out, dev_tensor in, float mul, float add);
+/* out = a * b, b either a's shape or one row broadcast over a's rows (a layer scale). */
+void dev_mul(dev_exec *x, dev_tensor out, dev_tensor a, dev_tensor b);
+/* out = in > t ? 1 : 0 (a binarised mask). */
+void dev_threshold(dev_exec *x, dev_tensor out, dev_tensor in, float t);
+/* Rotary encoding of interleaved pairs, in place: x [n][dim] (rows unit-stride, any row stride:
+ * one head's columns); cos_t, sin_t [table_rows][dim/2]. Row r is in a period of `period` rows;
+ * the first `skip` rows of each period stay, the others rotate pair (2j, 2j+1) by the angle of
+ * table row ((r % period) - skip) % table_rows (ops.h rope; period = table_rows, skip = 0 is
+ * apply_rotary_enc with repeat_freqs_k, EdgeTAM's keys skip their 1D latents). */
+void dev_rope(dev_exec *x, dev_tensor t, dev_tensor cos_t, dev_tensor sin_t, int period, int skip);
 
 /* A tensor with no buffer: "no bias". */
 static inline dev_tensor dev_none(void) {

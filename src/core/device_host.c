@@ -274,14 +274,6 @@ static void host_fourier_pe(sam2_device *d, const dev_tensor *out, const dev_ten
 
 /* ---- image encoder ops ---- */
 
-static void host_scale(sam2_device *d, const dev_tensor *out, const dev_tensor *in, float s) {
-    (void)d;
-    const int64_t n = numel(in);
-    const float *i = P(in);
-    float *o = P(out);
-    for (int64_t k = 0; k < n; k++) o[k] = i[k] * s;
-}
-
 /* Row by row of a's last dimension, each row adding the matching row of b repeated. */
 static void host_add_tiled(sam2_device *d, const dev_tensor *out, const dev_tensor *a,
                            const dev_tensor *b) {
@@ -374,15 +366,95 @@ static void host_sine_pe(sam2_device *d, const dev_tensor *out, float temperatur
 }
 
 #define HOST_IMAGE_ENCODER_OPS                                                                     \
-    .scale = host_scale, .add_tiled = host_add_tiled, .resize_bicubic = host_resize_bicubic,       \
+    .add_tiled = host_add_tiled, .resize_bicubic = host_resize_bicubic,                            \
     .window_partition = host_window_partition, .window_unpartition = host_window_unpartition,      \
     .maxpool2x2 = host_maxpool2x2, .upsample2x = host_upsample2x,                                  \
     .attention_windows = host_attention_windows, .sine_pe = host_sine_pe
 
+/* ---- heads ops (mask decoder, memory attention, memory encoder, Perceiver) ---- */
+
+static void host_matmul(sam2_device *d, const dev_tensor *out, const dev_tensor *a,
+                        const dev_tensor *b, int trans_a, int trans_b, float alpha, float beta) {
+    const int M = (int)out->shape[0], N = (int)out->shape[1];
+    const int K = (int)a->shape[trans_a ? 0 : 1];
+    d->kernels->gemm(trans_a, trans_b, M, N, K, alpha, P(a), (int)a->stride[0], P(b),
+                     (int)b->stride[0], beta, P(out), (int)out->stride[0]);
+}
+
+static void host_softmax(sam2_device *d, const dev_tensor *x) {
+    const int C = (int)last(x);
+    d->kernels->softmax_rows(P(x), (int)(numel(x) / C), C);
+}
+
+/* One kernel call per head, each reading its channels of the interleaved rows. */
+static void host_attention(sam2_device *d, const dev_tensor *out, const dev_tensor *q,
+                           const dev_tensor *k, const dev_tensor *v, int heads,
+                           const dev_tensor *scratch) {
+    const int Lq = (int)q->shape[0], Lk = (int)k->shape[0];
+    const int D = (int)q->shape[1] / heads, Dv = (int)v->shape[1] / heads;
+    const int ldo = (int)out->stride[0], ldq = (int)q->stride[0], ldk = (int)k->stride[0],
+              ldv = (int)v->stride[0];
+    for (int h = 0; h < heads; h++) {
+        if (Dv == D)
+            d->kernels->attention(P(out) + h * D, ldo, P(q) + h * D, ldq, P(k) + h * D, ldk,
+                                  P(v) + h * D, ldv, Lq, Lk, D, P(scratch));
+        else
+            d->kernels->attention_dv(P(out) + h * Dv, ldo, P(q) + h * D, ldq, P(k) + h * D, ldk,
+                                     P(v) + h * Dv, ldv, Lq, Lk, D, Dv, P(scratch));
+    }
+}
+
+static void host_conv_t2x2(sam2_device *d, const dev_tensor *out, const dev_tensor *in,
+                           const dev_tensor *w, const dev_tensor *b, const dev_tensor *scratch) {
+    d->kernels->conv_transpose2x2(P(out), P(in), P(w), P(b), (int)in->shape[0], (int)in->shape[1],
+                                  (int)in->shape[2], (int)w->shape[1], P(scratch));
+}
+
+static void host_scale(sam2_device *d, const dev_tensor *out, const dev_tensor *in, float mul,
+                       float add) {
+    (void)d;
+    const int64_t n = numel(in);
+    const float *i = P(in);
+    float *o = P(out);
+    for (int64_t j = 0; j < n; j++) o[j] = i[j] * mul + add;
+}
+
+static void host_mul(sam2_device *d, const dev_tensor *out, const dev_tensor *a,
+                     const dev_tensor *b) {
+    (void)d;
+    const int64_t n = numel(a), nb = numel(b);
+    const float *y = P(b);
+    for (int64_t r = 0; r < n; r += nb) { /* one row of b over every row of a */
+        const float *x = P(a) + r;
+        float *o = P(out) + r;
+        for (int64_t j = 0; j < nb; j++) o[j] = x[j] * y[j];
+    }
+}
+
+static void host_threshold(sam2_device *d, const dev_tensor *out, const dev_tensor *in, float t) {
+    (void)d;
+    const int64_t n = numel(in);
+    const float *i = P(in);
+    float *o = P(out);
+    for (int64_t j = 0; j < n; j++) o[j] = i[j] > t ? 1.0f : 0.0f;
+}
+
+static void host_rope(sam2_device *d, const dev_tensor *x, const dev_tensor *cos_t,
+                      const dev_tensor *sin_t, int period, int skip) {
+    const int64_t half = x->shape[1] / 2;
+    d->kernels->rope(P(x), (int)x->shape[0], (int)x->stride[0], (int)x->shape[1], P(cos_t),
+                     P(sin_t), (int)(numel(cos_t) / half), period, skip);
+}
+
+#define HEADS_OPS                                                                                  \
+    .matmul = host_matmul, .softmax = host_softmax, .attention = host_attention,                   \
+    .conv_t2x2 = host_conv_t2x2, .scale = host_scale, .mul = host_mul,                             \
+    .threshold = host_threshold, .rope = host_rope
+
 #define HOST_OPS                                                                                   \
     .upload = host_upload, .download = host_download, .copy = host_copy, .add = host_add,          \
     .unary = host_unary, .linear = host_linear, .layernorm = host_layernorm,                       \
-    .conv2d = host_conv2d, .fourier_pe = host_fourier_pe, HOST_IMAGE_ENCODER_OPS
+    .conv2d = host_conv2d, .fourier_pe = host_fourier_pe, HOST_IMAGE_ENCODER_OPS, HEADS_OPS
 
 static const sam2_device_vt host_vt = {
     .alloc = host_alloc, .free = host_free, .enter = host_nothing, .leave = host_nothing, HOST_OPS};

@@ -106,7 +106,7 @@ static void fpn_neck(const sam2_net *net, enc_ctx *e, const dev_tensor stage[4],
                 /* prev_features = lateral_features + top_down_features */
                 dev_add(X, dst, dst, u);
                 /* if self.fuse_type == "avg": prev_features /= 2 */
-                if (c->fpn_fuse_avg) dev_scale(X, dst, dst, 0.5f);
+                if (c->fpn_fuse_avg) dev_scale(X, dst, dst, 0.5f, 0.0f);
             }
             if (i == 0 && banded0) {
                 if (lvl[0].buf) dev_copy(X, dev_rows(lvl[0], y0, rows), dst);

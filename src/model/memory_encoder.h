@@ -13,6 +13,10 @@
 int memory_encoder_forward(const sam2_net *net, const float *pix_feat, const float *mask_hr,
                            bool binarize, float object_score, float *out, arena *scratch);
 
+/* Places the encoder's weights on the net's backend (at load) and releases them. */
+int memory_encoder_load(sam2_net *net);
+void memory_encoder_unload(sam2_net *net);
+
 double memory_encoder_flops(const sam2_net *net);
 
 #endif

@@ -2,6 +2,10 @@
 
 #include "core/error.h"
 #include "model/image_encoder.h"
+#include "model/mask_decoder.h"
+#include "model/memory_attention.h"
+#include "model/memory_encoder.h"
+#include "model/perceiver.h"
 #include "model/position_encoding.h"
 #include "model/prompt_encoder.h"
 #include "model/repvit.h"
@@ -71,6 +75,10 @@ int sam2_net_init(sam2_net *net, const sam2_config *cfg, const sam2_weights *w, 
     if (edgetam_constants(net) != 0) goto oom;
     if (prompt_encoder_load(net) != 0) goto oom;
     if (image_encoder_load(net) != 0) goto oom;
+    if (mask_decoder_load(net) != 0) goto oom;
+    if (memory_encoder_load(net) != 0) goto oom;
+    if (memory_attention_load(net) != 0) goto oom;
+    if (perceiver_load(net) != 0) goto oom;
     return 0;
 oom:
     sam2_net_free(net);
@@ -89,6 +97,10 @@ void sam2_net_free(sam2_net *net) {
     free(net->perceiver_pos);
     free(net->rope_k_cos);
     free(net->rope_k_sin);
+    mask_decoder_unload(net);
+    memory_encoder_unload(net);
+    memory_attention_unload(net);
+    perceiver_unload(net);
     if (net->dev) dev_arena_free(&net->dev_weights);
     memset(net, 0, sizeof *net);
 }

@@ -45,6 +45,10 @@ typedef struct sam2_net {
     dev_arena dev_weights;
     prompt_encoder_dev pe;
     image_encoder_dev ie;
+    struct mask_decoder_dev *md;     /* model/mask_decoder.c: the decoder's weights on `dev` */
+    struct memory_encoder_dev *me;   /* model/memory_encoder.c: the encoder's weights on `dev` */
+    struct memory_attention_dev *ma; /* model/memory_attention.c: its weights on `dev` */
+    struct perceiver_dev *pr;        /* model/perceiver.c: EdgeTAM's Perceiver on `dev` */
     sam2_hiera_block_info blocks[SAM2_MAX_BLOCKS];
     int num_blocks;
 

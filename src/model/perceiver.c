@@ -1,188 +1,257 @@
+/* EdgeTAM's Perceiver on the compute seam: the forward pass below only calls backend ops
+ * (core/device.h); the host supplies the memory encoder's output (borrowed in place on the cpu
+ * and ref backends) and reads back the latents. Comments name the official Python
+ * (sam2/modeling/perceiver.py). */
 #include "model/perceiver.h"
+
+#include "model/dev_layers.h"
 
 #include <math.h>
 #include <stdio.h>
-#include <string.h>
+#include <stdlib.h>
+
+#define SHAPE(...) ((const int64_t[]){__VA_ARGS__})
+
+typedef struct perceiver_layer_dev {
+    /* the cross-attention and feed-forward (12 tensors), then the self-attention's */
+    dev_norm norm_x, norm_latents, ff_norm;
+    dev_tensor to_q, to_k, to_v, to_out; /* to_kv's rows: the keys, then the values */
+    dev_tensor ff1, ff2;
+    dev_norm sa_norm, sff_norm;
+    dev_tensor sa_q, sa_k, sa_v, sa_out, sff1, sff2;
+} perceiver_layer_dev;
+
+/* The Perceiver's weights on the net's backend (net->pr). */
+struct perceiver_dev {
+    perceiver_layer_dev layers[SAM2_MAX_PERCEIVER_LAYERS];
+    dev_norm norm;
+    dev_tensor latents, latents_2d; /* [num_latents(_2d)][dim] */
+    dev_tensor pos;                 /* mem_pos in window order (below), [E*E][dim] */
+};
 
 /* The map's tokens are visited in window order (window k = (wy, wx) in raster order, its g x g
  * tokens in raster order inside it): the 2D path then reads window k as rows [k*g*g, (k+1)*g*g)
  * and the 1D path, whose attention does not depend on the order of its keys, reads the same
- * rows. x and pos are permuted once per call. */
-static void window_order(float *dst, const float *src, int E, int g, int C) {
-    const int nw = E / g;
-    size_t r = 0;
-    for (int wy = 0; wy < nw; wy++)
-        for (int wx = 0; wx < nw; wx++)
-            for (int y = 0; y < g; y++)
-                for (int x = 0; x < g; x++, r++)
-                    memcpy(dst + r * C, src + ((size_t)(wy * g + y) * E + wx * g + x) * C,
-                           sizeof(float) * C);
-}
-
-typedef struct perc_ctx {
-    const sam2_net *net;
-    const sam2_backend *be;
-    arena *scratch;
-    int N, C, inner, heads, dh, ff;
-    float *xn, *k0, *v0; /* this layer's LayerNorm(x) and its key / value projections */
-} perc_ctx;
-
-/* FeedForward: L += W2 GELU(W1 LayerNorm(L)), no biases. */
-static int feed_forward(perc_ctx *p, float *L, int n, const sam2_norm *norm, const float *w1,
-                        const float *w2) {
-    const sam2_backend *be = p->be;
-    const arena_mark m = arena_get_mark(p->scratch);
-    float *t = arena_floats(p->scratch, (size_t)n * p->C, 0);
-    float *h = arena_floats(p->scratch, (size_t)n * p->ff, 0);
-    if (!t || !h) return -1;
-    be->layernorm(t, L, norm->w, norm->b, n, p->C, 1e-5f);
-    be->linear(h, t, w1, NULL, n, p->C, p->ff);
-    be->gelu(h, h, (size_t)n * p->ff);
-    be->linear(t, h, w2, NULL, n, p->ff, p->C);
-    be->add(L, L, t, (size_t)n * p->C);
-    arena_release(p->scratch, m);
-    return 0;
-}
-
-/* PerceiverAttention of n latents against keys / values k, v ([nk][inner] per problem), in
- * `nwin` independent problems of n / nwin latents and nk keys each: L += Wout attn(Wq LN(L)). */
-static int cross_attention(perc_ctx *p, float *L, int n, const sam2_perceiver_layer_w *lw,
-                           const float *k, const float *v, int nk, int nwin) {
-    const sam2_backend *be = p->be;
-    const arena_mark m = arena_get_mark(p->scratch);
-    const int nq = n / nwin;
-    float *t = arena_floats(p->scratch, (size_t)n * p->C, 0);
-    float *q = arena_floats(p->scratch, (size_t)n * p->inner, 0);
-    float *o = arena_floats(p->scratch, (size_t)n * p->inner, 0);
-    const size_t ss = nwin > 1 ? attention_batched_scratch_floats(nwin, p->heads, nq, nk)
-                               : attention_scratch_floats(nq, nk);
-    float *s = arena_floats(p->scratch, ss, 0);
-    if (!t || !q || !o || !s) return -1;
-    be->layernorm(t, L, lw->norm_latents.w, lw->norm_latents.b, n, p->C, 1e-5f);
-    be->linear(q, t, lw->to_q, NULL, n, p->C, p->inner);
-    if (nwin > 1) {
-        be->attention_batched(o, p->inner, q, p->inner, k, p->inner, v, p->inner, nwin, p->heads,
-                              nq, nk, p->dh, s);
-    } else {
-        for (int h = 0; h < p->heads; h++)
-            be->attention(o + h * p->dh, p->inner, q + h * p->dh, p->inner, k + h * p->dh, p->inner,
-                          v + h * p->dh, p->inner, nq, nk, p->dh, s);
+ * rows. One strided copy per band of windows: dst[wx][y][x] = src[wy*g + y][wx*g + x]. */
+static void window_order(dev_exec *x, dev_tensor dst, dev_tensor src, int64_t E, int64_t g) {
+    const int64_t C = src.shape[src.ndim - 1], nw = E / g;
+    for (int64_t wy = 0; wy < nw; wy++) {
+        dev_tensor d =
+            dev_reshape(dev_rows(dst, wy * nw * g * g, nw * g * g), 4, SHAPE(nw, g, g, C));
+        dev_tensor s = dev_reshape(src, 4, SHAPE(nw, g, g, C)); /* shape only; strides below */
+        s.offset = src.offset + (size_t)(wy * g * E * C) * sizeof(float);
+        s.stride[0] = g * C, s.stride[1] = E * C, s.stride[2] = C, s.stride[3] = 1;
+        dev_copy(x, d, s);
     }
-    be->linear(t, o, lw->to_out, NULL, n, p->inner, p->C);
-    be->add(L, L, t, (size_t)n * p->C);
-    arena_release(p->scratch, m);
-    return 0;
 }
 
-/* Attention (self-attention of the latents): L += Wout attn(q, k, v of LN(L)). With one token
- * per problem (the 2D path's latents are a batch of sequences of length 1) the softmax is 1
- * and the output is the value itself: L += Wout Wv LN(L), exactly. */
-static int self_attention(perc_ctx *p, float *L, int n, const sam2_perceiver_layer_w *lw,
-                          bool one_token) {
-    const sam2_backend *be = p->be;
-    const arena_mark m = arena_get_mark(p->scratch);
-    float *t = arena_floats(p->scratch, (size_t)n * p->C, 0);
-    float *kv[2] = {arena_floats(p->scratch, (size_t)n * p->inner, 0),
-                    arena_floats(p->scratch, (size_t)n * p->inner, 0)};
-    float *o = arena_floats(p->scratch, (size_t)n * p->inner, 0);
-    float *s = arena_floats(p->scratch, attention_scratch_floats(n, n), 0);
-    if (!t || !kv[0] || !kv[1] || !o || !s) return -1;
-    be->layernorm(t, L, lw->sa_norm.w, lw->sa_norm.b, n, p->C, 1e-5f);
-    /* to_kv rows: the first inner are the keys, the next inner the values */
-    be->linear(kv[1], t, lw->sa_kv + (size_t)p->inner * p->C, NULL, n, p->C, p->inner);
-    if (one_token) {
-        be->linear(t, kv[1], lw->sa_out, NULL, n, p->inner, p->C);
-    } else {
-        be->linear(o, t, lw->sa_q, NULL, n, p->C, p->inner);
-        be->linear(kv[0], t, lw->sa_kv, NULL, n, p->C, p->inner);
-        float *a = t; /* t is free again: the attention output goes to a separate buffer */
-        for (int h = 0; h < p->heads; h++)
-            be->attention(a + h * p->dh, p->inner, o + h * p->dh, p->inner, kv[0] + h * p->dh,
-                          p->inner, kv[1] + h * p->dh, p->inner, n, n, p->dh, s);
-        be->linear(o, a, lw->sa_out, NULL, n, p->inner, p->C);
-        memcpy(t, o, sizeof(float) * (size_t)n * p->C);
-    }
-    be->add(L, L, t, (size_t)n * p->C);
-    arena_release(p->scratch, m);
-    return 0;
+static int64_t window_side(const sam2_net *net) {
+    const int64_t n2 = net->cfg.perceiver.num_latents_2d;
+    return n2 > 0 ? net->embed / lround(sqrt((double)n2)) : net->embed;
 }
 
-/* PerceiverEncoderLayer: cross-attention, FF, then (use_self_attn) self-attention, self-FF. */
-static int encoder_layer(perc_ctx *p, float *L, int n, const sam2_perceiver_layer_w *lw,
-                         const float *k, const float *v, int nk, int nwin) {
-    const bool self = p->net->cfg.perceiver.use_self_attn;
-    if (cross_attention(p, L, n, lw, k, v, nk, nwin)) return -1;
-    if (feed_forward(p, L, n, &lw->ff_norm, lw->ff1, lw->ff2)) return -1;
-    if (self && self_attention(p, L, n, lw, nwin > 1)) return -1;
-    if (self && feed_forward(p, L, n, &lw->sff_norm, lw->sff1, lw->sff2)) return -1;
-    return 0;
+static void place_layer(sam2_device *d, dev_arena *a, const sam2_perceiver_layer_w *w,
+                        perceiver_layer_dev *l, int64_t C, int64_t inner, int64_t ff, int self) {
+    l->norm_x = dev_norm_place(d, a, &w->norm_x, C);
+    l->norm_latents = dev_norm_place(d, a, &w->norm_latents, C);
+    l->ff_norm = dev_norm_place(d, a, &w->ff_norm, C);
+    l->to_q = dev_weight(d, a, w->to_q, 2, SHAPE(inner, C));
+    l->to_k = dev_weight(d, a, w->to_kv, 2, SHAPE(inner, C));
+    l->to_v = dev_weight(d, a, w->to_kv + inner * C, 2, SHAPE(inner, C));
+    l->to_out = dev_weight(d, a, w->to_out, 2, SHAPE(C, inner));
+    l->ff1 = dev_weight(d, a, w->ff1, 2, SHAPE(ff, C));
+    l->ff2 = dev_weight(d, a, w->ff2, 2, SHAPE(C, ff));
+    if (!self) return;
+    l->sa_norm = dev_norm_place(d, a, &w->sa_norm, C);
+    l->sff_norm = dev_norm_place(d, a, &w->sff_norm, C);
+    l->sa_q = dev_weight(d, a, w->sa_q, 2, SHAPE(inner, C));
+    l->sa_k = dev_weight(d, a, w->sa_kv, 2, SHAPE(inner, C));
+    l->sa_v = dev_weight(d, a, w->sa_kv + inner * C, 2, SHAPE(inner, C));
+    l->sa_out = dev_weight(d, a, w->sa_out, 2, SHAPE(C, inner));
+    l->sff1 = dev_weight(d, a, w->sff1, 2, SHAPE(ff, C));
+    l->sff2 = dev_weight(d, a, w->sff2, 2, SHAPE(C, ff));
 }
 
-static void tap_latents(const sam2_tap *tap, const char *fmt, int layer, const float *L, int n,
-                        int C) {
-    if (!tap) return;
-    char name[48];
-    snprintf(name, sizeof name, fmt, layer);
-    const int64_t shape[3] = {1, n, C};
-    tap_emit(tap, name, L, TAP_F32, 3, shape, TAP_AS_SHAPED);
-}
-
-int perceiver_forward(const sam2_net *net, const float *x, const float *pos, float *out,
-                      arena *scratch, const sam2_tap *tap) {
+int perceiver_load(sam2_net *net) {
     const sam2_config *c = &net->cfg;
     const sam2_perceiver_config *pc = &c->perceiver;
-    const sam2_backend *be = net->be;
-    const int E = net->embed, N = E * E, C = pc->dim;
-    const int n1 = pc->num_latents, n2 = pc->num_latents_2d;
-    const int g2 = (int)lround(sqrt((double)n2)), g = n2 > 0 ? E / g2 : E; /* window side */
-    perc_ctx p = {.net = net,
-                  .be = be,
-                  .scratch = scratch,
-                  .N = N,
-                  .C = C,
-                  .inner = pc->heads * pc->dim_head,
-                  .heads = pc->heads,
-                  .dh = pc->dim_head,
-                  .ff = C * pc->ff_mult};
-    const arena_mark start = arena_get_mark(scratch);
-    int rc = -1;
-    float *xw = arena_floats(scratch, (size_t)N * C, 0);
-    float *pw = arena_floats(scratch, (size_t)N * C, 0);
-    float *k1 = arena_floats(scratch, (size_t)N * p.inner, 0);
-    float *v1 = arena_floats(scratch, (size_t)N * p.inner, 0);
-    p.xn = arena_floats(scratch, (size_t)N * C, 0);
-    p.k0 = arena_floats(scratch, (size_t)N * p.inner, 0);
-    p.v0 = arena_floats(scratch, (size_t)N * p.inner, 0);
-    if (!xw || !pw || !k1 || !v1 || !p.xn || !p.k0 || !p.v0) goto done;
-    window_order(xw, x, E, g, C);
-    window_order(pw, pos, E, g, C);
-
-    /* the latents start as the learned ones; out holds [1D; 2D] as they are updated */
-    float *L1 = out, *L2 = out + (size_t)n1 * C;
-    if (n1) memcpy(L1, net->w.perceiver_latents, sizeof(float) * (size_t)n1 * C);
-    if (n2) memcpy(L2, net->w.perceiver_latents_2d, sizeof(float) * (size_t)n2 * C);
+    if (!sam2_config_has_perceiver(c)) return 0;
+    sam2_device *d = net->dev;
+    dev_arena *a = &net->dev_weights;
+    const int64_t C = pc->dim, inner = (int64_t)pc->heads * pc->dim_head, ff = C * pc->ff_mult;
+    const int64_t E = net->embed, n1 = pc->num_latents, n2 = pc->num_latents_2d;
+    struct perceiver_dev *pr = calloc(1, sizeof *pr);
+    if (!pr) return -1;
+    net->pr = pr;
+    int ok = 1;
     for (int l = 0; l < pc->depth; l++) {
-        const sam2_perceiver_layer_w *lw = &net->w.perceiver[l];
-        /* both paths' keys and values come from this layer's norm_x(x) and to_kv; the 1D
-         * path adds the memory's position encoding to both after the projection */
-        be->layernorm(p.xn, xw, lw->norm_x.w, lw->norm_x.b, N, C, 1e-5f);
-        be->linear(p.k0, p.xn, lw->to_kv, NULL, N, C, p.inner);
-        be->linear(p.v0, p.xn, lw->to_kv + (size_t)p.inner * C, NULL, N, C, p.inner);
+        perceiver_layer_dev *ld = &pr->layers[l];
+        place_layer(d, a, &net->w.perceiver[l], ld, C, inner, ff, pc->use_self_attn);
+        ok &= dev_weights_placed(&ld->norm_x.w,
+                                 pc->use_self_attn ? sizeof *ld / sizeof(dev_tensor) : 6 + 6);
+    }
+    pr->norm = dev_norm_place(d, a, &net->w.perceiver_norm, C);
+    ok &= dev_weights_placed(&pr->norm.w, 2);
+    if (n1)
+        ok &=
+            (pr->latents = dev_weight(d, a, net->w.perceiver_latents, 2, SHAPE(n1, C))).buf != NULL;
+    if (n2)
+        ok &=
+            (pr->latents_2d = dev_weight(d, a, net->w.perceiver_latents_2d, 2, SHAPE(n2, C))).buf !=
+            NULL;
+    /* the constant position encoding, in window order once */
+    dev_exec x;
+    dev_exec_init(&x, a);
+    const dev_tensor mem_pos = dev_weight(d, a, net->mem_pos, 3, SHAPE(E, E, C));
+    pr->pos = dev_new(&x, SAM2_F32, 2, SHAPE(E * E, C));
+    if (mem_pos.buf) window_order(&x, pr->pos, mem_pos, E, window_side(net));
+    return ok && mem_pos.buf && !x.failed ? 0 : -1;
+}
+
+void perceiver_unload(sam2_net *net) {
+    free(net->pr);
+    net->pr = NULL;
+}
+
+/* FeedForward: latents = self.ff(latents) + latents: LayerNorm, Linear, GELU, Linear (no
+ * biases). L [n][C]. */
+static void feed_forward(dev_exec *x, dev_tensor L, dev_norm norm, dev_tensor w1, dev_tensor w2) {
+    const int64_t n = L.shape[0], C = L.shape[1], ff = w1.shape[0];
+    dev_arena_mark m = dev_arena_get_mark(x->arena);
+    dev_tensor t = dev_new(x, SAM2_F32, 2, SHAPE(n, C)), h = dev_new(x, SAM2_F32, 2, SHAPE(n, ff));
+    dev_layernorm(x, t, L, norm.w, norm.b, 1e-5f);
+    dev_linear(x, h, t, w1, dev_none());
+    dev_gelu(x, h, h);
+    dev_linear(x, t, h, w2, dev_none());
+    dev_add(x, L, L, t);
+    dev_arena_release(x->arena, m);
+}
+
+/* PerceiverAttention: latents = self.attn(latents, x, pos) + latents, with k, v [nk][inner]
+ * (to_kv of norm_x(x), + pos on the 1D path) already computed; nwin independent windows of
+ * latents and keys (the 2D path), or one. */
+static void cross_attention(dev_exec *x, const sam2_net *net, dev_tensor L,
+                            const perceiver_layer_dev *l, dev_tensor k, dev_tensor v, int nwin) {
+    const int heads = net->cfg.perceiver.heads;
+    const int64_t n = L.shape[0], C = L.shape[1], inner = l->to_q.shape[0];
+    dev_arena_mark m = dev_arena_get_mark(x->arena);
+    dev_tensor t = dev_new(x, SAM2_F32, 2, SHAPE(n, C));
+    dev_tensor q = dev_new(x, SAM2_F32, 2, SHAPE(n, inner));
+    dev_tensor o = dev_new(x, SAM2_F32, 2, SHAPE(n, inner));
+    /* latents = self.norm_latents(latents); q = self.to_q(latents) */
+    dev_layernorm(x, t, L, l->norm_latents.w, l->norm_latents.b, 1e-5f);
+    dev_linear(x, q, t, l->to_q, dev_none());
+    /* out = F.scaled_dot_product_attention(q, k, v) */
+    if (nwin > 1)
+        dev_attention_windows(x, dev_windows(o, nwin), dev_windows(q, nwin), dev_windows(k, nwin),
+                              dev_windows(v, nwin), heads);
+    else
+        dev_attention(x, o, q, k, v, heads);
+    dev_linear(x, t, o, l->to_out, dev_none()); /* self.to_out(out) */
+    dev_add(x, L, L, t);
+    dev_arena_release(x->arena, m);
+}
+
+/* Attention: latents = self.self_attn(latents) + latents. With one token per problem (the 2D
+ * path's latents are a batch of sequences of length 1) the softmax is 1 and the output is the
+ * value itself: L += Wout Wv LN(L), exactly. */
+static void self_attention(dev_exec *x, const sam2_net *net, dev_tensor L,
+                           const perceiver_layer_dev *l, int one_token) {
+    const int heads = net->cfg.perceiver.heads;
+    const int64_t n = L.shape[0], C = L.shape[1], inner = l->sa_q.shape[0];
+    dev_arena_mark m = dev_arena_get_mark(x->arena);
+    dev_tensor t = dev_new(x, SAM2_F32, 2, SHAPE(n, C)), a = dev_new(x, SAM2_F32, 2, SHAPE(n, C));
+    dev_tensor v = dev_new(x, SAM2_F32, 2, SHAPE(n, inner));
+    dev_layernorm(x, t, L, l->sa_norm.w, l->sa_norm.b, 1e-5f); /* x = self.norm(x) */
+    dev_linear(x, v, t, l->sa_v, dev_none());
+    if (one_token) {
+        dev_linear(x, a, v, l->sa_out, dev_none());
+    } else {
+        dev_tensor q = dev_new(x, SAM2_F32, 2, SHAPE(n, inner));
+        dev_tensor k = dev_new(x, SAM2_F32, 2, SHAPE(n, inner));
+        dev_tensor o = dev_new(x, SAM2_F32, 2, SHAPE(n, inner));
+        /* q = self.to_q(x); k, v = self.to_kv(x).chunk(2, dim=-1) */
+        dev_linear(x, q, t, l->sa_q, dev_none());
+        dev_linear(x, k, t, l->sa_k, dev_none());
+        dev_attention(x, o, q, k, v, heads);
+        dev_linear(x, a, o, l->sa_out, dev_none()); /* self.to_out(out) */
+    }
+    dev_add(x, L, L, a);
+    dev_arena_release(x->arena, m);
+}
+
+/* PerceiverEncoderLayer.forward: cross-attention, FF, then (use_self_attn) self-attention and
+ * self-FF. */
+static void encoder_layer(dev_exec *x, const sam2_net *net, dev_tensor L,
+                          const perceiver_layer_dev *l, dev_tensor k, dev_tensor v, int nwin) {
+    const int self = net->cfg.perceiver.use_self_attn;
+    cross_attention(x, net, L, l, k, v, nwin);
+    feed_forward(x, L, l->ff_norm, l->ff1, l->ff2);
+    if (self) self_attention(x, net, L, l, nwin > 1);
+    if (self) feed_forward(x, L, l->sff_norm, l->sff1, l->sff2);
+}
+
+/* Taps need the latents on the host: a download, only when tapping. */
+static void tap_latents(dev_exec *x, const sam2_tap *tap, const char *fmt, int layer,
+                        dev_tensor L) {
+    if (!tap) return;
+    const int64_t n = L.shape[0], C = L.shape[1];
+    float *h = malloc(sizeof(float) * (size_t)(n * C));
+    if (h && dev_download(x, h, &L, sizeof(float) * (size_t)(n * C)) == 0) {
+        char name[48];
+        snprintf(name, sizeof name, fmt, layer);
+        const int64_t shape[3] = {1, n, C};
+        tap_emit(tap, name, h, TAP_F32, 3, shape, TAP_AS_SHAPED);
+    }
+    free(h);
+}
+
+int perceiver_forward(const sam2_net *net, const float *xin, const float *pos, float *out,
+                      arena *scratch, const sam2_tap *tap) {
+    (void)scratch, (void)pos; /* pos is net->mem_pos, placed in window order at load */
+    const sam2_perceiver_config *pc = &net->cfg.perceiver;
+    const struct perceiver_dev *pr = net->pr;
+    const int64_t E = net->embed, N = E * E, C = pc->dim, inner = (int64_t)pc->heads * pc->dim_head;
+    const int64_t n1 = pc->num_latents, n2 = pc->num_latents_2d, g = window_side(net);
+    dev_arena arena;
+    dev_arena_init(&arena, net->dev);
+    dev_exec x;
+    dev_exec_init(&x, &arena);
+    dev_tensor xm = dev_from_host(&x, xin, SAM2_F32, 3, SHAPE(E, E, C), 1);
+    dev_tensor lat = dev_from_host(&x, out, SAM2_F32, 2, SHAPE(n1 + n2, C), 1);
+    dev_tensor xw = dev_new(&x, SAM2_F32, 2, SHAPE(N, C)),
+               xn = dev_new(&x, SAM2_F32, 2, SHAPE(N, C));
+    dev_tensor k0 = dev_new(&x, SAM2_F32, 2, SHAPE(N, inner));
+    dev_tensor v0 = dev_new(&x, SAM2_F32, 2, SHAPE(N, inner));
+    dev_tensor k1 = dev_new(&x, SAM2_F32, 2, SHAPE(N, inner));
+    dev_tensor v1 = dev_new(&x, SAM2_F32, 2, SHAPE(N, inner));
+    window_order(&x, xw, xm, E, g);
+    /* latents = self.latents (1D), self.latents_2d (2D); out holds [1D; 2D] as they update */
+    dev_tensor L1 = dev_rows(lat, 0, n1), L2 = dev_rows(lat, n1, n2);
+    if (n1) dev_copy(&x, L1, pr->latents);
+    if (n2) dev_copy(&x, L2, pr->latents_2d);
+    for (int l = 0; l < pc->depth; l++) {
+        const perceiver_layer_dev *ld = &pr->layers[l];
+        /* both paths' keys and values come from this layer's norm_x(x) and to_kv; the 1D path
+         * adds the position encoding to both after the projection (k = k + pos; v = v + pos) */
+        dev_layernorm(&x, xn, xw, ld->norm_x.w, ld->norm_x.b, 1e-5f);
+        dev_linear(&x, k0, xn, ld->to_k, dev_none());
+        dev_linear(&x, v0, xn, ld->to_v, dev_none());
         if (n1) {
-            be->add(k1, p.k0, pw, (size_t)N * C);
-            be->add(v1, p.v0, pw, (size_t)N * C);
-            if (encoder_layer(&p, L1, n1, lw, k1, v1, N, 1)) goto done;
-            tap_latents(tap, "perceiver_1d_layer%d", l, L1, n1, C);
+            dev_add(&x, k1, k0, pr->pos);
+            dev_add(&x, v1, v0, pr->pos);
+            encoder_layer(&x, net, L1, ld, k1, v1, 1);
+            tap_latents(&x, tap, "perceiver_1d_layer%d", l, L1);
         }
         if (n2) {
-            if (encoder_layer(&p, L2, n2, lw, p.k0, p.v0, g * g, n2)) goto done;
-            tap_latents(tap, "perceiver_2d_layer%d", l, L2, n2, C);
+            encoder_layer(&x, net, L2, ld, k0, v0, (int)n2);
+            tap_latents(&x, tap, "perceiver_2d_layer%d", l, L2);
         }
     }
-    be->layernorm(out, out, net->w.perceiver_norm.w, net->w.perceiver_norm.b, n1 + n2, C, 1e-5f);
-    rc = 0;
-done:
-    arena_release(scratch, start);
+    dev_layernorm(&x, lat, lat, pr->norm.w, pr->norm.b, 1e-5f); /* self.norm(latents) */
+    dev_download(&x, out, &lat, sizeof(float) * (size_t)((n1 + n2) * C));
+    const int rc = x.failed ? -1 : 0;
+    dev_arena_free(&arena);
     return rc;
 }
 

@@ -14,10 +14,16 @@
 #include "core/tap.h"
 #include "model/net.h"
 
-/* x, pos: [E][E][dim] channels-last; out: [num_latents + num_latents_2d][dim]. Taps:
+/* x, pos: [E][E][dim] channels-last (pos must be net->mem_pos: its window order is placed at
+ * load); out: [num_latents + num_latents_2d][dim]. Taps:
  * perceiver_1d_layer<l>, perceiver_2d_layer<l> (latents after layer l, before the norm). */
 int perceiver_forward(const sam2_net *net, const float *x, const float *pos, float *out,
                       arena *scratch, const sam2_tap *tap);
+
+/* Places the weights and the window-ordered position encoding on the net's backend (at load;
+ * nothing without a Perceiver) and releases them. */
+int perceiver_load(sam2_net *net);
+void perceiver_unload(sam2_net *net);
 
 /* FLOPs of one call (projections and attention products). */
 double perceiver_flops(const sam2_net *net);

@@ -48,11 +48,8 @@ sam2_image_predictor *sam2_image_predictor_new(const sam2_model *model, sam2_err
     p->image_embed = malloc(sizeof(float) * image_features_level_floats(net, 2));
     const size_t S = (size_t)net->cfg.image_size;
     p->preprocessed = malloc(sizeof(float) * 3 * S * S);
-    const size_t inner =
-        (size_t)net->embed * net->embed * (net->cfg.d_model / net->cfg.dec_attn_downsample);
-    p->dec_cache.t2i_k = malloc(sizeof(float) * inner);
-    p->dec_cache.t2i_v = malloc(sizeof(float) * inner);
-    if (!p->image_embed || !p->preprocessed || !p->dec_cache.t2i_k || !p->dec_cache.t2i_v) goto oom;
+    if (!p->image_embed || !p->preprocessed || mask_decoder_cache_init(net, &p->dec_cache) != 0)
+        goto oom;
     return p;
 oom:
     sam2_image_predictor_free(p);
@@ -69,8 +66,7 @@ void sam2_image_predictor_free(sam2_image_predictor *p) {
     free(p->preprocessed);
     free(p->pre_scratch);
     free(p->logits);
-    free(p->dec_cache.t2i_k);
-    free(p->dec_cache.t2i_v);
+    mask_decoder_cache_free(&p->dec_cache);
     free(p);
 }
 
