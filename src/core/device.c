@@ -147,6 +147,11 @@ static dev_buffer *cached[DEV_CACHE_BLOCKS];
 static size_t cached_bytes;
 
 static void recycle_block(dev_buffer *b) {
+    /* An adopted block (dev_arena_adopt) is the caller's memory: never hand it to another arena. */
+    if (b->borrowed) {
+        dev_buffer_free(b);
+        return;
+    }
     pthread_mutex_lock(&dev_lock);
     for (int i = 0; i < DEV_CACHE_BLOCKS; i++)
         if (!cached[i] && b->bytes <= DEV_CACHE_BLOCK_MAX &&
