@@ -1,8 +1,8 @@
 /* libFuzzer target for what replicas sharing a DATA_PATH read from each other's files: the owner
- * "<host>.<pid>" of a temporary or claim file (io/atomic_file.h, app/file_once.h) and an upload
+ * "<host>.<pid>" of a temporary or claim file (app/atomic_file.h, app/file_once.h) and an upload
  * record "<sha256> <width> <height>" (server/ingest.h). Input: a mode byte (even: owner, odd:
  * record), then the text. */
-#include "io/atomic_file.h"
+#include "app/atomic_file.h"
 #include "server/ingest.h"
 
 #include <stdlib.h>

@@ -310,6 +310,17 @@ SAM2_API void sam2_rle_free(sam2_rle *rle);
 typedef struct sam2_video sam2_video;
 
 SAM2_API sam2_video *sam2_video_open(const char *path, sam2_error *err);
+/* What an app bounds when it opens a video: the memory of decoded frames and the size it accepts
+ * (a server facing uploads refuses long or huge videos before decoding them). 0: the default. */
+typedef struct sam2_video_open_options {
+    size_t frame_cache_bytes; /* decoded frames of a file kept for re-reads (default 32 MiB); a
+                                 budget under one frame (e.g. 1) keeps none */
+    int max_frames;           /* more frames fail with SAM2_ERR_LIMIT (default 2^20) */
+    int max_side; /* a larger width or height fails with SAM2_ERR_LIMIT (default 8192) */
+} sam2_video_open_options;
+/* sam2_video_open with options (NULL: sam2_video_open). */
+SAM2_API sam2_video *sam2_video_open_with(const char *path, const sam2_video_open_options *o,
+                                          sam2_error *err);
 SAM2_API void sam2_video_close(sam2_video *video);
 SAM2_API int sam2_video_frame_count(const sam2_video *video);
 SAM2_API int sam2_video_width(const sam2_video *video); /* display size, after rotation */

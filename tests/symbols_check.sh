@@ -63,7 +63,6 @@ allowed_needed+='|yaml-0'                       # official-format YAML configs
 allowed_needed+='|png16|jpeg'                   # images and frame folders
 allowed_needed+='|avformat|avcodec|avutil|swscale' # videos
 allowed_needed+='|vulkan'                       # the vulkan backend, when built
-allowed_needed+='|cjson'                        # the mask export formats, until they move to src/app
 allowed_needed+=')\.so'
 unexpected=$(readelf -d "$lib" | sed -nE 's/.*\(NEEDED\).*\[(.*)\]/\1/p' | grep -vE "$allowed_needed" || true)
 if [ -n "$unexpected" ]; then

@@ -8,7 +8,7 @@
 #include <cmocka.h>
 
 #include "core/error.h"
-#include "io/mask_export.h"
+#include "app/mask_export.h"
 
 #include <stdio.h>
 #include <stdlib.h>

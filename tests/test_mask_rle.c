@@ -1,4 +1,4 @@
-/* mask_rle_from_logits (io/mask_rle.c), the one threshold-and-RLE step of the server and
+/* mask_rle_from_logits (app/mask_rle.c), the one threshold-and-RLE step of the server and
  * `sam2 track`, as a table of logits -> counts string and area. The counts are worked out by
  * hand from io/rle.h's format (column-major runs starting with zeros; run i > 2 written as the
  * difference to run i-2; 5-bit groups, 0x20 while more follow, 48 added). */
@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "io/mask_rle.h"
+#include "app/mask_rle.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -201,11 +201,45 @@ static void test_memory(void **state) {
     sam2_mem_probe("test"); /* without $SAM2_MEM_PROBE: prints nothing, must not fail */
 }
 
+/* sam2_video_open_with: its limits refuse a video before it is decoded, and its frame-cache
+ * budget changes no frame (the CLI and the server open their videos through it). */
+static void test_video_open_with(void **state) {
+    (void)state;
+    const char *data = test_data_dir();
+    if (!data) skip();
+    const char *path = test_path(data, "videos/bedroom.mp4");
+    sam2_error err = {0};
+    sam2_video *plain = sam2_video_open(path, &err);
+    assert_non_null(plain);
+    const int n = sam2_video_frame_count(plain), w = sam2_video_width(plain);
+    sam2_video_close(plain);
+    assert_true(n > 2);
+
+    const sam2_video_open_options few = {.max_frames = n - 1};
+    assert_null(sam2_video_open_with(path, &few, &err));
+    assert_int_equal(err.code, SAM2_ERR_LIMIT);
+    const sam2_video_open_options narrow = {.max_side = w - 1};
+    err = (sam2_error){0};
+    assert_null(sam2_video_open_with(path, &narrow, &err));
+    assert_int_equal(err.code, SAM2_ERR_LIMIT);
+
+    const sam2_video_open_options no_cache = {.frame_cache_bytes = 1, .max_frames = n};
+    sam2_video *v = sam2_video_open_with(path, &no_cache, &err);
+    assert_non_null(v);
+    assert_int_equal(sam2_video_frame_count(v), n);
+    sam2_video_close(v);
+    v = sam2_video_open_with(path, NULL, &err);
+    assert_non_null(v);
+    assert_int_equal(sam2_video_width(v), w);
+    sam2_video_close(v);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_errors),      cmocka_unit_test(test_rgb_image),
-        cmocka_unit_test(test_mask_input),  cmocka_unit_test(test_checkpoint),
-        cmocka_unit_test(test_diagnostics), cmocka_unit_test(test_memory),
+        cmocka_unit_test(test_errors),          cmocka_unit_test(test_rgb_image),
+        cmocka_unit_test(test_mask_input),      cmocka_unit_test(test_checkpoint),
+        cmocka_unit_test(test_diagnostics),     cmocka_unit_test(test_memory),
+        cmocka_unit_test(test_video_open_with),
     };
     const int rc = cmocka_run_group_tests(tests, NULL, NULL);
     test_cleanup_tmpdir();

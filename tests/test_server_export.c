@@ -12,7 +12,7 @@
 
 #include "app/effects.h"
 #include "io/video.h"
-#include "io/video_writer.h"
+#include "app/video_writer.h"
 #include "sam2.h"
 #include "server/server.h"
 #include "support/cli_run.h"

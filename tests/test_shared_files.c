@@ -1,6 +1,6 @@
 /* Files in a folder that several processes share (replicas of `sam2 serve` on one DATA_PATH):
  * temporary names that say who writes them, start-up clean-up that removes only what a gone writer
- * left (io/atomic_file.h), and work done once by racing processes (app/file_once.h): made by
+ * left (app/atomic_file.h), and work done once by racing processes (app/file_once.h): made by
  * exactly one of several forked processes, a dead owner's claim taken over, a slow owner's work
  * redone after the wait, a usable file never made again. */
 #include <setjmp.h>
@@ -9,7 +9,7 @@
 #include <cmocka.h>
 
 #include "core/error.h"
-#include "io/atomic_file.h"
+#include "app/atomic_file.h"
 #include "app/file_once.h"
 #include "support/testutil.h"
 

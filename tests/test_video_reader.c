@@ -12,7 +12,7 @@
 #include "io/pil_resize.h"
 #include "io/video.h"
 #include "io/video_reader.h"
-#include "io/video_writer.h"
+#include "app/video_writer.h"
 #include "support/media_testutil.h"
 #include "support/testutil.h"
 

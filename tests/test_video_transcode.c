@@ -6,11 +6,11 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "io/atomic_file.h"
+#include "app/atomic_file.h"
 #include "io/frames_dir.h"
 #include "app/transcode.h"
 #include "io/video_reader.h"
-#include "io/video_writer.h"
+#include "app/video_writer.h"
 #include "support/media_testutil.h"
 #include "support/testutil.h"
 

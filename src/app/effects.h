@@ -10,7 +10,7 @@
 #ifndef SAM2_APP_EFFECTS_H
 #define SAM2_APP_EFFECTS_H
 
-#include "io/mask_export.h"
+#include "app/mask_export.h"
 #include "sam2.h"
 
 #include <stddef.h>

@@ -1,7 +1,7 @@
 #include "app/file_once.h"
 
 #include "core/error.h"
-#include "io/atomic_file.h"
+#include "app/atomic_file.h"
 
 #include <errno.h>
 #include <fcntl.h>

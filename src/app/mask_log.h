@@ -1,4 +1,4 @@
-/* The mask log: every frame's masks (one COCO RLE record per object, io/mask_rle.h) for a video,
+/* The mask log: every frame's masks (one COCO RLE record per object, app/mask_rle.h) for a video,
  * kept in RAM up to a budget and, past it, in an unlinked spill file, so a log's memory does not
  * grow with the video's length. It serves both apps: the server's mask store (the masks its
  * exports write; RAM only, a frame over its share is refused and marked lost there) and
@@ -10,7 +10,7 @@
 #ifndef SAM2_APP_MASK_LOG_H
 #define SAM2_APP_MASK_LOG_H
 
-#include "io/mask_export.h"
+#include "app/mask_export.h"
 #include "sam2.h"
 
 #include <stddef.h>

@@ -2,9 +2,9 @@
 #include "app/transcode.h"
 
 #include "core/error.h"
-#include "io/atomic_file.h"
+#include "app/atomic_file.h"
 #include "io/video_reader.h"
-#include "io/video_writer.h"
+#include "app/video_writer.h"
 
 #include <errno.h>
 #include <math.h>

@@ -2,7 +2,7 @@
 
 #include "cli/cli.h"
 #include "sam2.h"
-#include "io/atomic_file.h"
+#include "app/atomic_file.h"
 
 #include <errno.h>
 #include <limits.h>

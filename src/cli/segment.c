@@ -6,9 +6,7 @@
 #include "cli/mask_input.h"
 
 #include "sam2.h"
-#include "io/atomic_file.h"
-#include "io/image.h"
-#include "io/rle.h"
+#include "app/mask_export.h"
 
 #include <cjson/cJSON.h>
 #include <limits.h>
@@ -109,14 +107,9 @@ static int parse_args(int argc, char **argv, segment_args *a) {
 }
 
 static int write_mask_png(const char *path, const uint8_t *mask, int w, int h, sam2_error *err) {
-    uint8_t *gray = malloc((size_t)w * h);
-    if (!gray) return sam2_fail(err, SAM2_ERR_NOMEM, "out of memory");
-    for (size_t i = 0; i < (size_t)w * h; i++) gray[i] = mask[i] ? 255 : 0;
-    const image_png_desc d = {.kind = IMAGE_PNG_GRAY, .width = w, .height = h, .pixels = gray};
     uint8_t *png = NULL;
     size_t n = 0;
-    int rc = image_png_encode(&d, &png, &n, err);
-    free(gray);
+    int rc = mask_png_encode_binary(mask, w, h, &png, &n, err);
     if (!rc) rc = cli_write_file_atomic(path, png, n, err);
     free(png);
     return rc;
@@ -228,8 +221,8 @@ int cmd_segment(int argc, char **argv) {
     if (a.threads) sam2_set_threads(a.threads);
 
     sam2_error err = {0};
-    image_rgb img = {0};
-    if (image_load_file(a.image, &img, &err)) {
+    sam2_rgb_image img = {0};
+    if (sam2_rgb_image_load_file(a.image, &img, &err)) {
         cli_error(CMD, "--image %s", err.message);
         return cli_exit_for(err.code);
     }
@@ -261,6 +254,6 @@ done:
     free(mask_in);
     sam2_image_predictor_free(pred);
     sam2_model_free(model);
-    image_free(&img);
+    sam2_rgb_image_free(&img);
     return rc;
 }

@@ -9,7 +9,6 @@
 #include "cli/track_results.h"
 
 #include "sam2.h"
-#include "io/video.h"
 
 #include <limits.h>
 #include <sched.h>
@@ -230,8 +229,8 @@ static int pass_frames(int start, int limit, int nf, int reverse) {
 }
 
 static int run(track_args *a, int *run_wrote, sam2_error *err) {
-    const sam2_video_options vopt = {.cache_bytes = (size_t)TRACK_FRAME_CACHE_MB << 20};
-    sam2_video *video = sam2_video_open_ex(a->video, &vopt, err);
+    const sam2_video_open_options vopt = {.frame_cache_bytes = (size_t)TRACK_FRAME_CACHE_MB << 20};
+    sam2_video *video = sam2_video_open_with(a->video, &vopt, err);
     if (!video) return -1;
     const int nf = sam2_video_frame_count(video), w = sam2_video_width(video),
               h = sam2_video_height(video);

@@ -4,8 +4,8 @@
 #include "cli/track_results.h"
 
 #include "sam2.h"
-#include "io/atomic_file.h"
-#include "io/mask_export.h"
+#include "app/atomic_file.h"
+#include "app/mask_export.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -2,7 +2,7 @@
 
 #include "app/mask_log.h"
 #include "sam2.h"
-#include "io/mask_rle.h"
+#include "app/mask_rle.h"
 
 #include <stdlib.h>
 #include <string.h>

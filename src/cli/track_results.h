@@ -3,11 +3,11 @@
  * file (in --spill-dir, else $TMPDIR or /tmp), so the process's memory does not grow with the
  * video's length or with how ragged the masks are; RAM holds only each mask's id, score and
  * area. The outputs are written from them one frame at a time (the formats are
- * io/mask_export.h's, shared with `sam2 serve`). */
+ * app/mask_export.h's, shared with `sam2 serve`). */
 #ifndef SAM2_CLI_TRACK_RESULTS_H
 #define SAM2_CLI_TRACK_RESULTS_H
 
-#include "io/mask_export.h"
+#include "app/mask_export.h"
 #include "sam2.h"
 
 #include <signal.h>

@@ -1,5 +1,5 @@
 /* GET /export/<session_id>/masks.json | masks.zip | overlay.mp4 | effects.mp4: the masks a
- * session has produced so far (its mask_store), in `sam2 track`'s formats (io/mask_export.h):
+ * session has produced so far (its mask_store), in `sam2 track`'s formats (app/mask_export.h):
  *   masks.json   COCO RLE of every object on every frame, built at once from a snapshot;
  *   masks.zip    masks/NNNNN.png, DAVIS-palette indexed PNGs;
  *   overlay.mp4  the frames with the masks drawn over them, H.264 (through the ingest seam);

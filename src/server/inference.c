@@ -3,8 +3,6 @@
 #include "server/inference.h"
 
 #include "sam2.h"
-#include "io/rle.h"
-#include "io/video.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,12 +38,11 @@ static int real_open(void *self, const inf_model *m, const char *video_path,
                      const inf_session_options *opt, inf_session **out, int *n_frames, int *width,
                      int *height, sam2_error *err) {
     (void)self;
-    sam2_video_options vo;
-    memset(&vo, 0, sizeof vo);
-    vo.max_frames = opt->max_frames;
-    vo.max_side = opt->max_side;
-    vo.cache_bytes = opt->frame_cache_bytes ? opt->frame_cache_bytes : 1; /* 1: no cache */
-    sam2_video *v = sam2_video_open_ex(video_path, &vo, err);
+    const sam2_video_open_options vo = {
+        .frame_cache_bytes = opt->frame_cache_bytes ? opt->frame_cache_bytes : 1, /* 1: no cache */
+        .max_frames = opt->max_frames,
+        .max_side = opt->max_side};
+    sam2_video *v = sam2_video_open_with(video_path, &vo, err);
     if (!v) return err ? err->code : SAM2_ERR_IO;
     sam2_tracker_options o = {0};
     o.ram_budget_bytes = opt->ram_budget_bytes;

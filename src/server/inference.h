@@ -5,7 +5,7 @@
 #ifndef SAM2_SERVER_INFERENCE_H
 #define SAM2_SERVER_INFERENCE_H
 
-#include "io/mask_rle.h"
+#include "app/mask_rle.h"
 #include "sam2.h"
 
 #include <stdatomic.h>
@@ -15,7 +15,7 @@
 typedef struct inf_model inf_model;
 typedef struct inf_session inf_session;
 
-/* One frame's masks, as the demo sends them (io/mask_rle.h: id, counts, size; score and area
+/* One frame's masks, as the demo sends them (app/mask_rle.h: id, counts, size; score and area
  * for the exports). */
 typedef struct inf_frame {
     int frame_index;

@@ -1,5 +1,5 @@
 /* The real ingest seam: src/app/transcode (libav* in-process) and the overlay renderer of
- * src/io/mask_export. This is the only server file that calls them.
+ * src/app/mask_export. This is the only server file that calls them.
  *
  * DATA_PATH may be shared by several replicas (docs/server.md "Several replicas"), so the work on
  * it is done once (app/file_once.h): a poster that is there and not older than its video is reused
@@ -8,9 +8,9 @@
 #include "server/ingest.h"
 
 #include "sam2.h"
-#include "io/atomic_file.h"
+#include "app/atomic_file.h"
 #include "app/file_once.h"
-#include "io/mask_export.h"
+#include "app/mask_export.h"
 #include "app/sha256.h"
 #include "app/transcode.h"
 

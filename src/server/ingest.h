@@ -1,7 +1,7 @@
 /* The server's only door to video ingest (src/app/transcode): first-frame posters for gallery
  * videos and the upload pipeline (validate, trim, fit, transcode to H.264 MP4 with the moov atom
  * first, write atomically as uploads/<sha256>.mp4), and the overlay video of the export route
- * (src/io/mask_export, the renderer of `sam2 track --overlay`). Called through a table of
+ * (src/app/mask_export, the renderer of `sam2 track --overlay`). Called through a table of
  * functions so these routes can be tested with a stand-in; ingest_default_ops() is the real one. */
 #ifndef SAM2_SERVER_INGEST_H
 #define SAM2_SERVER_INGEST_H

@@ -11,7 +11,7 @@
 #ifndef SAM2_SERVER_MASK_STORE_H
 #define SAM2_SERVER_MASK_STORE_H
 
-#include "io/mask_export.h"
+#include "app/mask_export.h"
 #include "server/inference.h"
 
 #include <stddef.h>

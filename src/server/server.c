@@ -6,7 +6,7 @@
 
 #include "sam2.h"
 #include "app/priority.h"
-#include "io/atomic_file.h"
+#include "app/atomic_file.h"
 #include "server/http.h"
 #include "server/replica.h"
 #include "server/schema.h"
@@ -56,7 +56,7 @@ static int prepare_data(server *s, sam2_error *err) {
             return sam2_fail(err, SAM2_ERR_IO, "cannot create %s/%s: %s", d, subs[i], strerror(errno));
     }
     /* A server killed while writing an upload or a poster leaves only a hidden temporary file
-     * (io/atomic_file.h), never a partial file under a final name; those are cleared here. */
+     * (app/atomic_file.h), never a partial file under a final name; those are cleared here. */
     const char *written[] = {"uploads", "posters"};
     for (int i = 0; i < 2; i++) {
         char p[PATH_MAX];

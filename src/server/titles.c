@@ -2,7 +2,7 @@
 #include "server/titles.h"
 
 #include "sam2.h"
-#include "io/atomic_file.h"
+#include "app/atomic_file.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>

@@ -5,7 +5,7 @@
  * JPEG (SOI ... EOI) that decodes. Interrupted writes may only leave hidden ".sam2-tmp-*" files
  * (never served, never listed); with --no-temp there must be none (a server that started
  * cleaned them). Used by scripts/fault.sh (make test-fault). Exit status 0 when all is well. */
-#include "io/atomic_file.h"
+#include "app/atomic_file.h"
 #include "io/image.h"
 #include "io/video.h"
 #include "sam2.h"

@@ -1,9 +1,9 @@
 /* The overlay video: source frames with the masks drawn over them, H.264 (see mask_export.h). */
-#include "io/mask_export.h"
+#include "app/mask_export.h"
 
 #include "core/error.h"
 #include "io/video.h"
-#include "io/video_writer.h"
+#include "app/video_writer.h"
 
 #include <stdlib.h>
 

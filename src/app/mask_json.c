@@ -1,5 +1,5 @@
 /* masks.json: COCO RLE of every object on every tracked frame (see mask_export.h). */
-#include "io/mask_export.h"
+#include "app/mask_export.h"
 
 #include "core/error.h"
 

@@ -1,7 +1,7 @@
 /* A zip of indexed PNGs, masks/NNNNN.png, with libzip (see mask_export.h). Each PNG is written
  * to a staging file beside the archive as it comes and libzip copies the files in when the
  * archive is written, so memory stays at one frame however many frames there are. */
-#include "io/mask_export.h"
+#include "app/mask_export.h"
 
 #include "core/error.h"
 

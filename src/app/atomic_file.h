@@ -6,8 +6,8 @@
  * Several processes may share the folder (replicas of `sam2 serve` on one DATA_PATH, possibly on
  * several machines over a network file system), so a temporary name says who writes it:
  * ".sam2-tmp-<host>.<pid>-XXXXXX<suffix>", and only files whose writer is gone are cleared. */
-#ifndef SAM2_IO_ATOMIC_FILE_H
-#define SAM2_IO_ATOMIC_FILE_H
+#ifndef SAM2_APP_ATOMIC_FILE_H
+#define SAM2_APP_ATOMIC_FILE_H
 
 #include "sam2.h"
 

@@ -5,8 +5,8 @@
  * Debian 12's libavcodec has libx264; if an FFmpeg without it is found at run time, the
  * writer falls back to the MPEG-4 part 2 encoder ("mpeg4") and says so in
  * sam2_video_writer_codec(). */
-#ifndef SAM2_IO_VIDEO_WRITER_H
-#define SAM2_IO_VIDEO_WRITER_H
+#ifndef SAM2_APP_VIDEO_WRITER_H
+#define SAM2_APP_VIDEO_WRITER_H
 
 #include "sam2.h"
 

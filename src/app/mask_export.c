@@ -1,5 +1,5 @@
 /* Palette, label images, the overlay drawing and indexed PNGs (see mask_export.h). */
-#include "io/mask_export.h"
+#include "app/mask_export.h"
 
 #include "core/error.h"
 #include "io/image.h"
@@ -129,4 +129,16 @@ int mask_png_write(const char *path, const uint8_t *labels, int width, int heigh
     mask_palette(pal);
     const image_png_desc d = png_desc(labels, width, height, pal);
     return image_png_write(path, &d, err);
+}
+
+int mask_png_encode_binary(const uint8_t *mask, int width, int height, uint8_t **png, size_t *size,
+                           sam2_error *err) {
+    uint8_t *gray = malloc((size_t)width * height);
+    if (!gray) return sam2_fail(err, SAM2_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < (size_t)width * height; i++) gray[i] = mask[i] ? 255 : 0;
+    const image_png_desc d = {
+        .kind = IMAGE_PNG_GRAY, .width = width, .height = height, .pixels = gray};
+    const int rc = image_png_encode(&d, png, size, err);
+    free(gray);
+    return rc;
 }

@@ -1,4 +1,4 @@
-#include "io/atomic_file.h"
+#include "app/atomic_file.h"
 
 #include "core/error.h"
 

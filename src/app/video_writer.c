@@ -1,8 +1,8 @@
 /* H.264/MP4 encoding of RGB frames (see video_writer.h). */
-#include "io/video_writer.h"
+#include "app/video_writer.h"
 
 #include "core/error.h"
-#include "io/atomic_file.h"
+#include "app/atomic_file.h"
 #include "io/av_glue.h"
 
 #include <libavcodec/avcodec.h>

@@ -2,11 +2,10 @@
  * seam, mask store, responses and exports) and of `sam2 track`'s results, and the one way a
  * tracker's logits become one.
  *
- * It lives in io/ beside rle.c for now; it belongs to the app-support library of issue 16 (the
- * export formats and what only the apps need), with io/mask_export.h, when that library exists:
- * libsam2's own API gives logits and bitmaps, not RLE strings. */
-#ifndef SAM2_IO_MASK_RLE_H
-#define SAM2_IO_MASK_RLE_H
+ * It lives in the app-support library with the export formats (app/mask_export.h): libsam2's own
+ * API gives logits, bitmaps and sam2_rle (sam2.h), not these records. */
+#ifndef SAM2_APP_MASK_RLE_H
+#define SAM2_APP_MASK_RLE_H
 
 #include "sam2.h"
 

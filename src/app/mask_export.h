@@ -10,10 +10,10 @@
  *   - the masks.json document (mask_json.c);
  *   - the overlay video: the source frames with each object's colour blended at 50 % and a
  *     2-pixel outline, H.264 (mask_overlay.c). */
-#ifndef SAM2_IO_MASK_EXPORT_H
-#define SAM2_IO_MASK_EXPORT_H
+#ifndef SAM2_APP_MASK_EXPORT_H
+#define SAM2_APP_MASK_EXPORT_H
 
-#include "io/mask_rle.h"
+#include "app/mask_rle.h"
 #include "sam2.h"
 
 #include <stddef.h>
@@ -66,6 +66,10 @@ void mask_overlay_draw(uint8_t *rgb, int width, int height, const uint8_t *label
 
 /* A label image as an 8-bit indexed PNG with the DAVIS palette. */
 int mask_png_write(const char *path, const uint8_t *labels, int width, int height, sam2_error *err);
+/* A binary mask (non-zero: the object) as an 8-bit grey PNG in memory (0 / 255), the form
+ * `sam2 segment --out` writes; *png is malloc'd. */
+int mask_png_encode_binary(const uint8_t *mask, int width, int height, uint8_t **png, size_t *size,
+                           sam2_error *err);
 
 /* ---- masks.json (mask_json.c) ------------------------------------------------------------ */
 

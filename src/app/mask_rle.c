@@ -1,4 +1,4 @@
-#include "io/mask_rle.h"
+#include "app/mask_rle.h"
 
 #include "core/error.h"
 
