@@ -59,13 +59,18 @@ int image_encoder_forward(const sam2_net *net, const float *img_chw, image_featu
      * projects it to d channels; levels listed in fpn_top_down_levels add the 2x-upsampled
      * coarser result. Each level is computed in bands of rows. With high-resolution features
      * the finest level (d channels at stride 4: 64 MB at 1024x1024) is only ever needed band by
-     * band, projected straight to conv_s0's d/8 channels; it exists whole only for a tap. */
+     * band, projected straight to conv_s0's d/8 channels; it exists whole only for a tap. So
+     * does level 1 (16 MB, into conv_s1) unless level 0 adds it top-down. */
     const bool banded0 = c->use_high_res_features_in_sam;
+    bool top_down0 = false;
+    for (int t = 0; t < c->num_top_down; t++)
+        if (c->fpn_top_down_levels[t] == 0) top_down0 = true;
+    const bool banded1 = banded0 && !top_down0;
     float *lvl[4];
     for (int i = 0; i < 4; i++) {
         int sz = F >> i;
         lvl[i] = NULL;
-        if (i == 0 && banded0 && !tap_wants_data(tap)) continue;
+        if (((i == 0 && banded0) || (i == 1 && banded1)) && !tap_wants_data(tap)) continue;
         lvl[i] = arena_floats(scratch, (size_t)sz * sz * d, 0);
         if (!lvl[i]) goto done;
     }
@@ -84,7 +89,8 @@ int image_encoder_forward(const sam2_net *net, const float *img_chw, image_featu
         for (int y0 = 0; y0 < sz; y0 += band) {
             const int rows = y0 + band <= sz ? band : sz - y0;
             const size_t n = (size_t)rows * sz * d;
-            float *dst = (i == 0 && banded0) ? band_buf : lvl[i] + (size_t)y0 * sz * d;
+            const bool banded = (i == 0 && banded0) || (i == 1 && banded1);
+            float *dst = banded ? band_buf : lvl[i] + (size_t)y0 * sz * d;
             be->linear(dst, stage[i] + (size_t)y0 * sz * cin, net->w.neck_convs[3 - i].w,
                        net->w.neck_convs[3 - i].b, rows * sz, cin, d);
             if (top_down && prev) {
@@ -95,10 +101,12 @@ int image_encoder_forward(const sam2_net *net, const float *img_chw, image_featu
                 if (c->fpn_fuse_avg)
                     for (size_t k = 0; k < n; k++) dst[k] *= 0.5f;
             }
-            if (i == 0 && banded0) {
-                if (lvl[0]) memcpy(lvl[0] + (size_t)y0 * sz * d, dst, sizeof(float) * n);
-                be->linear(out->fpn[0] + (size_t)y0 * sz * (d / 8), dst, net->w.conv_s0.w,
-                           net->w.conv_s0.b, rows * sz, d, d / 8);
+            if (banded) {
+                const int co = i == 0 ? d / 8 : d / 4;
+                const sam2_lin *proj = i == 0 ? &net->w.conv_s0 : &net->w.conv_s1;
+                if (lvl[i]) memcpy(lvl[i] + (size_t)y0 * sz * d, dst, sizeof(float) * n);
+                be->linear(out->fpn[i] + (size_t)y0 * sz * co, dst, proj->w, proj->b, rows * sz, d,
+                           co);
             }
         }
         prev = lvl[i];
@@ -121,8 +129,9 @@ int image_encoder_forward(const sam2_net *net, const float *img_chw, image_featu
 
     /* scalp = 1 drops level 3; SAM2Base.forward_image projects levels 0 and 1. */
     if (c->use_high_res_features_in_sam) {
-        be->linear(out->fpn[1], lvl[1], net->w.conv_s1.w, net->w.conv_s1.b, (F / 2) * (F / 2), d,
-                   d / 4);
+        if (!banded1)
+            be->linear(out->fpn[1], lvl[1], net->w.conv_s1.w, net->w.conv_s1.b, (F / 2) * (F / 2),
+                       d, d / 4);
     } else {
         memcpy(out->fpn[0], lvl[0], sizeof(float) * (size_t)F * F * d);
         memcpy(out->fpn[1], lvl[1], sizeof(float) * (size_t)(F / 2) * (F / 2) * d);
