@@ -17,16 +17,21 @@
 #include <signal.h>
 #include <stddef.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* Per-frame state kept in RAM by default: memory does not grow with the video's length (the
- * spill file holds the rest, read back with identical results; the README has the peaks). 8 MB holds
- * the memory bank a step reads for a few objects; more only saves re-reads from the spill file. */
+ * spill file holds the rest, read back with identical results; the README has the peaks). 8 MB
+ * holds the memory bank a step reads for a few objects; more only saves re-reads from the spill
+ * file. */
 #define TRACK_DEFAULT_RAM_BUDGET_MB 8
 /* Decoded frames the video reader keeps (about 5 frames of 720p): tracking reads each frame
- * once per direction, so a larger cache only helps re-reads (--both's turn, the overlay). */
+ * once per direction, so a cache only helps re-reads (the reverse pass, the overlay). Reading
+ * forwards only, the cache is off (a budget below one frame) and the decoder runs on one thread:
+ * frame threads hold frames and decoder state of their own (EdgeTAM, 3 objects, 20 frames of
+ * the 720p juggle video: 7.4 MiB less peak RSS), and decoding is a small share of a frame. */
 #define TRACK_FRAME_CACHE_MB 8
 
 #define CMD "track"
@@ -210,7 +215,10 @@ static int pass_frames(int start, int limit, int nf, int reverse) {
 }
 
 static int run(track_args *a, sam2_error *err) {
-    const sam2_video_options vopt = {.cache_bytes = (size_t)TRACK_FRAME_CACHE_MB << 20};
+    const bool forwards = !a->reverse && !a->both;
+    const sam2_video_options vopt = {.cache_bytes =
+                                         forwards ? 1 : (size_t)TRACK_FRAME_CACHE_MB << 20,
+                                     .threads = forwards ? 1 : 0};
     sam2_video *video = sam2_video_open_ex(a->video, &vopt, err);
     if (!video) return -1;
     const int nf = sam2_video_frame_count(video), w = sam2_video_width(video),

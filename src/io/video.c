@@ -178,6 +178,11 @@ int sam2_video_read_model_input(void *video, int index, int S, float *chw_out, s
     if (rc == 0)
         sam2_normalize_rgb8(v->square_buf, S, S, (size_t)S * 3,
                             v->is_folder ? SAM2_NORM_DIV255_F64 : SAM2_NORM_DIV255_F32, chw_out);
+    /* Not kept between frames (3 MB at 1024 px): the model's peak memory comes while the frame
+     * is encoded, not while it is read. */
+    free(v->square_buf);
+    v->square_buf = NULL;
+    v->square_S = 0;
     pthread_mutex_unlock(&v->lock);
     return rc;
 }

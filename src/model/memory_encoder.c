@@ -3,6 +3,11 @@
 #include <math.h>
 #include <string.h>
 
+/* Rows per band of the CXBlock's MLP: its hidden layer (4C wide: 16 MB at 1024 px) exists a
+ * band at a time. A multiple of the linear kernels' row blocks, so each row is computed as on
+ * the whole map. */
+#define CX_BAND_ROWS 512
+
 /* CXBlock: depthwise conv, LayerNorm2d, pointwise MLP with GELU, layer scale, residual. */
 static int cxblock(const sam2_net *net, const sam2_cxblock_w *b, float *x, int E, int C,
                    arena *scratch) {
@@ -10,16 +15,21 @@ static int cxblock(const sam2_net *net, const sam2_cxblock_w *b, float *x, int E
     const sam2_config *c = &net->cfg;
     const int P = E * E, k = c->fuser_kernel, pad = c->fuser_padding;
     const int groups = c->fuser_dwconv ? C : 1;
+    const int band = P < CX_BAND_ROWS ? P : CX_BAND_ROWS;
     arena_mark m = arena_get_mark(scratch);
     float *t = arena_floats(scratch, (size_t)P * C, 0);
-    float *h = arena_floats(scratch, (size_t)P * 4 * C, 0);
+    float *h = arena_floats(scratch, (size_t)band * 4 * C, 0);
     float *s = arena_floats(scratch, conv2d_scratch_floats(E, E, C, C, k, k, 1, pad, groups), 0);
     if (!t || !h || !s) return -1;
     be->conv2d(t, x, b->dwconv.w, b->dwconv.b, E, E, C, C, k, k, 1, pad, groups, s);
     be->layernorm(t, t, b->norm.w, b->norm.b, P, C, 1e-6f);
-    be->linear(h, t, b->pwconv1.w, b->pwconv1.b, P, C, 4 * C);
-    be->gelu(h, h, (size_t)P * 4 * C);
-    be->linear(t, h, b->pwconv2.w, b->pwconv2.b, P, 4 * C, C);
+    for (int r0 = 0; r0 < P; r0 += band) {
+        const int rows = P - r0 < band ? P - r0 : band;
+        float *tb = t + (size_t)r0 * C; /* read by pwconv1, then overwritten by pwconv2 */
+        be->linear(h, tb, b->pwconv1.w, b->pwconv1.b, rows, C, 4 * C);
+        be->gelu(h, h, (size_t)rows * 4 * C);
+        be->linear(tb, h, b->pwconv2.w, b->pwconv2.b, rows, 4 * C, C);
+    }
     for (int p = 0; p < P; p++)
         for (int ch = 0; ch < C; ch++) {
             const float v = t[(size_t)p * C + ch];
