@@ -317,6 +317,7 @@ typedef struct sam2_video_open_options {
                                  budget under one frame (e.g. 1) keeps none */
     int max_frames;           /* more frames fail with SAM2_ERR_LIMIT (default 2^20) */
     int max_side; /* a larger width or height fails with SAM2_ERR_LIMIT (default 8192) */
+    int decode_threads; /* decoder threads (0: min(4, CPUs)); 1 holds the fewest frames */
 } sam2_video_open_options;
 /* sam2_video_open with options (NULL: sam2_video_open). */
 SAM2_API sam2_video *sam2_video_open_with(const char *path, const sam2_video_open_options *o,

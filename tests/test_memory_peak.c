@@ -1,14 +1,20 @@
-/* The memory encoder's peak scratch: with the EdgeTAM checkpoint at 1024 px, the arena's
- * high-water mark of one memory_encoder_forward stays within what the stage needs alive at once
- * (its two results, two maps of the mask downsampler with one layer's im2col scratch, or one
- * fuser block's temporaries), not the sum of every downsampler layer's map and scratch. Measured
- * with the arena's own accounting. Needs the golden checkpoint; skipped without it. */
+/* Peak scratch of the two big stages of an EdgeTAM frame, with the EdgeTAM checkpoint at 1024 px,
+ * measured with the arena's own accounting. Needs the golden checkpoint; skipped without it.
+ *  - memory encoder: one memory_encoder_forward stays within what the stage needs alive at once
+ *    (its two results, two maps of the mask downsampler with one layer's im2col scratch, or one
+ *    fuser block's map with a band of its MLP's hidden layer), not the sum of every downsampler
+ *    layer's map and scratch, nor a whole hidden layer (4 maps).
+ *  - image encoder: the four trunk stages' outputs plus one stage-0 map, a quarter of one and the
+ *    kernels' scratch (the largest RepViT block). A stem that converted the whole frame to
+ *    channels-last or kept its whole first map, a downsample with a pre_block map of its own, or
+ *    FPN level 1 kept whole (16 MB) each go over it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
 
 #include "core/ops.h"
+#include "model/image_encoder.h"
 #include "model/memory_encoder.h"
 #include "predict/model_internal.h"
 #include "support/testutil.h"
@@ -34,7 +40,7 @@ static size_t expected_peak(const sam2_net *net) {
         cin = cout;
     }
     const int E = net->embed, k = c->fuser_kernel, groups = c->fuser_dwconv ? c->d_model : 1;
-    const size_t fuser = P * d * 5 + conv2d_scratch_floats(E, E, c->d_model, c->d_model, k, k, 1,
+    const size_t fuser = P * d * 2 + conv2d_scratch_floats(E, E, c->d_model, c->d_model, k, k, 1,
                                                            c->fuser_padding, groups);
     const size_t chain = 2 * map + conv;
     return sizeof(float) * (2 * P * d + (chain > fuser ? chain : fuser)) + 16 * 64;
@@ -71,9 +77,60 @@ static void test_memory_peak(void **state) {
     sam2_model_free(m);
 }
 
+/* Trunk stage outputs + a stage-0 map (token mixer) + a quarter of one (the downsample's strided
+ * map) + the depthwise and MLP kernels' scratch, as repvit_forward sizes them, + the neck's
+ * coarsest level (bytes). */
+static size_t image_encoder_bound(const sam2_net *net) {
+    const sam2_config *c = &net->cfg;
+    const int F = net->feat0;
+    size_t stages = 0, dws = 0, mlps = 0;
+    for (int s = 0; s < 4; s++) {
+        const size_t n = (size_t)(F >> s) * (F >> s);
+        stages += n * c->backbone_channels[3 - s];
+        const size_t dw = depthwise_scratch_floats(c->repvit.dims[s], 3, F >> s);
+        const size_t mlp =
+            pointwise_mlp_scratch_floats((int)n, c->repvit.dims[s], 2 * c->repvit.dims[s]);
+        if (dw > dws) dws = dw;
+        if (mlp > mlps) mlps = mlp;
+    }
+    const size_t map0 = (size_t)F * F * c->repvit.dims[0];
+    /* the neck's coarsest level, which it keeps whole while it runs top-down */
+    const size_t neck3 = (size_t)(F / 8) * (F / 8) * c->d_model;
+    return sizeof(float) * (stages + map0 + map0 / 4 + dws + mlps + neck3) + 32 * 64;
+}
+
+static void test_image_encoder_peak(void **state) {
+    (void)state;
+    sam2_error err = {0};
+    sam2_model *m = sam2_model_load(test_path(golden, "ckpt/edgetam.random.f16.pt"), NULL, &err);
+    if (!m) fail_msg("%s", err.message);
+    const sam2_net *net = &m->net;
+    const int S = net->cfg.image_size;
+    float *img = malloc(sizeof(float) * 3 * (size_t)S * S);
+    assert_non_null(img);
+    for (size_t i = 0; i < 3 * (size_t)S * S; i++) img[i] = (float)((i * 7919) % 1000) / 500.f - 1;
+    image_features f;
+    for (int l = 0; l < 3; l++) {
+        f.fpn[l] = malloc(sizeof(float) * image_features_level_floats(net, l));
+        assert_non_null(f.fpn[l]);
+    }
+    arena a;
+    arena_init(&a);
+    assert_int_equal(image_encoder_forward(net, img, &f, &a, NULL, NULL), 0);
+    const size_t peak = a.high_water, bound = image_encoder_bound(net);
+    printf("image encoder peak %.1f MiB (bound %.1f MiB), %zu over\n", peak / 1048576.0,
+           bound / 1048576.0, peak > bound ? peak - bound : 0);
+    assert_true(peak <= bound);
+    arena_free(&a); /* the trunk's stage outputs stay in the arena until the caller resets it */
+    for (int l = 0; l < 3; l++) free(f.fpn[l]);
+    free(img);
+    sam2_model_free(m);
+}
+
 int main(void) {
     golden = test_golden_dir();
     test_require_dir(golden, "the golden data (../shared/golden)");
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_memory_peak)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_memory_peak),
+                                       cmocka_unit_test(test_image_encoder_peak)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,6 +15,7 @@
 #include <signal.h>
 #include <stddef.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +26,10 @@
  * file. */
 #define TRACK_DEFAULT_RAM_BUDGET_MB 8
 /* Decoded frames the video reader keeps (about 5 frames of 720p): tracking reads each frame
- * once per direction, so a larger cache only helps re-reads (--both's turn, the overlay). */
+ * once per direction, so a cache only helps re-reads (the reverse pass, the overlay). Reading
+ * forwards only, the cache is off (a budget below one frame) and the decoder runs on one thread:
+ * frame threads hold frames and decoder state of their own (EdgeTAM, 3 objects, 20 frames of
+ * the 720p juggle video: 7.4 MiB less peak RSS), and decoding is a small share of a frame. */
 #define TRACK_FRAME_CACHE_MB 8
 
 #define CMD "track"
@@ -229,7 +233,12 @@ static int pass_frames(int start, int limit, int nf, int reverse) {
 }
 
 static int run(track_args *a, int *run_wrote, sam2_error *err) {
-    const sam2_video_open_options vopt = {.frame_cache_bytes = (size_t)TRACK_FRAME_CACHE_MB << 20};
+    /* Forward only: no frame is read twice, so no decoded-frame cache and one decoder thread
+     * (7 MiB less at the peak); --reverse and --both re-read and keep the 8 MB cache. */
+    const bool forwards = !a->reverse && !a->both;
+    const sam2_video_open_options vopt = {.frame_cache_bytes =
+                                              forwards ? 1 : (size_t)TRACK_FRAME_CACHE_MB << 20,
+                                          .decode_threads = forwards ? 1 : 0};
     sam2_video *video = sam2_video_open_with(a->video, &vopt, err);
     if (!video) return -1;
     const int nf = sam2_video_frame_count(video), w = sam2_video_width(video),

@@ -66,10 +66,11 @@ static dev_tensor shape_only(int64_t s, int64_t C) {
  * projects it to d channels; levels in fpn_top_down_levels add the 2x-upsampled coarser result.
  * Each level is computed in bands of rows. With high-resolution features the finest level (d
  * channels at stride 4: 64 MB at 1024x1024) is only ever needed band by band, projected straight
- * to conv_s0's d/8 channels (into fpn0); it exists whole only for a tap. lvl[] receive the
- * levels; lvl[1] and lvl[2] are given by the caller. */
+ * to conv_s0's d/8 channels (into fpn0); it exists whole only for a tap. So does level 1 (16 MB,
+ * into conv_s1's d/4 channels in fpn1) unless level 0 adds it top-down. lvl[] receive the
+ * levels; lvl[1] (when not banded) and lvl[2] are given by the caller. */
 static void fpn_neck(const sam2_net *net, enc_ctx *e, const dev_tensor stage[4], dev_tensor lvl[4],
-                     dev_tensor fpn0, const sam2_tap *tap) {
+                     dev_tensor fpn0, dev_tensor fpn1, const sam2_tap *tap) {
     const sam2_config *c = &net->cfg;
     const image_encoder_dev *ie = &net->ie;
     dev_exec *X = &e->x;
@@ -81,21 +82,30 @@ static void fpn_neck(const sam2_net *net, enc_ctx *e, const dev_tensor stage[4],
         lvl[0] = enc_tensor(e, 3, SHAPE(F, F, d));
     else
         lvl[0] = shape_only(F, d);
+    bool top_down0 = false;
+    for (int t = 0; t < c->num_top_down; t++)
+        if (c->fpn_top_down_levels[t] == 0) top_down0 = true;
+    const bool banded1 = banded0 && !top_down0;
+    if (banded1)
+        lvl[1] =
+            tap_wants_data(tap) ? enc_tensor(e, 3, SHAPE(F / 2, F / 2, d)) : shape_only(F / 2, d);
     lvl[3] = enc_tensor(e, 3, SHAPE(F / 8, F / 8, d));
     int64_t band = (FPN_BAND_TOKENS / F) & ~1;
     if (band < 2) band = 2;
-    /* the band of the finest level, and the upsampled coarser level for top-down bands */
-    dev_tensor band_buf = banded0 ? enc_tensor(e, 3, SHAPE(band, F, d)) : dev_none();
+    /* the band of a banded level, and the upsampled coarser level for top-down bands */
+    dev_tensor band_buf = banded0 ? enc_tensor(e, 1, SHAPE(band * F * d)) : dev_none();
     dev_tensor up = c->num_top_down > 0 ? enc_tensor(e, 1, SHAPE(band * F * d)) : dev_none();
     for (int i = 3; i >= 0; i--) {
         const int64_t sz = F >> i;
         bool top_down = false;
         for (int t = 0; t < c->num_top_down; t++)
             if (c->fpn_top_down_levels[t] == i) top_down = true;
+        const bool banded = (i == 0 && banded0) || (i == 1 && banded1);
         for (int64_t y0 = 0; y0 < sz; y0 += band) {
             const int64_t rows = y0 + band <= sz ? band : sz - y0;
             dev_tensor dst =
-                (i == 0 && banded0) ? dev_rows(band_buf, 0, rows) : dev_rows(lvl[i], y0, rows);
+                banded ? dev_reshape(dev_rows(band_buf, 0, rows * sz * d), 3, SHAPE(rows, sz, d))
+                       : dev_rows(lvl[i], y0, rows);
             /* lateral_features = self.convs[n - i](x) */
             dev_linear(X, dst, dev_rows(stage[i], y0, rows), ie->neck_w[3 - i], ie->neck_b[3 - i]);
             if (top_down && i < 3) {
@@ -108,10 +118,14 @@ static void fpn_neck(const sam2_net *net, enc_ctx *e, const dev_tensor stage[4],
                 /* if self.fuse_type == "avg": prev_features /= 2 */
                 if (c->fpn_fuse_avg) dev_scale(X, dst, dst, 0.5f, 0.0f);
             }
-            if (i == 0 && banded0) {
-                if (lvl[0].buf) dev_copy(X, dev_rows(lvl[0], y0, rows), dst);
-                /* SAM2Base.forward_image: self.sam_mask_decoder.conv_s0(backbone_fpn[0]) */
-                dev_linear(X, dev_rows(fpn0, y0, rows), dst, ie->conv_s0_w, ie->conv_s0_b);
+            if (banded) {
+                if (lvl[i].buf) dev_copy(X, dev_rows(lvl[i], y0, rows), dst);
+                /* SAM2Base.forward_image: self.sam_mask_decoder.conv_s0(backbone_fpn[0]) and
+                 * conv_s1(backbone_fpn[1]) */
+                if (i == 0)
+                    dev_linear(X, dev_rows(fpn0, y0, rows), dst, ie->conv_s0_w, ie->conv_s0_b);
+                else
+                    dev_linear(X, dev_rows(fpn1, y0, rows), dst, ie->conv_s1_w, ie->conv_s1_b);
             }
         }
         tap_level(e, tap, "neck_fpn_raw_l%d", i, lvl[i]);
@@ -186,11 +200,16 @@ int image_encoder_forward(const sam2_net *net, const float *img_chw, image_featu
         enc_output(&e, out->fpn[2], 3, SHAPE(F / 4, F / 4, d)),
     };
     dev_tensor lvl[4];
-    lvl[1] = high_res ? enc_tensor(&e, 3, SHAPE(F / 2, F / 2, d)) : fpn[1];
+    /* level 1 is banded into conv_s1 inside the neck unless level 0 adds it top-down */
+    bool top_down0 = false;
+    for (int t = 0; t < c->num_top_down; t++)
+        if (c->fpn_top_down_levels[t] == 0) top_down0 = true;
+    const bool whole1 = high_res && top_down0;
+    lvl[1] = whole1 ? enc_tensor(&e, 3, SHAPE(F / 2, F / 2, d)) : fpn[1];
     lvl[2] = fpn[2];
-    fpn_neck(net, &e, stage, lvl, fpn[0], tap);
+    fpn_neck(net, &e, stage, lvl, fpn[0], fpn[1], tap);
     /* SAM2Base.forward_image: backbone_fpn[1] = self.sam_mask_decoder.conv_s1(backbone_fpn[1]) */
-    if (high_res) dev_linear(&e.x, fpn[1], lvl[1], net->ie.conv_s1_w, net->ie.conv_s1_b);
+    if (whole1) dev_linear(&e.x, fpn[1], lvl[1], net->ie.conv_s1_w, net->ie.conv_s1_b);
     for (int k = 0; k < 3; k++)
         dev_download(&e.x, out->fpn[k], &fpn[k], (size_t)dev_tensor_numel(&fpn[k]) * sizeof(float));
     tap_level(&e, tap, "backbone_fpn_l%d", 0, fpn[0]);

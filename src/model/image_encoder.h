@@ -23,7 +23,8 @@ size_t image_features_level_floats(const sam2_net *net, int level);
 /* Places the encoder's weights (trunk, neck, conv_s0/s1) on the net's backend at load. */
 int image_encoder_load(sam2_net *net);
 
-/* img: normalised image, planar [3][S][S] (as the reference's input tensor). */
+/* img: normalised image, planar [3][S][S] (as the reference's input tensor). out's levels may
+ * share storage with img: the trunk has read the whole image before the neck writes a level. */
 int image_encoder_forward(const sam2_net *net, const float *img_chw, image_features *out,
                           arena *scratch, const sam2_tap *tap, const cancel_check *cancel);
 

@@ -92,20 +92,31 @@ void memory_encoder_unload(sam2_net *net) {
     net->me = NULL;
 }
 
+/* Rows per band of the CXBlock's MLP: its hidden layer (4C wide: 16 MB at 1024 px) exists a
+ * band at a time. A multiple of the linear kernels' row blocks, so each row is computed as on
+ * the whole map. */
+#define CX_BAND_ROWS 512
+
 /* CXBlock.forward on x [E][E][C], in place. */
 static void cxblock(dev_exec *x, const sam2_net *net, const cxblock_dev *b, dev_tensor in) {
     const sam2_config *c = &net->cfg;
     const int64_t E = in.shape[0], C = in.shape[2];
+    const int64_t P = E * E, band = P < CX_BAND_ROWS ? P : CX_BAND_ROWS;
     dev_arena_mark m = dev_arena_get_mark(x->arena);
     dev_tensor t = dev_new(x, SAM2_F32, 3, SHAPE(E, E, C));
-    dev_tensor h = dev_new(x, SAM2_F32, 3, SHAPE(E, E, 4 * C));
+    dev_tensor h = dev_new(x, SAM2_F32, 2, SHAPE(band, 4 * C));
     /* x = self.dwconv(x); x = self.norm(x) */
     dev_conv2d(x, t, in, b->dw_w, b->dw_b, 1, c->fuser_padding, c->fuser_dwconv ? (int)C : 1);
     dev_layernorm(x, t, t, b->norm.w, b->norm.b, 1e-6f);
-    /* x = self.pwconv2(self.act(self.pwconv1(x))) */
-    dev_linear(x, h, t, b->pwconv1.w, b->pwconv1.b);
-    dev_gelu(x, h, h);
-    dev_linear(x, t, h, b->pwconv2.w, b->pwconv2.b);
+    /* x = self.pwconv2(self.act(self.pwconv1(x))), a band of rows at a time */
+    const dev_tensor rows = dev_reshape(t, 2, SHAPE(P, C));
+    for (int64_t r0 = 0; r0 < P; r0 += band) {
+        const int64_t n = P - r0 < band ? P - r0 : band;
+        const dev_tensor tb = dev_rows(rows, r0, n), hb = dev_rows(h, 0, n);
+        dev_linear(x, hb, tb, b->pwconv1.w, b->pwconv1.b);
+        dev_gelu(x, hb, hb);
+        dev_linear(x, tb, hb, b->pwconv2.w, b->pwconv2.b);
+    }
     /* if self.gamma is not None: x = self.gamma * x */
     if (b->gamma.buf) dev_mul(x, t, t, b->gamma);
     /* x = input + self.drop_path(x) */

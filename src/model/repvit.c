@@ -198,30 +198,65 @@ static int block_forward(trunk_ctx *t, const repvit_block *b, float *out, const 
     return 0;
 }
 
-/* RepViT stem: ConvNorm 3x3/2 (3 -> C0/2), GELU, ConvNorm 3x3/2 (-> C0). */
+/* Stage-0 rows per band of the stem: its input in channels-last order (12 MB at 1024 px) and
+ * its first map (24 MB) exist only a band at a time. */
+#define STEM_BAND_ROWS 16
+
+/* Rows [r0, r1) of a 3x3, stride-2, padding-1 convolution of an H-row map of W pixels x IC
+ * channels, channels-last, whose rows from `first` on are at `in`; into out (row r0 first).
+ * Output row r reads input rows 2r-1 .. 2r+1, so the convolution runs on input rows from
+ * 2 r0 - 2 (even, so that its output rows fall on the map's): every row in [r0, r1) then sees
+ * the same rows and taps, in the same order, as in the whole-map convolution. The extra row it
+ * makes ahead of r0 lands on the row before out, which is saved and restored around the call. */
+static void conv3x3s2_rows(const trunk_ctx *t, float *out, const float *in, int first, int H, int W,
+                           int IC, int OC, const sam2_lin *l, int r0, int r1, float *saved,
+                           float *scratch) {
+    const int OW = (W - 1) / 2 + 1, top = r0 > 0 ? 2 * r0 - 2 : 0;
+    const int end = 2 * r1 < H ? 2 * r1 : H;
+    const size_t row = (size_t)OW * OC;
+    float *dst = r0 > 0 ? out - row : out;
+    if (r0 > 0) memcpy(saved, dst, sizeof(float) * row);
+    t->be->conv2d(dst, in + (size_t)(top - first) * W * IC, l->w, l->b, end - top, W, IC, OC, 3, 3,
+                  2, 1, 1, scratch);
+    if (r0 > 0) memcpy(dst, saved, sizeof(float) * row);
+}
+
+/* RepViT stem: ConvNorm 3x3/2 (3 -> C0/2), GELU, ConvNorm 3x3/2 (-> C0), in bands of output
+ * rows read straight from the planar image. */
 static int stem_forward(trunk_ctx *t, const float *img_chw, float *out) {
     const sam2_net *net = t->net;
     const repvit_weights *rw = net->repvit;
     const int S = net->cfg.image_size, C0 = net->cfg.repvit.dims[0], h = C0 / 2;
+    const int S1 = (S - 1) / 2 + 1, S2 = (S1 - 1) / 2 + 1, B = STEM_BAND_ROWS;
+    const int s1_rows = 2 * B + 2, img_rows = 2 * s1_rows + 2;
     const arena_mark m = arena_get_mark(t->scratch);
-    /* the convolution reads channels-last */
-    float *img = arena_floats(t->scratch, (size_t)S * S * 3, 0);
-    float *s1 = arena_floats(t->scratch, (size_t)(S / 2) * (S / 2) * h, 0);
-    size_t cs = conv2d_scratch_floats(S, S, 3, h, 3, 3, 2, 1, 1);
-    const size_t cs2 = conv2d_scratch_floats(S / 2, S / 2, h, C0, 3, 3, 2, 1, 1);
+    /* each band buffer has a spare row ahead of it, for conv3x3s2_rows's extra row */
+    float *img = arena_floats(t->scratch, (size_t)img_rows * S * 3, 0);
+    float *s1 = arena_floats(t->scratch, (size_t)(s1_rows + 1) * S1 * h, 0);
+    const size_t saved_n = (size_t)S1 * h > (size_t)S2 * C0 ? (size_t)S1 * h : (size_t)S2 * C0;
+    float *saved = arena_floats(t->scratch, saved_n, 0);
+    size_t cs = conv2d_scratch_floats(img_rows, S, 3, h, 3, 3, 2, 1, 1);
+    const size_t cs2 = conv2d_scratch_floats(s1_rows, S1, h, C0, 3, 3, 2, 1, 1);
     if (cs2 > cs) cs = cs2;
     float *conv_scratch = arena_floats(t->scratch, cs, 0);
-    if (!img || !s1 || !conv_scratch) return -1;
-    for (int y = 0; y < S; y++)
-        for (int x = 0; x < S; x++)
-            for (int ch = 0; ch < 3; ch++)
-                img[((size_t)y * S + x) * 3 + ch] = img_chw[((size_t)ch * S + y) * S + x];
-    t->be->conv2d(s1, img, rw->stem[0].w, rw->stem[0].b, S, S, 3, h, 3, 3, 2, 1, 1, conv_scratch);
-    t->be->gelu(s1, s1, (size_t)(S / 2) * (S / 2) * h);
-    t->be->conv2d(out, s1, rw->stem[1].w, rw->stem[1].b, S / 2, S / 2, h, C0, 3, 3, 2, 1, 1,
-                  conv_scratch);
+    if (!img || !s1 || !saved || !conv_scratch) return -1;
+    float *s1_rows_at = s1 + (size_t)S1 * h;
+    for (int y0 = 0; y0 < S2; y0 += B) {
+        const int y1 = y0 + B < S2 ? y0 + B : S2;
+        /* the first map's rows that stage rows [y0, y1) read, from the image rows they read */
+        const int a = y0 > 0 ? 2 * y0 - 2 : 0, b = 2 * y1 < S1 ? 2 * y1 : S1;
+        const int c = a > 0 ? 2 * a - 2 : 0, e = 2 * b < S ? 2 * b : S;
+        for (int y = c; y < e; y++)
+            for (int x = 0; x < S; x++)
+                for (int ch = 0; ch < 3; ch++)
+                    img[((size_t)(y - c) * S + x) * 3 + ch] = img_chw[((size_t)ch * S + y) * S + x];
+        conv3x3s2_rows(t, s1_rows_at, img, c, S, S, 3, h, &rw->stem[0], a, b, saved, conv_scratch);
+        t->be->gelu(s1_rows_at, s1_rows_at, (size_t)(b - a) * S1 * h);
+        conv3x3s2_rows(t, out + (size_t)y0 * S2 * C0, s1_rows_at, a, S1, S1, h, C0, &rw->stem[1],
+                       y0, y1, saved, conv_scratch);
+    }
     arena_release(t->scratch, m);
-    tap_map(t, "trunk_stem", out, S / 4, S / 4, C0);
+    tap_map(t, "trunk_stem", out, S2, S2, C0);
     return 0;
 }
 
@@ -232,9 +267,10 @@ static int downsample_forward(trunk_ctx *t, int s, const float *in, int H, int W
     const int C = net->cfg.repvit.dims[s - 1], Co = net->cfg.repvit.dims[s];
     const int Ho = (H + 1) / 2, Wo = (W + 1) / 2;
     const arena_mark m = arena_get_mark(t->scratch);
-    float *pre = arena_floats(t->scratch, (size_t)H * W * C, 0);
+    /* The pre_block's output is its own token mixer's map: the channel mixer runs in place. */
+    float *pre = t->tm;
     float *ds = arena_floats(t->scratch, (size_t)Ho * Wo * C, 0);
-    if (!pre || !ds) return -1;
+    if (!ds) return -1;
     char name[40];
     snprintf(name, sizeof name, "trunk_s%d_pre", s); /* no golden entry: for benchmarks */
     if (block_forward(t, &st->pre_block, pre, in, H, W, C, name)) return -1;

@@ -19,6 +19,22 @@ static int should_stop(void *user) {
     return atomic_load(&t->cancel) || (t->cancel_fn && t->cancel_fn(t->cancel_user));
 }
 
+/* The slot's three feature levels in one block, at least as large as a model-input frame. */
+static int feature_slot_alloc(const sam2_tracker *t, feature_slot *slot) {
+    size_t n[3], total = 0;
+    for (int l = 0; l < 3; l++) {
+        n[l] = (image_features_level_floats(t->net, l) + 15) & ~(size_t)15;
+        total += n[l];
+    }
+    const size_t frame = 3 * (size_t)t->S * t->S;
+    slot->storage = malloc(sizeof(float) * (total > frame ? total : frame));
+    if (!slot->storage) return -1;
+    slot->f.fpn[0] = slot->storage;
+    slot->f.fpn[1] = slot->f.fpn[0] + n[0];
+    slot->f.fpn[2] = slot->f.fpn[1] + n[1];
+    return 0;
+}
+
 sam2_tracker *tracker_new_with_provider(const sam2_model *model, frame_provider src,
                                         const sam2_tracker_options *opt, sam2_error *err) {
     if (!model) {
@@ -52,17 +68,11 @@ sam2_tracker *tracker_new_with_provider(const sam2_model *model, frame_provider 
     arena_init(&t->step_arena);
     atomic_init(&t->cancel, 0);
     t->cancel_check = (cancel_check){.fn = should_stop, .user = t};
-    t->frame_buf = malloc(sizeof(float) * 3 * (size_t)t->S * t->S);
-    if (!t->frame_buf) goto oom;
     if (c->batched_predictor && batched_init(t)) goto oom;
     t->feat_slots = c->batched_predictor ? 1 : TRACKER_FEATURE_CACHE;
     for (int i = 0; i < TRACKER_FEATURE_CACHE; i++) t->feat[i].frame = -1;
-    for (int i = 0; i < t->feat_slots; i++) {
-        for (int l = 0; l < 3; l++) {
-            t->feat[i].f.fpn[l] = malloc(sizeof(float) * image_features_level_floats(t->net, l));
-            if (!t->feat[i].f.fpn[l]) goto oom;
-        }
-    }
+    for (int i = 0; i < t->feat_slots; i++)
+        if (feature_slot_alloc(t, &t->feat[i])) goto oom;
     return t;
 oom:
     sam2_tracker_free(t);
@@ -104,10 +114,8 @@ void sam2_tracker_free(sam2_tracker *t) {
     if (!t) return;
     for (int i = 0; i < t->nobj; i++) obj_free(t, &t->objs[i]);
     free(t->objs);
-    for (int i = 0; i < TRACKER_FEATURE_CACHE; i++)
-        for (int l = 0; l < 3; l++) free(t->feat[i].f.fpn[l]);
+    for (int i = 0; i < TRACKER_FEATURE_CACHE; i++) free(t->feat[i].storage);
     for (int i = 0; i < TRACKER_FEATURE_CACHE; i++) free(t->feat[i].memattn_frame);
-    free(t->frame_buf);
     free(t->res_logits);
     free(t->res_scores);
     free(t->res_ids);

@@ -71,6 +71,10 @@ typedef struct feature_slot {
     int frame; /* -1 when empty */
     long used; /* LRU stamp */
     image_features f;
+    /* One block holding f's three levels. It also holds the model-input frame while the image
+     * encoder reads it: the encoder is done with its input before it writes any level, and the
+     * slot's previous features are dead by then, so the frame costs no memory of its own. */
+    float *storage;
     /* Memory attention's frame part (memory_attention.h) on these features, shared by all
      * objects tracked on the frame: [P][d], allocated on first use. */
     float *memattn_frame;
@@ -96,7 +100,6 @@ struct sam2_tracker {
      * features and 4 MB of memory attention's frame part at 1024 px) is all it reuses. */
     int feat_slots;
     long feat_clock;
-    float *frame_buf; /* [3][S][S] */
 
     arena step_arena; /* temporaries of one model step, the image encoder's included */
 

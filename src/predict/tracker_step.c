@@ -45,15 +45,17 @@ const image_features *tracker_features(sam2_tracker *t, int frame, sam2_error *e
         }
         if (s->frame < 0 || s->used < victim->used) victim = s;
     }
-    if (t->src.load(t->src.user, frame, t->S, t->frame_buf, err)) return NULL;
+    /* The frame goes into the slot's own storage (see feature_slot): its features are dead. */
     victim->frame = -1;
+    float *frame_chw = victim->storage;
+    if (t->src.load(t->src.user, frame, t->S, frame_chw, err)) return NULL;
     victim->memattn_frame_valid = false;
     /* The encoder's temporaries share the step arena: both callers reset it right after, and
      * one arena sized for the larger stage holds a fraction of two. */
     arena_reset(&t->step_arena);
     /* A frame stopped part of the way is not cached: the slot stays empty (frame -1). */
     int rc =
-        image_encoder_forward(t->net, t->frame_buf, &victim->f, &t->step_arena, NULL, t->checking);
+        image_encoder_forward(t->net, frame_chw, &victim->f, &t->step_arena, NULL, t->checking);
     platform_mem_probe("image encoder (arena high water)", (int64_t)t->step_arena.high_water);
     arena_reset(&t->step_arena);
     if (rc == CANCEL_STOPPED) {

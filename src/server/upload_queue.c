@@ -1,7 +1,6 @@
 #include "server/upload_queue.h"
 
 #include "sam2.h"
-#include "server/server_internal.h"
 
 #include <errno.h>
 #include <time.h>
