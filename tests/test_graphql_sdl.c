@@ -1,6 +1,7 @@
 /* The GraphQL engine's SDL reader: a schema declared as SDL text plus a resolver table executes
  * (interfaces defined after their objects, argument and input defaults, nested lists,
- * non-null), and every mistake in the SDL or the table fails naming what is wrong. */
+ * non-null), and every mistake in the SDL or the table fails naming what is wrong. Requests
+ * are rows of a table (document -> response or error text) run by support/gql_cases.h. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,6 +9,7 @@
 
 #include "server/graphql/gql_exec.h"
 #include "server/graphql/gql_schema.h"
+#include "support/gql_cases.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,46 +53,44 @@ static const gql_resolver_entry resolvers[] = {
     {"Query.echo", resolve_echo, NULL},
 };
 
-static char *run(const gql_schema *s, const char *query) {
-    gql_request req = {query, strlen(query), NULL, NULL, NULL, NULL};
-    cJSON *resp = gql_execute(s, &req, NULL);
-    assert_non_null(resp);
-    char *text = cJSON_PrintUnformatted(resp);
-    cJSON_Delete(resp);
-    return text;
-}
+/* Requests against the SDL's schema, and their answers. */
+static const gql_case SDL_ROWS[] = {
+    {"objects, interfaces and nested lists from the SDL",
+     "{ video(path: \"a.mp4\") { __typename id path tags ... on Node { id } } }",
+     NULL,
+     NULL,
+     "{\"data\":{\"video\":{\"__typename\":\"Video\",\"id\":\"VmlkZW86MQ==\","
+     "\"path\":\"a.mp4\",\"tags\":[[\"from the table\"]]}}}",
+     {NULL}},
+    /* echo answers its coerced arguments as JSON text. */
+    {"input defaults from the SDL are applied inside the argument",
+     "{ echo(frame: {index: 7}) }",
+     NULL,
+     NULL,
+     "{\"data\":{\"echo\":\"{\\\"frame\\\":{\\\"index\\\":7,\\\"order\\\":"
+     "\\\"F\\\",\\\"weights\\\":[1,2.5]}}\"}}",
+     {NULL}},
+    {"the SDL's argument types are what validation checks",
+     "{ video(path: 3) { path } }",
+     NULL,
+     NULL,
+     NULL,
+     {"String cannot represent a non string value: 3"}},
+    {"the SDL's fields are what validation checks",
+     "{ video(path: \"x\") { nope } }",
+     NULL,
+     NULL,
+     NULL,
+     {"Cannot query field 'nope' on type 'Video'."}},
+};
 
 static void test_sdl_schema_executes(void **state) {
     (void)state;
-    gql_err err = {{0}};
-    gql_schema *s = gql_schema_from_sdl(sdl, resolvers, 2, &err);
-    if (!s) fail_msg("%s", err.message);
-    char *out = run(s, "{ video(path: \"a.mp4\") { __typename id path tags ... on Node { id } } }");
-    assert_string_equal(out,
-                        "{\"data\":{\"video\":{\"__typename\":\"Video\",\"id\":\"VmlkZW86MQ==\","
-                        "\"path\":\"a.mp4\",\"tags\":[[\"from the table\"]]}}}");
-    free(out);
-    /* Input defaults from the SDL are applied inside the argument. */
-    out = run(s, "{ echo(frame: {index: 7}) }");
-    cJSON *resp = cJSON_Parse(out);
-    const cJSON *echo = cJSON_GetObjectItem(cJSON_GetObjectItem(resp, "data"), "echo");
-    cJSON *args = cJSON_Parse(cJSON_GetStringValue(echo));
-    const cJSON *frame = cJSON_GetObjectItem(args, "frame");
-    assert_int_equal(cJSON_GetObjectItem(frame, "index")->valueint, 7);
-    assert_string_equal(cJSON_GetObjectItem(frame, "order")->valuestring, "F");
-    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(frame, "weights")), 2);
-    assert_true(cJSON_GetArrayItem(cJSON_GetObjectItem(frame, "weights"), 1)->valuedouble == 2.5);
-    cJSON_Delete(args);
-    cJSON_Delete(resp);
-    free(out);
-    /* The SDL's types are what validation checks against. */
-    out = run(s, "{ video(path: 3) { path } }");
-    assert_non_null(strstr(out, "String cannot represent a non string value: 3"));
-    free(out);
-    out = run(s, "{ video(path: \"x\") { nope } }");
-    assert_non_null(strstr(out, "Cannot query field 'nope' on type 'Video'."));
-    free(out);
-    gql_schema_free(s);
+    char report[8192];
+    const gql_case_env env = {sdl, resolvers, 2, NULL};
+    const int failed =
+        gql_cases_run(&env, SDL_ROWS, GQL_CASES_COUNT(SDL_ROWS), report, sizeof report);
+    if (failed) fail_msg("%d row(s) failed:\n%s", failed, report);
 }
 
 /* Each bad SDL or table, and the words its error must contain. */

@@ -17,6 +17,7 @@
 #include "server/server.h"
 #include "support/cli_run.h"
 #include "support/coco_rle.h"
+#include "support/http_cases.h"
 #include "support/http_client.h"
 #include "support/savi_stream.h"
 #include "support/server_client.h"
@@ -37,6 +38,7 @@
 static server *srv;
 static int port;
 static char data_dir[1024], work_dir[1024];
+static const char *root_dir; /* holds both; no answer may name it */
 static int width, height;
 
 /* What the propagation stream delivered: per frame, the objects' ids and RLE counts. */
@@ -429,42 +431,64 @@ static void expect_404(const char *path, const char *must_contain) {
     http_response_free(&r);
 }
 
+#define EXPORT_404(row_name, row_path, text)                                                       \
+    {                                                                                              \
+        .name = row_name, .method = "GET", .path = row_path, .status = 404,                        \
+        .expect = {"\"error\":\"", text}, .json = 1                                                \
+    }
+
+/* Paths that name no export ($SID: the session with masks): a JSON 404; only GET. */
+static const http_case NO_EXPORT_ROWS[] = {
+    EXPORT_404("masks.json of an unknown session", "/export/no-such-session/masks.json",
+               "no-such-session"),
+    EXPORT_404("overlay.mp4 of an unknown session", "/export/no-such-session/overlay.mp4",
+               "session"),
+    EXPORT_404("out of /export/", "/export/../x", NULL),
+    EXPORT_404("out of the server", "/export/../../etc/passwd", NULL),
+    EXPORT_404("an unknown kind", "/export/$SID/nope", NULL),
+    EXPORT_404("no kind", "/export/$SID/", NULL),
+    EXPORT_404("a path below a kind", "/export/$SID/masks.json/x", NULL),
+    EXPORT_404("no session", "/export/", NULL),
+    /* A POST is effects.mp4's, with a picture. */
+    {.name = "POST to masks.json",
+     .method = "POST",
+     .path = "/export/$SID/masks.json",
+     .headers = "Content-Type: image/png\r\n",
+     .body = "x",
+     .status = 405},
+};
+
+/* A session without masks ($SID): 409 with a JSON error, for every kind. */
+#define EXPORT_409(kind)                                                                           \
+    {                                                                                              \
+        .name = kind " of a session without masks", .method = "GET", .path = "/export/$SID/" kind, \
+        .status = 409, .expect = {"no masks yet"}, .json = 1                                       \
+    }
+
+static const http_case NO_MASKS_ROWS[] = {
+    EXPORT_409("masks.json"),
+    EXPORT_409("masks.zip"),
+    EXPORT_409("overlay.mp4"),
+    EXPORT_409("effects.mp4"),
+};
+
+/* Runs a table with $SID standing for sid; fails naming every row that failed. */
+static void run_rows(const http_case *rows, size_t n, const char *sid) {
+    char report[8192];
+    const http_case_env env = {port, 300000, sid, root_dir};
+    if (http_cases_run(&env, rows, n, report, sizeof report)) fail_msg("%s", report);
+}
+
 static void test_errors(void **state) {
     (void)state;
-    expect_404("/export/no-such-session/masks.json", "no-such-session");
-    expect_404("/export/no-such-session/overlay.mp4", "session");
-    expect_404("/export/../x", NULL);
-    expect_404("/export/../../etc/passwd", NULL);
-    char path[256];
-    snprintf(path, sizeof path, "/export/%s/nope", session);
-    expect_404(path, NULL);
-    snprintf(path, sizeof path, "/export/%s/", session);
-    expect_404(path, NULL);
-    snprintf(path, sizeof path, "/export/%s/masks.json/x", session);
-    expect_404(path, NULL);
-    expect_404("/export/", NULL);
-    /* Only GET (a POST is effects.mp4's, with a picture). */
-    http_response r;
-    snprintf(path, sizeof path, "/export/%s/masks.json", session);
-    assert_int_equal(
-        http_request(port, "POST", path, "Content-Type: image/png\r\n", "x", 1, &r, 10000), 0);
-    assert_int_equal(r.status, 405);
-    http_response_free(&r);
-    /* A session without masks: 409 with a JSON error, for every kind. */
+    run_rows(NO_EXPORT_ROWS, HTTP_CASES_COUNT(NO_EXPORT_ROWS), session);
     char *empty = start_session("gallery/clip.mp4");
-    const char *kinds[] = {"masks.json", "masks.zip", "overlay.mp4", "effects.mp4"};
-    for (int k = 0; k < 4; k++) {
-        snprintf(path, sizeof path, "/export/%s/%s", empty, kinds[k]);
-        get(path, &r);
-        if (r.status != 409)
-            fail_msg("%s on an empty session: status %d (%s)", kinds[k], r.status, r.body);
-        assert_non_null(strstr(r.body, "no masks yet"));
-        http_response_free(&r);
-    }
+    run_rows(NO_MASKS_ROWS, HTTP_CASES_COUNT(NO_MASKS_ROWS), empty);
     close_session(empty);
     free(empty);
     /* A closed session is unknown. */
     close_session(session);
+    char path[256];
     snprintf(path, sizeof path, "/export/%s/masks.json", session);
     expect_404(path, session);
 }
@@ -497,7 +521,7 @@ int main(void) {
     const char *gd = test_golden_dir(), *md = test_data_dir();
     test_require_dir(gd, "golden data");
     test_require_dir(md, "test media");
-    const char *root = test_make_tmpdir();
+    const char *root = root_dir = test_make_tmpdir();
     snprintf(data_dir, sizeof data_dir, "%s/data", root);
     snprintf(work_dir, sizeof work_dir, "%s/work", root);
     char p[1200];
