@@ -3,7 +3,7 @@
  * with the upsampling to the image's size (1280x720 unless --image says otherwise). */
 #include "cli/bench.h"
 #include "cli/cli.h"
-#include "cli/cli_options.h"
+#include "app/cli_options.h"
 #include "cli/cli_util.h"
 
 #include "core/perf.h"

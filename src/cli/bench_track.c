@@ -6,7 +6,7 @@
  * source that wraps the video with a clock, so no model code is timed from inside. */
 #include "cli/bench.h"
 #include "cli/cli.h"
-#include "cli/cli_options.h"
+#include "app/cli_options.h"
 #include "cli/cli_util.h"
 
 #include "core/perf.h"

@@ -1,7 +1,7 @@
 /* sam2 segment: one image, one prompt (points, a box and/or a mask), the best mask as a PNG and
  * every candidate mask with its predicted IoU as JSON (COCO RLE). */
 #include "cli/cli.h"
-#include "cli/cli_options.h"
+#include "app/cli_options.h"
 #include "cli/cli_util.h"
 #include "cli/mask_input.h"
 

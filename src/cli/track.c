@@ -2,7 +2,7 @@
  * masks (indexed PNGs, COCO RLE JSON) and optionally an overlay video. */
 #include "cli/cli.h"
 
-#include "cli/cli_options.h"
+#include "app/cli_options.h"
 #include "cli/cli_util.h"
 #include "cli/progress.h"
 #include "cli/track_prompts.h"
