@@ -77,7 +77,8 @@ static const cli_option OPTIONS[] = {
                      "every mask as JSON (COCO RLE, IoU scores, best index, image\n"
                      "size, prompt) to FILE, or to stdout without FILE or with '-'"),
     CLI_OPT_BACKEND,
-    CLI_OPT_INT("--threads", ARG(threads), "N", "compute threads (default: all cores)", 1, INT_MAX,
+    CLI_OPT_INT("--threads", ARG(threads), "N",
+                "compute threads\n(default: $SAM2_THREADS, else all cores)", 1, INT_MAX,
                 "a positive integer"),
 };
 
