@@ -301,6 +301,38 @@ static void test_env_and_settings_table(void **state) {
     for (size_t v = 0; v < sizeof VARS / sizeof VARS[0]; v++) unsetenv(VARS[v]);
 }
 
+/* A row whose kind stores another type than its field holds is refused before any value is
+ * stored (a size_t setting declared INT would set half of its field). */
+static void test_table_mistakes_refused(void **state) {
+    (void)state;
+    static const cli_option WRONG_SIZE[] = {
+        SETTING("--budget-mb", "T_BUDGET_MB", CLI_ARG_INT, budget_mb, "MB", 0, 10, "budget"),
+    };
+    static const cli_option NO_BUFFER[] = {
+        {.name = "--host", .kind = CLI_ARG_BUFFER, .offset = offsetof(settings, host)},
+    };
+    static const cli_spec SPECS[] = {
+        {.command = "wrong", .options = CLI_OPTIONS(WRONG_SIZE)},
+        {.command = "nobuf", .options = CLI_OPTIONS(NO_BUFFER)},
+    };
+    char messages[2][128];
+    snprintf(messages[0], sizeof messages[0],
+             "sam2 wrong: the table gives --budget-mb a field of %zu bytes, its kind stores %zu",
+             sizeof(size_t), sizeof(int));
+    snprintf(messages[1], sizeof messages[1],
+             "sam2 nobuf: the table gives --host a field of 0 bytes, its kind stores 0");
+    for (size_t i = 0; i < sizeof SPECS / sizeof SPECS[0]; i++) {
+        settings s = {0};
+        sam2_error err = {0};
+        char *argv[] = {"x"};
+        assert_int_equal(cli_parse_args(&SPECS[i], 1, argv, &s, &err), CLI_PARSE_ERROR);
+        assert_string_equal(err.message, messages[i]);
+        err.message[0] = '\0';
+        assert_int_equal(cli_parse_env(&SPECS[i], &s, &err), CLI_PARSE_ERROR);
+        assert_string_equal(err.message, messages[i]);
+    }
+}
+
 /* The settings' help: the short usage line, every flag with its variable, and the rows only
  * the environment sets under their variable's name. */
 static void test_settings_help(void **state) {
@@ -328,7 +360,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_table),   cmocka_unit_test(test_help),
         cmocka_unit_test(test_usage_wraps),   cmocka_unit_test(test_env_and_settings_table),
-        cmocka_unit_test(test_settings_help),
+        cmocka_unit_test(test_settings_help), cmocka_unit_test(test_table_mistakes_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

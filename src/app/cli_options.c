@@ -206,7 +206,50 @@ static int check_required(const cli_spec *spec, const char *positional, const un
     return 0;
 }
 
+/* The bytes a kind stores at `offset`; 0 when the parse function decides (CUSTOM) or the row
+ * gives the size (BUFFER). */
+static size_t stored_size(cli_arg_kind kind) {
+    switch (kind) {
+    case CLI_ARG_FLAG:
+    case CLI_ARG_FLAG_OFF:
+    case CLI_ARG_INT:
+    case CLI_ARG_BOOL:
+        return sizeof(int);
+    case CLI_ARG_STRING:
+    case CLI_ARG_OPTIONAL:
+        return sizeof(const char *);
+    case CLI_ARG_FLOAT:
+        return sizeof(float);
+    case CLI_ARG_DOUBLE:
+        return sizeof(double);
+    case CLI_ARG_SIZE:
+    case CLI_ARG_MEGABYTES:
+        return sizeof(size_t);
+    case CLI_ARG_CUSTOM:
+    case CLI_ARG_BUFFER:
+        break;
+    }
+    return 0;
+}
+
+/* A row whose field (`size`, when the table gives it) does not hold what its kind stores would
+ * write past its field or leave part of it: such a table is refused before anything is stored. */
+static int check_table(const cli_spec *spec, sam2_error *err) {
+    for (int k = 0; k < spec->n_options; k++) {
+        const cli_option *o = &spec->options[k];
+        const size_t want = stored_size(o->kind);
+        const int bad = o->kind == CLI_ARG_BUFFER ? o->size == 0 : o->size && o->size != want;
+        if (bad)
+            return sam2_fail(
+                err, SAM2_ERR_ARGUMENT,
+                "sam2 %s: the table gives %s a field of %zu bytes, its kind stores %zu",
+                spec->command, o->name ? o->name : o->env, o->size, want);
+    }
+    return 0;
+}
+
 int cli_parse_env(const cli_spec *spec, void *args, sam2_error *err) {
+    if (check_table(spec, err)) return CLI_PARSE_ERROR;
     for (int k = 0; k < spec->n_options; k++) {
         const cli_option *o = &spec->options[k];
         const char *value = o->env ? getenv(o->env) : NULL;
@@ -220,7 +263,8 @@ int cli_parse_env(const cli_spec *spec, void *args, sam2_error *err) {
 }
 
 int cli_parse_args(const cli_spec *spec, int argc, char **argv, void *args, sam2_error *err) {
-    unsigned char seen[64] = {0};
+    unsigned char seen[128] = {0};
+    if (check_table(spec, err)) return CLI_PARSE_ERROR;
     if (spec->n_options > (int)sizeof seen)
         return sam2_fail(err, SAM2_ERR_ARGUMENT, "%s: too many options in its table",
                          spec->command);
