@@ -57,9 +57,13 @@ typedef struct cli_option {
     const char *help;    /* shown beside the option; '\n' starts a continuation line */
     unsigned flags;      /* CLI_REQUIRED, CLI_REPEATABLE */
     double min, max;     /* range of the numeric kinds' values */
-    size_t size;         /* BUFFER: the char array's size */
+    /* The field's size: BUFFER's char array (required); for the other kinds, when given
+     * (CLI_OPT_SETTING), the parsers refuse a table whose field does not hold what the kind
+     * stores. */
+    size_t size;
     /* Completes "--name 'VALUE': expected ..." when the value is refused (INT, FLOAT, and a
-     * CUSTOM parse that fails without a message of its own). */
+     * CUSTOM parse that fails without a message of its own); NULL: the numeric kinds say their
+     * range ("a whole number between 1 and 64"). */
     const char *expect;
     /* CUSTOM: stores `value` into `args`; non-zero to refuse it, with err's message set to the
      * whole line (it should name the option) or left empty for the `expect` message. */
