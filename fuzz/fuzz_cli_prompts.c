@@ -10,7 +10,7 @@
  * file (a name inside its option's text); every click accepted is in a group; a refusal says
  * why; segment's values parse or are refused, never half; a parsed command line's values are
  * arguments (or their '=' parts) and its required ones are there. */
-#include "cli/cli_options.h"
+#include "app/cli_options.h"
 #include "cli/cli_util.h"
 #include "cli/track_prompts.h"
 #include "cli/track_results.h"

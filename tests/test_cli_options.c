@@ -1,5 +1,6 @@
-/* The `sam2` option-table parser (src/cli/cli_options.c), as a table of command line -> parsed
- * values or error message, over a spec with every kind of option; and the --help it generates.
+/* The `sam2` option-table parser (src/app/cli_options.c), as a table of command line (and
+ * environment) -> parsed values or error message, over specs with every kind of option; and the
+ * --help it generates.
  * The commands' own tables are exercised by test_cli_segment, test_cli_track and the others,
  * which run the executable. */
 #include <setjmp.h>
@@ -7,7 +8,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "cli/cli_options.h"
+#include "app/cli_options.h"
 #include "core/error.h"
 
 #include <stdio.h>
@@ -99,14 +100,14 @@ static void test_parse_table(void **state) {
         {"--name|a", 1, CLI_PARSE_OK, "video=- name=a json=- quiet=0 count=0 scale=0 tags=-"},
         /* --help wins wherever it is, unless an error comes first. */
         {"--help", 0, CLI_PARSE_HELP, ""},
-        {"v|--bogus|-h", 0, CLI_PARSE_ERROR, "unknown argument '--bogus' (see sam2 demo --help)"},
+        {"v|--bogus|-h", 0, CLI_PARSE_ERROR, "unknown option '--bogus' (see sam2 demo --help)"},
         {"v|-h|--bogus", 0, CLI_PARSE_HELP, ""},
         /* Errors name the option or argument and the value. */
         {"", 0, CLI_PARSE_ERROR, "VIDEO is required (see sam2 demo --help)"},
         {"v", 0, CLI_PARSE_ERROR, "--name is required (see sam2 demo --help)"},
         {"v|--name", 0, CLI_PARSE_ERROR, "--name needs a value"},
-        {"v|--nam|x", 0, CLI_PARSE_ERROR, "unknown argument '--nam' (see sam2 demo --help)"},
-        {"v|--names=x", 0, CLI_PARSE_ERROR, "unknown argument '--names=x' (see sam2 demo --help)"},
+        {"v|--nam|x", 0, CLI_PARSE_ERROR, "unknown option '--nam' (see sam2 demo --help)"},
+        {"v|--names=x", 0, CLI_PARSE_ERROR, "unknown option '--names=x' (see sam2 demo --help)"},
         {"v|w|--name|a", 0, CLI_PARSE_ERROR, "more than one VIDEO given ('v' and 'w')"},
         {"v|--name|a", 1, CLI_PARSE_ERROR, "unknown argument 'v' (see sam2 bare --help)"},
         {"v|--name|a|--quiet=1", 0, CLI_PARSE_ERROR, "--quiet takes no value (got '1')"},
@@ -199,11 +200,167 @@ static void test_usage_wraps(void **state) {
     free(text);
 }
 
+/* The kinds `sam2 serve`'s settings use, each row also set by an environment variable. */
+typedef struct settings {
+    char host[8];
+    int port, verbose;
+    double duration;
+    size_t body_bytes, budget_mb;
+} settings;
+
+#define SETTING(NAME, ENV, KIND, FIELD, META, LO, HI, HELP)                                        \
+    CLI_OPT_SETTING(NAME, ENV, KIND, offsetof(settings, FIELD), sizeof(((settings *)0)->FIELD),    \
+                    META, LO, HI, HELP)
+static const cli_option SETTINGS[] = {
+    SETTING("--host", "T_HOST", CLI_ARG_BUFFER, host, "ADDR", 0, 0, "address"),
+    SETTING("--port", "T_PORT", CLI_ARG_INT, port, "N", 0, 65535, "port"),
+    SETTING(NULL, "T_VERBOSE", CLI_ARG_BOOL, verbose, "0|1", 0, 1, "chatty"),
+    {.name = "--quiet",
+     .kind = CLI_ARG_FLAG_OFF,
+     .offset = offsetof(settings, verbose),
+     .help = "same as T_VERBOSE=0"},
+    SETTING("--duration", "T_DURATION", CLI_ARG_DOUBLE, duration, "S", 0.5, 60, "seconds"),
+    SETTING("--body-mb", "T_BODY_MB", CLI_ARG_MEGABYTES, body_bytes, "MB", 1, 64, "body"),
+    SETTING("--budget-mb", "T_BUDGET_MB", CLI_ARG_SIZE, budget_mb, "MB", 0, 16777216, "budget"),
+};
+static const cli_spec SETTINGS_SPEC = {
+    .command = "settings", .usage_args = "[OPTIONS]", .options = CLI_OPTIONS(SETTINGS)};
+
+static void test_env_and_settings_table(void **state) {
+    (void)state;
+    static const char *const VARS[] = {"T_HOST",     "T_PORT",    "T_VERBOSE",
+                                       "T_DURATION", "T_BODY_MB", "T_BUDGET_MB"};
+    static const struct {
+        const char *env;      /* NAME=VALUE assignments, split at '|' */
+        const char *line;     /* arguments, split at '|' */
+        const char *expected; /* the values, or the error message */
+    } CASES[] = {
+        {"", "", "host=lo port=1 verbose=1 duration=2 body=1048576 budget=0"},
+        {"T_HOST=a.b|T_PORT=80|T_VERBOSE=off|T_DURATION=0.5|T_BODY_MB=3|T_BUDGET_MB=9000000000"
+         "",
+         "", "T_BUDGET_MB=9000000000: expected a whole number between 0 and 16777216"},
+        {"T_HOST=a.b|T_PORT=80|T_VERBOSE=off|T_DURATION=0.5|T_BODY_MB=3|T_BUDGET_MB=7", "",
+         "host=a.b port=80 verbose=0 duration=0.5 body=3145728 budget=7"},
+        /* flags win over the environment */
+        {"T_PORT=80|T_VERBOSE=YES", "--port=81|--quiet",
+         "host=lo port=81 verbose=0 duration=2 body=1048576 budget=0"},
+        {"T_VERBOSE=0", "--body-mb|64|--budget-mb|5",
+         "host=lo port=1 verbose=0 duration=2 body=67108864 budget=5"},
+        /* an empty variable leaves a number at its default, and is "false" for a boolean */
+        {"T_PORT=|T_VERBOSE=", "", "host=lo port=1 verbose=0 duration=2 body=1048576 budget=0"},
+        {"T_HOST=", "", "host= port=1 verbose=1 duration=2 body=1048576 budget=0"},
+        /* refusals name the variable or the flag, with the value */
+        {"T_PORT=many", "", "T_PORT=many: expected a whole number between 0 and 65535"},
+        {"T_PORT=-1", "", "T_PORT=-1: expected a whole number between 0 and 65535"},
+        {"T_VERBOSE=maybe", "", "T_VERBOSE=maybe: expected 1/0, true/false, yes/no or on/off"},
+        {"T_DURATION=nan", "", "T_DURATION=nan: expected a number between 0.5 and 60"},
+        {"T_DURATION=0.1", "", "T_DURATION=0.1: expected a number between 0.5 and 60"},
+        {"T_BODY_MB=1.5", "", "T_BODY_MB=1.5: expected a whole number between 1 and 64"},
+        {"T_HOST=12345678", "", "T_HOST is too long (at most 7 characters)"},
+        {"", "--host|12345678", "--host is too long (at most 7 characters)"},
+        {"", "--port|65536", "--port '65536': expected a whole number between 0 and 65535"},
+        {"", "--body-mb|0", "--body-mb '0': expected a whole number between 1 and 64"},
+        {"", "--duration|inf", "--duration 'inf': expected a number between 0.5 and 60"},
+        {"", "--quiet=1", "--quiet takes no value (got '1')"},
+        {"", "--verbose|1", "unknown option '--verbose' (see sam2 settings --help)"},
+        {"", "--port", "--port needs a value"},
+        {"", "8080", "unknown argument '8080' (see sam2 settings --help)"},
+    };
+    for (size_t c = 0; c < sizeof CASES / sizeof CASES[0]; c++) {
+        for (size_t v = 0; v < sizeof VARS / sizeof VARS[0]; v++) unsetenv(VARS[v]);
+        char env[256], line[256], *argv[32] = {"settings"};
+        snprintf(env, sizeof env, "%s", CASES[c].env);
+        for (char *p = env; *env && p;) {
+            char *next = strchr(p, '|'), *eq = strchr(p, '=');
+            if (next) *next++ = '\0';
+            *eq = '\0';
+            setenv(p, eq + 1, 1);
+            p = next;
+        }
+        int argc = 1;
+        snprintf(line, sizeof line, "%s", CASES[c].line);
+        for (char *p = line; *line && p; argc++) {
+            argv[argc] = p;
+            p = strchr(p, '|');
+            if (p) *p++ = '\0';
+        }
+        settings s = {.host = "lo", .port = 1, .verbose = 1, .duration = 2, .body_bytes = 1 << 20};
+        sam2_error err = {0};
+        int rc = cli_parse_env(&SETTINGS_SPEC, &s, &err);
+        if (rc == CLI_PARSE_OK) rc = cli_parse_args(&SETTINGS_SPEC, argc, argv, &s, &err);
+        char got[512];
+        if (rc == CLI_PARSE_OK)
+            snprintf(got, sizeof got, "host=%s port=%d verbose=%d duration=%g body=%zu budget=%zu",
+                     s.host, s.port, s.verbose, s.duration, s.body_bytes, s.budget_mb);
+        else
+            snprintf(got, sizeof got, "%s", err.message);
+        if (strcmp(got, CASES[c].expected))
+            fail_msg("env '%s' args '%s': '%s', expected '%s'", CASES[c].env, CASES[c].line, got,
+                     CASES[c].expected);
+    }
+    for (size_t v = 0; v < sizeof VARS / sizeof VARS[0]; v++) unsetenv(VARS[v]);
+}
+
+/* A row whose kind stores another type than its field holds is refused before any value is
+ * stored (a size_t setting declared INT would set half of its field). */
+static void test_table_mistakes_refused(void **state) {
+    (void)state;
+    static const cli_option WRONG_SIZE[] = {
+        SETTING("--budget-mb", "T_BUDGET_MB", CLI_ARG_INT, budget_mb, "MB", 0, 10, "budget"),
+    };
+    static const cli_option NO_BUFFER[] = {
+        {.name = "--host", .kind = CLI_ARG_BUFFER, .offset = offsetof(settings, host)},
+    };
+    static const cli_spec SPECS[] = {
+        {.command = "wrong", .options = CLI_OPTIONS(WRONG_SIZE)},
+        {.command = "nobuf", .options = CLI_OPTIONS(NO_BUFFER)},
+    };
+    char messages[2][128];
+    snprintf(messages[0], sizeof messages[0],
+             "sam2 wrong: the table gives --budget-mb a field of %zu bytes, its kind stores %zu",
+             sizeof(size_t), sizeof(int));
+    snprintf(messages[1], sizeof messages[1],
+             "sam2 nobuf: the table gives --host a field of 0 bytes, its kind stores 0");
+    for (size_t i = 0; i < sizeof SPECS / sizeof SPECS[0]; i++) {
+        settings s = {0};
+        sam2_error err = {0};
+        char *argv[] = {"x"};
+        assert_int_equal(cli_parse_args(&SPECS[i], 1, argv, &s, &err), CLI_PARSE_ERROR);
+        assert_string_equal(err.message, messages[i]);
+        err.message[0] = '\0';
+        assert_int_equal(cli_parse_env(&SPECS[i], &s, &err), CLI_PARSE_ERROR);
+        assert_string_equal(err.message, messages[i]);
+    }
+}
+
+/* The settings' help: the short usage line, every flag with its variable, and the rows only
+ * the environment sets under their variable's name. */
+static void test_settings_help(void **state) {
+    (void)state;
+    char *text = capture(cli_print_help, &SETTINGS_SPEC);
+    assert_string_equal(text, "usage: sam2 settings [OPTIONS]\n"
+                              "\n"
+                              "  --host ADDR     address\n"
+                              "                  (environment: T_HOST)\n"
+                              "  --port N        port\n"
+                              "                  (environment: T_PORT)\n"
+                              "  T_VERBOSE=0|1   chatty\n"
+                              "  --quiet         same as T_VERBOSE=0\n"
+                              "  --duration S    seconds\n"
+                              "                  (environment: T_DURATION)\n"
+                              "  --body-mb MB    body\n"
+                              "                  (environment: T_BODY_MB)\n"
+                              "  --budget-mb MB  budget\n"
+                              "                  (environment: T_BUDGET_MB)\n"
+                              "  --help          this text\n");
+    free(text);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse_table),
-        cmocka_unit_test(test_help),
-        cmocka_unit_test(test_usage_wraps),
+        cmocka_unit_test(test_parse_table),   cmocka_unit_test(test_help),
+        cmocka_unit_test(test_usage_wraps),   cmocka_unit_test(test_env_and_settings_table),
+        cmocka_unit_test(test_settings_help), cmocka_unit_test(test_table_mistakes_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -72,7 +72,7 @@ static void test_bad_arguments(void **state) {
                        "nothing to write");
     expect_usage_error((const char *const[]){"segment", "--checkpoint", "x.pt", "--image", "a.png",
                                              "--point", "1,2", "--out", out, "--frobnicate", NULL},
-                       "unknown argument '--frobnicate'");
+                       "unknown option '--frobnicate'");
     expect_usage_error((const char *const[]){"segment", "--checkpoint", "x.pt", "--image",
                                              "/nonexistent/in.png", "--point", "1,2", "--out", out,
                                              NULL},

@@ -286,9 +286,53 @@ static void test_limits_from_environment(void **state) {
     unsetenv("MAX_VIDEO_SIDE");
 }
 
+/* `sam2 serve --help` is generated from the settings' table; every variable and flag that
+ * docs/server.md's configuration table documents must be in it, each flag with its variable. */
+static void test_help_lists_documented_settings(void **state) {
+    (void)state;
+    char *help = NULL;
+    size_t help_n = 0;
+    FILE *f = open_memstream(&help, &help_n);
+    assert_non_null(f);
+    server_config_usage(f);
+    fclose(f);
+    char *doc = test_read_file(SAM2_SOURCE_DIR "/docs/server.md", NULL);
+    assert_non_null(doc);
+    int rows = 0;
+    for (char *line = strstr(doc, "| variable | flag |"); line && *line == '|';) {
+        char *end = strchr(line, '\n');
+        if (!end) break;
+        *end = '\0';
+        /* the `NAME` and `--flag` tokens of the first two cells (variable, flag) */
+        char *third = strchr(line + 1, '|');
+        third = third ? strchr(third + 1, '|') : NULL;
+        if (third) *third = '\0';
+        for (char *tick = strchr(line, '`'); tick; tick = strchr(tick, '`')) {
+            char *close = strchr(tick + 1, '`');
+            if (!close) break;
+            *close = '\0';
+            const char *word = tick + 1;
+            const int is_var = word[0] >= 'A' && word[0] <= 'Z';
+            if ((is_var || !strncmp(word, "--", 2)) && !strchr(word, ' ') && !strstr(help, word))
+                fail_msg("docs/server.md names %s; the help does not", word);
+            tick = close + 1;
+        }
+        rows++;
+        line = end + 1;
+    }
+    assert_true(rows > 20); /* the table was found and read */
+    /* each flag's line is followed by its variable */
+    assert_non_null(strstr(help, "--port N"));
+    assert_non_null(strstr(help, "(environment: PORT)"));
+    assert_non_null(strstr(help, "VIDEO_ENCODE_CRF=N"));
+    free(doc);
+    free(help);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_limits_from_environment),
+        cmocka_unit_test(test_help_lists_documented_settings),
         cmocka_unit_test(test_gallery_limits),
         cmocka_unit_test(test_upload_limits),
     };

@@ -1,7 +1,7 @@
 /* sam2 bench image | track: timing of the image encoder and of video tracking. */
 #include "cli/cli.h"
 #include "cli/bench.h"
-#include "cli/cli_options.h"
+#include "app/cli_options.h"
 
 #include "core/cpu_features.h"
 #include "core/perf.h"

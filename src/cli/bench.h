@@ -4,7 +4,7 @@
 #ifndef SAM2_CLI_BENCH_H
 #define SAM2_CLI_BENCH_H
 
-#include "cli/cli_options.h"
+#include "app/cli_options.h"
 
 int bench_image(int argc, char **argv);
 int bench_track(int argc, char **argv);

@@ -3,7 +3,7 @@
  * with the upsampling to the image's size (1280x720 unless --image says otherwise). */
 #include "cli/bench.h"
 #include "cli/cli.h"
-#include "cli/cli_options.h"
+#include "app/cli_options.h"
 #include "cli/cli_util.h"
 
 #include "core/perf.h"
@@ -42,7 +42,8 @@ static const cli_option OPTIONS[] = {
     CLI_OPT_INT("--repeat", ARG(repeat), "N", "timed encoder passes (default 3)", 1, 1000,
                 "an integer 1..1000"),
     CLI_OPT_BACKEND,
-    CLI_OPT_INT("--threads", ARG(threads), "N", "compute threads (default: all cores)", 1, INT_MAX,
+    CLI_OPT_INT("--threads", ARG(threads), "N",
+                "compute threads\n(default: $SAM2_THREADS, else all cores)", 1, INT_MAX,
                 "a positive integer"),
 };
 

@@ -6,7 +6,7 @@
  * source that wraps the video with a clock, so no model code is timed from inside. */
 #include "cli/bench.h"
 #include "cli/cli.h"
-#include "cli/cli_options.h"
+#include "app/cli_options.h"
 #include "cli/cli_util.h"
 
 #include "core/perf.h"
@@ -49,7 +49,8 @@ static const cli_option OPTIONS[] = {
                   "per-frame session state kept in RAM (default: no limit)", 1e-30, 1e9,
                   "megabytes > 0"), /* 1e-30: 0 is refused (a budget of nothing) */
     CLI_OPT_BACKEND,
-    CLI_OPT_INT("--threads", ARG(threads), "N", "compute threads (default: all cores)", 1, 100000,
+    CLI_OPT_INT("--threads", ARG(threads), "N",
+                "compute threads\n(default: $SAM2_THREADS, else all cores)", 1, 100000,
                 "a positive integer"),
 };
 

@@ -4,6 +4,8 @@
 #ifndef SAM2_CLI_H
 #define SAM2_CLI_H
 
+#include "app/cli_options.h" /* the exit statuses CLI_OK, CLI_FAIL, CLI_USAGE */
+
 typedef struct cli_command {
     const char *name;
     const char *summary;
@@ -16,10 +18,5 @@ int cmd_doctor(int argc, char **argv);
 int cmd_segment(int argc, char **argv);
 int cmd_track(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
-
-/* Exit statuses */
-#define CLI_OK 0
-#define CLI_FAIL 1
-#define CLI_USAGE 2
 
 #endif

@@ -21,26 +21,6 @@ void cli_error(const char *cmd, const char *fmt, ...) {
     va_end(ap);
 }
 
-int cli_parse_int(const char *s, int *out) {
-    if (!s || !*s) return -1;
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || *end || v < INT_MIN || v > INT_MAX) return -1;
-    *out = (int)v;
-    return 0;
-}
-
-int cli_parse_float(const char *s, float *out) {
-    if (!s || !*s) return -1;
-    char *end;
-    errno = 0;
-    float v = strtof(s, &end);
-    if (*end || (errno == ERANGE && isfinite(v) && v != 0.0f)) return -1;
-    *out = v;
-    return 0;
-}
-
 int cli_parse_floats(const char *s, float *out, int min_n, int max_n) {
     char buf[256];
     if (!s || strlen(s) >= sizeof buf) return -1;

@@ -3,6 +3,7 @@
 #ifndef SAM2_CLI_UTIL_H
 #define SAM2_CLI_UTIL_H
 
+#include "app/cli_options.h" /* cli_parse_int, cli_parse_float */
 #include "sam2.h"
 
 #include <stddef.h>
@@ -14,10 +15,6 @@
 /* Prints "sam2 CMD: message" on stderr. */
 void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Whole-string parses (no trailing characters, no overflow); 0 on success. cli_parse_float
- * accepts "nan"/"inf" so the library can reject them with its own message. */
-int cli_parse_int(const char *s, int *out);
-int cli_parse_float(const char *s, float *out);
 /* "a,b,c": between min_n and max_n floats; returns the count, or -1 when malformed. */
 int cli_parse_floats(const char *s, float *out, int min_n, int max_n);
 /* `sam2 segment --point X,Y[,LABEL]`: LABEL (default 1) must be a whole number. 0 or -1. */

@@ -1,7 +1,7 @@
 /* `sam2 doctor`: checks the machine and the installation, one line per check, and says what to
  * do about each problem. Exit status 0 when everything needed to run is present, 1 otherwise. */
 #include "cli/cli.h"
-#include "cli/cli_options.h"
+#include "app/cli_options.h"
 
 #include "sam2.h"
 #include "server/config.h"

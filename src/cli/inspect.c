@@ -1,7 +1,7 @@
 /* sam2 inspect CHECKPOINT [--config FILE] [--json]: what a checkpoint holds and which model
  * configuration it matches. */
 #include "cli/cli.h"
-#include "cli/cli_options.h"
+#include "app/cli_options.h"
 
 #include "sam2.h"
 

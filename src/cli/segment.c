@@ -1,7 +1,7 @@
 /* sam2 segment: one image, one prompt (points, a box and/or a mask), the best mask as a PNG and
  * every candidate mask with its predicted IoU as JSON (COCO RLE). */
 #include "cli/cli.h"
-#include "cli/cli_options.h"
+#include "app/cli_options.h"
 #include "cli/cli_util.h"
 #include "cli/mask_input.h"
 
@@ -77,7 +77,8 @@ static const cli_option OPTIONS[] = {
                      "every mask as JSON (COCO RLE, IoU scores, best index, image\n"
                      "size, prompt) to FILE, or to stdout without FILE or with '-'"),
     CLI_OPT_BACKEND,
-    CLI_OPT_INT("--threads", ARG(threads), "N", "compute threads (default: all cores)", 1, INT_MAX,
+    CLI_OPT_INT("--threads", ARG(threads), "N",
+                "compute threads\n(default: $SAM2_THREADS, else all cores)", 1, INT_MAX,
                 "a positive integer"),
 };
 

@@ -2,7 +2,7 @@
  * masks (indexed PNGs, COCO RLE JSON) and optionally an overlay video. */
 #include "cli/cli.h"
 
-#include "cli/cli_options.h"
+#include "app/cli_options.h"
 #include "cli/cli_util.h"
 #include "cli/progress.h"
 #include "cli/track_prompts.h"
@@ -98,7 +98,8 @@ static const cli_option OPTIONS[] = {
                    "unlinked temporary files (default: $TMPDIR or /tmp)",
                    0),
     CLI_OPT_BACKEND,
-    CLI_OPT_INT("--threads", ARG(threads), "N", "compute threads (default: all cores)", 1, INT_MAX,
+    CLI_OPT_INT("--threads", ARG(threads), "N",
+                "compute threads\n(default: $SAM2_THREADS, else all cores)", 1, INT_MAX,
                 "a positive integer"),
     CLI_OPT_FLAG("--quiet", ARG(quiet), "no progress on stderr"),
 };
