@@ -66,6 +66,32 @@ void dev_transfer_reset(sam2_device *d) {
     __atomic_store_n(&d->bytes_down, 0, __ATOMIC_RELAXED);
 }
 
+void dev_scratch_bytes(sam2_device *d, size_t *live, size_t *peak) {
+    if (live) *live = __atomic_load_n(&d->scratch_live, __ATOMIC_RELAXED);
+    if (peak) *peak = __atomic_load_n(&d->scratch_peak, __ATOMIC_RELAXED);
+}
+
+void dev_scratch_reset_peak(sam2_device *d) {
+    __atomic_store_n(&d->scratch_peak, __atomic_load_n(&d->scratch_live, __ATOMIC_RELAXED),
+                     __ATOMIC_RELAXED);
+}
+
+static void scratch_taken(dev_arena *a, size_t n) {
+    a->taken += n;
+    const size_t live = __atomic_add_fetch(&a->dev->scratch_live, n, __ATOMIC_RELAXED);
+    size_t peak = __atomic_load_n(&a->dev->scratch_peak, __ATOMIC_RELAXED);
+    while (live > peak && !__atomic_compare_exchange_n(&a->dev->scratch_peak, &peak, live, 1,
+                                                       __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+    }
+}
+
+/* The arena goes back to having handed out `taken` bytes. */
+static void scratch_returned(dev_arena *a, size_t taken) {
+    if (taken >= a->taken) return;
+    __atomic_sub_fetch(&a->dev->scratch_live, a->taken - taken, __ATOMIC_RELAXED);
+    a->taken = taken;
+}
+
 /* ---- buffers ---- */
 
 static void link_buffer(dev_buffer *b) {
@@ -130,11 +156,17 @@ struct dev_arena_block {
     dev_buffer *buf;
     size_t used;
     dev_arena_block *next;
+    int from_host;        /* taken from the arena's host arena ... */
+    arena_mark host_mark; /* ... which goes back to this mark when the block is popped */
 };
 
 void dev_arena_init(dev_arena *a, sam2_device *d) {
+    memset(a, 0, sizeof *a);
     a->dev = d;
-    a->head = NULL;
+}
+
+void dev_arena_back(dev_arena *a, arena *host) {
+    a->host = a->dev->maps_host ? host : NULL;
 }
 
 /* Freed arena blocks are kept for the next forward pass (up to a bound): the heads run once
@@ -198,22 +230,46 @@ void dev_cache_drop(sam2_device *d) {
 static void pop_block(dev_arena *a) {
     dev_arena_block *b = a->head;
     a->head = b->next;
-    recycle_block(b->buf);
+    recycle_block(b->buf); /* a borrowed record: freed, never cached */
+    if (b->from_host) arena_release(a->host, b->host_mark);
     free(b);
 }
 
 void dev_arena_free(dev_arena *a) {
     while (a->head) pop_block(a);
+    scratch_returned(a, 0);
 }
 
 dev_arena_mark dev_arena_get_mark(const dev_arena *a) {
-    dev_arena_mark m = {a->head, a->head ? a->head->used : 0};
+    dev_arena_mark m = {a->head, a->head ? a->head->used : 0, a->taken};
     return m;
 }
 
 void dev_arena_release(dev_arena *a, dev_arena_mark m) {
     while (a->head && a->head != m.block) pop_block(a);
     if (a->head) a->head->used = m.used;
+    scratch_returned(a, m.taken);
+}
+
+/* Host-backed blocks are sized to the request (at least this much, for runs of small tensors):
+ * the host arena, not a doubling series, is what keeps them from frame to frame. */
+#define DEV_HOST_MIN_BLOCK ((size_t)256 << 10)
+
+/* A block of at least `size` bytes from the arena's host arena, or NULL. */
+static dev_arena_block *host_block(dev_arena *a, size_t size) {
+    if (size < DEV_HOST_MIN_BLOCK) size = DEV_HOST_MIN_BLOCK;
+    dev_arena_block *h = calloc(1, sizeof *h);
+    if (!h) return NULL;
+    h->host_mark = arena_get_mark(a->host);
+    char *p = arena_alloc(a->host, size + DEV_ALIGN);
+    uintptr_t at = ((uintptr_t)p + DEV_ALIGN - 1) & ~(uintptr_t)(DEV_ALIGN - 1);
+    if (!p || !(h->buf = dev_buffer_borrow(a->dev, (void *)at, size))) {
+        if (p) arena_release(a->host, h->host_mark);
+        free(h);
+        return NULL;
+    }
+    h->from_host = 1;
+    return h;
 }
 
 /* A byte range of `n` bytes: (buffer, offset), or buffer NULL when memory is exhausted. */
@@ -221,18 +277,23 @@ static dev_buffer *arena_take(dev_arena *a, size_t n, size_t *offset) {
     n = (n + DEV_ALIGN - 1) & ~(size_t)(DEV_ALIGN - 1);
     dev_arena_block *h = a->head;
     if (!h || h->buf->bytes - h->used < n) {
-        size_t size = h && 2 * h->buf->bytes > DEV_MIN_BLOCK ? 2 * h->buf->bytes : DEV_MIN_BLOCK;
-        if (size < n) size = n;
-        h = calloc(1, sizeof *h);
-        if (!h || !(h->buf = reuse_block(a->dev, size))) {
-            free(h);
-            return NULL;
+        dev_arena_block *fresh = a->host ? host_block(a, n) : NULL;
+        if (!fresh) {
+            size_t size =
+                h && 2 * h->buf->bytes > DEV_MIN_BLOCK ? 2 * h->buf->bytes : DEV_MIN_BLOCK;
+            if (size < n) size = n;
+            fresh = calloc(1, sizeof *fresh);
+            if (!fresh || !(fresh->buf = reuse_block(a->dev, size))) {
+                free(fresh);
+                return NULL;
+            }
         }
-        h->next = a->head;
-        a->head = h;
+        fresh->next = a->head;
+        a->head = h = fresh;
     }
     *offset = h->used;
     h->used += n;
+    scratch_taken(a, n);
     return h->buf;
 }
 

@@ -17,6 +17,7 @@
 #ifndef SAM2_CORE_DEVICE_H
 #define SAM2_CORE_DEVICE_H
 
+#include "core/arena.h"
 #include "core/dtype.h"
 #include "core/ops.h"
 
@@ -112,6 +113,9 @@ struct sam2_device {
     /* Live buffers, for the check backend's protection; guarded by the backend's lock. */
     dev_buffer *buffers;
     int depth;
+    /* Scratch accounting: bytes the backend's arenas hand out now, and the most since the last
+     * dev_scratch_reset_peak (atomics). */
+    size_t scratch_live, scratch_peak;
 };
 
 /* ---- backends ---- */
@@ -129,6 +133,12 @@ const char *const *sam2_device_names(void);
 /* Transfer counters: read (and optionally reset). */
 void dev_transfer_bytes(sam2_device *d, uint64_t *up, uint64_t *down);
 void dev_transfer_reset(sam2_device *d);
+/* Scratch counters: the bytes arenas on backend d hand out (tensors and records, rounded to the
+ * arena's alignment), wherever the memory comes from (own blocks, adopted or host-backed ones):
+ * live now, and the high-water mark since the last reset. Tests bound a stage's peak with them. */
+void dev_scratch_bytes(sam2_device *d, size_t *live, size_t *peak);
+/* Starts a new high-water mark from what is live now. */
+void dev_scratch_reset_peak(sam2_device *d);
 
 /* ---- buffers and arenas ---- */
 
@@ -142,12 +152,22 @@ typedef struct dev_arena_block dev_arena_block;
 typedef struct dev_arena {
     sam2_device *dev;
     dev_arena_block *head;
+    arena *host;  /* dev_arena_back's host arena, or NULL */
+    size_t taken; /* bytes handed out and not yet released (for the scratch counters) */
 } dev_arena;
 typedef struct dev_arena_mark {
     dev_arena_block *block;
     size_t used;
+    size_t taken;
 } dev_arena_mark;
 void dev_arena_init(dev_arena *a, sam2_device *d);
+/* On maps_host backends, the arena takes its blocks from host arena `host` (a stage's scratch
+ * kept from frame to frame) instead of the backend's block cache, and gives each back to `host`
+ * when it releases it: the heads then share the tracker's scratch, adding neither resident memory
+ * beside it nor page faults per call. Until the arena is freed nothing else may allocate from
+ * `host` (blocks are released to marks, last in first out). No effect on other backends or with
+ * `host` NULL. */
+void dev_arena_back(dev_arena *a, arena *host);
 void dev_arena_free(dev_arena *a);
 dev_arena_mark dev_arena_get_mark(const dev_arena *a);
 void dev_arena_release(dev_arena *a, dev_arena_mark m);

@@ -72,8 +72,13 @@ static int make_pos_embed(sam2_net *net) {
     ie->pos_buf = dev_buffer_new(net->dev, (size_t)(C * F * F) * sizeof(float));
     if (!bkg.buf || !win.buf || !ie->pos_buf) return -1;
     ie->pos = dev_tensor_make(ie->pos_buf, 0, SAM2_F32, 3, SHAPE(F, F, C));
+    /* The planar temporary lives in a host arena freed here (maps_host backends): a backend
+     * block would stay in the block cache after load, resident for the process's life. */
+    arena host;
+    arena_init(&host);
     dev_arena tmp;
     dev_arena_init(&tmp, net->dev);
+    dev_arena_back(&tmp, &host);
     dev_exec x;
     dev_exec_init(&x, &tmp);
     dev_tensor planar = dev_new(&x, SAM2_F32, 3, SHAPE(C, F, F));
@@ -85,6 +90,7 @@ static int make_pos_embed(sam2_net *net) {
     dev_copy(&x, pos_chw, planar);
     const int rc = x.failed ? -1 : 0;
     dev_arena_free(&tmp);
+    arena_free(&host);
     return rc;
 }
 

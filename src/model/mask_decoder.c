@@ -252,7 +252,8 @@ float mask_stability(const float *logits, size_t n, float delta) {
 }
 
 /* MaskDecoder.predict_masks, up to its four outputs (downloaded into out). */
-static int predict_masks(const sam2_net *net, const mask_decoder_in *in, mask_decoder_out *out) {
+static int predict_masks(const sam2_net *net, const mask_decoder_in *in, mask_decoder_out *out,
+                         arena *scratch) {
     const struct mask_decoder_dev *md = net->md;
     const sam2_config *c = &net->cfg;
     const int64_t d = c->d_model, E = net->embed, P = E * E, ntok = c->num_multimask_outputs + 1;
@@ -260,6 +261,7 @@ static int predict_masks(const sam2_net *net, const mask_decoder_in *in, mask_de
     const int64_t T = s + 1 + ntok + in->n_sparse;
     dev_arena arena;
     dev_arena_init(&arena, net->dev);
+    dev_arena_back(&arena, scratch); /* the caller's host scratch (maps_host backends) */
     dev_exec x;
     dev_exec_init(&x, &arena);
     dev_tensor image = dev_from_host(&x, in->image_embed, SAM2_F32, 2, SHAPE(P, d), 1);
@@ -351,8 +353,7 @@ static void select_masks(const sam2_net *net, const mask_decoder_in *in, mask_de
 
 int mask_decoder_forward(const sam2_net *net, const mask_decoder_in *in, mask_decoder_out *out,
                          arena *scratch, const sam2_tap *tap) {
-    (void)scratch;
-    if (predict_masks(net, in, out) != 0) return -1;
+    if (predict_masks(net, in, out, scratch) != 0) return -1;
     select_masks(net, in, out);
     if (tap) {
         const int64_t E = net->embed, d = net->cfg.d_model,

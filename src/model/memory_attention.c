@@ -212,11 +212,11 @@ static dev_tensor query_pos_of(dev_exec *x, const sam2_net *net, const float *cu
 
 int memory_attention_frame_part(const sam2_net *net, const float *curr, const float *curr_pos,
                                 float *out, arena *scratch) {
-    (void)scratch;
     const sam2_config *c = &net->cfg;
     const int64_t d = c->d_model, P = (int64_t)net->embed * net->embed;
     dev_arena arena;
     dev_arena_init(&arena, net->dev);
+    dev_arena_back(&arena, scratch); /* the caller's host scratch (maps_host backends) */
     dev_exec x;
     dev_exec_init(&x, &arena);
     const dev_tensor query_pos = query_pos_of(&x, net, curr_pos);
@@ -241,13 +241,13 @@ int memory_attention_frame_part(const sam2_net *net, const float *curr, const fl
 int memory_attention_memory_part(const sam2_net *net, const float *curr_pos, const float *memory,
                                  const float *memory_pos, int M, int num_obj_ptr_tokens, float *out,
                                  arena *scratch, const cancel_check *cancel) {
-    (void)scratch;
     const sam2_config *c = &net->cfg;
     const int64_t d = c->d_model, md = c->mem_dim, P = (int64_t)net->embed * net->embed;
     const int n_rope = M - num_obj_ptr_tokens;
     if (n_rope < 0 || n_rope % sam2_config_mem_tokens(c) != 0) return -2; /* whole frames */
     dev_arena arena;
     dev_arena_init(&arena, net->dev);
+    dev_arena_back(&arena, scratch); /* the caller's host scratch (maps_host backends) */
     dev_exec x;
     dev_exec_init(&x, &arena);
     const dev_tensor query_pos = query_pos_of(&x, net, curr_pos);

@@ -143,10 +143,23 @@ static dev_tensor map_in(dev_tensor buf, int64_t H, int64_t C) {
     return dev_reshape(dev_rows(buf, 0, H * H * C), 3, SHAPE(H, H, C));
 }
 
+/* SAM2Base._encode_new_memory: mask_for_mem = (pred_masks_high_res > 0).float() when
+ * binarised, else torch.sigmoid(pred_masks_high_res); then * sigmoid_scale_for_mem_enc
+ * + sigmoid_bias_for_mem_enc */
+static void mask_for_mem(dev_exec *x, const sam2_config *c, dev_tensor hr, bool binarize,
+                         dev_tensor out) {
+    if (binarize)
+        dev_threshold(x, out, hr, 0.0f);
+    else
+        dev_sigmoid(x, out, hr);
+    if (c->sigmoid_scale_for_mem_enc != 1.0f || c->sigmoid_bias_for_mem_enc != 0.0f)
+        dev_scale(x, out, out, c->sigmoid_scale_for_mem_enc, c->sigmoid_bias_for_mem_enc);
+}
+
 /* MaskDownSampler.forward: self.encoder(x), (Conv2d, LayerNorm2d, GELU) x n, then a 1x1 Conv2d
  * into masks [E][E][d]. Two maps of the chain live at a time (ping-pong buffers): at 1024 px
  * the whole chain would hold 60 MB until the end. Returns -2 when the chain does not end at E. */
-static int mask_downsampler(dev_exec *x, const sam2_net *net, dev_tensor mask_for_mem,
+static int mask_downsampler(dev_exec *x, const sam2_net *net, dev_tensor hr, bool binarize,
                             dev_tensor masks) {
     const struct memory_encoder_dev *me = net->me;
     const sam2_config *c = &net->cfg;
@@ -155,8 +168,10 @@ static int mask_downsampler(dev_exec *x, const sam2_net *net, dev_tensor mask_fo
     const int64_t most = mask_ds_max_map(c, layers);
     dev_arena_mark m = dev_arena_get_mark(x->arena);
     const dev_tensor buf[2] = {dev_new(x, SAM2_F32, 1, &most), dev_new(x, SAM2_F32, 1, &most)};
-    dev_tensor cur = mask_for_mem;
     int64_t H = c->image_size, cin = 1;
+    /* The chain's input lives in the buffer layer 0 does not write: no third map. */
+    dev_tensor cur = map_in(buf[1], H, cin);
+    mask_for_mem(x, c, hr, binarize, cur);
     for (int i = 0; i < layers; i++) {
         const int64_t cout = cin * st * st, OH = (H + 2 * pd - ks) / st + 1;
         dev_tensor o = map_in(buf[i & 1], OH, cout);
@@ -178,12 +193,12 @@ static int mask_downsampler(dev_exec *x, const sam2_net *net, dev_tensor mask_fo
 
 int memory_encoder_forward(const sam2_net *net, const float *pix_feat, const float *mask_hr,
                            bool binarize, float object_score, float *out, arena *scratch) {
-    (void)scratch;
     const struct memory_encoder_dev *me = net->me;
     const sam2_config *c = &net->cfg;
     const int64_t E = net->embed, d = c->d_model, S = c->image_size, md = c->mem_dim;
     dev_arena arena;
     dev_arena_init(&arena, net->dev);
+    dev_arena_back(&arena, scratch); /* the caller's host scratch (maps_host backends) */
     dev_exec x;
     dev_exec_init(&x, &arena);
     dev_tensor feat = dev_from_host(&x, pix_feat, SAM2_F32, 3, SHAPE(E, E, d), 1);
@@ -191,21 +206,10 @@ int memory_encoder_forward(const sam2_net *net, const float *pix_feat, const flo
     dev_tensor xf = dev_new(&x, SAM2_F32, 3, SHAPE(E, E, d));
     dev_tensor masks = dev_new(&x, SAM2_F32, 3, SHAPE(E, E, d));
 
-    /* SAM2Base._encode_new_memory: mask_for_mem = (pred_masks_high_res > 0).float() when
-     * binarised, else torch.sigmoid(pred_masks_high_res); then * sigmoid_scale_for_mem_enc
-     * + sigmoid_bias_for_mem_enc */
     dev_arena_mark m = dev_arena_get_mark(&arena);
     dev_tensor hr = dev_from_host(&x, mask_hr, SAM2_F32, 3, SHAPE(S, S, 1), 1);
-    dev_tensor mask_for_mem = dev_new(&x, SAM2_F32, 3, SHAPE(S, S, 1));
-    if (binarize)
-        dev_threshold(&x, mask_for_mem, hr, 0.0f);
-    else
-        dev_sigmoid(&x, mask_for_mem, hr);
-    if (c->sigmoid_scale_for_mem_enc != 1.0f || c->sigmoid_bias_for_mem_enc != 0.0f)
-        dev_scale(&x, mask_for_mem, mask_for_mem, c->sigmoid_scale_for_mem_enc,
-                  c->sigmoid_bias_for_mem_enc);
     /* MemoryEncoder.forward (skip_mask_sigmoid=True): masks = self.mask_downsampler(masks) */
-    const int ds = mask_downsampler(&x, net, mask_for_mem, masks);
+    const int ds = mask_downsampler(&x, net, hr, binarize, masks);
     dev_arena_release(&arena, m);
     /* x = self.pix_feat_proj(pix_feat); x = x + masks */
     dev_linear(&x, xf, feat, me->pix_feat_proj.w, me->pix_feat_proj.b);

@@ -208,13 +208,14 @@ static void tap_latents(dev_exec *x, const sam2_tap *tap, const char *fmt, int l
 
 int perceiver_forward(const sam2_net *net, const float *xin, const float *pos, float *out,
                       arena *scratch, const sam2_tap *tap) {
-    (void)scratch, (void)pos; /* pos is net->mem_pos, placed in window order at load */
+    (void)pos; /* pos is net->mem_pos, placed in window order at load */
     const sam2_perceiver_config *pc = &net->cfg.perceiver;
     const struct perceiver_dev *pr = net->pr;
     const int64_t E = net->embed, N = E * E, C = pc->dim, inner = (int64_t)pc->heads * pc->dim_head;
     const int64_t n1 = pc->num_latents, n2 = pc->num_latents_2d, g = window_side(net);
     dev_arena arena;
     dev_arena_init(&arena, net->dev);
+    dev_arena_back(&arena, scratch); /* the caller's host scratch (maps_host backends) */
     dev_exec x;
     dev_exec_init(&x, &arena);
     dev_tensor xm = dev_from_host(&x, xin, SAM2_F32, 3, SHAPE(E, E, C), 1);

@@ -1,5 +1,6 @@
 /* The video tracker's public API: SAM2VideoPredictor's session operations (add points / box /
  * mask, clear, remove, reset, propagate) over the state in tracker_internal.h. */
+#include "core/device.h"
 #include "core/error.h"
 #include "io/video.h"
 #include "predict/tracker.h"
@@ -142,7 +143,10 @@ size_t sam2_tracker_spilled_bytes(const sam2_tracker *t) {
     return t->spilled_bytes;
 }
 void sam2_tracker_release_scratch(sam2_tracker *t) {
-    if (t) arena_free(&t->step_arena); /* leaves it empty and ready for reuse */
+    if (!t) return;
+    arena_free(&t->step_arena); /* leaves it empty and ready for reuse */
+    /* and the backend blocks the heads' arenas kept for their next call */
+    dev_cache_drop(t->net->dev);
 }
 void sam2_tracker_cancel(sam2_tracker *t) {
     if (t) atomic_store(&t->cancel, 1);
