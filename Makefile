@@ -164,7 +164,7 @@ format:
 
 # Fails (listing each place) when a tracked C file differs from the repo's .clang-format.
 .PHONY: format-check
-format-check:
+format-check: deps
 	@clang-format --dry-run -Werror $$(git ls-files '*.c' '*.h')
 
 clean:

@@ -237,8 +237,8 @@ static void run_mlp(void *p) {
 
 static void run_dw(void *p) {
     repvit_ctx *c = p;
-    sam2_backend_cpu()->depthwise_conv(c->out, c->in, c->w1, c->b1, c->H, c->W, c->C, 3,
-                                       c->stride, 1, SAM2_ACT_NONE, c->mean, c->scratch);
+    sam2_backend_cpu()->depthwise_conv(c->out, c->in, c->w1, c->b1, c->H, c->W, c->C, 3, c->stride,
+                                       1, SAM2_ACT_NONE, c->mean, c->scratch);
 }
 
 /* RepViT-M1 at 1024 px, stage s: the channel mixer (C -> 2C -> C, GELU, residual, SE gate) and
@@ -247,12 +247,22 @@ static void bench_repvit_stage(int s) {
     const int C = 48 << s, H = 256 >> s, W = H, N = H * W;
     size_t sc = pointwise_mlp_scratch_floats(N, C, 2 * C);
     if (depthwise_scratch_floats(C, 3, H) > sc) sc = depthwise_scratch_floats(C, 3, H);
-    repvit_ctx c = {randbuf((size_t)N * C), randbuf((size_t)N * C), randbuf((size_t)2 * C * C),
-                    randbuf((size_t)2 * C), randbuf((size_t)2 * C * C), randbuf(C), randbuf(C),
-                    randbuf(sc), randbuf(C), H, W, C, 1};
+    repvit_ctx c = {randbuf((size_t)N * C),
+                    randbuf((size_t)N * C),
+                    randbuf((size_t)2 * C * C),
+                    randbuf((size_t)2 * C),
+                    randbuf((size_t)2 * C * C),
+                    randbuf(C),
+                    randbuf(C),
+                    randbuf(sc),
+                    randbuf(C),
+                    H,
+                    W,
+                    C,
+                    1};
     char what[96];
-    snprintf(what, sizeof what, "RepViT stage %d pointwise MLP %d x %d -> %d -> %d", s, N, C,
-             2 * C, C);
+    snprintf(what, sizeof what, "RepViT stage %d pointwise MLP %d x %d -> %d -> %d", s, N, C, 2 * C,
+             C);
     report_flops(what, 2.0 * 2 * N * C * 2 * C, time_median(run_mlp, &c));
     snprintf(what, sizeof what, "RepViT stage %d depthwise 3x3 %dx%dx%d (+ means)", s, H, W, C);
     report_bytes(what, 2.0 * 4 * N * C, time_median(run_dw, &c));

@@ -18,7 +18,8 @@ static double now(void) {
 static double cpu_seconds(void) {
     struct rusage u;
     getrusage(RUSAGE_SELF, &u);
-    return u.ru_utime.tv_sec + u.ru_utime.tv_usec * 1e-6 + u.ru_stime.tv_sec + u.ru_stime.tv_usec * 1e-6;
+    return u.ru_utime.tv_sec + u.ru_utime.tv_usec * 1e-6 + u.ru_stime.tv_sec +
+           u.ru_stime.tv_usec * 1e-6;
 }
 
 static double cpu_rate; /* frames per CPU second of the last pass */
@@ -29,7 +30,8 @@ static double pass(sam2_video *v, int S, int reverse, uint8_t *buf) {
     double t0 = now(), c0 = cpu_seconds();
     for (int k = 0; k < n; k++) {
         int i = reverse ? n - 1 - k : k;
-        int rc = S ? sam2_video_read_square(v, i, S, buf, &err) : sam2_video_read_frame(v, i, buf, &err);
+        int rc =
+            S ? sam2_video_read_square(v, i, S, buf, &err) : sam2_video_read_frame(v, i, buf, &err);
         if (rc) {
             fprintf(stderr, "frame %d: %s\n", i, err.message);
             exit(1);

@@ -19,7 +19,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     const cJSON *sid = cJSON_GetObjectItemCaseSensitive(v, "session_id");
     const cJSON *start = cJSON_GetObjectItemCaseSensitive(v, "start_frame_index");
     if (cJSON_IsString(sid)) (void)strlen(sid->valuestring);
-    if (cJSON_IsNumber(start) && start->valuedouble == floor(start->valuedouble) && fabs(start->valuedouble) <= 1e9)
+    if (cJSON_IsNumber(start) && start->valuedouble == floor(start->valuedouble) &&
+        fabs(start->valuedouble) <= 1e9)
         (void)(int)start->valuedouble;
     char *text = cJSON_PrintUnformatted(v);
     cJSON_free(text);

@@ -12,7 +12,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     size_t blen = data[0] % 80;
     if (size < 2 + blen) return 0;
     char ctype[160];
-    snprintf(ctype, sizeof ctype, "multipart/form-data; boundary=\"%.*s\"", (int)blen, (const char *)data + 1);
+    snprintf(ctype, sizeof ctype, "multipart/form-data; boundary=\"%.*s\"", (int)blen,
+             (const char *)data + 1);
     unsigned chunk = data[1 + blen] ? data[1 + blen] : 1;
     const char *body = (const char *)data + 2 + blen;
     size_t len = size - 2 - blen;

@@ -316,7 +316,7 @@ typedef struct sam2_video_open_options {
     size_t frame_cache_bytes; /* decoded frames of a file kept for re-reads (default 32 MiB); a
                                  budget under one frame (e.g. 1) keeps none */
     int max_frames;           /* more frames fail with SAM2_ERR_LIMIT (default 2^20) */
-    int max_side; /* a larger width or height fails with SAM2_ERR_LIMIT (default 8192) */
+    int max_side;       /* a larger width or height fails with SAM2_ERR_LIMIT (default 8192) */
     int decode_threads; /* decoder threads (0: min(4, CPUs)); 1 holds the fewest frames */
 } sam2_video_open_options;
 /* sam2_video_open with options (NULL: sam2_video_open). */

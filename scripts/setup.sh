@@ -27,7 +27,7 @@ if [ "$(uname -s)" = Darwin ]; then
 fi
 
 packages=(
-  build-essential cmake pkg-config clang
+  build-essential cmake pkg-config clang clang-format
   libopenblas-dev libzip-dev libcjson-dev libyaml-dev libpng-dev libjpeg-dev nettle-dev zlib1g-dev
   libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libmicrohttpd-dev
   libcmocka-dev libclang-rt-14-dev

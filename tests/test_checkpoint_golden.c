@@ -476,10 +476,10 @@ int main(void) {
     snprintf(tiny_pt, sizeof tiny_pt, "%s/ckpt/sam2.1_hiera_tiny.random.f16.pt", golden);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rss_bound), /* first: a fresh process */
-        cmocka_unit_test(test_micro_manifest), cmocka_unit_test(test_tiny_manifest),
-        cmocka_unit_test(test_weight_samples), cmocka_unit_test(test_presets_match_manifests),
-        cmocka_unit_test(test_micro_yaml),
-        cmocka_unit_test(test_load_and_bind),  cmocka_unit_test(test_bad_micro_files),
+        cmocka_unit_test(test_micro_manifest),  cmocka_unit_test(test_tiny_manifest),
+        cmocka_unit_test(test_weight_samples),  cmocka_unit_test(test_presets_match_manifests),
+        cmocka_unit_test(test_micro_yaml),      cmocka_unit_test(test_load_and_bind),
+        cmocka_unit_test(test_bad_micro_files),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

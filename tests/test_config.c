@@ -47,7 +47,7 @@ static void test_tiny_blocks(void **state) {
     /* stages [1,2,7,2]: q-pool blocks 1, 3, 10; global blocks 5, 7, 9 */
     assert_true(b[1].q_pool && b[3].q_pool && b[10].q_pool);
     assert_false(b[0].q_pool || b[2].q_pool || b[4].q_pool || b[11].q_pool);
-    assert_int_equal(b[1].window, 8);  /* previous stage's window */
+    assert_int_equal(b[1].window, 8); /* previous stage's window */
     assert_int_equal(b[3].window, 4);
     assert_int_equal(b[4].window, 14);
     assert_int_equal(b[5].window, 0);

@@ -55,7 +55,9 @@ static void test_constant_image_stays_constant(void **state) {
     int sizes[][2] = {{64, 64}, {5, 3}, {37, 50}, {10, 23}, {1, 1}};
     for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
         int dw = sizes[s][0], dh = sizes[s][1];
-        assert_int_equal(sam2_pil_resize_rgb8(src, sw, sh, (size_t)sw * 3, dst, dw, dh, (size_t)dw * 3, NULL), 0);
+        assert_int_equal(
+            sam2_pil_resize_rgb8(src, sw, sh, (size_t)sw * 3, dst, dw, dh, (size_t)dw * 3, NULL),
+            0);
         for (int i = 0; i < dw * dh; i++) {
             assert_int_equal(dst[3 * i], 200);
             assert_int_equal(dst[3 * i + 1], 0);
@@ -117,23 +119,28 @@ static uint8_t *check_resized_frames(const char *set, int S, int *T_out) {
         test_sha256_hex(src, (size_t)w * h * 3, hex);
         assert_string_equal(hex, frame_sha(orig, t));
         uint8_t *out = all + fs * t;
-        assert_int_equal(sam2_pil_resize_rgb8(src, w, h, (size_t)w * 3, out, S, S, (size_t)S * 3, NULL), 0);
+        assert_int_equal(
+            sam2_pil_resize_rgb8(src, w, h, (size_t)w * 3, out, S, S, (size_t)S * 3, NULL), 0);
         free(src);
         test_sha256_hex(out, fs, hex);
-        if (strcmp(hex, frame_sha(resized, t)) != 0) fail_msg("%s frame %d: resized sha256 differs", set, t);
+        if (strcmp(hex, frame_sha(resized, t)) != 0)
+            fail_msg("%s frame %d: resized sha256 differs", set, t);
         /* Frames stored as PNG: compare byte for byte (reports where it differs). */
         cJSON *p;
         cJSON_ArrayForEach(p, cJSON_GetObjectItem(resized, "png")) {
             cJSON *idx0 = cJSON_GetArrayItem(cJSON_GetObjectItem(p, "index"), 0);
             if ((int)cJSON_GetArrayItem(idx0, 0)->valuedouble != t) continue;
             int rw, rh;
-            uint8_t *ref = test_png_read_rgb(test_path(dir, cJSON_GetStringValue(cJSON_GetObjectItem(p, "file"))), &rw, &rh);
+            uint8_t *ref = test_png_read_rgb(
+                test_path(dir, cJSON_GetStringValue(cJSON_GetObjectItem(p, "file"))), &rw, &rh);
             assert_non_null(ref);
             assert_int_equal(rw, S);
             assert_int_equal(rh, S);
             size_t diff = 0;
             for (size_t i = 0; i < fs; i++) diff += out[i] != ref[i];
-            if (diff) fail_msg("%s frame %d: %zu of %zu values differ from the golden PNG", set, t, diff, fs);
+            if (diff)
+                fail_msg("%s frame %d: %zu of %zu values differ from the golden PNG", set, t, diff,
+                         fs);
             free(ref);
             stored++;
         }
@@ -141,7 +148,8 @@ static uint8_t *check_resized_frames(const char *set, int S, int *T_out) {
     char hex[65];
     test_sha256_hex(all, fs * (size_t)T, hex);
     assert_string_equal(hex, cJSON_GetStringValue(cJSON_GetObjectItem(resized, "sha256")));
-    printf("%s: %d frames resized to %d, %d compared with stored PNGs, all hashes equal\n", set, T, S, stored);
+    printf("%s: %d frames resized to %d, %d compared with stored PNGs, all hashes equal\n", set, T,
+           S, stored);
     cJSON_Delete(index);
     *T_out = T;
     return all;
@@ -153,7 +161,9 @@ static void check_crops(const char *dir, cJSON *entry, const float *full, int T,
     int n = 0;
     cJSON_ArrayForEach(c, cJSON_GetObjectItem(entry, "crops")) {
         test_npy a;
-        assert_int_equal(test_npy_load(test_path(dir, cJSON_GetStringValue(cJSON_GetObjectItem(c, "file"))), &a), 0);
+        assert_int_equal(
+            test_npy_load(test_path(dir, cJSON_GetStringValue(cJSON_GetObjectItem(c, "file"))), &a),
+            0);
         assert_string_equal(a.dtype, "<f4");
         int lo[4], hi[4];
         for (int d = 0; d < 4; d++) {
@@ -179,7 +189,8 @@ static void check_crops(const char *dir, cJSON *entry, const float *full, int T,
     assert_true(n > 0);
 }
 
-static void check_preprocessed(const char *set, const char *entry_name, const uint8_t *frames, int T, int S) {
+static void check_preprocessed(const char *set, const char *entry_name, const uint8_t *frames,
+                               int T, int S) {
     char dir[4096];
     snprintf(dir, sizeof dir, "%s/%s", golden, set);
     cJSON *index = load_json(test_path(dir, "video/frames/index.json"));
@@ -190,7 +201,8 @@ static void check_preprocessed(const char *set, const char *entry_name, const ui
     size_t per = (size_t)3 * S * S;
     float *x = malloc(sizeof(float) * per * (size_t)Tg);
     for (int t = 0; t < Tg; t++)
-        sam2_normalize_rgb8(frames + (size_t)t * S * S * 3, S, S, (size_t)S * 3, SAM2_NORM_DIV255_F64, x + per * t);
+        sam2_normalize_rgb8(frames + (size_t)t * S * S * 3, S, S, (size_t)S * 3,
+                            SAM2_NORM_DIV255_F64, x + per * t);
     char hex[65];
     test_sha256_hex(x, sizeof(float) * per * (size_t)Tg, hex);
     assert_string_equal(hex, cJSON_GetStringValue(cJSON_GetObjectItem(e, "sha256")));
@@ -228,7 +240,8 @@ static void test_norm_modes(void **state) {
     sam2_normalize_rgb8(px, 256, 1, sizeof px, SAM2_NORM_DIV255_F32, b);
     int differ = 0;
     for (int i = 0; i < 3 * 256; i++) differ += memcmp(&a[i], &b[i], 4) != 0;
-    printf("normalisation: float64 and float32 division by 255 differ on %d of 768 values\n", differ);
+    printf("normalisation: float64 and float32 division by 255 differ on %d of 768 values\n",
+           differ);
     /* value 0 of channel 0: (0 - 0.485) / 0.229 */
     assert_true(a[0] < -2.1178f && a[0] > -2.1180f);
 }

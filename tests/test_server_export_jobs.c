@@ -363,8 +363,7 @@ static void test_effects_video(void **state) {
      * site ALLOWED_ORIGINS does not list is refused before the picture is read or anything runs
      * (hardening 5), as is a body a form could send without a preflight. */
     char self[128];
-    snprintf(self, sizeof self, "Origin: http://127.0.0.1:%d\r\nContent-Type: image/png\r\n",
-             port);
+    snprintf(self, sizeof self, "Origin: http://127.0.0.1:%d\r\nContent-Type: image/png\r\n", port);
     const struct {
         const char *headers;
         int status;

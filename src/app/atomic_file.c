@@ -24,7 +24,8 @@ static void make_host_tag(void) {
     size_t n = 0;
     for (const char *p = name; *p && n < sizeof host_tag - 1; p++) {
         char c = *p;
-        int keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
+        int keep =
+            (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
         host_tag[n++] = keep ? c : '-';
     }
     if (!n) snprintf(host_tag, sizeof host_tag, "host");
@@ -56,8 +57,8 @@ int sam2_owner_gone(const char *host, long pid, double mtime, int stale_s) {
 
 int atomic_tmp_in_dir(const char *dir, const char *suffix, char *tmp, size_t n, sam2_error *err) {
     if (!suffix) suffix = "";
-    int len = snprintf(tmp, n, "%s/" SAM2_TMP_PREFIX "%s.%ld-XXXXXX%s", dir && *dir ? dir : ".", sam2_host_tag(),
-                       (long)getpid(), suffix);
+    int len = snprintf(tmp, n, "%s/" SAM2_TMP_PREFIX "%s.%ld-XXXXXX%s", dir && *dir ? dir : ".",
+                       sam2_host_tag(), (long)getpid(), suffix);
     if (len < 0 || (size_t)len >= n)
         return sam2_fail(err, SAM2_ERR_ARGUMENT, "path too long: '%s'", dir);
     int fd = mkstemps(tmp, (int)strlen(suffix));
@@ -76,9 +77,12 @@ int atomic_tmp_beside(const char *final_path, const char *suffix, char *tmp, siz
     char dir[4096];
     snprintf(dir, sizeof dir, "%s", final_path);
     char *slash = strrchr(dir, '/');
-    if (!slash) snprintf(dir, sizeof dir, ".");
-    else if (slash == dir) dir[1] = 0;
-    else *slash = 0;
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == dir)
+        dir[1] = 0;
+    else
+        *slash = 0;
     return atomic_tmp_in_dir(dir, suffix, tmp, n, err);
 }
 

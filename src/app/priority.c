@@ -10,7 +10,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-long prio_self_tid(void) { return (long)syscall(SYS_gettid); }
+long prio_self_tid(void) {
+    return (long)syscall(SYS_gettid);
+}
 
 static int lower_tid(long tid, int nice) {
     if (nice <= 0) return 0;
@@ -22,11 +24,15 @@ static int lower_tid(long tid, int nice) {
     /* Never raise a priority that is already lower (an operator's `nice -n 15 sam2 serve`). */
     if (cur < nice && setpriority(PRIO_PROCESS, (id_t)tid, nice)) return -1;
     struct sched_param p = {0};
-    if (sched_getscheduler((pid_t)tid) != SCHED_IDLE && sched_setscheduler((pid_t)tid, SCHED_BATCH, &p)) return -1;
+    if (sched_getscheduler((pid_t)tid) != SCHED_IDLE &&
+        sched_setscheduler((pid_t)tid, SCHED_BATCH, &p))
+        return -1;
     return 0;
 }
 
-int prio_lower_self(int nice) { return lower_tid(prio_self_tid(), nice); }
+int prio_lower_self(int nice) {
+    return lower_tid(prio_self_tid(), nice);
+}
 
 int prio_lower_other_threads(int nice) {
     DIR *d = opendir("/proc/self/task");
@@ -38,8 +44,10 @@ int prio_lower_other_threads(int nice) {
         char *end;
         long tid = strtol(e->d_name, &end, 10);
         if (end == e->d_name || *end || tid <= 0 || tid == self) continue;
-        if (lower_tid(tid, nice)) failed = 1;
-        else n++;
+        if (lower_tid(tid, nice))
+            failed = 1;
+        else
+            n++;
     }
     closedir(d);
     return failed && n == 0 ? -1 : n;
@@ -59,7 +67,9 @@ int prio_of_thread(long tid, int *nice, int *batch) {
 
 #else /* no per-thread priorities here: compute runs at the process's priority */
 
-long prio_self_tid(void) { return -1; }
+long prio_self_tid(void) {
+    return -1;
+}
 int prio_lower_self(int nice) {
     (void)nice;
     return -1;

@@ -19,10 +19,10 @@
 #define WRITER_MAX_SIDE 8192
 
 struct sam2_video_writer {
-    char path[4096];  /* the final name */
-    char name[512];   /* for messages */
+    char path[4096];       /* the final name */
+    char name[512];        /* for messages */
     char write_path[4096]; /* where bytes go: path, or the temporary file */
-    int width, height; /* frames given */
+    int width, height;     /* frames given */
     AVFormatContext *fc;
     AVCodecContext *cc;
     AVStream *st;
@@ -57,8 +57,7 @@ static const AVCodec *find_encoder(const char *name) {
     return c;
 }
 
-static int open_encoder(sam2_video_writer *w, const sam2_video_writer_options *o,
-                        sam2_error *err) {
+static int open_encoder(sam2_video_writer *w, const sam2_video_writer_options *o, sam2_error *err) {
     const AVCodec *codec = find_encoder(o->codec);
     if (!codec)
         return sam2_fail(err, SAM2_ERR_UNSUPPORTED, "video '%s': no %s encoder in this FFmpeg",
@@ -83,7 +82,8 @@ static int open_encoder(sam2_video_writer *w, const sam2_video_writer_options *o
     if (!strcmp(codec->name, "libx264")) {
         av_dict_set_int(&opts, "crf", o->crf > 0 ? o->crf : 23, 0);
         av_dict_set(&opts, "preset", o->preset ? o->preset : "medium", 0);
-        if (o->gop > 0) av_dict_set(&opts, "sc_threshold", "0", 0); /* keyframes exactly every gop */
+        if (o->gop > 0)
+            av_dict_set(&opts, "sc_threshold", "0", 0); /* keyframes exactly every gop */
     } else {
         cc->flags |= AV_CODEC_FLAG_QSCALE;
         cc->global_quality = FF_QP2LAMBDA * 3;
@@ -97,8 +97,7 @@ static int open_encoder(sam2_video_writer *w, const sam2_video_writer_options *o
     return 0;
 }
 
-static int open_stream(sam2_video_writer *w, const sam2_video_writer_options *o,
-                       sam2_error *err) {
+static int open_stream(sam2_video_writer *w, const sam2_video_writer_options *o, sam2_error *err) {
     char eb[128];
     w->st = avformat_new_stream(w->fc, NULL);
     if (!w->st) return sam2_fail(err, SAM2_ERR_NOMEM, "video '%s': out of memory", w->name);
@@ -174,8 +173,10 @@ sam2_video_writer *sam2_video_writer_open(const char *path, const sam2_video_wri
     if (o->width < 1 || o->height < 1 || o->width > WRITER_MAX_SIDE ||
         o->height > WRITER_MAX_SIDE || !(o->fps > 0 && o->fps <= 1000) || o->crf < 0 ||
         o->crf > 51 || (o->rotation % 90) != 0) {
-        sam2_fail(err, SAM2_ERR_ARGUMENT, "video '%s': bad writer options (%dx%d at %g fps, crf "
-                  "%d, rotation %d)", path, o->width, o->height, o->fps, o->crf, o->rotation);
+        sam2_fail(err, SAM2_ERR_ARGUMENT,
+                  "video '%s': bad writer options (%dx%d at %g fps, crf "
+                  "%d, rotation %d)",
+                  path, o->width, o->height, o->fps, o->crf, o->rotation);
         return NULL;
     }
     sam2_video_writer *w = calloc(1, sizeof *w);
@@ -203,8 +204,7 @@ sam2_video_writer *sam2_video_writer_open(const char *path, const sam2_video_wri
         sam2_fail(err, SAM2_ERR_NOMEM, "video '%s': cannot create the muxer", path);
         goto fail;
     }
-    if (open_encoder(w, o, err) != 0 || open_stream(w, o, err) != 0 ||
-        open_converter(w, err) != 0)
+    if (open_encoder(w, o, err) != 0 || open_stream(w, o, err) != 0 || open_converter(w, err) != 0)
         goto fail;
     return w;
 fail:
@@ -296,6 +296,10 @@ int sam2_video_writer_close(sam2_video_writer *w, sam2_error *err) {
     return rc;
 }
 
-void sam2_video_writer_abort(sam2_video_writer *w) { writer_free(w, 1); }
+void sam2_video_writer_abort(sam2_video_writer *w) {
+    writer_free(w, 1);
+}
 
-const char *sam2_video_writer_codec(const sam2_video_writer *w) { return w->codec; }
+const char *sam2_video_writer_codec(const sam2_video_writer *w) {
+    return w->codec;
+}

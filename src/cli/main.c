@@ -11,7 +11,8 @@
 
 static const cli_command COMMANDS[] = {
     {"inspect", "print a checkpoint's configuration and tensors", cmd_inspect},
-    {"serve", "serve the SAM 2 demo API (GraphQL + streaming, drop-in for Meta's backend)", cmd_serve},
+    {"serve", "serve the SAM 2 demo API (GraphQL + streaming, drop-in for Meta's backend)",
+     cmd_serve},
     {"doctor", "check the machine, libraries, checkpoint and data folder", cmd_doctor},
     {"segment", "segment an object in an image from points, a box or a mask", cmd_segment},
     {"track", "track objects through a video from clicks, boxes or masks", cmd_track},

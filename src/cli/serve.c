@@ -34,18 +34,21 @@ static void debug_leak(int mb) {
 }
 
 /* Returns when the server should stop: at SIGINT or a second SIGTERM, or once a drain (SIGTERM,
- * --drain-after, POST /drain) is over. The signals are polled so a drain begun elsewhere is seen. */
+ * --drain-after, POST /drain) is over. The signals are polled so a drain begun elsewhere is seen.
+ */
 static void wait_for_the_end(server *srv, const sigset_t *set, int leak_mb) {
     const struct timespec tick = {0, 200 * 1000000L};
     for (;;) {
         int sig = sigtimedwait(set, NULL, &tick);
         if (sig == SIGUSR1) debug_leak(leak_mb);
         if (sig == SIGINT || (sig == SIGTERM && server_draining(srv))) {
-            fprintf(stderr, "sam2 serve: %s received, shutting down\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+            fprintf(stderr, "sam2 serve: %s received, shutting down\n",
+                    sig == SIGINT ? "SIGINT" : "SIGTERM");
             return;
         }
         if (sig == SIGTERM) {
-            fprintf(stderr, "sam2 serve: SIGTERM received, draining (a second SIGTERM or SIGINT stops at once)\n");
+            fprintf(stderr, "sam2 serve: SIGTERM received, draining (a second SIGTERM or SIGINT "
+                            "stops at once)\n");
             server_drain(srv, "SIGTERM");
         }
         if (server_drained(srv)) return;
@@ -57,7 +60,8 @@ int cmd_serve(int argc, char **argv) {
     server_config_defaults(&cfg);
     sam2_error err = {0};
     int help = 0;
-    if (server_config_from_env(&cfg, &err) || server_config_from_args(&cfg, argc, argv, &help, &err)) {
+    if (server_config_from_env(&cfg, &err) ||
+        server_config_from_args(&cfg, argc, argv, &help, &err)) {
         fprintf(stderr, "sam2 serve: %s\n", err.message);
         return CLI_USAGE;
     }
@@ -97,7 +101,8 @@ int cmd_serve(int argc, char **argv) {
 int cmd_serve(int argc, char **argv) {
     (void)argc;
     (void)argv;
-    fprintf(stderr, "sam2 serve: this sam2 was built without the server (libmicrohttpd was not found)\n");
+    fprintf(stderr,
+            "sam2 serve: this sam2 was built without the server (libmicrohttpd was not found)\n");
     return CLI_FAIL;
 }
 #endif

@@ -32,16 +32,27 @@ void sam2_error_prefix(sam2_error *err, const char *fmt, ...) {
 
 const char *sam2_status_name(int code) {
     switch (code) {
-    case SAM2_OK: return "ok";
-    case SAM2_ERR_IO: return "i/o error";
-    case SAM2_ERR_FORMAT: return "bad format";
-    case SAM2_ERR_UNSUPPORTED: return "unsupported";
-    case SAM2_ERR_MISMATCH: return "mismatch";
-    case SAM2_ERR_ARGUMENT: return "invalid argument";
-    case SAM2_ERR_NOMEM: return "out of memory";
-    case SAM2_ERR_CANCELLED: return "cancelled";
-    case SAM2_ERR_STATE: return "invalid state";
-    case SAM2_ERR_LIMIT: return "limit exceeded";
-    default: return "error";
+    case SAM2_OK:
+        return "ok";
+    case SAM2_ERR_IO:
+        return "i/o error";
+    case SAM2_ERR_FORMAT:
+        return "bad format";
+    case SAM2_ERR_UNSUPPORTED:
+        return "unsupported";
+    case SAM2_ERR_MISMATCH:
+        return "mismatch";
+    case SAM2_ERR_ARGUMENT:
+        return "invalid argument";
+    case SAM2_ERR_NOMEM:
+        return "out of memory";
+    case SAM2_ERR_CANCELLED:
+        return "cancelled";
+    case SAM2_ERR_STATE:
+        return "invalid state";
+    case SAM2_ERR_LIMIT:
+        return "limit exceeded";
+    default:
+        return "error";
     }
 }

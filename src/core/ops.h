@@ -67,16 +67,15 @@ typedef struct sam2_backend {
      * Lk keys laid out contiguously ([nwin][L][H*D] with the given row strides); heads
      * interleaved in the channel dimension. Used by Hiera's windowed blocks (many small
      * problems, parallelised over windows x heads). */
-    void (*attention_batched)(float *out, int ldo, const float *q, int ldq, const float *k,
-                              int ldk, const float *v, int ldv, int nwin, int heads, int Lq,
-                              int Lk, int D, float *scratch);
+    void (*attention_batched)(float *out, int ldo, const float *q, int ldq, const float *k, int ldk,
+                              const float *v, int ldv, int nwin, int heads, int Lq, int Lk, int D,
+                              float *scratch);
 
     /* 2-D convolution, channels-last: in [H][W][IC] -> out [OH][OW][OC],
      * OH = (H + 2*pad - KH) / stride + 1. groups == IC == OC is depthwise.
      * scratch: at least conv2d_scratch_floats(...) floats (im2col buffer). */
     void (*conv2d)(float *out, const float *in, const float *w, const float *b, int H, int W,
-                   int IC, int OC, int KH, int KW, int stride, int pad, int groups,
-                   float *scratch);
+                   int IC, int OC, int KH, int KW, int stride, int pad, int groups, float *scratch);
 
     /* ConvTranspose2d with kernel 2, stride 2: in [H][W][IC] -> out [2H][2W][OC];
      * w in PyTorch layout [IC][OC][2][2]. scratch: conv_t2x2_scratch_floats(...) floats. */

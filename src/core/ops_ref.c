@@ -89,8 +89,8 @@ static void ref_softmax_rows(float *x, int rows, int cols) {
     }
 }
 
-static void ref_attention_dv(float *out, int ldo, const float *q, int ldq, const float *k,
-                             int ldk, const float *v, int ldv, int Lq, int Lk, int D, int Dv,
+static void ref_attention_dv(float *out, int ldo, const float *q, int ldq, const float *k, int ldk,
+                             const float *v, int ldv, int Lq, int Lk, int D, int Dv,
                              float *scratch) {
     (void)scratch;
     const double scale = 1.0 / sqrt((double)D);

@@ -28,7 +28,9 @@ typedef struct sam2_tap {
 } sam2_tap;
 
 /* Whether an emitter should build a tensor that exists only to be observed. */
-static inline int tap_wants_data(const sam2_tap *t) { return t && t->fn && !t->names_only; }
+static inline int tap_wants_data(const sam2_tap *t) {
+    return t && t->fn && !t->names_only;
+}
 
 static inline void tap_emit(const sam2_tap *t, const char *name, const void *data, tap_dtype dtype,
                             int ndim, const int64_t *shape, tap_layout layout) {

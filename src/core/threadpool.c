@@ -19,16 +19,16 @@ typedef struct job {
 } job;
 
 static struct {
-    pthread_mutex_t lock;       /* guards everything below */
+    pthread_mutex_t lock; /* guards everything below */
     pthread_cond_t wake, done;
     pthread_t workers[POOL_MAX_THREADS];
-    int nworkers;               /* threads besides the caller */
-    int configured;             /* requested total (0 = default) */
+    int nworkers;   /* threads besides the caller */
+    int configured; /* requested total (0 = default) */
     int started;
     int stopping;
-    unsigned long generation;   /* bumped per job so workers see each job once */
+    unsigned long generation; /* bumped per job so workers see each job once */
     job *current;
-    atomic_flag busy;           /* held by the thread running a parallel loop */
+    atomic_flag busy; /* held by the thread running a parallel loop */
 } P = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER,
        .busy = ATOMIC_FLAG_INIT};
 
@@ -148,5 +148,9 @@ void pool_for(int64_t n, int64_t grain, pool_task_fn fn, void *ctx) {
     atomic_flag_clear(&P.busy);
 }
 
-void sam2_set_threads(int n) { pool_set_threads(n); }
-int sam2_get_threads(void) { return pool_threads(); }
+void sam2_set_threads(int n) {
+    pool_set_threads(n);
+}
+int sam2_get_threads(void) {
+    return pool_threads();
+}

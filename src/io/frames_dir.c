@@ -46,13 +46,15 @@ static void png_on_error(png_structp png, png_const_charp msg) {
     png_longjmp(png, 1);
 }
 
-static void png_on_warning(png_structp png, png_const_charp msg) { (void)png, (void)msg; }
+static void png_on_warning(png_structp png, png_const_charp msg) {
+    (void)png, (void)msg;
+}
 
 static uint8_t *load_png(FILE *fp, const char *path, int max_side, int *w, int *h,
                          sam2_error *err) {
     png_failure failure = {{0}};
-    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &failure, png_on_error,
-                                             png_on_warning);
+    png_structp png =
+        png_create_read_struct(PNG_LIBPNG_VER_STRING, &failure, png_on_error, png_on_warning);
     png_infop info = png ? png_create_info_struct(png) : NULL;
     if (!info) {
         png_destroy_read_struct(&png, NULL, NULL);
@@ -79,7 +81,8 @@ static uint8_t *load_png(FILE *fp, const char *path, int max_side, int *w, int *
     if (depth == 16) png_set_strip_16(png);
     if (ctype == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);
     if (ctype == PNG_COLOR_TYPE_GRAY && depth < 8) png_set_expand_gray_1_2_4_to_8(png);
-    if (ctype == PNG_COLOR_TYPE_GRAY || ctype == PNG_COLOR_TYPE_GRAY_ALPHA) png_set_gray_to_rgb(png);
+    if (ctype == PNG_COLOR_TYPE_GRAY || ctype == PNG_COLOR_TYPE_GRAY_ALPHA)
+        png_set_gray_to_rgb(png);
     if (ctype & PNG_COLOR_MASK_ALPHA) png_set_strip_alpha(png);
     png_set_interlace_handling(png);
     png_read_update_info(png, info);
@@ -175,8 +178,7 @@ static uint8_t *load_jpeg(FILE *fp, const char *path, int max_side, int *w, int 
     return buf;
 }
 
-uint8_t *sam2_frames_dir_load_rgb(const char *path, int max_side, int *w, int *h,
-                                  sam2_error *err) {
+uint8_t *sam2_frames_dir_load_rgb(const char *path, int max_side, int *w, int *h, sam2_error *err) {
     if (max_side <= 0) max_side = SAM2_VIDEO_MAX_SIDE;
     FILE *fp = fopen(path, "rb");
     if (!fp) {
@@ -248,8 +250,10 @@ sam2_frames_dir *sam2_frames_dir_open(const char *dir, int max_side, int max_fra
         int digits = stem > 0 && stem <= 18;
         for (size_t i = 0; i < stem && digits; i++) digits = isdigit((unsigned char)e->d_name[i]);
         if (!digits) {
-            sam2_fail(err, SAM2_ERR_FORMAT, "frames folder '%s': '%s' is not named by a frame "
-                      "number (expected e.g. 00000.jpg)", dir, e->d_name);
+            sam2_fail(err, SAM2_ERR_FORMAT,
+                      "frames folder '%s': '%s' is not named by a frame "
+                      "number (expected e.g. 00000.jpg)",
+                      dir, e->d_name);
             goto fail;
         }
         if (d->n == max_frames) {
@@ -290,16 +294,24 @@ fail:
     return NULL;
 }
 
-int sam2_frames_dir_count(const sam2_frames_dir *d) { return d->n; }
-int sam2_frames_dir_width(const sam2_frames_dir *d) { return d->width; }
-int sam2_frames_dir_height(const sam2_frames_dir *d) { return d->height; }
+int sam2_frames_dir_count(const sam2_frames_dir *d) {
+    return d->n;
+}
+int sam2_frames_dir_width(const sam2_frames_dir *d) {
+    return d->width;
+}
+int sam2_frames_dir_height(const sam2_frames_dir *d) {
+    return d->height;
+}
 
 int sam2_frames_dir_read(sam2_frames_dir *d, int index, uint8_t *rgb, int out_w, int out_h,
                          sam2_error *err) {
     if (!d || !rgb) return sam2_fail(err, SAM2_ERR_ARGUMENT, "frames folder: NULL argument");
     if (index < 0 || index >= d->n)
-        return sam2_fail(err, SAM2_ERR_ARGUMENT, "frames folder '%s': frame %d out of range "
-                         "(0..%d)", d->dir, index, d->n - 1);
+        return sam2_fail(err, SAM2_ERR_ARGUMENT,
+                         "frames folder '%s': frame %d out of range "
+                         "(0..%d)",
+                         d->dir, index, d->n - 1);
     if (d->cached_index != index) {
         free(d->cached);
         d->cached_index = -1;
@@ -311,8 +323,10 @@ int sam2_frames_dir_read(sam2_frames_dir *d, int index, uint8_t *rgb, int out_w,
     int w = d->cached_w, h = d->cached_h;
     if (out_w == 0 && out_h == 0) {
         if (w != d->width || h != d->height)
-            return sam2_fail(err, SAM2_ERR_FORMAT, "frames folder '%s': frame %d is %dx%d, frame "
-                             "0 is %dx%d", d->dir, index, w, h, d->width, d->height);
+            return sam2_fail(err, SAM2_ERR_FORMAT,
+                             "frames folder '%s': frame %d is %dx%d, frame "
+                             "0 is %dx%d",
+                             d->dir, index, w, h, d->width, d->height);
         memcpy(rgb, d->cached, (size_t)w * h * 3);
         return 0;
     }

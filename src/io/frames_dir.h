@@ -36,7 +36,6 @@ int sam2_frames_dir_read(sam2_frames_dir *d, int index, uint8_t *rgb, int out_w,
 
 /* Decodes one PNG or JPEG file as above (malloc'd RGB24). This is the folder reader's private
  * image loader, the seam to replace with io/image.h once that module is merged. */
-uint8_t *sam2_frames_dir_load_rgb(const char *path, int max_side, int *w, int *h,
-                                  sam2_error *err);
+uint8_t *sam2_frames_dir_load_rgb(const char *path, int max_side, int *w, int *h, sam2_error *err);
 
 #endif

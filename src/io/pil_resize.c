@@ -92,8 +92,8 @@ static inline uint8_t clip8(int64_t v) {
 }
 
 /* Horizontal pass over rows [y0, y0 + rows) of src into tmp (dw x rows). */
-static void pass_horizontal(const uint8_t *src, size_t src_stride, int y0, int rows,
-                            const taps *t, int dw, uint8_t *out, size_t out_stride) {
+static void pass_horizontal(const uint8_t *src, size_t src_stride, int y0, int rows, const taps *t,
+                            int dw, uint8_t *out, size_t out_stride) {
     for (int y = 0; y < rows; y++) {
         const uint8_t *in = src + (size_t)(y0 + y) * src_stride;
         uint8_t *o = out + (size_t)y * out_stride;
@@ -137,14 +137,12 @@ static int pass_vertical(const uint8_t *src, size_t src_stride, int base, const 
     return 0;
 }
 
-int sam2_pil_resize_rgb8(const uint8_t *src, int sw, int sh, size_t src_stride, uint8_t *dst, int dw,
-                    int dh, size_t dst_stride, sam2_error *err) {
-    if (!src || !dst)
-        return sam2_fail(err, SAM2_ERR_ARGUMENT, "resize: NULL image buffer");
+int sam2_pil_resize_rgb8(const uint8_t *src, int sw, int sh, size_t src_stride, uint8_t *dst,
+                         int dw, int dh, size_t dst_stride, sam2_error *err) {
+    if (!src || !dst) return sam2_fail(err, SAM2_ERR_ARGUMENT, "resize: NULL image buffer");
     if (sw < 1 || sh < 1 || dw < 1 || dh < 1 || sw > PIL_MAX_SIDE || sh > PIL_MAX_SIDE ||
         dw > PIL_MAX_SIDE || dh > PIL_MAX_SIDE)
-        return sam2_fail(err, SAM2_ERR_ARGUMENT, "resize: bad size %dx%d -> %dx%d", sw, sh, dw,
-                         dh);
+        return sam2_fail(err, SAM2_ERR_ARGUMENT, "resize: bad size %dx%d -> %dx%d", sw, sh, dw, dh);
     if (src_stride < (size_t)sw * 3 || dst_stride < (size_t)dw * 3)
         return sam2_fail(err, SAM2_ERR_ARGUMENT, "resize: row stride shorter than the row");
     int need_h = dw != sw, need_v = dh != sh;

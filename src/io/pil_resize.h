@@ -1,8 +1,8 @@
 /* Model-input preparation of the official video loaders, reproduced bit for bit.
  *
  * The official JPEG-folder loader resizes each frame with PIL's Image.resize((S, S)) and its
- * default BICUBIC filter, then normalises it. sam2_pil_resize_rgb8() is an exact reimplementation of
- * Pillow 9.4's two-pass fixed-point resampler for 8-bit RGB (libImaging/Resample.c): separable
+ * default BICUBIC filter, then normalises it. sam2_pil_resize_rgb8() is an exact reimplementation
+ * of Pillow 9.4's two-pass fixed-point resampler for 8-bit RGB (libImaging/Resample.c): separable
  * cubic convolution (a = -0.5, support 2, widened by the scale factor when shrinking),
  * coefficients computed in double, normalised per output pixel, converted to fixed point with
  * 22 fractional bits, a horizontal pass then a vertical pass, each rounded and clipped to
@@ -19,8 +19,8 @@
  * bytes), exactly as Pillow 9.4's Image.resize((dw, dh), Image.BICUBIC) on an RGB image.
  * Sizes from 1 to 65535 per side. Fails with SAM2_ERR_ARGUMENT on bad sizes or NULL buffers,
  * SAM2_ERR_NOMEM when the temporary buffers cannot be allocated. */
-int sam2_pil_resize_rgb8(const uint8_t *src, int sw, int sh, size_t src_stride, uint8_t *dst, int dw,
-                    int dh, size_t dst_stride, sam2_error *err);
+int sam2_pil_resize_rgb8(const uint8_t *src, int sw, int sh, size_t src_stride, uint8_t *dst,
+                         int dw, int dh, size_t dst_stride, sam2_error *err);
 
 /* How u8 -> [0,1] is computed before (x - mean) / std. Both official loaders use float32 for
  * the subtraction and the division by std; they differ in the division by 255. */

@@ -191,11 +191,10 @@ sam2_video *sam2_video_open(const char *path, sam2_error *err) {
 sam2_video *sam2_video_open_with(const char *path, const sam2_video_open_options *o,
                                  sam2_error *err) {
     if (!o) return sam2_video_open_ex(path, NULL, err);
-    const sam2_video_options vo = {
-        .cache_bytes = o->frame_cache_bytes,
-        .max_frames = o->max_frames,
-        .max_side = o->max_side,
-        .threads = o->decode_threads};
+    const sam2_video_options vo = {.cache_bytes = o->frame_cache_bytes,
+                                   .max_frames = o->max_frames,
+                                   .max_side = o->max_side,
+                                   .threads = o->decode_threads};
     return sam2_video_open_ex(path, &vo, err);
 }
 

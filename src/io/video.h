@@ -26,11 +26,11 @@ typedef enum {
 } sam2_square_mode;
 
 typedef struct sam2_video_options {
-    size_t cache_bytes;       /* decoded-frame cache of a file, see video_reader.h (0: default) */
-    int threads;              /* decoder threads (0: min(4, CPUs)) */
-    int max_side;             /* 0: SAM2_VIDEO_MAX_SIDE */
-    int max_frames;           /* 0: SAM2_VIDEO_MAX_FRAMES */
-    sam2_square_mode square;  /* 0: SAM2_SQUARE_AUTO */
+    size_t cache_bytes;      /* decoded-frame cache of a file, see video_reader.h (0: default) */
+    int threads;             /* decoder threads (0: min(4, CPUs)) */
+    int max_side;            /* 0: SAM2_VIDEO_MAX_SIDE */
+    int max_frames;          /* 0: SAM2_VIDEO_MAX_FRAMES */
+    sam2_square_mode square; /* 0: SAM2_SQUARE_AUTO */
     const char *format_whitelist; /* files only; NULL: any demuxer */
 } sam2_video_options;
 

@@ -487,11 +487,8 @@ int sam2_config_parse_yaml(const char *text, size_t len, const char *label, sam2
     init_attn(&st->self_attn);
     init_attn(&st->cross_attn);
     /* PerceiverResampler / PositionEmbeddingSine defaults, used when the node is present */
-    st->cfg.perceiver = (sam2_perceiver_config){.dim_head = 64,
-                                                .heads = 1,
-                                                .num_latents = -1,
-                                                .num_latents_2d = -1,
-                                                .ff_mult = 4};
+    st->cfg.perceiver = (sam2_perceiver_config){
+        .dim_head = 64, .heads = 1, .num_latents = -1, .num_latents_2d = -1, .ff_mult = 4};
     st->perceiver_pe_temperature = 10000.0f;
     ctx c = {.file = label, .st = st, .err = err};
 

@@ -36,14 +36,14 @@ typedef struct ystate {
     bool video_target;
     int model_line, trunk_line, neck_line;
     /* EdgeTAM: a TimmBackbone trunk, RoPEAttentionv2 cross-attention, a spatial_perceiver */
-    int timm_line;                 /* line of the TimmBackbone node, 0: Hiera */
-    char timm_name[64];            /* its `name` */
+    int timm_line;      /* line of the TimmBackbone node, 0: Hiera */
+    char timm_name[64]; /* its `name` */
     int timm_features[8], timm_feature_count;
-    int rope_v2_line;              /* line of a RoPEAttentionv2 node, 0: none */
+    int rope_v2_line; /* line of a RoPEAttentionv2 node, 0: none */
     int q_sizes_count, k_sizes_count;
-    int perceiver_line;            /* line of the spatial_perceiver node, 0: none */
+    int perceiver_line; /* line of the spatial_perceiver node, 0: none */
     float perceiver_pe_temperature;
-    int perceiver_pe_line;         /* line of its position_encoding node, 0: none */
+    int perceiver_pe_line; /* line of its position_encoding node, 0: none */
 } ystate;
 
 typedef enum field_kind {

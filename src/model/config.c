@@ -174,7 +174,9 @@ static const preset PRESETS[] = {
 #define NUM_PRESETS ((int)(sizeof PRESETS / sizeof PRESETS[0]))
 
 /* The Hiera presets, then EdgeTAM's (config_edgetam.c). */
-int sam2_config_preset_count(void) { return NUM_PRESETS + 1; }
+int sam2_config_preset_count(void) {
+    return NUM_PRESETS + 1;
+}
 const char *sam2_config_preset_name(int i) {
     if (i == NUM_PRESETS) return "edgetam";
     return i >= 0 && i < NUM_PRESETS ? PRESETS[i].name : NULL;
@@ -297,8 +299,8 @@ static int validate_hiera(const sam2_config *c, char *msg, int msg_size) {
     for (int s = 0; s < 4; s++) {
         CHECK(c->stages[s] >= 1 && c->stages[s] <= 48, "stages[%d] = %d out of range", s,
               c->stages[s]);
-        CHECK(c->window_spec[s] >= 0 && c->window_spec[s] <= 64, "window_spec[%d] = %d out of range",
-              s, c->window_spec[s]);
+        CHECK(c->window_spec[s] >= 0 && c->window_spec[s] <= 64,
+              "window_spec[%d] = %d out of range", s, c->window_spec[s]);
     }
     CHECK(sam2_config_total_blocks(c) <= SAM2_MAX_BLOCKS, "too many trunk blocks (%d > %d)",
           sam2_config_total_blocks(c), SAM2_MAX_BLOCKS);
@@ -340,7 +342,8 @@ int sam2_config_validate(const sam2_config *c, char *msg, int msg_size) {
     if (sam2_config_validate_edgetam(c, msg, msg_size)) return -1;
     CHECK(c->d_model >= 8 && c->d_model % 8 == 0 && c->d_model <= 4096,
           "d_model %d must be a multiple of 8", c->d_model);
-    CHECK(c->d_model % c->dec_heads == 0 && (c->d_model / c->dec_attn_downsample) % c->dec_heads == 0,
+    CHECK(c->d_model % c->dec_heads == 0 &&
+              (c->d_model / c->dec_attn_downsample) % c->dec_heads == 0,
           "d_model %d is not divisible by the decoder's %d heads", c->d_model, c->dec_heads);
     CHECK(c->scalp >= 0 && c->scalp < 4, "scalp %d out of range", c->scalp);
     CHECK(c->scalp == 1, "scalp %d is not supported (the SAM heads need 3 levels)", c->scalp);

@@ -200,8 +200,7 @@ static void walk_perceiver(walker *wk, const sam2_config *c, sam2_weights *w) {
     if (pc->num_latents > 0)
         visit(wk, &w->perceiver_latents, 2, SHAPE(pc->num_latents, d), "%s.latents", base);
     if (pc->num_latents_2d > 0)
-        visit(wk, &w->perceiver_latents_2d, 2, SHAPE(pc->num_latents_2d, d), "%s.latents_2d",
-              base);
+        visit(wk, &w->perceiver_latents_2d, 2, SHAPE(pc->num_latents_2d, d), "%s.latents_2d", base);
     for (int i = 0; i < pc->depth && i < SAM2_MAX_PERCEIVER_LAYERS; i++) {
         sam2_perceiver_layer_w *l = &w->perceiver[i];
         snprintf(p, sizeof p, "%s.layers.%d.attn.norm_x", base, i);
@@ -415,7 +414,8 @@ int sam2_weights_walk(const sam2_config *c, sam2_weights *w, sam2_weight_visit_f
     } else {
         w->obj_ptr_proj_layers = 0;
     }
-    if (c->proj_tpos_enc_in_obj_ptrs) linear(&wk, &w->obj_ptr_tpos_proj, d, md, "obj_ptr_tpos_proj");
+    if (c->proj_tpos_enc_in_obj_ptrs)
+        linear(&wk, &w->obj_ptr_tpos_proj, d, md, "obj_ptr_tpos_proj");
     if (sam2_config_has_perceiver(c)) walk_perceiver(&wk, c, w);
     return wk.stop;
 }

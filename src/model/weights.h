@@ -63,7 +63,7 @@ typedef struct sam2_cxblock_w {
 
 /* A timm ConvNorm: Conv2d without bias, then BatchNorm2d, applied with its running statistics. */
 typedef struct sam2_convbn_w {
-    const float *conv;                       /* [out][in/groups][k][k]; NULL for a bare BN */
+    const float *conv;                           /* [out][in/groups][k][k]; NULL for a bare BN */
     const float *bn_w, *bn_b, *bn_mean, *bn_var; /* [out] */
 } sam2_convbn_w;
 
@@ -86,14 +86,14 @@ typedef struct sam2_repvit_stage_w {
 #define SAM2_MAX_PERCEIVER_LAYERS 8
 
 typedef struct sam2_perceiver_layer_w {
-    sam2_norm norm_x, norm_latents;      /* attn.norm_x, attn.norm_latents */
-    const float *to_q, *to_kv, *to_out;  /* attn.*, no bias */
-    sam2_norm ff_norm;                   /* ff.0 */
-    const float *ff1, *ff2;              /* ff.1, ff.3, no bias */
-    sam2_norm sa_norm;                   /* self_attn.norm */
-    const float *sa_q, *sa_kv, *sa_out;  /* self_attn.* */
-    sam2_norm sff_norm;                  /* self_ff.0 */
-    const float *sff1, *sff2;            /* self_ff.1, self_ff.3 */
+    sam2_norm norm_x, norm_latents;     /* attn.norm_x, attn.norm_latents */
+    const float *to_q, *to_kv, *to_out; /* attn.*, no bias */
+    sam2_norm ff_norm;                  /* ff.0 */
+    const float *ff1, *ff2;             /* ff.1, ff.3, no bias */
+    sam2_norm sa_norm;                  /* self_attn.norm */
+    const float *sa_q, *sa_kv, *sa_out; /* self_attn.* */
+    sam2_norm sff_norm;                 /* self_ff.0 */
+    const float *sff1, *sff2;           /* self_ff.1, self_ff.3 */
 } sam2_perceiver_layer_w;
 
 typedef struct sam2_weights {
@@ -129,12 +129,12 @@ typedef struct sam2_weights {
     sam2_lin mem_out_proj; /* when mem_dim != mem_in_dim */
 
     /* sam_prompt_encoder */
-    const float *pe_gaussian;          /* [2][d_model/2] */
-    const float *point_embeddings[4];  /* [1][d_model] each */
-    const float *not_a_point_embed;    /* [1][d_model] */
-    sam2_lin mask_down_conv[3];        /* [c/4][1][2][2], [c][c/4][2][2], [d_model][c][1][1] */
+    const float *pe_gaussian;         /* [2][d_model/2] */
+    const float *point_embeddings[4]; /* [1][d_model] each */
+    const float *not_a_point_embed;   /* [1][d_model] */
+    sam2_lin mask_down_conv[3];       /* [c/4][1][2][2], [c][c/4][2][2], [d_model][c][1][1] */
     sam2_norm mask_down_norm[2];
-    const float *no_mask_embed;        /* [1][d_model] */
+    const float *no_mask_embed; /* [1][d_model] */
 
     /* sam_mask_decoder */
     sam2_twoway_layer_w dec_layers[2];
@@ -145,15 +145,15 @@ typedef struct sam2_weights {
     const float *obj_score_token; /* [1][d_model] (pred_obj_scores) */
     sam2_lin upscale_conv1;       /* ConvTranspose [d][d/4][2][2] */
     sam2_norm upscale_norm;
-    sam2_lin upscale_conv2;       /* ConvTranspose [d/4][d/8][2][2] */
-    sam2_lin conv_s0, conv_s1;    /* [d/8][d][1][1], [d/4][d][1][1] */
+    sam2_lin upscale_conv2;    /* ConvTranspose [d/4][d/8][2][2] */
+    sam2_lin conv_s0, conv_s1; /* [d/8][d][1][1], [d/4][d][1][1] */
     sam2_lin hyper_mlps[4][3];
     sam2_lin iou_head[3];
-    int obj_head_layers;          /* 3 with pred_obj_scores_mlp, else 1 */
+    int obj_head_layers; /* 3 with pred_obj_scores_mlp, else 1 */
     sam2_lin obj_head[3];
 
     /* object pointers */
-    int obj_ptr_proj_layers;  /* 3 with use_mlp_for_obj_ptr_proj, 1 for a Linear, 0 identity */
+    int obj_ptr_proj_layers; /* 3 with use_mlp_for_obj_ptr_proj, 1 for a Linear, 0 identity */
     sam2_lin obj_ptr_proj[3];
     sam2_lin obj_ptr_tpos_proj; /* [mem_dim][d_model] (proj_tpos_enc_in_obj_ptrs) */
 
@@ -168,8 +168,8 @@ typedef struct sam2_weights {
 
 /* Visitor: name is the official state-dict key, shape its expected shape. `slot` points at the
  * field that should receive the tensor's float32 data; it is NULL for a buffer that must be
- * present but that the model never reads (BatchNorm's int64 num_batches_tracked). Return non-zero to stop the walk (the
- * walk then returns that value). */
+ * present but that the model never reads (BatchNorm's int64 num_batches_tracked). Return non-zero
+ * to stop the walk (the walk then returns that value). */
 typedef int (*sam2_weight_visit_fn)(void *user, const char *name, int ndim, const int64_t *shape,
                                     const float **slot);
 

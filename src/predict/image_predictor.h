@@ -14,7 +14,7 @@ int sam2_image_predict_tapped(sam2_image_predictor *pred, const sam2_prompt *pro
 /* SAM2ImagePredictor's transform: uint8 RGB -> float/255 -> bilinear antialiased resize to S x S
  * -> normalise with the ImageNet mean/std; out is planar [3][S][S]. scratch holds
  * 3*height*S + width floats. */
-void sam2_image_preprocess(const uint8_t *rgb, int width, int height, int stride, int S,
-                           float *out, float *scratch);
+void sam2_image_preprocess(const uint8_t *rgb, int width, int height, int stride, int S, float *out,
+                           float *scratch);
 
 #endif

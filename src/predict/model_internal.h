@@ -8,7 +8,7 @@
 struct sam2_model {
     sam2_net net;
     int64_t params;
-    void *weights_owner;               /* checkpoint mapping / converted weights */
+    void *weights_owner; /* checkpoint mapping / converted weights */
     void (*free_owner)(void *owner);
 };
 

@@ -19,8 +19,8 @@ void tracker_set_tap(sam2_tracker *t, const sam2_tap *tap);
 
 /* Which of the official predictor's dicts an entry lives in. */
 typedef enum {
-    TRACKER_COND = 0,     /* output_dict["cond_frame_outputs"] */
-    TRACKER_NONCOND = 1,  /* output_dict["non_cond_frame_outputs"] */
+    TRACKER_COND = 0,    /* output_dict["cond_frame_outputs"] */
+    TRACKER_NONCOND = 1, /* output_dict["non_cond_frame_outputs"] */
     TRACKER_TEMP_COND = 2,
     TRACKER_TEMP_NONCOND = 3
 } tracker_store;
@@ -31,8 +31,8 @@ typedef enum {
 typedef struct tracker_entry {
     float object_score;
     bool has_maskmem;
-    float *obj_ptr;       /* [d_model], caller buffer */
-    float *pred_masks;    /* [L*L], caller buffer */
+    float *obj_ptr;         /* [d_model], caller buffer */
+    float *pred_masks;      /* [L*L], caller buffer */
     uint16_t *maskmem_bf16; /* [E*E*mem_dim] channels-last (EdgeTAM: [latents][mem_dim]),
                              * caller buffer (or NULL) */
 } tracker_entry;

@@ -8,10 +8,14 @@
 /* ---- resident list (most recently used first) ---- */
 
 static void lru_unlink(sam2_tracker *t, frame_out *fo) {
-    if (fo->lru_prev) fo->lru_prev->lru_next = fo->lru_next;
-    else if (t->lru_head == fo) t->lru_head = fo->lru_next;
-    if (fo->lru_next) fo->lru_next->lru_prev = fo->lru_prev;
-    else if (t->lru_tail == fo) t->lru_tail = fo->lru_prev;
+    if (fo->lru_prev)
+        fo->lru_prev->lru_next = fo->lru_next;
+    else if (t->lru_head == fo)
+        t->lru_head = fo->lru_next;
+    if (fo->lru_next)
+        fo->lru_next->lru_prev = fo->lru_prev;
+    else if (t->lru_tail == fo)
+        t->lru_tail = fo->lru_prev;
     fo->lru_prev = fo->lru_next = NULL;
 }
 
@@ -32,8 +36,7 @@ static int spill_open(sam2_tracker *t, sam2_error *err) {
     if (!dir || !*dir) dir = "/tmp";
     snprintf(t->spill_path, sizeof t->spill_path, "%s/sam2-spill-XXXXXX", dir);
     int fd = mkstemp(t->spill_path);
-    if (fd < 0)
-        return sam2_fail(err, SAM2_ERR_IO, "cannot create a spill file in %s", dir);
+    if (fd < 0) return sam2_fail(err, SAM2_ERR_IO, "cannot create a spill file in %s", dir);
     /* Unlinked at once: the data lives as long as the session, and nothing is left behind if
      * the process dies. */
     unlink(t->spill_path);
@@ -161,7 +164,9 @@ int fo_add_maskmem(sam2_tracker *t, frame_out *fo, sam2_error *err) {
 
 /* ---- maps ---- */
 
-frame_out *map_get(const obj_state *o, map_kind k, int frame) { return o->maps[k].at[frame]; }
+frame_out *map_get(const obj_state *o, map_kind k, int frame) {
+    return o->maps[k].at[frame];
+}
 
 void map_set(sam2_tracker *t, obj_state *o, map_kind k, int frame, frame_out *fo) {
     out_map *m = &o->maps[k];

@@ -51,7 +51,8 @@ unsigned char *base64_decode(const char *text, size_t *n) {
     for (size_t i = 0; i < len; i += 4) {
         int v[4];
         for (int k = 0; k < 4; k++) {
-            if (text[i + k] == '=' && i + 4 == len && k >= 2) v[k] = -2;
+            if (text[i + k] == '=' && i + 4 == len && k >= 2)
+                v[k] = -2;
             else if ((v[k] = b64_value(text[i + k])) < 0) {
                 free(out);
                 return NULL;
@@ -61,8 +62,8 @@ unsigned char *base64_decode(const char *text, size_t *n) {
             free(out);
             return NULL;
         }
-        unsigned w = (unsigned)v[0] << 18 | (unsigned)v[1] << 12 | (unsigned)(v[2] < 0 ? 0 : v[2]) << 6 |
-                     (unsigned)(v[3] < 0 ? 0 : v[3]);
+        unsigned w = (unsigned)v[0] << 18 | (unsigned)v[1] << 12 |
+                     (unsigned)(v[2] < 0 ? 0 : v[2]) << 6 | (unsigned)(v[3] < 0 ? 0 : v[3]);
         out[o++] = (unsigned char)(w >> 16);
         if (v[2] >= 0) out[o++] = (unsigned char)(w >> 8);
         if (v[3] >= 0) out[o++] = (unsigned char)w;
@@ -90,7 +91,8 @@ static int add_entry(catalog *c, const video_entry *e) {
 }
 
 /* Collects "gallery/..." paths of *.mp4 files below dir_rel (relative to data_real). */
-static int walk(const char *data_real, const char *dir_rel, int depth, char ***paths, int *n, int *cap) {
+static int walk(const char *data_real, const char *dir_rel, int depth, char ***paths, int *n,
+                int *cap) {
     if (depth > CATALOG_MAX_DEPTH) return 0;
     char dir_abs[PATH_MAX];
     snprintf(dir_abs, sizeof dir_abs, "%s/%s", data_real, dir_rel);
@@ -101,7 +103,8 @@ static int walk(const char *data_real, const char *dir_rel, int depth, char ***p
     while ((e = readdir(d)) && *n < CATALOG_MAX_VIDEOS) {
         if (e->d_name[0] == '.') continue;
         char rel[PATH_MAX], abs[PATH_MAX], real[PATH_MAX];
-        if ((size_t)snprintf(rel, sizeof rel, "%s/%s", dir_rel, e->d_name) >= sizeof(((video_entry *)0)->path))
+        if ((size_t)snprintf(rel, sizeof rel, "%s/%s", dir_rel, e->d_name) >=
+            sizeof(((video_entry *)0)->path))
             continue;
         snprintf(abs, sizeof abs, "%s/%s", data_real, rel);
         struct stat st;
@@ -142,10 +145,12 @@ static void make_parents(const char *path, size_t keep) {
     }
 }
 
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+static int cmp_str(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
 
-catalog *catalog_scan(const char *data_real, const ingest_ops *ingest, catalog_log_fn log, void *log_user,
-                      sam2_error *err) {
+catalog *catalog_scan(const char *data_real, const ingest_ops *ingest, catalog_log_fn log,
+                      void *log_user, sam2_error *err) {
     catalog *c = calloc(1, sizeof *c);
     if (!c) {
         sam2_fail(err, SAM2_ERR_NOMEM, "out of memory");
@@ -208,8 +213,12 @@ void catalog_free(catalog *c) {
     free(c);
 }
 
-int catalog_count(const catalog *c) { return c ? c->n : 0; }
-const video_entry *catalog_at(const catalog *c, int i) { return c && i >= 0 && i < c->n ? &c->items[i] : NULL; }
+int catalog_count(const catalog *c) {
+    return c ? c->n : 0;
+}
+const video_entry *catalog_at(const catalog *c, int i) {
+    return c && i >= 0 && i < c->n ? &c->items[i] : NULL;
+}
 
 const video_entry *catalog_default(const catalog *c, const char *default_path) {
     if (!c || c->n == 0) return NULL;
@@ -229,8 +238,10 @@ cJSON *video_to_json(const video_entry *v, const char *api_url) {
     cJSON_AddStringToObject(o, "id", gid ? gid : "");
     free(gid);
     cJSON_AddStringToObject(o, "path", v->path);
-    if (v->poster_path[0]) cJSON_AddStringToObject(o, "posterPath", v->poster_path);
-    else cJSON_AddNullToObject(o, "posterPath");
+    if (v->poster_path[0])
+        cJSON_AddStringToObject(o, "posterPath", v->poster_path);
+    else
+        cJSON_AddNullToObject(o, "posterPath");
     cJSON_AddNumberToObject(o, "width", v->width);
     cJSON_AddNumberToObject(o, "height", v->height);
     snprintf(url, sizeof url, "%s/%s", api_url, v->path);

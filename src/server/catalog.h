@@ -19,14 +19,15 @@ typedef struct video_entry {
 
 typedef struct catalog catalog;
 
-typedef void (*catalog_log_fn)(void *user, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+typedef void (*catalog_log_fn)(void *user, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* Scans data_real/gallery and writes posters into data_real/posters through `ingest`
  * (posters/<name>.jpg for gallery/<name>.mp4, posters/<dir>/<name>.jpg in subfolders). A file the
  * video reader refuses is not listed (logged); one whose poster could not be written is listed
  * without a poster (logged, size 0x0). */
-catalog *catalog_scan(const char *data_real, const ingest_ops *ingest, catalog_log_fn log, void *log_user,
-                      sam2_error *err);
+catalog *catalog_scan(const char *data_real, const ingest_ops *ingest, catalog_log_fn log,
+                      void *log_user, sam2_error *err);
 void catalog_free(catalog *c);
 int catalog_count(const catalog *c);
 const video_entry *catalog_at(const catalog *c, int i);

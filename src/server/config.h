@@ -54,15 +54,15 @@ typedef struct server_config {
     /* limits */
     size_t max_body_bytes;
     size_t max_upload_bytes;
-    int max_points;      /* per addPoints request */
-    int max_objects;     /* per session */
+    int max_points;  /* per addPoints request */
+    int max_objects; /* per session */
     int max_sessions;
     int session_ttl_s;
     size_t max_memory_mb;     /* 0: three quarters of physical memory */
     size_t session_memory_mb; /* per-session state kept in RAM before spilling to disk */
     int max_query_fields;
-    int max_video_frames; /* frames a session's video (and an upload's input) may have */
-    int max_video_side;   /* pixels per side of a session's video or an upload's input */
+    int max_video_frames;       /* frames a session's video (and an upload's input) may have */
+    int max_video_side;         /* pixels per side of a session's video or an upload's input */
     int max_concurrent_uploads; /* uploads transcoded at once; more wait in line */
     int max_upload_megapixels;  /* input pixels an upload may make the server decode, in millions */
     int spill_max_mb;           /* a session's state in its spill file (0: no bound) */

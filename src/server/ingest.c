@@ -20,7 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define POSTER_WAIT_MS 30000    /* for another replica's poster */
+#define POSTER_WAIT_MS 30000     /* for another replica's poster */
 #define TRANSCODE_WAIT_MS 300000 /* for another replica's transcode of the same upload */
 #define POSTER_MAX_BYTES (64 << 20)
 
@@ -33,8 +33,8 @@ typedef struct poster_job {
 static int poster_usable(void *user, const char *poster_path) {
     const poster_job *j = user;
     struct stat sv, sp;
-    return !stat(j->video_path, &sv) && !stat(poster_path, &sp) && S_ISREG(sp.st_mode) && sp.st_size > 0 &&
-           sp.st_mtime >= sv.st_mtime;
+    return !stat(j->video_path, &sv) && !stat(poster_path, &sp) && S_ISREG(sp.st_mode) &&
+           sp.st_size > 0 && sp.st_mtime >= sv.st_mtime;
 }
 
 static int make_poster(void *user, const char *poster_path, sam2_error *err) {
@@ -48,8 +48,8 @@ static int poster_size(const char *path, int *width, int *height) {
     if (!f) return -1;
     char *data = NULL;
     long n = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
-    if (n > 0 && n <= POSTER_MAX_BYTES && fseek(f, 0, SEEK_SET) == 0 && (data = malloc((size_t)n)) &&
-        fread(data, 1, (size_t)n, f) != (size_t)n) {
+    if (n > 0 && n <= POSTER_MAX_BYTES && fseek(f, 0, SEEK_SET) == 0 &&
+        (data = malloc((size_t)n)) && fread(data, 1, (size_t)n, f) != (size_t)n) {
         free(data);
         data = NULL;
     }
@@ -60,8 +60,8 @@ static int poster_size(const char *path, int *width, int *height) {
     return rc || strcmp(fmt, "jpeg") != 0 ? -1 : 0;
 }
 
-static int real_poster(void *self, const char *video_path, const char *poster_path, int *width, int *height,
-                       sam2_error *err) {
+static int real_poster(void *self, const char *video_path, const char *poster_path, int *width,
+                       int *height, sam2_error *err) {
     (void)self;
     *width = *height = 0;
     poster_job j = {video_path, 0, 0};
@@ -89,7 +89,9 @@ typedef struct upload_job {
 int ingest_parse_record(const char *text, ingest_result *out) {
     char sha[80];
     int w = 0, h = 0, end = 0;
-    if (sscanf(text, "%79s %d %d%n", sha, &w, &h, &end) != 3 || strlen(sha) != 64 || w <= 0 || h <= 0) return -1;
+    if (sscanf(text, "%79s %d %d%n", sha, &w, &h, &end) != 3 || strlen(sha) != 64 || w <= 0 ||
+        h <= 0)
+        return -1;
     for (const char *p = text + end; *p; p++)
         if (*p != '\n') return -1;
     for (int i = 0; i < 64; i++)
@@ -159,18 +161,19 @@ static int upload_key(const char *in_path, const sam2_transcode_options *o, char
     int bad = ferror(f);
     fclose(f);
     char settings[512];
-    int len = snprintf(settings, sizeof settings, "|%.6f|%.6f|%.6f|%d|%d|%d|%d|%s|%s|%d|%d|%d|%d|%s", o->start_time,
-                       o->duration, o->max_duration, o->fps, o->max_width, o->max_height, o->crf,
-                       o->codec ? o->codec : "", o->preset ? o->preset : "", o->gop, o->threads, o->max_input_frames,
-                       o->max_input_side, o->format_whitelist ? o->format_whitelist : "");
+    int len = snprintf(
+        settings, sizeof settings, "|%.6f|%.6f|%.6f|%d|%d|%d|%d|%s|%s|%d|%d|%d|%d|%s",
+        o->start_time, o->duration, o->max_duration, o->fps, o->max_width, o->max_height, o->crf,
+        o->codec ? o->codec : "", o->preset ? o->preset : "", o->gop, o->threads,
+        o->max_input_frames, o->max_input_side, o->format_whitelist ? o->format_whitelist : "");
     if (len < 0 || (size_t)len >= sizeof settings) len = (int)strlen(settings);
     sam2_sha256_update(&h, settings, (size_t)len);
     sam2_sha256_final_hex(&h, key);
     return bad ? -1 : 0;
 }
 
-static int real_upload(void *self, const char *in_path, const char *uploads_dir, const ingest_params *p,
-                       ingest_result *out, sam2_error *err) {
+static int real_upload(void *self, const char *in_path, const char *uploads_dir,
+                       const ingest_params *p, ingest_result *out, sam2_error *err) {
     (void)self;
     sam2_transcode_options o;
     sam2_transcode_options_init(&o);
@@ -221,25 +224,28 @@ static int real_upload(void *self, const char *in_path, const char *uploads_dir,
     return 0;
 }
 
-static int real_overlay_open(void *self, const char *video_path, const char *out_path, int width, int height,
-                             ingest_overlay **out, sam2_error *err) {
+static int real_overlay_open(void *self, const char *video_path, const char *out_path, int width,
+                             int height, ingest_overlay **out, sam2_error *err) {
     (void)self;
     /* One encoder thread: the render holds an inference slot and yields it between frames, so
      * its work should happen inside that turn, not in encoder threads running beside others'. */
-    const mask_overlay_options o = {.video_path = video_path, .out_path = out_path, .threads = 1, .name = "overlay.mp4"};
+    const mask_overlay_options o = {
+        .video_path = video_path, .out_path = out_path, .threads = 1, .name = "overlay.mp4"};
     mask_overlay *ov = mask_overlay_open(&o, err);
     if (!ov) return err && err->code ? err->code : SAM2_ERR_IO;
     const int vw = mask_overlay_width(ov), vh = mask_overlay_height(ov);
     if (vw != width || vh != height) {
         mask_overlay_abort(ov);
-        return sam2_fail(err, SAM2_ERR_STATE, "the video is %dx%d now, the session's masks are %dx%d", vw, vh,
-                         width, height);
+        return sam2_fail(err, SAM2_ERR_STATE,
+                         "the video is %dx%d now, the session's masks are %dx%d", vw, vh, width,
+                         height);
     }
     *out = (ingest_overlay *)ov;
     return 0;
 }
 
-static int real_overlay_frame(void *self, ingest_overlay *o, int frame, const uint8_t *labels, sam2_error *err) {
+static int real_overlay_frame(void *self, ingest_overlay *o, int frame, const uint8_t *labels,
+                              sam2_error *err) {
     (void)self;
     return mask_overlay_add((mask_overlay *)o, frame, labels, err);
 }
@@ -283,4 +289,6 @@ static const ingest_ops REAL_OPS = {NULL,
                                     real_overlay_close,
                                     real_effects_open};
 
-const ingest_ops *ingest_default_ops(void) { return &REAL_OPS; }
+const ingest_ops *ingest_default_ops(void) {
+    return &REAL_OPS;
+}

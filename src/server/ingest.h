@@ -13,8 +13,9 @@ typedef struct ingest_params {
     double start_time;   /* seconds (VIDEO_ENCODE_SEEK_TIME or the request's startTimeSec) */
     double max_duration; /* seconds kept (MAX_UPLOAD_VIDEO_DURATION, or less if asked) */
     int fps, max_width, max_height, crf, threads, verbose;
-    int max_input_frames, max_input_side; /* larger inputs are refused (MAX_VIDEO_FRAMES/SIDE); 0: defaults */
-    long long max_decoded_pixels;         /* MAX_UPLOAD_MEGAPIXELS x 10^6; 0: no bound */
+    int max_input_frames,
+        max_input_side; /* larger inputs are refused (MAX_VIDEO_FRAMES/SIDE); 0: defaults */
+    long long max_decoded_pixels; /* MAX_UPLOAD_MEGAPIXELS x 10^6; 0: no bound */
     const char *codec;
 } ingest_params;
 
@@ -29,18 +30,19 @@ typedef struct ingest_ops {
     void *self;
     /* Writes the first frame of video_path as a JPEG at poster_path (atomically) and reports the
      * video's display size. */
-    int (*poster)(void *self, const char *video_path, const char *poster_path, int *width, int *height,
-                  sam2_error *err);
+    int (*poster)(void *self, const char *video_path, const char *poster_path, int *width,
+                  int *height, sam2_error *err);
     /* Validates and transcodes the uploaded file in_path into uploads_dir. */
     int (*upload)(void *self, const char *in_path, const char *uploads_dir, const ingest_params *p,
                   ingest_result *out, sam2_error *err);
     /* The overlay video: opens video_path (whose display size must be width x height) and an H.264
      * MP4 writer at out_path, ... */
-    int (*overlay_open)(void *self, const char *video_path, const char *out_path, int width, int height,
-                        ingest_overlay **out, sam2_error *err);
+    int (*overlay_open)(void *self, const char *video_path, const char *out_path, int width,
+                        int height, ingest_overlay **out, sam2_error *err);
     /* ... appends source frame `frame` with labels[height * width] (0: background, else a DAVIS
      * palette index) drawn over it, ... */
-    int (*overlay_frame)(void *self, ingest_overlay *o, int frame, const uint8_t *labels, sam2_error *err);
+    int (*overlay_frame)(void *self, ingest_overlay *o, int frame, const uint8_t *labels,
+                         sam2_error *err);
     /* ... and finishes the file (commit = 1) or removes it (commit = 0). Frees o either way. */
     int (*overlay_close)(void *self, ingest_overlay *o, int commit, sam2_error *err);
     /* The effects video (app/effects.h): as overlay_open, with each frame drawn by the effects of

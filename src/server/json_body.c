@@ -11,33 +11,48 @@ static int prescan(const char *s, size_t n, size_t max_values, char *msg, size_t
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
         if (in_str) {
-            if (c == '\\') i++;
-            else if (c == '"') in_str = 0;
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_str = 0;
             else if (c == 0) {
-                snprintf(msg, cap, "Unable to parse request body as JSON: NUL byte inside a string");
+                snprintf(msg, cap,
+                         "Unable to parse request body as JSON: NUL byte inside a string");
                 return -1;
             }
             continue;
         }
         switch (c) {
-        case '"': in_str = 1; break;
+        case '"':
+            in_str = 1;
+            break;
         case '[':
         case '{':
             if (++depth > JSON_MAX_DEPTH) {
-                snprintf(msg, cap, "Unable to parse request body as JSON: nested deeper than %d levels", JSON_MAX_DEPTH);
+                snprintf(msg, cap,
+                         "Unable to parse request body as JSON: nested deeper than %d levels",
+                         JSON_MAX_DEPTH);
                 return -1;
             }
             values++;
             break;
         case ']':
-        case '}': depth--; break;
+        case '}':
+            depth--;
+            break;
         case ',':
-        case ':': values++; break;
-        case 0: snprintf(msg, cap, "Unable to parse request body as JSON: NUL byte"); return -1;
-        default: break;
+        case ':':
+            values++;
+            break;
+        case 0:
+            snprintf(msg, cap, "Unable to parse request body as JSON: NUL byte");
+            return -1;
+        default:
+            break;
         }
         if (values > max_values) {
-            snprintf(msg, cap, "The request body holds more than %zu JSON values; send less data per request",
+            snprintf(msg, cap,
+                     "The request body holds more than %zu JSON values; send less data per request",
                      max_values);
             return -1;
         }
@@ -66,21 +81,24 @@ cJSON *json_body_parse(const char *data, size_t len, size_t max_values, char *ms
         char c = data[pos];
         if (c != ' ' && c != '\t' && c != '\r' && c != '\n') {
             cJSON_Delete(v);
-            snprintf(msg, cap, "Unable to parse request body as JSON: unexpected data after the value at byte %zu",
-                     pos);
+            snprintf(
+                msg, cap,
+                "Unable to parse request body as JSON: unexpected data after the value at byte %zu",
+                pos);
             return NULL;
         }
     }
     return v;
 }
 
-int graphql_fields(const cJSON *body, const char **query, cJSON **variables, const char **operation_name, char *msg,
-                   size_t cap) {
+int graphql_fields(const cJSON *body, const char **query, cJSON **variables,
+                   const char **operation_name, char *msg, size_t cap) {
     *query = NULL;
     *variables = NULL;
     *operation_name = NULL;
     if (cJSON_IsArray(body)) {
-        snprintf(msg, cap, "Batched GraphQL requests are not supported; send one operation per request");
+        snprintf(msg, cap,
+                 "Batched GraphQL requests are not supported; send one operation per request");
         return -1;
     }
     if (!cJSON_IsObject(body)) {

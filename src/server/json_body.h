@@ -15,7 +15,7 @@ cJSON *json_body_parse(const char *data, size_t len, size_t max_values, char *ms
 
 /* {"query": "...", "variables": {...} | null, "operationName": "..." | null}. Returns 0, or -1
  * with msg set when the body is not a GraphQL request. */
-int graphql_fields(const cJSON *body, const char **query, cJSON **variables, const char **operation_name, char *msg,
-                   size_t cap);
+int graphql_fields(const cJSON *body, const char **query, cJSON **variables,
+                   const char **operation_name, char *msg, size_t cap);
 
 #endif

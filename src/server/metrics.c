@@ -31,10 +31,11 @@ struct metrics {
     double started;
 };
 
-static const char *ROUTE_NAMES[ROUTE_COUNT] = {"graphql", "propagate_in_video", "static", "healthy", "metrics",
-                                                 "export",  "other"};
-static const char *OP_NAMES[OP_COUNT] = {"startSession",      "addPoints",    "addMask",     "clearPointsInFrame",
-                                         "clearPointsInVideo", "removeObject", "uploadVideo", "propagateFrame"};
+static const char *ROUTE_NAMES[ROUTE_COUNT] = {
+    "graphql", "propagate_in_video", "static", "healthy", "metrics", "export", "other"};
+static const char *OP_NAMES[OP_COUNT] = {"startSession",       "addPoints",          "addMask",
+                                         "clearPointsInFrame", "clearPointsInVideo", "removeObject",
+                                         "uploadVideo",        "propagateFrame"};
 
 double metrics_now(void) {
     struct timespec ts;
@@ -111,7 +112,8 @@ size_t metrics_rss_bytes(void) {
 }
 
 /* label NULL: a histogram without labels. */
-static void render_histogram(strbuf *out, const char *name, const char *label, const char *value, const histogram *h) {
+static void render_histogram(strbuf *out, const char *name, const char *label, const char *value,
+                             const histogram *h) {
     char lab[128] = "", sep[2] = "";
     if (label) {
         snprintf(lab, sizeof lab, "%s=\"%s\"", label, value);
@@ -133,8 +135,10 @@ static void render_histogram(strbuf *out, const char *name, const char *label, c
 static void label_escape(strbuf *out, const char *s) {
     for (; s && *s; s++) {
         if (*s == '\\' || *s == '"') sb_putc(out, '\\');
-        if (*s == '\n') sb_puts(out, "\\n");
-        else sb_putc(out, *s);
+        if (*s == '\n')
+            sb_puts(out, "\\n");
+        else
+            sb_putc(out, *s);
     }
 }
 
@@ -145,62 +149,82 @@ void metrics_render(metrics *m, const metrics_gauges *g, strbuf *out) {
     for (int r = 0; r < ROUTE_COUNT; r++)
         for (int c = 0; c < N_STATUS; c++)
             if (m->requests[r][c])
-                sb_printf(out, "sam2_requests_total{route=\"%s\",status=\"%s\"} %llu\n", ROUTE_NAMES[r],
+                sb_printf(out, "sam2_requests_total{route=\"%s\",status=\"%s\"} %llu\n",
+                          ROUTE_NAMES[r],
                           c < 5 ? (const char *[]){"1xx", "2xx", "3xx", "4xx", "5xx"}[c] : "other",
                           (unsigned long long)m->requests[r][c]);
-    sb_puts(out, "# HELP sam2_request_duration_seconds Time to answer a request (streams: until the last frame).\n"
+    sb_puts(out, "# HELP sam2_request_duration_seconds Time to answer a request (streams: until "
+                 "the last frame).\n"
                  "# TYPE sam2_request_duration_seconds histogram\n");
     for (int r = 0; r < ROUTE_COUNT; r++)
-        render_histogram(out, "sam2_request_duration_seconds", "route", ROUTE_NAMES[r], &m->latency[r]);
+        render_histogram(out, "sam2_request_duration_seconds", "route", ROUTE_NAMES[r],
+                         &m->latency[r]);
     sb_puts(out,
             "# HELP sam2_inference_seconds Time of inference jobs (mutations: queueing included; "
             "propagateFrame: one observation per frame, its computation).\n"
             "# TYPE sam2_inference_seconds histogram\n");
-    for (int o = 0; o < OP_COUNT; o++) render_histogram(out, "sam2_inference_seconds", "op", OP_NAMES[o], &m->ops[o]);
+    for (int o = 0; o < OP_COUNT; o++)
+        render_histogram(out, "sam2_inference_seconds", "op", OP_NAMES[o], &m->ops[o]);
     sb_puts(out, "# HELP sam2_inference_errors_total Inference jobs that failed.\n"
                  "# TYPE sam2_inference_errors_total counter\n");
     for (int o = 0; o < OP_COUNT; o++)
-        sb_printf(out, "sam2_inference_errors_total{op=\"%s\"} %llu\n", OP_NAMES[o], (unsigned long long)m->op_errors[o]);
+        sb_printf(out, "sam2_inference_errors_total{op=\"%s\"} %llu\n", OP_NAMES[o],
+                  (unsigned long long)m->op_errors[o]);
     sb_puts(
         out,
         "# HELP sam2_cancel_to_end_seconds Delay from a cancellation to the end of the propagation "
         "it stopped.\n# TYPE sam2_cancel_to_end_seconds histogram\n");
     render_histogram(out, "sam2_cancel_to_end_seconds", NULL, NULL, &m->cancel_to_end);
-    sb_printf(out, "# HELP sam2_frames_tracked_total Frames streamed by propagations.\n"
-                   "# TYPE sam2_frames_tracked_total counter\nsam2_frames_tracked_total %llu\n",
+    sb_printf(out,
+              "# HELP sam2_frames_tracked_total Frames streamed by propagations.\n"
+              "# TYPE sam2_frames_tracked_total counter\nsam2_frames_tracked_total %llu\n",
               (unsigned long long)m->frames);
     double uptime = metrics_now() - m->started;
     pthread_mutex_unlock(&m->mu);
-    sb_printf(out, "# HELP sam2_sessions Open inference sessions.\n# TYPE sam2_sessions gauge\nsam2_sessions %d\n",
+    sb_printf(out,
+              "# HELP sam2_sessions Open inference sessions.\n# TYPE sam2_sessions "
+              "gauge\nsam2_sessions %d\n",
               g->sessions);
-    sb_printf(out, "# HELP sam2_propagations Propagation streams in flight.\n# TYPE sam2_propagations gauge\n"
-                   "sam2_propagations %d\n",
-              g->streams);
+    sb_printf(
+        out,
+        "# HELP sam2_propagations Propagation streams in flight.\n# TYPE sam2_propagations gauge\n"
+        "sam2_propagations %d\n",
+        g->streams);
     sb_printf(out,
               "# HELP sam2_sessions_propagating Sessions whose propagation is running.\n"
               "# TYPE sam2_sessions_propagating gauge\nsam2_sessions_propagating %d\n",
               g->sessions_propagating);
-    sb_printf(out, "# HELP sam2_jobs_waiting Inference jobs waiting for a slot.\n# TYPE sam2_jobs_waiting gauge\n"
-                   "sam2_jobs_waiting %d\n",
+    sb_printf(out,
+              "# HELP sam2_jobs_waiting Inference jobs waiting for a slot.\n# TYPE "
+              "sam2_jobs_waiting gauge\n"
+              "sam2_jobs_waiting %d\n",
               g->jobs_waiting);
-    sb_printf(out, "# HELP sam2_slots_busy Inference slots in use.\n# TYPE sam2_slots_busy gauge\nsam2_slots_busy %d\n",
+    sb_printf(out,
+              "# HELP sam2_slots_busy Inference slots in use.\n# TYPE sam2_slots_busy "
+              "gauge\nsam2_slots_busy %d\n",
               g->slots_busy);
-    sb_printf(out, "# HELP sam2_slots Inference slots.\n# TYPE sam2_slots gauge\nsam2_slots %d\n", g->slots);
-    sb_printf(out, "# HELP sam2_session_ram_bytes Tracking state of idle sessions held in RAM.\n"
-                   "# TYPE sam2_session_ram_bytes gauge\nsam2_session_ram_bytes %zu\n",
+    sb_printf(out, "# HELP sam2_slots Inference slots.\n# TYPE sam2_slots gauge\nsam2_slots %d\n",
+              g->slots);
+    sb_printf(out,
+              "# HELP sam2_session_ram_bytes Tracking state of idle sessions held in RAM.\n"
+              "# TYPE sam2_session_ram_bytes gauge\nsam2_session_ram_bytes %zu\n",
               g->session_ram_bytes);
     sb_printf(out,
               "# HELP sam2_job_bytes Memory held by requests outside sessions (addMask buffers, "
               "uploads being "
               "transcoded).\n# TYPE sam2_job_bytes gauge\nsam2_job_bytes %lld\n",
               g->job_bytes);
-    sb_printf(out, "# HELP process_resident_memory_bytes Resident memory size in bytes.\n"
-                   "# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes %zu\n",
+    sb_printf(out,
+              "# HELP process_resident_memory_bytes Resident memory size in bytes.\n"
+              "# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes %zu\n",
               metrics_rss_bytes());
-    sb_printf(out, "# HELP sam2_uptime_seconds Seconds since the server started.\n# TYPE sam2_uptime_seconds gauge\n"
-                   "sam2_uptime_seconds %.3f\n",
+    sb_printf(out,
+              "# HELP sam2_uptime_seconds Seconds since the server started.\n# TYPE "
+              "sam2_uptime_seconds gauge\n"
+              "sam2_uptime_seconds %.3f\n",
               uptime);
-    sb_puts(out, "# HELP sam2_model_info The loaded model.\n# TYPE sam2_model_info gauge\nsam2_model_info{name=\"");
+    sb_puts(out, "# HELP sam2_model_info The loaded model.\n# TYPE sam2_model_info "
+                 "gauge\nsam2_model_info{name=\"");
     label_escape(out, g->model_name);
     sb_printf(out, "\",params=\"%lld\"} 1\n", (long long)g->model_params);
 }

@@ -64,7 +64,8 @@ static int header_param(const char *value, const char *param, char *out, size_t 
     return 0;
 }
 
-multipart_parser *mp_new(const char *content_type, const mp_callbacks *cb, void *user, char *msg, size_t cap) {
+multipart_parser *mp_new(const char *content_type, const mp_callbacks *cb, void *user, char *msg,
+                         size_t cap) {
     if (!content_type || strncasecmp(content_type, "multipart/form-data", 19)) {
         snprintf(msg, cap, "expected Content-Type multipart/form-data");
         return NULL;
@@ -109,7 +110,8 @@ static int parse_header_line(multipart_parser *p, char *line) {
     char *value = colon + 1;
     while (*value == ' ' || *value == '\t') value++;
     if (!strcasecmp(line, "Content-Disposition")) {
-        if (strncasecmp(value, "form-data", 9)) return fail(p, "part Content-Disposition is not form-data%s", "");
+        if (strncasecmp(value, "form-data", 9))
+            return fail(p, "part Content-Disposition is not form-data%s", "");
         p->has_disposition = 1;
         char tmp[sizeof p->name];
         int r = header_param(value, "name", tmp, sizeof tmp);
@@ -152,9 +154,11 @@ static int process(multipart_parser *p) {
                 p->len = 0;
                 return 0;
             }
-            if (p->buf[i] != '\r' || p->buf[i + 1] != '\n') return fail(p, "malformed multipart delimiter line%s", "");
+            if (p->buf[i] != '\r' || p->buf[i + 1] != '\n')
+                return fail(p, "malformed multipart delimiter line%s", "");
             consume(p, i + 2);
-            if (++p->parts > MP_MAX_PARTS) return fail(p, "too many parts in the multipart body%s", "");
+            if (++p->parts > MP_MAX_PARTS)
+                return fail(p, "too many parts in the multipart body%s", "");
             p->name[0] = p->filename[0] = p->ctype[0] = 0;
             p->has_filename = p->has_ctype = p->has_disposition = 0;
             p->header_lines = 0;
@@ -170,9 +174,11 @@ static int process(multipart_parser *p) {
             size_t n = (size_t)(eol - p->buf);
             if (n == 0) {
                 consume(p, 2);
-                if (!p->has_disposition) return fail(p, "a part has no Content-Disposition header%s", "");
-                if (p->cb.part_begin && p->cb.part_begin(p->user, p->name, p->has_filename ? p->filename : NULL,
-                                                         p->has_ctype ? p->ctype : NULL)) {
+                if (!p->has_disposition)
+                    return fail(p, "a part has no Content-Disposition header%s", "");
+                if (p->cb.part_begin &&
+                    p->cb.part_begin(p->user, p->name, p->has_filename ? p->filename : NULL,
+                                     p->has_ctype ? p->ctype : NULL)) {
                     p->aborted = 1;
                     return fail(p, "aborted%s", "");
                 }
@@ -191,7 +197,8 @@ static int process(multipart_parser *p) {
         }
         case S_BODY: {
             char *d = memmem(p->buf, p->len, p->delim, p->delim_len);
-            size_t emit = d ? (size_t)(d - p->buf) : (p->len >= p->delim_len ? p->len - (p->delim_len - 1) : 0);
+            size_t emit = d ? (size_t)(d - p->buf)
+                            : (p->len >= p->delim_len ? p->len - (p->delim_len - 1) : 0);
             if (emit && p->cb.part_data && p->cb.part_data(p->user, p->buf, emit)) {
                 p->aborted = 1;
                 return fail(p, "aborted%s", "");
@@ -206,8 +213,11 @@ static int process(multipart_parser *p) {
             p->state = S_AFTER_DELIM;
             break;
         }
-        case S_EPILOGUE: p->len = 0; return 0;
-        default: return -1;
+        case S_EPILOGUE:
+            p->len = 0;
+            return 0;
+        default:
+            return -1;
         }
     }
 }
@@ -237,12 +247,17 @@ int mp_feed(multipart_parser *p, const char *data, size_t n) {
 
 int mp_finish(multipart_parser *p) {
     if (p->state == S_ERROR) return -1;
-    if (p->state != S_EPILOGUE) return fail(p, "the multipart body ended before its closing delimiter%s", "");
+    if (p->state != S_EPILOGUE)
+        return fail(p, "the multipart body ended before its closing delimiter%s", "");
     return 0;
 }
 
-const char *mp_error(const multipart_parser *p) { return p->error; }
-int mp_aborted(const multipart_parser *p) { return p->aborted; }
+const char *mp_error(const multipart_parser *p) {
+    return p->error;
+}
+int mp_aborted(const multipart_parser *p) {
+    return p->aborted;
+}
 
 void mp_free(multipart_parser *p) {
     if (!p) return;

@@ -18,7 +18,8 @@ typedef struct multipart_parser multipart_parser;
 
 /* Reads the boundary from a Content-Type header value ("multipart/form-data; boundary=...").
  * Returns NULL with msg set when the header is not usable. */
-multipart_parser *mp_new(const char *content_type, const mp_callbacks *cb, void *user, char *msg, size_t cap);
+multipart_parser *mp_new(const char *content_type, const mp_callbacks *cb, void *user, char *msg,
+                         size_t cap);
 /* Returns 0, or -1 (see mp_error); after an error every call fails. */
 int mp_feed(multipart_parser *p, const char *data, size_t n);
 /* Checks the body ended with the closing delimiter. */

@@ -49,9 +49,11 @@ int path_resolve_video(const char *data_real, const char *rel, char *out, size_t
     return 0;
 }
 
-int path_resolve_under(const char *root_real, const char *rel, char *out, size_t cap, sam2_error *err) {
+int path_resolve_under(const char *root_real, const char *rel, char *out, size_t cap,
+                       sam2_error *err) {
     if (!rel || !*rel) return sam2_fail(err, SAM2_ERR_ARGUMENT, "empty path");
-    if (rel[0] == '/' || rel[0] == '\\') return sam2_fail(err, SAM2_ERR_ARGUMENT, "absolute paths are not allowed");
+    if (rel[0] == '/' || rel[0] == '\\')
+        return sam2_fail(err, SAM2_ERR_ARGUMENT, "absolute paths are not allowed");
     /* Reject ".." components outright (even when they would stay inside the root). */
     for (const char *p = rel; *p;) {
         const char *e = p;

@@ -10,7 +10,8 @@
 
 /* root_real must already be a real path (realpath()). On success `out` holds the real path of
  * the file. Fails with SAM2_ERR_ARGUMENT (refused) or SAM2_ERR_IO (does not exist). */
-int path_resolve_under(const char *root_real, const char *rel, char *out, size_t cap, sam2_error *err);
+int path_resolve_under(const char *root_real, const char *rel, char *out, size_t cap,
+                       sam2_error *err);
 /* Replaces every occurrence of `what` in msg (cap bytes) by `with`: keeps server paths out of
  * answers. */
 void path_scrub(char *msg, size_t cap, const char *what, const char *with);

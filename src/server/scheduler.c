@@ -125,8 +125,10 @@ static int wait_turn(fair_sched *s, fair_client *c, const atomic_int *cancel, in
         if (w.granted) break;
         struct timespec now;
         clock_gettime(CLOCK_MONOTONIC, &now);
-        if (cancel && atomic_load(cancel)) rc = SAM2_ERR_CANCELLED;
-        else if (timeout_ms > 0 && !before(&now, &end)) rc = SAM2_ERR_LIMIT;
+        if (cancel && atomic_load(cancel))
+            rc = SAM2_ERR_CANCELLED;
+        else if (timeout_ms > 0 && !before(&now, &end))
+            rc = SAM2_ERR_LIMIT;
         if (rc) break;
     }
     if (!w.granted) {

@@ -44,16 +44,19 @@ static int prepare_data(server *s, sam2_error *err) {
     const char *d = s->cfg.data_path;
     if (!is_dir(d))
         return sam2_fail(err, SAM2_ERR_IO,
-                         "DATA_PATH=%s is not a folder. Create it and put the gallery videos (.mp4) in %s/gallery, "
+                         "DATA_PATH=%s is not a folder. Create it and put the gallery videos "
+                         "(.mp4) in %s/gallery, "
                          "or point DATA_PATH (--data) at such a folder",
                          d, d);
-    if (!realpath(d, s->data_real)) return sam2_fail(err, SAM2_ERR_IO, "cannot resolve DATA_PATH=%s: %s", d, strerror(errno));
+    if (!realpath(d, s->data_real))
+        return sam2_fail(err, SAM2_ERR_IO, "cannot resolve DATA_PATH=%s: %s", d, strerror(errno));
     const char *subs[] = {"gallery", "posters", "uploads"};
     for (int i = 0; i < 3; i++) {
         char p[PATH_MAX];
         snprintf(p, sizeof p, "%s/%s", s->data_real, subs[i]);
         if (!is_dir(p) && mkdir(p, 0755) && errno != EEXIST)
-            return sam2_fail(err, SAM2_ERR_IO, "cannot create %s/%s: %s", d, subs[i], strerror(errno));
+            return sam2_fail(err, SAM2_ERR_IO, "cannot create %s/%s: %s", d, subs[i],
+                             strerror(errno));
     }
     /* A server killed while writing an upload or a poster leaves only a hidden temporary file
      * (app/atomic_file.h), never a partial file under a final name; those are cleared here. */
@@ -62,12 +65,16 @@ static int prepare_data(server *s, sam2_error *err) {
         char p[PATH_MAX];
         snprintf(p, sizeof p, "%s/%s", s->data_real, written[i]);
         int n = sam2_remove_stale_temp_files(p);
-        if (n) server_log(s, "removed %d unfinished temporary file%s from %s/ (left by an interrupted write)", n,
-                          n == 1 ? "" : "s", written[i]);
+        if (n)
+            server_log(
+                s, "removed %d unfinished temporary file%s from %s/ (left by an interrupted write)",
+                n, n == 1 ? "" : "s", written[i]);
     }
     const char *spill = s->cfg.spill_dir[0] ? s->cfg.spill_dir : getenv("TMPDIR");
     int n = upload_remove_stale(spill && *spill ? spill : "/tmp");
-    if (n) server_log(s, "removed %d staged upload%s left by a server that was killed", n, n == 1 ? "" : "s");
+    if (n)
+        server_log(s, "removed %d staged upload%s left by a server that was killed", n,
+                   n == 1 ? "" : "s");
     return 0;
 }
 
@@ -112,18 +119,22 @@ server *server_create(const server_config *cfg, const server_deps *deps, sam2_er
         goto fail;
     }
     if (!s->inf || !s->ingest) {
-        sam2_fail(err, SAM2_ERR_ARGUMENT, "server_create: no inference or ingest implementation given");
+        sam2_fail(err, SAM2_ERR_ARGUMENT,
+                  "server_create: no inference or ingest implementation given");
         goto fail;
     }
-    if (server_config_finalize(&s->cfg, err) || prepare_data(s, err) || check_checkpoint(s, err)) goto fail;
+    if (server_config_finalize(&s->cfg, err) || prepare_data(s, err) || check_checkpoint(s, err))
+        goto fail;
 
     if (s->cfg.backend[0] && sam2_set_backend(s->cfg.backend) != SAM2_OK) {
-        sam2_fail(err, SAM2_ERR_ARGUMENT, "SAM2_BACKEND / --backend: unknown backend '%s' (auto, cpu, ref, check)",
+        sam2_fail(err, SAM2_ERR_ARGUMENT,
+                  "SAM2_BACKEND / --backend: unknown backend '%s' (auto, cpu, ref, check)",
                   s->cfg.backend);
         goto fail;
     }
     double t0 = metrics_now();
-    if (s->inf->model_load(s->inf->self, s->cfg.checkpoint, s->cfg.config_yaml, s->cfg.threads, &s->model, err)) {
+    if (s->inf->model_load(s->inf->self, s->cfg.checkpoint, s->cfg.config_yaml, s->cfg.threads,
+                           &s->model, err)) {
         sam2_error_prefix(err, "cannot load the model");
         goto fail;
     }
@@ -161,11 +172,13 @@ server *server_create(const server_config *cfg, const server_deps *deps, sam2_er
     size_t room = s->cfg.max_memory_mb > model_mb ? s->cfg.max_memory_mb - model_mb : 0;
     size_t fit = s->cfg.session_memory_mb ? room / s->cfg.session_memory_mb : 0;
     server_log(s, "sam2 serve %s", SAM2_VERSION);
-    server_log(s, "model: %s (%.1fM parameters, %zu MB) from %s, loaded in %.1f s", s->model_info.name,
-               (double)s->model_info.params / 1e6, model_mb, s->cfg.checkpoint, load_s);
+    server_log(s, "model: %s (%.1fM parameters, %zu MB) from %s, loaded in %.1f s",
+               s->model_info.name, (double)s->model_info.params / 1e6, model_mb, s->cfg.checkpoint,
+               load_s);
     server_log(s, "device: cpu%s; backend: %s; compute threads: %d; inference slots: %d",
-               s->cfg.force_cpu ? " (forced)" : "", s->model_info.backend[0] ? s->model_info.backend : "cpu",
-               sam2_get_threads(), s->cfg.workers);
+               s->cfg.force_cpu ? " (forced)" : "",
+               s->model_info.backend[0] ? s->model_info.backend : "cpu", sam2_get_threads(),
+               s->cfg.workers);
     if (s->cfg.compute_nice > 0)
         server_log(s,
                    "compute priority: the model runs on threads at nice %d, SCHED_BATCH%s "
@@ -174,14 +187,17 @@ server *server_create(const server_config *cfg, const server_deps *deps, sam2_er
                    s->cfg.compute_nice,
                    prio_of_thread(0, NULL, NULL) ? " (not supported here: unchanged)" : "");
     server_log(s, "data: %s (%d gallery videos)", s->data_real, catalog_count(s->videos));
-    server_log(s, "memory budget: %zu MB (model %zu MB, %zu MB per session before spilling to disk: room for %zu "
-                  "sessions; MAX_SESSIONS=%d)",
+    server_log(s,
+               "memory budget: %zu MB (model %zu MB, %zu MB per session before spilling to disk: "
+               "room for %zu "
+               "sessions; MAX_SESSIONS=%d)",
                s->cfg.max_memory_mb, model_mb, s->cfg.session_memory_mb, fit, s->cfg.max_sessions);
-    server_log(s, "add_all_frames_to_correct_as_cond is %s%s", s->cfg.correct_as_cond ? "ON" : "OFF",
-               s->cfg.correct_as_cond
-                   ? " (corrections on tracked frames stick; upstream issues #546, #719, #731); turn it off with "
-                     "--no-correct-as-cond or ADD_ALL_FRAMES_TO_CORRECT_AS_COND=0"
-                   : " (the official behaviour)");
+    server_log(
+        s, "add_all_frames_to_correct_as_cond is %s%s", s->cfg.correct_as_cond ? "ON" : "OFF",
+        s->cfg.correct_as_cond ? " (corrections on tracked frames stick; upstream issues #546, "
+                                 "#719, #731); turn it off with "
+                                 "--no-correct-as-cond or ADD_ALL_FRAMES_TO_CORRECT_AS_COND=0"
+                               : " (the official behaviour)");
     return s;
 fail:
     server_free(s);
@@ -218,7 +234,9 @@ static void *reaper_main(void *arg) {
         if (atomic_load(&s->stopping)) break;
         pthread_mutex_unlock(&s->reaper_mu);
         int n = sessions_expire(s->sessions);
-        if (n) server_log(s, "expired %d idle session%s (SESSION_TTL=%d s)", n, n == 1 ? "" : "s", s->cfg.session_ttl_s);
+        if (n)
+            server_log(s, "expired %d idle session%s (SESSION_TTL=%d s)", n, n == 1 ? "" : "s",
+                       s->cfg.session_ttl_s);
         trim_when_idle(s, &idle_ticks);
         replica_tick(s);
         pthread_mutex_lock(&s->reaper_mu);
@@ -244,13 +262,23 @@ int server_start(server *s, sam2_error *err) {
     return 0;
 }
 
-int server_port(const server *s) { return s->port; }
+int server_port(const server *s) {
+    return s->port;
+}
 
 /* Draining is the replica's business (replica.c); these are its public face. */
-void server_drain(server *s, const char *why) { replica_drain(s, why); }
-int server_draining(const server *s) { return replica_draining(s); }
-int server_drained(server *s) { return replica_drained(s); }
-int server_admin_port(const server *s) { return replica_admin_port(s); }
+void server_drain(server *s, const char *why) {
+    replica_drain(s, why);
+}
+int server_draining(const server *s) {
+    return replica_draining(s);
+}
+int server_drained(server *s) {
+    return replica_drained(s);
+}
+int server_admin_port(const server *s) {
+    return replica_admin_port(s);
+}
 
 void server_lower_library_threads(server *s) {
     if (s->cfg.compute_nice <= 0) return;

@@ -22,9 +22,17 @@ static const char *content_type_of(const char *path) {
     static const struct {
         const char *ext, *type;
     } TYPES[] = {
-        {".mp4", "video/mp4"},   {".m4v", "video/mp4"},        {".mov", "video/quicktime"}, {".webm", "video/webm"},
-        {".jpg", "image/jpeg"},  {".jpeg", "image/jpeg"},      {".png", "image/png"},       {".gif", "image/gif"},
-        {".webp", "image/webp"}, {".json", "application/json"}, {".txt", "text/plain; charset=utf-8"},
+        {".mp4", "video/mp4"},
+        {".m4v", "video/mp4"},
+        {".mov", "video/quicktime"},
+        {".webm", "video/webm"},
+        {".jpg", "image/jpeg"},
+        {".jpeg", "image/jpeg"},
+        {".png", "image/png"},
+        {".gif", "image/gif"},
+        {".webp", "image/webp"},
+        {".json", "application/json"},
+        {".txt", "text/plain; charset=utf-8"},
     };
     const char *dot = strrchr(path, '.');
     if (dot && !strchr(dot, '/'))
@@ -63,7 +71,8 @@ enum MHD_Result static_serve(http_req *r, const char *root, const char *rel) {
         partial = http_parse_range(range, size, &first, &last);
         if (partial < 0) {
             close(fd);
-            struct MHD_Response *resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+            struct MHD_Response *resp =
+                MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
             if (!resp) return MHD_NO;
             char cr[64];
             snprintf(cr, sizeof cr, "bytes */%llu", size);

@@ -4,7 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-void sb_init(strbuf *sb) { memset(sb, 0, sizeof *sb); }
+void sb_init(strbuf *sb) {
+    memset(sb, 0, sizeof *sb);
+}
 
 void sb_free(strbuf *sb) {
     free(sb->data);
@@ -44,9 +46,13 @@ void sb_append(strbuf *sb, const void *data, size_t n) {
     sb->data[sb->len] = 0;
 }
 
-void sb_puts(strbuf *sb, const char *s) { sb_append(sb, s, strlen(s)); }
+void sb_puts(strbuf *sb, const char *s) {
+    sb_append(sb, s, strlen(s));
+}
 
-void sb_putc(strbuf *sb, char c) { sb_append(sb, &c, 1); }
+void sb_putc(strbuf *sb, char c) {
+    sb_append(sb, &c, 1);
+}
 
 void sb_vprintf(strbuf *sb, const char *fmt, va_list ap) {
     va_list ap2;
@@ -72,14 +78,26 @@ void sb_json_string(strbuf *sb, const char *s) {
     sb_putc(sb, '"');
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         switch (*p) {
-        case '"': sb_puts(sb, "\\\""); break;
-        case '\\': sb_puts(sb, "\\\\"); break;
-        case '\n': sb_puts(sb, "\\n"); break;
-        case '\r': sb_puts(sb, "\\r"); break;
-        case '\t': sb_puts(sb, "\\t"); break;
+        case '"':
+            sb_puts(sb, "\\\"");
+            break;
+        case '\\':
+            sb_puts(sb, "\\\\");
+            break;
+        case '\n':
+            sb_puts(sb, "\\n");
+            break;
+        case '\r':
+            sb_puts(sb, "\\r");
+            break;
+        case '\t':
+            sb_puts(sb, "\\t");
+            break;
         default:
-            if (*p < 0x20) sb_printf(sb, "\\u%04x", *p);
-            else sb_putc(sb, (char)*p);
+            if (*p < 0x20)
+                sb_printf(sb, "\\u%04x", *p);
+            else
+                sb_putc(sb, (char)*p);
         }
     }
     sb_putc(sb, '"');
@@ -89,8 +107,10 @@ char *sb_take(strbuf *sb, size_t *len) {
     char *p = sb->failed ? NULL : sb->data;
     if (!p) {
         /* An empty, never-grown buffer still hands out a valid empty string. */
-        if (!sb->failed) p = calloc(1, 1);
-        else free(sb->data);
+        if (!sb->failed)
+            p = calloc(1, 1);
+        else
+            free(sb->data);
     }
     if (len) *len = p ? sb->len : 0;
     sb->data = NULL;

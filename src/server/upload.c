@@ -22,8 +22,8 @@ struct upload_req {
     const char *tmp_dir;
     size_t max_field, max_total, max_values;
     size_t total;
-    int part;         /* what the current part is */
-    int fd;           /* current file part */
+    int part; /* what the current part is */
+    int fd;   /* current file part */
     strbuf operations, map;
     int have_operations, have_map;
     upload_file files[UPLOAD_MAX_FILES];
@@ -48,7 +48,8 @@ static int set_error(upload_req *u, int status, const char *fmt, const char *arg
 /* A full disk is the operator's problem, not a bug: 507 Insufficient Storage says so. */
 static int store_error(upload_req *u, int e) {
     if (e == ENOSPC || e == EDQUOT)
-        return set_error(u, 507, "The server has no room left to store the upload (%s); try again later",
+        return set_error(u, 507,
+                         "The server has no room left to store the upload (%s); try again later",
                          strerror(e));
     return set_error(u, 500, "cannot store the upload: %s", strerror(e));
 }
@@ -57,13 +58,15 @@ static int on_begin(void *user, const char *name, const char *filename, const ch
     upload_req *u = user;
     u->fd = -1;
     if (!strcmp(name, "operations")) {
-        if (u->have_operations) return set_error(u, 400, "the multipart request has two 'operations' fields%s", "");
+        if (u->have_operations)
+            return set_error(u, 400, "the multipart request has two 'operations' fields%s", "");
         u->part = PART_OPERATIONS;
         u->have_operations = 1;
         return 0;
     }
     if (!strcmp(name, "map")) {
-        if (u->have_map) return set_error(u, 400, "the multipart request has two 'map' fields%s", "");
+        if (u->have_map)
+            return set_error(u, 400, "the multipart request has two 'map' fields%s", "");
         u->part = PART_MAP;
         u->have_map = 1;
         return 0;
@@ -72,17 +75,21 @@ static int on_begin(void *user, const char *name, const char *filename, const ch
         u->part = PART_IGNORED;
         return 0;
     }
-    if (u->n_files >= UPLOAD_MAX_FILES) return set_error(u, 400, "too many files in one request (at most 8)%s", "");
+    if (u->n_files >= UPLOAD_MAX_FILES)
+        return set_error(u, 400, "too many files in one request (at most 8)%s", "");
     for (int i = 0; i < u->n_files; i++)
-        if (!strcmp(u->names[i], name)) return set_error(u, 400, "two file parts are named '%.100s'", name);
+        if (!strcmp(u->names[i], name))
+            return set_error(u, 400, "two file parts are named '%.100s'", name);
     upload_file *f = &u->files[u->n_files];
     memset(f, 0, sizeof *f);
     snprintf(u->names[u->n_files], sizeof u->names[0], "%s", name);
     snprintf(f->filename, sizeof f->filename, "%s", filename);
-    snprintf(f->content_type, sizeof f->content_type, "%s", ctype ? ctype : "application/octet-stream");
+    snprintf(f->content_type, sizeof f->content_type, "%s",
+             ctype ? ctype : "application/octet-stream");
     if (u->tmp_dir) {
         /* The pid in the name lets a later server remove what a killed one left behind. */
-        snprintf(f->path, sizeof f->path, "%s/" UPLOAD_STAGING_PREFIX "%ld-XXXXXX", u->tmp_dir, (long)getpid());
+        snprintf(f->path, sizeof f->path, "%s/" UPLOAD_STAGING_PREFIX "%ld-XXXXXX", u->tmp_dir,
+                 (long)getpid());
         u->fd = mkstemp(f->path);
         if (u->fd < 0) {
             int e = errno;
@@ -99,7 +106,8 @@ static int on_data(void *user, const char *data, size_t n) {
     upload_req *u = user;
     u->total += n;
     if (u->total > u->max_total)
-        return set_error(u, 413, "The upload is larger than the server accepts (MAX_UPLOAD_MB)%s", "");
+        return set_error(u, 413, "The upload is larger than the server accepts (MAX_UPLOAD_MB)%s",
+                         "");
     switch (u->part) {
     case PART_OPERATIONS:
     case PART_MAP: {
@@ -124,7 +132,8 @@ static int on_data(void *user, const char *data, size_t n) {
         }
         return 0;
     }
-    default: return 0;
+    default:
+        return 0;
     }
 }
 
@@ -206,14 +215,18 @@ static int place(upload_req *u, const char *path, int file) {
                 return set_error(u, 400, "the map names too many paths%s", "");
             cJSON *ph = cJSON_CreateObject();
             if (!ph) return set_error(u, 500, "out of memory%s", "");
-            if (index >= 0) cJSON_ReplaceItemInArray(node, index, ph);
-            else if (child) cJSON_ReplaceItemInObjectCaseSensitive(node, seg, ph);
-            else cJSON_AddItemToObject(node, seg, ph);
+            if (index >= 0)
+                cJSON_ReplaceItemInArray(node, index, ph);
+            else if (child)
+                cJSON_ReplaceItemInObjectCaseSensitive(node, seg, ph);
+            else
+                cJSON_AddItemToObject(node, seg, ph);
             u->placeholders[u->n_placeholders] = ph;
             u->placeholder_file[u->n_placeholders++] = file;
             return 0;
         }
-        if (!child) return set_error(u, 400, "map path '%.100s' does not exist in operations", path);
+        if (!child)
+            return set_error(u, 400, "map path '%.100s' does not exist in operations", path);
         node = child;
         seg = next;
     }
@@ -223,30 +236,38 @@ static int place(upload_req *u, const char *path, int file) {
 int upload_finish(upload_req *u) {
     if (u->error[0]) return -1;
     if (mp_finish(u->mp)) return set_error(u, 400, "malformed multipart body: %s", mp_error(u->mp));
-    if (!u->have_operations) return set_error(u, 400, "the multipart request has no 'operations' field%s", "");
+    if (!u->have_operations)
+        return set_error(u, 400, "the multipart request has no 'operations' field%s", "");
     if (!u->have_map) return set_error(u, 400, "the multipart request has no 'map' field%s", "");
     char msg[300];
     u->ops = json_body_parse(u->operations.data, u->operations.len, u->max_values, msg, sizeof msg);
     if (!u->ops) return set_error(u, 400, "operations: %s", msg);
     if (!cJSON_IsObject(u->ops))
-        return set_error(u, 400, "operations must be one JSON object (batched operations are not supported)%s", "");
+        return set_error(
+            u, 400, "operations must be one JSON object (batched operations are not supported)%s",
+            "");
     cJSON *variables = cJSON_GetObjectItemCaseSensitive(u->ops, "variables");
     if (!variables || cJSON_IsNull(variables)) {
         cJSON *v = cJSON_CreateObject();
         if (!v) return set_error(u, 500, "out of memory%s", "");
-        if (variables) cJSON_ReplaceItemInObjectCaseSensitive(u->ops, "variables", v);
-        else cJSON_AddItemToObject(u->ops, "variables", v);
+        if (variables)
+            cJSON_ReplaceItemInObjectCaseSensitive(u->ops, "variables", v);
+        else
+            cJSON_AddItemToObject(u->ops, "variables", v);
     }
     cJSON *map = json_body_parse(u->map.data, u->map.len, 10000, msg, sizeof msg);
     if (!map) return set_error(u, 400, "map: %s", msg);
     int rc = 0;
-    if (!cJSON_IsObject(map)) rc = set_error(u, 400, "map must be a JSON object of arrays of paths%s", "");
+    if (!cJSON_IsObject(map))
+        rc = set_error(u, 400, "map must be a JSON object of arrays of paths%s", "");
     for (const cJSON *e = map->child; !rc && e; e = e->next) {
         int file = -1;
         for (int i = 0; i < u->n_files; i++)
             if (!strcmp(u->names[i], e->string)) file = i;
         if (file < 0) {
-            rc = set_error(u, 400, "map names the file part '%.100s' that the request does not contain", e->string);
+            rc = set_error(u, 400,
+                           "map names the file part '%.100s' that the request does not contain",
+                           e->string);
             break;
         }
         if (!cJSON_IsArray(e)) {
@@ -254,17 +275,26 @@ int upload_finish(upload_req *u) {
             break;
         }
         for (const cJSON *p = e->child; !rc && p; p = p->next) {
-            if (!cJSON_IsString(p)) rc = set_error(u, 400, "map entry '%.100s' holds a path that is not a string", e->string);
-            else rc = place(u, p->valuestring, file);
+            if (!cJSON_IsString(p))
+                rc = set_error(u, 400, "map entry '%.100s' holds a path that is not a string",
+                               e->string);
+            else
+                rc = place(u, p->valuestring, file);
         }
     }
     cJSON_Delete(map);
     return rc;
 }
 
-const char *upload_error(const upload_req *u) { return u->error; }
-int upload_status(const upload_req *u) { return u->status ? u->status : 400; }
-cJSON *upload_operations(upload_req *u) { return u->ops; }
+const char *upload_error(const upload_req *u) {
+    return u->error;
+}
+int upload_status(const upload_req *u) {
+    return u->status ? u->status : 400;
+}
+cJSON *upload_operations(upload_req *u) {
+    return u->ops;
+}
 
 int upload_index_of(void *user, const cJSON *node) {
     const upload_req *u = user;

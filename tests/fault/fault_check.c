@@ -56,7 +56,8 @@ static int check_jpeg(const char *path, char *why, size_t cap) {
     int seek_ok = fseek(f, -2, SEEK_END) == 0;
     size_t got_tail = seek_ok ? fread(tail, 1, 2, f) : 0;
     fclose(f);
-    if (got != 2 || got_tail != 2 || head[0] != 0xFF || head[1] != 0xD8 || tail[0] != 0xFF || tail[1] != 0xD9) {
+    if (got != 2 || got_tail != 2 || head[0] != 0xFF || head[1] != 0xD8 || tail[0] != 0xFF ||
+        tail[1] != 0xD9) {
         snprintf(why, cap, "not a complete JPEG (no SOI or no EOI marker)");
         return -1;
     }
@@ -99,7 +100,8 @@ static void check_dir(const char *data, const char *sub, const char *suffix, tal
             t->bad++;
             continue;
         }
-        int rc = !strcmp(suffix, ".jpg") ? check_jpeg(path, why, sizeof why) : check_video(path, why, sizeof why);
+        int rc = !strcmp(suffix, ".jpg") ? check_jpeg(path, why, sizeof why)
+                                         : check_video(path, why, sizeof why);
         if (rc) {
             printf("  %s/%s: CORRUPT: %s\n", sub, e->d_name, why);
             t->bad++;
@@ -122,7 +124,8 @@ int main(int argc, char **argv) {
     check_dir(data, "uploads", ".mp4", &u);
     check_dir(data, "posters", ".jpg", &p);
     int temp = g.temp + u.temp + p.temp, bad = g.bad + u.bad + p.bad;
-    printf("  checked %s: gallery %d videos, uploads %d videos, posters %d JPEGs decode completely; %d corrupt or "
+    printf("  checked %s: gallery %d videos, uploads %d videos, posters %d JPEGs decode "
+           "completely; %d corrupt or "
            "unexpected; %d hidden temporary files\n",
            data, g.ok, u.ok, p.ok, bad, temp);
     if (bad) return 1;

@@ -2,7 +2,9 @@
 
 #include <string.h>
 
-static void free_model(sam2_model *m) { sam2_model_free(m); }
+static void free_model(sam2_model *m) {
+    sam2_model_free(m);
+}
 
 int parity_load_model(parity_ctx *ctx) {
     if (ctx->model) return 0;

@@ -85,9 +85,8 @@ static void check_selection(parity_ctx *ctx, const char *where, const cJSON *met
     }
     if (cJSON_IsNumber(best)) {
         snprintf(buf, sizeof buf, "%s/best_of_returned", where);
-        parity_report_check(ctx->report, "decoder decisions", buf,
-                            cap->choice[5] == best->valueint, "best %d, golden %d",
-                            cap->choice[5], best->valueint);
+        parity_report_check(ctx->report, "decoder decisions", buf, cap->choice[5] == best->valueint,
+                            "best %d, golden %d", cap->choice[5], best->valueint);
     }
 }
 

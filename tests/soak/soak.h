@@ -32,7 +32,8 @@ typedef struct soak_server {
 /* Starts `argv` (a `sam2 serve` command line with --port 0, NULL-terminated), its output going
  * to log_path, and waits up to wait_s for the "listening on http://HOST:PORT" line. Returns 0,
  * or -1 with why[] filled. */
-int soak_server_start(soak_server *s, char *const argv[], const char *log_path, int wait_s, char *why, size_t cap);
+int soak_server_start(soak_server *s, char *const argv[], const char *log_path, int wait_s,
+                      char *why, size_t cap);
 /* 1 while the process runs; 0 once it has exited (s->status holds its wait status). */
 int soak_server_alive(soak_server *s);
 /* VmRSS / VmHWM of the server, in bytes; -1 when unreadable. */
@@ -106,8 +107,8 @@ void quiesce_release(soak_quiesce *q);
 
 /* ---- the clients (soak_client.c) ---- */
 typedef struct soak_video {
-    char path[128];      /* as given to startSession: gallery/01_dog.mp4, uploads/<sha>.mp4 */
-    int frames;          /* known frame count (the clip's), 0 for a gallery video */
+    char path[128];       /* as given to startSession: gallery/01_dog.mp4, uploads/<sha>.mp4 */
+    int frames;           /* known frame count (the clip's), 0 for a gallery video */
     int full_propagation; /* short enough to propagate to the end */
 } soak_video;
 
@@ -131,14 +132,15 @@ typedef struct soak_plan {
 #define SOAK_CLICK2_Y 0.30
 
 /* Uploads `file` (durationTimeSec when > 0); fills path ("uploads/<sha>.mp4"). 0 or -1. */
-int soak_upload_file(int port, const char *file, double duration_s, char *path, size_t cap, char *why,
-                     size_t why_cap);
+int soak_upload_file(int port, const char *file, double duration_s, char *path, size_t cap,
+                     char *why, size_t why_cap);
 /* One session: startSession, two fixed clicks, a propagation ended as `mode` says (from
  * start_frame), sometimes a correction click, closeSession. Checks every mask against the
  * references. *parts (may be NULL) receives the number of frames streamed. Returns 0, 1 when it
  * met a deliberate overload answer, -1 on a failure (recorded). */
 typedef enum { MODE_COMPLETE, MODE_CANCEL, MODE_DISCONNECT } soak_mode;
-int soak_session_flow(const soak_plan *p, int video, soak_mode mode, int start_frame, int correction, int *parts);
+int soak_session_flow(const soak_plan *p, int video, soak_mode mode, int start_frame,
+                      int correction, int *parts);
 /* One client thread: loops session flows and uploads until the deadline. arg: soak_client. */
 typedef struct soak_client {
     const soak_plan *plan;

@@ -403,7 +403,8 @@ int main(int argc, char **argv) {
         plan->quiesce = quiesce_new(o.clients);
         for (int i = 0; i < o.clients; i++) {
             clients[i] = (soak_client){plan, i, 0};
-            if (!pthread_create(&threads[i], NULL, soak_client_main, &clients[i])) started++;
+            if (!pthread_create(&threads[i], NULL, soak_client_main, &clients[i]))
+                started++;
             else
                 quiesce_done(plan->quiesce);
         }

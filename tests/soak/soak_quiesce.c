@@ -67,9 +67,9 @@ static int server_idle(int port) {
     http_response r;
     if (http_request(port, "GET", "/metrics", NULL, NULL, 0, &r, 10000)) return 0;
     const char *t = r.body ? r.body : "";
-    const int idle = r.status == 200 && sample(t, "sam2_sessions") == 0 && sample(t, "sam2_propagations") == 0 &&
-                     sample(t, "sam2_job_bytes") == 0 && sample(t, "sam2_slots_busy") == 0 &&
-                     sample(t, "sam2_jobs_waiting") == 0;
+    const int idle = r.status == 200 && sample(t, "sam2_sessions") == 0 &&
+                     sample(t, "sam2_propagations") == 0 && sample(t, "sam2_job_bytes") == 0 &&
+                     sample(t, "sam2_slots_busy") == 0 && sample(t, "sam2_jobs_waiting") == 0;
     http_response_free(&r);
     return idle;
 }
@@ -82,7 +82,8 @@ int64_t quiesce_measure(soak_quiesce *q, int port, soak_server *srv) {
     int idle = 0;
     for (int i = 0; i < 1200 && !(idle = server_idle(port)); i++) sleep_ms(100);
     if (!idle) {
-        soak_fail("the server did not become idle within 120 s of every client pausing (a session, stream or "
+        soak_fail("the server did not become idle within 120 s of every client pausing (a session, "
+                  "stream or "
                   "job was left behind)");
         return -1;
     }

@@ -38,7 +38,8 @@ static int port_from_log(const char *path) {
     return port;
 }
 
-int soak_server_start(soak_server *s, char *const argv[], const char *log_path, int wait_s, char *why, size_t cap) {
+int soak_server_start(soak_server *s, char *const argv[], const char *log_path, int wait_s,
+                      char *why, size_t cap) {
     memset(s, 0, sizeof *s);
     snprintf(s->log_path, sizeof s->log_path, "%s", log_path);
     int fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -63,7 +64,8 @@ int soak_server_start(soak_server *s, char *const argv[], const char *log_path, 
     s->pid = pid;
     for (int waited = 0; waited < wait_s * 1000; waited += 50) {
         if (!soak_server_alive(s)) {
-            snprintf(why, cap, "the server exited during start-up (status %d); see %s", s->status, log_path);
+            snprintf(why, cap, "the server exited during start-up (status %d); see %s", s->status,
+                     log_path);
             return -1;
         }
         if ((s->port = port_from_log(log_path)) > 0) return 0;

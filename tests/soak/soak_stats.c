@@ -8,9 +8,15 @@
 #include <string.h>
 #include <time.h>
 
-const char *const SOAK_KIND_NAMES[K_COUNT] = {"startSession", "addPoints", "propagate (first frame)",
-                                              "propagate (next frame)", "cancelPropagate", "closeSession",
-                                              "uploadVideo", "uploadVideo (not a video)", "static GET"};
+const char *const SOAK_KIND_NAMES[K_COUNT] = {"startSession",
+                                              "addPoints",
+                                              "propagate (first frame)",
+                                              "propagate (next frame)",
+                                              "cancelPropagate",
+                                              "closeSession",
+                                              "uploadVideo",
+                                              "uploadVideo (not a video)",
+                                              "static GET"};
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 
@@ -78,12 +84,24 @@ double stats_percentile(soak_kind k, double p) {
     return r;
 }
 
-void stats_request(void) { atomic_fetch_add(&requests, 1); }
-long stats_requests(void) { return atomic_load(&requests); }
-void stats_overload(void) { atomic_fetch_add(&overloads, 1); }
-long stats_overloads(void) { return atomic_load(&overloads); }
-void stats_end(soak_end e) { atomic_fetch_add(&ends[e], 1); }
-long stats_ends(soak_end e) { return atomic_load(&ends[e]); }
+void stats_request(void) {
+    atomic_fetch_add(&requests, 1);
+}
+long stats_requests(void) {
+    return atomic_load(&requests);
+}
+void stats_overload(void) {
+    atomic_fetch_add(&overloads, 1);
+}
+long stats_overloads(void) {
+    return atomic_load(&overloads);
+}
+void stats_end(soak_end e) {
+    atomic_fetch_add(&ends[e], 1);
+}
+long stats_ends(soak_end e) {
+    return atomic_load(&ends[e]);
+}
 
 /* ---- failures ---- */
 #define KEPT_FAILURES 20
@@ -113,7 +131,8 @@ long soak_failures(void) {
 void soak_print_failures(FILE *f) {
     pthread_mutex_lock(&mu);
     for (long i = 0; i < n_failures && i < KEPT_FAILURES; i++)
-        fprintf(f, "  failure %ld: %s\n", i + 1, failure_msgs[i] ? failure_msgs[i] : "(out of memory)");
+        fprintf(f, "  failure %ld: %s\n", i + 1,
+                failure_msgs[i] ? failure_msgs[i] : "(out of memory)");
     if (n_failures > KEPT_FAILURES) fprintf(f, "  ... and %ld more\n", n_failures - KEPT_FAILURES);
     pthread_mutex_unlock(&mu);
 }

@@ -21,7 +21,8 @@ struct savi_reader {
 };
 
 savi_reader *savi_new(const char *ct, char *err, size_t cap) {
-    const char *bp = ct ? strstr(ct + (strncmp(ct, "multipart/", 10) ? 0 : 10), "; boundary=") : NULL;
+    const char *bp =
+        ct ? strstr(ct + (strncmp(ct, "multipart/", 10) ? 0 : 10), "; boundary=") : NULL;
     if (!ct || strncmp(ct, "multipart/", 10) || !bp) {
         snprintf(err, cap, "Invalid content type for multipart stream: %s", ct ? ct : "(none)");
         return NULL;
@@ -108,11 +109,13 @@ static int process(savi_reader *r, savi_part_fn fn, void *user) {
             /* line.indexOf(':') == -1 makes substring(0, -1) empty and line[0] the check. */
             size_t ci = colon ? (size_t)(colon - line) : (size_t)-1;
             char next = colon ? line[ci + 1] : line[0];
-            if ((colon && ci == n) || next != ' ') return fail(r, "bad part header line (no \": \")");
+            if ((colon && ci == n) || next != ' ')
+                return fail(r, "bad part header line (no \": \")");
             if (!colon || ci == 0) return fail(r, "invalid header name");
             for (size_t i = 0; i < ci; i++)
                 if (!isgraph((unsigned char)line[i])) return fail(r, "invalid header name");
-            if (r->hlen + n + 2 >= sizeof r->headers) return fail(r, "too many headers for this reader");
+            if (r->hlen + n + 2 >= sizeof r->headers)
+                return fail(r, "too many headers for this reader");
             memcpy(r->headers + r->hlen, line, ci);
             memcpy(r->headers + r->hlen + ci, ": ", 2);
             memcpy(r->headers + r->hlen + ci + 2, line + ci + 2, n - ci - 2);
@@ -153,11 +156,14 @@ int savi_feed(savi_reader *r, const void *data, size_t n, savi_part_fn fn, void 
 
 int savi_end(savi_reader *r) {
     if (r->error[0]) return -1;
-    if (r->state != ST_BOUNDARY || r->len > r->pos) return fail(r, "multipart stream ended mid-part");
+    if (r->state != ST_BOUNDARY || r->len > r->pos)
+        return fail(r, "multipart stream ended mid-part");
     return 0;
 }
 
-const char *savi_error(const savi_reader *r) { return r->error; }
+const char *savi_error(const savi_reader *r) {
+    return r->error;
+}
 
 void savi_free(savi_reader *r) {
     if (!r) return;

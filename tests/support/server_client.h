@@ -48,8 +48,8 @@ int frontend_upload(int port, const char *filename, const void *content, size_t 
 http_stream *propagation_open(const server_client *c, const char *sid, int start);
 /* Reads a propagation stream strictly, handing each part to fn, up to the end of the body or, when
  * max_parts > 0, until *parts_seen (a count fn keeps; may be NULL when max_parts is 0) reaches
- * max_parts. NULL, or what was wrong (in a thread-local buffer, valid until the thread's next failed
- * read). */
+ * max_parts. NULL, or what was wrong (in a thread-local buffer, valid until the thread's next
+ * failed read). */
 const char *propagation_read(http_stream *s, savi_part_fn fn, void *user, const int *parts_seen,
                              int max_parts);
 

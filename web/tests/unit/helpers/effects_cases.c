@@ -29,7 +29,8 @@ int main(int argc, char **argv) {
     }
     const int w = atoi(argv[1]), h = atoi(argv[2]);
     const size_t hw = (size_t)w * h;
-    uint8_t *src = read_all(argv[3], hw * 3), *labels = read_all(argv[4], hw), *bg = read_all(argv[5], hw * 3);
+    uint8_t *src = read_all(argv[3], hw * 3), *labels = read_all(argv[4], hw),
+            *bg = read_all(argv[5], hw * 3);
     uint8_t *out = malloc(hw * 3);
     FILE *scenes = fopen(argv[6], "r"), *o = fopen(argv[7], "wb");
     sam2_error err = {0};
@@ -45,7 +46,8 @@ int main(int argc, char **argv) {
         if (!bar) continue;
         *bar = 0;
         effects_scene sc;
-        if (effects_scene_parse(line, bar + 1, &sc, &err) || effects_render(r, &sc, src, labels, bg, out, &err)) {
+        if (effects_scene_parse(line, bar + 1, &sc, &err) ||
+            effects_render(r, &sc, src, labels, bg, out, &err)) {
             fprintf(stderr, "%s|%s: %s\n", line, bar + 1, err.message);
             return 1;
         }
