@@ -122,6 +122,9 @@ void sam2_tracker_free(sam2_tracker *t) {
     free(t->res_ids);
     batched_free(t);
     arena_free(&t->step_arena);
+    /* the backend blocks kept for the heads' next call too: a server whose sessions have all
+     * closed holds the model and little else (its soak checks for leaks there) */
+    dev_cache_drop(t->net->dev);
     store_close(t);
     if (t->src.close) t->src.close(t->src.user);
     free(t);
