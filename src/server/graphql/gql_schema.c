@@ -167,6 +167,19 @@ const gql_type *gql_schema_type(const gql_schema *s, const char *name) {
     return NULL;
 }
 
+/* A list or non-null wrapper of `of`, owned by the schema. */
+static const gql_type *wrap_type(gql_schema *s, gql_kind kind, const gql_type *of, gql_err *err) {
+    gql_type *w = calloc(1, sizeof *w);
+    if (!w || push_ptr((void ***)&s->wrappers, &s->n_wrappers, &s->cap_wrappers, w)) {
+        free(w);
+        gql_fail(err, "schema: out of memory");
+        return NULL;
+    }
+    w->kind = kind;
+    w->of_type = of;
+    return w;
+}
+
 /* Parses "[Name!]!" style strings into wrapper chains owned by the schema. */
 static const gql_type *parse_type_str(gql_schema *s, const char **p, gql_err *err) {
     const gql_type *t;
@@ -179,15 +192,8 @@ static const gql_type *parse_type_str(gql_schema *s, const char **p, gql_err *er
             return NULL;
         }
         (*p)++;
-        gql_type *w = calloc(1, sizeof *w);
-        if (!w || push_ptr((void ***)&s->wrappers, &s->n_wrappers, &s->cap_wrappers, w)) {
-            free(w);
-            gql_fail(err, "schema: out of memory");
-            return NULL;
-        }
-        w->kind = GQL_LIST;
-        w->of_type = inner;
-        t = w;
+        t = wrap_type(s, GQL_LIST, inner, err);
+        if (!t) return NULL;
     } else {
         char name[64];
         size_t n = 0;
@@ -204,15 +210,7 @@ static const gql_type *parse_type_str(gql_schema *s, const char **p, gql_err *er
     }
     if (**p == '!') {
         (*p)++;
-        gql_type *w = calloc(1, sizeof *w);
-        if (!w || push_ptr((void ***)&s->wrappers, &s->n_wrappers, &s->cap_wrappers, w)) {
-            free(w);
-            gql_fail(err, "schema: out of memory");
-            return NULL;
-        }
-        w->kind = GQL_NON_NULL;
-        w->of_type = t;
-        t = w;
+        t = wrap_type(s, GQL_NON_NULL, t, err);
     }
     return t;
 }
